@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install the Debian packages vtdsim builds with (run as root, or with sudo available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $(cat .ci/packages) >/dev/null

@@ -1,0 +1,81 @@
+/*
+ * cache.h: one generic, deterministic translation cache, the building block of every cache the
+ * simulated IOMMU has (context cache, PASID cache, IOTLB, paging-structure caches, device TLBs).
+ *
+ * Geometry is sets x ways (1 set = fully associative, 1 way = direct-mapped); replacement is
+ * LRU, FIFO or seeded random. A full set evicts exactly one entry, never flushes. Size 0
+ * disables the cache (every lookup misses, inserts are dropped). Entries are a fixed-size key
+ * (compared whole) plus a fixed-size payload the owner interprets; invalidation walks entries
+ * with a predicate, so each owner expresses exactly what a descriptor removes.
+ */
+#ifndef VTDSIM_SIM_CACHE_H
+#define VTDSIM_SIM_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vtd_repl { VTD_REPL_LRU, VTD_REPL_FIFO, VTD_REPL_RANDOM };
+
+struct vtd_cache_geometry {
+    unsigned sets;       /* 0 sets or 0 ways disables the cache */
+    unsigned ways;
+    enum vtd_repl repl;
+    uint64_t seed;       /* for VTD_REPL_RANDOM */
+};
+
+/* A key is four 64-bit words; unused words must be zero. The set index hashes the whole key. */
+struct vtd_cache_key {
+    uint64_t w[4];
+};
+
+struct vtd_cache_stats {
+    uint64_t lookups, hits, misses, fills, evictions, invalidated, over_invalidated, stale_hits;
+};
+
+struct vtd_cache_entry {
+    struct vtd_cache_key key;
+    uint64_t fill_seq;      /* when it was filled (the owner's sequence number, e.g. a step) */
+    uint64_t use_seq;       /* internal: LRU/FIFO ordering */
+    bool valid;
+    _Alignas(max_align_t) unsigned char payload[]; /* payload_size bytes, aligned for any scalar */
+};
+
+struct vtd_cache;
+
+/* NULL on allocation failure, a NULL geometry or absurd sizes (more than 1 << 24 entries). */
+struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size);
+void vtd_cache_free(struct vtd_cache *c);
+const char *vtd_cache_name(const struct vtd_cache *c);
+unsigned vtd_cache_capacity(const struct vtd_cache *c);
+unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
+
+/* The entry with exactly this key, or NULL; counts a lookup and a hit or miss; LRU touches. */
+struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key);
+/* Like lookup but counts nothing and touches nothing (for the oracle and reports). */
+struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key);
+/*
+ * The entry to fill for `key`: the existing one with that key, else a free way, else the
+ * victim the policy picks (counted as an eviction; *evicted, if given, receives a copy of the
+ * victim's key). Returns NULL only for a disabled cache. The caller writes the payload.
+ */
+struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
+                                         struct vtd_cache_key *evicted);
+
+/*
+ * Invalidate every valid entry for which `match` returns true. For each one removed, `still_ok`
+ * (if given) says whether its content was still correct: those are counted as over-invalidated.
+ * Returns the number removed.
+ */
+typedef bool (*vtd_cache_pred)(const struct vtd_cache_entry *e, void *arg);
+unsigned vtd_cache_invalidate(struct vtd_cache *c, vtd_cache_pred match, vtd_cache_pred still_ok, void *arg);
+/* Remove everything (counted as invalidated). */
+unsigned vtd_cache_flush(struct vtd_cache *c);
+/* Call fn for every valid entry (in set/way order). */
+void vtd_cache_foreach(const struct vtd_cache *c, void (*fn)(const struct vtd_cache_entry *e, void *arg), void *arg);
+
+const struct vtd_cache_stats *vtd_cache_stats(const struct vtd_cache *c);
+struct vtd_cache_stats *vtd_cache_stats_mut(struct vtd_cache *c);
+void vtd_cache_reset_stats(struct vtd_cache *c);
+
+#endif

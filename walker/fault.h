@@ -1,0 +1,77 @@
+/*
+ * fault.h: scalable-mode translation fault reasons.
+ *
+ * The codes are those the VT-d specification lists for scalable-mode remapping (appendix A,
+ * "Non-Recoverable Fault Reason Encodings"; cross-checked against the reason table in Linux's
+ * drivers/iommu/intel/dmar.c). Each has a short symbolic name for scenarios and reports.
+ */
+#ifndef VTDSIM_WALKER_FAULT_H
+#define VTDSIM_WALKER_FAULT_H
+
+#include <stdbool.h>
+
+enum vtd_fault {
+    VTD_FR_NONE = 0,
+    VTD_FR_RTADDR_INVALID = 0x30,     /* root-table address beyond HAW or TTM reserved */
+    VTD_FR_TTM_PASID = 0x31,          /* legacy TTM and a request with PASID */
+    VTD_FR_TTM_PRQ = 0x32,            /* legacy TTM and a page request */
+    VTD_FR_ROOT_ACCESS = 0x38,
+    VTD_FR_ROOT_P = 0x39,
+    VTD_FR_ROOT_RSVD = 0x3A,
+    VTD_FR_CTX_ACCESS = 0x40,
+    VTD_FR_CTX_P = 0x41,
+    VTD_FR_CTX_RSVD = 0x42,
+    VTD_FR_CTX_INVALID = 0x43,
+    VTD_FR_CTX_DTE = 0x44,            /* translation or translated request with DTE clear */
+    VTD_FR_CTX_PASIDE = 0x45,         /* request with PASID and PASIDE clear */
+    VTD_FR_CTX_PDTS = 0x46,           /* PASID beyond the directory size */
+    VTD_FR_CTX_PRE = 0x47,            /* page request with PRE clear */
+    VTD_FR_CTX_RID_PASID = 0x48,
+    VTD_FR_PDIR_ACCESS = 0x50,
+    VTD_FR_PDIR_P = 0x51,
+    VTD_FR_PDIR_RSVD = 0x52,
+    VTD_FR_PASID_ACCESS = 0x58,
+    VTD_FR_PASID_P = 0x59,
+    VTD_FR_PASID_RSVD = 0x5A,
+    VTD_FR_PASID_INVALID = 0x5B,      /* e.g. a PGTT or width the capabilities do not allow */
+    VTD_FR_PASID_ERE = 0x5C,          /* execute request with ERE clear */
+    VTD_FR_PASID_SRE = 0x5D,          /* supervisor request with SRE clear */
+    VTD_FR_FS_ACCESS = 0x70,
+    VTD_FR_FS_P = 0x71,
+    VTD_FR_FS_RSVD = 0x72,
+    VTD_FR_FSPTPTR = 0x73,            /* first-stage table pointer invalid */
+    VTD_FR_FS_NEST_MGAW = 0x74,       /* nested: first-stage entry address beyond MGAW */
+    VTD_FR_FS_NEST_PTR_READ = 0x75,   /* nested: no read permission for FSPTPTR's table */
+    VTD_FR_FS_NEST_READ = 0x76,       /* nested: no read permission for a first-stage table */
+    VTD_FR_FS_NEST_AD_WRITE = 0x77,   /* nested: no write permission for an A/D update */
+    VTD_FR_SS_ACCESS = 0x78,
+    VTD_FR_SS_PERM = 0x79,
+    VTD_FR_SS_RSVD = 0x7A,
+    VTD_FR_SSPTPTR = 0x7B,            /* second-stage table pointer invalid */
+    VTD_FR_SS_AD_NOSNOOP = 0x7C,
+    VTD_FR_NON_CANONICAL = 0x80,
+    VTD_FR_US = 0x81,                 /* user request to a supervisor page */
+    VTD_FR_EXEC = 0x82,
+    VTD_FR_BEYOND_HAW = 0x83,
+    VTD_FR_BEYOND_AGAW = 0x84,
+    VTD_FR_WRITE = 0x85,
+    VTD_FR_READ = 0x86,
+    VTD_FR_INTR_ADDR = 0x87,          /* output in the interrupt address range */
+    VTD_FR_FS_AD_NOSNOOP = 0x90,
+};
+
+/* Symbolic name ("FS_PAGING_ENTRY_P"), or NULL for a code the model does not know. */
+const char *vtd_fault_name(int code);
+/* One-line description for reports. */
+const char *vtd_fault_desc(int code);
+/* Code for a symbolic name (case-insensitive), or -1. */
+int vtd_fault_by_name(const char *name);
+/* Whether the code is a known scalable-mode fault reason. */
+bool vtd_fault_known(int code);
+/*
+ * Whether a fault may be suppressed by FPD ("qualified"): root-table address and root/context
+ * entry errors found before a context entry was accepted are never qualified.
+ */
+bool vtd_fault_qualified(int code);
+
+#endif

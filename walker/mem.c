@@ -1,0 +1,445 @@
+/*
+ * mem.c: simulated physical memory as sparse 4 KiB frames.
+ *
+ * Frames hang off a three-level radix index over the frame number (pa >> 12, at most 40 bits):
+ * a root sized for the host address width, then mid and leaf nodes of 2^13 pointers each,
+ * allocated on first write. A small direct-mapped cache of frame pointers sits in front of the
+ * index: a nested walk reads ~30 entries spread over a dozen table pages, so a single "last
+ * frame" slot would miss on nearly every read, while 64 slots keep those pages hot. Frames are
+ * never freed before vtd_mem_free, so a cached pointer never goes stale.
+ *
+ * The model is single-threaded: "atomic" compare-exchange means nothing else can run between
+ * the compare and the store, which holds trivially here.
+ */
+#include "walker/mem.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAME_SHIFT 12
+#define FRAME_SIZE ((size_t)1 << FRAME_SHIFT)
+#define FRAME_OFFSET(pa) ((size_t)((pa) & (FRAME_SIZE - 1)))
+
+#define NODE_BITS 13
+#define NODE_SLOTS ((size_t)1 << NODE_BITS)
+#define NODE_INDEX(fn, level) ((size_t)((fn) >> (NODE_BITS * (level))) & (NODE_SLOTS - 1))
+
+#define HAW_MIN 12u
+#define HAW_MAX 52u
+
+#define CACHE_SLOTS 64u
+#define NO_FRAME UINT64_MAX /* never a frame number: they have at most 40 bits */
+
+struct leaf_node {
+    uint8_t *frame[NODE_SLOTS];
+};
+
+struct mid_node {
+    struct leaf_node *leaf[NODE_SLOTS];
+};
+
+struct cache_slot {
+    uint64_t fn;
+    uint8_t *frame;
+};
+
+/* One marked range [start, end); the set is kept disjoint, see vtd_mem_set_abort. */
+struct abort_range {
+    uint64_t start, end;
+    unsigned flags;
+};
+
+struct vtd_mem {
+    /* Hot fields first: every access reads these. */
+    uint64_t end; /* 2^haw */
+    size_t n_aborts;
+    struct cache_slot cache[CACHE_SLOTS];
+    struct mid_node **root;
+    size_t root_slots;
+    struct abort_range *aborts;
+    size_t frames, frame_limit, nodes;
+    unsigned haw;
+};
+
+/* ---- byte order: simulated memory is little-endian like the hardware it models ---- */
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static void store_le64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    memcpy(p, &v, sizeof v);
+}
+
+/* ---- checks ---- */
+
+/* Whether [pa, pa+len) lies below 2^haw; len > 0, and a block wrapping past 2^64 never does. */
+static bool range_in_width(const struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    return len <= m->end && pa <= m->end - len;
+}
+
+/* Whether [pa, pa+len) overlaps a range aborting any access kind in `kinds`. */
+static bool range_aborts(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned kinds)
+{
+    uint64_t last = pa + len; /* no wrap: callers checked range_in_width first */
+    for (size_t i = 0; i < m->n_aborts; i++) {
+        const struct abort_range *r = &m->aborts[i];
+        if ((r->flags & kinds) && r->start < last && pa < r->end)
+            return true;
+    }
+    return false;
+}
+
+/* Common argument check of a block access: 0, or the error to return. */
+static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned kinds)
+{
+    if (!range_in_width(m, pa, len))
+        return VTD_MEM_EFAULT;
+    if (m->n_aborts && range_aborts(m, pa, len, kinds))
+        return VTD_MEM_EFAULT;
+    return VTD_MEM_OK;
+}
+
+/* ---- the frame index ---- */
+
+static size_t cache_index(uint64_t fn) { return (size_t)(fn & (CACHE_SLOTS - 1)); }
+
+static void cache_remember(struct vtd_mem *m, uint64_t fn, uint8_t *frame)
+{
+    m->cache[cache_index(fn)] = (struct cache_slot){.fn = fn, .frame = frame};
+}
+
+/* The frame holding frame number `fn`, or NULL if never written (the radix walk, uncached). */
+static uint8_t *index_find(const struct vtd_mem *m, uint64_t fn)
+{
+    struct mid_node *mid = m->root[fn >> (2 * NODE_BITS)];
+    if (!mid)
+        return NULL;
+    struct leaf_node *leaf = mid->leaf[NODE_INDEX(fn, 1)];
+    return leaf ? leaf->frame[NODE_INDEX(fn, 0)] : NULL;
+}
+
+/* The cache miss path, kept out of line so the read64 hit path stays small. */
+static __attribute__((noinline)) uint8_t *frame_find_slow(struct vtd_mem *m, uint64_t fn)
+{
+    uint8_t *frame = index_find(m, fn);
+    if (frame)
+        cache_remember(m, fn, frame);
+    return frame;
+}
+
+/* The frame for `fn` if it exists; never allocates. */
+static inline uint8_t *frame_find(struct vtd_mem *m, uint64_t fn)
+{
+    const struct cache_slot *s = &m->cache[cache_index(fn)];
+    if (s->fn == fn)
+        return s->frame;
+    return frame_find_slow(m, fn);
+}
+
+/* Whether one more frame stays within the limit (0 = unlimited). */
+static bool frames_allowed(const struct vtd_mem *m, size_t more)
+{
+    return m->frame_limit == 0 || (m->frames <= m->frame_limit && more <= m->frame_limit - m->frames);
+}
+
+/* The frame for `fn`, allocating it and any missing index nodes; NULL when out of memory. */
+static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
+{
+    uint8_t *frame = frame_find(m, fn);
+    if (frame)
+        return frame;
+    if (!frames_allowed(m, 1))
+        return NULL;
+    struct mid_node **midp = &m->root[fn >> (2 * NODE_BITS)];
+    if (!*midp) {
+        if (!(*midp = calloc(1, sizeof **midp)))
+            return NULL;
+        m->nodes++;
+    }
+    struct leaf_node **leafp = &(*midp)->leaf[NODE_INDEX(fn, 1)];
+    if (!*leafp) {
+        if (!(*leafp = calloc(1, sizeof **leafp)))
+            return NULL;
+        m->nodes++;
+    }
+    if (!(frame = calloc(1, FRAME_SIZE)))
+        return NULL;
+    (*leafp)->frame[NODE_INDEX(fn, 0)] = frame;
+    m->frames++;
+    cache_remember(m, fn, frame);
+    return frame;
+}
+
+/* Frame number of the last byte of [pa, pa+len), len > 0. */
+static uint64_t last_fn(uint64_t pa, uint64_t len) { return (pa + len - 1) >> FRAME_SHIFT; }
+
+/* Frames of [pa, pa+len) not yet allocated. */
+static size_t frames_missing(struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    size_t missing = 0;
+    for (uint64_t fn = pa >> FRAME_SHIFT; fn <= last_fn(pa, len); fn++)
+        missing += frame_find(m, fn) == NULL;
+    return missing;
+}
+
+/*
+ * Allocate every frame of [pa, pa+len) up front, so a write either happens whole or not at all.
+ * Should calloc fail midway, the frames already allocated stay: they read as zero, like before.
+ */
+static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    if (!frames_allowed(m, frames_missing(m, pa, len)))
+        return VTD_MEM_ENOMEM;
+    for (uint64_t fn = pa >> FRAME_SHIFT; fn <= last_fn(pa, len); fn++)
+        if (!frame_get(m, fn))
+            return VTD_MEM_ENOMEM;
+    return VTD_MEM_OK;
+}
+
+/* Bytes of [pa, pa+len) that lie in pa's frame. */
+static size_t chunk_len(uint64_t pa, uint64_t len)
+{
+    size_t room = FRAME_SIZE - FRAME_OFFSET(pa);
+    return len < room ? (size_t)len : room;
+}
+
+/* ---- lifetime and accounting ---- */
+
+struct vtd_mem *vtd_mem_new(unsigned haw)
+{
+    if (haw < HAW_MIN || haw > HAW_MAX)
+        return NULL;
+    struct vtd_mem *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    unsigned fn_bits = haw - FRAME_SHIFT;
+    m->haw = haw;
+    m->end = UINT64_C(1) << haw;
+    m->root_slots = fn_bits > 2 * NODE_BITS ? (size_t)1 << (fn_bits - 2 * NODE_BITS) : 1;
+    m->root = calloc(m->root_slots, sizeof *m->root);
+    if (!m->root) {
+        free(m);
+        return NULL;
+    }
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        m->cache[i].fn = NO_FRAME;
+    return m;
+}
+
+static void leaf_free(struct leaf_node *leaf)
+{
+    for (size_t i = 0; i < NODE_SLOTS; i++)
+        free(leaf->frame[i]);
+    free(leaf);
+}
+
+static void mid_free(struct mid_node *mid)
+{
+    for (size_t i = 0; i < NODE_SLOTS; i++)
+        if (mid->leaf[i])
+            leaf_free(mid->leaf[i]);
+    free(mid);
+}
+
+void vtd_mem_free(struct vtd_mem *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->root_slots; i++)
+        if (m->root[i])
+            mid_free(m->root[i]);
+    free(m->root);
+    free(m->aborts);
+    free(m);
+}
+
+unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
+
+void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames)
+{
+    if (m)
+        m->frame_limit = max_frames;
+}
+
+size_t vtd_mem_frames(const struct vtd_mem *m) { return m ? m->frames : 0; }
+
+size_t vtd_mem_footprint(const struct vtd_mem *m)
+{
+    if (!m)
+        return 0;
+    /* Mid and leaf nodes have the same size, so one count covers both. */
+    _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
+    return sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
+           m->frames * FRAME_SIZE + m->n_aborts * sizeof *m->aborts;
+}
+
+/* ---- 64-bit accesses ---- */
+
+int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+{
+    if (!m || !val || (pa & 7))
+        return VTD_MEM_EINVAL;
+    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
+        return VTD_MEM_EFAULT;
+    const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
+    *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
+    return VTD_MEM_OK;
+}
+
+int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
+{
+    if (!m || (pa & 7))
+        return VTD_MEM_EINVAL;
+    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_WRITE)))
+        return VTD_MEM_EFAULT;
+    uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
+    if (!frame)
+        return VTD_MEM_ENOMEM;
+    store_le64(frame + FRAME_OFFSET(pa), val);
+    return VTD_MEM_OK;
+}
+
+int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_t desired, uint64_t *actual)
+{
+    if (!m || !actual || (pa & 7))
+        return VTD_MEM_EINVAL;
+    /* Hardware A/D updates are locked read-modify-writes: either abort kind stops them. */
+    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ | VTD_MEM_ABORT_WRITE)))
+        return VTD_MEM_EFAULT;
+    const uint8_t *found = frame_find(m, pa >> FRAME_SHIFT);
+    uint64_t cur = found ? load_le64(found + FRAME_OFFSET(pa)) : 0;
+    if (cur == expected && desired != cur) {
+        /* Only a store that changes the word needs a frame. */
+        uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
+        if (!frame)
+            return VTD_MEM_ENOMEM;
+        store_le64(frame + FRAME_OFFSET(pa), desired);
+    }
+    *actual = cur;
+    return VTD_MEM_OK;
+}
+
+/* ---- block accesses ---- */
+
+int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len)
+{
+    if (!m || !buf)
+        return VTD_MEM_EINVAL;
+    if (len == 0)
+        return VTD_MEM_OK;
+    int rc = block_check(m, pa, len, VTD_MEM_ABORT_READ);
+    if (rc)
+        return rc;
+    for (uint8_t *out = buf; len;) {
+        size_t n = chunk_len(pa, len);
+        const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
+        if (frame)
+            memcpy(out, frame + FRAME_OFFSET(pa), n);
+        else
+            memset(out, 0, n);
+        out += n, pa += n, len -= n;
+    }
+    return VTD_MEM_OK;
+}
+
+int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
+{
+    if (!m || !buf)
+        return VTD_MEM_EINVAL;
+    if (len == 0)
+        return VTD_MEM_OK;
+    int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
+    if (!rc)
+        rc = frames_reserve(m, pa, len);
+    if (rc)
+        return rc;
+    for (const uint8_t *in = buf; len;) {
+        size_t n = chunk_len(pa, len);
+        memcpy(frame_find(m, pa >> FRAME_SHIFT) + FRAME_OFFSET(pa), in, n);
+        in += n, pa += n, len -= n;
+    }
+    return VTD_MEM_OK;
+}
+
+/*
+ * Zero fill skips frames never written: they already read as zero, and the builder zeroes
+ * whole pools of table pages it may never use.
+ */
+int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
+{
+    if (!m)
+        return VTD_MEM_EINVAL;
+    if (len == 0)
+        return VTD_MEM_OK;
+    int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
+    if (!rc && byte != 0)
+        rc = frames_reserve(m, pa, len);
+    if (rc)
+        return rc;
+    while (len) {
+        size_t n = chunk_len(pa, len);
+        uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
+        if (frame)
+            memset(frame + FRAME_OFFSET(pa), byte, n);
+        pa += n, len -= n;
+    }
+    return VTD_MEM_OK;
+}
+
+/* ---- abort ranges ---- */
+
+/*
+ * Semantics: each byte takes the flags of the latest vtd_mem_set_abort call covering it, so a
+ * later range overrides earlier ones where they overlap, and flags 0 clears marking from exactly
+ * [pa, pa+len) (splitting an older range if needed). The set is stored as disjoint ranges.
+ *
+ * Ranges may extend beyond the host address width (those bytes are unreachable anyway); a range
+ * wrapping past 2^64 or unknown flags give VTD_MEM_EINVAL; len 0 changes nothing.
+ */
+int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags)
+{
+    if (!m || (flags & ~(VTD_MEM_ABORT_READ | VTD_MEM_ABORT_WRITE)) || pa + len < pa)
+        return VTD_MEM_EINVAL;
+    if (len == 0)
+        return VTD_MEM_OK;
+    uint64_t end = pa + len;
+    /* Old ranges are disjoint, so at most one of them is split in two: n + 1 pieces, + the new one. */
+    struct abort_range *next = malloc((m->n_aborts + 2) * sizeof *next);
+    if (!next)
+        return VTD_MEM_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_aborts; i++) {
+        struct abort_range r = m->aborts[i];
+        if (r.end <= pa || r.start >= end) {
+            next[n++] = r;
+            continue;
+        }
+        if (r.start < pa)
+            next[n++] = (struct abort_range){r.start, pa, r.flags};
+        if (r.end > end)
+            next[n++] = (struct abort_range){end, r.end, r.flags};
+    }
+    if (flags)
+        next[n++] = (struct abort_range){pa, end, flags};
+    if (n == 0) {
+        free(next);
+        next = NULL;
+    }
+    free(m->aborts);
+    m->aborts = next;
+    m->n_aborts = n;
+    return VTD_MEM_OK;
+}

@@ -1,0 +1,55 @@
+/*
+ * mem.h: simulated physical memory.
+ *
+ * Sparse 4 KiB frames, allocated on first write; memory never written reads as zero. Accesses
+ * at or beyond the host address width fail, as do accesses to ranges marked to abort reads or
+ * writes: that is how tests reach the "access error" fault codes. All translation structures
+ * and all DMA data live here; the walker sees memory only through this interface.
+ */
+#ifndef VTDSIM_WALKER_MEM_H
+#define VTDSIM_WALKER_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vtd_mem;
+
+/* Result codes: 0 on success, else one of these (negative errno values). */
+#define VTD_MEM_OK 0
+#define VTD_MEM_EFAULT (-14)   /* beyond the host address width, or an abort range */
+#define VTD_MEM_ENOMEM (-12)   /* frame limit reached or allocation failed */
+#define VTD_MEM_EINVAL (-22)   /* misaligned 64-bit access, bad argument */
+
+#define VTD_MEM_ABORT_READ 1u
+#define VTD_MEM_ABORT_WRITE 2u
+
+/* New empty memory of `haw` address bits (12..52); NULL on bad width or no memory. */
+struct vtd_mem *vtd_mem_new(unsigned haw);
+void vtd_mem_free(struct vtd_mem *m);
+unsigned vtd_mem_haw(const struct vtd_mem *m);
+
+/* Upper bound on allocated frames (0 = unlimited); writes needing a new frame past it fail. */
+void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames);
+size_t vtd_mem_frames(const struct vtd_mem *m);
+/* Bytes of host memory the model uses (frames plus index), for the footprint benchmark. */
+size_t vtd_mem_footprint(const struct vtd_mem *m);
+
+/* Aligned 64-bit accesses (pa must be 8-byte aligned). */
+int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val);
+int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val);
+/*
+ * Atomic compare-and-exchange of a 64-bit word, the way hardware sets A/D bits: writes `desired`
+ * only if the word still equals `expected`; *actual receives the value found. Returns 0 (even
+ * when the compare failed: check *actual) or an error.
+ */
+int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_t desired, uint64_t *actual);
+
+/* Block accesses of any length and alignment. */
+int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len);
+int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len);
+int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len);
+
+/* Mark [pa, pa+len) to abort reads and/or writes (flags 0 clears the marking of that range). */
+int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * root_entry.h: the scalable-mode root table (VT-d 9.2).
+ *
+ * 256 entries of 128 bits indexed by bus number. The low half points at the context table for
+ * devfn 0-127, the high half at the one for devfn 128-255. RTADDR_REG's TTM field selects
+ * scalable mode (01b).
+ */
+#ifndef VTDSIM_WALKER_ROOT_ENTRY_H
+#define VTDSIM_WALKER_ROOT_ENTRY_H
+
+#include <stdint.h>
+
+#include "walker/bits.h"
+
+#define VTD_ROOT_ENTRY_SIZE 16u
+#define VTD_ROOT_ENTRIES 256u
+
+/* Each qword of a scalable-mode root entry: present bit and context-table pointer. */
+#define VTD_ROOT_P VTD_BIT(0)
+#define VTD_ROOT_RSVD_LOW VTD_GENMASK(11, 1)
+#define VTD_ROOT_CTP VTD_GENMASK(63, 12)
+
+/* RTADDR_REG (VT-d 11.4.6). */
+#define VTD_RTADDR_TTM VTD_GENMASK(11, 10)
+#define VTD_RTADDR_RSVD VTD_GENMASK(9, 0)
+#define VTD_RTADDR_RTA VTD_GENMASK(63, 12)
+#define VTD_TTM_LEGACY 0u
+#define VTD_TTM_SCALABLE 1u
+
+struct vtd_root_entry {
+    uint64_t lo; /* devfn 0-127 */
+    uint64_t hi; /* devfn 128-255 */
+};
+
+/* Address of the root entry for a bus. */
+static inline uint64_t root_entry_addr(uint64_t rta, uint8_t bus) { return rta + (uint64_t)bus * VTD_ROOT_ENTRY_SIZE; }
+/* The qword (lo or hi) that serves a devfn. */
+static inline uint64_t root_entry_half(const struct vtd_root_entry *re, uint8_t devfn) { return devfn & 0x80 ? re->hi : re->lo; }
+/* Reserved bits of one half: bits 11:1 and the pointer bits at or above HAW. */
+static inline uint64_t root_entry_rsvd_mask(unsigned haw) { return VTD_ROOT_RSVD_LOW | (vtd_bits_above(haw) & VTD_ROOT_CTP); }
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * translate.c: one request through every stage (VT-d 3.4-3.9): device context, PASID entry,
+ * then the paging structures the PGTT selects, and the final output checks.
+ */
+#include "walker/walk_internal.h"
+
+/* ATS translation requests report "no access" instead of faulting on permission (VT-d 4.2.3). */
+static bool ats_permission_outcome(int code)
+{
+    return code == VTD_FR_FS_P || code == VTD_FR_US || code == VTD_FR_WRITE || code == VTD_FR_READ ||
+           code == VTD_FR_EXEC;
+}
+
+static int translate_passthrough(const struct vtd_walk_env *env, uint64_t addr, struct vtd_xlate *x)
+{
+    if (addr & vtd_bits_above(env->caps->haw))
+        return walk_fault(&x->fault, VTD_FR_BEYOND_HAW, 0, 0);
+    x->out = addr;
+    x->page_shift = VTD_PAGE_SHIFT;
+    x->perm = VTD_PERM_ALL;
+    x->dirty = true;
+    return 0;
+}
+
+void vtd_nested_combine(const struct vtd_stage_result *fs, const struct vtd_stage_result *ss, struct vtd_xlate *x)
+{
+    x->out = ss->out;
+    x->page_shift = fs->page_shift < ss->page_shift ? fs->page_shift : ss->page_shift;
+    x->perm = (fs->perm & (ss->perm | VTD_PERM_U)) & VTD_PERM_ALL;
+    x->dirty = fs->dirty && ss->dirty;
+}
+
+static int translate_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
+                            struct vtd_xlate *x)
+{
+    const struct vtd_pasid_cfg *pe = &x->pe;
+    vtd_ss_fn ss_fn = env->ss ? env->ss : vtd_ss_walk;
+    int rc;
+    switch (pe->pgtt) {
+    case VTD_PGTT_PT:
+        return translate_passthrough(env, req->addr, x);
+    case VTD_PGTT_SS:
+        if ((rc = ss_fn(env, pe, req->addr, access, &x->ss, &x->fault)))
+            return rc;
+        x->out = x->ss.out;
+        x->page_shift = x->ss.page_shift;
+        x->perm = x->ss.perm | VTD_PERM_U;
+        x->dirty = x->ss.dirty;
+        return 0;
+    case VTD_PGTT_FS:
+        if ((rc = vtd_fs_walk(env, pe, req->addr, access, x->priv, req->kind, &x->fs, &x->fault)))
+            return rc;
+        x->out = x->fs.out;
+        x->page_shift = x->fs.page_shift;
+        x->perm = x->fs.perm;
+        x->dirty = x->fs.dirty;
+        return 0;
+    default: /* nested: the first stage's output is guest-physical */
+        if ((rc = vtd_fs_walk(env, pe, req->addr, access, x->priv, req->kind, &x->fs, &x->fault)))
+            return rc;
+        if ((rc = ss_fn(env, pe, x->fs.out, access, &x->ss, &x->fault)))
+            return rc;
+        vtd_nested_combine(&x->fs, &x->ss, x);
+        return 0;
+    }
+}
+
+/* Device stage: context entry, request-type checks and the PASID to use. */
+static int translate_device(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    int rc;
+    if (req->pasid_valid && vtd_field(env->rtaddr, VTD_GENMASK(11, 10)) == 0)
+        return walk_fault(&x->fault, VTD_FR_TTM_PASID, 0, 0);
+    if ((rc = vtd_ctx_fetch(env, req->sid, &x->ctx, &x->fault)))
+        return rc;
+    if (req->kind != VTD_REQ_UNTRANSLATED && !x->ctx.dte)
+        return walk_fault(&x->fault, VTD_FR_CTX_DTE, 0, 0);
+    if (req->pasid_valid && !x->ctx.paside)
+        return walk_fault(&x->fault, VTD_FR_CTX_PASIDE, 0, 0);
+    x->pasid = req->pasid_valid ? req->pasid : x->ctx.rid_pasid;
+    /* Requests without PASID take their privilege from the context entry (VT-d 9.4). */
+    x->priv = req->pasid_valid ? req->priv : x->ctx.rid_priv;
+    return 0;
+}
+
+static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    int rc;
+    if ((rc = translate_device(env, req, x)))
+        return rc;
+    if (req->kind == VTD_REQ_TRANSLATED)
+        return translate_passthrough(env, req->addr, x);
+    if ((rc = vtd_pasid_fetch(env, &x->ctx, x->pasid, &x->pe, &x->fault))) {
+        if (rc == VTD_FR_CTX_PDTS && !req->pasid_valid)
+            x->fault.code = rc = VTD_FR_CTX_RID_PASID;
+        return rc;
+    }
+    x->did = x->pe.did;
+    x->pgtt = x->pe.pgtt;
+    struct vtd_request eff = *req;
+    eff.priv = x->priv;
+    /* Without ECAP.ERS (revision 3.2 on) execute is not a separate permission: a read. */
+    if (!vtd_ecap_has(env->caps, VTD_ECAP_ERS) && (eff.access & VTD_ACC_X))
+        eff.access = (eff.access & ~VTD_ACC_X) | VTD_ACC_R;
+    if ((rc = vtd_pasid_request_check(env->caps, &x->pe, &eff)))
+        return walk_fault(&x->fault, rc, 0, 0);
+    unsigned access = eff.access | (req->kind == VTD_REQ_TRANSLATION ? VTD_ACC_NOCHECK : 0);
+    if ((rc = translate_paging(env, &eff, access, x)))
+        return rc;
+    if (req->kind == VTD_REQ_UNTRANSLATED && x->out >= VTD_INTR_ADDR_FIRST && x->out <= VTD_INTR_ADDR_LAST)
+        return walk_fault(&x->fault, VTD_FR_INTR_ADDR, 0, 0);
+    return 0;
+}
+
+int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    *x = (struct vtd_xlate){0};
+    int rc = translate_walk(env, req, x);
+    if (rc && req->kind == VTD_REQ_TRANSLATION && ats_permission_outcome(rc)) {
+        /* The completion carries no permissions; nothing is recorded as a fault. */
+        x->fault = (struct vtd_fault_info){0};
+        x->out = 0;
+        x->perm = 0;
+        x->page_shift = VTD_PAGE_SHIFT;
+        return 0;
+    }
+    if (rc) {
+        bool fpd = x->ctx.fpd || x->pe.fpd || x->fault.suppressed;
+        x->fault.suppressed = fpd && vtd_fault_qualified(rc);
+    }
+    return rc;
+}

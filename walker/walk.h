@@ -1,0 +1,197 @@
+/*
+ * walk.h: the scalable-mode translation walk (VT-d chapter 3 and 9), without any caching.
+ *
+ * One DMA request in, one translation or one fault out, with a record of every structure read
+ * and every A/D write. The stages are separate functions so that sim/ can put a cache in front
+ * of each while composing the very same functions its uncached oracle uses:
+ *
+ *   vtd_ctx_fetch()    root entry -> scalable-mode context entry
+ *   vtd_pasid_fetch()  PASID directory entry -> PASID table entry
+ *   vtd_fs_walk_from() first stage from any level (nested: table addresses through env->ss)
+ *   vtd_ss_walk_from() second stage from any level
+ *   vtd_translate()    all of them, in order, for one request
+ *
+ * Pure: no globals, no caches; all state is in the environment and the memory it points to.
+ */
+#ifndef VTDSIM_WALKER_WALK_H
+#define VTDSIM_WALKER_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "walker/caps.h"
+#include "walker/context_entry.h"
+#include "walker/fault.h"
+#include "walker/mem.h"
+#include "walker/pasid_entry.h"
+
+/* Access a request asks for. */
+#define VTD_ACC_R 1u
+#define VTD_ACC_W 2u
+#define VTD_ACC_X 4u
+/* Report permissions without faulting on them (ATS translation requests, nested table reads). */
+#define VTD_ACC_NOCHECK 8u
+/* Effective permissions of a translation (R/W/X, and U: user-accessible). */
+#define VTD_PERM_R 1u
+#define VTD_PERM_W 2u
+#define VTD_PERM_X 4u
+#define VTD_PERM_U 8u
+#define VTD_PERM_ALL (VTD_PERM_R | VTD_PERM_W | VTD_PERM_X | VTD_PERM_U)
+
+#define VTD_INTR_ADDR_FIRST UINT64_C(0xFEE00000)
+#define VTD_INTR_ADDR_LAST UINT64_C(0xFEEFFFFF)
+
+enum vtd_req_kind {
+    VTD_REQ_UNTRANSLATED = 0, /* ordinary DMA */
+    VTD_REQ_TRANSLATION,      /* ATS translation request: permissions reported, not enforced */
+    VTD_REQ_TRANSLATED,       /* ATS translated request: address already a host address */
+};
+
+struct vtd_request {
+    uint16_t sid;         /* bus:dev.fn */
+    bool pasid_valid;     /* false: request without PASID (uses the context's RID_PASID) */
+    uint32_t pasid;
+    uint64_t addr;
+    unsigned access;      /* VTD_ACC_* */
+    bool priv;            /* privileged (supervisor) request; with PASID only */
+    enum vtd_req_kind kind;
+};
+
+/* What the trace records: which structure, at which level, read or A/D write. */
+enum vtd_trace_kind {
+    VTD_TR_ROOT, VTD_TR_CTX, VTD_TR_PDIR, VTD_TR_PASID, VTD_TR_FS, VTD_TR_SS,
+};
+struct vtd_trace_rec {
+    uint8_t kind;      /* enum vtd_trace_kind */
+    uint8_t level;     /* paging level for FS/SS entries */
+    bool write;        /* an A/D update rather than a read */
+    bool for_fs;       /* a second-stage access made to reach a first-stage structure */
+    uint64_t addr;     /* physical address of the entry (first qword) */
+    uint64_t val;      /* value read (or written) */
+};
+#define VTD_TRACE_MAX 128
+struct vtd_trace {
+    unsigned n;        /* records kept (at most VTD_TRACE_MAX) */
+    unsigned dropped;  /* records past the capacity */
+    struct vtd_trace_rec rec[VTD_TRACE_MAX];
+};
+
+struct vtd_fault_info {
+    int code;          /* enum vtd_fault; 0 = none */
+    bool suppressed;   /* a qualified fault under FPD: not to be recorded */
+    uint64_t addr;     /* structure whose fetch failed, or 0 */
+    unsigned level;    /* paging level for FS/SS faults, else 0 */
+};
+
+/* Counters the walk keeps for statistics and tests (reset by the caller as it likes). */
+struct vtd_walk_counters {
+    unsigned reads;        /* every 64-bit-or-wider structure read */
+    unsigned paging_reads; /* FS and SS paging-entry reads only */
+    unsigned ad_writes;    /* A/D updates made */
+};
+
+/* Result of one stage walk (first or second stage). */
+struct vtd_stage_result {
+    uint64_t out;           /* output address for the input, offset included */
+    unsigned page_shift;    /* 12, 21 or 30 */
+    unsigned perm;          /* VTD_PERM_* granted by this stage */
+    bool dirty;             /* the leaf's D bit is set (after any update) */
+    /* For paging-structure caches: the table used at each level (index = level) and the
+     * permissions accumulated above it; valid from the level the walk started at down to
+     * `leaf_level` (entries outside that range are unspecified). */
+    unsigned top_level, leaf_level;
+    uint64_t table[6];
+    unsigned perm_above[6];
+    uint64_t leaf_entry_addr;
+};
+
+struct vtd_walk_env;
+
+/*
+ * Second-stage translation used by the nested first-stage walk for table addresses and for the
+ * final output. NULL means vtd_ss_walk(); sim/ plugs its cached version here.
+ */
+typedef int (*vtd_ss_fn)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                         unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f);
+
+struct vtd_walk_env {
+    struct vtd_mem *mem;
+    const struct vtd_caps *caps;
+    uint64_t rtaddr;            /* RTADDR_REG: root table address and TTM */
+    struct vtd_trace *trace;    /* optional */
+    vtd_ss_fn ss;               /* optional, see above */
+    void *opaque;               /* for the ss hook */
+    bool for_fs;                /* set while the second stage serves a first-stage fetch */
+    struct vtd_walk_counters cnt;
+};
+
+/* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */
+struct vtd_walk_start {
+    unsigned level;   /* level of `table` (top level for a full walk) */
+    uint64_t table;   /* table address (guest-physical for a nested first stage) */
+    unsigned perm;    /* permissions accumulated above (VTD_PERM_ALL for a full walk) */
+};
+
+/* The complete outcome of vtd_translate(). */
+struct vtd_xlate {
+    struct vtd_fault_info fault;
+    uint64_t out;             /* host physical address */
+    unsigned page_shift;      /* size of the translation (combined for nested) */
+    unsigned perm;            /* effective VTD_PERM_* */
+    bool dirty;               /* the translation may be used for writes without an A/D update */
+    uint16_t did;
+    uint32_t pasid;           /* the PASID used (RID_PASID for requests without PASID) */
+    unsigned pgtt;
+    bool priv;                /* effective privilege */
+    struct vtd_ctx ctx;
+    struct vtd_pasid_cfg pe;
+    struct vtd_stage_result fs, ss; /* ss: of the final address */
+};
+
+/* Initialise an environment with no trace and the uncached second stage. */
+void vtd_walk_env_init(struct vtd_walk_env *env, struct vtd_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr);
+
+/* Stage 1: root and context entry for a source-id. */
+int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f);
+/* Stage 2: PASID directory and table entry. */
+int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid, struct vtd_pasid_cfg *out,
+                    struct vtd_fault_info *f);
+/* Second-stage walk of `gpa` from `start` (full walk: vtd_ss_walk). */
+int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+                     uint64_t gpa, unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f);
+int vtd_ss_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
+                struct vtd_stage_result *out, struct vtd_fault_info *f);
+/*
+ * First-stage walk of `va` from `start`, with permission checks for `access`/`priv` and A/D
+ * updates. In nested mode every table address is translated through env->ss (or vtd_ss_walk)
+ * and out->out is still guest-physical: the caller translates it (vtd_translate does).
+ */
+int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+                     uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind,
+                     struct vtd_stage_result *out, struct vtd_fault_info *f);
+int vtd_fs_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, unsigned access, bool priv,
+                enum vtd_req_kind kind, struct vtd_stage_result *out, struct vtd_fault_info *f);
+/* Full start descriptors for a PASID entry. */
+struct vtd_walk_start vtd_fs_full_start(const struct vtd_pasid_cfg *pe);
+struct vtd_walk_start vtd_ss_full_start(const struct vtd_pasid_cfg *pe);
+
+/*
+ * Checks that depend only on the request and the PASID entry, made before any paging walk:
+ * SRE for privileged requests, ERE for execute requests (with ECAP.ERS). 0 or a fault code.
+ */
+int vtd_pasid_request_check(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, const struct vtd_request *req);
+
+/*
+ * Combine a first-stage result (guest-physical output) with the second-stage translation of
+ * that output: the final output, page size, permissions, dirty state.
+ */
+void vtd_nested_combine(const struct vtd_stage_result *fs, const struct vtd_stage_result *ss, struct vtd_xlate *x);
+
+/* The whole walk for one request. Returns 0 or the fault code (also in x->fault). */
+int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);
+
+/* Helpers for reports. */
+const char *vtd_trace_kind_name(unsigned kind);
+static inline uint16_t vtd_sid(unsigned bus, unsigned dev, unsigned fn) { return (uint16_t)((bus << 8) | (dev << 3) | fn); }
+
+#endif

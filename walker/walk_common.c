@@ -1,0 +1,45 @@
+/* walk_common.c: counted and traced structure accesses used by every stage of the walk. */
+#include "walker/walk_internal.h"
+
+void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val)
+{
+    struct vtd_trace *t = env->trace;
+    if (!t)
+        return;
+    if (t->n >= VTD_TRACE_MAX) {
+        t->dropped++;
+        return;
+    }
+    t->rec[t->n++] = (struct vtd_trace_rec){.kind = (uint8_t)kind, .level = (uint8_t)level, .write = write,
+                                            .for_fs = env->for_fs, .addr = addr, .val = val};
+}
+
+int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val, uint64_t bits)
+{
+    uint64_t cur = *val;
+    /* A concurrent writer may change the entry between read and update: retry on it. */
+    for (;;) {
+        uint64_t actual;
+        int rc = vtd_mem_cmpxchg64(env->mem, addr, cur, cur | bits, &actual);
+        if (rc)
+            return rc;
+        if (actual == cur)
+            break;
+        cur = actual;
+    }
+    *val = cur | bits;
+    env->cnt.ad_writes++;
+    walk_trace(env, kind, level, true, addr, *val);
+    return 0;
+}
+
+void vtd_walk_env_init(struct vtd_walk_env *env, struct vtd_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr)
+{
+    *env = (struct vtd_walk_env){.mem = mem, .caps = caps, .rtaddr = rtaddr};
+}
+
+const char *vtd_trace_kind_name(unsigned kind)
+{
+    static const char *const names[] = {"root", "context", "pasid-dir", "pasid", "fs", "ss"};
+    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}

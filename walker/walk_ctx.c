@@ -1,0 +1,108 @@
+/*
+ * walk_ctx.c: the device and PASID stages of the walk: root entry, scalable-mode context entry,
+ * PASID directory entry and PASID table entry (VT-d 3.4.3 and 9.1-9.6).
+ */
+#include <string.h>
+
+#include "walker/pasid_dir.h"
+#include "walker/root_entry.h"
+#include "walker/walk_internal.h"
+
+/* Root-table address from RTADDR_REG, or 0 with a fault when the register is unusable. */
+static int root_table_addr(const struct vtd_walk_env *env, uint64_t *rta, struct vtd_fault_info *f)
+{
+    uint64_t reg = env->rtaddr;
+    *rta = reg & VTD_RTADDR_RTA;
+    /* Only scalable mode is modelled: legacy (00b) and the reserved encodings are rejected. */
+    if (vtd_field(reg, VTD_RTADDR_TTM) != VTD_TTM_SCALABLE || (reg & VTD_RTADDR_RSVD) ||
+        (*rta & vtd_bits_above(env->caps->haw)))
+        return walk_fault(f, VTD_FR_RTADDR_INVALID, *rta, 0);
+    return 0;
+}
+
+static int root_entry_fetch(struct vtd_walk_env *env, uint64_t rta, uint16_t sid, uint64_t *ctp,
+                            struct vtd_fault_info *f)
+{
+    uint8_t devfn = sid & 0xff;
+    uint64_t addr = root_entry_addr(rta, (uint8_t)(sid >> 8)) + (devfn & 0x80 ? 8 : 0);
+    uint64_t half;
+    if (walk_read64(env, VTD_TR_ROOT, 0, addr, &half))
+        return walk_fault(f, VTD_FR_ROOT_ACCESS, addr, 0);
+    if (!(half & VTD_ROOT_P))
+        return walk_fault(f, VTD_FR_ROOT_P, addr, 0);
+    if (half & root_entry_rsvd_mask(env->caps->haw))
+        return walk_fault(f, VTD_FR_ROOT_RSVD, addr, 0);
+    *ctp = half & VTD_ROOT_CTP;
+    return 0;
+}
+
+/*
+ * Read a multi-qword structure in one block access; it is counted and traced as one read.
+ * Simulated memory is little-endian, like the x86 hosts this model runs on.
+ */
+static int read_qwords(struct vtd_walk_env *env, unsigned kind, uint64_t addr, uint64_t *qw, unsigned n)
+{
+    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "block reads assume a little-endian host");
+    env->cnt.reads++;
+    int rc = vtd_mem_read(env->mem, addr, qw, 8 * (size_t)n);
+    if (rc)
+        memset(qw, 0, 8 * (size_t)n);
+    if (env->trace)
+        walk_trace(env, kind, 0, false, addr, qw[0]);
+    return rc;
+}
+
+int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
+{
+    uint64_t rta, ctp;
+    int rc = root_table_addr(env, &rta, f);
+    if (!rc)
+        rc = root_entry_fetch(env, rta, sid, &ctp, f);
+    if (rc)
+        return rc;
+    uint64_t addr = ctx_entry_addr(ctp, sid & 0xff);
+    struct vtd_ctx_entry ce;
+    if (read_qwords(env, VTD_TR_CTX, addr, ce.qw, 4))
+        return walk_fault(f, VTD_FR_CTX_ACCESS, addr, 0);
+    rc = ctx_entry_decode(&ce, env->caps, out);
+    return rc ? walk_fault(f, rc, addr, 0) : 0;
+}
+
+int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid, struct vtd_pasid_cfg *out,
+                    struct vtd_fault_info *f)
+{
+    *out = (struct vtd_pasid_cfg){0};
+    if (pasid >= (UINT32_C(1) << 20) || pasid_dir_index(pasid) >= ctx_pdir_entries(ctx))
+        return walk_fault(f, VTD_FR_CTX_PDTS, 0, 0);
+    uint64_t daddr = pasid_dir_entry_addr(ctx->pdtp, pasid), pde;
+    if (walk_read64(env, VTD_TR_PDIR, 0, daddr, &pde))
+        return walk_fault(f, VTD_FR_PDIR_ACCESS, daddr, 0);
+    if (!(pde & VTD_PDIR_P))
+        return walk_fault(f, VTD_FR_PDIR_P, daddr, 0);
+    if (pde & pasid_dir_rsvd_mask(env->caps->haw))
+        return walk_fault(f, VTD_FR_PDIR_RSVD, daddr, 0);
+    bool dir_fpd = pde & VTD_PDIR_FPD;
+    uint64_t paddr = pasid_entry_addr(pde & VTD_PDIR_PTP, pasid);
+    struct vtd_pasid_entry pe;
+    int rc = read_qwords(env, VTD_TR_PASID, paddr, pe.qw, 8) ? VTD_FR_PASID_ACCESS
+                                                              : pasid_entry_decode(&pe, env->caps, out);
+    if (rc) {
+        walk_fault(f, rc, paddr, 0);
+        f->suppressed = dir_fpd && vtd_fault_qualified(rc);
+        return rc;
+    }
+    /* The directory's FPD covers everything translated through it (VT-d 7.1.4). */
+    out->fpd = out->fpd || dir_fpd;
+    return 0;
+}
+
+int vtd_pasid_request_check(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, const struct vtd_request *req)
+{
+    if (!pgtt_uses_fs(pe->pgtt))
+        return 0;
+    if (req->priv && !pe->sre)
+        return VTD_FR_PASID_SRE;
+    if ((req->access & VTD_ACC_X) && vtd_ecap_has(caps, VTD_ECAP_ERS) && !pe->ere)
+        return VTD_FR_PASID_ERE;
+    return 0;
+}

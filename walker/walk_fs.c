@@ -1,0 +1,205 @@
+/*
+ * walk_fs.c: the first-stage walk (VT-d 3.6 and 9.7; IA-32e paging): 4 or 5 levels by FSPM,
+ * canonical input, 2 MiB and (with FS1GP) 1 GiB pages, U/S, R/W with WPE for supervisor writes,
+ * XD for execute requests (with ECAP.ERS), A/EA on every level and D on the leaf. In nested mode
+ * (VT-d 3.8) every table address is guest-physical and goes through the second stage first.
+ */
+#include "walker/fs_entry.h"
+#include "walker/ss_entry.h"
+#include "walker/walk_internal.h"
+
+struct fs_walk {
+    bool nested;
+    unsigned start_level;
+    uint64_t entry_hpa[6];     /* host address of the entry read at each level */
+    uint64_t entry[6];
+    unsigned table_ss_perm[6]; /* nested: second-stage permissions of the table page */
+    uint64_t table_ss_leaf[6]; /* nested: second-stage leaf entry mapping the table page */
+    bool table_ss_dirty[6];
+};
+
+static unsigned fs_width(const struct vtd_pasid_cfg *pe) { return pe->fs_levels == 5 ? 57 : 48; }
+
+static bool fs_canonical(uint64_t va, unsigned width)
+{
+    unsigned sh = 64 - width;
+    return (uint64_t)(((int64_t)(va << sh)) >> sh) == va;
+}
+
+/* Permissions one first-stage entry grants (presence implies read). */
+static unsigned fs_entry_perm(uint64_t e)
+{
+    return VTD_PERM_R | ((e & VTD_FS_RW) ? VTD_PERM_W : 0) | ((e & VTD_FS_US) ? VTD_PERM_U : 0) |
+           ((e & VTD_FS_XD) ? 0 : VTD_PERM_X);
+}
+
+/*
+ * Host address of a first-stage table entry. In nested mode the guest-physical address is
+ * translated by the second stage, which must allow reads (VT-d 3.8: faults 74h-76h).
+ */
+static int fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w,
+                             unsigned level, uint64_t gpa, uint64_t *hpa, struct vtd_fault_info *f)
+{
+    if (!w->nested) {
+        *hpa = gpa;
+        return 0;
+    }
+    if (gpa & vtd_bits_above(vtd_caps_mgaw(env->caps)))
+        return walk_fault(f, VTD_FR_FS_NEST_MGAW, gpa, level);
+    struct vtd_stage_result ss;
+    vtd_ss_fn ss_fn = env->ss ? env->ss : vtd_ss_walk;
+    env->for_fs = true;
+    int rc = ss_fn(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
+    env->for_fs = false;
+    int no_read = level == pe->fs_levels ? VTD_FR_FS_NEST_PTR_READ : VTD_FR_FS_NEST_READ;
+    if (rc == VTD_FR_READ || (!rc && !(ss.perm & VTD_PERM_R)))
+        return walk_fault(f, no_read, gpa, level);
+    if (rc)
+        return rc;
+    *hpa = ss.out;
+    w->table_ss_perm[level] = ss.perm;
+    w->table_ss_leaf[level] = ss.leaf_entry_addr;
+    w->table_ss_dirty[level] = ss.dirty;
+    return 0;
+}
+
+/* The fault an access meets with the accumulated permissions, or 0 (VT-d 3.6.2). */
+static int fs_access_fault(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, unsigned perm,
+                           unsigned access, bool priv)
+{
+    if (!priv && !(perm & VTD_PERM_U))
+        return VTD_FR_US;
+    /* Supervisor writes to read-only pages are allowed unless WPE asks for write protection. */
+    if ((access & VTD_ACC_W) && !(perm & VTD_PERM_W) && (!priv || pe->wpe))
+        return VTD_FR_WRITE;
+    if ((access & VTD_ACC_X) && vtd_ecap_has(caps, VTD_ECAP_ERS)) {
+        if (!(perm & VTD_PERM_X))
+            return VTD_FR_EXEC;
+        if (priv && pe->smep && (perm & VTD_PERM_U))
+            return VTD_FR_EXEC;
+    }
+    return 0;
+}
+
+/* Permissions the translation grants this requester. */
+static unsigned fs_effective_perm(const struct vtd_pasid_cfg *pe, unsigned perm, bool priv)
+{
+    if (priv && !pe->wpe)
+        perm |= VTD_PERM_W;
+    if (!priv && !(perm & VTD_PERM_U))
+        perm &= ~(VTD_PERM_R | VTD_PERM_W | VTD_PERM_X);
+    return perm;
+}
+
+/* The second-stage side of an A/D write to a nested first-stage table: it must be writable. */
+static int fs_nested_ad_write_ok(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w,
+                                 unsigned level, struct vtd_fault_info *f)
+{
+    if (!(w->table_ss_perm[level] & VTD_PERM_W))
+        return walk_fault(f, VTD_FR_FS_NEST_AD_WRITE, w->entry_hpa[level], level);
+    if (!pe->ssade || w->table_ss_dirty[level])
+        return 0;
+    /* The write dirties the page holding the table (second-stage D, VT-d 3.8). */
+    uint64_t leaf = w->table_ss_leaf[level], val;
+    if (vtd_mem_read64(env->mem, leaf, &val) || walk_set_bits(env, VTD_TR_SS, 0, leaf, &val, VTD_SS_D))
+        return walk_fault(f, VTD_FR_SS_ACCESS, leaf, 0);
+    w->table_ss_dirty[level] = true;
+    return 0;
+}
+
+/* Set A (and EA with EAFE) on every entry used, D on the leaf for writes (VT-d 3.6.3). */
+static int fs_update_ad(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w,
+                        unsigned leaf_level, bool write, struct vtd_fault_info *f)
+{
+    uint64_t a_bits = VTD_FS_A | (pe->eafe ? VTD_FS_EA : 0);
+    for (unsigned l = w->start_level; l >= leaf_level; l--) {
+        uint64_t bits = a_bits | (l == leaf_level && write ? VTD_FS_D : 0);
+        if ((w->entry[l] & bits) == bits)
+            continue;
+        if (!pe->pwsnp)
+            return walk_fault(f, VTD_FR_FS_AD_NOSNOOP, w->entry_hpa[l], l);
+        if (w->nested) {
+            int rc = fs_nested_ad_write_ok(env, pe, w, l, f);
+            if (rc)
+                return rc;
+        }
+        if (walk_set_bits(env, VTD_TR_FS, l, w->entry_hpa[l], &w->entry[l], bits))
+            return walk_fault(f, VTD_FR_FS_ACCESS, w->entry_hpa[l], l);
+    }
+    return 0;
+}
+
+struct vtd_walk_start vtd_fs_full_start(const struct vtd_pasid_cfg *pe)
+{
+    return (struct vtd_walk_start){.level = pe->fs_levels, .table = pe->fsptptr, .perm = VTD_PERM_ALL};
+}
+
+/* Checks made before the first read: canonical input and a usable FSPTPTR. */
+static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
+                            const struct vtd_walk_start *start, uint64_t va, struct vtd_fault_info *f)
+{
+    if (!fs_canonical(va, fs_width(pe)))
+        return walk_fault(f, VTD_FR_NON_CANONICAL, 0, 0);
+    bool full = start->level == pe->fs_levels;
+    if (full && pe->pgtt != VTD_PGTT_NESTED && (start->table & vtd_bits_above(env->caps->haw)))
+        return walk_fault(f, VTD_FR_FSPTPTR, start->table, 0);
+    return 0;
+}
+
+int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+                     uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind,
+                     struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    struct fs_walk w = {.nested = pe->pgtt == VTD_PGTT_NESTED, .start_level = start->level};
+    out->top_level = pe->fs_levels;
+    out->leaf_level = 0;
+    out->perm = 0;
+    out->dirty = false;
+    int rc = fs_walk_precheck(env, pe, start, va, f);
+    if (rc)
+        return rc;
+    unsigned addr_width = w.nested ? 52 : env->caps->haw;
+    uint64_t table = start->table, e = 0;
+    unsigned perm = start->perm, l;
+    for (l = start->level;; l--) {
+        out->table[l] = table;
+        out->perm_above[l] = perm;
+        uint64_t hpa;
+        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)pt_index(va, l), &hpa, f)))
+            return rc;
+        if (walk_read64(env, VTD_TR_FS, l, hpa, &e))
+            return walk_fault(f, VTD_FR_FS_ACCESS, hpa, l);
+        w.entry_hpa[l] = hpa;
+        w.entry[l] = e;
+        if (!fs_entry_present(e))
+            return walk_fault(f, VTD_FR_FS_P, hpa, l);
+        if (e & fs_entry_rsvd_mask(e, l, env->caps, addr_width))
+            return walk_fault(f, VTD_FR_FS_RSVD, hpa, l);
+        perm &= fs_entry_perm(e);
+        if (fs_entry_is_leaf(e, l))
+            break;
+        table = e & VTD_FS_ADDR;
+    }
+    out->leaf_level = l;
+    out->page_shift = pt_level_shift(l);
+    out->out = fs_entry_addr(e, l) | (va & ((UINT64_C(1) << out->page_shift) - 1));
+    out->leaf_entry_addr = w.entry_hpa[l];
+    if (w.nested && (out->out & vtd_bits_above(vtd_caps_mgaw(env->caps))))
+        return walk_fault(f, VTD_FR_FS_NEST_MGAW, w.entry_hpa[l], l);
+    if (kind != VTD_REQ_TRANSLATION && (rc = fs_access_fault(env->caps, pe, perm, access, priv)))
+        return walk_fault(f, rc, w.entry_hpa[l], l);
+    out->perm = fs_effective_perm(pe, perm, priv);
+    bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
+    /* A translation that grants nothing (an ATS answer of "no access") marks nothing accessed. */
+    if ((out->perm & VTD_PERM_R) && (rc = fs_update_ad(env, pe, &w, l, write, f)))
+        return rc;
+    out->dirty = (w.entry[l] & VTD_FS_D) != 0;
+    return 0;
+}
+
+int vtd_fs_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, unsigned access, bool priv,
+                enum vtd_req_kind kind, struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    struct vtd_walk_start start = vtd_fs_full_start(pe);
+    return vtd_fs_walk_from(env, pe, &start, va, access, priv, kind, out, f);
+}

@@ -1,0 +1,120 @@
+/*
+ * walk_ss.c: the second-stage walk (VT-d 3.7 and 9.8): 3, 4 or 5 levels by the PASID entry's
+ * AW, large pages by CAP.SSLPS, R/W/X (X only with SSEE), and A/D updates with SSADE.
+ */
+#include "walker/ss_entry.h"
+#include "walker/walk_internal.h"
+
+struct ss_walk {
+    uint64_t entry_addr[6];
+    uint64_t entry[6];
+};
+
+/* Permissions one second-stage entry grants; without SSEE execute is not restricted. */
+static unsigned ss_entry_perm(uint64_t e, bool ssee)
+{
+    return ((e & VTD_SS_R) ? VTD_PERM_R : 0) | ((e & VTD_SS_W) ? VTD_PERM_W : 0) |
+           ((!ssee || (e & VTD_SS_X)) ? VTD_PERM_X : 0);
+}
+
+/* The fault for an access the permissions do not allow (reads first, then writes, then execute). */
+static int ss_access_fault(unsigned access, unsigned perm, bool ssee)
+{
+    if ((access & VTD_ACC_R) && !(perm & VTD_PERM_R))
+        return VTD_FR_READ;
+    if ((access & VTD_ACC_W) && !(perm & VTD_PERM_W))
+        return VTD_FR_WRITE;
+    if ((access & VTD_ACC_X) && ssee && !(perm & VTD_PERM_X))
+        return VTD_FR_EXEC;
+    return 0;
+}
+
+/* A non-present entry blocks the access as a permission failure; a bare request still needs R. */
+static int ss_not_present_fault(unsigned access)
+{
+    return ss_access_fault(access & (VTD_ACC_R | VTD_ACC_W | VTD_ACC_X) ? access : VTD_ACC_R, 0, true);
+}
+
+/* Set A on every entry used and D on the leaf for writes (VT-d 3.7.2 with SSADE). */
+static int ss_update_ad(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct ss_walk *w,
+                        unsigned from_level, const struct vtd_stage_result *out, bool write,
+                        struct vtd_fault_info *f)
+{
+    for (unsigned l = from_level; l >= out->leaf_level; l--) {
+        uint64_t bits = VTD_SS_A | (l == out->leaf_level && write ? VTD_SS_D : 0);
+        if ((w->entry[l] & bits) == bits)
+            continue;
+        if (!pe->pwsnp)
+            return walk_fault(f, VTD_FR_SS_AD_NOSNOOP, w->entry_addr[l], l);
+        if (walk_set_bits(env, VTD_TR_SS, l, w->entry_addr[l], &w->entry[l], bits))
+            return walk_fault(f, VTD_FR_SS_ACCESS, w->entry_addr[l], l);
+    }
+    return 0;
+}
+
+struct vtd_walk_start vtd_ss_full_start(const struct vtd_pasid_cfg *pe)
+{
+    return (struct vtd_walk_start){.level = pe->ss_levels, .table = pe->ssptptr, .perm = VTD_PERM_ALL};
+}
+
+int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+                     uint64_t gpa, unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    const struct vtd_caps *caps = env->caps;
+    struct ss_walk w;
+    /* Only the scalar fields are reset: the per-level arrays are filled as the walk goes. */
+    out->top_level = pe->ss_levels;
+    out->leaf_level = 0;
+    out->perm = 0;
+    out->dirty = false;
+    if (gpa & vtd_bits_above(12 + 9 * pe->ss_levels))
+        return walk_fault(f, VTD_FR_BEYOND_AGAW, 0, 0);
+    if (start->level == pe->ss_levels && (start->table & vtd_bits_above(caps->haw)))
+        return walk_fault(f, VTD_FR_SSPTPTR, start->table, 0);
+    uint64_t table = start->table;
+    unsigned perm = start->perm;
+    for (unsigned l = start->level;; l--) {
+        out->table[l] = table;
+        out->perm_above[l] = perm;
+        uint64_t addr = table + 8 * (uint64_t)pt_index(gpa, l), e;
+        if (walk_read64(env, VTD_TR_SS, l, addr, &e))
+            return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
+        w.entry_addr[l] = addr;
+        w.entry[l] = e;
+        if (!ss_entry_present(e, pe->ssee))
+            return walk_fault(f, ss_not_present_fault(access), addr, l);
+        if (e & ss_entry_rsvd_mask(e, l, caps))
+            return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
+        perm &= ss_entry_perm(e, pe->ssee) | VTD_PERM_U;
+        if (ss_entry_is_leaf(e, l)) {
+            out->leaf_level = l;
+            out->page_shift = pt_level_shift(l);
+            out->out = ss_entry_addr(e, l) | (gpa & ((UINT64_C(1) << out->page_shift) - 1));
+            out->leaf_entry_addr = addr;
+            break;
+        }
+        table = e & VTD_SS_ADDR;
+    }
+    out->perm = perm & ~VTD_PERM_U;
+    if (!(access & VTD_ACC_NOCHECK)) {
+        int code = ss_access_fault(access, out->perm, pe->ssee);
+        if (code)
+            return walk_fault(f, code, out->leaf_entry_addr, out->leaf_level);
+    }
+    bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
+    if (pe->ssade) {
+        int rc = ss_update_ad(env, pe, &w, start->level, out, write, f);
+        if (rc)
+            return rc;
+    }
+    /* Without SSADE nothing tracks dirtiness, so writes never need an update. */
+    out->dirty = !pe->ssade || (w.entry[out->leaf_level] & VTD_SS_D);
+    return 0;
+}
+
+int vtd_ss_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
+                struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    struct vtd_walk_start start = vtd_ss_full_start(pe);
+    return vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
+}
