@@ -3,14 +3,14 @@
 
 #include <errno.h>
 
-int world_init(struct world *w, const struct vtd_caps *caps)
+int world_init_mem(struct world *w, const struct vtd_caps *caps, struct vtd_mem *mem)
 {
     *w = (struct world){0};
     if (caps)
         w->caps = *caps;
     else
         vtd_caps_default(&w->caps);
-    w->mem = vtd_mem_new(w->caps.haw);
+    w->mem = mem;
     if (!w->mem)
         return -ENOMEM;
     int rc = vtd_builder_init(&w->b, w->mem, &w->caps, WORLD_POOL_BASE, WORLD_POOL_SIZE);
@@ -21,9 +21,22 @@ int world_init(struct world *w, const struct vtd_caps *caps)
     return rc;
 }
 
+int world_init(struct world *w, const struct vtd_caps *caps)
+{
+    struct vtd_caps c;
+    if (caps)
+        c = *caps;
+    else
+        vtd_caps_default(&c);
+    int rc = world_init_mem(w, &c, vtd_mem_new(c.haw));
+    w->owns_mem = w->mem != NULL;
+    return rc;
+}
+
 void world_fini(struct world *w)
 {
-    vtd_mem_free(w->mem);
+    if (w->owns_mem)
+        vtd_mem_free(w->mem);
     w->mem = NULL;
 }
 

@@ -26,10 +26,13 @@ struct world {
     uint64_t rtaddr;
     struct vtd_walk_env env;
     struct vtd_trace trace;
+    bool owns_mem;
 };
 
 /* caps NULL: the defaults. Returns 0 or a negative errno. */
 int world_init(struct world *w, const struct vtd_caps *caps);
+/* The same over existing memory (e.g. a simulated IOMMU's), which world_fini leaves alone. */
+int world_init_mem(struct world *w, const struct vtd_caps *caps, struct vtd_mem *mem);
 void world_fini(struct world *w);
 
 /* A device with PASIDs enabled (PASIDE, DTE and PRE as the caps allow, PDTS 7, RID_PASID 0). */

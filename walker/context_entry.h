@@ -48,6 +48,12 @@ static inline bool ctx_entry_present(const struct vtd_ctx_entry *ce) { return ce
 /* Number of PASID-directory entries the context entry provides. */
 static inline uint32_t ctx_pdir_entries(const struct vtd_ctx *c) { return UINT32_C(1) << (c->pdts + 7); }
 
+/* Whether a PASID falls inside the context's PASID directory (fault 46h otherwise). */
+static inline bool ctx_pasid_in_range(const struct vtd_ctx *c, uint32_t pasid)
+{
+    return pasid < (UINT32_C(1) << 20) && (pasid >> 6) < ctx_pdir_entries(c);
+}
+
 /*
  * Check and decode a context entry: VTD_FR_CTX_P, VTD_FR_CTX_RSVD (reserved bits, pointer at or
  * beyond HAW) or VTD_FR_CTX_INVALID (PRE without ECAP.PRS, DTE without ECAP.DT); 0 when usable.

@@ -101,6 +101,8 @@ int pasid_entry_decode(const struct vtd_pasid_entry *pe, const struct vtd_caps *
         rc = pasid_entry_decode_ss(pe, caps, out);
     if (!rc && pgtt_uses_fs(pgtt))
         rc = pasid_entry_decode_fs(pe, caps, out);
+    if (rc)
+        *out = (struct vtd_pasid_cfg){0}; /* a rejected entry is not used, its FPD included */
     return rc;
 }
 

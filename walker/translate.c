@@ -30,17 +30,16 @@ void vtd_nested_combine(const struct vtd_stage_result *fs, const struct vtd_stag
     x->dirty = fs->dirty && ss->dirty;
 }
 
-static int translate_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
-                            struct vtd_xlate *x)
+int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
+                         struct vtd_xlate *x)
 {
     const struct vtd_pasid_cfg *pe = &x->pe;
-    vtd_ss_fn ss_fn = env->ss ? env->ss : vtd_ss_walk;
     int rc;
     switch (pe->pgtt) {
     case VTD_PGTT_PT:
         return translate_passthrough(env, req->addr, x);
     case VTD_PGTT_SS:
-        if ((rc = ss_fn(env, pe, req->addr, access, &x->ss, &x->fault)))
+        if ((rc = vtd_walk_ss(env, pe, req->addr, access, &x->ss, &x->fault)))
             return rc;
         x->out = x->ss.out;
         x->page_shift = x->ss.page_shift;
@@ -58,7 +57,7 @@ static int translate_paging(struct vtd_walk_env *env, const struct vtd_request *
     default: /* nested: the first stage's output is guest-physical */
         if ((rc = vtd_fs_walk(env, pe, req->addr, access, x->priv, req->kind, &x->fs, &x->fault)))
             return rc;
-        if ((rc = ss_fn(env, pe, x->fs.out, access, &x->ss, &x->fault)))
+        if ((rc = vtd_walk_ss(env, pe, x->fs.out, access, &x->ss, &x->fault)))
             return rc;
         vtd_nested_combine(&x->fs, &x->ss, x);
         return 0;
@@ -71,7 +70,8 @@ static int translate_device(struct vtd_walk_env *env, const struct vtd_request *
     int rc;
     if (req->pasid_valid && vtd_field(env->rtaddr, VTD_GENMASK(11, 10)) == 0)
         return walk_fault(&x->fault, VTD_FR_TTM_PASID, 0, 0);
-    if ((rc = vtd_ctx_fetch(env, req->sid, &x->ctx, &x->fault)))
+    const struct vtd_walk_hooks *h = env->hooks;
+    if ((rc = (h && h->ctx_fetch ? h->ctx_fetch : vtd_ctx_fetch)(env, req->sid, &x->ctx, &x->fault)))
         return rc;
     if (req->kind != VTD_REQ_UNTRANSLATED && !x->ctx.dte)
         return walk_fault(&x->fault, VTD_FR_CTX_DTE, 0, 0);
@@ -90,7 +90,8 @@ static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *re
         return rc;
     if (req->kind == VTD_REQ_TRANSLATED)
         return translate_passthrough(env, req->addr, x);
-    if ((rc = vtd_pasid_fetch(env, &x->ctx, x->pasid, &x->pe, &x->fault))) {
+    const struct vtd_walk_hooks *h = env->hooks;
+    if ((rc = (h && h->pasid_fetch ? h->pasid_fetch : vtd_pasid_fetch)(env, &x->ctx, x->pasid, &x->pe, &x->fault))) {
         if (rc == VTD_FR_CTX_PDTS && !req->pasid_valid)
             x->fault.code = rc = VTD_FR_CTX_RID_PASID;
         return rc;
@@ -105,7 +106,7 @@ static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *re
     if ((rc = vtd_pasid_request_check(env->caps, &x->pe, &eff)))
         return walk_fault(&x->fault, rc, 0, 0);
     unsigned access = eff.access | (req->kind == VTD_REQ_TRANSLATION ? VTD_ACC_NOCHECK : 0);
-    if ((rc = translate_paging(env, &eff, access, x)))
+    if ((rc = (h && h->paging ? h->paging : vtd_translate_paging)(env, &eff, access, x)))
         return rc;
     if (req->kind == VTD_REQ_UNTRANSLATED && x->out >= VTD_INTR_ADDR_FIRST && x->out <= VTD_INTR_ADDR_LAST)
         return walk_fault(&x->fault, VTD_FR_INTR_ADDR, 0, 0);

@@ -7,7 +7,7 @@
  *
  *   vtd_ctx_fetch()    root entry -> scalable-mode context entry
  *   vtd_pasid_fetch()  PASID directory entry -> PASID table entry
- *   vtd_fs_walk_from() first stage from any level (nested: table addresses through env->ss)
+ *   vtd_fs_walk_from() first stage from any level (nested: table addresses through the second stage)
  *   vtd_ss_walk_from() second stage from any level
  *   vtd_translate()    all of them, in order, for one request
  *
@@ -94,7 +94,8 @@ struct vtd_walk_counters {
 struct vtd_stage_result {
     uint64_t out;           /* output address for the input, offset included */
     unsigned page_shift;    /* 12, 21 or 30 */
-    unsigned perm;          /* VTD_PERM_* granted by this stage */
+    unsigned perm;          /* VTD_PERM_* granted by this stage to this requester */
+    unsigned raw_perm;      /* permissions the entries grant (FS: R, W, U, X as accumulated) */
     bool dirty;             /* the leaf's D bit is set (after any update) */
     /* For paging-structure caches: the table used at each level (index = level) and the
      * permissions accumulated above it; valid from the level the walk started at down to
@@ -107,21 +108,39 @@ struct vtd_stage_result {
 
 struct vtd_walk_env;
 
+struct vtd_xlate;
+struct vtd_walk_start;
+
 /*
- * Second-stage translation used by the nested first-stage walk for table addresses and for the
- * final output. NULL means vtd_ss_walk(); sim/ plugs its cached version here.
+ * Where sim/ puts its caches: each hook replaces (or informs) one stage of vtd_translate(), and
+ * may call the uncached stage function itself. A NULL hook (or NULL hooks) means the uncached
+ * stage. The oracle runs the same vtd_translate() without hooks.
  */
-typedef int (*vtd_ss_fn)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
-                         unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f);
+struct vtd_walk_hooks {
+    /* Stage 1 and 2 (context and PASID caches). */
+    int (*ctx_fetch)(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f);
+    int (*pasid_fetch)(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid,
+                       struct vtd_pasid_cfg *out, struct vtd_fault_info *f);
+    /* The paging step after the PASID entry (IOTLB); the uncached one is vtd_translate_paging(). */
+    int (*paging)(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access, struct vtd_xlate *x);
+    /* First stage: where a walk may start (paging-structure cache), and what a walk found. */
+    void (*fs_start)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, struct vtd_walk_start *start);
+    void (*fs_done)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, unsigned start_level,
+                    const struct vtd_stage_result *res);
+    /* Second-stage translation (nested table fetches, the nested output, PGTT 2). */
+    int (*ss_translate)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
+                        struct vtd_stage_result *out, struct vtd_fault_info *f);
+};
 
 struct vtd_walk_env {
     struct vtd_mem *mem;
     const struct vtd_caps *caps;
     uint64_t rtaddr;            /* RTADDR_REG: root table address and TTM */
     struct vtd_trace *trace;    /* optional */
-    vtd_ss_fn ss;               /* optional, see above */
-    void *opaque;               /* for the ss hook */
+    const struct vtd_walk_hooks *hooks; /* optional, see above */
+    void *opaque;               /* for the hooks */
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
+    bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
 };
 
@@ -163,7 +182,7 @@ int vtd_ss_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64
                 struct vtd_stage_result *out, struct vtd_fault_info *f);
 /*
  * First-stage walk of `va` from `start`, with permission checks for `access`/`priv` and A/D
- * updates. In nested mode every table address is translated through env->ss (or vtd_ss_walk)
+ * updates. In nested mode every table address is translated by the second stage (hook or vtd_ss_walk)
  * and out->out is still guest-physical: the caller translates it (vtd_translate does).
  */
 int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
@@ -182,10 +201,26 @@ struct vtd_walk_start vtd_ss_full_start(const struct vtd_pasid_cfg *pe);
 int vtd_pasid_request_check(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, const struct vtd_request *req);
 
 /*
+ * The first-stage permission rules (VT-d 3.6.2), shared with caches that keep the entries'
+ * accumulated permissions: the fault an access meets (0 if none), and what a requester is granted.
+ */
+int vtd_fs_access_fault(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, unsigned raw_perm,
+                        unsigned access, bool priv);
+unsigned vtd_fs_effective_perm(const struct vtd_pasid_cfg *pe, unsigned raw_perm, bool priv);
+
+/*
  * Combine a first-stage result (guest-physical output) with the second-stage translation of
  * that output: the final output, page size, permissions, dirty state.
  */
 void vtd_nested_combine(const struct vtd_stage_result *fs, const struct vtd_stage_result *ss, struct vtd_xlate *x);
+
+/*
+ * The paging step for a request whose x->pe, x->priv are set: the PGTT's stages (through the
+ * hooks for the first and second stage) and the combined result. Returns 0 or the fault code.
+ */
+int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access, struct vtd_xlate *x);
+/* Second-stage access check: the fault `access` meets with permissions `perm`, or 0. */
+int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee);
 
 /* The whole walk for one request. Returns 0 or the fault code (also in x->fault). */
 int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);

@@ -17,6 +17,10 @@ void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool wr
 int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val, uint64_t bits)
 {
     uint64_t cur = *val;
+    if (env->dry_run) {
+        *val = cur | bits;
+        return 0;
+    }
     /* A concurrent writer may change the entry between read and update: retry on it. */
     for (;;) {
         uint64_t actual;

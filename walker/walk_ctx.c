@@ -72,7 +72,7 @@ int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_
                     struct vtd_fault_info *f)
 {
     *out = (struct vtd_pasid_cfg){0};
-    if (pasid >= (UINT32_C(1) << 20) || pasid_dir_index(pasid) >= ctx_pdir_entries(ctx))
+    if (!ctx_pasid_in_range(ctx, pasid))
         return walk_fault(f, VTD_FR_CTX_PDTS, 0, 0);
     uint64_t daddr = pasid_dir_entry_addr(ctx->pdtp, pasid), pde;
     if (walk_read64(env, VTD_TR_PDIR, 0, daddr, &pde))

@@ -47,9 +47,8 @@ static int fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cf
     if (gpa & vtd_bits_above(vtd_caps_mgaw(env->caps)))
         return walk_fault(f, VTD_FR_FS_NEST_MGAW, gpa, level);
     struct vtd_stage_result ss;
-    vtd_ss_fn ss_fn = env->ss ? env->ss : vtd_ss_walk;
     env->for_fs = true;
-    int rc = ss_fn(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
+    int rc = vtd_walk_ss(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
     env->for_fs = false;
     int no_read = level == pe->fs_levels ? VTD_FR_FS_NEST_PTR_READ : VTD_FR_FS_NEST_READ;
     if (rc == VTD_FR_READ || (!rc && !(ss.perm & VTD_PERM_R)))
@@ -64,8 +63,8 @@ static int fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cf
 }
 
 /* The fault an access meets with the accumulated permissions, or 0 (VT-d 3.6.2). */
-static int fs_access_fault(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, unsigned perm,
-                           unsigned access, bool priv)
+int vtd_fs_access_fault(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, unsigned perm,
+                        unsigned access, bool priv)
 {
     if (!priv && !(perm & VTD_PERM_U))
         return VTD_FR_US;
@@ -82,7 +81,7 @@ static int fs_access_fault(const struct vtd_caps *caps, const struct vtd_pasid_c
 }
 
 /* Permissions the translation grants this requester. */
-static unsigned fs_effective_perm(const struct vtd_pasid_cfg *pe, unsigned perm, bool priv)
+unsigned vtd_fs_effective_perm(const struct vtd_pasid_cfg *pe, unsigned perm, bool priv)
 {
     if (priv && !pe->wpe)
         perm |= VTD_PERM_W;
@@ -186,9 +185,10 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     out->leaf_entry_addr = w.entry_hpa[l];
     if (w.nested && (out->out & vtd_bits_above(vtd_caps_mgaw(env->caps))))
         return walk_fault(f, VTD_FR_FS_NEST_MGAW, w.entry_hpa[l], l);
-    if (kind != VTD_REQ_TRANSLATION && (rc = fs_access_fault(env->caps, pe, perm, access, priv)))
+    if (kind != VTD_REQ_TRANSLATION && (rc = vtd_fs_access_fault(env->caps, pe, perm, access, priv)))
         return walk_fault(f, rc, w.entry_hpa[l], l);
-    out->perm = fs_effective_perm(pe, perm, priv);
+    out->raw_perm = perm;
+    out->perm = vtd_fs_effective_perm(pe, perm, priv);
     bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
     /* A translation that grants nothing (an ATS answer of "no access") marks nothing accessed. */
     if ((out->perm & VTD_PERM_R) && (rc = fs_update_ad(env, pe, &w, l, write, f)))
@@ -201,5 +201,11 @@ int vtd_fs_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64
                 enum vtd_req_kind kind, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     struct vtd_walk_start start = vtd_fs_full_start(pe);
-    return vtd_fs_walk_from(env, pe, &start, va, access, priv, kind, out, f);
+    const struct vtd_walk_hooks *h = env->hooks;
+    if (h && h->fs_start)
+        h->fs_start(env, pe, va, &start);
+    int rc = vtd_fs_walk_from(env, pe, &start, va, access, priv, kind, out, f);
+    if (!rc && h && h->fs_done)
+        h->fs_done(env, pe, va, start.level, out);
+    return rc;
 }

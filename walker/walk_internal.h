@@ -36,4 +36,13 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
  */
 int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val, uint64_t bits);
 
+/* Second-stage translation through the hook if one is set. */
+static inline int vtd_walk_ss(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
+                              struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    if (env->hooks && env->hooks->ss_translate)
+        return env->hooks->ss_translate(env, pe, gpa, access, out, f);
+    return vtd_ss_walk(env, pe, gpa, access, out, f);
+}
+
 #endif

@@ -18,7 +18,7 @@ static unsigned ss_entry_perm(uint64_t e, bool ssee)
 }
 
 /* The fault for an access the permissions do not allow (reads first, then writes, then execute). */
-static int ss_access_fault(unsigned access, unsigned perm, bool ssee)
+int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee)
 {
     if ((access & VTD_ACC_R) && !(perm & VTD_PERM_R))
         return VTD_FR_READ;
@@ -32,7 +32,7 @@ static int ss_access_fault(unsigned access, unsigned perm, bool ssee)
 /* A non-present entry blocks the access as a permission failure; a bare request still needs R. */
 static int ss_not_present_fault(unsigned access)
 {
-    return ss_access_fault(access & (VTD_ACC_R | VTD_ACC_W | VTD_ACC_X) ? access : VTD_ACC_R, 0, true);
+    return vtd_ss_access_fault(access & (VTD_ACC_R | VTD_ACC_W | VTD_ACC_X) ? access : VTD_ACC_R, 0, true);
 }
 
 /* Set A on every entry used and D on the leaf for writes (VT-d 3.7.2 with SSADE). */
@@ -95,9 +95,9 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         }
         table = e & VTD_SS_ADDR;
     }
-    out->perm = perm & ~VTD_PERM_U;
+    out->perm = out->raw_perm = perm & ~VTD_PERM_U;
     if (!(access & VTD_ACC_NOCHECK)) {
-        int code = ss_access_fault(access, out->perm, pe->ssee);
+        int code = vtd_ss_access_fault(access, out->perm, pe->ssee);
         if (code)
             return walk_fault(f, code, out->leaf_entry_addr, out->leaf_level);
     }
