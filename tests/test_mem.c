@@ -164,6 +164,21 @@ Test(mem, frames_sharing_a_cache_slot_do_not_alias)
             cr_assert_eq(rd(i * 64 * PAGE), 100 + i);
 }
 
+Test(mem, frames_differing_only_in_high_bits_do_not_alias)
+{
+    /* Frame numbers equal in their low 20, 26 and 32 bits: every index level and cache tag bit counts. */
+    const uint64_t addrs[] = {0x5000, (UINT64_C(1) << 32) + 0x5000, (UINT64_C(1) << 38) + 0x5000,
+                              (UINT64_C(1) << 44) + 0x5000, (UINT64_C(1) << 47) + 0x5000};
+    const size_t n = sizeof addrs / sizeof addrs[0];
+    for (size_t i = 0; i < n; i++)
+        wr(addrs[i], 200 + i);
+    cr_assert_eq(vtd_mem_frames(mem), n);
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(rd(addrs[i]), 200 + i, "at %#llx", (unsigned long long)addrs[i]);
+    cr_assert_eq(rd((UINT64_C(1) << 40) + 0x5000), 0, "a never-written alias reads zero");
+}
+
 /* ---- block accesses ---- */
 
 static void pattern_fill(uint8_t *buf, size_t len, unsigned seed)
