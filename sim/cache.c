@@ -268,6 +268,14 @@ struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_c
     return e;
 }
 
+void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e)
+{
+    c->stats.lookups++;
+    c->stats.hits++;
+    if (c->repl == VTD_REPL_LRU)
+        e->use_seq = ++c->clock;
+}
+
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
     return cache_disabled(c) ? NULL : find_entry(c, key);

@@ -52,6 +52,11 @@ unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
 
 /* The entry with exactly this key, or NULL; counts a lookup and a hit or miss; LRU touches. */
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key);
+/*
+ * Count a hit on an entry the caller already holds (it checked e->valid and e->key), exactly as
+ * vtd_cache_lookup would for that key: for callers that remember their last entry.
+ */
+void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e);
 /* Like lookup but counts nothing and touches nothing (for the oracle and reports). */
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key);
 /*

@@ -60,6 +60,8 @@ struct vtd_mem {
     struct abort_range *aborts;
     size_t frames, frame_limit, nodes;
     unsigned haw;
+    vtd_mem_observer observer;
+    void *observer_arg;
 };
 
 /* ---- byte order: simulated memory is little-endian like the hardware it models ---- */
@@ -308,8 +310,19 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
     uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
     if (!frame)
         return VTD_MEM_ENOMEM;
+    if (m->observer) {
+        uint8_t bytes[8];
+        store_le64(bytes, val);
+        m->observer(m->observer_arg, pa, 8, bytes, 0);
+    }
     store_le64(frame + FRAME_OFFSET(pa), val);
     return VTD_MEM_OK;
+}
+
+void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg)
+{
+    m->observer = fn;
+    m->observer_arg = arg;
 }
 
 int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_t desired, uint64_t *actual)
@@ -366,6 +379,8 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
         rc = frames_reserve(m, pa, len);
     if (rc)
         return rc;
+    if (m->observer)
+        m->observer(m->observer_arg, pa, len, buf, 0);
     for (const uint8_t *in = buf; len;) {
         size_t n = chunk_len(pa, len);
         memcpy(frame_find(m, pa >> FRAME_SHIFT) + FRAME_OFFSET(pa), in, n);
@@ -389,6 +404,8 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
         rc = frames_reserve(m, pa, len);
     if (rc)
         return rc;
+    if (m->observer)
+        m->observer(m->observer_arg, pa, len, NULL, byte);
     while (len) {
         size_t n = chunk_len(pa, len);
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);

@@ -49,6 +49,14 @@ int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len);
 int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len);
 int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len);
 
+/*
+ * An observer of software writes (write64, write, fill; not the IOMMU's own A/D updates by
+ * compare-exchange), told before the bytes change, so it can compare old and new contents.
+ * `data` is the new bytes (NULL for a fill, with `fill` the byte). One observer at a time.
+ */
+typedef void (*vtd_mem_observer)(void *arg, uint64_t pa, size_t len, const void *data, uint8_t fill);
+void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg);
+
 /* Mark [pa, pa+len) to abort reads and/or writes (flags 0 clears the marking of that range). */
 int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags);
 

@@ -2,6 +2,9 @@
  * translate.c: one request through every stage (VT-d 3.4-3.9): device context, PASID entry,
  * then the paging structures the PGTT selects, and the final output checks.
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "walker/walk_internal.h"
 
 /* ATS translation requests report "no access" instead of faulting on permission (VT-d 4.2.3). */
@@ -115,7 +118,8 @@ static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *re
 
 int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
 {
-    *x = (struct vtd_xlate){0};
+    memset(x, 0, offsetof(struct vtd_xlate, fs));
+    x->fs.leaf_level = x->ss.leaf_level = 0;
     int rc = translate_walk(env, req, x);
     if (rc && req->kind == VTD_REQ_TRANSLATION && ats_permission_outcome(rc)) {
         /* The completion carries no permissions; nothing is recorded as a fault. */

@@ -164,6 +164,8 @@ struct vtd_xlate {
     bool priv;                /* effective privilege */
     struct vtd_ctx ctx;
     struct vtd_pasid_cfg pe;
+    /* Stage details, valid only when the walk ran that stage (pgtt_uses_fs/ss) and the answer
+     * did not come from an IOTLB; they come last so that vtd_translate() need not clear them. */
     struct vtd_stage_result fs, ss; /* ss: of the final address */
 };
 

@@ -1,0 +1,143 @@
+/* iommu.c: the simulated IOMMU's lifetime, configuration and devices. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sim/iommu_internal.h"
+#include "sim/regs.h"
+
+static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotlb", "psc-fs", "psc-ss"};
+
+void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
+{
+    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true};
+    vtd_caps_default(&cfg->caps);
+    cfg->cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 64};
+    cfg->cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1, .ways = 128};
+    cfg->cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 64, .ways = 8};
+    cfg->cache[VTD_C_PSC_FS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
+    cfg->cache[VTD_C_PSC_SS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
+}
+
+static size_t cache_payload_size(enum vtd_cache_id id)
+{
+    switch (id) {
+    case VTD_C_CONTEXT: return sizeof(struct ctx_cache_payload);
+    case VTD_C_PASID: return sizeof(struct pasid_cache_payload);
+    case VTD_C_IOTLB: return sizeof(struct iotlb_payload);
+    default: return sizeof(struct psc_payload);
+    }
+}
+
+static void devices_free(struct vtd_iommu *io)
+{
+    for (unsigned b = 0; b < 256; b++) {
+        for (unsigned i = 0; io->bus[b] && i < 256; i++) {
+            struct vtd_device *d = io->bus[b]->dev[i];
+            if (d)
+                vtd_cache_free(d->devtlb);
+            free(d);
+        }
+        free(io->bus[b]);
+    }
+}
+
+void vtd_iommu_free(struct vtd_iommu *io)
+{
+    if (!io)
+        return;
+    devices_free(io);
+    iommu_order_free(io);
+    for (unsigned i = 0; i < VTD_C_NCACHES; i++)
+        vtd_cache_free(io->cache[i]);
+    vtd_mem_free(io->mem);
+    free(io);
+}
+
+struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char **why)
+{
+    const char *msg = NULL;
+    if (!cfg || !vtd_caps_valid(&cfg->caps, &msg)) {
+        if (why)
+            *why = cfg ? msg : "no configuration";
+        return NULL;
+    }
+    struct vtd_iommu *io = calloc(1, sizeof(*io));
+    if (!io || !(io->mem = vtd_mem_new(cfg->caps.haw))) {
+        free(io);
+        if (why)
+            *why = "out of memory";
+        return NULL;
+    }
+    io->cfg = *cfg;
+    for (unsigned i = 0; i < VTD_C_NCACHES; i++) {
+        io->cache[i] = vtd_cache_new(cache_names[i], &cfg->cache[i], cache_payload_size(i));
+        if (!io->cache[i]) {
+            if (why)
+                *why = "bad cache geometry or out of memory";
+            vtd_iommu_free(io);
+            return NULL;
+        }
+    }
+    vtd_walk_env_init(&io->env, io->mem, &io->cfg.caps, 0);
+    io->env.hooks = &iommu_cache_hooks;
+    io->env.opaque = io;
+    vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
+    io->oracle_env.dry_run = true;
+    vtd_iommu_reg_reset(io);
+    return io;
+}
+
+struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io) { return io->mem; }
+const struct vtd_caps *vtd_iommu_caps(const struct vtd_iommu *io) { return &io->cfg.caps; }
+
+void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
+{
+    io->rtaddr = io->regs.rtaddr = rtaddr;
+    io->env.rtaddr = io->oracle_env.rtaddr = rtaddr;
+    io->regs.gsts |= (uint32_t)VTD_GSTS_RTPS;
+    io->te = true;
+}
+
+void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step) { io->step = step; }
+
+void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace) { io->env.trace = trace; }
+
+int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *dc)
+{
+    if (!io || !dc || dc->pasid_bits > 20)
+        return -EINVAL;
+    if (iommu_device(io, dc->sid))
+        return -EEXIST;
+    struct vtd_bus **bus = &io->bus[dc->sid >> 8];
+    if (!*bus && !(*bus = calloc(1, sizeof(**bus))))
+        return -ENOMEM;
+    struct vtd_device *d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    *d = (struct vtd_device){.sid = dc->sid, .ats = dc->ats, .pri = dc->pri, .pasid_bits = dc->pasid_bits};
+    if (dc->ats && !(d->devtlb = vtd_cache_new("devtlb", &dc->devtlb, sizeof(struct devtlb_payload)))) {
+        free(d);
+        return -ENOMEM;
+    }
+    (*bus)->dev[dc->sid & 0xff] = d;
+    return 0;
+}
+
+struct vtd_cache *vtd_iommu_cache(struct vtd_iommu *io, enum vtd_cache_id id)
+{
+    return id < VTD_C_NCACHES ? io->cache[id] : NULL;
+}
+
+struct vtd_cache *vtd_iommu_devtlb(struct vtd_iommu *io, uint16_t sid)
+{
+    struct vtd_device *d = iommu_device(io, sid);
+    return d ? d->devtlb : NULL;
+}
+
+const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io) { return &io->stats; }
+
+const char *vtd_source_name(enum vtd_source s)
+{
+    static const char *const names[] = {"walk", "psc", "iotlb", "devtlb"};
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}

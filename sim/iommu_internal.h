@@ -1,0 +1,193 @@
+/*
+ * iommu_internal.h: the IOMMU instance's state and its cache layouts, shared by the sim/ files
+ * (translation path, queued invalidation, registers, oracle). Not a public interface.
+ *
+ * Every cache entry is a four-word key plus a payload; the key constructors and payload structs
+ * below are the single definition of what each cache is tagged by (VT-d 6.2).
+ */
+#ifndef VTDSIM_SIM_IOMMU_INTERNAL_H
+#define VTDSIM_SIM_IOMMU_INTERNAL_H
+
+#include "sim/iommu.h"
+#include "walker/context_entry.h"
+#include "walker/pasid_entry.h"
+
+/* IOTLB and device-TLB entries made without a PASID tag (second-stage only, pass-through, or a
+ * device TLB entry for a request without PASID). */
+#define VTD_TAG_NO_PASID UINT64_C(0xFFFFFFFF)
+
+struct vtd_device {
+    uint16_t sid;
+    bool ats, pri;
+    unsigned pasid_bits;
+    struct vtd_cache *devtlb; /* NULL without ATS */
+};
+
+/* Devices by source-id: one table of 256 per bus, allocated when the bus gets a device. */
+struct vtd_bus {
+    struct vtd_device *dev[256];
+};
+
+/* What one request used from the caches: for the result, statistics and stale reports. */
+struct iommu_use {
+    unsigned used;                      /* bit per enum vtd_cache_id, and VTD_C_DEVTLB */
+    uint64_t filled[VTD_C_NCACHES + 1]; /* fill step of the entry used, per cache */
+    uint16_t sid;
+    uint32_t pasid;                     /* the PASID of the walk (RID_PASID without one) */
+    unsigned iotlb_shift;               /* page size of the IOTLB or device-TLB entry used */
+    unsigned psc_fs_level, psc_ss_level; /* level of the paging-structure entry used */
+    uint64_t psc_ss_gpa;                /* the address the second-stage PSC entry served */
+    bool iotlb_tagged;                  /* the IOTLB entry used carried a PASID tag */
+};
+
+/* Register values the model keeps (offsets and bits: sim/regs.h). */
+struct vtd_regs {
+    uint32_t gcmd, gsts;
+    uint64_t rtaddr;            /* as written; latched into io->rtaddr by GCMD.SRTP */
+    uint32_t fsts, fectl;
+    uint32_t fedata, feaddr, feuaddr;
+    uint64_t iqa, iqh, iqt;
+    uint32_t ics, iectl;
+    uint64_t iqercd;
+    uint64_t pqa, pqh, pqt;
+    uint32_t prs, pectl;
+    uint64_t frcd[256][2];      /* fault-recording registers (CAP.NFR of them are used) */
+    unsigned frcd_next;         /* next fault-recording register to fill */
+    uint64_t faults_dropped;    /* faults not recorded for want of a free record (PFO) */
+};
+
+#define IOMMU_WARNINGS_KEPT 64
+struct order_watch;   /* ordering.c: PASID entries and table pages under watch */
+
+struct vtd_iommu {
+    struct vtd_iommu_config cfg;
+    struct vtd_mem *mem;
+    uint64_t rtaddr;
+    bool te;                                 /* translation enabled */
+    struct vtd_cache *cache[VTD_C_NCACHES];
+    struct vtd_bus *bus[256];
+    uint64_t step;
+    struct vtd_iommu_stats stats;
+    struct vtd_walk_env env;                 /* the cached path's walks (ss hook = cached SS) */
+    struct vtd_walk_env oracle_env;          /* uncached, dry-run walks */
+    struct iommu_use use;                    /* what the current request used */
+    /* The context- and PASID-cache entries the last request used: a repeat of the same
+     * requester is served from them after checking they still hold that key (a host-side
+     * shortcut; counts and replacement are exactly those of a lookup). */
+    struct vtd_cache_entry *last_ctx, *last_pasid;
+    struct vtd_regs regs;
+    /* Ordering checks (ordering.c) and the warnings they raise (the last IOMMU_WARNINGS_KEPT). */
+    struct order_watch *watch;
+    char warnings[IOMMU_WARNINGS_KEPT][192];
+    uint64_t nwarnings;
+};
+
+/* ---- context cache: tagged by source-id ---- */
+static inline struct vtd_cache_key ctx_cache_key(uint16_t sid) { return (struct vtd_cache_key){{sid, 0, 0, 0}}; }
+struct ctx_cache_payload {
+    struct vtd_ctx ctx;
+};
+
+/* ---- PASID cache: looked up per source-id and PASID; tagged by the entry's DID and PASID ---- */
+static inline struct vtd_cache_key pasid_cache_key(uint16_t sid, uint32_t pasid)
+{
+    return (struct vtd_cache_key){{sid, pasid, 0, 0}};
+}
+struct pasid_cache_payload {
+    struct vtd_pasid_cfg pe; /* pe.did is the DID tag */
+};
+
+/*
+ * ---- IOTLB: DID, PASID (VTD_TAG_NO_PASID for second-stage-only and pass-through entries),
+ * page number and page size. Permissions are kept per stage, as walked, so each request's
+ * privilege is applied on every hit exactly as the walk would.
+ */
+static inline struct vtd_cache_key iotlb_key(uint16_t did, uint64_t pasid_tag, uint64_t addr, unsigned shift)
+{
+    return (struct vtd_cache_key){{did, pasid_tag, addr >> shift, shift}};
+}
+struct iotlb_payload {
+    uint64_t out_page;      /* output address of the page (aligned to 2^shift) */
+    unsigned fs_perm;       /* first stage's accumulated R/W/U/X (VTD_PERM_ALL if none) */
+    unsigned ss_perm;       /* second stage's R/W/X (VTD_PERM_ALL if none) */
+    unsigned pgtt;
+    bool dirty;             /* the translation may serve writes without an A/D update */
+    uint16_t fill_sid;      /* who filled it: lets the oracle re-walk it */
+    uint32_t fill_pasid;
+    bool fill_pasid_valid, fill_priv;
+};
+
+/*
+ * ---- first-stage paging-structure cache: DID, PASID, the level of the cached entry and the
+ * input bits above that level's region. The payload is the next table and the permissions
+ * accumulated down to it. In nested mode the table address is guest-physical.
+ */
+static inline struct vtd_cache_key psc_fs_key(uint16_t did, uint32_t pasid, unsigned level, uint64_t va)
+{
+    return (struct vtd_cache_key){{did, pasid, level, va >> pt_level_shift(level)}};
+}
+/* ---- second-stage paging-structure cache: DID, level, input bits above the level ---- */
+static inline struct vtd_cache_key psc_ss_key(uint16_t did, unsigned level, uint64_t gpa)
+{
+    return (struct vtd_cache_key){{did, level, gpa >> pt_level_shift(level), 0}};
+}
+struct psc_payload {
+    uint64_t next_table;
+    unsigned perm;
+    uint16_t fill_sid;      /* who filled it: lets the oracle re-walk it */
+    uint32_t fill_pasid;
+};
+
+/* ---- device TLB (in the device): PASID tag, page number, page size ---- */
+static inline struct vtd_cache_key devtlb_key(uint64_t pasid_tag, uint64_t addr, unsigned shift)
+{
+    return (struct vtd_cache_key){{pasid_tag, addr >> shift, shift, 0}};
+}
+struct devtlb_payload {
+    uint64_t out_page;
+    unsigned perm;
+    bool priv;              /* the privilege the translation was requested with */
+};
+
+static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid)
+{
+    struct vtd_bus *b = io->bus[sid >> 8];
+    return b ? b->dev[sid & 0xff] : NULL;
+}
+
+/* The caches as walk hooks (xlate.c): context, PASID, IOTLB, paging-structure caches. */
+extern const struct vtd_walk_hooks iommu_cache_hooks;
+
+/*
+ * Whether a cache entry still matches a fresh uncached walk of current memory (oracle.c):
+ * what over-invalidation accounting asks of every entry an invalidation removes.
+ */
+bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e);
+/* Likewise for a device's TLB entry. */
+bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *dev, const struct vtd_cache_entry *e);
+
+/* Compare a cache-served result with a fresh walk; fill res->stale and the report (oracle.c). */
+void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+
+/* ---- ordering checks (ordering.c) ---- */
+void iommu_warn(struct vtd_iommu *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Start watching a PASID entry the PASID cache now holds, for in-place modification. */
+void iommu_order_watch_pasid(struct vtd_iommu *io, const struct vtd_ctx *ctx, uint16_t sid, uint32_t pasid);
+/* A paging-structure entry pointing at `table` was invalidated: the page may be freed only
+ * after the next invalidation wait completes. */
+void iommu_order_table_released(struct vtd_iommu *io, uint64_t table);
+/* An invalidation wait completed: every earlier invalidation is done. */
+void iommu_order_wait_completed(struct vtd_iommu *io);
+/*
+ * A device-TLB invalidation for `sid` (pasid_tag or VTD_TAG_NO_PASID) over [start, end): warn if
+ * the IOTLB still holds a stale entry the device could refill from (the IOTLB must go first).
+ */
+void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end);
+void iommu_order_free(struct vtd_iommu *io);
+
+/* Record an unrecoverable fault in the fault-recording registers (regs.c). */
+void iommu_record_fault(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
+/* Process the invalidation queue from IQH to IQT (qi.c); called when IQT is written. */
+void iommu_qi_drain(struct vtd_iommu *io);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * oracle.c: the stale-translation oracle. Every answer a cache helped with is compared with a
+ * fresh, uncached, side-effect-free walk of current memory; a difference in output, page size,
+ * permissions, or fault versus success is a stale translation. The report names the caches
+ * that held stale data, when they were filled, what the fresh walk says, and the narrowest
+ * invalidation that would have removed them. The same re-walks decide, for each entry an
+ * invalidation removes, whether it was still correct (over-invalidation).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/iommu_internal.h"
+#include "walker/fault.h"
+
+/* A fresh walk with no caches and no A/D writes. */
+static int fresh_translate(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    io->oracle_env.cnt = (struct vtd_walk_counters){0};
+    io->oracle_env.rtaddr = io->rtaddr;
+    if (!io->te) {
+        *x = (struct vtd_xlate){.out = req->addr, .page_shift = VTD_PAGE_SHIFT, .perm = VTD_PERM_ALL, .dirty = true};
+        return 0;
+    }
+    return vtd_translate(&io->oracle_env, req, x);
+}
+
+static bool ctx_equal(const struct vtd_ctx *a, const struct vtd_ctx *b)
+{
+    return a->fpd == b->fpd && a->dte == b->dte && a->paside == b->paside && a->pre == b->pre &&
+           a->rid_priv == b->rid_priv && a->pdts == b->pdts && a->pdtp == b->pdtp && a->rid_pasid == b->rid_pasid;
+}
+
+static bool pasid_cfg_equal(const struct vtd_pasid_cfg *a, const struct vtd_pasid_cfg *b)
+{
+    return a->pgtt == b->pgtt && a->fpd == b->fpd && a->did == b->did && a->pwsnp == b->pwsnp &&
+           a->pgsnp == b->pgsnp && a->ss_levels == b->ss_levels && a->ssee == b->ssee && a->ssade == b->ssade &&
+           a->ssptptr == b->ssptptr && a->fs_levels == b->fs_levels && a->sre == b->sre && a->ere == b->ere &&
+           a->wpe == b->wpe && a->nxe == b->nxe && a->smep == b->smep && a->eafe == b->eafe &&
+           a->fsptptr == b->fsptptr;
+}
+
+/* The context entry a source-id has in memory now (false if it has none usable). */
+static bool fresh_ctx(struct vtd_iommu *io, uint16_t sid, struct vtd_ctx *ctx)
+{
+    struct vtd_fault_info f;
+    io->oracle_env.rtaddr = io->rtaddr;
+    return vtd_ctx_fetch(&io->oracle_env, sid, ctx, &f) == 0;
+}
+
+static bool fresh_pasid(struct vtd_iommu *io, uint16_t sid, uint32_t pasid, struct vtd_pasid_cfg *pe)
+{
+    struct vtd_ctx ctx;
+    struct vtd_fault_info f;
+    return fresh_ctx(io, sid, &ctx) && vtd_pasid_fetch(&io->oracle_env, &ctx, pasid, pe, &f) == 0;
+}
+
+static bool results_differ(int rc_a, const struct vtd_xlate *a, int rc_b, const struct vtd_xlate *b)
+{
+    if (rc_a != rc_b)
+        return true;
+    if (rc_a)
+        return false;
+    return a->out != b->out || a->page_shift != b->page_shift || a->perm != b->perm;
+}
+
+/* ---- which descriptor would have removed a stale entry ---- */
+
+static void fix_append(char *buf, size_t len, const char *text)
+{
+    size_t used = strlen(buf);
+    if (used && used + 2 < len) {
+        strcat(buf, "; ");
+        used += 2;
+    }
+    snprintf(buf + used, len - used, "%s", text);
+}
+
+static void fix_for(struct vtd_iommu *io, unsigned cache, const struct vtd_request *req, const struct vtd_xlate *x,
+                    char *buf, size_t len)
+{
+    const struct iommu_use *u = &io->use;
+    char t[128];
+    uint64_t page;
+    switch (cache) {
+    case VTD_C_CONTEXT:
+        snprintf(t, sizeof t, "context-cache device-selective SID %02x:%02x.%x", u->sid >> 8, (u->sid >> 3) & 0x1f,
+                 u->sid & 7);
+        break;
+    case VTD_C_PASID:
+        snprintf(t, sizeof t, "PASID-cache PASID-selective DID %u PASID %u", x->pe.did, u->pasid);
+        break;
+    case VTD_C_IOTLB:
+        page = req->addr & ~((UINT64_C(1) << u->iotlb_shift) - 1);
+        if (u->iotlb_tagged)
+            snprintf(t, sizeof t, "P_IOTLB page-selective DID %u PASID %u ADDR 0x%llx AM %u", x->pe.did, u->pasid,
+                     (unsigned long long)page, u->iotlb_shift - 12);
+        else
+            snprintf(t, sizeof t, "IOTLB page-selective DID %u ADDR 0x%llx AM %u", x->pe.did,
+                     (unsigned long long)page, u->iotlb_shift - 12);
+        break;
+    case VTD_C_PSC_FS:
+        page = req->addr & ~((UINT64_C(1) << pt_level_shift(u->psc_fs_level)) - 1);
+        snprintf(t, sizeof t, "P_IOTLB page-selective DID %u PASID %u ADDR 0x%llx AM %u IH 0", x->pe.did, u->pasid,
+                 (unsigned long long)page, pt_level_shift(u->psc_fs_level) - 12);
+        break;
+    case VTD_C_PSC_SS:
+        page = u->psc_ss_gpa & ~((UINT64_C(1) << pt_level_shift(u->psc_ss_level)) - 1);
+        snprintf(t, sizeof t, "IOTLB page-selective DID %u ADDR 0x%llx AM %u IH 0", x->pe.did,
+                 (unsigned long long)page, pt_level_shift(u->psc_ss_level) - 12);
+        break;
+    default: /* device TLB */
+        page = req->addr & ~((UINT64_C(1) << u->iotlb_shift) - 1);
+        if (req->pasid_valid)
+            snprintf(t, sizeof t, "PASID-based device-TLB SID %#x PASID %u ADDR 0x%llx (size %u KiB)", u->sid,
+                     req->pasid, (unsigned long long)page, 1u << (u->iotlb_shift - 10));
+        else
+            snprintf(t, sizeof t, "device-TLB SID %#x ADDR 0x%llx (size %u KiB)", u->sid, (unsigned long long)page,
+                     1u << (u->iotlb_shift - 10));
+        break;
+    }
+    fix_append(buf, len, t);
+}
+
+/*
+ * Which of the caches used held stale data: the context and PASID caches are checked against
+ * memory directly; a differing final answer blames the translation caches that served it.
+ */
+static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_xlate *served)
+{
+    unsigned used = io->use.used, stale = 0;
+    struct vtd_ctx ctx;
+    struct vtd_pasid_cfg pe;
+    if ((used & (1u << VTD_C_CONTEXT)) && (!fresh_ctx(io, io->use.sid, &ctx) || !ctx_equal(&ctx, &served->ctx)))
+        stale |= 1u << VTD_C_CONTEXT;
+    if ((used & (1u << VTD_C_PASID)) &&
+        (!fresh_pasid(io, io->use.sid, io->use.pasid, &pe) || !pasid_cfg_equal(&pe, &served->pe)))
+        stale |= 1u << VTD_C_PASID;
+    unsigned xlate = (1u << VTD_C_IOTLB) | (1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS) | (1u << VTD_C_DEVTLB);
+    /* The device TLB answer stands on its own; below it, the IOTLB hides the PSCs. */
+    if (used & (1u << VTD_C_DEVTLB))
+        xlate = 1u << VTD_C_DEVTLB;
+    else if (used & (1u << VTD_C_IOTLB))
+        xlate = 1u << VTD_C_IOTLB;
+    stale |= used & xlate;
+    return stale;
+}
+
+static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
+{
+    uint64_t oldest = UINT64_MAX;
+    for (unsigned i = 0; i <= VTD_C_NCACHES; i++)
+        if ((caches & (1u << i)) && u->filled[i] < oldest)
+            oldest = u->filled[i];
+    return oldest == UINT64_MAX ? 0 : oldest;
+}
+
+void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    struct vtd_request r = *req;
+    struct vtd_stale *rep = &res->report;
+    int rc_fresh = fresh_translate(io, &r, &rep->fresh);
+    if (!results_differ(res->x.fault.code, &res->x, rc_fresh, &rep->fresh))
+        return;
+    res->stale = true;
+    rep->caches = stale_caches(io, &res->x);
+    rep->filled_step = oldest_fill(&io->use, rep->caches);
+    rep->fix[0] = 0;
+    /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */
+    static const unsigned order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
+                                     VTD_C_DEVTLB};
+    for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if (rep->caches & (1u << order[i])) {
+            fix_for(io, order[i], req, &res->x, rep->fix, sizeof(rep->fix));
+            if (order[i] < VTD_C_NCACHES)
+                vtd_cache_stats_mut(io->cache[order[i]])->stale_hits++;
+        }
+}
+
+/* ---- over-invalidation: was a removed entry still correct? ---- */
+
+static bool iotlb_entry_ok(struct vtd_iommu *io, const struct vtd_cache_entry *e)
+{
+    const struct iotlb_payload *p = (const struct iotlb_payload *)e->payload;
+    unsigned shift = (unsigned)e->key.w[3];
+    struct vtd_request req = {.sid = p->fill_sid, .pasid_valid = p->fill_pasid_valid, .pasid = p->fill_pasid,
+                              .addr = e->key.w[2] << shift, .priv = p->fill_priv};
+    struct vtd_xlate x;
+    if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != shift || x.pe.did != e->key.w[0])
+        return false;
+    unsigned fs = pgtt_uses_fs(x.pe.pgtt) ? x.fs.raw_perm : VTD_PERM_ALL;
+    unsigned ss = pgtt_uses_ss(x.pe.pgtt) ? x.ss.raw_perm : VTD_PERM_ALL;
+    return fs == p->fs_perm && ss == p->ss_perm;
+}
+
+/* A paging-structure entry is still right if a fresh walk reaches the same table below it. */
+static bool psc_entry_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
+{
+    const struct psc_payload *p = (const struct psc_payload *)e->payload;
+    struct vtd_pasid_cfg pe;
+    if (!fresh_pasid(io, p->fill_sid, p->fill_pasid, &pe) || pe.did != e->key.w[0])
+        return false;
+    unsigned level = (unsigned)(id == VTD_C_PSC_FS ? e->key.w[2] : e->key.w[1]);
+    uint64_t addr = (id == VTD_C_PSC_FS ? e->key.w[3] : e->key.w[2]) << pt_level_shift(level);
+    struct vtd_stage_result res;
+    struct vtd_fault_info f = {0};
+    int rc;
+    if (id == VTD_C_PSC_FS)
+        rc = vtd_fs_walk(&io->oracle_env, &pe, addr, 0, true, VTD_REQ_TRANSLATION, &res, &f);
+    else
+        rc = vtd_ss_walk(&io->oracle_env, &pe, addr, VTD_ACC_NOCHECK, &res, &f);
+    unsigned reached = rc ? f.level : res.leaf_level;
+    return reached && reached <= level - 1 && res.table[level - 1] == p->next_table &&
+           res.perm_above[level - 1] == p->perm;
+}
+
+bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
+{
+    struct vtd_ctx ctx;
+    struct vtd_pasid_cfg pe;
+    switch (id) {
+    case VTD_C_CONTEXT:
+        return fresh_ctx(io, (uint16_t)e->key.w[0], &ctx) &&
+               ctx_equal(&ctx, &((const struct ctx_cache_payload *)e->payload)->ctx);
+    case VTD_C_PASID:
+        return fresh_pasid(io, (uint16_t)e->key.w[0], (uint32_t)e->key.w[1], &pe) &&
+               pasid_cfg_equal(&pe, &((const struct pasid_cache_payload *)e->payload)->pe);
+    case VTD_C_IOTLB:
+        return iotlb_entry_ok(io, e);
+    default:
+        return psc_entry_ok(io, id, e);
+    }
+}
+
+bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *dev, const struct vtd_cache_entry *e)
+{
+    const struct devtlb_payload *p = (const struct devtlb_payload *)e->payload;
+    unsigned shift = (unsigned)e->key.w[2];
+    struct vtd_request req = {.sid = dev->sid, .pasid_valid = e->key.w[0] != VTD_TAG_NO_PASID,
+                              .pasid = (uint32_t)e->key.w[0], .addr = e->key.w[1] << shift, .priv = p->priv};
+    struct vtd_xlate x;
+    return fresh_translate(io, &req, &x) == 0 && x.out == p->out_page && x.page_shift == shift && x.perm == p->perm;
+}

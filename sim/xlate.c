@@ -1,0 +1,393 @@
+/*
+ * xlate.c: the cached translation path (VT-d 6.2). The caches are hooks on the walker's
+ * vtd_translate(): the context and PASID caches in front of stages 1 and 2, the IOTLB in front
+ * of the paging step, paging-structure caches choosing where first- and second-stage walks
+ * start. ATS devices consult their device TLB first. Every answer a cache helped with goes to
+ * the oracle.
+ */
+#include <string.h>
+
+#include "sim/iommu_internal.h"
+#include "walker/fault.h"
+
+static const unsigned probe_shifts[] = {12, 21, 30};
+
+static struct vtd_iommu *env_iommu(struct vtd_walk_env *env) { return env->opaque; }
+
+static bool same_key(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
+{
+    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] && a->w[3] == b->w[3];
+}
+
+/* Lookup through the remembered entry when it still holds the key (see iommu_internal.h). */
+static struct vtd_cache_entry *lookup_remembered(struct vtd_cache *c, struct vtd_cache_entry **last,
+                                                 const struct vtd_cache_key *key)
+{
+    struct vtd_cache_entry *e = *last;
+    if (e && e->valid && same_key(&e->key, key)) {
+        vtd_cache_touch(c, e);
+        return e;
+    }
+    return *last = vtd_cache_lookup(c, key);
+}
+
+static void use_cache(struct vtd_iommu *io, unsigned id, const struct vtd_cache_entry *e)
+{
+    io->use.used |= 1u << id;
+    io->use.filled[id] = e->fill_seq;
+}
+
+/*
+ * Find the entry among several candidate keys (page sizes, levels) with one counted lookup:
+ * probing is how the hardware looks up all sizes at once, not several lookups.
+ */
+static struct vtd_cache_entry *lookup_any(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
+                                          unsigned *which)
+{
+    *which = 0;
+    struct vtd_cache_entry *e = vtd_cache_lookup(c, &keys[0]);
+    if (e || n == 1)
+        return e;
+    for (unsigned i = 1; i < n; i++)
+        if (vtd_cache_peek(c, &keys[i])) {
+            /* The first probe already counted this lookup, as a miss: make it a hit. */
+            struct vtd_cache_stats *st = vtd_cache_stats_mut(c);
+            st->lookups--;
+            st->misses--;
+            *which = i;
+            return vtd_cache_lookup(c, &keys[i]);
+        }
+    return NULL;
+}
+
+/* ---- stage 1 and 2: context and PASID caches ---- */
+
+static int cached_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    struct vtd_cache *c = io->cache[VTD_C_CONTEXT];
+    struct vtd_cache_key key = ctx_cache_key(sid);
+    struct vtd_cache_entry *e = lookup_remembered(c, &io->last_ctx, &key);
+    if (e) {
+        use_cache(io, VTD_C_CONTEXT, e);
+        *out = ((const struct ctx_cache_payload *)e->payload)->ctx;
+        return 0;
+    }
+    int rc = vtd_ctx_fetch(env, sid, out, f);
+    if (!rc && (e = vtd_cache_insert(c, &key, io->step, NULL)))
+        ((struct ctx_cache_payload *)e->payload)->ctx = *out;
+    return rc;
+}
+
+static int cached_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid,
+                              struct vtd_pasid_cfg *out, struct vtd_fault_info *f)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    if (!ctx_pasid_in_range(ctx, pasid))
+        return vtd_pasid_fetch(env, ctx, pasid, out, f); /* reports the range fault */
+    struct vtd_cache *c = io->cache[VTD_C_PASID];
+    struct vtd_cache_key key = pasid_cache_key(io->use.sid, pasid);
+    struct vtd_cache_entry *e = lookup_remembered(c, &io->last_pasid, &key);
+    if (e) {
+        use_cache(io, VTD_C_PASID, e);
+        *out = ((const struct pasid_cache_payload *)e->payload)->pe;
+        return 0;
+    }
+    int rc = vtd_pasid_fetch(env, ctx, pasid, out, f);
+    if (!rc && (e = vtd_cache_insert(c, &key, io->step, NULL))) {
+        ((struct pasid_cache_payload *)e->payload)->pe = *out;
+        iommu_order_watch_pasid(io, ctx, io->use.sid, pasid);
+    }
+    return rc;
+}
+
+/* ---- paging-structure caches ---- */
+
+static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
+                            struct vtd_walk_start *start)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    struct vtd_cache_key keys[5];
+    unsigned n = 0, which;
+    /* The lowest cached level skips the most reads: probe PDE first, then upward. */
+    for (unsigned l = 2; l <= pe->fs_levels; l++)
+        keys[n++] = psc_fs_key(pe->did, io->use.pasid, l, va);
+    struct vtd_cache_entry *e = lookup_any(io->cache[VTD_C_PSC_FS], keys, n, &which);
+    if (!e)
+        return;
+    const struct psc_payload *p = (const struct psc_payload *)e->payload;
+    use_cache(io, VTD_C_PSC_FS, e);
+    io->use.psc_fs_level = which + 2;
+    *start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
+}
+
+static void cached_fs_done(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
+                           unsigned start_level, const struct vtd_stage_result *res)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    /* Each non-leaf entry read on the way names the table below it. */
+    for (unsigned l = start_level; l > res->leaf_level; l--) {
+        struct vtd_cache_key key = psc_fs_key(pe->did, io->use.pasid, l, va);
+        struct vtd_cache_entry *e = vtd_cache_insert(io->cache[VTD_C_PSC_FS], &key, io->step, NULL);
+        if (e)
+            *(struct psc_payload *)e->payload = (struct psc_payload){
+                .next_table = res->table[l - 1], .perm = res->perm_above[l - 1],
+                .fill_sid = io->use.sid, .fill_pasid = io->use.pasid};
+    }
+}
+
+static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                               unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    struct vtd_cache *c = io->cache[VTD_C_PSC_SS];
+    struct vtd_walk_start start = vtd_ss_full_start(pe);
+    struct vtd_cache_key keys[5];
+    unsigned n = 0, which;
+    for (unsigned l = 2; l <= pe->ss_levels; l++)
+        keys[n++] = psc_ss_key(pe->did, l, gpa);
+    struct vtd_cache_entry *e = lookup_any(c, keys, n, &which);
+    if (e) {
+        const struct psc_payload *p = (const struct psc_payload *)e->payload;
+        use_cache(io, VTD_C_PSC_SS, e);
+        io->use.psc_ss_level = which + 2;
+        io->use.psc_ss_gpa = gpa;
+        start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
+    }
+    int rc = vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
+    for (unsigned l = start.level; !rc && l > out->leaf_level; l--) {
+        struct vtd_cache_key key = psc_ss_key(pe->did, l, gpa);
+        if ((e = vtd_cache_insert(c, &key, io->step, NULL)))
+            *(struct psc_payload *)e->payload = (struct psc_payload){
+                .next_table = out->table[l - 1], .perm = out->perm_above[l - 1],
+                .fill_sid = io->use.sid, .fill_pasid = io->use.pasid};
+    }
+    return rc;
+}
+
+/* ---- IOTLB ---- */
+
+static uint64_t iotlb_tag(const struct vtd_pasid_cfg *pe, uint32_t pasid)
+{
+    /* Second-stage-only and pass-through translations are shared by the whole domain (6.2.1). */
+    return pgtt_uses_fs(pe->pgtt) ? pasid : VTD_TAG_NO_PASID;
+}
+
+/* Apply a cached entry to this request the way the walk would: 0, a fault, or -1 to re-walk. */
+static int iotlb_serve(struct vtd_walk_env *env, const struct iotlb_payload *p, unsigned shift,
+                       const struct vtd_request *req, unsigned access, struct vtd_xlate *x)
+{
+    const struct vtd_pasid_cfg *pe = &x->pe;
+    bool check = !(access & VTD_ACC_NOCHECK);
+    unsigned perm = VTD_PERM_ALL;
+    int code = 0;
+    if (pgtt_uses_fs(pe->pgtt)) {
+        if (check)
+            code = vtd_fs_access_fault(env->caps, pe, p->fs_perm, access, x->priv);
+        perm = vtd_fs_effective_perm(pe, p->fs_perm, x->priv);
+    }
+    if (!code && pgtt_uses_ss(pe->pgtt)) {
+        if (check)
+            code = vtd_ss_access_fault(access, p->ss_perm, pe->ssee);
+        perm &= p->ss_perm | VTD_PERM_U;
+    }
+    if (code) {
+        x->fault = (struct vtd_fault_info){.code = code};
+        return code;
+    }
+    /* A write through an entry cached without D must set D in memory: walk again (6.2.2). */
+    if ((access & VTD_ACC_W) && (perm & VTD_PERM_W) && !p->dirty)
+        return -1;
+    uint64_t mask = (UINT64_C(1) << shift) - 1;
+    x->out = p->out_page | (req->addr & mask);
+    x->page_shift = shift;
+    x->perm = perm & VTD_PERM_ALL;
+    x->dirty = p->dirty;
+    return 0;
+}
+
+static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x)
+{
+    unsigned shift = x->page_shift;
+    struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_tag(&x->pe, x->pasid), req->addr, shift);
+    struct vtd_cache_entry *e = vtd_cache_insert(io->cache[VTD_C_IOTLB], &key, io->step, NULL);
+    if (!e)
+        return;
+    *(struct iotlb_payload *)e->payload = (struct iotlb_payload){
+        .out_page = x->out & ~((UINT64_C(1) << shift) - 1),
+        .fs_perm = pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL,
+        .ss_perm = pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL,
+        .pgtt = x->pe.pgtt, .dirty = x->dirty, .fill_sid = req->sid, .fill_pasid = x->pasid,
+        .fill_pasid_valid = req->pasid_valid, .fill_priv = x->priv};
+}
+
+static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
+                         struct vtd_xlate *x)
+{
+    struct vtd_iommu *io = env_iommu(env);
+    io->use.pasid = x->pasid;
+    if (x->pe.pgtt == VTD_PGTT_PT)
+        return vtd_translate_paging(env, req, access, x); /* nothing to cache: output = input */
+    uint64_t tag = iotlb_tag(&x->pe, x->pasid);
+    struct vtd_cache_key keys[3];
+    unsigned which;
+    for (unsigned i = 0; i < 3; i++)
+        keys[i] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
+    struct vtd_cache_entry *e = lookup_any(io->cache[VTD_C_IOTLB], keys, 3, &which);
+    if (e) {
+        int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, probe_shifts[which], req, access, x);
+        if (rc >= 0) {
+            use_cache(io, VTD_C_IOTLB, e);
+            io->use.iotlb_shift = probe_shifts[which];
+            io->use.iotlb_tagged = tag != VTD_TAG_NO_PASID;
+            return rc;
+        }
+    }
+    int rc = vtd_translate_paging(env, req, access, x);
+    if (!rc)
+        iotlb_fill(io, req, x);
+    return rc;
+}
+
+const struct vtd_walk_hooks iommu_cache_hooks = {
+    .ctx_fetch = cached_ctx_fetch,
+    .pasid_fetch = cached_pasid_fetch,
+    .paging = cached_paging,
+    .fs_start = cached_fs_start,
+    .fs_done = cached_fs_done,
+    .ss_translate = cached_ss_translate,
+};
+
+/* ---- the IOMMU's answer to one request ---- */
+
+static int iommu_translate(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    if (!io->te) {
+        /* Translation disabled: DMA reaches memory untranslated (VT-d 10.4.4, GCMD.TE). */
+        *x = (struct vtd_xlate){.out = req->addr, .page_shift = VTD_PAGE_SHIFT, .perm = VTD_PERM_ALL, .dirty = true};
+        return 0;
+    }
+    io->use.sid = req->sid;
+    io->env.cnt = (struct vtd_walk_counters){0};
+    return vtd_translate(&io->env, req, x);
+}
+
+/* ---- device TLBs (ATS, VT-d 4.1) ---- */
+
+static uint64_t devtlb_tag(const struct vtd_request *req) { return req->pasid_valid ? req->pasid : VTD_TAG_NO_PASID; }
+
+static bool devtlb_allows(unsigned perm, unsigned access, bool priv)
+{
+    if (!priv && !(perm & VTD_PERM_U))
+        return false;
+    return !((access & VTD_ACC_R) && !(perm & VTD_PERM_R)) && !((access & VTD_ACC_W) && !(perm & VTD_PERM_W));
+}
+
+/* The translated request that follows a device-TLB answer: only the context is checked. */
+static int devtlb_translated(struct vtd_iommu *io, const struct vtd_request *req, uint64_t out,
+                             struct vtd_dma_result *res)
+{
+    struct vtd_request t = *req;
+    t.kind = VTD_REQ_TRANSLATED;
+    t.addr = out;
+    struct vtd_xlate x;
+    int rc = iommu_translate(io, &t, &x);
+    res->x.ctx = x.ctx;
+    if (rc)
+        res->x.fault = x.fault;
+    return rc;
+}
+
+static void devtlb_fill(struct vtd_iommu *io, struct vtd_device *dev, const struct vtd_request *req,
+                        const struct vtd_xlate *x)
+{
+    struct vtd_cache_key key = devtlb_key(devtlb_tag(req), req->addr, x->page_shift);
+    struct vtd_cache_entry *e = vtd_cache_insert(dev->devtlb, &key, io->step, NULL);
+    if (e)
+        *(struct devtlb_payload *)e->payload = (struct devtlb_payload){
+            .out_page = x->out & ~((UINT64_C(1) << x->page_shift) - 1), .perm = x->perm, .priv = req->priv};
+}
+
+static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct vtd_request *req,
+                      struct vtd_dma_result *res)
+{
+    struct vtd_cache_key keys[3];
+    unsigned which;
+    for (unsigned i = 0; i < 3; i++)
+        keys[i] = devtlb_key(devtlb_tag(req), req->addr, probe_shifts[i]);
+    struct vtd_cache_entry *e = lookup_any(dev->devtlb, keys, 3, &which);
+    const struct devtlb_payload *p = e ? (const struct devtlb_payload *)e->payload : NULL;
+    if (p && devtlb_allows(p->perm, req->access, req->priv)) {
+        use_cache(io, VTD_C_DEVTLB, e);
+        io->use.iotlb_shift = probe_shifts[which];
+        uint64_t out = p->out_page | (req->addr & ((UINT64_C(1) << probe_shifts[which]) - 1));
+        res->x = (struct vtd_xlate){.out = out, .page_shift = probe_shifts[which], .perm = p->perm,
+                                    .pasid = req->pasid, .priv = req->priv};
+        res->source = VTD_SRC_DEVTLB;
+        return devtlb_translated(io, req, out, res);
+    }
+    /* Miss (or not enough permission cached): ask the IOMMU with a translation request. */
+    struct vtd_request t = *req;
+    t.kind = VTD_REQ_TRANSLATION;
+    int rc = iommu_translate(io, &t, &res->x);
+    if (rc)
+        return rc;
+    if (!devtlb_allows(res->x.perm, req->access, req->priv)) {
+        /* The completion grants too little: the device falls back to an untranslated request. */
+        return iommu_translate(io, req, &res->x);
+    }
+    devtlb_fill(io, dev, req, &res->x);
+    return devtlb_translated(io, req, res->x.out, res);
+}
+
+/* ---- statistics and the entry point ---- */
+
+static enum vtd_source source_of(unsigned used)
+{
+    if (used & (1u << VTD_C_DEVTLB))
+        return VTD_SRC_DEVTLB;
+    if (used & (1u << VTD_C_IOTLB))
+        return VTD_SRC_IOTLB;
+    if (used & ((1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS)))
+        return VTD_SRC_PSC;
+    return VTD_SRC_WALK;
+}
+
+static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res, int rc)
+{
+    struct vtd_iommu_stats *st = &io->stats;
+    st->requests++;
+    if (rc) {
+        st->faults++;
+        st->fault_count[rc & 0xff]++;
+    }
+    unsigned reads = io->env.cnt.reads;
+    if (reads) {
+        st->walks++;
+        st->walk_reads += reads;
+    }
+    st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
+    if (res->stale)
+        st->stale++;
+}
+
+int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    /* The report is filled only for a stale answer; res->x by the translation. */
+    res->stale = false;
+    res->report.caches = 0;
+    io->use = (struct iommu_use){.sid = req->sid};
+    struct vtd_device *dev = iommu_device(io, req->sid);
+    int rc = dev && dev->devtlb && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, dev, req, res)
+                                                                     : iommu_translate(io, req, &res->x);
+    res->used = io->use.used;
+    res->source = source_of(res->used);
+    res->reads = io->env.cnt.reads;
+    res->paging_reads = io->env.cnt.paging_reads;
+    if (rc && req->kind != VTD_REQ_TRANSLATION)
+        iommu_record_fault(io, req, &res->x);
+    if (io->cfg.oracle && res->used)
+        iommu_oracle_check(io, req, res);
+    count_request(io, res, rc);
+    return rc;
+}

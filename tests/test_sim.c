@@ -1,0 +1,324 @@
+/*
+ * test_sim.c: the cached translation path: which cache serves each request, what the walk
+ * reads when a paging-structure cache helps, dirty re-walks, device TLBs, and the oracle's
+ * stale-translation reports when memory changes without an invalidation.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sim/iommu_internal.h"
+#include "walker/fs_entry.h"
+#include "world.h"
+
+#define SID vtd_sid(0, 3, 0)
+#define ATS_SID vtd_sid(0, 4, 0)
+#define RWU (VTD_PERM_R | VTD_PERM_W | VTD_PERM_U)
+
+static struct vtd_iommu *io;
+static struct world w;
+static struct vtd_ctx ctx, ats_ctx;
+static struct vtd_pt fs, ss;
+static struct vtd_pasid_cfg cfg;
+
+static void setup_with(const struct vtd_iommu_config *c)
+{
+    const char *why = NULL;
+    io = vtd_iommu_new(c, &why);
+    cr_assert_not_null(io, "%s", why ? why : "");
+    cr_assert_eq(world_init_mem(&w, vtd_iommu_caps(io), vtd_iommu_mem(io)), 0);
+    cr_assert_eq(world_device(&w, SID, &ctx), 0);
+    cr_assert_eq(world_device(&w, ATS_SID, &ats_ctx), 0);
+    vtd_iommu_set_root(io, w.rtaddr);
+    struct vtd_device_config plain = {.sid = SID, .pasid_bits = 20};
+    struct vtd_device_config ats = {.sid = ATS_SID, .ats = true, .pasid_bits = 20,
+                                    .devtlb = {.sets = 1, .ways = 32}};
+    cr_assert_eq(vtd_iommu_add_device(io, &plain), 0);
+    cr_assert_eq(vtd_iommu_add_device(io, &ats), 0);
+}
+
+static void setup(void)
+{
+    struct vtd_iommu_config c;
+    vtd_iommu_config_default(&c);
+    setup_with(&c);
+}
+
+static void teardown(void)
+{
+    world_fini(&w);
+    vtd_iommu_free(io);
+}
+
+static int dma(uint16_t sid, int64_t pasid, uint64_t addr, unsigned access, struct vtd_dma_result *r)
+{
+    struct vtd_request req = {.sid = sid, .pasid_valid = pasid >= 0, .pasid = pasid >= 0 ? (uint32_t)pasid : 0,
+                              .addr = addr, .access = access};
+    return vtd_iommu_dma(io, &req, r);
+}
+
+/* A first-stage PASID 1 on SID with two pages in one page table. */
+static void fs_two_pages(void)
+{
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x80000, 0x1000, 12, RWU, 0), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x11000, 0x81000, 0x1000, 12, RWU, 0), 0);
+}
+
+TestSuite(sim, .init = setup, .fini = teardown);
+
+Test(sim, second_access_hits_the_iotlb)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10008, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_WALK);
+    cr_assert_eq(r.x.out, 0x80008);
+    cr_assert_eq(r.paging_reads, 4);
+    cr_assert_eq(dma(SID, 1, 0x10010, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert_eq(r.x.out, 0x80010);
+    cr_assert_eq(r.reads, 0); /* context, PASID and IOTLB all hit */
+    cr_assert(r.used & (1u << VTD_C_CONTEXT));
+    cr_assert(r.used & (1u << VTD_C_PASID));
+    cr_assert_not(r.stale);
+    const struct vtd_cache_stats *st = vtd_cache_stats(vtd_iommu_cache(io, VTD_C_IOTLB));
+    cr_assert_eq(st->lookups, 2);
+    cr_assert_eq(st->hits, 1);
+    cr_assert_eq(st->fills, 1);
+}
+
+Test(sim, paging_structure_cache_shortens_the_walk)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    /* The neighbouring page misses the IOTLB; the cached PDE leaves one read: the PTE. */
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_PSC);
+    cr_assert_eq(r.paging_reads, 1);
+    cr_assert_eq(r.x.out, 0x81000);
+    cr_assert_not(r.stale);
+}
+
+Test(sim, write_through_clean_entry_walks_again_and_sets_dirty)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_not(r.x.dirty);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_W, &r), 0);
+    cr_assert_neq(r.source, VTD_SRC_IOTLB, "a clean IOTLB entry must not serve a write");
+    uint64_t pte_addr, pte;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 1, &pte_addr), 0);
+    cr_assert_eq(vtd_mem_read64(vtd_iommu_mem(io), pte_addr, &pte), 0);
+    cr_assert(pte & VTD_FS_D);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_W, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert_not(r.stale);
+}
+
+Test(sim, unmapped_leaf_without_invalidation_is_stale)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    vtd_iommu_set_step(io, 3);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    vtd_iommu_set_step(io, 7);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x1000), 0);
+    cr_assert_eq(dma(SID, 1, 0x10040, VTD_ACC_R, &r), 0, "the stale entry is still served, as hardware would");
+    cr_assert_eq(r.x.out, 0x80040);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_IOTLB);
+    cr_assert_eq(r.report.filled_step, 3);
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_FS_P);
+    cr_assert_str_eq(r.report.fix, "P_IOTLB page-selective DID 2 PASID 1 ADDR 0x10000 AM 0");
+    cr_assert_eq(vtd_iommu_stats(io)->stale, 1);
+    cr_assert_eq(vtd_cache_stats(vtd_iommu_cache(io, VTD_C_IOTLB))->stale_hits, 1);
+}
+
+Test(sim, stale_paging_structure_entry_after_table_change)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    /* The guest moves its page table: rewrite the PDE to point at a new, different table. */
+    uint64_t pde_addr, pt;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_builder_alloc_page(&w.b, &pt), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pt + 8 * 0x11, 0x99000 | VTD_FS_P | VTD_FS_RW | VTD_FS_US), 0);
+    uint64_t pde;
+    cr_assert_eq(vtd_mem_read64(vtd_iommu_mem(io), pde_addr, &pde), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, (pde & ~VTD_FS_ADDR) | pt), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_PSC);
+    cr_assert_eq(r.x.out, 0x81000);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.fresh.out, 0x99000);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_PSC_FS);
+    cr_assert_str_eq(r.report.fix, "P_IOTLB page-selective DID 2 PASID 1 ADDR 0x0 AM 9 IH 0");
+}
+
+Test(sim, pasid_entry_change_without_pasid_cache_invalidation)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_build_pasid_clear(&w.b, &ctx, 1), 0);
+    /* A different page misses the IOTLB but the PASID cache still holds the entry. */
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    cr_assert(r.report.caches & (1u << VTD_C_PASID));
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_PASID_P);
+    cr_assert(strstr(r.report.fix, "PASID-cache PASID-selective DID 2 PASID 1") != NULL, "%s", r.report.fix);
+}
+
+Test(sim, context_entry_change_without_context_cache_invalidation)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    struct vtd_ctx off = ctx;
+    off.paside = false;
+    cr_assert_eq(vtd_build_context(&w.b, w.rtaddr, SID, &off), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    cr_assert(r.report.caches & (1u << VTD_C_CONTEXT));
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_CTX_PASIDE);
+    cr_assert(strstr(r.report.fix, "context-cache device-selective SID 00:03.0") != NULL, "%s", r.report.fix);
+}
+
+Test(sim, device_tlb_serves_ats_devices)
+{
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 5, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x200000, 0x400000, 0x200000, 21, RWU, 0), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(ATS_SID, 5, 0x200100, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.x.out, 0x400100);
+    cr_assert_neq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(dma(ATS_SID, 5, 0x3ff000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(r.x.out, 0x5ff000);
+    cr_assert_eq(vtd_cache_count(vtd_iommu_devtlb(io, ATS_SID)), 1);
+    /* Unmap without any invalidation: the device TLB is stale. */
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x200000, 0x200000), 0);
+    cr_assert_eq(dma(ATS_SID, 5, 0x200000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_DEVTLB, "caches %#x", r.report.caches);
+    cr_assert_str_eq(r.report.fix, "PASID-based device-TLB SID 0x20 PASID 5 ADDR 0x200000 (size 2048 KiB)");
+}
+
+Test(sim, faults_are_counted_and_not_cached)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x50000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_eq(dma(SID, 1, 0x50000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_eq(vtd_iommu_stats(io)->faults, 2);
+    cr_assert_eq(vtd_iommu_stats(io)->fault_count[VTD_FR_FS_P], 2);
+    cr_assert_eq(vtd_cache_count(vtd_iommu_cache(io, VTD_C_IOTLB)), 0);
+}
+
+Test(sim, iotlb_permission_check_uses_the_requester)
+{
+    /* A supervisor-only page: a user request faults even when the IOTLB holds the page. */
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cfg.sre = true;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x80000, 0x1000, 12, VTD_PERM_R | VTD_PERM_W, VTD_MAP_AD), 0);
+    struct vtd_request req = {.sid = SID, .pasid_valid = true, .pasid = 1, .addr = 0x10000, .access = VTD_ACC_R,
+                              .priv = true};
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), 0);
+    req.priv = false;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_FR_US);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert_not(r.stale);
+}
+
+Test(sim, nested_walk_uses_second_stage_psc)
+{
+    cr_assert_eq(world_pasid(&w, &ctx, 4, VTD_PGTT_NESTED, 4, 4, &fs, &ss, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000000, 0x2000000, 0x2000, 12, RWU, VTD_MAP_AD), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 4, 0x10000000, VTD_ACC_R, &r), 0);
+    unsigned first = r.paging_reads;
+    cr_assert_eq(dma(SID, 4, 0x10001000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.x.out, WORLD_GUEST_RAM_HPA + 0x2001000);
+    cr_assert_lt(r.paging_reads, first);
+    cr_assert_eq(r.source, VTD_SRC_PSC);
+    cr_assert_not(r.stale);
+}
+
+static void setup_no_caches(void)
+{
+    struct vtd_iommu_config c;
+    vtd_iommu_config_default(&c);
+    for (unsigned i = 0; i < VTD_C_NCACHES; i++)
+        c.cache[i] = (struct vtd_cache_geometry){0};
+    setup_with(&c);
+}
+
+Test(sim_nocache, disabled_caches_always_walk, .init = setup_no_caches, .fini = teardown)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+        cr_assert_eq(r.source, VTD_SRC_WALK);
+        cr_assert_eq(r.paging_reads, 4);
+        cr_assert_eq(r.used, 0);
+    }
+}
+
+static void setup_no_oracle(void)
+{
+    struct vtd_iommu_config c;
+    vtd_iommu_config_default(&c);
+    c.oracle = false;
+    setup_with(&c);
+}
+
+Test(sim_nooracle, oracle_off_reports_nothing, .init = setup_no_oracle, .fini = teardown)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x1000), 0);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert_not(r.stale);
+}
+
+Test(sim, present_pasid_entry_rewritten_in_place_warns)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+    cfg.wpe = true;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0); /* rewrites a present entry */
+    cr_assert_eq(vtd_iommu_warning_count(io), 1, "one warning for the whole rewrite");
+    cr_assert(strstr(vtd_iommu_warning(io, 0), "modified while present") != NULL, "%s", vtd_iommu_warning(io, 0));
+}
+
+Test(sim, pasid_entry_cleared_first_does_not_warn)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_build_pasid_clear(&w.b, &ctx, 1), 0);
+    cfg.wpe = true;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0));
+}
+
+Test(sim_nooracle, ordering_checks_can_be_switched_off, .init = setup_no_oracle, .fini = teardown)
+{
+    /* (this fixture keeps ordering checks on; switch them off here) */
+    io->cfg.ordering_checks = false;
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+}
