@@ -267,24 +267,26 @@ static bool psc_fs_table_is_guest_physical(struct vtd_iommu *io, const struct ps
 }
 
 /*
- * Called for every entry about to be removed. A removed paging-structure entry releases the
- * table below it (ordering checks: it may be reused only after the next wait, 6.5.3); and, with
- * the oracle on, an entry that still matches memory is counted as over-invalidated.
+ * Called for every entry about to be removed. With the oracle on, an entry that still matches
+ * memory is counted as over-invalidated. A removed paging-structure entry that no longer
+ * matches memory means its table was unlinked: the page may be reused only after the next
+ * wait (ordering checks, 6.5.3); a table still linked is simply still in use.
  */
 static bool entry_removed(const struct vtd_cache_entry *e, void *arg)
 {
     struct qi_scope *s = arg;
     struct vtd_iommu *io = s->op->io;
-    if (s->cache == VTD_C_PSC_SS ||
-        (s->cache == VTD_C_PSC_FS && !psc_fs_table_is_guest_physical(io, (const struct psc_payload *)e->payload)))
-        iommu_order_table_released(io, ((const struct psc_payload *)e->payload)->next_table);
-    if (!io->cfg.oracle)
+    bool psc = s->cache == VTD_C_PSC_SS ||
+               (s->cache == VTD_C_PSC_FS && !psc_fs_table_is_guest_physical(io, (const struct psc_payload *)e->payload));
+    if (!io->cfg.oracle && !(psc && io->cfg.ordering_checks))
         return false;
     bool ok = s->cache == VTD_C_DEVTLB ? iommu_devtlb_entry_still_ok(io, s->dev, e)
                                        : iommu_entry_still_ok(io, (enum vtd_cache_id)s->cache, e);
-    if (ok)
+    if (psc && !ok)
+        iommu_order_table_released(io, ((const struct psc_payload *)e->payload)->next_table);
+    if (ok && io->cfg.oracle)
         s->op->r->over[s->cache]++;
-    return ok;
+    return ok && io->cfg.oracle;
 }
 
 /* Remove the entries of the scope's cache that `in_scope` accepts. */
@@ -343,9 +345,13 @@ static int check_am(struct qi_op *op, uint64_t addr, unsigned am, bool mamv_appl
     unsigned mamv = vtd_caps_mamv(&op->io->cfg.caps);
     if (mamv_applies && am > mamv)
         return qi_fail(op, IQEI_RSVD, "AM %u above MAMV %u", am, mamv);
+    /* Hardware masks the ADDR bits below AM (6.5.2.3, as QEMU does): the block is aligned
+     * down. That silently misses pages of an unaligned range, so say so. */
     if (!qi_am_aligned(addr, am))
-        return qi_fail(op, IQEI_RSVD, "ADDR 0x%llx not aligned to AM %u (%llu KiB)", (unsigned long long)addr, am,
-                       (unsigned long long)(UINT64_C(4) << am));
+        iommu_warn(op->io, "ADDR 0x%llx not aligned to AM %u (%llu KiB): the low bits are ignored, the "
+                   "invalidation covers 0x%llx-0x%llx", (unsigned long long)addr, am,
+                   (unsigned long long)(UINT64_C(4) << am), (unsigned long long)qi_am_range(addr, am).first,
+                   (unsigned long long)qi_am_range(addr, am).last);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/qi.h"
 #include "walker/fs_entry.h"
 #include "world.h"
 
@@ -321,4 +322,82 @@ Test(sim_nooracle, ordering_checks_can_be_switched_off, .init = setup_no_oracle,
     cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
     cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
     cr_assert_eq(vtd_iommu_warning_count(io), 0);
+}
+
+/* Submit a P_IOTLB page-selective descriptor (type 6, 256-bit). */
+static void p_iotlb_psi(uint16_t did, uint32_t pasid, uint64_t addr, unsigned am, bool ih)
+{
+    uint64_t d[4] = {6 | (3u << 4) | ((uint64_t)did << 16) | ((uint64_t)pasid << 32),
+                     addr | am | (ih ? 1u << 6 : 0), 0, 0};
+    struct vtd_qi_result qr;
+    cr_assert_eq(vtd_qi_submit(io, d, 4, &qr), 0, "%s", qr.why);
+}
+
+static void qi_wait(void)
+{
+    uint64_t d[4] = {5 | (1u << 4), 0, 0, 0}; /* IF: completion status only */
+    struct vtd_qi_result qr;
+    cr_assert_eq(vtd_qi_submit(io, d, 4, &qr), 0, "%s", qr.why);
+}
+
+/* The guest frees a page table (unlinks its PDE) and invalidates with IH=1: the
+ * paging-structure cache still points at the freed table, which is reused for other data. */
+Test(sim, ih1_after_freeing_a_page_table_is_stale)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    uint64_t pde_addr, pt_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 1, &pt_addr), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x2000), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, 0), 0); /* unlink the table */
+    p_iotlb_psi(2, 1, 0x10000, 1, true);                              /* leaf-only: IH=1 */
+    qi_wait();
+    /* The freed page is reused: it now holds what looks like a PTE to 0xbad000. */
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), (pt_addr & VTD_PAGE_MASK) + 8 * 0x11,
+                                 0xbad000 | VTD_FS_P | VTD_FS_RW | VTD_FS_US | VTD_FS_A), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_PSC);
+    cr_assert_eq(r.x.out, 0xbad000);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_FS_P);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_PSC_FS);
+    cr_assert(strstr(r.report.fix, "IH 0") != NULL, "%s", r.report.fix);
+}
+
+Test(sim, ih0_invalidation_removes_the_freed_table)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    uint64_t pde_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x2000), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, 0), 0);
+    p_iotlb_psi(2, 1, 0x0, 9, false); /* the whole 2 MiB the PDE covered, IH=0 */
+    qi_wait();
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+}
+
+Test(sim, table_reused_before_the_wait_warns)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    uint64_t pde_addr, pt_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 1, &pt_addr), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, 0), 0);
+    p_iotlb_psi(2, 1, 0x0, 9, false);
+    /* No wait yet: reusing the table page now races with the invalidation. */
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pt_addr & VTD_PAGE_MASK, 0x1234), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1);
+    cr_assert(strstr(vtd_iommu_warning(io, 0), "before the invalidation wait") != NULL, "%s", vtd_iommu_warning(io, 0));
+    /* After a wait, writes to that page are fine. */
+    qi_wait();
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pt_addr & VTD_PAGE_MASK, 0x5678), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1);
 }
