@@ -132,6 +132,19 @@ struct vtd_walk_hooks {
                         struct vtd_stage_result *out, struct vtd_fault_info *f);
 };
 
+/*
+ * Reserved-bit masks per level and PS bit, derived from the capabilities the first time a walk
+ * needs them and again whenever the capabilities change (a per-level computation otherwise).
+ */
+struct vtd_walk_masks {
+    uint64_t cap, ecap;
+    unsigned haw;
+    bool valid;
+    uint64_t ss[6][2];         /* [level][PS] */
+    uint64_t fs_host[6][2];    /* first stage, addresses bounded by HAW */
+    uint64_t fs_nested[6][2];  /* first stage in nested mode (guest-physical addresses) */
+};
+
 struct vtd_walk_env {
     struct vtd_mem *mem;
     const struct vtd_caps *caps;
@@ -142,6 +155,7 @@ struct vtd_walk_env {
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
+    struct vtd_walk_masks masks;   /* private to the walker */
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */

@@ -1,4 +1,6 @@
 /* walk_common.c: counted and traced structure accesses used by every stage of the walk. */
+#include "walker/fs_entry.h"
+#include "walker/ss_entry.h"
 #include "walker/walk_internal.h"
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val)
@@ -35,6 +37,22 @@ int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint6
     env->cnt.ad_writes++;
     walk_trace(env, kind, level, true, addr, *val);
     return 0;
+}
+
+void walk_masks_compute(struct vtd_walk_env *env)
+{
+    const struct vtd_caps *c = env->caps;
+    struct vtd_walk_masks *m = &env->masks;
+    m->cap = c->cap;
+    m->ecap = c->ecap;
+    m->haw = c->haw;
+    m->valid = true;
+    for (unsigned l = 1; l <= 5; l++)
+        for (unsigned ps = 0; ps < 2; ps++) {
+            m->ss[l][ps] = ss_entry_rsvd_mask(ps ? VTD_SS_PS : 0, l, c);
+            m->fs_host[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, c->haw);
+            m->fs_nested[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, 52);
+        }
 }
 
 void vtd_walk_env_init(struct vtd_walk_env *env, struct vtd_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr)

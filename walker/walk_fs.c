@@ -157,7 +157,8 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     int rc = fs_walk_precheck(env, pe, start, va, f);
     if (rc)
         return rc;
-    unsigned addr_width = w.nested ? 52 : env->caps->haw;
+    const struct vtd_walk_masks *masks = walk_masks(env);
+    const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
     uint64_t table = start->table, e = 0;
     unsigned perm = start->perm, l;
     for (l = start->level;; l--) {
@@ -172,7 +173,7 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         w.entry[l] = e;
         if (!fs_entry_present(e))
             return walk_fault(f, VTD_FR_FS_P, hpa, l);
-        if (e & fs_entry_rsvd_mask(e, l, env->caps, addr_width))
+        if (e & rsvd[l][(e & VTD_FS_PS) != 0])
             return walk_fault(f, VTD_FR_FS_RSVD, hpa, l);
         perm &= fs_entry_perm(e);
         if (fs_entry_is_leaf(e, l))

@@ -36,6 +36,18 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
  */
 int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val, uint64_t bits);
 
+void walk_masks_compute(struct vtd_walk_env *env);
+
+/* The reserved-bit masks for the current capabilities. */
+static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
+{
+    const struct vtd_caps *c = env->caps;
+    struct vtd_walk_masks *m = &env->masks;
+    if (!m->valid || m->cap != c->cap || m->ecap != c->ecap || m->haw != c->haw)
+        walk_masks_compute(env);
+    return m;
+}
+
 /* Second-stage translation through the hook if one is set. */
 static inline int vtd_walk_ss(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
                               struct vtd_stage_result *out, struct vtd_fault_info *f)

@@ -73,6 +73,7 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         return walk_fault(f, VTD_FR_SSPTPTR, start->table, 0);
     uint64_t table = start->table;
     unsigned perm = start->perm;
+    const struct vtd_walk_masks *masks = walk_masks(env);
     for (unsigned l = start->level;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
@@ -83,7 +84,7 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         w.entry[l] = e;
         if (!ss_entry_present(e, pe->ssee))
             return walk_fault(f, ss_not_present_fault(access), addr, l);
-        if (e & ss_entry_rsvd_mask(e, l, caps))
+        if (e & masks->ss[l][(e & VTD_SS_PS) != 0])
             return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
         perm &= ss_entry_perm(e, pe->ssee) | VTD_PERM_U;
         if (ss_entry_is_leaf(e, l)) {
