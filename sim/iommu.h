@@ -121,6 +121,9 @@ struct vtd_iommu_stats {
     uint64_t requests, faults, stale;
     uint64_t walks, walk_reads;
     uint64_t reads_hist[VTD_READS_HIST]; /* translations by number of structure reads (last bucket: more) */
+    /* Per stage (enum vtd_trace_kind: root, context, PASID directory, PASID entry, first stage,
+     * second stage): requests that read that stage at all, and the reads made there. */
+    uint64_t stage_walks[6], stage_reads[6];
     uint64_t fault_count[256];           /* by fault code */
     uint64_t warnings;
 };

@@ -367,6 +367,10 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
         st->walk_reads += reads;
     }
     st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
+    for (unsigned k = 0; k < 6; k++) {
+        st->stage_walks[k] += io->env.cnt.by_kind[k] != 0;
+        st->stage_reads[k] += io->env.cnt.by_kind[k];
+    }
     if (res->stale)
         st->stale++;
 }

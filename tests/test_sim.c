@@ -99,6 +99,14 @@ Test(sim, paging_structure_cache_shortens_the_walk)
     cr_assert_eq(r.paging_reads, 1);
     cr_assert_eq(r.x.out, 0x81000);
     cr_assert_not(r.stale);
+    /* Two first-stage walks, five first-stage reads; one root, context and PASID fetch. */
+    const struct vtd_iommu_stats *st = vtd_iommu_stats(io);
+    cr_assert_eq(st->stage_walks[VTD_TR_FS], 2);
+    cr_assert_eq(st->stage_reads[VTD_TR_FS], 5);
+    cr_assert_eq(st->stage_reads[VTD_TR_ROOT], 1);
+    cr_assert_eq(st->stage_reads[VTD_TR_PASID], 1);
+    cr_assert_eq(st->reads_hist[1], 1);
+    cr_assert_eq(st->walks, 2);
 }
 
 Test(sim, write_through_clean_entry_walks_again_and_sets_dirty)

@@ -88,6 +88,7 @@ struct vtd_walk_counters {
     unsigned reads;        /* every 64-bit-or-wider structure read */
     unsigned paging_reads; /* FS and SS paging-entry reads only */
     unsigned ad_writes;    /* A/D updates made */
+    unsigned by_kind[6];   /* reads per structure kind (enum vtd_trace_kind) */
 };
 
 /* Result of one stage walk (first or second stage). */

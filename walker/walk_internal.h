@@ -21,6 +21,7 @@ void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool wr
 static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val)
 {
     env->cnt.reads++;
+    env->cnt.by_kind[kind]++;
     if (kind == VTD_TR_FS || kind == VTD_TR_SS)
         env->cnt.paging_reads++;
     int rc = vtd_mem_read64(env->mem, addr, val);

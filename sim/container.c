@@ -1,0 +1,585 @@
+/*
+ * container.c: the VFIO type1 nesting container of the vSVA proposal (issue 5): set-up,
+ * GET_INFO, MAP_DMA / UNMAP_DMA and PASID_REQUEST, answered as Linux 5.9/5.10 with the vSVA
+ * series did (vfio_iommu_type1.c, vfio/pasid.c). Errors are the kernel's, checked in its order.
+ */
+#include "sim/container.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/iommu.h>
+#include <linux/vfio.h>
+
+#include "sim/iommu_internal.h"
+#include "sim/qi.h"
+#include "walker/builder.h"
+
+#define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
+#define DMA_ENTRY_LIMIT 65535u
+/* Intel's pgsize_bitmap in 5.9/5.10 (INTEL_IOMMU_PGSIZES): every power of two from 4 KiB. */
+#define INTEL_PGSIZES (~UINT64_C(0xFFF))
+/* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
+#define DIRTY_BITMAP_SIZE_MAX (UINT64_C(1) << 28)
+
+/* ---- what containers of one IOMMU share: the root table and the system-wide PASID space ---- */
+
+struct pasid_owner {
+    uint32_t pasid;
+    const struct vtd_container *owner;
+};
+
+struct iommu_share {
+    struct iommu_share *next;
+    struct vtd_iommu *io;
+    unsigned refs;
+    uint64_t rtaddr;
+    struct pasid_owner *pasids; /* sorted by PASID */
+    size_t npasids, cap;
+};
+
+static struct iommu_share *shares; /* one per IOMMU with containers */
+
+struct dma_map {
+    uint64_t iova, size, vaddr;
+    unsigned perm;
+};
+
+struct vtd_container {
+    struct vtd_iommu *io;
+    struct vtd_container_config cfg;
+    struct iommu_share *share;
+    struct vtd_builder b;
+    struct vtd_pt ss;
+    struct dma_map *maps;
+    size_t nmaps, capmaps;
+    uint16_t *sids;
+    size_t nsids, capsids;
+    struct vtd_ctx ctx_proto; /* the directory every attached device shares */
+};
+
+void vtd_container_config_default(struct vtd_container_config *cfg)
+{
+    *cfg = (struct vtd_container_config){
+        .did = 1, .pool_base = UINT64_C(0x10000000), .pool_size = UINT64_C(0x10000000),
+        .ss_levels = 4, .policy = VTD_INV_SPEC,
+    };
+}
+
+static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b)
+{
+    for (struct iommu_share *s = shares; s; s = s->next)
+        if (s->io == io) {
+            s->refs++;
+            return s;
+        }
+    struct iommu_share *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (vtd_build_root_table(b, &s->rtaddr)) {
+        free(s);
+        return NULL;
+    }
+    s->io = io;
+    s->refs = 1;
+    s->next = shares;
+    shares = s;
+    vtd_iommu_set_root(io, s->rtaddr);
+    return s;
+}
+
+static void share_put(struct iommu_share *s)
+{
+    if (--s->refs)
+        return;
+    for (struct iommu_share **p = &shares; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    free(s->pasids);
+    free(s);
+}
+
+static const char *config_error(const struct vtd_iommu *io, const struct vtd_container_config *cfg)
+{
+    const struct vtd_caps *caps = vtd_iommu_caps(io);
+    if (cfg->did == 0 || cfg->did >= (UINT32_C(1) << vtd_caps_did_bits(caps)))
+        return "DID 0 or beyond CAP.ND";
+    if (!vtd_caps_sagaw_allows(caps, cfg->ss_levels))
+        return "second-stage levels not in SAGAW";
+    if (cfg->policy != VTD_INV_SPEC && cfg->policy != VTD_INV_LINUX_5_10)
+        return "unknown invalidation policy";
+    if (!vtd_ecap_has(caps, VTD_ECAP_SMTS) || !vtd_ecap_has(caps, VTD_ECAP_NEST))
+        return "the IOMMU lacks scalable mode or nesting";
+    return NULL;
+}
+
+/* The PASID directory size for the IOMMU's PASID width: 2^(bits-6) directory entries. */
+static unsigned pdts_for_bits(unsigned bits)
+{
+    return bits > 13 ? (bits - 13 > 7 ? 7 : bits - 13) : 0;
+}
+
+struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_container_config *cfg,
+                                        const char **why)
+{
+    const char *err = io && cfg ? config_error(io, cfg) : "no IOMMU or configuration";
+    if (err) {
+        if (why)
+            *why = err;
+        return NULL;
+    }
+    struct vtd_container *c = calloc(1, sizeof(*c));
+    if (!c)
+        goto nomem;
+    c->io = io;
+    c->cfg = *cfg;
+    if (vtd_builder_init(&c->b, vtd_iommu_mem(io), vtd_iommu_caps(io), cfg->pool_base, cfg->pool_size))
+        goto bad_pool;
+    c->share = share_get(io, &c->b);
+    if (!c->share)
+        goto bad_pool;
+    if (vtd_pt_init(&c->ss, &c->b, VTD_PT_SS, cfg->ss_levels, NULL, 0, 0))
+        goto bad_pool_shared;
+    c->ctx_proto = (struct vtd_ctx){ .paside = true, .pdts = pdts_for_bits(vtd_caps_pasid_bits(vtd_iommu_caps(io))) };
+    if (vtd_build_pasid_dir(&c->b, c->ctx_proto.pdts, &c->ctx_proto.pdtp))
+        goto bad_pool_shared;
+    return c;
+bad_pool_shared:
+    share_put(c->share);
+bad_pool:
+    free(c);
+    if (why)
+        *why = "pool too small, outside HAW, or no memory";
+    return NULL;
+nomem:
+    if (why)
+        *why = "no memory";
+    return NULL;
+}
+
+static void release_pasids(struct vtd_container *c);
+
+void vtd_container_free(struct vtd_container *c)
+{
+    if (!c)
+        return;
+    release_pasids(c);
+    share_put(c->share);
+    free(c->maps);
+    free(c->sids);
+    free(c);
+}
+
+uint16_t vtd_container_did(const struct vtd_container *c) { return c->cfg.did; }
+const struct vtd_pt *vtd_container_ss(const struct vtd_container *c) { return &c->ss; }
+struct vtd_builder *vtd_container_builder(struct vtd_container *c) { return &c->b; }
+
+/* ---- descriptors (VT-d 6.5.2) ---- */
+
+static int qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1)
+{
+    uint64_t d[4] = { qw0, qw1, 0, 0 };
+    struct vtd_qi_result r;
+    return vtd_qi_submit(c->io, d, 4, &r);
+}
+
+static int qi_wait(struct vtd_container *c) { return qi(c, 5, 0); }
+
+/* Context-cache invalidation, device-selective (G = 11b). */
+static int qi_cc_device(struct vtd_container *c, uint16_t sid)
+{
+    return qi(c, 1 | (UINT64_C(3) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)sid << 32), 0);
+}
+
+/* PASID-cache invalidation: PASID-selective (G = 01b) or domain-selective (G = 00b). */
+static int qi_pc(struct vtd_container *c, unsigned g, uint32_t pasid)
+{
+    return qi(c, 7 | ((uint64_t)g << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
+}
+
+/* The smallest address mask whose naturally aligned block holds [start, last]. */
+static unsigned am_covering(uint64_t start, uint64_t last)
+{
+    unsigned am = 0;
+    while (am < 52 && (start >> (12 + am)) != (last >> (12 + am)))
+        am++;
+    return am;
+}
+
+/* IOTLB invalidation of [start, last] for the domain: page-selective when AM fits, else DSI. */
+static int qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last)
+{
+    const struct vtd_caps *caps = vtd_iommu_caps(c->io);
+    unsigned am = am_covering(start, last);
+    uint64_t did = (uint64_t)c->cfg.did << 16;
+    if (!vtd_cap_has(caps, VTD_CAP_PSI) || am > vtd_caps_mamv(caps))
+        return qi(c, 2 | (UINT64_C(2) << 4) | did, 0);
+    uint64_t addr = (start >> (12 + am)) << (12 + am);
+    return qi(c, 2 | (UINT64_C(3) << 4) | did, addr | am);
+}
+
+/* The device-TLB size encoding (S bit, VT-d 6.5.2.5): bits 12.. set up to the block size. */
+static uint64_t devtlb_addr_s(uint64_t start, uint64_t last)
+{
+    unsigned am = am_covering(start, last);
+    if (am == 0)
+        return (start >> 12) << 12;
+    if (am >= 52)
+        return UINT64_C(0x7FFFFFFFFFFFF000) | 1;
+    uint64_t base = (start >> (12 + am)) << (12 + am);
+    return base | (((UINT64_C(1) << (am - 1)) - 1) << 12) | 1;
+}
+
+static int qi_devtlb(struct vtd_container *c, uint16_t sid, uint64_t start, uint64_t last)
+{
+    return qi(c, 3 | ((uint64_t)sid << 32), devtlb_addr_s(start, last));
+}
+
+/* ---- attaching devices ---- */
+
+static bool attached(const struct vtd_container *c, uint16_t sid)
+{
+    for (size_t i = 0; i < c->nsids; i++)
+        if (c->sids[i] == sid)
+            return true;
+    return false;
+}
+
+int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
+{
+    struct vtd_device *dev = iommu_device(c->io, sid);
+    if (!dev)
+        return -ENODEV;
+    if (attached(c, sid))
+        return -EBUSY;
+    if (c->nsids == c->capsids) {
+        size_t n = c->capsids ? 2 * c->capsids : 8;
+        uint16_t *p = realloc(c->sids, n * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        c->sids = p;
+        c->capsids = n;
+    }
+    struct vtd_ctx ctx = c->ctx_proto;
+    ctx.dte = dev->ats;
+    ctx.pre = dev->pri;
+    struct vtd_pasid_cfg pe;
+    vtd_pasid_cfg_init(&pe, VTD_PGTT_SS, c->cfg.did);
+    pe.ss_levels = c->cfg.ss_levels;
+    pe.ssptptr = c->ss.root;
+    /* The RID_PASID entry goes in before the context entry points at the directory. */
+    int rc = vtd_build_pasid_entry(&c->b, &ctx, 0, &pe);
+    if (!rc)
+        rc = vtd_build_context(&c->b, c->share->rtaddr, sid, &ctx);
+    if (rc)
+        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    c->sids[c->nsids++] = sid;
+    /* A context entry that was not present may still be cached as not present (CM): flush it,
+     * and the PASID cache of the domain, then wait (VT-d 6.5.3.3, 6.5.3.1). */
+    rc = qi_cc_device(c, sid);
+    if (!rc)
+        rc = qi_pc(c, 0, 0);
+    if (!rc)
+        rc = qi_wait(c);
+    return rc;
+}
+
+/* ---- VFIO_IOMMU_GET_INFO (vfio_iommu_type1_get_info, 5.9) ---- */
+
+static unsigned ss_width(const struct vtd_container *c) { return 39 + 9 * (c->cfg.ss_levels - 3); }
+
+/* The capability chain, in the kernel's order: migration, IOVA ranges, nesting. */
+struct info_caps {
+    struct vfio_iommu_type1_info_cap_migration mig;
+    struct vfio_iommu_type1_info_cap_iova_range iova;
+    struct vfio_iova_range range;
+    struct vfio_iommu_type1_info_cap_nesting nest;
+};
+_Static_assert(sizeof(struct info_caps) == 32 + 16 + 16 + 64, "capability chain packing");
+
+static void build_caps(const struct vtd_container *c, struct info_caps *k, uint32_t base)
+{
+    const struct vtd_caps *caps = vtd_iommu_caps(c->io);
+    memset(k, 0, sizeof(*k));
+    uint32_t off_iova = base + (uint32_t)offsetof(struct info_caps, iova);
+    uint32_t off_nest = base + (uint32_t)offsetof(struct info_caps, nest);
+    k->mig.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, off_iova };
+    k->mig.flags = 0;
+    k->mig.pgsize_bitmap = UINT64_C(1) << 12; /* the smallest page size */
+    k->mig.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX;
+    k->iova.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, off_nest };
+    k->iova.nr_iovas = 1;
+    k->range = (struct vfio_iova_range){ 0, (UINT64_C(1) << ss_width(c)) - 1 };
+    k->nest.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
+    struct iommu_nesting_info *n = &k->nest.info;
+    n->argsz = sizeof(*n);
+    n->format = IOMMU_PASID_FORMAT_INTEL_VTD;
+    n->features = IOMMU_NESTING_FEAT_SYSWIDE_PASID | IOMMU_NESTING_FEAT_BIND_PGTBL | IOMMU_NESTING_FEAT_CACHE_INVLD;
+    n->addr_width = vtd_cap_has(caps, VTD_CAP_FS5LP) ? 57 : 48;
+    n->pasid_bits = (uint16_t)vtd_caps_pasid_bits(caps);
+    n->vendor.vtd.cap_reg = caps->cap;
+    n->vendor.vtd.ecap_reg = caps->ecap;
+}
+
+static int get_info(struct vtd_container *c, void *arg)
+{
+    struct vfio_iommu_type1_info info;
+    size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+    size_t capsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
+    memcpy(&info, arg, minsz);
+    if (info.argsz < minsz)
+        return -EINVAL;
+    /* cap_offset is output only, and only for callers whose argsz reaches it. */
+    if (info.argsz >= capsz) {
+        minsz = capsz;
+        info.cap_offset = 0;
+    }
+    info.flags = VFIO_IOMMU_INFO_PGSIZES;
+    info.iova_pgsizes = INTEL_PGSIZES;
+    struct info_caps k;
+    info.flags |= VFIO_IOMMU_INFO_CAPS;
+    if (info.argsz < sizeof(info) + sizeof(k)) {
+        info.argsz = (uint32_t)(sizeof(info) + sizeof(k)); /* no chain: the caller retries */
+    } else {
+        build_caps(c, &k, sizeof(info));
+        memcpy((char *)arg + sizeof(info), &k, sizeof(k));
+        info.cap_offset = sizeof(info);
+    }
+    memcpy(arg, &info, minsz);
+    return 0;
+}
+
+/* ---- VFIO_IOMMU_MAP_DMA / UNMAP_DMA (vfio_dma_do_map / vfio_dma_do_unmap, 5.9) ---- */
+
+#define PAGE_MASK_4K UINT64_C(0xFFF)
+
+/* The first mapping overlapping [start, start + size). */
+static struct dma_map *find_dma(struct vtd_container *c, uint64_t start, uint64_t size)
+{
+    for (size_t i = 0; i < c->nmaps; i++) {
+        struct dma_map *m = &c->maps[i];
+        if (start < m->iova + m->size && m->iova < start + size)
+            return m;
+    }
+    return NULL;
+}
+
+static unsigned map_perm(uint32_t flags)
+{
+    return ((flags & VFIO_DMA_MAP_FLAG_READ) ? VTD_PERM_R : 0) | ((flags & VFIO_DMA_MAP_FLAG_WRITE) ? VTD_PERM_W : 0);
+}
+
+static int map_dma(struct vtd_container *c, void *arg)
+{
+    struct vfio_iommu_type1_dma_map map;
+    size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+    memcpy(&map, arg, minsz);
+    if (map.argsz < minsz || (map.flags & ~(uint32_t)(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
+        return -EINVAL;
+    unsigned perm = map_perm(map.flags);
+    if (!perm || !map.size || ((map.size | map.iova | map.vaddr) & PAGE_MASK_4K))
+        return -EINVAL;
+    if (map.iova + map.size - 1 < map.iova || map.vaddr + map.size - 1 < map.vaddr)
+        return -EINVAL; /* wrap */
+    if (find_dma(c, map.iova, map.size))
+        return -EEXIST;
+    if (c->nmaps >= DMA_ENTRY_LIMIT)
+        return -ENOSPC;
+    if (map.iova + map.size - 1 > (UINT64_C(1) << ss_width(c)) - 1)
+        return -EINVAL; /* outside the IOVA list (vfio_iommu_iova_dma_valid) */
+    /* Pinning: vaddr is host-physical here; beyond HAW it cannot be pinned. */
+    unsigned haw = vtd_iommu_caps(c->io)->haw;
+    if (haw < 64 && map.vaddr + map.size - 1 >= (UINT64_C(1) << haw))
+        return -EFAULT;
+    if (c->nmaps == c->capmaps) {
+        size_t n = c->capmaps ? 2 * c->capmaps : 16;
+        struct dma_map *p = realloc(c->maps, n * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        c->maps = p;
+        c->capmaps = n;
+    }
+    int rc = vtd_pt_map_auto(&c->ss, map.iova, map.vaddr, map.size, perm, 0);
+    if (rc) {
+        vtd_pt_unmap(&c->ss, map.iova, map.size); /* undo a partial map */
+        return rc == -ENOMEM ? -ENOMEM : -EFAULT;
+    }
+    c->maps[c->nmaps++] = (struct dma_map){ map.iova, map.size, map.vaddr, perm };
+    return 0;
+}
+
+/* Host flush after second-stage leaves went away: IOTLB of the domain's DID (nested PASID
+ * entries share it), then every ATS device's TLB, then a wait (VT-d 6.5.2, 6.5.3.1). */
+static int flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last)
+{
+    int rc = qi_iotlb_range(c, start, last);
+    for (size_t i = 0; !rc && i < c->nsids; i++) {
+        struct vtd_device *dev = iommu_device(c->io, c->sids[i]);
+        if (dev && dev->ats)
+            rc = qi_devtlb(c, c->sids[i], start, last);
+    }
+    return rc ? rc : qi_wait(c);
+}
+
+static int unmap_one(struct vtd_container *c, struct dma_map *m, uint64_t *unmapped)
+{
+    uint64_t iova = m->iova, size = m->size;
+    int rc = vtd_pt_unmap(&c->ss, iova, size);
+    if (rc && rc != -ENOENT)
+        return rc;
+    *unmapped += size;
+    *m = c->maps[--c->nmaps];
+    return flush_ss_range(c, iova, iova + size - 1);
+}
+
+static int unmap_dma(struct vtd_container *c, void *arg)
+{
+    struct vfio_iommu_type1_dma_unmap unmap;
+    size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+    memcpy(&unmap, arg, minsz);
+    if (unmap.argsz < minsz || (unmap.flags & ~(uint32_t)VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
+        return -EINVAL;
+    /* Dirty tracking can never be started here (DIRTY_PAGES is not offered), and 5.9 refuses a
+     * bitmap request while it is off. */
+    if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+        return -EINVAL;
+    if ((unmap.iova & PAGE_MASK_4K) || !unmap.size || (unmap.size & PAGE_MASK_4K))
+        return -EINVAL;
+    if (unmap.iova + unmap.size - 1 < unmap.iova)
+        return -EINVAL;
+    /* Type1 v2 (nesting implies v2): no unmap may split a mapping. */
+    struct dma_map *m = find_dma(c, unmap.iova, 1);
+    if (m && m->iova != unmap.iova)
+        return -EINVAL;
+    m = find_dma(c, unmap.iova + unmap.size - 1, 1);
+    if (m && m->iova + m->size != unmap.iova + unmap.size)
+        return -EINVAL;
+    uint64_t unmapped = 0;
+    int rc = 0;
+    while (!rc && (m = find_dma(c, unmap.iova, unmap.size)))
+        rc = unmap_one(c, m, &unmapped);
+    unmap.size = unmapped;
+    memcpy(arg, &unmap, minsz);
+    return rc;
+}
+
+/* ---- VFIO_IOMMU_PASID_REQUEST (vfio_iommu_type1_pasid_request, vSVA series v7) ---- */
+
+static size_t pasid_slot(const struct iommu_share *s, uint32_t pasid)
+{
+    size_t lo = 0, hi = s->npasids;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->pasids[mid].pasid < pasid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The lowest free PASID in [min, max] of the hardware's space [1, 2^pasid_bits) (PASID 0 is
+ * RID_PASID); -ENOSPC when none (ioasid_alloc failing). */
+static int pasid_alloc(struct vtd_container *c, uint32_t min, uint32_t max)
+{
+    struct iommu_share *s = c->share;
+    unsigned bits = vtd_caps_pasid_bits(vtd_iommu_caps(c->io));
+    uint64_t lo = min ? min : 1, hi = max;
+    if (bits == 0)
+        return -ENOSPC;
+    if (hi > (UINT64_C(1) << bits) - 1)
+        hi = (UINT64_C(1) << bits) - 1;
+    size_t i = pasid_slot(s, (uint32_t)(lo > UINT32_MAX ? UINT32_MAX : lo));
+    uint64_t p = lo;
+    for (; p <= hi && i < s->npasids && s->pasids[i].pasid == p; i++)
+        p++;
+    if (p > hi)
+        return -ENOSPC;
+    if (s->npasids == s->cap) {
+        size_t n = s->cap ? 2 * s->cap : 16;
+        struct pasid_owner *q = realloc(s->pasids, n * sizeof(*q));
+        if (!q)
+            return -ENOMEM;
+        s->pasids = q;
+        s->cap = n;
+    }
+    memmove(&s->pasids[i + 1], &s->pasids[i], (s->npasids - i) * sizeof(*s->pasids));
+    s->pasids[i] = (struct pasid_owner){ (uint32_t)p, c };
+    s->npasids++;
+    return (int)p;
+}
+
+/* Free this container's PASIDs in [min, max]; others' are skipped silently
+ * (vfio_pasid_free_range only finds PASIDs of the caller's ioasid set). */
+static void pasid_free_range(struct vtd_container *c, uint32_t min, uint32_t max)
+{
+    struct iommu_share *s = c->share;
+    size_t out = 0;
+    for (size_t i = 0; i < s->npasids; i++) {
+        struct pasid_owner o = s->pasids[i];
+        if (o.owner == c && o.pasid >= min && o.pasid <= max)
+            continue;
+        s->pasids[out++] = o;
+    }
+    s->npasids = out;
+}
+
+static void release_pasids(struct vtd_container *c) { pasid_free_range(c, 0, UINT32_MAX); }
+
+bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid);
+bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid)
+{
+    const struct iommu_share *s = c->share;
+    size_t i = pasid_slot(s, pasid);
+    return i < s->npasids && s->pasids[i].pasid == pasid && s->pasids[i].owner == c;
+}
+
+static int pasid_request(struct vtd_container *c, void *arg)
+{
+    struct vfio_iommu_type1_pasid_request req;
+    size_t minsz = offsetofend(struct vfio_iommu_type1_pasid_request, range);
+    memcpy(&req, arg, minsz);
+    if (req.argsz < minsz || (req.flags & ~(uint32_t)VFIO_PASID_REQUEST_MASK))
+        return -EINVAL;
+    /* The result travels in an int: bounds above 2^VFIO_IOMMU_PASID_BITS are refused. */
+    if (req.range.min > req.range.max || req.range.min > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS) ||
+        req.range.max > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS))
+        return -EINVAL;
+    switch (req.flags & VFIO_PASID_REQUEST_MASK) {
+    case VFIO_IOMMU_FLAG_ALLOC_PASID:
+        return pasid_alloc(c, req.range.min, req.range.max);
+    case VFIO_IOMMU_FLAG_FREE_PASID:
+        pasid_free_range(c, req.range.min, req.range.max);
+        return 0;
+    default:
+        return -EINVAL; /* both flags or neither */
+    }
+}
+
+/* ---- the entry point ---- */
+
+int vtd_container_nesting_op(struct vtd_container *c, void *arg);
+
+int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *arg)
+{
+    if (!c)
+        return -EINVAL;
+    switch (request) {
+    case VFIO_IOMMU_GET_INFO:
+        return arg ? get_info(c, arg) : -EFAULT;
+    case VFIO_IOMMU_MAP_DMA:
+        return arg ? map_dma(c, arg) : -EFAULT;
+    case VFIO_IOMMU_UNMAP_DMA:
+        return arg ? unmap_dma(c, arg) : -EFAULT;
+    case VFIO_IOMMU_PASID_REQUEST:
+        return arg ? pasid_request(c, arg) : -EFAULT;
+    default:
+        return -ENOTTY; /* vfio_iommu_type1_ioctl's answer to an unknown command */
+    }
+}
