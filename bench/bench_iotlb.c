@@ -6,12 +6,10 @@
  * Targets (issue #4): an IOTLB hit under 25 ns with the oracle off, and at least 2x the IOTLB-hit
  * throughput of the RISC-V IOMMU reference model (21-29 M/s), i.e. above 58 M/s.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common.h"
 #include "sim/iommu.h"
 #include "world.h"
 
@@ -19,31 +17,13 @@
 #define ATS_SID 0x0020
 #define RUNS 7
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-struct row {
-    const char *name;
-    double ns, mops, reads;
-};
-
 enum pattern { HIT_IOTLB, HIT_DEVTLB, PSC_WALK };
 
 static volatile uint64_t sink;
 
-static struct row bench(const char *name, enum pattern pat, bool oracle, long iters)
+static struct bench_row bench(const char *name, enum pattern pat, bool oracle, long iters)
 {
-    struct row r = {.name = name};
+    struct bench_row r = {.name = name};
     struct vtd_iommu_config cfg;
     vtd_iommu_config_default(&cfg);
     cfg.oracle = oracle;
@@ -72,17 +52,16 @@ static struct row bench(const char *name, enum pattern pat, bool oracle, long it
     double samples[RUNS];
     uint64_t reads = 0;
     for (int run = 0; run < RUNS; run++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         for (long i = 0; i < iters; i++) {
             req.addr = ((uint64_t)(i % npages) << 12) | 0x40;
             vtd_iommu_dma(io, &req, &res);
             sink += res.x.out;
             reads += res.paging_reads;
         }
-        samples[run] = (now_ns() - t0) / (double)iters;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
     }
-    qsort(samples, RUNS, sizeof(double), cmp_double);
-    r.ns = samples[RUNS / 2];
+    r.ns = bench_median(samples, RUNS);
     r.mops = 1e3 / r.ns;
     r.reads = (double)reads / (double)(iters * RUNS);
     world_fini(&w);
@@ -92,21 +71,11 @@ static struct row bench(const char *name, enum pattern pat, bool oracle, long it
 
 int main(int argc, char **argv)
 {
-    const char *json = NULL, *csv = NULL;
-    long iters = 1000000;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") && i + 1 < argc)
-            json = argv[++i];
-        else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
-            csv = argv[++i];
-        else if (!strcmp(argv[i], "--quick"))
-            iters = 100000;
-        else {
-            fprintf(stderr, "usage: bench_iotlb [--quick] [--json FILE] [--csv FILE]\n");
-            return 2;
-        }
-    }
-    struct row rows[] = {
+    struct bench_opts o;
+    if (!bench_parse_args(argc, argv, "bench_iotlb", &o))
+        return 2;
+    long iters = o.quick ? 100000 : 1000000;
+    struct bench_row rows[] = {
         bench("iotlb hit, oracle off", HIT_IOTLB, false, iters),
         bench("iotlb hit, oracle on", HIT_IOTLB, true, iters / 4),
         bench("device-TLB hit, oracle off", HIT_DEVTLB, false, iters),
@@ -114,21 +83,8 @@ int main(int argc, char **argv)
         bench("psc-assisted walk, oracle off", PSC_WALK, false, iters / 4),
         bench("psc-assisted walk, oracle on", PSC_WALK, true, iters / 4),
     };
-    int n = (int)(sizeof(rows) / sizeof(rows[0]));
-    printf("%-34s %10s %10s %12s\n", "benchmark", "ns/op", "M ops/s", "paging rd");
-    for (int i = 0; i < n; i++)
-        printf("%-34s %10.1f %10.2f %12.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
+    bench_report(rows, (int)(sizeof(rows) / sizeof(rows[0])), &o);
     printf("\niotlb hit: %.1f ns (target < 25 ns), %.1f M/s = %.1fx the RISC-V model's 29 M/s (target >= 2x)\n",
            rows[0].ns, rows[0].mops, rows[0].mops / 29.0);
-    for (int f = 0; f < 2; f++) {
-        const char *path = f ? csv : json;
-        FILE *out = path ? fopen(path, "w") : NULL;
-        if (!out)
-            continue;
-        for (int i = 0; i < n; i++)
-            fprintf(out, f ? "\"%s\",%.2f,%.3f,%.2f\n" : "{\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f}\n",
-                    rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
-        fclose(out);
-    }
     return 0;
 }

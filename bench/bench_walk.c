@@ -8,45 +8,18 @@
  * nested-miss throughput of the RISC-V IOMMU reference model (1.2-1.9 M/s on this kind of
  * machine), i.e. above 5.7 M/s.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <uthash.h>
 
+#include "common.h"
 #include "world.h"
 
 #define SID 0x0018
 #define RUNS 7
 #define ADDRS 256
-
-struct row {
-    const char *name;
-    double ns;        /* median ns per operation */
-    double mops;      /* millions of operations per second */
-    double reads;     /* paging reads per translation */
-};
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return v[n / 2];
-}
 
 struct walk_case {
     const char *name;
@@ -56,13 +29,13 @@ struct walk_case {
 static volatile uint64_t sink;
 
 /* ns per translation for one configuration (4 KiB pages, A/D preset so walks only read). */
-static struct row bench_case(const struct walk_case *c, long iters)
+static struct bench_row bench_case(const struct walk_case *c, long iters)
 {
     struct world w;
     struct vtd_ctx ctx;
     struct vtd_pt fs, ss;
     struct vtd_pasid_cfg cfg;
-    struct row r = {.name = c->name};
+    struct bench_row r = {.name = c->name};
     if (world_init(&w, NULL) || world_device(&w, SID, &ctx))
         return r;
     unsigned perm = VTD_PERM_R | VTD_PERM_W | VTD_PERM_U | VTD_PERM_X;
@@ -100,15 +73,15 @@ static struct row bench_case(const struct walk_case *c, long iters)
     double samples[RUNS];
     for (int run = 0; run < RUNS; run++) {
         w.env.cnt = (struct vtd_walk_counters){0};
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         for (long i = 0; i < iters; i++) {
             req.addr = va[i & (ADDRS - 1)];
             vtd_translate(&w.env, &req, &x);
             sink += x.out;
         }
-        samples[run] = (now_ns() - t0) / (double)iters;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
     }
-    r.ns = median(samples, RUNS);
+    r.ns = bench_median(samples, RUNS);
     r.mops = 1e3 / r.ns;
     r.reads = (double)w.env.cnt.paging_reads / (double)iters;
     world_fini(&w);
@@ -116,24 +89,24 @@ static struct row bench_case(const struct walk_case *c, long iters)
 }
 
 /* Reference: one aligned 64-bit read from simulated memory, cycling over 64 frames. */
-static struct row bench_mem_read(long iters)
+static struct bench_row bench_mem_read(long iters)
 {
-    struct row r = {.name = "ref: simulated memory read64"};
+    struct bench_row r = {.name = "ref: simulated memory read64"};
     struct vtd_mem *m = vtd_mem_new(48);
     for (uint64_t i = 0; i < 64; i++)
         vtd_mem_write64(m, i << 12, i);
     double samples[RUNS];
     for (int run = 0; run < RUNS; run++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         uint64_t v, acc = 0;
         for (long i = 0; i < iters; i++) {
             vtd_mem_read64(m, ((uint64_t)(i & 63) << 12) | ((uint64_t)(i & 0x1f8)), &v);
             acc += v;
         }
         sink += acc;
-        samples[run] = (now_ns() - t0) / (double)iters;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
     }
-    r.ns = median(samples, RUNS);
+    r.ns = bench_median(samples, RUNS);
     r.mops = 1e3 / r.ns;
     vtd_mem_free(m);
     return r;
@@ -146,9 +119,9 @@ struct hentry {
 };
 
 /* Reference: one uthash lookup in a 1024-entry table (what a hash-based cache costs at best). */
-static struct row bench_uthash(long iters)
+static struct bench_row bench_uthash(long iters)
 {
-    struct row r = {.name = "ref: uthash lookup (1024 keys)"};
+    struct bench_row r = {.name = "ref: uthash lookup (1024 keys)"};
     struct hentry *head = NULL, *items = calloc(1024, sizeof(*items));
     for (uint64_t i = 0; i < 1024; i++) {
         items[i].key = i * 0x1000;
@@ -157,7 +130,7 @@ static struct row bench_uthash(long iters)
     }
     double samples[RUNS];
     for (int run = 0; run < RUNS; run++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         uint64_t acc = 0;
         for (long i = 0; i < iters; i++) {
             uint64_t key = (uint64_t)(i & 1023) * 0x1000;
@@ -166,48 +139,21 @@ static struct row bench_uthash(long iters)
             acc += e ? e->val : 0;
         }
         sink += acc;
-        samples[run] = (now_ns() - t0) / (double)iters;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
     }
     HASH_CLEAR(hh, head);
     free(items);
-    r.ns = median(samples, RUNS);
+    r.ns = bench_median(samples, RUNS);
     r.mops = 1e3 / r.ns;
     return r;
 }
 
-static void write_rows(FILE *f, const struct row *rows, int n, bool json)
-{
-    if (json)
-        fprintf(f, "[\n");
-    else
-        fprintf(f, "name,ns_per_op,mops,paging_reads\n");
-    for (int i = 0; i < n; i++) {
-        if (json)
-            fprintf(f, "  {\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f}%s\n",
-                    rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads, i + 1 < n ? "," : "");
-        else
-            fprintf(f, "\"%s\",%.2f,%.3f,%.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
-    }
-    if (json)
-        fprintf(f, "]\n");
-}
-
 int main(int argc, char **argv)
 {
-    const char *json = NULL, *csv = NULL;
-    long iters = 200000;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json") && i + 1 < argc)
-            json = argv[++i];
-        else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
-            csv = argv[++i];
-        else if (!strcmp(argv[i], "--quick"))
-            iters = 20000;
-        else {
-            fprintf(stderr, "usage: bench_walk [--quick] [--json FILE] [--csv FILE]\n");
-            return 2;
-        }
-    }
+    struct bench_opts o;
+    if (!bench_parse_args(argc, argv, "bench_walk", &o))
+        return 2;
+    long iters = o.quick ? 20000 : 200000;
     static const struct walk_case cases[] = {
         {"walk: first stage 4-level", VTD_PGTT_FS, 4, 0},
         {"walk: first stage 5-level", VTD_PGTT_FS, 5, 0},
@@ -219,27 +165,16 @@ int main(int argc, char **argv)
         {"walk: pass-through", VTD_PGTT_PT, 0, 0},
     };
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
-    struct row rows[NCASES + 2];
+    struct bench_row rows[NCASES + 2];
     int n = 0;
     rows[n++] = bench_mem_read(iters * 20);
     rows[n++] = bench_uthash(iters * 20);
     for (int i = 0; i < NCASES; i++)
         rows[n++] = bench_case(&cases[i], iters);
-    printf("%-34s %10s %10s %12s\n", "benchmark", "ns/op", "M ops/s", "paging rd");
-    for (int i = 0; i < n; i++)
-        printf("%-34s %10.1f %10.2f %12.1f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
+    bench_report(rows, n, &o);
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].name, "walk: nested 4x4"))
             printf("\nnested 4x4: %.1f ns (target < 300 ns), %.2f M/s = %.1fx the RISC-V model's 1.9 M/s (target >= 3x)\n",
                    rows[i].ns, rows[i].mops, rows[i].mops / 1.9);
-    FILE *f;
-    if (json && (f = fopen(json, "w"))) {
-        write_rows(f, rows, n, true);
-        fclose(f);
-    }
-    if (csv && (f = fopen(csv, "w"))) {
-        write_rows(f, rows, n, false);
-        fclose(f);
-    }
     return 0;
 }
