@@ -13,11 +13,8 @@
 #include <linux/iommu.h>
 #include <linux/vfio.h>
 
-#include "sim/iommu_internal.h"
-#include "sim/qi.h"
-#include "walker/builder.h"
+#include "sim/container_internal.h"
 
-#define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
 
 /* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
 #define DMA_ENTRY_LIMIT 65535u
@@ -26,41 +23,7 @@
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
 #define DIRTY_BITMAP_SIZE_MAX (UINT64_C(1) << 28)
 
-/* ---- what containers of one IOMMU share: the root table and the system-wide PASID space ---- */
-
-struct pasid_owner {
-    uint32_t pasid;
-    const struct vtd_container *owner;
-};
-
-struct iommu_share {
-    struct iommu_share *next;
-    struct vtd_iommu *io;
-    unsigned refs;
-    uint64_t rtaddr;
-    struct pasid_owner *pasids; /* sorted by PASID */
-    size_t npasids, cap;
-};
-
 static struct iommu_share *shares; /* one per IOMMU with containers */
-
-struct dma_map {
-    uint64_t iova, size, vaddr;
-    unsigned perm;
-};
-
-struct vtd_container {
-    struct vtd_iommu *io;
-    struct vtd_container_config cfg;
-    struct iommu_share *share;
-    struct vtd_builder b;
-    struct vtd_pt ss;
-    struct dma_map *maps;
-    size_t nmaps, capmaps;
-    uint16_t *sids;
-    size_t nsids, capsids;
-    struct vtd_ctx ctx_proto; /* the directory every attached device shares */
-};
 
 void vtd_container_config_default(struct vtd_container_config *cfg)
 {
@@ -102,6 +65,7 @@ static void share_put(struct iommu_share *s)
             break;
         }
     free(s->pasids);
+    free(s->conts);
     free(s);
 }
 
@@ -149,6 +113,13 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
     c->ctx_proto = (struct vtd_ctx){ .paside = true, .pdts = pdts_for_bits(vtd_caps_pasid_bits(vtd_iommu_caps(io))) };
     if (vtd_build_pasid_dir(&c->b, c->ctx_proto.pdts, &c->ctx_proto.pdtp))
         goto bad_pool_shared;
+    if (cont_fault_init(c, cfg->fault_queue)) {
+        cont_fault_fini(c);
+        share_put(c->share);
+        free(c);
+        goto nomem;
+    }
+    cont_prq_init(c);
     return c;
 bad_pool_shared:
     share_put(c->share);
@@ -169,6 +140,9 @@ void vtd_container_free(struct vtd_container *c)
 {
     if (!c)
         return;
+    cont_fault_fini(c);
+    cont_prq_fini(c);
+    cont_nest_free(c);
     release_pasids(c);
     share_put(c->share);
     free(c->maps);
@@ -182,25 +156,25 @@ struct vtd_builder *vtd_container_builder(struct vtd_container *c) { return &c->
 
 /* ---- descriptors (VT-d 6.5.2) ---- */
 
-static int qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1)
+int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1)
 {
     uint64_t d[4] = { qw0, qw1, 0, 0 };
     struct vtd_qi_result r;
     return vtd_qi_submit(c->io, d, 4, &r);
 }
 
-static int qi_wait(struct vtd_container *c) { return qi(c, 5, 0); }
+int cont_qi_wait(struct vtd_container *c) { return cont_qi(c, 5, 0); }
 
 /* Context-cache invalidation, device-selective (G = 11b). */
 static int qi_cc_device(struct vtd_container *c, uint16_t sid)
 {
-    return qi(c, 1 | (UINT64_C(3) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)sid << 32), 0);
+    return cont_qi(c, 1 | (UINT64_C(3) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)sid << 32), 0);
 }
 
 /* PASID-cache invalidation: PASID-selective (G = 01b) or domain-selective (G = 00b). */
 static int qi_pc(struct vtd_container *c, unsigned g, uint32_t pasid)
 {
-    return qi(c, 7 | ((uint64_t)g << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
+    return cont_qi(c, 7 | ((uint64_t)g << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
 }
 
 /* The smallest address mask whose naturally aligned block holds [start, last]. */
@@ -219,9 +193,9 @@ static int qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last
     unsigned am = am_covering(start, last);
     uint64_t did = (uint64_t)c->cfg.did << 16;
     if (!vtd_cap_has(caps, VTD_CAP_PSI) || am > vtd_caps_mamv(caps))
-        return qi(c, 2 | (UINT64_C(2) << 4) | did, 0);
+        return cont_qi(c, 2 | (UINT64_C(2) << 4) | did, 0);
     uint64_t addr = (start >> (12 + am)) << (12 + am);
-    return qi(c, 2 | (UINT64_C(3) << 4) | did, addr | am);
+    return cont_qi(c, 2 | (UINT64_C(3) << 4) | did, addr | am);
 }
 
 /* The device-TLB size encoding (S bit, VT-d 6.5.2.5): bits 12.. set up to the block size. */
@@ -238,12 +212,12 @@ static uint64_t devtlb_addr_s(uint64_t start, uint64_t last)
 
 static int qi_devtlb(struct vtd_container *c, uint16_t sid, uint64_t start, uint64_t last)
 {
-    return qi(c, 3 | ((uint64_t)sid << 32), devtlb_addr_s(start, last));
+    return cont_qi(c, 3 | ((uint64_t)sid << 32), devtlb_addr_s(start, last));
 }
 
 /* ---- attaching devices ---- */
 
-static bool attached(const struct vtd_container *c, uint16_t sid)
+bool cont_attached(const struct vtd_container *c, uint16_t sid)
 {
     for (size_t i = 0; i < c->nsids; i++)
         if (c->sids[i] == sid)
@@ -256,7 +230,7 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
     struct vtd_device *dev = iommu_device(c->io, sid);
     if (!dev)
         return -ENODEV;
-    if (attached(c, sid))
+    if (cont_attached(c, sid))
         return -EBUSY;
     if (c->nsids == c->capsids) {
         size_t n = c->capsids ? 2 * c->capsids : 8;
@@ -286,13 +260,13 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
     if (!rc)
         rc = qi_pc(c, 0, 0);
     if (!rc)
-        rc = qi_wait(c);
+        rc = cont_qi_wait(c);
     return rc;
 }
 
 /* ---- VFIO_IOMMU_GET_INFO (vfio_iommu_type1_get_info, 5.9) ---- */
 
-static unsigned ss_width(const struct vtd_container *c) { return 39 + 9 * (c->cfg.ss_levels - 3); }
+unsigned cont_ss_width(const struct vtd_container *c) { return 39 + 9 * (c->cfg.ss_levels - 3); }
 
 /* The capability chain, in the kernel's order: migration, IOVA ranges, nesting. */
 struct info_caps {
@@ -315,7 +289,7 @@ static void build_caps(const struct vtd_container *c, struct info_caps *k, uint3
     k->mig.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX;
     k->iova.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, off_nest };
     k->iova.nr_iovas = 1;
-    k->range = (struct vfio_iova_range){ 0, (UINT64_C(1) << ss_width(c)) - 1 };
+    k->range = (struct vfio_iova_range){ 0, (UINT64_C(1) << cont_ss_width(c)) - 1 };
     k->nest.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
     struct iommu_nesting_info *n = &k->nest.info;
     n->argsz = sizeof(*n);
@@ -391,7 +365,7 @@ static int map_dma(struct vtd_container *c, void *arg)
         return -EEXIST;
     if (c->nmaps >= DMA_ENTRY_LIMIT)
         return -ENOSPC;
-    if (map.iova + map.size - 1 > (UINT64_C(1) << ss_width(c)) - 1)
+    if (map.iova + map.size - 1 > (UINT64_C(1) << cont_ss_width(c)) - 1)
         return -EINVAL; /* outside the IOVA list (vfio_iommu_iova_dma_valid) */
     /* Pinning: vaddr is host-physical here; beyond HAW it cannot be pinned. */
     unsigned haw = vtd_iommu_caps(c->io)->haw;
@@ -424,7 +398,7 @@ static int flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last
         if (dev && dev->ats)
             rc = qi_devtlb(c, c->sids[i], start, last);
     }
-    return rc ? rc : qi_wait(c);
+    return rc ? rc : cont_qi_wait(c);
 }
 
 static int unmap_one(struct vtd_container *c, struct dma_map *m, uint64_t *unmapped)
@@ -532,12 +506,18 @@ static void pasid_free_range(struct vtd_container *c, uint32_t min, uint32_t max
 
 static void release_pasids(struct vtd_container *c) { pasid_free_range(c, 0, UINT32_MAX); }
 
-bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid);
 bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid)
 {
     const struct iommu_share *s = c->share;
     size_t i = pasid_slot(s, pasid);
     return i < s->npasids && s->pasids[i].pasid == pasid && s->pasids[i].owner == c;
+}
+
+bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid)
+{
+    const struct iommu_share *s = c->share;
+    size_t i = pasid_slot(s, pasid);
+    return i < s->npasids && s->pasids[i].pasid == pasid;
 }
 
 static int pasid_request(struct vtd_container *c, void *arg)
@@ -564,8 +544,6 @@ static int pasid_request(struct vtd_container *c, void *arg)
 
 /* ---- the entry point ---- */
 
-int vtd_container_nesting_op(struct vtd_container *c, void *arg);
-
 int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *arg)
 {
     if (!c)
@@ -579,6 +557,8 @@ int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *ar
         return arg ? unmap_dma(c, arg) : -EFAULT;
     case VFIO_IOMMU_PASID_REQUEST:
         return arg ? pasid_request(c, arg) : -EFAULT;
+    case VFIO_IOMMU_NESTING_OP:
+        return arg ? cont_nesting_op(c, arg) : -EFAULT;
     default:
         return -ENOTTY; /* vfio_iommu_type1_ioctl's answer to an unknown command */
     }

@@ -25,6 +25,7 @@ struct vtd_container_config {
     uint64_t pool_size;
     unsigned ss_levels;       /* second-stage levels: 3, 4 or 5 (must be in SAGAW) */
     enum vtd_inv_policy policy;
+    unsigned fault_queue;     /* fault records kept (0: 128) */
 };
 
 /* Defaults: DID 1, pool [0x10000000, +256 MiB), 4-level second stage, policy spec. */
@@ -49,6 +50,48 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid);
 
 /* The ioctl entry point: 0 (or a PASID for ALLOC_PASID) or -errno. */
 int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *arg);
+
+/*
+ * CACHE_INVLD as the iommu layer answered it (iommu_uapi_cache_invalidate + the policy): 0 or
+ * -errno. `uinfo` points at a struct iommu_cache_invalidate_info of its own argsz. The VFIO
+ * path (NESTING_OP) discards this answer and returns 0, as the vSVA series did.
+ */
+int vtd_container_cache_invalidate(struct vtd_container *c, const void *uinfo);
+/* The iommu layer's answer to the last UNBIND_PGTBL or CACHE_INVLD that VFIO discarded. */
+int vtd_container_last_op_error(const struct vtd_container *c);
+
+/*
+ * Faults. Every unrecoverable fault of an attached device (not FPD-suppressed) becomes one
+ * struct iommu_fault (DMA_UNRECOV; reason by the table in docs/uapi.md). Read up to `max`
+ * records, oldest first; returns how many. A full queue drops new records and counts them.
+ */
+struct iommu_fault;
+int vtd_container_read_faults(struct vtd_container *c, struct iommu_fault *buf, unsigned max);
+uint64_t vtd_container_fault_overflows(const struct vtd_container *c);
+/* The uAPI reason for a VT-d fault reason code. */
+uint32_t vtd_container_fault_reason(int vtd_code);
+
+/*
+ * Page requests: a PRI device (context PRE set) whose ATS completion grants too little sends a
+ * page request, queued with the faults as an iommu_fault of type PAGE_REQ; vtd_iommu_dma
+ * returns VTD_DMA_PAGE_REQUEST. The VMM answers here: 0, or -EINVAL (argsz, version, flags,
+ * code, or no pending group with that grpid/PASID). The answer reaches the device as a page
+ * group response; after SUCCESS the device may retry.
+ */
+struct iommu_page_response;
+int vtd_container_page_response(struct vtd_container *c, const struct iommu_page_response *msg);
+unsigned vtd_container_pending_page_requests(const struct vtd_container *c);
+
+/*
+ * iommufd's later form (uapi/linux/iommufd_vtd.h): a nested hwpt for one PASID of the
+ * container (like BIND_PGTBL; SRE, EAFE, WPE), and an array of invalidations of `entry_len`
+ * bytes each; *entry_num in: entries, out: entries handled before the first error.
+ * 0 or -EOPNOTSUPP (unknown flags, reserved field), -EINVAL, -ENOENT, -EBUSY.
+ */
+struct iommu_hwpt_vtd_s1;
+int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1 *s1);
+int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const void *array, uint32_t entry_len,
+                                  uint32_t *entry_num);
 
 /* Host-side views for tests and tools. */
 uint16_t vtd_container_did(const struct vtd_container *c);

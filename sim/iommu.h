@@ -94,10 +94,14 @@ struct vtd_dma_result {
     struct vtd_stale report;  /* when stale */
 };
 
+/* vtd_iommu_dma's answer when the device sent a page request instead (PRI, issue 5): the
+ * request did not complete; the device retries once the page group response arrives. */
+#define VTD_DMA_PAGE_REQUEST 0x100
+
 /*
  * One DMA request from a device. For an ATS device an untranslated request first consults the
  * device TLB, then asks the IOMMU with a translation request and fills the device TLB.
- * Returns 0 or the fault code (also in res->x.fault).
+ * Returns 0, the fault code (also in res->x.fault), or VTD_DMA_PAGE_REQUEST.
  */
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
 
@@ -118,7 +122,7 @@ const char *vtd_iommu_warning(const struct vtd_iommu *io, uint64_t i);
 /* Statistics beyond the per-cache counters. */
 #define VTD_READS_HIST 48
 struct vtd_iommu_stats {
-    uint64_t requests, faults, stale;
+    uint64_t requests, faults, stale, page_requests;
     uint64_t walks, walk_reads;
     uint64_t reads_hist[VTD_READS_HIST]; /* translations by number of structure reads (last bucket: more) */
     /* Per stage (enum vtd_trace_kind: root, context, PASID directory, PASID entry, first stage,

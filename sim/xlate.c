@@ -333,7 +333,12 @@ static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct
     if (rc)
         return rc;
     if (!devtlb_allows(res->x.perm, req->access, req->priv)) {
-        /* The completion grants too little: the device falls back to an untranslated request. */
+        /* The completion grants too little: a PRI device whose context allows page requests
+         * asks for the page (the uAPI front end queues it); otherwise the device falls back to
+         * an untranslated request. */
+        if (dev->pri && res->x.ctx.pre && io->page_request_hook &&
+            io->page_request_hook(io->page_request_arg, req, &res->x) == 0)
+            return VTD_DMA_PAGE_REQUEST;
         return iommu_translate(io, req, &res->x);
     }
     devtlb_fill(io, dev, req, &res->x);
@@ -357,7 +362,9 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
 {
     struct vtd_iommu_stats *st = &io->stats;
     st->requests++;
-    if (rc) {
+    if (rc == VTD_DMA_PAGE_REQUEST) {
+        st->page_requests++;
+    } else if (rc) {
         st->faults++;
         st->fault_count[rc & 0xff]++;
     }
@@ -388,9 +395,12 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     res->source = source_of(res->used);
     res->reads = io->env.cnt.reads;
     res->paging_reads = io->env.cnt.paging_reads;
-    if (rc && req->kind != VTD_REQ_TRANSLATION)
+    if (rc && rc != VTD_DMA_PAGE_REQUEST && req->kind != VTD_REQ_TRANSLATION) {
         iommu_record_fault(io, req, &res->x);
-    if (io->cfg.oracle && res->used)
+        if (io->fault_listener)
+            io->fault_listener(io->fault_listener_arg, req, &res->x);
+    }
+    if (io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST) /* a page request served nothing */
         iommu_oracle_check(io, req, res);
     count_request(io, res, rc);
     return rc;

@@ -6,5 +6,7 @@
 #define VTDSIM_TOOL_COMMANDS_H
 
 int cmd_demo(int argc, char **argv);
+/* Replay YAML scenarios (tool/run.c). */
+int cmd_run(int argc, char **argv);
 
 #endif

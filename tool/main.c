@@ -11,6 +11,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cmd_run, "replay YAML scenarios and check their expectations (docs/scenario-format.md)"},
     {"demo", cmd_demo, "build every translation type in simulated memory, translate, check, summarize"},
 };
 

@@ -1,0 +1,60 @@
+/*
+ * runner.h: replay a scenario against a simulated IOMMU and check its expectations.
+ *
+ * sc_run() builds the IOMMU from the scenario's configuration, the devices and the named page
+ * tables in its memory, then executes the steps in order, setting the IOMMU's step counter to
+ * the step's number (1-based; steps inside a repeat share the repeat's number) so that the
+ * oracle's reports say when a stale entry was filled. Each failed expectation becomes one
+ * failure record with the file:line of the step, what was expected, what happened, the walk
+ * trace of the cached path, a fresh uncached walk, and the oracle's explanation.
+ */
+#ifndef VTDSIM_RUNNER_RUNNER_H
+#define VTDSIM_RUNNER_RUNNER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "runner/scenario.h"
+
+/* At most this many failures are kept per file (all are counted). */
+#define SC_MAX_FAILURES_KEPT 20u
+
+struct sc_failure {
+    unsigned step;      /* 1-based step number */
+    unsigned line;      /* of the step in the file */
+    char *text;         /* several lines: header, expectation, what happened, traces */
+};
+
+struct sc_result {
+    char *path;
+    char *name;             /* the scenario's name (NULL if it did not load) */
+    char *load_error;       /* "file:line:col: reason" when loading failed */
+    unsigned steps;         /* top-level steps executed */
+    unsigned requests;      /* DMA requests made */
+    unsigned checks;        /* expectations checked */
+    unsigned failed;        /* expectations that did not hold (and steps that failed to execute) */
+    struct sc_failure fail[SC_MAX_FAILURES_KEPT];
+    unsigned nfail;
+    char *stats;            /* cache statistics table (with opts.stats) */
+    double seconds;
+};
+
+struct sc_run_opts {
+    bool stats;             /* fill result.stats */
+};
+
+/* Run an already loaded scenario. Returns true when every expectation held. */
+bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_result *r);
+/* Load and run one file (a load error is a failed file). */
+bool sc_run_file(const char *path, const struct sc_run_opts *o, struct sc_result *r);
+bool sc_result_passed(const struct sc_result *r);
+void sc_result_free(struct sc_result *r);
+
+/* Print the failures (and the load error) of a result. */
+void sc_result_print(const struct sc_result *r, FILE *out);
+
+/* Reports for CI: one JSON document / one JUnit XML document for all files. 0 or -errno. */
+int sc_report_json(const char *path, const struct sc_result *r, unsigned n);
+int sc_report_junit(const char *path, const struct sc_result *r, unsigned n);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * scenario.h: the in-memory model of a YAML DMA scenario (docs/scenario-format.md).
+ *
+ * The loader (load.c) turns a file into this model and checks every key, type and range; the
+ * executor (run.c) replays it against a simulated IOMMU. Nothing here knows YAML: a scenario
+ * could as well be built in C by a test.
+ *
+ * Step arguments and expectations are stored as numbered fields (enum sc_arg, enum sc_exp)
+ * with a "given" flag each, so the loader's key tables and the executor share one vocabulary.
+ */
+#ifndef VTDSIM_RUNNER_SCENARIO_H
+#define VTDSIM_RUNNER_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/iommu.h"
+
+/* Resource limits: a scenario file beyond them is rejected with a clear error. */
+#define SC_MAX_FILE_BYTES (4u << 20)
+#define SC_MAX_DEPTH 16u            /* nesting of mappings and sequences */
+#define SC_MAX_NODES 200000u        /* YAML nodes visited (also bounds alias expansion) */
+#define SC_MAX_STEPS 20000u         /* steps, counting those inside repeats */
+#define SC_MAX_REPEAT 10000000u     /* iterations of one repeat */
+#define SC_MAX_DEVICES 64u
+#define SC_MAX_TABLES 64u
+#define SC_MAX_LIST 64u             /* entries of an expectation list (mem, stats, removed) */
+#define SC_MAX_RAW 8u               /* qwords of a raw QI descriptor */
+
+enum sc_kind {
+    SK_ATTACH, SK_PASID_ENTRY, SK_PASID_CLEAR, SK_MAP, SK_UNMAP, SK_PROTECT, SK_DMA, SK_QI,
+    SK_WRITE_ROOT, SK_WRITE_CONTEXT, SK_WRITE_PDIR, SK_WRITE_PASID, SK_WRITE_PTE, SK_WRITE_MEM,
+    SK_REG_WRITE, SK_REG_READ, SK_CHECK, SK_REPEAT,
+    /* the uAPI (sim/container.h) */
+    SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
+    SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE,
+};
+
+/* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
+enum sc_arg {
+    A_DEVICE, A_PASID, A_ADDR, A_SIZE, A_VA, A_PA, A_PAGE, A_PERM, A_ACCESS, A_PRIV, A_ATS,
+    A_TABLE, A_SS_TABLE, A_PGTT, A_DID, A_FPD, A_SRE, A_WPE, A_SSEE, A_SSADE, A_EAFE, A_ERE,
+    A_NXE, A_SMEP, A_PWSNP, A_PGSNP, A_PDTS, A_DTE, A_PRE, A_PASIDE, A_RID_PASID, A_RID_PRIV,
+    A_AD, A_SNP, A_TYPE, A_GRAN, A_AM, A_IH, A_SID, A_S, A_G, A_FM, A_PFSID, A_QDEP, A_DW, A_DR,
+    A_IF, A_SW, A_FN, A_PD, A_STATUS_ADDR, A_STATUS_DATA, A_RC, A_PRGI, A_PP, A_WIDTH, A_QWORD,
+    A_VALUE, A_SET, A_CLEAR, A_LEVEL, A_BUS, A_HALF, A_OFFSET, A_COUNT, A_FILL,
+    /* uAPI structure fields */
+    A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
+    A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
+    A_MAX
+};
+
+/* Expectations. */
+enum sc_exp {
+    E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
+    E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO,
+    E_MAX
+};
+
+/* A counter an expectation may name: a cache's statistic or a global one. */
+struct sc_counter_expect {
+    int cache;          /* enum vtd_cache_id, VTD_C_DEVTLB (device given by `device`), or -1: global */
+    int device;         /* for device-TLB counters */
+    unsigned counter;   /* index into the loader's counter table */
+    uint64_t value;
+};
+
+struct sc_mem_expect {
+    uint64_t addr, value;
+    unsigned bytes;     /* 1, 2, 4 or 8 */
+};
+
+/* A fault-recording register expectation: the fields given must match, and F must be set. */
+enum sc_frec_field { FR_INDEX, FR_REASON, FR_DEVICE, FR_PASID, FR_ADDR, FR_WRITE, FR_MAX };
+struct sc_frec_expect {
+    bool given[FR_MAX];
+    uint64_t v[FR_MAX];   /* FR_DEVICE: device index; FR_PASID: UINT64_MAX for none */
+};
+
+/* A uAPI fault record (struct iommu_fault, DMA_UNRECOV) expectation. */
+enum sc_ufault_field { UF_REASON, UF_PASID, UF_ADDR, UF_TYPE, UF_GRPID, UF_MAX };
+struct sc_ufault_expect {
+    bool given[UF_MAX];
+    uint64_t v[UF_MAX];
+};
+
+struct sc_expect {
+    bool given[E_MAX];
+    uint64_t v[E_MAX];
+    char *fix;          /* E_FIX: a substring of the oracle's suggested descriptor(s) */
+    char *warning;      /* E_WARNING: a substring of a warning raised by this step */
+    struct sc_mem_expect *mem;
+    unsigned nmem;
+    struct sc_counter_expect *stats;   /* cumulative statistics after the step */
+    unsigned nstats;
+    struct sc_counter_expect *removed; /* entries a QI step removed, per cache */
+    unsigned nremoved;
+    struct sc_frec_expect *frec;        /* fault-recording registers after the step */
+    unsigned nfrec;
+    bool has_ufault;                    /* the container's fault queue, read (drained) after the step */
+    struct sc_ufault_expect *ufault;
+    unsigned nufault;
+    unsigned line, col;
+};
+
+struct sc_step {
+    enum sc_kind kind;
+    unsigned line, col;
+    bool given[A_MAX];
+    uint64_t v[A_MAX];
+    uint64_t raw[SC_MAX_RAW];
+    unsigned nraw;
+    bool has_expect;
+    struct sc_expect expect;
+    struct sc_step *sub;    /* SK_REPEAT: the steps repeated */
+    unsigned nsub;
+};
+
+struct sc_device {
+    char *name;
+    unsigned line, col;
+    struct vtd_device_config cfg;
+};
+
+struct sc_mapping {
+    uint64_t va, pa, size;
+    unsigned page_shift;    /* 0: largest the alignment allows */
+    unsigned perm, flags;
+    unsigned line, col;
+};
+
+struct sc_table {
+    char *name;
+    unsigned line, col;
+    bool first_stage;       /* format fs (else ss) */
+    unsigned levels;
+    int backing;            /* index of the second-stage table it lives behind, or -1 (host memory) */
+    uint64_t pool, pool_size; /* guest-physical pool for its tables (with backing) */
+    struct sc_mapping *map;
+    unsigned nmap;
+};
+
+/* Symbolic QI granularities (a number in a scenario is the raw G field instead). */
+#define SC_GRAN_GLOBAL 0x100u
+#define SC_GRAN_DOMAIN 0x101u
+#define SC_GRAN_DEVICE 0x102u
+#define SC_GRAN_PAGE 0x103u
+#define SC_GRAN_PASID 0x104u
+
+enum sc_policy { SC_POLICY_SPEC, SC_POLICY_LINUX_5_10 };
+
+/* A table's backing: another table's index, none, or the container's second stage. */
+#define SC_BACKING_NONE (-1)
+#define SC_BACKING_CONTAINER (-2)
+
+struct sc_container {
+    uint64_t did, ss_levels, pool, pool_size;
+    bool given_did, given_levels, given_pool, given_pool_size;
+};
+
+struct scenario {
+    char *path;
+    char *name, *description;
+    struct vtd_iommu_config cfg;
+    /* Symbolic QI granularities (a number in a scenario is the raw G field instead). */
+#define SC_GRAN_GLOBAL 0x100u
+#define SC_GRAN_DOMAIN 0x101u
+#define SC_GRAN_DEVICE 0x102u
+#define SC_GRAN_PAGE 0x103u
+#define SC_GRAN_PASID 0x104u
+
+enum sc_policy policy;
+    unsigned iommu_line, iommu_col;
+    bool has_container;
+    struct sc_container container;
+    unsigned container_line;
+    struct sc_device *dev;
+    unsigned ndev;
+    struct sc_table *tab;
+    unsigned ntab;
+    struct sc_step *steps;
+    unsigned nsteps;
+};
+
+/* A loader error: where, and why (the text after "file:line:column: "). */
+struct sc_error {
+    unsigned line, col; /* 1-based; 0 when the error concerns the whole file */
+    char msg[256];
+};
+
+/* Load a file; NULL on error with *err filled. */
+struct scenario *sc_load_file(const char *path, struct sc_error *err);
+/* Load from memory (`name` is used as the path in messages). */
+struct scenario *sc_load_string(const char *name, const char *text, size_t len, struct sc_error *err);
+void sc_free(struct scenario *s);
+
+/* Format "path:line:column: reason" (or "path: reason") into buf. */
+void sc_error_format(const char *path, const struct sc_error *err, char *buf, size_t len);
+
+/* Names shared by the loader and the reports. */
+const char *sc_kind_name(enum sc_kind k);
+const char *sc_counter_name(unsigned counter);
+const char *sc_cache_key_name(int cache);
+const char *sc_errno_name(int e);
+
+#endif

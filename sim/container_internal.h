@@ -1,0 +1,112 @@
+/*
+ * container_internal.h: the container's state, shared by sim/container*.c. Not a public interface.
+ */
+#ifndef VTDSIM_SIM_CONTAINER_INTERNAL_H
+#define VTDSIM_SIM_CONTAINER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sim/container.h"
+#include <linux/iommu.h>
+#include "sim/iommu_internal.h"
+#include "sim/qi.h"
+#include "walker/builder.h"
+
+#define offsetofend(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* ---- what containers of one IOMMU share: the root table and the system-wide PASID space ---- */
+
+struct pasid_owner {
+    uint32_t pasid;
+    const struct vtd_container *owner;
+};
+
+struct iommu_share {
+    struct iommu_share *next;
+    struct vtd_iommu *io;
+    unsigned refs;
+    uint64_t rtaddr;
+    struct pasid_owner *pasids; /* sorted by PASID */
+    size_t npasids, cap;
+    struct vtd_container **conts; /* the containers on this IOMMU (fault dispatch) */
+    size_t nconts;
+};
+
+
+struct dma_map {
+    uint64_t iova, size, vaddr;
+    unsigned perm;
+};
+
+
+/* A PASID bound with BIND_PGTBL, and how many binds it has had (intel_svm_bind_gpasid counts
+ * repeated binds of the same PASID and device as users). */
+struct bound_pasid {
+    uint32_t pasid;
+    unsigned users;
+};
+
+/* The bounded fault queue (container_fault.c). */
+struct fault_queue {
+    struct iommu_fault *rec;
+    unsigned cap, head, n;
+    uint64_t overflows;
+};
+
+/* A page request group waiting for the VMM's response (prq.c). */
+struct pending_group {
+    uint16_t sid;
+    bool pasid_valid;
+    uint32_t pasid, grpid;
+};
+
+struct vtd_container_x {
+    struct fault_queue faults;
+    struct pending_group *groups;
+    size_t ngroups, capgroups;
+    uint32_t next_grpid;
+    struct bound_pasid *bound;
+    size_t nbound, capbound;
+    int last_inv_error;
+};
+
+struct vtd_container {
+    struct vtd_iommu *io;
+    struct vtd_container_config cfg;
+    struct iommu_share *share;
+    struct vtd_builder b;
+    struct vtd_pt ss;
+    struct dma_map *maps;
+    size_t nmaps, capmaps;
+    uint16_t *sids;
+    size_t nsids, capsids;
+    struct vtd_ctx ctx_proto; /* the directory every attached device shares */
+    struct vtd_container_x x; /* nesting state (container_nest.c) */
+};
+
+/* Submit one descriptor (qw2, qw3 zero) / an invalidation wait. */
+int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1);
+int cont_qi_wait(struct vtd_container *c);
+bool cont_attached(const struct vtd_container *c, uint16_t sid);
+bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid);
+bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid);
+unsigned cont_ss_width(const struct vtd_container *c);
+/* VFIO_IOMMU_NESTING_OP (container_nest.c). */
+int cont_nesting_op(struct vtd_container *c, void *arg);
+void cont_nest_free(struct vtd_container *c);
+/* The fault queue (container_fault.c). */
+int cont_fault_init(struct vtd_container *c, unsigned cap);
+void cont_fault_fini(struct vtd_container *c);
+struct iommu_fault;
+int cont_fault_push(struct vtd_container *c, const struct iommu_fault *f);
+/* Shared by the two API generations (container_nest.c). */
+int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, bool wpe);
+int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid);
+int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
+int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order);
+/* Page requests (prq.c). */
+void cont_prq_init(struct vtd_container *c);
+void cont_prq_fini(struct vtd_container *c);
+
+#endif

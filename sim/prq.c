@@ -1,0 +1,145 @@
+/*
+ * prq.c: page requests (PRI) of a container's devices and the VMM's page responses.
+ *
+ * A PRI device whose ATS completion grants too little sends a one-page request group (LAST
+ * set); it is queued to the container as an iommu_fault of type PAGE_REQ. The VMM answers with
+ * struct iommu_page_response; the answer reaches the device as a page group response
+ * descriptor (VT-d 6.5.2.8) and the device may retry.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/iommu.h>
+
+#include "sim/container_internal.h"
+
+/* VT-d page group response codes (6.5.2.8) for the uAPI codes SUCCESS, INVALID, FAILURE. */
+static const unsigned resp_rc[] = { 0x0, 0x1, 0xF };
+
+static uint32_t req_perm(const struct vtd_request *req)
+{
+    uint32_t p = 0;
+    if (req->access & VTD_ACC_R)
+        p |= IOMMU_FAULT_PERM_READ;
+    if (req->access & VTD_ACC_W)
+        p |= IOMMU_FAULT_PERM_WRITE;
+    if (req->access & VTD_ACC_X)
+        p |= IOMMU_FAULT_PERM_EXEC;
+    if (req->priv)
+        p |= IOMMU_FAULT_PERM_PRIV;
+    return p;
+}
+
+static struct pending_group *find_group(struct vtd_container *c, uint16_t sid, uint32_t grpid)
+{
+    for (size_t i = 0; i < c->x.ngroups; i++)
+        if (c->x.groups[i].grpid == grpid && (sid == UINT16_MAX || c->x.groups[i].sid == sid))
+            return &c->x.groups[i];
+    return NULL;
+}
+
+/* A free 9-bit page request group index (PRGI) for the device. */
+static int free_grpid(struct vtd_container *c, uint16_t sid, uint32_t *grpid)
+{
+    for (uint32_t g = 0; g < 512; g++) {
+        uint32_t cand = (c->x.next_grpid + g) & 511;
+        if (!find_group(c, sid, cand)) {
+            *grpid = cand;
+            c->x.next_grpid = (cand + 1) & 511;
+            return 0;
+        }
+    }
+    return -ENOSPC;
+}
+
+static int send_page_request(struct vtd_container *c, const struct vtd_request *req)
+{
+    if (c->x.ngroups >= c->x.faults.cap)
+        return -ENOSPC;
+    uint32_t grpid;
+    if (free_grpid(c, req->sid, &grpid))
+        return -ENOSPC;
+    struct iommu_fault f;
+    memset(&f, 0, sizeof(f));
+    f.type = IOMMU_FAULT_PAGE_REQ;
+    f.prm.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
+    if (req->pasid_valid) {
+        f.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
+        f.prm.pasid = req->pasid;
+    }
+    f.prm.grpid = grpid;
+    f.prm.perm = req_perm(req);
+    f.prm.addr = req->addr & ~UINT64_C(0xFFF);
+    if (cont_fault_push(c, &f))
+        return -ENOSPC; /* counted as an overflow; the device falls back */
+    if (c->x.ngroups == c->x.capgroups) {
+        size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
+        struct pending_group *p = realloc(c->x.groups, n * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        c->x.groups = p;
+        c->x.capgroups = n;
+    }
+    c->x.groups[c->x.ngroups++] =
+        (struct pending_group){ .sid = req->sid, .pasid = req->pasid, .pasid_valid = req->pasid_valid, .grpid = grpid };
+    return 0;
+}
+
+/* The IOMMU's page-request hook: the container the device is attached to takes it. */
+static int on_page_request(void *arg, const struct vtd_request *req, const struct vtd_xlate *x)
+{
+    struct iommu_share *s = arg;
+    (void)x;
+    for (size_t i = 0; i < s->nconts; i++)
+        if (cont_attached(s->conts[i], req->sid))
+            return send_page_request(s->conts[i], req);
+    return -ENODEV;
+}
+
+void cont_prq_init(struct vtd_container *c)
+{
+    c->io->page_request_hook = on_page_request;
+    c->io->page_request_arg = c->share;
+}
+
+void cont_prq_fini(struct vtd_container *c)
+{
+    if (c->share->nconts == 0 && c->io->page_request_arg == c->share) {
+        c->io->page_request_hook = NULL;
+        c->io->page_request_arg = NULL;
+    }
+    free(c->x.groups);
+}
+
+/*
+ * iommu_page_response (Linux 5.10 drivers/iommu/iommu.c): version and flags checked, then the
+ * pending group matched by grpid (and PASID when the request had one); none: -EINVAL. The
+ * argsz and code checks are the uAPI's (argsz covers the structure up to `code`).
+ */
+int vtd_container_page_response(struct vtd_container *c, const struct iommu_page_response *msg)
+{
+    if (!c || !msg)
+        return -EINVAL;
+    if (msg->argsz < offsetofend(struct iommu_page_response, code))
+        return -EINVAL;
+    if (msg->version != IOMMU_PAGE_RESP_VERSION_1 || (msg->flags & ~(uint32_t)IOMMU_PAGE_RESP_PASID_VALID))
+        return -EINVAL;
+    if (msg->code > IOMMU_PAGE_RESP_FAILURE)
+        return -EINVAL;
+    for (size_t i = 0; i < c->x.ngroups; i++) {
+        struct pending_group g = c->x.groups[i];
+        if ((g.pasid_valid && g.pasid != msg->pasid) || g.grpid != msg->grpid)
+            continue;
+        c->x.groups[i] = c->x.groups[--c->x.ngroups];
+        /* Page group response: RID, PASID present, PASID, response code; PRGI in qw1. */
+        uint64_t qw0 = 9 | ((uint64_t)resp_rc[msg->code] << 12) | ((uint64_t)g.sid << 16);
+        if (g.pasid_valid)
+            qw0 |= (UINT64_C(1) << 4) | ((uint64_t)g.pasid << 32);
+        int rc = cont_qi(c, qw0, (uint64_t)g.grpid << 3);
+        return rc ? rc : cont_qi_wait(c);
+    }
+    return -EINVAL; /* no pending page request with that group */
+}
+
+unsigned vtd_container_pending_page_requests(const struct vtd_container *c) { return (unsigned)c->x.ngroups; }

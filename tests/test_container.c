@@ -1,0 +1,313 @@
+/*
+ * test_container.c: the VFIO container front end (issue 5): GET_INFO, MAP_DMA, UNMAP_DMA,
+ * PASID_REQUEST, with the literal errnos of Linux 5.9/5.10 + the vSVA series.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/iommu.h>
+#include <linux/vfio.h>
+
+#include "sim/container.h"
+#include "sim/iommu_internal.h"
+#include "walker/builder.h"
+
+static struct vtd_iommu *io;
+static struct vtd_container *c;
+
+#define DEV_PLAIN 0x0010
+#define DEV_ATS 0x0018
+#define HOST_RAM UINT64_C(0x40000000)
+
+static void setup(void)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    io = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io);
+    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io, &d), 0);
+    struct vtd_device_config a = { .sid = DEV_ATS, .ats = true, .pri = true, .pasid_bits = 20,
+                                   .devtlb = { .sets = 8, .ways = 4 } };
+    cr_assert_eq(vtd_iommu_add_device(io, &a), 0);
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    const char *why = NULL;
+    c = vtd_container_new(io, &cc, &why);
+    cr_assert_not_null(c, "%s", why);
+    cr_assert_eq(vtd_container_attach_device(c, DEV_PLAIN), 0);
+    cr_assert_eq(vtd_container_attach_device(c, DEV_ATS), 0);
+}
+
+static void teardown(void)
+{
+    vtd_container_free(c);
+    vtd_iommu_free(io);
+}
+
+TestSuite(container, .init = setup, .fini = teardown);
+
+static int dma(uint16_t sid, uint64_t addr, unsigned acc, struct vtd_dma_result *r)
+{
+    struct vtd_request req = { .sid = sid, .addr = addr, .access = acc };
+    return vtd_iommu_dma(io, &req, r);
+}
+
+static int map(uint64_t iova, uint64_t vaddr, uint64_t size, uint32_t flags)
+{
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), flags, vaddr, iova, size };
+    return vtd_container_ioctl(c, VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static int unmap(uint64_t iova, uint64_t size, uint64_t *done)
+{
+    struct vfio_iommu_type1_dma_unmap u = { sizeof(u), 0, iova, size };
+    int rc = vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u);
+    if (done)
+        *done = u.size;
+    return rc;
+}
+
+#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/* ---- set-up ---- */
+
+Test(container, attach_errors)
+{
+    cr_assert_eq(vtd_container_attach_device(c, DEV_PLAIN), -EBUSY);
+    cr_assert_eq(vtd_container_attach_device(c, 0x0100), -ENODEV);
+}
+
+Test(container, unknown_ioctl_is_enotty)
+{
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_ENABLE, NULL), -ENOTTY);
+    cr_assert_eq(vtd_container_ioctl(c, 0x1234, NULL), -ENOTTY);
+}
+
+Test(container, bad_config_is_refused)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 0;
+    const char *why = NULL;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_not_null(why);
+    cc.did = 2;
+    cc.ss_levels = 6;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+}
+
+/* ---- GET_INFO ---- */
+
+Test(container, get_info_argsz_below_minsz)
+{
+    struct vfio_iommu_type1_info info = { .argsz = 15 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, &info), -EINVAL);
+}
+
+Test(container, get_info_minsz_only_writes_16_bytes)
+{
+    struct vfio_iommu_type1_info info;
+    memset(&info, 0xA5, sizeof(info));
+    info.argsz = 16;
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, &info), 0);
+    cr_assert_eq(info.flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+    cr_assert_eq(info.argsz, 24 + 128);
+    cr_assert_eq(info.iova_pgsizes, ~UINT64_C(0xFFF));
+    cr_assert_eq(info.cap_offset, 0xA5A5A5A5u); /* beyond the 16 bytes the kernel copies */
+}
+
+Test(container, get_info_too_small_for_chain)
+{
+    unsigned char buf[152];
+    memset(buf, 0xEE, sizeof(buf));
+    struct vfio_iommu_type1_info info = { .argsz = 151, .cap_offset = 77 };
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, buf), 0);
+    memcpy(&info, buf, sizeof(info));
+    cr_assert_eq(info.argsz, 152);
+    cr_assert_eq(info.flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+    cr_assert_eq(info.cap_offset, 0);
+    cr_assert_eq(buf[24], 0xEE, "no chain written");
+}
+
+Test(container, get_info_chain)
+{
+    _Alignas(8) unsigned char buf[256];
+    memset(buf, 0, sizeof(buf));
+    struct vfio_iommu_type1_info info = { .argsz = sizeof(buf) };
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, buf), 0);
+    memcpy(&info, buf, sizeof(info));
+    cr_assert_eq(info.argsz, sizeof(buf), "argsz untouched when large enough");
+    cr_assert_eq(info.cap_offset, 24);
+    struct vfio_iommu_type1_info_cap_migration mig;
+    memcpy(&mig, buf + 24, sizeof(mig));
+    cr_assert_eq(mig.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+    cr_assert_eq(mig.header.version, 1);
+    cr_assert_eq(mig.header.next, 56);
+    cr_assert_eq(mig.flags, 0);
+    cr_assert_eq(mig.pgsize_bitmap, 4096);
+    cr_assert_eq(mig.max_dirty_bitmap_size, UINT64_C(268435456));
+    struct vfio_iommu_type1_info_cap_iova_range iova;
+    struct vfio_iova_range r;
+    memcpy(&iova, buf + 56, sizeof(iova));
+    memcpy(&r, buf + 56 + sizeof(iova), sizeof(r));
+    cr_assert_eq(iova.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+    cr_assert_eq(iova.header.next, 88);
+    cr_assert_eq(iova.nr_iovas, 1);
+    cr_assert_eq(r.start, 0);
+    cr_assert_eq(r.end, (UINT64_C(1) << 48) - 1);
+    struct vfio_iommu_type1_info_cap_nesting n;
+    memcpy(&n, buf + 88, sizeof(n));
+    cr_assert_eq(n.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_NESTING);
+    cr_assert_eq(n.header.next, 0);
+    cr_assert_eq(n.info.argsz, 56);
+    cr_assert_eq(n.info.format, IOMMU_PASID_FORMAT_INTEL_VTD);
+    cr_assert_eq(n.info.features, IOMMU_NESTING_FEAT_SYSWIDE_PASID | IOMMU_NESTING_FEAT_BIND_PGTBL |
+                                      IOMMU_NESTING_FEAT_CACHE_INVLD);
+    const struct vtd_caps *caps = vtd_iommu_caps(io);
+    cr_assert_eq(n.info.addr_width, vtd_cap_has(caps, VTD_CAP_FS5LP) ? 57 : 48);
+    cr_assert_eq(n.info.pasid_bits, 20);
+    cr_assert_eq(n.info.vendor.vtd.cap_reg, caps->cap);
+    cr_assert_eq(n.info.vendor.vtd.ecap_reg, caps->ecap);
+}
+
+/* ---- MAP_DMA ---- */
+
+Test(container, map_dma_errnos)
+{
+    struct vfio_iommu_type1_dma_map m = { 31, RW, HOST_RAM, 0, 0x1000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_MAP_DMA, &m), -EINVAL, "argsz < minsz");
+    cr_assert_eq(map(0, HOST_RAM, 0x1000, 4), -EINVAL, "unknown flag");
+    cr_assert_eq(map(0, HOST_RAM, 0x1000, 0), -EINVAL, "no permission");
+    cr_assert_eq(map(0, HOST_RAM, 0, RW), -EINVAL, "zero size");
+    cr_assert_eq(map(0x800, HOST_RAM, 0x1000, RW), -EINVAL, "iova misaligned");
+    cr_assert_eq(map(0, HOST_RAM + 8, 0x1000, RW), -EINVAL, "vaddr misaligned");
+    cr_assert_eq(map(0, HOST_RAM, 0x1800, RW), -EINVAL, "size misaligned");
+    cr_assert_eq(map(UINT64_C(0xFFFFFFFFFFFFF000), HOST_RAM, 0x2000, RW), -EINVAL, "iova wraps");
+    cr_assert_eq(map(0, UINT64_C(0xFFFFFFFFFFFFF000), 0x2000, RW), -EINVAL, "vaddr wraps");
+    cr_assert_eq(map(UINT64_C(1) << 48, HOST_RAM, 0x1000, RW), -EINVAL, "beyond the IOVA range");
+    cr_assert_eq(map(0, UINT64_C(1) << 48, 0x1000, RW), -EFAULT, "vaddr cannot be pinned");
+    cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), 0);
+    cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), -EEXIST);
+    cr_assert_eq(map(0x13000, HOST_RAM, 0x2000, RW), -EEXIST, "tail overlap");
+    cr_assert_eq(map(0xF000, HOST_RAM, 0x2000, RW), -EEXIST, "head overlap");
+    cr_assert_eq(map(0x14000, HOST_RAM, 0x1000, RW), 0, "adjacent is fine");
+}
+
+Test(container, map_dma_translates_with_large_pages)
+{
+    cr_assert_eq(map(0x200000, HOST_RAM, 0x400000, VFIO_DMA_MAP_FLAG_READ), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(DEV_PLAIN, 0x201234, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + 0x1234);
+    cr_assert_eq(r.x.page_shift, 21);
+    cr_assert_eq(dma(DEV_PLAIN, 0x201234, VTD_ACC_W, &r), VTD_FR_WRITE);
+    cr_assert_eq(dma(DEV_PLAIN, 0x600000, VTD_ACC_R, &r), VTD_FR_READ);
+}
+
+/* ---- UNMAP_DMA ---- */
+
+Test(container, unmap_dma_errnos)
+{
+    cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), 0);
+    struct vfio_iommu_type1_dma_unmap u = { 23, 0, 0x10000, 0x4000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL, "argsz");
+    u = (struct vfio_iommu_type1_dma_unmap){ sizeof(u), 2, 0x10000, 0x4000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL, "unknown flag");
+    u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), -EINVAL, "no dirty tracking");
+    cr_assert_eq(unmap(0x10800, 0x1000, NULL), -EINVAL, "iova misaligned");
+    cr_assert_eq(unmap(0x10000, 0, NULL), -EINVAL, "zero size");
+    cr_assert_eq(unmap(0x10000, 0x1800, NULL), -EINVAL, "size misaligned");
+    cr_assert_eq(unmap(UINT64_C(0xFFFFFFFFFFFFF000), 0x2000, NULL), -EINVAL, "wrap");
+    cr_assert_eq(unmap(0x11000, 0x3000, NULL), -EINVAL, "starts inside a mapping");
+    cr_assert_eq(unmap(0x10000, 0x2000, NULL), -EINVAL, "ends inside a mapping");
+    uint64_t done = 99;
+    cr_assert_eq(unmap(0x100000, 0x1000, &done), 0, "nothing there");
+    cr_assert_eq(done, 0);
+    cr_assert_eq(unmap(0, 0x100000, &done), 0, "covers the whole mapping");
+    cr_assert_eq(done, 0x4000);
+}
+
+Test(container, unmap_flushes_iotlb_and_device_tlb)
+{
+    cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), 0);
+    cr_assert_eq(map(0x20000, HOST_RAM + 0x10000, 0x1000, RW), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(DEV_PLAIN, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(DEV_PLAIN, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert_eq(dma(DEV_ATS, 0x12000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(DEV_ATS, 0x12000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(dma(DEV_PLAIN, 0x20000, VTD_ACC_R, &r), 0);
+    uint64_t done = 0;
+    cr_assert_eq(unmap(0x10000, 0x4000, &done), 0);
+    cr_assert_eq(done, 0x4000);
+    cr_assert_eq(dma(DEV_PLAIN, 0x11000, VTD_ACC_R, &r), VTD_FR_READ);
+    cr_assert_not(r.stale);
+    cr_assert_eq(dma(DEV_ATS, 0x12000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "a PRI device asks for the page");
+    cr_assert_not(r.stale, "%s", r.report.fix);
+    cr_assert_eq(dma(DEV_PLAIN, 0x20000, VTD_ACC_R, &r), 0, "the other mapping stays");
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0) ? vtd_iommu_warning(io, 0) : "");
+}
+
+/* ---- PASID_REQUEST ---- */
+
+static int preq(uint32_t argsz, uint32_t flags, uint32_t min, uint32_t max)
+{
+    struct vfio_iommu_type1_pasid_request r = { argsz, flags, { min, max } };
+    return vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r);
+}
+
+#define ALLOC VFIO_IOMMU_FLAG_ALLOC_PASID
+#define FREE VFIO_IOMMU_FLAG_FREE_PASID
+
+Test(container, pasid_request_errnos)
+{
+    cr_assert_eq(preq(15, ALLOC, 1, 10), -EINVAL, "argsz");
+    cr_assert_eq(preq(16, 4, 1, 10), -EINVAL, "unknown flag");
+    cr_assert_eq(preq(16, 0, 1, 10), -EINVAL, "neither flag");
+    cr_assert_eq(preq(16, ALLOC | FREE, 1, 10), -EINVAL, "both flags");
+    cr_assert_eq(preq(16, ALLOC, 10, 1), -EINVAL, "min > max");
+    cr_assert_eq(preq(16, ALLOC, 1, 0x80000001u), -EINVAL, "max beyond 2^31");
+    cr_assert_eq(preq(16, ALLOC, 0x80000001u, 0x80000001u), -EINVAL, "min beyond 2^31");
+    cr_assert_eq(preq(16, ALLOC, 1u << 20, 0x80000000u), -ENOSPC, "beyond the hardware's 20 bits");
+}
+
+Test(container, pasid_alloc_and_free)
+{
+    cr_assert_eq(preq(16, ALLOC, 0, 3), 1, "PASID 0 is RID_PASID");
+    cr_assert_eq(preq(16, ALLOC, 0, 3), 2);
+    cr_assert_eq(preq(16, ALLOC, 0, 3), 3);
+    cr_assert_eq(preq(16, ALLOC, 0, 3), -ENOSPC, "exhausted");
+    cr_assert_eq(preq(16, FREE, 2, 2), 0);
+    cr_assert_eq(preq(16, ALLOC, 0, 3), 2, "freed PASIDs are reused");
+    cr_assert_eq(preq(16, ALLOC, 100, 100), 100);
+    cr_assert_eq(preq(16, ALLOC, 0xFFFFF, 0x80000000u), 0xFFFFF, "largest 20-bit PASID");
+}
+
+Test(container, pasids_are_system_wide)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 2;
+    cc.pool_base = UINT64_C(0x20000000);
+    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c2);
+    cr_assert_eq(preq(16, ALLOC, 5, 6), 5);
+    struct vfio_iommu_type1_pasid_request r = { 16, ALLOC, { 5, 6 } };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), 6, "5 is taken by the other");
+    r.range.max = 5;
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), -ENOSPC);
+    /* Freeing someone else's PASID does nothing, silently (the ioasid set does not hold it). */
+    r = (struct vfio_iommu_type1_pasid_request){ 16, FREE, { 5, 5 } };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), 0);
+    cr_assert_eq(preq(16, ALLOC, 5, 5), -ENOSPC, "still ours");
+    /* A freed container gives its PASIDs back. */
+    vtd_container_free(c2);
+    cr_assert_eq(preq(16, ALLOC, 6, 6), 6);
+}

@@ -1,0 +1,615 @@
+/*
+ * test_container_nest.c: NESTING_OP (bind, unbind, CACHE_INVLD under both policies) and a
+ * whole vSVA flow through a container (issue 5).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include <linux/iommu.h>
+#include <linux/vfio.h>
+
+#include "sim/container.h"
+#include "sim/iommu_internal.h"
+#include "walker/builder.h"
+
+#define DEV_PLAIN 0x0010
+#define DEV_ATS 0x0018
+#define HOST_RAM UINT64_C(0x40000000)
+#define GUEST_PT_GPA UINT64_C(0x100000)
+#define GUEST_DATA_GPA UINT64_C(0x800000)
+#define VA UINT64_C(0x400000)
+
+static struct vtd_iommu *io;
+static struct vtd_container *c;
+static struct vtd_pt fs;
+static int pasid;
+
+static void make(enum vtd_inv_policy policy)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    io = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io);
+    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io, &d), 0);
+    struct vtd_device_config a = { .sid = DEV_ATS, .ats = true, .pri = true, .pasid_bits = 20,
+                                   .devtlb = { .sets = 8, .ways = 4 } };
+    cr_assert_eq(vtd_iommu_add_device(io, &a), 0);
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.policy = policy;
+    c = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c);
+    cr_assert_eq(vtd_container_attach_device(c, DEV_PLAIN), 0);
+    cr_assert_eq(vtd_container_attach_device(c, DEV_ATS), 0);
+    /* Guest RAM: GPA [0, 16 MiB) at HOST_RAM. */
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, HOST_RAM, 0,
+                                          UINT64_C(0x1000000) };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_MAP_DMA, &m), 0);
+    struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 1, 1000 } };
+    pasid = vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r);
+    cr_assert_eq(pasid, 1);
+    /* The guest's first-stage table, in guest memory. */
+    cr_assert_eq(vtd_pt_init(&fs, vtd_container_builder(c), VTD_PT_FS, 4, vtd_container_ss(c), GUEST_PT_GPA,
+                             0x100000), 0);
+    cr_assert_eq(vtd_pt_map(&fs, VA, GUEST_DATA_GPA, 0x4000, 12, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, VTD_MAP_AD), 0);
+}
+
+static void setup_spec(void) { make(VTD_INV_SPEC); }
+static void setup_linux(void) { make(VTD_INV_LINUX_5_10); }
+static void teardown(void)
+{
+    vtd_container_free(c);
+    vtd_iommu_free(io);
+}
+
+TestSuite(nest, .init = setup_spec, .fini = teardown);
+TestSuite(nest510, .init = setup_linux, .fini = teardown);
+
+/* A NESTING_OP buffer: header then payload. */
+struct op_buf {
+    struct vfio_iommu_type1_nesting_op hdr;
+    union {
+        struct iommu_gpasid_bind_data bind;
+        struct iommu_cache_invalidate_info inv;
+        unsigned char raw[128];
+    } u;
+};
+
+static struct iommu_gpasid_bind_data bind_data(uint64_t hpasid)
+{
+    return (struct iommu_gpasid_bind_data){ .argsz = sizeof(struct iommu_gpasid_bind_data),
+                                            .version = IOMMU_GPASID_BIND_VERSION_1,
+                                            .format = IOMMU_PASID_FORMAT_INTEL_VTD, .addr_width = 48,
+                                            .gpgd = fs.root, .hpasid = hpasid };
+}
+
+static int op_bind(unsigned op, const struct iommu_gpasid_bind_data *d)
+{
+    struct op_buf b;
+    memset(&b, 0, sizeof(b));
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ sizeof(b.hdr) + sizeof(*d), op };
+    b.u.bind = *d;
+    return vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b);
+}
+
+static int bind(const struct iommu_gpasid_bind_data *d) { return op_bind(VFIO_IOMMU_NESTING_OP_BIND_PGTBL, d); }
+
+static int dma_p(uint16_t sid, uint64_t addr, unsigned acc, struct vtd_dma_result *r)
+{
+    struct vtd_request req = { .sid = sid, .pasid_valid = true, .pasid = (uint32_t)pasid, .addr = addr, .access = acc };
+    return vtd_iommu_dma(io, &req, r);
+}
+
+static struct iommu_cache_invalidate_info inv_addr(uint8_t cache, uint64_t addr, uint64_t gsize, uint64_t n)
+{
+    struct iommu_cache_invalidate_info v = { .argsz = sizeof(v), .version = 1, .cache = cache,
+                                             .granularity = IOMMU_INV_GRANU_ADDR };
+    v.granu.addr_info = (struct iommu_inv_addr_info){ .flags = IOMMU_INV_ADDR_FLAGS_PASID, .pasid = (uint64_t)pasid,
+                                                      .addr = addr, .granule_size = gsize, .nb_granules = n };
+    return v;
+}
+
+static struct iommu_cache_invalidate_info inv_pasid(uint8_t cache)
+{
+    struct iommu_cache_invalidate_info v = { .argsz = sizeof(v), .version = 1, .cache = cache,
+                                             .granularity = IOMMU_INV_GRANU_PASID };
+    v.granu.pasid_info = (struct iommu_inv_pasid_info){ .flags = IOMMU_INV_PASID_FLAGS_PASID, .pasid = (uint64_t)pasid };
+    return v;
+}
+
+static struct iommu_cache_invalidate_info inv_domain(uint8_t cache)
+{
+    return (struct iommu_cache_invalidate_info){ .argsz = offsetof(struct iommu_cache_invalidate_info, granu),
+                                                 .version = 1, .cache = cache, .granularity = IOMMU_INV_GRANU_DOMAIN };
+}
+
+#define T_IOTLB IOMMU_CACHE_INV_TYPE_IOTLB
+#define T_DEV IOMMU_CACHE_INV_TYPE_DEV_IOTLB
+#define T_PASID IOMMU_CACHE_INV_TYPE_PASID
+
+/* ---- the whole flow ---- */
+
+static void whole_flow(void)
+{
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_R, &r), VTD_FR_PASID_P, "nothing bound yet");
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_W, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + GUEST_DATA_GPA + 0x123);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    /* The guest unmaps the page: served stale until CACHE_INVLD. */
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x1000), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    struct op_buf b;
+    memset(&b, 0, sizeof(b));
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ sizeof(b), VFIO_IOMMU_NESTING_OP_CACHE_INVLD };
+    b.u.inv = inv_addr(T_IOTLB, VA, 4096, 1);
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x1123, VTD_ACC_R, &r), 0, "the next page is still mapped");
+    /* The two faults so far, as the VMM reads them. */
+    struct iommu_fault f[4];
+    cr_assert_eq(vtd_container_read_faults(c, f, 4), 2);
+    cr_assert_eq(f[0].type, IOMMU_FAULT_DMA_UNRECOV);
+    cr_assert_eq(f[0].event.reason, IOMMU_FAULT_REASON_BAD_PASID_ENTRY);
+    cr_assert_eq(f[1].type, IOMMU_FAULT_DMA_UNRECOV);
+    cr_assert_eq(f[1].event.reason, IOMMU_FAULT_REASON_PTE_FETCH);
+    cr_assert_eq(f[1].event.flags, IOMMU_FAULT_UNRECOV_PASID_VALID | IOMMU_FAULT_UNRECOV_ADDR_VALID |
+                                       IOMMU_FAULT_UNRECOV_FETCH_ADDR_VALID);
+    cr_assert_eq(f[1].event.pasid, (uint32_t)pasid);
+    cr_assert_eq(f[1].event.perm, IOMMU_FAULT_PERM_READ);
+    cr_assert_eq(f[1].event.addr, VA + 0x123);
+    uint64_t pte_gpa;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, VA, 1, &pte_gpa), 0);
+    cr_assert_eq(f[1].event.fetch_addr, pte_gpa, "the leaf entry whose fetch failed");
+    cr_assert_eq(vtd_container_read_faults(c, f, 4), 0, "read once");
+    cr_assert_eq(vtd_container_fault_overflows(c), 0);
+    /* UNBIND, then FREE. */
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x1123, VTD_ACC_R, &r), VTD_FR_PASID_P);
+    cr_assert_not(r.stale);
+    struct vfio_iommu_type1_pasid_request fr = { 16, VFIO_IOMMU_FLAG_FREE_PASID, { 1, 1 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &fr), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0) ? vtd_iommu_warning(io, 0) : "");
+}
+
+Test(nest, whole_vsva_flow) { whole_flow(); }
+Test(nest510, whole_vsva_flow) { whole_flow(); }
+
+/* ---- BIND errnos ---- */
+
+Test(nest, nesting_op_header_errnos)
+{
+    struct op_buf b;
+    memset(&b, 0, sizeof(b));
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ 7, VFIO_IOMMU_NESTING_OP_BIND_PGTBL };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "argsz");
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, VFIO_IOMMU_NESTING_OP_NUM };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "unknown op");
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, 0x10000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "flags beyond the op mask");
+}
+
+Test(nest, bind_errnos)
+{
+    struct iommu_gpasid_bind_data d;
+#define BAD(field_stmt, err, what)                                                                              \
+    do {                                                                                                          \
+        d = bind_data((uint64_t)pasid);                                                                           \
+        field_stmt;                                                                                               \
+        cr_assert_eq(bind(&d), err, what);                                                                        \
+    } while (0)
+    BAD(d.argsz = 55, -EINVAL, "argsz below the vendor union");
+    BAD(d.argsz = 71, -EINVAL, "argsz below the end of vendor.vtd");
+    BAD(d.version = 2, -EINVAL, "version");
+    BAD(d.format = 0, -EINVAL, "format not VT-d");
+    BAD(d.format = 2, -EINVAL, "format beyond LAST");
+    BAD(d.flags = 2, -EINVAL, "flags beyond GPASID_VAL");
+    BAD(d.padding[3] = 1, -EINVAL, "padding");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_LAST, -EINVAL, "vendor flags beyond LAST");
+    BAD(d.hpasid = 0, -EINVAL, "hpasid 0");
+    BAD(d.hpasid = 1u << 20, -EINVAL, "hpasid beyond 20 bits");
+    BAD(d.hpasid = 7, -ENOENT, "hpasid never allocated");
+    BAD(d.addr_width = 39, -EINVAL, "addr_width");
+    BAD(d.gpgd = UINT64_C(1) << 48, -EINVAL, "gpgd beyond the second stage");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_PCD, -EINVAL, "memory types without ECAP.MTS");
+#undef BAD
+    d = bind_data((uint64_t)pasid);
+    d.flags = IOMMU_SVA_GPASID_VAL;
+    d.gpasid = 5;
+    d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_SRE | IOMMU_SVA_VTD_GPASID_EAFE;
+    cr_assert_eq(bind(&d), 0);
+    cr_assert_eq(bind(&d), 0, "a repeated bind counts a user");
+}
+
+Test(nest, bind_never_overwrites_a_present_entry)
+{
+    struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 2, 2 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r), 2);
+    /* Someone (not a bind) made PASID 2's entry present: find its slot by binding and unbinding. */
+    struct iommu_gpasid_bind_data d = bind_data(2);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_request req = { .sid = DEV_PLAIN, .pasid_valid = true, .pasid = 2, .addr = VA, .access = VTD_ACC_R };
+    struct vtd_dma_result res;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &res), 0);
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0, "unbind of an unbound PASID: VFIO says 0");
+    cr_assert_eq(vtd_container_last_op_error(c), 0);
+    d.hpasid = 9;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -ENOENT, "the iommu layer's answer is kept");
+}
+
+/* The PASID entry's writes, in order. */
+struct wlog {
+    unsigned n;
+    uint64_t pa[256], val[256];
+};
+static void observe(void *arg, uint64_t pa, size_t len, const void *data, uint8_t fill)
+{
+    struct wlog *w = arg;
+    (void)fill;
+    if (len != 8 || !data || w->n >= 256)
+        return;
+    w->pa[w->n] = pa;
+    memcpy(&w->val[w->n], data, 8);
+    w->n++;
+}
+
+Test(nest, bind_sets_present_last)
+{
+    static struct wlog w;
+    w.n = 0;
+    vtd_mem_set_observer(vtd_iommu_mem(io), observe, &w);
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    vtd_mem_set_observer(vtd_iommu_mem(io), NULL, NULL);
+    /* The entry: the one written with PGTT = nested. */
+    int last = -1;
+    for (unsigned i = 0; i < w.n; i++)
+        if ((w.val[i] & VTD_PE_P) && ((w.val[i] >> 6) & 7) == VTD_PGTT_NESTED)
+            last = (int)i;
+    cr_assert_geq(last, 0);
+    uint64_t qw0 = w.pa[last];
+    unsigned seen = 0;
+    for (int i = 0; i < last; i++) {
+        if (w.pa[i] < qw0 || w.pa[i] >= qw0 + 64)
+            continue;
+        cr_assert_eq(w.val[i] & (w.pa[i] == qw0 ? VTD_PE_P : 0), 0, "present before the last write");
+        seen |= 1u << ((w.pa[i] - qw0) / 8);
+    }
+    cr_assert_eq(seen, 0xFF, "every qword written before P");
+    for (unsigned i = (unsigned)last + 1; i < w.n; i++)
+        cr_assert(w.pa[i] < qw0 || w.pa[i] >= qw0 + 64, "nothing written after P");
+}
+
+/* ---- CACHE_INVLD: generic checks (both policies) ---- */
+
+static int inv(const struct iommu_cache_invalidate_info *v) { return vtd_container_cache_invalidate(c, v); }
+
+static void generic_errnos(void)
+{
+    struct iommu_cache_invalidate_info v = inv_pasid(T_IOTLB);
+    v.argsz = 11;
+    cr_assert_eq(inv(&v), -EINVAL, "argsz below granu");
+    v = inv_pasid(T_IOTLB);
+    v.argsz = 16 + 15;
+    cr_assert_eq(inv(&v), -EINVAL, "argsz below pasid_info");
+    v = inv_addr(T_IOTLB, VA, 4096, 1);
+    v.argsz = 16 + 39;
+    cr_assert_eq(inv(&v), -EINVAL, "argsz below addr_info");
+    v = inv_pasid(T_IOTLB);
+    v.version = 0;
+    cr_assert_eq(inv(&v), -EINVAL, "version");
+    v = inv_pasid(8);
+    cr_assert_eq(inv(&v), -EINVAL, "cache bits beyond 0x7");
+    v = inv_pasid(T_IOTLB);
+    v.granularity = 3;
+    cr_assert_eq(inv(&v), -EINVAL, "granularity");
+    v = inv_addr(T_PASID, VA, 4096, 1);
+    cr_assert_eq(inv(&v), -EINVAL, "ADDR with the PASID cache");
+    v = inv_addr(T_IOTLB, VA, 4096, 1);
+    v.granu.addr_info.flags |= 8;
+    cr_assert_eq(inv(&v), -EINVAL, "addr flags");
+    v = inv_pasid(T_IOTLB);
+    v.granu.pasid_info.flags |= 4;
+    cr_assert_eq(inv(&v), -EINVAL, "pasid flags");
+    v = inv_domain(T_DEV);
+    cr_assert_eq(inv(&v), -EINVAL, "DOMAIN with DEV_IOTLB");
+    v = inv_pasid(T_IOTLB);
+    v.padding[5] = 1;
+    cr_assert_eq(inv(&v), -EINVAL, "padding");
+    v = inv_addr(T_IOTLB, VA, UINT64_C(1) << 40, UINT64_C(1) << 30);
+    cr_assert_eq(inv(&v), -EINVAL, "granule_size x nb_granules overflows");
+    /* The VFIO path swallows all of it. */
+    struct op_buf b;
+    memset(&b, 0, sizeof(b));
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ sizeof(b), VFIO_IOMMU_NESTING_OP_CACHE_INVLD };
+    b.u.inv = inv_pasid(T_IOTLB);
+    b.u.inv.version = 9;
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL);
+}
+
+Test(nest, cache_invld_generic_errnos) { generic_errnos(); }
+Test(nest510, cache_invld_generic_errnos) { generic_errnos(); }
+
+/* ---- both policies on every cell ---- */
+
+enum { G_DOMAIN, G_PASID, G_ADDR };
+struct cell {
+    uint8_t cache;
+    unsigned granu;
+    int err;            /* the iommu layer's answer */
+    bool iotlb_removed; /* the stale IOTLB entry of the plain device is gone */
+    bool devtlb_removed; /* the stale device-TLB entry of the ATS device is gone */
+    bool pc_removed;    /* the PASID-cache entry is gone */
+};
+
+static const struct cell spec_cells[] = {
+    { T_DEV, G_DOMAIN, -EINVAL, false, false, false },
+    { T_IOTLB, G_DOMAIN, 0, true, false, false },
+    { T_PASID, G_DOMAIN, 0, false, false, true },
+    { T_DEV, G_PASID, 0, false, true, false },
+    { T_IOTLB, G_PASID, 0, true, false, false },
+    { T_PASID, G_PASID, 0, false, false, true },
+    { T_DEV, G_ADDR, 0, false, true, false },
+    { T_IOTLB, G_ADDR, 0, true, false, false },
+    { T_PASID, G_ADDR, -EINVAL, false, false, false },
+};
+
+/* linux-5.10: only IOTLB x {PASID, ADDR} and DEV_IOTLB x ADDR do anything; IOTLB also flushes
+ * the device TLB of the ATS device. */
+static const struct cell linux_cells[] = {
+    { T_DEV, G_DOMAIN, -EINVAL, false, false, false },
+    { T_IOTLB, G_DOMAIN, 0, false, false, false },
+    { T_PASID, G_DOMAIN, 0, false, false, false },
+    { T_DEV, G_PASID, 0, false, false, false },
+    { T_IOTLB, G_PASID, 0, true, true, false },
+    { T_PASID, G_PASID, 0, false, false, false },
+    { T_DEV, G_ADDR, 0, false, true, false },
+    { T_IOTLB, G_ADDR, 0, true, true, false },
+    { T_PASID, G_ADDR, -EINVAL, false, false, false },
+};
+
+static bool pc_has(uint16_t sid)
+{
+    struct vtd_cache_key k = pasid_cache_key(sid, (uint32_t)pasid);
+    return vtd_cache_peek(vtd_iommu_cache(io, VTD_C_PASID), &k) != NULL;
+}
+
+static void run_cell(const struct cell *cl)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    /* Fill: the plain device's IOTLB entry and the ATS device's TLB entry for two pages. */
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x1000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x1000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert(pc_has(DEV_PLAIN));
+    /* Drop the device TLB's backing from the IOTLB (host-side, not by the policy under test)
+     * so a device-TLB hit is the only way to be served stale. */
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x2000), 0);
+    struct iommu_cache_invalidate_info v = cl->granu == G_DOMAIN ? inv_domain(cl->cache)
+                                         : cl->granu == G_PASID  ? inv_pasid(cl->cache)
+                                                                 : inv_addr(cl->cache, VA, 4096, 2);
+    cr_assert_eq(inv(&v), cl->err, "cache %u granu %u", cl->cache, cl->granu);
+    cr_assert_eq(!pc_has(DEV_PLAIN), cl->pc_removed, "PASID cache, cache %u granu %u", cl->cache, cl->granu);
+    int rc = dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r);
+    cr_assert_eq(rc == VTD_FR_FS_P, cl->iotlb_removed, "IOTLB, cache %u granu %u (rc %#x)", cl->cache, cl->granu, rc);
+    /* The ATS device: a device-TLB hit serves the stale page; a miss asks the IOMMU, whose
+     * IOTLB may still hold it when only the device TLB was flushed: both count as stale
+     * unless the device TLB went. */
+    rc = dma_p(DEV_ATS, VA + 0x1000, VTD_ACC_R, &r);
+    cr_assert_eq(r.source != VTD_SRC_DEVTLB, cl->devtlb_removed, "device TLB, cache %u granu %u (src %d)", cl->cache,
+                 cl->granu, r.source);
+}
+
+static void all_cells(const struct cell *cells)
+{
+    for (unsigned i = 0; i < 9; i++) {
+        teardown();
+        make(cells == spec_cells ? VTD_INV_SPEC : VTD_INV_LINUX_5_10);
+        run_cell(&cells[i]);
+    }
+}
+
+Test(nest, spec_policy_every_cell) { all_cells(spec_cells); }
+Test(nest510, linux_policy_every_cell) { all_cells(linux_cells); }
+
+Test(nest510, pasid_flag_missing_flushes_pasid_0)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x1000), 0);
+    struct iommu_cache_invalidate_info v = inv_pasid(T_IOTLB);
+    v.granu.pasid_info.flags = 0;
+    cr_assert_eq(inv(&v), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale, "PASID 0 was flushed, not ours");
+}
+
+Test(nest, spec_refuses_missing_pasid_flag)
+{
+    struct iommu_cache_invalidate_info v = inv_pasid(T_IOTLB);
+    v.granu.pasid_info.flags = IOMMU_INV_PASID_FLAGS_ARCHID;
+    cr_assert_eq(inv(&v), -EINVAL);
+    v = inv_addr(T_IOTLB, VA, 4096, 1);
+    v.granu.addr_info.flags = 0;
+    cr_assert_eq(inv(&v), -EINVAL);
+    v = inv_addr(T_IOTLB, VA + 0x10, 4096, 1);
+    cr_assert_eq(inv(&v), -EINVAL, "unaligned address");
+    v = inv_addr(T_IOTLB, VA, 0, 1);
+    cr_assert_eq(inv(&v), -EINVAL, "empty range");
+}
+
+/* ---- the fault queue ---- */
+
+Test(nest, fault_queue_overflow_is_counted)
+{
+    struct vtd_dma_result r;
+    for (unsigned i = 0; i < 130; i++)
+        cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_W, &r), VTD_FR_PASID_P);
+    cr_assert_eq(vtd_container_fault_overflows(c), 2);
+    struct iommu_fault f[200];
+    cr_assert_eq(vtd_container_read_faults(c, f, 200), 128);
+    cr_assert_eq(f[127].event.perm, IOMMU_FAULT_PERM_WRITE);
+    cr_assert_eq(f[127].event.flags, IOMMU_FAULT_UNRECOV_PASID_VALID | IOMMU_FAULT_UNRECOV_ADDR_VALID |
+                                         IOMMU_FAULT_UNRECOV_FETCH_ADDR_VALID);
+    /* Requests without PASID: no PASID_VALID. */
+    struct vtd_request req = { .sid = DEV_PLAIN, .addr = UINT64_C(0x2000000), .access = VTD_ACC_R };
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_FR_READ);
+    cr_assert_eq(vtd_container_read_faults(c, f, 200), 1);
+    cr_assert_eq(f[0].event.reason, IOMMU_FAULT_REASON_PERMISSION);
+    cr_assert_eq(f[0].event.flags & IOMMU_FAULT_UNRECOV_PASID_VALID, 0);
+    cr_assert_eq(f[0].event.addr, UINT64_C(0x2000000));
+}
+
+Test(nest, fault_reason_table)
+{
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_CTX_P), IOMMU_FAULT_REASON_UNKNOWN);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_CTX_PDTS), IOMMU_FAULT_REASON_PASID_INVALID);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_PASID_ACCESS), IOMMU_FAULT_REASON_PASID_FETCH);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_PASID_RSVD), IOMMU_FAULT_REASON_BAD_PASID_ENTRY);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_FS_ACCESS), IOMMU_FAULT_REASON_WALK_EABT);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_SS_RSVD), IOMMU_FAULT_REASON_PTE_FETCH);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_US), IOMMU_FAULT_REASON_PERMISSION);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_FS_NEST_READ), IOMMU_FAULT_REASON_PERMISSION);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_FS_AD_NOSNOOP), IOMMU_FAULT_REASON_ACCESS);
+    cr_assert_eq(vtd_container_fault_reason(VTD_FR_BEYOND_AGAW), IOMMU_FAULT_REASON_OOR_ADDRESS);
+}
+
+/* ---- page requests ---- */
+
+static struct iommu_page_response resp(uint32_t grpid, uint32_t code)
+{
+    return (struct iommu_page_response){ .argsz = sizeof(struct iommu_page_response),
+                                         .version = IOMMU_PAGE_RESP_VERSION_1, .flags = IOMMU_PAGE_RESP_PASID_VALID,
+                                         .pasid = (uint32_t)pasid, .grpid = grpid, .code = code };
+}
+
+Test(nest, page_request_response_retry)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    const uint64_t va = VA + 0x10000; /* not mapped by the guest yet */
+    struct vtd_dma_result r;
+    uint64_t faults_before = vtd_iommu_stats(io)->faults;
+    cr_assert_eq(dma_p(DEV_ATS, va + 0x44, VTD_ACC_W, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 1);
+    cr_assert_eq(vtd_iommu_stats(io)->page_requests, 1);
+    cr_assert_eq(vtd_iommu_stats(io)->faults, faults_before, "a page request is not a fault");
+    struct iommu_fault f[4];
+    cr_assert_eq(vtd_container_read_faults(c, f, 4), 1, "a page request, not a fault");
+    cr_assert_eq(f[0].type, IOMMU_FAULT_PAGE_REQ);
+    cr_assert_eq(f[0].prm.flags, IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE |
+                                     IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID);
+    cr_assert_eq(f[0].prm.pasid, (uint32_t)pasid);
+    cr_assert_eq(f[0].prm.perm, IOMMU_FAULT_PERM_WRITE);
+    cr_assert_eq(f[0].prm.addr, va);
+    uint32_t g = f[0].prm.grpid;
+    /* Errors first: nothing is consumed. */
+    struct iommu_page_response m = resp(g, IOMMU_PAGE_RESP_SUCCESS);
+    m.argsz = 23;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "argsz");
+    m = resp(g, IOMMU_PAGE_RESP_SUCCESS);
+    m.version = 2;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "version");
+    m = resp(g, IOMMU_PAGE_RESP_SUCCESS);
+    m.flags = 2;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "flags");
+    m = resp(g, 3);
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "code");
+    m = resp(g + 1, IOMMU_PAGE_RESP_SUCCESS);
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "unknown group");
+    m = resp(g, IOMMU_PAGE_RESP_SUCCESS);
+    m.pasid = (uint32_t)pasid + 1;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "the group's PASID differs");
+    cr_assert_eq(vtd_container_pending_page_requests(c), 1);
+    /* The VMM (guest) maps the page, then answers SUCCESS; the device retries. */
+    cr_assert_eq(vtd_pt_map(&fs, va, GUEST_DATA_GPA + 0x10000, 0x1000, 12, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U,
+                            VTD_MAP_AD), 0);
+    m = resp(g, IOMMU_PAGE_RESP_SUCCESS);
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "answered already");
+    cr_assert_eq(dma_p(DEV_ATS, va + 0x44, VTD_ACC_W, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + GUEST_DATA_GPA + 0x10044);
+    cr_assert_not(r.stale);
+}
+
+Test(nest, page_request_invalid_and_failure_answers)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x20000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x21000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f[4];
+    cr_assert_eq(vtd_container_read_faults(c, f, 4), 2);
+    cr_assert_neq(f[0].prm.grpid, f[1].prm.grpid, "one group per request");
+    struct iommu_page_response m = resp(f[0].prm.grpid, IOMMU_PAGE_RESP_INVALID);
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+    m = resp(f[1].prm.grpid, IOMMU_PAGE_RESP_FAILURE);
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+    /* A device without PRI faults instead. */
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x20000, VTD_ACC_R, &r), VTD_FR_FS_P);
+}
+
+/* ---- iommufd's form: the same scenario ---- */
+
+#include <linux/iommufd_vtd.h>
+
+Test(nest, iommufd_generation_same_flow)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .flags = 8, .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "unknown flag");
+    s1.flags = 0;
+    s1.__reserved = 1;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "reserved");
+    s1.__reserved = 0;
+    s1.addr_width = 39;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EINVAL, "addr_width");
+    s1.addr_width = 48;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 77, &s1), -ENOENT);
+    s1.flags = IOMMU_VTD_S1_WPE;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x10, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x1010, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x2000), 0);
+    struct iommu_hwpt_vtd_s1_invalidate inv[3] = {
+        { .addr = VA, .npages = 2, .flags = IOMMU_VTD_INV_FLAGS_LEAF },
+        { .addr = VA + 0x10, .npages = 1 },
+        { .addr = 0, .npages = UINT64_MAX },
+    };
+    uint32_t n = 3;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, inv, sizeof(inv[0]), &n), -EINVAL);
+    cr_assert_eq(n, 1, "the first entry was handled");
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x10, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x1010, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "device TLB flushed too");
+    inv[1].flags = 2;
+    n = 3;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &inv[1], sizeof(inv[0]), &n), -EOPNOTSUPP);
+    cr_assert_eq(n, 0);
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &inv[2], sizeof(inv[0]), &n), 0);
+    cr_assert_eq(n, 1);
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, inv, 16, &n), -EINVAL, "entry_len too small");
+    cr_assert_eq(n, 0);
+}
