@@ -116,7 +116,9 @@ static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsig
 
 /* ---- the frame index ---- */
 
-static size_t cache_index(uint64_t fn) { return (size_t)(fn & (CACHE_SLOTS - 1)); }
+/* Fold higher frame-number bits in: structure pools and guest RAM sit at addresses that agree
+ * in their low bits (0x10000000, 0x40000000, ...), which a plain low-bits index makes collide. */
+static size_t cache_index(uint64_t fn) { return (size_t)((fn ^ (fn >> 6) ^ (fn >> 12) ^ (fn >> 18)) & (CACHE_SLOTS - 1)); }
 
 static void cache_remember(struct vtd_mem *m, uint64_t fn, uint8_t *frame)
 {
