@@ -54,7 +54,8 @@ uint32_t vtd_container_fault_reason(int vtd_code)
     return IOMMU_FAULT_REASON_UNKNOWN; /* root / context errors: the host's business */
 }
 
-static uint32_t fault_perm(const struct vtd_request *req)
+/* The uAPI permission bits of a request (IOMMU_FAULT_PERM_*), for fault and page-request records. */
+uint32_t container_fault_perm(const struct vtd_request *req)
 {
     uint32_t p = 0;
     if (req->access & VTD_ACC_R)
@@ -84,7 +85,7 @@ static struct iommu_fault unrecoverable_record(const struct vtd_request *req, co
         e->flags |= IOMMU_FAULT_UNRECOV_FETCH_ADDR_VALID;
         e->fetch_addr = x->fault.addr;
     }
-    e->perm = fault_perm(req);
+    e->perm = container_fault_perm(req);
     e->addr = req->addr;
     return f;
 }

@@ -109,4 +109,7 @@ int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, u
 void cont_prq_init(struct vtd_container *c);
 void cont_prq_fini(struct vtd_container *c);
 
+/* The uAPI permission bits (IOMMU_FAULT_PERM_*) of a request (container_fault.c). */
+uint32_t container_fault_perm(const struct vtd_request *req);
+
 #endif

@@ -17,20 +17,6 @@
 /* VT-d page group response codes (6.5.2.8) for the uAPI codes SUCCESS, INVALID, FAILURE. */
 static const unsigned resp_rc[] = { 0x0, 0x1, 0xF };
 
-static uint32_t req_perm(const struct vtd_request *req)
-{
-    uint32_t p = 0;
-    if (req->access & VTD_ACC_R)
-        p |= IOMMU_FAULT_PERM_READ;
-    if (req->access & VTD_ACC_W)
-        p |= IOMMU_FAULT_PERM_WRITE;
-    if (req->access & VTD_ACC_X)
-        p |= IOMMU_FAULT_PERM_EXEC;
-    if (req->priv)
-        p |= IOMMU_FAULT_PERM_PRIV;
-    return p;
-}
-
 static struct pending_group *find_group(struct vtd_container *c, uint16_t sid, uint32_t grpid)
 {
     for (size_t i = 0; i < c->x.ngroups; i++)
@@ -69,7 +55,7 @@ static int send_page_request(struct vtd_container *c, const struct vtd_request *
         f.prm.pasid = req->pasid;
     }
     f.prm.grpid = grpid;
-    f.prm.perm = req_perm(req);
+    f.prm.perm = container_fault_perm(req);
     f.prm.addr = req->addr & ~UINT64_C(0xFFF);
     if (cont_fault_push(c, &f))
         return -ENOSPC; /* counted as an overflow; the device falls back */
