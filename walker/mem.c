@@ -14,6 +14,7 @@
 #include "walker/mem.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,6 @@
 #define HAW_MIN 12u
 #define HAW_MAX 52u
 
-#define CACHE_SLOTS 64u
 #define NO_FRAME UINT64_MAX /* never a frame number: they have at most 40 bits */
 
 struct leaf_node {
@@ -39,11 +39,6 @@ struct mid_node {
     struct leaf_node *leaf[NODE_SLOTS];
 };
 
-struct cache_slot {
-    uint64_t fn;
-    uint8_t *frame;
-};
-
 /* One marked range [start, end); the set is kept disjoint, see vtd_mem_set_abort. */
 struct abort_range {
     uint64_t start, end;
@@ -51,10 +46,8 @@ struct abort_range {
 };
 
 struct vtd_mem {
-    /* Hot fields first: every access reads these. */
-    uint64_t end; /* 2^haw */
-    size_t n_aborts;
-    struct cache_slot cache[CACHE_SLOTS];
+    /* Hot fields first, in the layout mem.h's inline read expects. */
+    struct vtd_mem_fast fast;
     struct mid_node **root;
     size_t root_slots;
     struct abort_range *aborts;
@@ -63,6 +56,8 @@ struct vtd_mem {
     vtd_mem_observer observer;
     void *observer_arg;
 };
+_Static_assert(offsetof(struct vtd_mem, fast) == 0, "mem.h reads the fast-path state at the start");
+
 
 /* ---- byte order: simulated memory is little-endian like the hardware it models ---- */
 
@@ -89,14 +84,14 @@ static void store_le64(uint8_t *p, uint64_t v)
 /* Whether [pa, pa+len) lies below 2^haw; len > 0, and a block wrapping past 2^64 never does. */
 static bool range_in_width(const struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
-    return len <= m->end && pa <= m->end - len;
+    return len <= m->fast.end && pa <= m->fast.end - len;
 }
 
 /* Whether [pa, pa+len) overlaps a range aborting any access kind in `kinds`. */
 static bool range_aborts(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned kinds)
 {
     uint64_t last = pa + len; /* no wrap: callers checked range_in_width first */
-    for (size_t i = 0; i < m->n_aborts; i++) {
+    for (size_t i = 0; i < m->fast.n_aborts; i++) {
         const struct abort_range *r = &m->aborts[i];
         if ((r->flags & kinds) && r->start < last && pa < r->end)
             return true;
@@ -109,20 +104,17 @@ static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsig
 {
     if (!range_in_width(m, pa, len))
         return VTD_MEM_EFAULT;
-    if (m->n_aborts && range_aborts(m, pa, len, kinds))
+    if (m->fast.n_aborts && range_aborts(m, pa, len, kinds))
         return VTD_MEM_EFAULT;
     return VTD_MEM_OK;
 }
 
 /* ---- the frame index ---- */
 
-/* Fold higher frame-number bits in: structure pools and guest RAM sit at addresses that agree
- * in their low bits (0x10000000, 0x40000000, ...), which a plain low-bits index makes collide. */
-static size_t cache_index(uint64_t fn) { return (size_t)((fn ^ (fn >> 6) ^ (fn >> 12) ^ (fn >> 18)) & (CACHE_SLOTS - 1)); }
 
 static void cache_remember(struct vtd_mem *m, uint64_t fn, uint8_t *frame)
 {
-    m->cache[cache_index(fn)] = (struct cache_slot){.fn = fn, .frame = frame};
+    m->fast.slot[vtd_mem_slot_index(fn)] = (struct vtd_mem_slot){.fn = fn, .frame = frame};
 }
 
 /* The frame holding frame number `fn`, or NULL if never written (the radix walk, uncached). */
@@ -147,7 +139,7 @@ static __attribute__((noinline)) uint8_t *frame_find_slow(struct vtd_mem *m, uin
 /* The frame for `fn` if it exists; never allocates. */
 static inline uint8_t *frame_find(struct vtd_mem *m, uint64_t fn)
 {
-    const struct cache_slot *s = &m->cache[cache_index(fn)];
+    const struct vtd_mem_slot *s = &m->fast.slot[vtd_mem_slot_index(fn)];
     if (s->fn == fn)
         return s->frame;
     return frame_find_slow(m, fn);
@@ -231,15 +223,15 @@ struct vtd_mem *vtd_mem_new(unsigned haw)
         return NULL;
     unsigned fn_bits = haw - FRAME_SHIFT;
     m->haw = haw;
-    m->end = UINT64_C(1) << haw;
+    m->fast.end = UINT64_C(1) << haw;
     m->root_slots = fn_bits > 2 * NODE_BITS ? (size_t)1 << (fn_bits - 2 * NODE_BITS) : 1;
     m->root = calloc(m->root_slots, sizeof *m->root);
     if (!m->root) {
         free(m);
         return NULL;
     }
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        m->cache[i].fn = NO_FRAME;
+    for (size_t i = 0; i < VTD_MEM_FAST_SLOTS; i++)
+        m->fast.slot[i].fn = NO_FRAME;
     return m;
 }
 
@@ -287,7 +279,7 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
     /* Mid and leaf nodes have the same size, so one count covers both. */
     _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
     return sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
-           m->frames * FRAME_SIZE + m->n_aborts * sizeof *m->aborts;
+           m->frames * FRAME_SIZE + m->fast.n_aborts * sizeof *m->aborts;
 }
 
 /* ---- 64-bit accesses ---- */
@@ -296,7 +288,7 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
 {
     if (!m || !val || (pa & 7))
         return VTD_MEM_EINVAL;
-    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
+    if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
         return VTD_MEM_EFAULT;
     const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
     *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
@@ -307,7 +299,7 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
 {
     if (!m || (pa & 7))
         return VTD_MEM_EINVAL;
-    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_WRITE)))
+    if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_WRITE)))
         return VTD_MEM_EFAULT;
     uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
     if (!frame)
@@ -332,7 +324,7 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
     if (!m || !actual || (pa & 7))
         return VTD_MEM_EINVAL;
     /* Hardware A/D updates are locked read-modify-writes: either abort kind stops them. */
-    if (pa >= m->end || (m->n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ | VTD_MEM_ABORT_WRITE)))
+    if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ | VTD_MEM_ABORT_WRITE)))
         return VTD_MEM_EFAULT;
     const uint8_t *found = frame_find(m, pa >> FRAME_SHIFT);
     uint64_t cur = found ? load_le64(found + FRAME_OFFSET(pa)) : 0;
@@ -436,11 +428,11 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
         return VTD_MEM_OK;
     uint64_t end = pa + len;
     /* Old ranges are disjoint, so at most one of them is split in two: n + 1 pieces, + the new one. */
-    struct abort_range *next = malloc((m->n_aborts + 2) * sizeof *next);
+    struct abort_range *next = malloc((m->fast.n_aborts + 2) * sizeof *next);
     if (!next)
         return VTD_MEM_ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < m->n_aborts; i++) {
+    for (size_t i = 0; i < m->fast.n_aborts; i++) {
         struct abort_range r = m->aborts[i];
         if (r.end <= pa || r.start >= end) {
             next[n++] = r;
@@ -459,6 +451,6 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
     }
     free(m->aborts);
     m->aborts = next;
-    m->n_aborts = n;
+    m->fast.n_aborts = n;
     return VTD_MEM_OK;
 }

@@ -24,7 +24,7 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
     env->cnt.by_kind[kind]++;
     if (kind == VTD_TR_FS || kind == VTD_TR_SS)
         env->cnt.paging_reads++;
-    int rc = vtd_mem_read64(env->mem, addr, val);
+    int rc = vtd_mem_read64_fast(env->mem, addr, val);
     if (rc)
         *val = 0;
     if (env->trace)
