@@ -36,6 +36,7 @@ struct ex {
     struct vtd_pt *pt;       /* per table */
     bool *pt_ready;
     unsigned step_no;
+    unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
     struct vtd_trace trace;
     /* The failure text of the step being checked (a memory stream, opened on the first miss). */
     char *msg;
@@ -1120,6 +1121,9 @@ static void run_step(struct ex *e, const struct sc_step *st)
         o.err = table_ready(e, st, A_SS_TABLE, &o.err_what);
     if (!o.err)
         o.err = step_handlers[st->kind](e, st, &o);
+    /* Remembered for sc_run_until: a step that could not execute, as opposed to a missed check. */
+    if (o.err && !st->expect.given[E_ERRNO] && !e->bad_step)
+        e->bad_step = e->step_no;
     if (st->kind != SK_REPEAT)
         check_step(e, st, &o);
     step_done(e, st);
@@ -1193,6 +1197,25 @@ bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_res
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return sc_result_passed(r);
+}
+
+int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, unsigned *bad_step,
+                 sc_inspect_fn fn, void *arg)
+{
+    struct ex e = {.s = s, .r = r};
+    int rc = -EIO;
+    if (upto > s->nsteps)
+        return -ERANGE;
+    if (!r->path)
+        r->path = xstrdup(s->path);
+    if (setup(&e)) {
+        run_steps(&e, s->steps, upto, true);
+        if (bad_step)
+            *bad_step = e.bad_step;
+        rc = e.bad_step ? -EIO : fn(e.io, e.rtaddr, arg);
+    }
+    teardown(&e);
+    return rc;
 }
 
 bool sc_run_file(const char *path, const struct sc_run_opts *o, struct sc_result *r)

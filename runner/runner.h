@@ -48,6 +48,16 @@ bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_res
 /* Load and run one file (a load error is a failed file). */
 bool sc_run_file(const char *path, const struct sc_run_opts *o, struct sc_result *r);
 bool sc_result_passed(const struct sc_result *r);
+
+/*
+ * Inspect the IOMMU part-way through a scenario: run steps 1..upto (a failed expectation does
+ * not stop it), then call fn with the IOMMU and its root-table address before teardown.
+ * Returns -ERANGE when upto > s->nsteps, -EIO when setup failed (r->load_error says why) or a
+ * step raised an error it did not expect (its number in *bad_step), else fn's return value.
+ */
+typedef int (*sc_inspect_fn)(struct vtd_iommu *io, uint64_t rtaddr, void *arg);
+int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, unsigned *bad_step,
+                 sc_inspect_fn fn, void *arg);
 void sc_result_free(struct sc_result *r);
 
 /* Print the failures (and the load error) of a result. */

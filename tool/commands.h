@@ -8,5 +8,9 @@
 int cmd_demo(int argc, char **argv);
 /* Replay YAML scenarios (tool/run.c). */
 int cmd_run(int argc, char **argv);
+/* Replay a scenario up to a step and translate one request (tool/translate.c). */
+int cmd_translate(int argc, char **argv);
+/* Probe every CACHE_INVLD cell on fresh simulated worlds (tool/invtable.c). */
+int cmd_inv_table(int argc, char **argv);
 
 #endif
