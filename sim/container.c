@@ -268,11 +268,21 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
 
 unsigned cont_ss_width(const struct vtd_container *c) { return 39 + 9 * (c->cfg.ss_levels - 3); }
 
+/* vfio_iommu_type1_info_cap_iova_range with its one range spelled out (a flexible array
+ * member may not sit inside another struct in ISO C). */
+struct info_cap_iova_one {
+    struct vfio_info_cap_header header;
+    __u32 nr_iovas;
+    __u32 reserved;
+    struct vfio_iova_range range;
+};
+_Static_assert(offsetof(struct info_cap_iova_one, range) ==
+                   offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges), "IOVA range capability layout");
+
 /* The capability chain, in the kernel's order: migration, IOVA ranges, nesting. */
 struct info_caps {
     struct vfio_iommu_type1_info_cap_migration mig;
-    struct vfio_iommu_type1_info_cap_iova_range iova;
-    struct vfio_iova_range range;
+    struct info_cap_iova_one iova;
     struct vfio_iommu_type1_info_cap_nesting nest;
 };
 _Static_assert(sizeof(struct info_caps) == 32 + 16 + 16 + 64, "capability chain packing");
@@ -289,7 +299,7 @@ static void build_caps(const struct vtd_container *c, struct info_caps *k, uint3
     k->mig.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX;
     k->iova.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, off_nest };
     k->iova.nr_iovas = 1;
-    k->range = (struct vfio_iova_range){ 0, (UINT64_C(1) << cont_ss_width(c)) - 1 };
+    k->iova.range = (struct vfio_iova_range){ 0, (UINT64_C(1) << cont_ss_width(c)) - 1 };
     k->nest.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
     struct iommu_nesting_info *n = &k->nest.info;
     n->argsz = sizeof(*n);

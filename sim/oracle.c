@@ -125,24 +125,36 @@ static void fix_for(struct vtd_iommu *io, unsigned cache, const struct vtd_reque
  * Which of the caches used held stale data: the context and PASID caches are checked against
  * memory directly; a differing final answer blames the translation caches that served it.
  */
-static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_xlate *served)
+static bool psc_entry_stale(struct vtd_iommu *io, enum vtd_cache_id id, struct vtd_cache_key key)
 {
-    unsigned used = io->use.used, stale = 0;
+    const struct vtd_cache_entry *e = vtd_cache_peek(io->cache[id], &key);
+    return e && !iommu_entry_still_ok(io, id, e);
+}
+
+static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *served)
+{
+    const struct iommu_use *u = &io->use;
+    unsigned used = u->used, stale = 0;
     struct vtd_ctx ctx;
     struct vtd_pasid_cfg pe;
-    if ((used & (1u << VTD_C_CONTEXT)) && (!fresh_ctx(io, io->use.sid, &ctx) || !ctx_equal(&ctx, &served->ctx)))
+    if ((used & (1u << VTD_C_CONTEXT)) && (!fresh_ctx(io, u->sid, &ctx) || !ctx_equal(&ctx, &served->ctx)))
         stale |= 1u << VTD_C_CONTEXT;
-    if ((used & (1u << VTD_C_PASID)) &&
-        (!fresh_pasid(io, io->use.sid, io->use.pasid, &pe) || !pasid_cfg_equal(&pe, &served->pe)))
+    if ((used & (1u << VTD_C_PASID)) && (!fresh_pasid(io, u->sid, u->pasid, &pe) || !pasid_cfg_equal(&pe, &served->pe)))
         stale |= 1u << VTD_C_PASID;
-    unsigned xlate = (1u << VTD_C_IOTLB) | (1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS) | (1u << VTD_C_DEVTLB);
-    /* The device TLB answer stands on its own; below it, the IOTLB hides the PSCs. */
+    /* A device-TLB or IOTLB answer stands on its own (it hides everything below it); the
+     * paging-structure entries a walk started from are checked one by one. */
     if (used & (1u << VTD_C_DEVTLB))
-        xlate = 1u << VTD_C_DEVTLB;
-    else if (used & (1u << VTD_C_IOTLB))
-        xlate = 1u << VTD_C_IOTLB;
-    stale |= used & xlate;
-    return stale;
+        return stale | 1u << VTD_C_DEVTLB;
+    if (used & (1u << VTD_C_IOTLB))
+        return stale | 1u << VTD_C_IOTLB;
+    if ((used & (1u << VTD_C_PSC_FS)) &&
+        psc_entry_stale(io, VTD_C_PSC_FS, psc_fs_key(served->pe.did, u->pasid, u->psc_fs_level, req->addr)))
+        stale |= 1u << VTD_C_PSC_FS;
+    if ((used & (1u << VTD_C_PSC_SS)) &&
+        psc_entry_stale(io, VTD_C_PSC_SS, psc_ss_key(served->pe.did, u->psc_ss_level, u->psc_ss_gpa)))
+        stale |= 1u << VTD_C_PSC_SS;
+    /* Nothing identified (an entry evicted since, say): blame what served the walk. */
+    return stale ? stale : used & ((1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS));
 }
 
 static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
@@ -162,7 +174,7 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
     if (!results_differ(res->x.fault.code, &res->x, rc_fresh, &rep->fresh))
         return;
     res->stale = true;
-    rep->caches = stale_caches(io, &res->x);
+    rep->caches = stale_caches(io, req, &res->x);
     rep->filled_step = oldest_fill(&io->use, rep->caches);
     rep->fix[0] = 0;
     /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */

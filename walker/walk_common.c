@@ -20,8 +20,13 @@ int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint6
 {
     uint64_t cur = *val;
     if (env->dry_run) {
-        *val = cur | bits;
-        return 0;
+        /* Write nothing, but meet the same errors (aborts, HAW): a compare-exchange that
+         * would store the value already there. */
+        uint64_t actual;
+        int rc = vtd_mem_cmpxchg64(env->mem, addr, cur, cur, &actual);
+        if (!rc)
+            *val = cur | bits;
+        return rc;
     }
     /* A concurrent writer may change the entry between read and update: retry on it. */
     for (;;) {

@@ -1,0 +1,43 @@
+#!/bin/sh
+# fuzz/run.sh: build the fuzz targets with clang in build-fuzz/ and run each for a fixed time.
+#
+#   VTDSIM_FUZZ_SECONDS   seconds per target (default 60)
+#   VTDSIM_FUZZ_TARGETS   targets to run (default: fuzz_walker fuzz_qi)
+#   VTDSIM_FUZZ_BUILD     build directory (default: build-fuzz)
+#
+# Each target starts from a copy of its checked-in seeds (fuzz/corpus/<target>/) in
+# <build>/fuzz/run/<target>/, so the run never writes into the source tree. A crash, a
+# sanitizer report, a violated property or a hang (-timeout) fails the script; the input is
+# saved as <build>/fuzz/artifacts/<target>-crash-* (or -timeout-*, -leak-*, -oom-*).
+# Turn it into a regression test in tests/test_fuzz_regressions.c (docs/robustness.md).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+secs=${VTDSIM_FUZZ_SECONDS:-60}
+targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi"}
+build=${VTDSIM_FUZZ_BUILD:-$root/build-fuzz}
+
+command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang not found: apt-get install clang" >&2; exit 1; }
+
+CC=clang cmake -S "$root" -B "$build" -DVTDSIM_FUZZ=ON -DVTDSIM_TESTS=OFF -DVTDSIM_BENCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target fuzz -j "$(nproc 2>/dev/null || echo 2)"
+
+status=0
+mkdir -p "$build/fuzz/artifacts"
+for t in $targets; do
+    corpus=$build/fuzz/run/$t
+    mkdir -p "$corpus"
+    cp "$here/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    echo "== $t: ${secs}s"
+    if "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$build/fuzz/artifacts/$t-" "$corpus" >"$build/fuzz/$t.log" 2>&1; then
+        grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)| DONE ' "$build/fuzz/$t.log" || true
+    else
+        echo "fuzz/run.sh: $t FAILED (log: $build/fuzz/$t.log)" >&2
+        grep -E 'ERROR|property violated|SUMMARY|Test unit written' "$build/fuzz/$t.log" >&2 || tail -n 40 "$build/fuzz/$t.log" >&2
+        status=1
+    fi
+done
+exit $status
