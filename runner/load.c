@@ -789,6 +789,7 @@ static const struct field expect_fields[] = {
     {"fault", T_FAULT, E_FAULT, false, 0, 0, NULL},
     {"errno", T_ERRNO, E_ERRNO, false, 0, 0, NULL},
     {"iommu_errno", T_ERRNO, E_IOMMU_ERRNO, false, 0, 0, NULL},
+    {"entry_num", T_U64, E_ENTRY_NUM, false, 0, 0xFFFFFFFF, NULL},
     {"source", T_ENUM, E_SOURCE, false, 0, 0, source_names},
     {"stale", T_BOOL, E_STALE, false, 0, 0, NULL},
     {"fix", T_STR, E_FIX, false, 0, 0, NULL},
@@ -1028,7 +1029,7 @@ static bool load_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
 
 /* ---- steps ---------------------------------------------------------------------------------- */
 
-enum { S_EXPECT = A_MAX, S_RAW, S_STEPS };
+enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES };
 
 static const struct name_val access_names[] = {{"read", VTD_ACC_R}, {"write", VTD_ACC_W}, {"exec", VTD_ACC_X}, {NULL, 0}};
 static const struct name_val ats_names[] = {
@@ -1155,6 +1156,23 @@ static const struct field cache_invalidate_fields[] = {
     ARG("granule_size", T_SIZE, A_GRANULE), ARG("nb_granules", T_U64, A_NB), ARG("leaf", T_BOOL, A_LEAF), ARGSZ,
     FLAGS, ARG("version", T_U64, A_VERSION), EXPECT,
 };
+/* The iommufd forms (uapi/linux/iommufd_vtd.h): IOMMU_HWPT_ALLOC (vtd_s1) and IOMMU_HWPT_INVALIDATE. */
+static const struct name_val hwpt_s1_flag_names[] = {{"sre", 1}, {"eafe", 2}, {"wpe", 4}, {NULL, 0}};
+static const struct name_val hwpt_inv_flag_names[] = {{"leaf", 1}, {NULL, 0}};
+static const struct field hwpt_alloc_fields[] = {
+    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL}, {"flags", T_FLAGS, A_FLAGS, false, 0, 0, hwpt_s1_flag_names},
+    ARG("table", T_TABLE, A_TABLE), ARG("pgtbl_addr", T_U64, A_ADDR), ARG("addr_width", T_U64, A_ADDR_WIDTH),
+    ARGN("reserved", A_VALUE, 0, 0xFFFFFFFF), EXPECT,
+};
+static const struct field hwpt_invalidate_fields[] = {
+    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL}, {"entries", T_SEQ, S_ENTRIES, true, 0, 0, NULL},
+    ARGN("entry_len", A_WIDTH, 0, 4096), ARGN("entry_num", A_COUNT, 0, SC_MAX_HWPT_INV), EXPECT,
+};
+enum { HI_ADDR, HI_NPAGES, HI_FLAGS, HI_RESERVED };
+static const struct field hwpt_inv_entry_fields[] = {
+    {"addr", T_U64, HI_ADDR, true, 0, 0, NULL}, {"npages", T_U64, HI_NPAGES, true, 0, 0, NULL},
+    {"flags", T_FLAGS, HI_FLAGS, false, 0, 0, hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
+};
 
 struct step_kind {
     const char *name;
@@ -1191,6 +1209,8 @@ static const struct step_kind step_kinds[] = {
     KIND("unbind", SK_UNBIND, bind_fields),
     KIND("cache_invalidate", SK_CACHE_INVALIDATE, cache_invalidate_fields),
     KIND("page_response", SK_PAGE_RESPONSE, page_response_fields),
+    KIND("hwpt_alloc", SK_HWPT_ALLOC, hwpt_alloc_fields),
+    KIND("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields),
 };
 
 const char *sc_kind_name(enum sc_kind k)
@@ -1219,6 +1239,24 @@ static bool load_raw(struct ld *L, yaml_node_t *seq, struct sc_step *st)
         if (q->type != YAML_SCALAR_NODE || !parse_u64(scalar(q), &st->raw[st->nraw]))
             return fail_at(L, q, "'raw' entries must be numbers");
         st->nraw++;
+    }
+    return true;
+}
+
+/* entries: the array of struct iommu_hwpt_vtd_s1_invalidate, in order. */
+static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st)
+{
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > SC_MAX_HWPT_INV)
+        return fail_at(L, seq, "too many 'entries' (%zu; at most %u)", n, SC_MAX_HWPT_INV);
+    if (!(st->inv = calloc(n ? n : 1, sizeof *st->inv)))
+        return fail_at(L, seq, "out of memory");
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        struct vals v;
+        if (!parse_mapping(L, node_at(L, *i), "an 'entries' item", hwpt_inv_entry_fields, NT(hwpt_inv_entry_fields), &v))
+            return false;
+        st->inv[st->ninv++] = (struct sc_hwpt_inv){.addr = v.v[HI_ADDR], .npages = v.v[HI_NPAGES],
+                                                   .flags = (uint32_t)v.v[HI_FLAGS], .reserved = (uint32_t)v.v[HI_RESERVED]};
     }
     return true;
 }
@@ -1289,6 +1327,8 @@ static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_s
             return fail_at(L, n, "expectation '%s' applies to dma steps only", expect_key(dma_only[i]));
     if (st->kind != SK_UNBIND && st->kind != SK_CACHE_INVALIDATE && st->expect.given[E_IOMMU_ERRNO])
         return fail_at(L, n, "expectation 'iommu_errno' applies to unbind and cache_invalidate steps only");
+    if (st->kind != SK_HWPT_INVALIDATE && st->expect.given[E_ENTRY_NUM])
+        return fail_at(L, n, "expectation 'entry_num' applies to hwpt_invalidate steps only");
     if (st->kind != SK_QI && st->expect.nremoved)
         return fail_at(L, n, "expectation 'removed' applies to qi steps only");
     if (st->kind != SK_REG_READ && st->kind < SK_GET_INFO && st->expect.given[E_VALUE])
@@ -1318,6 +1358,8 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
     memcpy(st->given, v.given, sizeof st->given);
     memcpy(st->v, v.v, sizeof st->v);
     if (v.given[S_RAW] && !load_raw(L, v.node[S_RAW], st))
+        return false;
+    if (v.given[S_ENTRIES] && !load_hwpt_entries(L, v.node[S_ENTRIES], st))
         return false;
     if (v.given[S_EXPECT]) {
         st->has_expect = true;
@@ -1512,6 +1554,7 @@ static void free_steps(struct sc_step *st, unsigned n)
         free(st[i].expect.removed);
         free(st[i].expect.frec);
         free(st[i].expect.ufault);
+        free(st[i].inv);
         free_steps(st[i].sub, st[i].nsub);
     }
     free(st);

@@ -56,6 +56,8 @@ struct outcome {
     struct vtd_qi_result qi;
     bool has_value;
     uint64_t value;
+    bool has_entry_num;       /* hwpt_invalidate: entry_num as the call left it */
+    uint64_t entry_num;
     bool has_layer_err;       /* unbind, cache_invalidate: the iommu layer's answer VFIO dropped */
     int layer_err;
     uint64_t warnings_before;
@@ -872,6 +874,10 @@ static int do_uapi(struct ex *e, const struct sc_step *st, struct outcome *o)
         o->has_layer_err = true;
         o->layer_err = sc_uapi_layer_error(e->c);
     }
+    if (st->kind == SK_HWPT_INVALIDATE) {
+        o->has_entry_num = true;
+        o->entry_num = (uint64_t)ret;
+    }
     if (!rc) {
         o->has_value = true;
         o->value = (uint64_t)ret;
@@ -888,7 +894,7 @@ static const step_fn step_handlers[] = {
     [SK_REG_WRITE] = do_reg_write, [SK_REG_READ] = do_reg_read, [SK_CHECK] = do_nothing, [SK_REPEAT] = do_repeat,
     [SK_CONTAINER_ATTACH] = do_uapi, [SK_GET_INFO] = do_uapi, [SK_MAP_DMA] = do_uapi, [SK_UNMAP_DMA] = do_uapi,
     [SK_PASID_REQUEST] = do_uapi, [SK_BIND] = do_uapi, [SK_UNBIND] = do_uapi, [SK_CACHE_INVALIDATE] = do_uapi,
-    [SK_PAGE_RESPONSE] = do_uapi,
+    [SK_PAGE_RESPONSE] = do_uapi, [SK_HWPT_ALLOC] = do_uapi, [SK_HWPT_INVALIDATE] = do_uapi,
 };
 
 /* ---- generic expectations (every step kind) ---- */
@@ -1021,6 +1027,12 @@ static void check_misc(struct ex *e, const struct sc_step *st, const struct outc
         if (!o->has_value || o->value != x->v[E_VALUE])
             fprintf(want(e, st, f), "    expected value 0x%llx, got 0x%llx\n", (unsigned long long)x->v[E_VALUE],
                     (unsigned long long)o->value);
+    }
+    if (x->given[E_ENTRY_NUM]) {
+        e->r->checks++;
+        if (!o->has_entry_num || o->entry_num != x->v[E_ENTRY_NUM])
+            fprintf(want(e, st, f), "    expected entry_num %llu, got %llu\n", (unsigned long long)x->v[E_ENTRY_NUM],
+                    (unsigned long long)o->entry_num);
     }
     if (x->given[E_IOMMU_ERRNO]) {
         e->r->checks++;

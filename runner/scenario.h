@@ -26,6 +26,7 @@
 #define SC_MAX_TABLES 64u
 #define SC_MAX_LIST 64u             /* entries of an expectation list (mem, stats, removed) */
 #define SC_MAX_RAW 8u               /* qwords of a raw QI descriptor */
+#define SC_MAX_HWPT_INV 64u         /* entries of one hwpt_invalidate step */
 
 enum sc_kind {
     SK_ATTACH, SK_PASID_ENTRY, SK_PASID_CLEAR, SK_MAP, SK_UNMAP, SK_PROTECT, SK_DMA, SK_QI,
@@ -33,7 +34,7 @@ enum sc_kind {
     SK_REG_WRITE, SK_REG_READ, SK_CHECK, SK_REPEAT,
     /* the uAPI (sim/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
-    SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE,
+    SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
 };
 
 /* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
@@ -53,7 +54,7 @@ enum sc_arg {
 /* Expectations. */
 enum sc_exp {
     E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
-    E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO,
+    E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM,
     E_MAX
 };
 
@@ -103,6 +104,12 @@ struct sc_expect {
     unsigned line, col;
 };
 
+/* One entry of a hwpt_invalidate step (struct iommu_hwpt_vtd_s1_invalidate). */
+struct sc_hwpt_inv {
+    uint64_t addr, npages;
+    uint32_t flags, reserved;
+};
+
 struct sc_step {
     enum sc_kind kind;
     unsigned line, col;
@@ -110,6 +117,8 @@ struct sc_step {
     uint64_t v[A_MAX];
     uint64_t raw[SC_MAX_RAW];
     unsigned nraw;
+    struct sc_hwpt_inv *inv; /* SK_HWPT_INVALIDATE: the array of struct iommu_hwpt_vtd_s1_invalidate */
+    unsigned ninv;
     bool has_expect;
     struct sc_expect expect;
     struct sc_step *sub;    /* SK_REPEAT: the steps repeated */

@@ -14,6 +14,7 @@
 #include <linux/vfio.h>
 
 #include "sim/container.h"
+#include <linux/iommufd_vtd.h>
 #include "sim/regs.h"
 
 #define HAS(st, a) ((st)->given[a])
@@ -158,6 +159,44 @@ static int cache_invalidate(struct vtd_container *c, const struct sc_step *st, l
     return nesting_op(c, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, &inv, sizeof inv);
 }
 
+/* IOMMU_HWPT_ALLOC of a vtd_s1 hwpt for one PASID: the guest table's root unless pgtbl_addr. */
+static int hwpt_alloc(struct vtd_container *c, const struct sc_step *st, const struct vtd_pt *gpt, long long *ret)
+{
+    unsigned levels = gpt ? gpt->levels : 4;
+    struct iommu_hwpt_vtd_s1 s1 = {
+        .flags = ARG_OR(st, A_FLAGS, 0), .pgtbl_addr = ARG_OR(st, A_ADDR, gpt ? gpt->root : 0),
+        .addr_width = (uint32_t)ARG_OR(st, A_ADDR_WIDTH, levels == 5 ? 57 : 48),
+        .__reserved = (uint32_t)ARG_OR(st, A_VALUE, 0)};
+    *ret = 0;
+    return vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)ARGV(st, A_PASID), &s1);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE: the entries laid out `entry_len` bytes apart (zero-padded when larger
+ * than the structure), in a buffer large enough for `entry_num` of them; *ret is entry_num as
+ * the call left it.
+ */
+static int hwpt_invalidate(struct vtd_container *c, const struct sc_step *st, long long *ret)
+{
+    typedef struct iommu_hwpt_vtd_s1_invalidate ent;
+    uint32_t len = (uint32_t)ARG_OR(st, A_WIDTH, sizeof(ent));
+    uint32_t num = (uint32_t)ARG_OR(st, A_COUNT, st->ninv);
+    size_t stride = len > sizeof(ent) ? len : sizeof(ent);
+    size_t n = num > st->ninv ? num : st->ninv;
+    unsigned char *buf = calloc(n ? n : 1, stride);
+    if (!buf)
+        return -ENOMEM;
+    for (unsigned i = 0; i < st->ninv; i++) {
+        ent e = {.addr = st->inv[i].addr, .npages = st->inv[i].npages, .flags = st->inv[i].flags,
+                 .__reserved = st->inv[i].reserved};
+        memcpy(buf + i * stride, &e, sizeof e);
+    }
+    int rc = vtd_container_hwpt_invalidate(c, (uint32_t)ARGV(st, A_PASID), buf, len, &num);
+    free(buf);
+    *ret = num;
+    return rc;
+}
+
 unsigned sc_uapi_read_faults(struct vtd_container *c, struct sc_ufault *out, unsigned max)
 {
     struct iommu_fault buf[64];
@@ -198,6 +237,8 @@ int sc_uapi_step(struct vtd_container *c, const struct sc_step *st, const struct
     case SK_UNBIND: return bind(c, st, gpt, true, ret);
     case SK_CACHE_INVALIDATE: return cache_invalidate(c, st, ret);
     case SK_PAGE_RESPONSE: return page_response(c, st);
+    case SK_HWPT_ALLOC: return hwpt_alloc(c, st, gpt, ret);
+    case SK_HWPT_INVALIDATE: return hwpt_invalidate(c, st, ret);
     default: return -EINVAL;
     }
 }
