@@ -107,20 +107,6 @@ static int pasid_request(struct vtd_container *c, const struct sc_step *st, long
     return rc < 0 ? rc : 0;
 }
 
-/* A NESTING_OP: the header and its payload in one buffer, as the kernel copies it. */
-static int nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len)
-{
-    struct vfio_iommu_type1_nesting_op *n = calloc(1, sizeof *n + len);
-    if (!n)
-        return -ENOMEM;
-    n->argsz = (uint32_t)(sizeof *n + len);
-    n->flags = op;
-    memcpy(n->data, data, len);
-    int rc = vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, n);
-    free(n);
-    return rc;
-}
-
 static int bind(struct vtd_container *c, const struct sc_step *st, const struct vtd_pt *gpt, bool unbind,
                 long long *ret)
 {
@@ -134,7 +120,7 @@ static int bind(struct vtd_container *c, const struct sc_step *st, const struct 
     b.vendor.vtd.flags = (ARG_OR(st, A_SRE, 0) ? IOMMU_SVA_VTD_GPASID_SRE : 0) |
                          (ARG_OR(st, A_EAFE, 0) ? IOMMU_SVA_VTD_GPASID_EAFE : 0);
     *ret = 0;
-    return nesting_op(c, unbind ? VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL : VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &b, sizeof b);
+    return vtd_container_nesting_op(c, unbind ? VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL : VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &b, sizeof b);
 }
 
 static int cache_invalidate(struct vtd_container *c, const struct sc_step *st, long long *ret)
@@ -156,7 +142,7 @@ static int cache_invalidate(struct vtd_container *c, const struct sc_step *st, l
             .archid = (uint32_t)ARG_OR(st, A_ARCHID, 0), .pasid = pasid ? ARGV(st, A_PASID) : 0,
             .addr = ARG_OR(st, A_ADDR, 0), .granule_size = ARG_OR(st, A_GRANULE, 4096), .nb_granules = ARG_OR(st, A_NB, 1)};
     *ret = 0;
-    return nesting_op(c, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, &inv, sizeof inv);
+    return vtd_container_nesting_op(c, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, &inv, sizeof inv);
 }
 
 /* IOMMU_HWPT_ALLOC of a vtd_s1 hwpt for one PASID: the guest table's root unless pgtbl_addr. */

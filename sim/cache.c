@@ -268,6 +268,22 @@ struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_c
     return e;
 }
 
+struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
+                                             unsigned *which)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_entry(c, &keys[i]);
+        if (e) {
+            *which = i;
+            vtd_cache_touch(c, e);
+            return e;
+        }
+    }
+    c->stats.lookups++;
+    c->stats.misses++;
+    return NULL;
+}
+
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     c->stats.lookups++;

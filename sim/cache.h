@@ -53,6 +53,12 @@ unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
 /* The entry with exactly this key, or NULL; counts a lookup and a hit or miss; LRU touches. */
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key);
 /*
+ * The first of n candidate keys present (e.g. one key per page size, or per level), counted as
+ * ONE lookup the way hardware probes all candidates at once; *which gets its index.
+ */
+struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
+                                             unsigned *which);
+/*
  * Count a hit on an entry the caller already holds (it checked e->valid and e->key), exactly as
  * vtd_cache_lookup would for that key: for callers that remember their last entry.
  */

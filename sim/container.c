@@ -573,3 +573,16 @@ int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *ar
         return -ENOTTY; /* vfio_iommu_type1_ioctl's answer to an unknown command */
     }
 }
+
+int vtd_container_nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len)
+{
+    struct vfio_iommu_type1_nesting_op *n = calloc(1, sizeof *n + len);
+    if (!n)
+        return -ENOMEM;
+    n->argsz = (uint32_t)(sizeof *n + len);
+    n->flags = op;
+    memcpy(n->data, data, len);
+    int rc = vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, n);
+    free(n);
+    return rc;
+}

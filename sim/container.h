@@ -50,6 +50,11 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid);
 
 /* The ioctl entry point: 0 (or a PASID for ALLOC_PASID) or -errno. */
 int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *arg);
+/*
+ * VFIO_IOMMU_NESTING_OP with `op` and its payload, in one buffer (header + data) the way user
+ * space builds it: the ioctl's answer, or -ENOMEM.
+ */
+int vtd_container_nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len);
 
 /*
  * CACHE_INVLD as the iommu layer answered it (iommu_uapi_cache_invalidate + the policy): 0 or

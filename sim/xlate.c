@@ -37,29 +37,6 @@ static void use_cache(struct vtd_iommu *io, unsigned id, const struct vtd_cache_
     io->use.filled[id] = e->fill_seq;
 }
 
-/*
- * Find the entry among several candidate keys (page sizes, levels) with one counted lookup:
- * probing is how the hardware looks up all sizes at once, not several lookups.
- */
-static struct vtd_cache_entry *lookup_any(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
-                                          unsigned *which)
-{
-    *which = 0;
-    struct vtd_cache_entry *e = vtd_cache_lookup(c, &keys[0]);
-    if (e || n == 1)
-        return e;
-    for (unsigned i = 1; i < n; i++)
-        if (vtd_cache_peek(c, &keys[i])) {
-            /* The first probe already counted this lookup, as a miss: make it a hit. */
-            struct vtd_cache_stats *st = vtd_cache_stats_mut(c);
-            st->lookups--;
-            st->misses--;
-            *which = i;
-            return vtd_cache_lookup(c, &keys[i]);
-        }
-    return NULL;
-}
-
 /* ---- stage 1 and 2: context and PASID caches ---- */
 
 static int cached_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
@@ -112,7 +89,7 @@ static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg
     /* The lowest cached level skips the most reads: probe PDE first, then upward. */
     for (unsigned l = 2; l <= pe->fs_levels; l++)
         keys[n++] = psc_fs_key(pe->did, io->use.pasid, l, va);
-    struct vtd_cache_entry *e = lookup_any(io->cache[VTD_C_PSC_FS], keys, n, &which);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_PSC_FS], keys, n, &which);
     if (!e)
         return;
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
@@ -146,7 +123,7 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
     unsigned n = 0, which;
     for (unsigned l = 2; l <= pe->ss_levels; l++)
         keys[n++] = psc_ss_key(pe->did, l, gpa);
-    struct vtd_cache_entry *e = lookup_any(c, keys, n, &which);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (e) {
         const struct psc_payload *p = (const struct psc_payload *)e->payload;
         use_cache(io, VTD_C_PSC_SS, e);
@@ -233,7 +210,7 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     unsigned which;
     for (unsigned i = 0; i < 3; i++)
         keys[i] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = lookup_any(io->cache[VTD_C_IOTLB], keys, 3, &which);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_IOTLB], keys, 3, &which);
     if (e) {
         int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, probe_shifts[which], req, access, x);
         if (rc >= 0) {
@@ -315,7 +292,7 @@ static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct
     unsigned which;
     for (unsigned i = 0; i < 3; i++)
         keys[i] = devtlb_key(devtlb_tag(req), req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = lookup_any(dev->devtlb, keys, 3, &which);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, 3, &which);
     const struct devtlb_payload *p = e ? (const struct devtlb_payload *)e->payload : NULL;
     if (p && devtlb_allows(p->perm, req->access, req->priv)) {
         use_cache(io, VTD_C_DEVTLB, e);

@@ -522,3 +522,24 @@ Test(cache, peek_touches_nothing)
     cr_assert_eq(vtd_cache_stats(c)->lookups, 0);
     vtd_cache_free(c);
 }
+
+/* Several candidate keys probed at once count as one lookup, a hit on the one present. */
+Test(cache, lookup_any_counts_one_lookup)
+{
+    struct vtd_cache_geometry g = {.sets = 4, .ways = 2, .repl = VTD_REPL_LRU};
+    struct vtd_cache *c = vtd_cache_new("any", &g, 8);
+    cr_assert_not_null(c);
+    struct vtd_cache_key keys[3] = {{{1, 0, 0, 12}}, {{1, 0, 0, 21}}, {{1, 0, 0, 30}}};
+    cr_assert_not_null(vtd_cache_insert(c, &keys[1], 5, NULL));
+    unsigned which = 9;
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, 3, &which);
+    cr_assert_not_null(e);
+    cr_assert_eq(which, 1);
+    cr_assert_eq(e->fill_seq, 5);
+    cr_assert_null(vtd_cache_lookup_any(c, keys + 2, 1, &which));
+    const struct vtd_cache_stats *st = vtd_cache_stats(c);
+    cr_assert_eq(st->lookups, 2);
+    cr_assert_eq(st->hits, 1);
+    cr_assert_eq(st->misses, 1);
+    vtd_cache_free(c);
+}

@@ -95,19 +95,6 @@ static int probe_dma(struct probe *p, uint16_t sid, unsigned which, uint64_t va,
     return vtd_iommu_dma(p->io, &req, r);
 }
 
-static int nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len)
-{
-    struct vfio_iommu_type1_nesting_op *n = calloc(1, sizeof *n + len);
-    if (!n)
-        return -ENOMEM;
-    n->argsz = (uint32_t)(sizeof *n + len);
-    n->flags = op;
-    memcpy(n->data, data, len);
-    int rc = vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, n);
-    free(n);
-    return rc;
-}
-
 static int add_devices(struct vtd_iommu *io)
 {
     struct vtd_device_config plain = {.sid = DEV_PLAIN, .pasid_bits = 20};
@@ -159,7 +146,7 @@ static int bind_setup(struct probe *p)
         struct iommu_gpasid_bind_data b = {.argsz = sizeof b, .version = IOMMU_GPASID_BIND_VERSION_1,
                                            .format = IOMMU_PASID_FORMAT_INTEL_VTD, .addr_width = 48,
                                            .gpgd = p->pt[i == 0 ? T_A : T_B].root, .hpasid = (uint64_t)pasid};
-        int rc = nesting_op(p->c, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &b, sizeof b);
+        int rc = vtd_container_nesting_op(p->c, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &b, sizeof b);
         if (rc)
             return rc;
     }
