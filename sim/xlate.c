@@ -245,7 +245,6 @@ static int iommu_translate(struct vtd_iommu *io, const struct vtd_request *req, 
         return 0;
     }
     io->use.sid = req->sid;
-    io->env.cnt = (struct vtd_walk_counters){0};
     return vtd_translate(&io->env, req, x);
 }
 
@@ -365,6 +364,8 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     res->stale = false;
     res->report.caches = 0;
     io->use = (struct iommu_use){.sid = req->sid};
+    /* One count per DMA: an ATS miss makes a translation request and a translated one. */
+    io->env.cnt = (struct vtd_walk_counters){0};
     struct vtd_device *dev = iommu_device(io, req->sid);
     int rc = dev && dev->devtlb && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, dev, req, res)
                                                                      : iommu_translate(io, req, &res->x);

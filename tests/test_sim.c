@@ -204,6 +204,7 @@ Test(sim, device_tlb_serves_ats_devices)
     cr_assert_eq(dma(ATS_SID, 5, 0x200100, VTD_ACC_R, &r), 0);
     cr_assert_eq(r.x.out, 0x400100);
     cr_assert_neq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(r.paging_reads, 3, "the translation request's walk counts (2 MiB leaf at level 2)");
     cr_assert_eq(dma(ATS_SID, 5, 0x3ff000, VTD_ACC_R, &r), 0);
     cr_assert_eq(r.source, VTD_SRC_DEVTLB);
     cr_assert_eq(r.x.out, 0x5ff000);
