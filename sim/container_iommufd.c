@@ -30,7 +30,8 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
     };
     d.vendor.vtd.flags = ((s1->flags & IOMMU_VTD_S1_SRE) ? IOMMU_SVA_VTD_GPASID_SRE : 0) |
                          ((s1->flags & IOMMU_VTD_S1_EAFE) ? IOMMU_SVA_VTD_GPASID_EAFE : 0);
-    return cont_bind_checked(c, &d, s1->flags & IOMMU_VTD_S1_WPE);
+    const struct cont_bind_opts o = { .iommufd = true, .wpe = s1->flags & IOMMU_VTD_S1_WPE };
+    return cont_bind_checked(c, &d, &o);
 }
 
 /* One entry: 4 KiB-aligned addr, npages of 4 KiB (addr 0 with all-ones npages: everything). */

@@ -196,6 +196,24 @@ Test(nest, nesting_op_header_errnos)
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "unknown op");
     b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, 0x10000 };
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "flags beyond the op mask");
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, 0xFFFF };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "op beyond OP_NUM");
+}
+
+Test(nest, nesting_op_without_devices_is_eopnotsupp)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 2;
+    cc.pool_base = UINT64_C(0x20000000);
+    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c2);
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    for (unsigned op = 0; op < VFIO_IOMMU_NESTING_OP_NUM; op++)
+        cr_assert_eq(vtd_container_nesting_op(c2, op, &d, sizeof(d)), -EOPNOTSUPP, "op %u", op);
+    cr_assert_eq(vtd_container_nesting_op(c2, VFIO_IOMMU_NESTING_OP_NUM, &d, sizeof(d)), -EINVAL,
+                 "the header is checked first");
+    vtd_container_free(c2);
 }
 
 Test(nest, bind_errnos)
@@ -219,15 +237,84 @@ Test(nest, bind_errnos)
     BAD(d.hpasid = 1u << 20, -EINVAL, "hpasid beyond 20 bits");
     BAD(d.hpasid = 7, -ENOENT, "hpasid never allocated");
     BAD(d.addr_width = 39, -EINVAL, "addr_width");
-    BAD(d.gpgd = UINT64_C(1) << 48, -EINVAL, "gpgd beyond the second stage");
-    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_PCD, -EINVAL, "memory types without ECAP.MTS");
+    BAD(d.gpgd = UINT64_C(0x1001000), -EINVAL, "gpgd above the domain's max_addr (end of the highest mapping)");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_PCD, -EINVAL, "5.10 refuses every memory-type flag");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_CD, -EINVAL, "CD too");
 #undef BAD
+    d = bind_data((uint64_t)pasid);
+    d.gpgd = UINT64_C(0x1000000);
+    cr_assert_eq(bind(&d), 0, "gpgd == max_addr passes ('>' in intel_pasid_setup_nested)");
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
     d = bind_data((uint64_t)pasid);
     d.flags = IOMMU_SVA_GPASID_VAL;
     d.gpasid = 5;
     d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_SRE | IOMMU_SVA_VTD_GPASID_EAFE;
     cr_assert_eq(bind(&d), 0);
-    cr_assert_eq(bind(&d), 0, "a repeated bind counts a user");
+}
+
+/* A second bind of the same PASID: -EBUSY, and VFIO's roll-back unbind removes the first. */
+Test(nest, repeated_bind_is_ebusy_and_rolls_back)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    struct vtd_dma_result r;
+    cr_assert_eq(bind(&d), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(bind(&d), -EBUSY);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P, "the roll-back tore the first bind down");
+    cr_assert_eq(bind(&d), 0, "and the PASID can be bound again");
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    /* A bind that fails a VT-d check after the generic ones rolls back the same way. */
+    d.format = 0;
+    cr_assert_eq(bind(&d), -EINVAL);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P);
+    /* One that fails the generic checks never reaches the unbind. */
+    d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    d.version = 2;
+    cr_assert_eq(bind(&d), -EINVAL);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0, "still bound");
+}
+
+Test(nest, unbind_errnos_stay_in_the_iommu_layer)
+{
+    struct iommu_gpasid_bind_data d = bind_data(0);
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -ENOENT, "PASID 0 was never allocated (ioasid_find)");
+    d.hpasid = 1u << 20;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "beyond PASID_MAX");
+    d.hpasid = UINT32_MAX;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "INVALID_IOASID");
+    d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    d.hpasid = (UINT64_C(1) << 32) | (uint64_t)pasid;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), 0, "hpasid is truncated to an ioasid_t");
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P, "so that unbind took PASID 1 down");
+    d.version = 3;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "the generic checks apply to unbind too");
+}
+
+/* gpgd is checked against max_addr, which an unmap of the top mapping lowers to the start of
+ * the last piece intel_iommu_unmap was given. */
+Test(nest, gpgd_limit_follows_max_addr)
+{
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ, HOST_RAM + 0x2000000, 0x2000000,
+                                          0x201000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_MAP_DMA, &m), 0);
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    d.gpgd = 0x2201000;
+    cr_assert_eq(bind(&d), 0, "the end of the new top mapping");
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    struct vfio_iommu_type1_dma_unmap u = { sizeof(u), 0, 0x2000000, 0x201000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), 0);
+    cr_assert_eq(u.size, 0x201000);
+    cr_assert_eq(bind(&d), -EINVAL, "max_addr fell to 0x2200000, the start of the last 4 KiB piece");
+    d.gpgd = 0x2200000;
+    cr_assert_eq(bind(&d), 0, "not to the mapping's start: 5.10 lowers it piece by piece");
 }
 
 Test(nest, bind_never_overwrites_a_present_entry)
