@@ -662,12 +662,7 @@ Test(nest, page_request_invalid_and_failure_answers)
 
 Test(nest, iommufd_generation_same_flow)
 {
-    struct iommu_hwpt_vtd_s1 s1 = { .flags = 8, .pgtbl_addr = fs.root, .addr_width = 48 };
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "unknown flag");
-    s1.flags = 0;
-    s1.__reserved = 1;
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "reserved");
-    s1.__reserved = 0;
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
     s1.addr_width = 39;
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EINVAL, "addr_width");
     s1.addr_width = 48;
@@ -699,4 +694,72 @@ Test(nest, iommufd_generation_same_flow)
     n = 1;
     cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, inv, 16, &n), -EINVAL, "entry_len too small");
     cr_assert_eq(n, 0);
+}
+
+/* 6.8 intel_nested_domain_alloc checks neither unknown flags nor __reserved; WPE takes effect
+ * only with SRE; gpgd is checked against 2^gaw (with '>'), not against max_addr. */
+Test(nest, iommufd_alloc_ignores_unknown_flags_and_reserved)
+{
+    struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 2, 3 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r), 2);
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r), 3);
+    struct iommu_hwpt_vtd_s1 s1 = { .flags = 8, .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 2, &s1), 0, "unknown flag ignored");
+    s1.flags = 0;
+    s1.__reserved = 1;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), 0, "__reserved ignored");
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), -EBUSY, "the entry is present");
+    s1 = (struct iommu_hwpt_vtd_s1){ .flags = IOMMU_VTD_S1_WPE, .pgtbl_addr = UINT64_C(1) << 48, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0,
+                 "gpgd == 2^gaw passes 6.8's '>' (beyond every mapping, which 5.10 refused)");
+    struct vtd_dma_result res;
+    cr_assert_neq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &res), 0, "the table is not reachable");
+    s1.pgtbl_addr = (UINT64_C(1) << 48) + 0x1000;
+    struct vfio_iommu_type1_pasid_request r4 = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 4, 4 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r4), 4);
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 4, &s1), -EINVAL, "beyond 2^gaw");
+}
+
+Test(nest, iommufd_invalidate_entry_rules)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA + 0x3000, 0x1000), 0);
+    /* npages 0 is not refused: one page at addr. */
+    struct iommu_hwpt_vtd_s1_invalidate e[2] = { { .addr = VA + 0x3000, .npages = 0 } };
+    uint32_t n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+    /* A larger entry (a newer header) must have zero bytes beyond the structure. */
+    unsigned char big[2][32];
+    memset(big, 0, sizeof(big));
+    memcpy(big[0], &e[0], sizeof(e[0]));
+    memcpy(big[1], &e[0], sizeof(e[0]));
+    big[1][28] = 1;
+    n = 2;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, big, 32, &n), -E2BIG);
+    cr_assert_eq(n, 1, "the first entry was handled");
+    /* An empty array does nothing; entries with no buffer are refused. */
+    n = 0;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, NULL, 0, &n), 0);
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, NULL, sizeof(e[0]), &n), -EINVAL);
+    cr_assert_eq(n, 0);
+    /* All-ones npages with a non-zero address. */
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = UINT64_MAX };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), -EINVAL);
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0, .npages = 1, .__reserved = 1 };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), -EOPNOTSUPP);
+    /* A huge npages (beyond 2^52 pages) flushes the whole PASID. */
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0, .npages = UINT64_C(1) << 53 };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(NULL, 1, &s1), -EINVAL);
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, 1, e, sizeof(e[0]), NULL), -EINVAL);
 }
