@@ -763,3 +763,81 @@ Test(nest, iommufd_invalidate_entry_rules)
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(NULL, 1, &s1), -EINVAL);
     cr_assert_eq(vtd_container_hwpt_invalidate(c, 1, e, sizeof(e[0]), NULL), -EINVAL);
 }
+
+/* ---- rarer paths of faults and page requests ---- */
+
+Test(nest, fault_record_carries_exec_and_priv)
+{
+    struct vtd_request req = { .sid = DEV_PLAIN, .pasid_valid = true, .pasid = (uint32_t)pasid, .addr = VA,
+                               .access = VTD_ACC_R | VTD_ACC_X, .priv = true };
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_FR_PASID_P);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    cr_assert_eq(f.event.perm, IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_EXEC | IOMMU_FAULT_PERM_PRIV);
+    cr_assert_eq(f.event.pasid, (uint32_t)pasid);
+}
+
+Test(nest, page_response_needs_the_pasid_of_a_pasid_request)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x30000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    struct iommu_page_response m = resp(f.prm.grpid, IOMMU_PAGE_RESP_SUCCESS);
+    m.flags = 0;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "NEEDS_PASID: PASID_VALID is required");
+    cr_assert_eq(vtd_container_page_response(c, NULL), -EINVAL);
+    cr_assert_eq(vtd_container_page_response(NULL, &m), -EINVAL);
+    m.flags = IOMMU_PAGE_RESP_PASID_VALID;
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+}
+
+/* A request without PASID (second stage not mapped) also becomes a page request; its answer may
+ * carry a PASID, which the kernel clears. */
+Test(nest, page_request_without_pasid)
+{
+    struct vtd_request req = { .sid = DEV_ATS, .addr = UINT64_C(0x3000000), .access = VTD_ACC_R };
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    cr_assert_eq(f.type, IOMMU_FAULT_PAGE_REQ);
+    cr_assert_eq(f.prm.flags, IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE, "no PASID flags");
+    struct iommu_page_response m = resp(f.prm.grpid, IOMMU_PAGE_RESP_SUCCESS);
+    m.pasid = 99;
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+}
+
+/* Pending groups are bounded by the queue size; a full fault queue drops the page request. */
+Test(nest, page_requests_are_bounded)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    for (unsigned i = 0; i < 128; i++)
+        cr_assert_eq(dma_p(DEV_ATS, VA + 0x100000 + i * 0x1000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "%u", i);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    cr_assert_neq(dma_p(DEV_ATS, VA + 0x200000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "no group left");
+    cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    /* Answer them all; now fill the fault queue, and a page request has no room. */
+    static struct iommu_fault f[256];
+    unsigned n = (unsigned)vtd_container_read_faults(c, f, 256);
+    cr_assert_geq(n, 128);
+    for (unsigned i = 0; i < n; i++)
+        if (f[i].type == IOMMU_FAULT_PAGE_REQ) {
+            struct iommu_page_response m = resp(f[i].prm.grpid, IOMMU_PAGE_RESP_INVALID);
+            cr_assert_eq(vtd_container_page_response(c, &m), 0);
+        }
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+    for (unsigned i = 0; i < 128; i++)
+        cr_assert_neq(dma_p(DEV_PLAIN, VA + 0x100000, VTD_ACC_R, &r), 0);
+    uint64_t over = vtd_container_fault_overflows(c);
+    cr_assert_neq(dma_p(DEV_ATS, VA + 0x300000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_container_fault_overflows(c), over + 2,
+                 "the dropped page request and the fault of the untranslated fallback are both counted");
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+}
