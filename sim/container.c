@@ -202,11 +202,9 @@ static int qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last
 /* The device-TLB size encoding (S bit, VT-d 6.5.2.5): bits 12.. set up to the block size. */
 static uint64_t devtlb_addr_s(uint64_t start, uint64_t last)
 {
-    unsigned am = am_covering(start, last);
+    unsigned am = am_covering(start, last); /* mappings end below 2^57: am < 46 */
     if (am == 0)
         return (start >> 12) << 12;
-    if (am >= 52)
-        return UINT64_C(0x7FFFFFFFFFFFF000) | 1;
     uint64_t base = (start >> (12 + am)) << (12 + am);
     return base | (((UINT64_C(1) << (am - 1)) - 1) << 12) | 1;
 }
@@ -578,13 +576,6 @@ static void pasid_free_range(struct vtd_container *c, uint32_t min, uint32_t max
 }
 
 static void release_pasids(struct vtd_container *c) { pasid_free_range(c, 0, UINT32_MAX); }
-
-bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid)
-{
-    const struct iommu_share *s = c->share;
-    size_t i = pasid_slot(s, pasid);
-    return i < s->npasids && s->pasids[i].pasid == pasid && s->pasids[i].owner == c;
-}
 
 unsigned cont_pasids_owned(const struct vtd_container *c)
 {

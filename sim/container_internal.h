@@ -91,7 +91,6 @@ struct vtd_container {
 int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1);
 int cont_qi_wait(struct vtd_container *c);
 bool cont_attached(const struct vtd_container *c, uint16_t sid);
-bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid);
 bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid);
 /* How many PASIDs this container holds (its ioasid set's quota count). */
 unsigned cont_pasids_owned(const struct vtd_container *c);

@@ -11,6 +11,7 @@
 
 #include "sim/container.h"
 #include "sim/iommu_internal.h"
+#include "walker/alloc.h"
 #include "walker/builder.h"
 
 static struct vtd_iommu *io;
@@ -336,4 +337,157 @@ Test(container, pasid_bound_2_pow_31_passes_v7s_check)
      * nothing in the hardware's 20 bits. */
     cr_assert_eq(preq(16, ALLOC, 0x80000000u, 0x80000000u), -ENOSPC);
     cr_assert_eq(preq(16, FREE, 0, 0x80000000u), 0, "FREE of nothing is 0");
+}
+
+/* ---- rarer paths ---- */
+
+Test(container, config_errors_say_why)
+{
+    struct vtd_container_config cc;
+    const char *why = NULL;
+    vtd_container_config_default(&cc);
+    cc.did = 0;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_str_eq(why, "DID 0 or beyond CAP.ND");
+    vtd_container_config_default(&cc);
+    cc.policy = (enum vtd_inv_policy)7;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_str_eq(why, "unknown invalidation policy");
+    cr_assert_null(vtd_container_new(NULL, &cc, &why));
+    cr_assert_str_eq(why, "no IOMMU or configuration");
+    cr_assert_null(vtd_container_new(io, NULL, NULL), "no *why: still refused");
+    vtd_container_free(NULL);
+    cr_assert_eq(vtd_container_did(c), 1);
+}
+
+Test(container, iommu_without_nesting_is_refused)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.ecap &= ~VTD_ECAP_NEST;
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    const char *why = NULL;
+    cr_assert_null(vtd_container_new(io2, &cc, &why));
+    cr_assert_str_eq(why, "the IOMMU lacks scalable mode or nesting");
+    vtd_iommu_free(io2);
+}
+
+Test(container, ioctl_without_container_or_argument)
+{
+    struct vfio_iommu_type1_info info = { .argsz = 24 };
+    cr_assert_eq(vtd_container_ioctl(NULL, VFIO_IOMMU_GET_INFO, &info), -EINVAL);
+    unsigned long req[] = { VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_PASID_REQUEST,
+                            VFIO_IOMMU_NESTING_OP };
+    for (unsigned i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+        cr_assert_eq(vtd_container_ioctl(c, req[i], NULL), -EFAULT, "request %lx", req[i]);
+}
+
+Test(container, attach_of_an_unknown_device)
+{
+    cr_assert_eq(vtd_container_attach_device(c, 0x0777), -ENODEV);
+}
+
+/* Without CAP.PSI (or with AM beyond MAMV) the host flushes the whole DID: a cached
+ * translation of another mapping goes too (where PSI would have kept it). */
+static void flush_scope(uint64_t cap_clear, uint64_t size, bool expect_kept)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.cap &= ~cap_clear;
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io2, &d), 0);
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 3;
+    cc.pool_base = UINT64_C(0x30000000);
+    struct vtd_container *c2 = vtd_container_new(io2, &cc, NULL);
+    cr_assert_not_null(c2);
+    cr_assert_eq(vtd_container_attach_device(c2, DEV_PLAIN), 0);
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), RW, HOST_RAM, 0x10000, size };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m), 0);
+    m = (struct vfio_iommu_type1_dma_map){ sizeof(m), RW, HOST_RAM + 0x10000, 0x20000, 0x1000 };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m), 0);
+    struct vtd_request req = { .sid = DEV_PLAIN, .addr = 0x20000, .access = VTD_ACC_R };
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io2, &req, &r), 0);
+    struct vfio_iommu_type1_dma_unmap u = { sizeof(u), 0, 0x10000, size };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_UNMAP_DMA, &u), 0);
+    cr_assert_eq(vtd_iommu_dma(io2, &req, &r), 0);
+    cr_assert_eq(r.source == VTD_SRC_IOTLB, expect_kept, "source %s", vtd_source_name(r.source));
+    vtd_container_free(c2);
+    vtd_iommu_free(io2);
+}
+
+Test(container, unmap_flush_is_page_selective_with_psi) { flush_scope(0, 0x2000, true); }
+Test(container, unmap_flush_is_domain_wide_without_psi) { flush_scope(VTD_CAP_PSI, 0x1000, false); }
+/* MAMV 0: one page is still page-selective, two pages need AM 1 and flush the domain. */
+Test(container, unmap_flush_within_mamv) { flush_scope(VTD_CAP_MAMV, 0x1000, true); }
+Test(container, unmap_flush_beyond_mamv_is_domain_wide) { flush_scope(VTD_CAP_MAMV, 0x2000, false); }
+
+Test(container, one_page_unmap_flushes_one_device_tlb_page)
+{
+    cr_assert_eq(map(0x10000, HOST_RAM, 0x1000, RW), 0);
+    cr_assert_eq(map(0x11000, HOST_RAM + 0x1000, 0x1000, RW), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(DEV_ATS, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(DEV_ATS, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(unmap(0x10000, 0x1000, NULL), 0);
+    cr_assert_eq(dma(DEV_ATS, 0x10000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_not(r.stale);
+    cr_assert_eq(dma(DEV_ATS, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB, "the neighbour stays in the device TLB");
+}
+
+Test(container, dma_entry_limit_is_65535)
+{
+    for (uint64_t i = 0; i < 65535; i++)
+        cr_assert_eq(map(i << 12, HOST_RAM, 0x1000, VFIO_DMA_MAP_FLAG_READ), 0);
+    cr_assert_eq(map(UINT64_C(65535) << 12, HOST_RAM, 0x1000, VFIO_DMA_MAP_FLAG_READ), -ENOSPC);
+    cr_assert_eq(unmap(0, 0x1000, NULL), 0);
+    cr_assert_eq(map(UINT64_C(65535) << 12, HOST_RAM, 0x1000, VFIO_DMA_MAP_FLAG_READ), 0, "a slot came back");
+}
+
+/* Every allocation of the container's life can fail: each failure is an error, never a crash or
+ * a leak (LeakSanitizer checks the latter). */
+Test(container, allocation_failures_are_clean)
+{
+    bool delivered = true;
+    for (uint64_t nth = 1; delivered && nth < 200; nth++) {
+        struct vtd_container_config cc;
+        vtd_container_config_default(&cc);
+        cc.did = 5;
+        cc.pool_base = UINT64_C(0x50000000);
+        vtd_alloc_fail_nth(nth);
+        struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+        int rc = c2 ? 0 : -ENOMEM;
+        if (!rc)
+            rc = vtd_container_attach_device(c2, DEV_PLAIN);
+        if (!rc) {
+            struct vfio_iommu_type1_dma_map m = { sizeof(m), RW, HOST_RAM, 0x10000, 0x1000 };
+            rc = vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m);
+        }
+        if (!rc) {
+            struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 1, 100 } };
+            rc = vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r) > 0 ? 0 : -ENOMEM;
+        }
+        if (!rc) {
+            struct iommu_gpasid_bind_data d = { .argsz = sizeof(d), .version = 1,
+                                                .format = IOMMU_PASID_FORMAT_INTEL_VTD, .addr_width = 48,
+                                                .gpgd = 0x10000, .hpasid = 1 };
+            rc = vtd_container_nesting_op(c2, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &d, sizeof(d));
+        }
+        delivered = vtd_alloc_fault_delivered();
+        vtd_alloc_fail_nth(0);
+        if (delivered)
+            cr_assert_eq(rc, -ENOMEM, "allocation %llu failed: -ENOMEM expected, got %d", (unsigned long long)nth, rc);
+        else
+            cr_assert_eq(rc, 0, "nothing failed, everything worked");
+        vtd_container_free(c2);
+    }
+    cr_assert_not(delivered, "the whole flow ran without a failure in the end");
 }
