@@ -841,3 +841,136 @@ Test(nest, page_requests_are_bounded)
                  "the dropped page request and the fault of the untranslated fallback are both counted");
     cr_assert_eq(vtd_container_pending_page_requests(c), 0);
 }
+
+/* ---- rarer paths of bind and CACHE_INVLD ---- */
+
+Test(nest, spec_policy_range_edges)
+{
+    struct iommu_cache_invalidate_info v = inv_pasid(T_IOTLB);
+    v.granu.pasid_info.pasid = 1u << 20;
+    cr_assert_eq(inv(&v), -EINVAL, "PASID beyond 20 bits");
+    v = inv_addr(T_IOTLB, VA, 4096, 1);
+    v.granu.addr_info.pasid = 1u << 20;
+    cr_assert_eq(inv(&v), -EINVAL, "PASID beyond 20 bits");
+    v = inv_addr(T_IOTLB, VA, 4096, 0);
+    cr_assert_eq(inv(&v), -EINVAL, "no granules");
+    v = inv_addr(T_IOTLB, UINT64_C(0xFFFFFFFFFFFFF000), 4096, 2);
+    cr_assert_eq(inv(&v), -EINVAL, "the range wraps");
+    v = inv_addr(T_IOTLB, VA, UINT64_C(1) << 63, 4);
+    cr_assert_eq(inv(&v), -EINVAL, "granule_size x nb_granules overflows");
+    /* A range across bit 63 needs no aligned block below 2^64: the whole PASID is flushed. */
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x1000), 0);
+    v = inv_addr(T_IOTLB | T_DEV, 0, UINT64_C(1) << 62, 3);
+    cr_assert_eq(inv(&v), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale, "the whole PASID went");
+}
+
+Test(nest510, addr_without_pasid_flag_flushes_pasid_0)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x1000), 0);
+    struct iommu_cache_invalidate_info v = inv_addr(T_IOTLB, VA, 4096, 1);
+    v.granu.addr_info.flags = 0;
+    cr_assert_eq(inv(&v), 0, "5.10 flushes PASID 0 and says 0");
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale, "PASID %d kept its stale entry", pasid);
+}
+
+/* Binds that depend on the hardware: PASID width of the device, 5-level paging, SRS, EAFS. */
+static struct vtd_container *container_on(struct vtd_iommu *io2, unsigned dev_pasid_bits)
+{
+    struct vtd_device_config dc = { .sid = DEV_PLAIN, .pasid_bits = dev_pasid_bits };
+    cr_assert_eq(vtd_iommu_add_device(io2, &dc), 0);
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 4;
+    cc.pool_base = UINT64_C(0x30000000);
+    struct vtd_container *c2 = vtd_container_new(io2, &cc, NULL);
+    cr_assert_not_null(c2);
+    cr_assert_eq(vtd_container_attach_device(c2, DEV_PLAIN), 0);
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, HOST_RAM, 0,
+                                          UINT64_C(0x1000000) };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m), 0);
+    struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 100, 100 } };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), 100);
+    return c2;
+}
+
+static int bind_on(struct vtd_container *c2, unsigned width, uint64_t vflags)
+{
+    struct iommu_gpasid_bind_data d = { .argsz = sizeof(d), .version = 1, .format = IOMMU_PASID_FORMAT_INTEL_VTD,
+                                        .addr_width = width, .gpgd = GUEST_PT_GPA, .hpasid = 100 };
+    d.vendor.vtd.flags = vflags;
+    return vtd_container_nesting_op(c2, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &d, sizeof(d));
+}
+
+Test(nest, bind_depends_on_the_hardware)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.cap &= ~VTD_CAP_FS5LP;
+    cfg.caps.ecap &= ~(VTD_ECAP_SRS | VTD_ECAP_EAFS);
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_container *c2 = container_on(io2, 20);
+    cr_assert_eq(bind_on(c2, 57, 0), -EINVAL, "5-level paging without CAP.FS5LP");
+    cr_assert_eq(bind_on(c2, 48, IOMMU_SVA_VTD_GPASID_SRE), -EINVAL, "SRE without ECAP.SRS");
+    cr_assert_eq(bind_on(c2, 48, IOMMU_SVA_VTD_GPASID_EAFE), -EINVAL, "EAFE without ECAP.EAFS");
+    cr_assert_eq(bind_on(c2, 48, 0), 0, "PASID 100: a new directory entry is made");
+    vtd_container_free(c2);
+    vtd_iommu_free(io2);
+}
+
+Test(nest, bind_with_5_level_paging)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.cap |= VTD_CAP_FS5LP;
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_container *c2 = container_on(io2, 20);
+    cr_assert_eq(bind_on(c2, 57, 0), 0);
+    vtd_container_free(c2);
+    vtd_iommu_free(io2);
+}
+
+Test(nest, bind_needs_devices_with_20_bit_pasids)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_container *c2 = container_on(io2, 16);
+    cr_assert_eq(bind_on(c2, 48, 0), -EINVAL);
+    vtd_container_free(c2);
+    vtd_iommu_free(io2);
+}
+
+Test(nest, iommufd_argument_edges)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 1u << 20, &s1), -EINVAL, "PASID beyond 20 bits");
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 0, &s1), -EINVAL, "PASID 0");
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 1, NULL), -EINVAL);
+    uint32_t n = 1;
+    struct iommu_hwpt_vtd_s1_invalidate e = { .addr = UINT64_C(1) << 62, .npages = UINT64_C(1) << 51 };
+    cr_assert_eq(vtd_container_hwpt_invalidate(NULL, 1, &e, sizeof(e), &n), -EINVAL);
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA, 0x1000), 0);
+    /* [2^62, 2^62 + 2^63): no aligned block below 2^64 covers it: the whole PASID. */
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &e, sizeof(e), &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+}
