@@ -133,6 +133,17 @@ static struct iommu_cache_invalidate_info inv_domain(uint8_t cache)
 
 static void whole_flow(void)
 {
+    /* GET_INFO first: the VMM learns the nesting features and widths (MAP_DMA and
+     * PASID_REQUEST ran in the fixture). */
+    _Alignas(8) unsigned char info[168];
+    struct vfio_iommu_type1_info hdr = { .argsz = sizeof(info) };
+    memcpy(info, &hdr, sizeof(hdr));
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, info), 0);
+    struct vfio_iommu_type1_info_cap_nesting nc;
+    memcpy(&nc, info + 104, sizeof(nc));
+    cr_assert_eq(nc.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_NESTING);
+    cr_assert(nc.info.features & IOMMU_NESTING_FEAT_BIND_PGTBL);
+    cr_assert_eq(nc.info.pasid_bits, 20);
     struct vtd_dma_result r;
     cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x123, VTD_ACC_R, &r), VTD_FR_PASID_P, "nothing bound yet");
     struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
@@ -171,6 +182,20 @@ static void whole_flow(void)
     cr_assert_eq(f[1].event.fetch_addr, pte_gpa, "the leaf entry whose fetch failed");
     cr_assert_eq(vtd_container_read_faults(c, f, 4), 0, "read once");
     cr_assert_eq(vtd_container_fault_overflows(c), 0);
+    /* The ATS+PRI device touches a page the guest has not mapped: page request, the guest maps
+     * it, the VMM answers SUCCESS, the device retries. */
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x5008, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_container_read_faults(c, f, 4), 1);
+    cr_assert_eq(f[0].type, IOMMU_FAULT_PAGE_REQ);
+    cr_assert_eq(f[0].prm.addr, VA + 0x5000);
+    cr_assert_eq(vtd_pt_map(&fs, VA + 0x5000, GUEST_DATA_GPA + 0x5000, 0x1000, 12, VTD_PERM_R | VTD_PERM_U,
+                            VTD_MAP_AD), 0);
+    struct iommu_page_response pr = { .argsz = sizeof(pr), .version = IOMMU_PAGE_RESP_VERSION_1,
+                                      .flags = IOMMU_PAGE_RESP_PASID_VALID, .pasid = (uint32_t)pasid,
+                                      .grpid = f[0].prm.grpid, .code = IOMMU_PAGE_RESP_SUCCESS };
+    cr_assert_eq(vtd_container_page_response(c, &pr), 0);
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x5008, VTD_ACC_R, &r), 0, "the retry is translated");
+    cr_assert_eq(r.x.out, HOST_RAM + GUEST_DATA_GPA + 0x5008);
     /* UNBIND, then FREE. */
     cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
     cr_assert_eq(vtd_container_last_op_error(c), 0);
@@ -178,6 +203,7 @@ static void whole_flow(void)
     cr_assert_not(r.stale);
     struct vfio_iommu_type1_pasid_request fr = { 16, VFIO_IOMMU_FLAG_FREE_PASID, { 1, 1 } };
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &fr), 0);
+    cr_assert_eq(bind(&d), -ENOENT, "a freed PASID cannot be bound");
     cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0) ? vtd_iommu_warning(io, 0) : "");
 }
 
