@@ -491,3 +491,77 @@ Test(container, allocation_failures_are_clean)
     }
     cr_assert_not(delivered, "the whole flow ran without a failure in the end");
 }
+
+Test(container, pool_too_small_is_refused)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 6;
+    cc.pool_base = UINT64_C(0x60000000);
+    cc.pool_size = 0;
+    const char *why = NULL;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_str_eq(why, "pool too small, outside HAW, or no memory");
+    cc.pool_size = 0x1000; /* the second-stage root fits, the PASID directory does not */
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_str_eq(why, "pool too small, outside HAW, or no memory");
+}
+
+/* A pool that runs dry while MAP_DMA builds tables: -ENOMEM, the half-built mapping undone, the
+ * earlier mappings intact. */
+Test(container, map_dma_out_of_table_pages)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 7;
+    cc.pool_base = UINT64_C(0x70000000);
+    cc.pool_size = 0x30000; /* the 128 KiB PASID directory, a few tables more */
+    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c2);
+    struct vtd_device_config d3 = { .sid = 0x0030, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io, &d3), 0);
+    cr_assert_eq(vtd_container_attach_device(c2, 0x0030), 0);
+    int rc = 0;
+    uint64_t i = 0;
+    for (; i < 64 && rc == 0; i++) {
+        struct vfio_iommu_type1_dma_map m = { sizeof(m), RW, HOST_RAM, i << 39, 0x1000 };
+        rc = vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m);
+    }
+    cr_assert_eq(rc, -ENOMEM, "each mapping 512 GiB apart needs three new tables");
+    uint64_t failed = (i - 1) << 39;
+    struct vtd_request req = { .sid = 0x0030, .addr = failed, .access = VTD_ACC_R };
+    struct vtd_dma_result r;
+    cr_assert_neq(vtd_iommu_dma(io, &req, &r), 0, "the failed mapping is not there");
+    req.addr = 0;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), 0, "the first one still is");
+    struct vfio_iommu_type1_dma_unmap u = { sizeof(u), 0, failed, 0x1000 };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_UNMAP_DMA, &u), 0);
+    cr_assert_eq(u.size, 0, "and VFIO does not track it");
+    vtd_container_free(c2);
+}
+
+/* A device has 512 page request group indices (9-bit PRGI); with a queue large enough, the
+ * 513th outstanding request finds none and the device falls back. */
+Test(container, page_request_group_indices_run_out)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 8;
+    cc.pool_base = UINT64_C(0x68000000);
+    cc.fault_queue = 1024;
+    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c2);
+    struct vtd_device_config d4 = { .sid = 0x0040, .ats = true, .pri = true, .pasid_bits = 20,
+                                    .devtlb = { .sets = 8, .ways = 4 } };
+    cr_assert_eq(vtd_iommu_add_device(io, &d4), 0);
+    cr_assert_eq(vtd_container_attach_device(c2, 0x0040), 0);
+    struct vtd_dma_result r;
+    for (uint64_t i = 0; i < 512; i++) {
+        struct vtd_request req = { .sid = 0x0040, .addr = i << 12, .access = VTD_ACC_R };
+        cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST, "%llu", (unsigned long long)i);
+    }
+    struct vtd_request req = { .sid = 0x0040, .addr = UINT64_C(512) << 12, .access = VTD_ACC_R };
+    cr_assert_neq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_container_pending_page_requests(c2), 512);
+    vtd_container_free(c2);
+}
