@@ -42,11 +42,11 @@ static int free_grpid(struct vtd_container *c, uint16_t sid, uint32_t *grpid)
 
 static int send_page_request(struct vtd_container *c, const struct vtd_request *req)
 {
-    if (c->x.ngroups >= c->x.faults.cap)
-        return -ENOSPC;
     uint32_t grpid;
-    if (free_grpid(c, req->sid, &grpid))
+    if (c->x.ngroups >= c->x.faults.cap || free_grpid(c, req->sid, &grpid)) {
+        c->x.faults.overflows++; /* no room for another group: dropped, never silently */
         return -ENOSPC;
+    }
     struct iommu_fault f;
     memset(&f, 0, sizeof(f));
     f.type = IOMMU_FAULT_PAGE_REQ;

@@ -561,7 +561,9 @@ Test(container, page_request_group_indices_run_out)
         cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST, "%llu", (unsigned long long)i);
     }
     struct vtd_request req = { .sid = 0x0040, .addr = UINT64_C(512) << 12, .access = VTD_ACC_R };
+    uint64_t over = vtd_container_fault_overflows(c2);
     cr_assert_neq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST);
     cr_assert_eq(vtd_container_pending_page_requests(c2), 512);
+    cr_assert_geq(vtd_container_fault_overflows(c2), over + 1, "the dropped request is counted");
     vtd_container_free(c2);
 }

@@ -847,8 +847,10 @@ Test(nest, page_requests_are_bounded)
     for (unsigned i = 0; i < 128; i++)
         cr_assert_eq(dma_p(DEV_ATS, VA + 0x100000 + i * 0x1000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "%u", i);
     cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    cr_assert_eq(vtd_container_fault_overflows(c), 0);
     cr_assert_neq(dma_p(DEV_ATS, VA + 0x200000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "no group left");
     cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    cr_assert_geq(vtd_container_fault_overflows(c), 1, "counted, not silent");
     /* Answer them all; now fill the fault queue, and a page request has no room. */
     static struct iommu_fault f[256];
     unsigned n = (unsigned)vtd_container_read_faults(c, f, 256);
