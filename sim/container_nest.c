@@ -99,6 +99,8 @@ static struct bound_pasid *find_bound(struct vtd_container *c, uint32_t pasid)
     return NULL;
 }
 
+bool cont_pasid_bound(struct vtd_container *c, uint32_t pasid) { return find_bound(c, pasid) != NULL; }
+
 static int add_bound(struct vtd_container *c, uint32_t pasid)
 {
     if (c->x.nbound == c->x.capbound) {

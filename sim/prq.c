@@ -107,6 +107,7 @@ void cont_prq_fini(struct vtd_container *c)
  * and code checks are vtdsim's: 5.10 took the structure from the kernel side and put `code`
  * into the descriptor unchecked (intel_svm_page_response), so FAILURE (2) reached the device
  * as a reserved response code; vtdsim sends the VT-d code for each uAPI code instead.
+ * A group whose PASID was unbound meanwhile is consumed and answered -ENODEV.
  */
 int vtd_container_page_response(struct vtd_container *c, const struct iommu_page_response *msg)
 {
@@ -124,6 +125,10 @@ int vtd_container_page_response(struct vtd_container *c, const struct iommu_page
         if (g.grpid != msg->grpid || (g.pasid_valid && (!has_pasid || g.pasid != msg->pasid)))
             continue;
         c->x.groups[i] = c->x.groups[--c->x.ngroups];
+        /* intel_svm_page_response (5.10): a PASID no longer bound to the device has no one to
+         * answer for it: -ENODEV, and iommu_page_response has consumed the group already. */
+        if (g.pasid_valid && !cont_pasid_bound(c, g.pasid))
+            return -ENODEV;
         /* Page group response: RID, PASID present, PASID, response code; PRGI in qw1. */
         uint64_t qw0 = 9 | ((uint64_t)resp_rc[msg->code] << 12) | ((uint64_t)g.sid << 16);
         if (g.pasid_valid)

@@ -1002,3 +1002,19 @@ Test(nest, iommufd_argument_edges)
     cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_FS_P);
     cr_assert_not(r.stale);
 }
+
+/* intel_svm_page_response: the PASID was unbound after the request: -ENODEV, group consumed. */
+Test(nest, page_response_after_unbind_is_enodev)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x40000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    struct iommu_page_response m = resp(f.prm.grpid, IOMMU_PAGE_RESP_SUCCESS);
+    cr_assert_eq(vtd_container_page_response(c, &m), -ENODEV);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0, "iommu_page_response consumed it");
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "nothing pending any more");
+}
