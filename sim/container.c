@@ -143,8 +143,8 @@ void vtd_container_free(struct vtd_container *c)
         return;
     cont_fault_fini(c);
     cont_prq_fini(c);
+    release_pasids(c); /* unbinds what is still bound: before the bound list goes */
     cont_nest_free(c);
-    release_pasids(c);
     share_put(c->share);
     vtd_free(c->maps);
     vtd_free(c->sids);
@@ -561,15 +561,20 @@ static int pasid_alloc(struct vtd_container *c, uint32_t min, uint32_t max)
 }
 
 /* Free this container's PASIDs in [min, max]; others' are skipped silently
- * (vfio_pasid_free_range only finds PASIDs of the caller's ioasid set). */
+ * (vfio_pasid_free_range only finds PASIDs of the caller's ioasid set). A bound PASID is torn
+ * down first: the series' ioasid_free notifies the IOMMU driver, which clears its structures
+ * (vfio_pasid.c v7: "IOASID core will notify PASID users ... to teardown"); VFIO's detach does
+ * the same for a container that goes away. */
 static void pasid_free_range(struct vtd_container *c, uint32_t min, uint32_t max)
 {
     struct iommu_share *s = c->share;
     size_t out = 0;
     for (size_t i = 0; i < s->npasids; i++) {
         struct pasid_owner o = s->pasids[i];
-        if (o.owner == c && o.pasid >= min && o.pasid <= max)
+        if (o.owner == c && o.pasid >= min && o.pasid <= max) {
+            (void)cont_unbind_pasid(c, o.pasid);
             continue;
+        }
         s->pasids[out++] = o;
     }
     s->npasids = out;

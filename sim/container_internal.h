@@ -112,6 +112,8 @@ struct cont_bind_opts {
 int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, const struct cont_bind_opts *o);
 /* Whether a bind (either generation) of this container holds the PASID. */
 bool cont_pasid_bound(struct vtd_container *c, uint32_t pasid);
+/* Tear down this container's binding of the PASID, if any (entry cleared, caches flushed). */
+int cont_unbind_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
 int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order);

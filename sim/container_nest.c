@@ -293,6 +293,15 @@ static int clear_entry(struct vtd_container *c, uint32_t pasid)
     return vtd_mem_fill(m, pa, 0, VTD_PASID_ENTRY_SIZE);
 }
 
+int cont_unbind_pasid(struct vtd_container *c, uint32_t pasid)
+{
+    struct bound_pasid *b = find_bound(c, pasid);
+    if (!b)
+        return 0;
+    *b = c->x.bound[--c->x.nbound];
+    return clear_entry(c, pasid);
+}
+
 /* intel_svm_unbind_gpasid (5.10) after the generic checks: the PASID as an ioasid_t (the u64
  * hpasid truncated), pasid_to_svm_sdev's checks, then tear-down if this device bound it. */
 static int unbind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d)
@@ -302,11 +311,7 @@ static int unbind_checked(struct vtd_container *c, const struct iommu_gpasid_bin
         return -EINVAL; /* INVALID_IOASID or beyond 20 bits */
     if (!cont_pasid_allocated(c, pasid))
         return -ENOENT; /* ioasid_find */
-    struct bound_pasid *b = find_bound(c, pasid);
-    if (!b)
-        return 0; /* nothing bound by this device: nothing to do */
-    *b = c->x.bound[--c->x.nbound];
-    return clear_entry(c, pasid);
+    return cont_unbind_pasid(c, pasid); /* nothing bound by this device: nothing to do, 0 */
 }
 
 /*

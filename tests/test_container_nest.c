@@ -1018,3 +1018,19 @@ Test(nest, page_response_after_unbind_is_enodev)
     cr_assert_eq(vtd_container_pending_page_requests(c), 0, "iommu_page_response consumed it");
     cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "nothing pending any more");
 }
+
+/* FREE of a bound PASID: the ioasid notifier tears the binding down (series v7). */
+Test(nest, free_of_a_bound_pasid_unbinds_it)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    struct vfio_iommu_type1_pasid_request fr = { 16, VFIO_IOMMU_FLAG_FREE_PASID, { (uint32_t)pasid, (uint32_t)pasid } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &fr), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P);
+    cr_assert_not(r.stale, "entry cleared and caches flushed");
+    struct vfio_iommu_type1_pasid_request ar = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { (uint32_t)pasid, (uint32_t)pasid } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &ar), pasid);
+    cr_assert_eq(bind(&d), 0, "the reallocated PASID binds again: no stale present entry");
+}
