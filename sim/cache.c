@@ -38,6 +38,7 @@ struct vtd_cache {
     enum vtd_repl repl;
     uint64_t clock;         /* source of use_seq: bumped on every touch */
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
+    uint64_t generation;    /* changes of contents (vtd_cache_generation) */
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -250,6 +251,7 @@ void vtd_cache_free(struct vtd_cache *c)
 const char *vtd_cache_name(const struct vtd_cache *c) { return c->name; }
 unsigned vtd_cache_capacity(const struct vtd_cache *c) { return c->sets * c->ways; }
 unsigned vtd_cache_count(const struct vtd_cache *c) { return c->count; }
+uint64_t vtd_cache_generation(const struct vtd_cache *c) { return c->generation; }
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
@@ -373,6 +375,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     }
     e->fill_seq = fill_seq;
     e->use_seq = ++c->clock;
+    c->generation++;
     c->stats.fills++;
     return e;
 }
@@ -382,6 +385,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
 static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     e->valid = false;
+    c->generation++;
     *tag_of_entry(c, e) = 0;
     c->count--;
     c->stats.invalidated++;

@@ -239,6 +239,22 @@ int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req
 /* Second-stage access check: the fault `access` meets with permissions `perm`, or 0. */
 int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee);
 
+/*
+ * The per-request steps vtd_translate() composes, public so that sim/ can answer a repeated
+ * request from cached entries through exactly the same checks:
+ *   vtd_xlate_reset()       clears x before a translation;
+ *   vtd_xlate_set_device()  the PASID and privilege a request uses under a context entry;
+ *   vtd_xlate_set_pasid()   records the PASID entry and runs the request checks against it
+ *                           (0 or the fault code); *eff and *access are the request and access
+ *                           flags the paging step is to use;
+ *   vtd_xlate_out_blocked() whether an untranslated request's output hits the interrupt range.
+ */
+void vtd_xlate_reset(struct vtd_xlate *x);
+void vtd_xlate_set_device(const struct vtd_request *req, const struct vtd_ctx *ctx, struct vtd_xlate *x);
+int vtd_xlate_set_pasid(const struct vtd_caps *caps, const struct vtd_request *req, const struct vtd_pasid_cfg *pe,
+                        struct vtd_xlate *x, struct vtd_request *eff, unsigned *access);
+bool vtd_xlate_out_blocked(const struct vtd_request *req, uint64_t out);
+
 /* The whole walk for one request. Returns 0 or the fault code (also in x->fault). */
 int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);
 
