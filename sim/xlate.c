@@ -444,14 +444,14 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
         st->fault_count[rc & 0xff]++;
     }
     unsigned reads = io->env.cnt.reads;
-    if (reads) {
+    st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
+    if (reads) { /* by_kind splits `reads`: all zero without reads */
         st->walks++;
         st->walk_reads += reads;
-    }
-    st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
-    for (unsigned k = 0; k < 6; k++) {
-        st->stage_walks[k] += io->env.cnt.by_kind[k] != 0;
-        st->stage_reads[k] += io->env.cnt.by_kind[k];
+        for (unsigned k = 0; k < 6; k++) {
+            st->stage_walks[k] += io->env.cnt.by_kind[k] != 0;
+            st->stage_reads[k] += io->env.cnt.by_kind[k];
+        }
     }
     if (res->stale)
         st->stale++;

@@ -295,6 +295,11 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
     return VTD_MEM_OK;
 }
 
+const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa)
+{
+    return m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
+}
+
 int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
 {
     if (!m || (pa & 7))

@@ -9,6 +9,7 @@
 #ifndef VTDSIM_WALKER_MEM_H
 #define VTDSIM_WALKER_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,17 @@ static inline int vtd_mem_read64_fast(struct vtd_mem *m, uint64_t pa, uint64_t *
         return 0;
     }
     return vtd_mem_read64(m, pa, val);
+}
+/*
+ * The host bytes of the frame holding `pa` (below 2^haw and written at least once), else NULL.
+ * A frame never moves or goes away while the memory lives, so a reader may keep the pointer;
+ * it must still honour abort ranges (vtd_mem_may_abort).
+ */
+const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa);
+/* Whether any abort range is set (then reads must go through vtd_mem_read64). */
+static inline bool vtd_mem_may_abort(const struct vtd_mem *m)
+{
+    return ((const struct vtd_mem_fast *)(const void *)m)->n_aborts != 0;
 }
 int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val);
 /*

@@ -157,6 +157,13 @@ struct vtd_walk_env {
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
     struct vtd_walk_masks masks;   /* private to the walker */
+    /* Private to the walker: per structure kind and level, the host frame last read there
+     * (frame NULL: none). The next walk usually reads the same table pages, and a remembered
+     * pointer takes the frame lookup off the chain of dependent reads. */
+    struct vtd_walk_frame {
+        uint64_t fn;
+        const uint8_t *frame;
+    } frames[6][6];
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */

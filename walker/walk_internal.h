@@ -4,6 +4,8 @@
 #ifndef VTDSIM_WALKER_WALK_INTERNAL_H
 #define VTDSIM_WALKER_WALK_INTERNAL_H
 
+#include <string.h>
+
 #include "walker/walk.h"
 
 static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, unsigned level)
@@ -17,6 +19,56 @@ static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, 
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val);
 
+/* The frame remembered for reads of (kind, level) in the current walk. */
+static inline struct vtd_walk_frame *walk_frame(struct vtd_walk_env *env, unsigned kind, unsigned level)
+{
+    return &env->frames[kind][level];
+}
+
+/* Whether `len` bytes at `addr` can be copied from the frame remembered for (kind, level). */
+static inline bool walk_frame_holds(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr, uint64_t addr,
+                                    size_t len)
+{
+    return fr->frame && fr->fn == addr >> 12 && (addr & 0xfff) + len <= 0x1000 && !vtd_mem_may_abort(env->mem);
+}
+
+/*
+ * The word at `addr` through the frame remembered for (kind, level), or through simulated
+ * memory (remembering the frame for next time). Same results as vtd_mem_read64.
+ */
+static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
+                                  uint64_t *val)
+{
+    struct vtd_walk_frame *fr = walk_frame(env, kind, level);
+    if (__builtin_expect(!(addr & 7) && walk_frame_holds(env, fr, addr, 8), 1)) {
+        __builtin_memcpy(val, fr->frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
+        return 0;
+    }
+    int rc = vtd_mem_read64_fast(env->mem, addr, val);
+    if (!rc) {
+        fr->fn = addr >> 12;
+        fr->frame = vtd_mem_frame_for_read(env->mem, addr);
+    }
+    return rc;
+}
+
+/* A block read inside one frame, the same way (same results as vtd_mem_read). */
+static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, void *buf,
+                                size_t len)
+{
+    struct vtd_walk_frame *fr = walk_frame(env, kind, level);
+    if (walk_frame_holds(env, fr, addr, len)) {
+        memcpy(buf, fr->frame + (addr & 0xfff), len);
+        return 0;
+    }
+    int rc = vtd_mem_read(env->mem, addr, buf, len);
+    if (!rc) {
+        fr->fn = addr >> 12;
+        fr->frame = vtd_mem_frame_for_read(env->mem, addr);
+    }
+    return rc;
+}
+
 /* Read one 64-bit structure word, counting and tracing it; returns the memory result. */
 static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val)
 {
@@ -24,7 +76,7 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
     env->cnt.by_kind[kind]++;
     if (kind == VTD_TR_FS || kind == VTD_TR_SS)
         env->cnt.paging_reads++;
-    int rc = vtd_mem_read64_fast(env->mem, addr, val);
+    int rc = walk_mem_read64(env, kind, level, addr, val);
     if (rc)
         *val = 0;
     if (env->trace)
