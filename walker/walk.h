@@ -158,10 +158,10 @@ struct vtd_walk_env {
     struct vtd_walk_counters cnt;
     struct vtd_walk_masks masks;   /* private to the walker */
     /* Private to the walker: per structure kind and level, the host frame last read there
-     * (frame NULL: none). The next walk usually reads the same table pages, and a remembered
+     * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
      * pointer takes the frame lookup off the chain of dependent reads. */
     struct vtd_walk_frame {
-        uint64_t fn;
+        uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
         const uint8_t *frame;
     } frames[6][6];
 };

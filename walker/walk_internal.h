@@ -19,18 +19,15 @@ static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, 
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val);
 
-/* The frame remembered for reads of (kind, level) in the current walk. */
-static inline struct vtd_walk_frame *walk_frame(struct vtd_walk_env *env, unsigned kind, unsigned level)
+/* Whether the frame remembered for (kind, level) holds `addr` (abort ranges force the slow path). */
+static inline bool walk_frame_hit(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr, uint64_t addr)
 {
-    return &env->frames[kind][level];
+    return fr->fn_plus1 == (addr >> 12) + 1 && !vtd_mem_may_abort(env->mem);
 }
 
-/* Whether `len` bytes at `addr` can be copied from the frame remembered for (kind, level). */
-static inline bool walk_frame_holds(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr, uint64_t addr,
-                                    size_t len)
-{
-    return fr->frame && fr->fn == addr >> 12 && (addr & 0xfff) + len <= 0x1000 && !vtd_mem_may_abort(env->mem);
-}
+/* The slow paths of the two reads below: simulated memory, then remember the frame. */
+int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val);
+int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len);
 
 /*
  * The word at `addr` through the frame remembered for (kind, level), or through simulated
@@ -39,34 +36,24 @@ static inline bool walk_frame_holds(const struct vtd_walk_env *env, const struct
 static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
                                   uint64_t *val)
 {
-    struct vtd_walk_frame *fr = walk_frame(env, kind, level);
-    if (__builtin_expect(!(addr & 7) && walk_frame_holds(env, fr, addr, 8), 1)) {
+    struct vtd_walk_frame *fr = &env->frames[kind][level];
+    if (__builtin_expect(walk_frame_hit(env, fr, addr) && !(addr & 7), 1)) {
         __builtin_memcpy(val, fr->frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
         return 0;
     }
-    int rc = vtd_mem_read64_fast(env->mem, addr, val);
-    if (!rc) {
-        fr->fn = addr >> 12;
-        fr->frame = vtd_mem_frame_for_read(env->mem, addr);
-    }
-    return rc;
+    return walk_mem_read64_slow(env, fr, addr, val);
 }
 
-/* A block read inside one frame, the same way (same results as vtd_mem_read). */
+/* A block read (within one frame when served from the remembered one), the same way. */
 static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, void *buf,
                                 size_t len)
 {
-    struct vtd_walk_frame *fr = walk_frame(env, kind, level);
-    if (walk_frame_holds(env, fr, addr, len)) {
+    struct vtd_walk_frame *fr = &env->frames[kind][level];
+    if (walk_frame_hit(env, fr, addr) && (addr & 0xfff) + len <= 0x1000) {
         memcpy(buf, fr->frame + (addr & 0xfff), len);
         return 0;
     }
-    int rc = vtd_mem_read(env->mem, addr, buf, len);
-    if (!rc) {
-        fr->fn = addr >> 12;
-        fr->frame = vtd_mem_frame_for_read(env->mem, addr);
-    }
-    return rc;
+    return walk_mem_read_slow(env, fr, addr, buf, len);
 }
 
 /* Read one 64-bit structure word, counting and tracing it; returns the memory result. */
