@@ -216,6 +216,9 @@ void iommu_order_wait_completed(struct vtd_iommu *io);
  * the IOTLB still holds a stale entry the device could refill from (the IOTLB must go first).
  */
 void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end);
+/* The same for a global PASID-based device-TLB invalidation: every PASID the device TLB holds. */
+void iommu_order_check_devtlb_all_pasids(struct vtd_iommu *io, uint16_t sid, const struct vtd_cache *devtlb,
+                                         uint64_t start, uint64_t end);
 void iommu_order_free(struct vtd_iommu *io);
 
 /* Record an unrecoverable fault in the fault-recording registers (regs.c). */

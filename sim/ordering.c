@@ -174,21 +174,63 @@ static void count_stale_iotlb(const struct vtd_cache_entry *e, void *arg)
         p->stale++;
 }
 
-void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
+/* Stale IOTLB entries that could refill the device TLB of `sid` for one PASID tag. */
+static unsigned stale_iotlb_for(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
 {
-    if (!io->cfg.ordering_checks)
-        return;
     /* The device's domain: from the PASID cache entry its translations came through. */
     uint32_t pasid = pasid_tag == VTD_TAG_NO_PASID ? 0 : (uint32_t)pasid_tag;
     struct vtd_cache_key key = pasid_cache_key(sid, pasid);
     const struct vtd_cache_entry *pe = vtd_cache_peek(io->cache[VTD_C_PASID], &key);
     if (!pe)
-        return;
+        return 0;
     const struct vtd_pasid_cfg *cfg = &((const struct pasid_cache_payload *)pe->payload)->pe;
     struct devtlb_probe p = {.io = io, .did = cfg->did, .start = start, .end = end,
                              .tag = pgtt_uses_fs(cfg->pgtt) ? pasid : VTD_TAG_NO_PASID};
     vtd_cache_foreach(io->cache[VTD_C_IOTLB], count_stale_iotlb, &p);
-    if (p.stale)
+    return p.stale;
+}
+
+static void warn_devtlb_first(struct vtd_iommu *io, uint16_t sid, unsigned stale)
+{
+    if (stale)
         iommu_warn(io, "device-TLB invalidation for SID %#x before the IOTLB invalidation it depends on: "
-                   "%u stale IOTLB entr%s can refill the device TLB", sid, p.stale, p.stale == 1 ? "y" : "ies");
+                   "%u stale IOTLB entr%s can refill the device TLB", sid, stale, stale == 1 ? "y" : "ies");
+}
+
+void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
+{
+    if (io->cfg.ordering_checks)
+        warn_devtlb_first(io, sid, stale_iotlb_for(io, sid, pasid_tag, start, end));
+}
+
+/* The distinct PASID tags a device TLB holds (at most `max`; more are rare and skipped). */
+struct tag_set {
+    uint64_t tag[64];
+    unsigned n;
+};
+
+static void collect_pasid_tag(const struct vtd_cache_entry *e, void *arg)
+{
+    struct tag_set *t = arg;
+    uint64_t tag = e->key.w[0]; /* devtlb_key: the PASID tag first */
+    if (tag == VTD_TAG_NO_PASID)
+        return;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->tag[i] == tag)
+            return;
+    if (t->n < sizeof(t->tag) / sizeof(t->tag[0]))
+        t->tag[t->n++] = tag;
+}
+
+void iommu_order_check_devtlb_all_pasids(struct vtd_iommu *io, uint16_t sid, const struct vtd_cache *devtlb,
+                                         uint64_t start, uint64_t end)
+{
+    if (!io->cfg.ordering_checks)
+        return;
+    struct tag_set tags = {.n = 0};
+    vtd_cache_foreach(devtlb, collect_pasid_tag, &tags);
+    unsigned stale = 0;
+    for (unsigned i = 0; i < tags.n; i++)
+        stale += stale_iotlb_for(io, sid, tags.tag[i], start, end);
+    warn_devtlb_first(io, sid, stale);
 }
