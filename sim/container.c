@@ -14,6 +14,7 @@
 #include <linux/vfio.h>
 
 #include "sim/container_internal.h"
+#include "walker/alloc.h"
 
 
 /* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
@@ -40,11 +41,11 @@ static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b
             s->refs++;
             return s;
         }
-    struct iommu_share *s = calloc(1, sizeof(*s));
+    struct iommu_share *s = vtd_calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     if (vtd_build_root_table(b, &s->rtaddr)) {
-        free(s);
+        vtd_free(s);
         return NULL;
     }
     s->io = io;
@@ -64,9 +65,9 @@ static void share_put(struct iommu_share *s)
             *p = s->next;
             break;
         }
-    free(s->pasids);
-    free(s->conts);
-    free(s);
+    vtd_free(s->pasids);
+    vtd_free(s->conts);
+    vtd_free(s);
 }
 
 static const char *config_error(const struct vtd_iommu *io, const struct vtd_container_config *cfg)
@@ -98,7 +99,7 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
             *why = err;
         return NULL;
     }
-    struct vtd_container *c = calloc(1, sizeof(*c));
+    struct vtd_container *c = vtd_calloc(1, sizeof(*c));
     if (!c)
         goto nomem;
     c->io = io;
@@ -116,7 +117,7 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
     if (cont_fault_init(c, cfg->fault_queue)) {
         cont_fault_fini(c);
         share_put(c->share);
-        free(c);
+        vtd_free(c);
         goto nomem;
     }
     cont_prq_init(c);
@@ -124,7 +125,7 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
 bad_pool_shared:
     share_put(c->share);
 bad_pool:
-    free(c);
+    vtd_free(c);
     if (why)
         *why = "pool too small, outside HAW, or no memory";
     return NULL;
@@ -145,9 +146,9 @@ void vtd_container_free(struct vtd_container *c)
     cont_nest_free(c);
     release_pasids(c);
     share_put(c->share);
-    free(c->maps);
-    free(c->sids);
-    free(c);
+    vtd_free(c->maps);
+    vtd_free(c->sids);
+    vtd_free(c);
 }
 
 uint16_t vtd_container_did(const struct vtd_container *c) { return c->cfg.did; }
@@ -234,7 +235,7 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
         return -EBUSY;
     if (c->nsids == c->capsids) {
         size_t n = c->capsids ? 2 * c->capsids : 8;
-        uint16_t *p = realloc(c->sids, n * sizeof(*p));
+        uint16_t *p = vtd_realloc(c->sids, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->sids = p;
@@ -268,24 +269,44 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
 
 unsigned cont_ss_width(const struct vtd_container *c) { return 39 + 9 * (c->cfg.ss_levels - 3); }
 
-/* vfio_iommu_type1_info_cap_iova_range with its one range spelled out (a flexible array
- * member may not sit inside another struct in ISO C). */
-struct info_cap_iova_one {
+/*
+ * The IOVA list of a 5.10 Intel domain (vfio_iommu_type1_attach_group): the aperture of
+ * intel_iommu_domain_alloc, [0, __DOMAIN_MAX_ADDR(57)] whatever the hardware's width, minus the
+ * IOAPIC/MSI window intel_iommu_get_resv_regions reserves (IOMMU_RESV_MSI, excluded by
+ * vfio_iommu_resv_exclude). Mappings above the domain's width pass this list and fail later in
+ * intel_iommu_map (-EFAULT). Linux 5.10 drivers/iommu/intel/iommu.c, drivers/vfio/vfio_iommu_type1.c.
+ */
+#define APERTURE_END ((UINT64_C(1) << 57) - 1)
+#define IOAPIC_START UINT64_C(0xFEE00000)
+#define IOAPIC_END UINT64_C(0xFEEFFFFF)
+#define NR_IOVA_RANGES 2
+
+/* vfio_iommu_type1_info_cap_iova_range with its ranges spelled out (a flexible array member
+ * may not sit inside another struct in ISO C). */
+struct info_cap_iova_list {
     struct vfio_info_cap_header header;
     __u32 nr_iovas;
     __u32 reserved;
-    struct vfio_iova_range range;
+    struct vfio_iova_range range[NR_IOVA_RANGES];
 };
-_Static_assert(offsetof(struct info_cap_iova_one, range) ==
+_Static_assert(offsetof(struct info_cap_iova_list, range) ==
                    offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges), "IOVA range capability layout");
 
-/* The capability chain, in the kernel's order: migration, IOVA ranges, nesting. */
+/* The capability chain in the order the series built it (vfio_iommu_type1_get_info, v5.9 +
+ * vSVA v7): migration, IOVA ranges, then nesting. 5.10's DMA_AVAIL (also id 3) is left out:
+ * the seed's nesting capability owns id 3. */
 struct info_caps {
     struct vfio_iommu_type1_info_cap_migration mig;
-    struct info_cap_iova_one iova;
+    struct info_cap_iova_list iova;
     struct vfio_iommu_type1_info_cap_nesting nest;
 };
-_Static_assert(sizeof(struct info_caps) == 32 + 16 + 16 + 64, "capability chain packing");
+_Static_assert(sizeof(struct info_caps) == 32 + 48 + 64, "capability chain packing");
+
+/* Whether [start, last] lies inside one range of the IOVA list (vfio_iommu_iova_dma_valid). */
+static bool iova_in_list(uint64_t start, uint64_t last)
+{
+    return (last < IOAPIC_START) || (start > IOAPIC_END && last <= APERTURE_END);
+}
 
 static void build_caps(const struct vtd_container *c, struct info_caps *k, uint32_t base)
 {
@@ -298,8 +319,9 @@ static void build_caps(const struct vtd_container *c, struct info_caps *k, uint3
     k->mig.pgsize_bitmap = UINT64_C(1) << 12; /* the smallest page size */
     k->mig.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX;
     k->iova.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, off_nest };
-    k->iova.nr_iovas = 1;
-    k->iova.range = (struct vfio_iova_range){ 0, (UINT64_C(1) << cont_ss_width(c)) - 1 };
+    k->iova.nr_iovas = NR_IOVA_RANGES;
+    k->iova.range[0] = (struct vfio_iova_range){ 0, IOAPIC_START - 1 };
+    k->iova.range[1] = (struct vfio_iova_range){ IOAPIC_END + 1, APERTURE_END };
     k->nest.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
     struct iommu_nesting_info *n = &k->nest.info;
     n->argsz = sizeof(*n);
@@ -311,6 +333,7 @@ static void build_caps(const struct vtd_container *c, struct info_caps *k, uint3
     n->vendor.vtd.ecap_reg = caps->ecap;
 }
 
+/* vfio_iommu_type1_get_info (Linux 5.9/5.10 drivers/vfio/vfio_iommu_type1.c). */
 static int get_info(struct vtd_container *c, void *arg)
 {
     struct vfio_iommu_type1_info info;
@@ -318,8 +341,9 @@ static int get_info(struct vtd_container *c, void *arg)
     size_t capsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
     memcpy(&info, arg, minsz);
     if (info.argsz < minsz)
-        return -EINVAL;
-    /* cap_offset is output only, and only for callers whose argsz reaches it. */
+        return -EINVAL; /* 5.10: argsz below the end of iova_pgsizes */
+    /* cap_offset is output only, and only for callers whose argsz reaches it (5.10: "for
+     * backward compatibility, cannot require this"). */
     if (info.argsz >= capsz) {
         minsz = capsz;
         info.cap_offset = 0;
@@ -329,7 +353,8 @@ static int get_info(struct vtd_container *c, void *arg)
     struct info_caps k;
     info.flags |= VFIO_IOMMU_INFO_CAPS;
     if (info.argsz < sizeof(info) + sizeof(k)) {
-        info.argsz = (uint32_t)(sizeof(info) + sizeof(k)); /* no chain: the caller retries */
+        /* 5.10: too small for the chain: argsz raised, CAPS set, no chain, still 0. */
+        info.argsz = (uint32_t)(sizeof(info) + sizeof(k));
     } else {
         build_caps(c, &k, sizeof(info));
         memcpy((char *)arg + sizeof(info), &k, sizeof(k));
@@ -339,11 +364,12 @@ static int get_info(struct vtd_container *c, void *arg)
     return 0;
 }
 
-/* ---- VFIO_IOMMU_MAP_DMA / UNMAP_DMA (vfio_dma_do_map / vfio_dma_do_unmap, 5.9) ---- */
+/* ---- VFIO_IOMMU_MAP_DMA / UNMAP_DMA (vfio_dma_do_map / vfio_dma_do_unmap, 5.10) ---- */
 
+/* The minimum page size of Intel's pgsize_bitmap (1 << __ffs(pgsize_bitmap) = 4 KiB). */
 #define PAGE_MASK_4K UINT64_C(0xFFF)
 
-/* The first mapping overlapping [start, start + size). */
+/* The first mapping overlapping [start, start + size) (vfio_find_dma). */
 static struct dma_map *find_dma(struct vtd_container *c, uint64_t start, uint64_t size)
 {
     for (size_t i = 0; i < c->nmaps; i++) {
@@ -359,31 +385,55 @@ static unsigned map_perm(uint32_t flags)
     return ((flags & VFIO_DMA_MAP_FLAG_READ) ? VTD_PERM_R : 0) | ((flags & VFIO_DMA_MAP_FLAG_WRITE) ? VTD_PERM_W : 0);
 }
 
+/* The start of the last piece __iommu_unmap hands to intel_iommu_unmap for [iova, iova + size):
+ * greedy power-of-two pieces limited by the alignment of iova (iommu_pgsize, 5.10 iommu.c;
+ * Intel's pgsize_bitmap has every power of two from 4 KiB). */
+static uint64_t last_unmap_piece(uint64_t iova, uint64_t size)
+{
+    uint64_t start = iova;
+    while (size) {
+        unsigned fls = 63 - (unsigned)__builtin_clzll(size);
+        unsigned idx = iova ? (unsigned)__builtin_ctzll(iova) : 63;
+        uint64_t piece = UINT64_C(1) << (idx < fls ? idx : fls);
+        start = iova;
+        iova += piece;
+        size -= piece;
+    }
+    return start;
+}
+
 static int map_dma(struct vtd_container *c, void *arg)
 {
     struct vfio_iommu_type1_dma_map map;
     size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
     memcpy(&map, arg, minsz);
+    /* vfio_iommu_type1_map_dma: argsz or flags beyond READ | WRITE. */
     if (map.argsz < minsz || (map.flags & ~(uint32_t)(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
         return -EINVAL;
     unsigned perm = map_perm(map.flags);
+    /* vfio_dma_do_map: no permission, size 0, iova/vaddr/size off the minimum page size. */
     if (!perm || !map.size || ((map.size | map.iova | map.vaddr) & PAGE_MASK_4K))
         return -EINVAL;
     if (map.iova + map.size - 1 < map.iova || map.vaddr + map.size - 1 < map.vaddr)
-        return -EINVAL; /* wrap */
+        return -EINVAL; /* vfio_dma_do_map: iova or vaddr wrap */
     if (find_dma(c, map.iova, map.size))
-        return -EEXIST;
+        return -EEXIST; /* vfio_dma_do_map: any overlap with an existing mapping */
     if (c->nmaps >= DMA_ENTRY_LIMIT)
-        return -ENOSPC;
-    if (map.iova + map.size - 1 > (UINT64_C(1) << cont_ss_width(c)) - 1)
-        return -EINVAL; /* outside the IOVA list (vfio_iommu_iova_dma_valid) */
-    /* Pinning: vaddr is host-physical here; beyond HAW it cannot be pinned. */
+        return -ENOSPC; /* vfio_dma_do_map: dma_avail exhausted */
+    if (!iova_in_list(map.iova, map.iova + map.size - 1))
+        return -EINVAL; /* vfio_iommu_iova_dma_valid: outside the IOVA list */
+    /* Pinning (vfio_pin_pages_remote): vaddr is host-physical here; beyond HAW it cannot be
+     * pinned. vtdsim's stand-in for an unmapped user address (-EFAULT). */
     unsigned haw = vtd_iommu_caps(c->io)->haw;
     if (haw < 64 && map.vaddr + map.size - 1 >= (UINT64_C(1) << haw))
         return -EFAULT;
+    /* intel_iommu_map (5.10): the end must fit the domain's width (gaw), else -EFAULT. */
+    unsigned gaw = cont_ss_width(c);
+    if (map.iova + map.size - 1 > (UINT64_C(1) << gaw) - 1)
+        return -EFAULT;
     if (c->nmaps == c->capmaps) {
         size_t n = c->capmaps ? 2 * c->capmaps : 16;
-        struct dma_map *p = realloc(c->maps, n * sizeof(*p));
+        struct dma_map *p = vtd_realloc(c->maps, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->maps = p;
@@ -395,6 +445,8 @@ static int map_dma(struct vtd_container *c, void *arg)
         return rc == -ENOMEM ? -ENOMEM : -EFAULT;
     }
     c->maps[c->nmaps++] = (struct dma_map){ map.iova, map.size, map.vaddr, perm };
+    if (map.iova + map.size > c->max_addr)
+        c->max_addr = map.iova + map.size; /* intel_iommu_map raises max_addr */
     return 0;
 }
 
@@ -419,6 +471,9 @@ static int unmap_one(struct vtd_container *c, struct dma_map *m, uint64_t *unmap
         return rc;
     *unmapped += size;
     *m = c->maps[--c->nmaps];
+    /* intel_iommu_unmap lowers max_addr to the start of the piece that ended at it. */
+    if (c->max_addr == iova + size)
+        c->max_addr = last_unmap_piece(iova, size);
     return flush_ss_range(c, iova, iova + size - 1);
 }
 
@@ -427,17 +482,19 @@ static int unmap_dma(struct vtd_container *c, void *arg)
     struct vfio_iommu_type1_dma_unmap unmap;
     size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
     memcpy(&unmap, arg, minsz);
+    /* vfio_iommu_type1_unmap_dma: argsz, flags beyond GET_DIRTY_BITMAP. */
     if (unmap.argsz < minsz || (unmap.flags & ~(uint32_t)VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
         return -EINVAL;
-    /* Dirty tracking can never be started here (DIRTY_PAGES is not offered), and 5.9 refuses a
-     * bitmap request while it is off. */
+    /* Dirty tracking can never be started here (DIRTY_PAGES is not offered): 5.10 answers a
+     * bitmap request -EINVAL either on its argsz/bitmap checks or in vfio_dma_do_unmap. */
     if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
         return -EINVAL;
+    /* vfio_dma_do_unmap: iova, size 0 or misaligned, wrap. */
     if ((unmap.iova & PAGE_MASK_4K) || !unmap.size || (unmap.size & PAGE_MASK_4K))
         return -EINVAL;
     if (unmap.iova + unmap.size - 1 < unmap.iova)
         return -EINVAL;
-    /* Type1 v2 (nesting implies v2): no unmap may split a mapping. */
+    /* vfio_dma_do_unmap, type1 v2 (nesting implies v2): no unmap may bisect a mapping. */
     struct dma_map *m = find_dma(c, unmap.iova, 1);
     if (m && m->iova != unmap.iova)
         return -EINVAL;
@@ -448,12 +505,18 @@ static int unmap_dma(struct vtd_container *c, void *arg)
     int rc = 0;
     while (!rc && (m = find_dma(c, unmap.iova, unmap.size)))
         rc = unmap_one(c, m, &unmapped);
+    if (rc)
+        return rc; /* 5.10 copies the size back only on success */
     unmap.size = unmapped;
     memcpy(arg, &unmap, minsz);
-    return rc;
+    return 0;
 }
 
 /* ---- VFIO_IOMMU_PASID_REQUEST (vfio_iommu_type1_pasid_request, vSVA series v7) ---- */
+
+/* vfio_pasid.c (series v7): each process's ioasid set holds at most pasid_quota PASIDs (module
+ * parameter, default 1000); vtdsim gives each container its own set. */
+#define VFIO_DEFAULT_PASID_QUOTA 1000u
 
 static size_t pasid_slot(const struct iommu_share *s, uint32_t pasid)
 {
@@ -469,13 +532,13 @@ static size_t pasid_slot(const struct iommu_share *s, uint32_t pasid)
 }
 
 /* The lowest free PASID in [min, max] of the hardware's space [1, 2^pasid_bits) (PASID 0 is
- * RID_PASID); -ENOSPC when none (ioasid_alloc failing). */
+ * RID_PASID); -ENOSPC when none or over quota (vfio_pasid_alloc: ioasid_alloc failed). */
 static int pasid_alloc(struct vtd_container *c, uint32_t min, uint32_t max)
 {
     struct iommu_share *s = c->share;
     unsigned bits = vtd_caps_pasid_bits(vtd_iommu_caps(c->io));
     uint64_t lo = min ? min : 1, hi = max;
-    if (bits == 0)
+    if (bits == 0 || cont_pasids_owned(c) >= VFIO_DEFAULT_PASID_QUOTA)
         return -ENOSPC;
     if (hi > (UINT64_C(1) << bits) - 1)
         hi = (UINT64_C(1) << bits) - 1;
@@ -487,7 +550,7 @@ static int pasid_alloc(struct vtd_container *c, uint32_t min, uint32_t max)
         return -ENOSPC;
     if (s->npasids == s->cap) {
         size_t n = s->cap ? 2 * s->cap : 16;
-        struct pasid_owner *q = realloc(s->pasids, n * sizeof(*q));
+        struct pasid_owner *q = vtd_realloc(s->pasids, n * sizeof(*q));
         if (!q)
             return -ENOMEM;
         s->pasids = q;
@@ -523,6 +586,14 @@ bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid)
     return i < s->npasids && s->pasids[i].pasid == pasid && s->pasids[i].owner == c;
 }
 
+unsigned cont_pasids_owned(const struct vtd_container *c)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < c->share->npasids; i++)
+        n += c->share->pasids[i].owner == c;
+    return n;
+}
+
 bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid)
 {
     const struct iommu_share *s = c->share;
@@ -535,18 +606,23 @@ static int pasid_request(struct vtd_container *c, void *arg)
     struct vfio_iommu_type1_pasid_request req;
     size_t minsz = offsetofend(struct vfio_iommu_type1_pasid_request, range);
     memcpy(&req, arg, minsz);
+    /* Series v7: argsz, unknown flags. */
     if (req.argsz < minsz || (req.flags & ~(uint32_t)VFIO_PASID_REQUEST_MASK))
         return -EINVAL;
-    /* The result travels in an int: bounds above 2^VFIO_IOMMU_PASID_BITS are refused. */
+    /* Series v7: min > max, or a bound above 2^VFIO_IOMMU_PASID_BITS (v7 compares with '>',
+     * so 2^31 itself passes; Alex Williamson's review asked for '>='). */
     if (req.range.min > req.range.max || req.range.min > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS) ||
         req.range.max > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS))
         return -EINVAL;
+    /* Series v7: no vfio_mm yet (it is taken when a device is attached): -EOPNOTSUPP. */
+    if (c->nsids == 0)
+        return -EOPNOTSUPP;
     switch (req.flags & VFIO_PASID_REQUEST_MASK) {
     case VFIO_IOMMU_FLAG_ALLOC_PASID:
         return pasid_alloc(c, req.range.min, req.range.max);
     case VFIO_IOMMU_FLAG_FREE_PASID:
         pasid_free_range(c, req.range.min, req.range.max);
-        return 0;
+        return 0; /* vfio_pasid_free_range frees what the set holds, always 0 */
     default:
         return -EINVAL; /* both flags or neither */
     }
@@ -576,13 +652,13 @@ int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *ar
 
 int vtd_container_nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len)
 {
-    struct vfio_iommu_type1_nesting_op *n = calloc(1, sizeof *n + len);
+    struct vfio_iommu_type1_nesting_op *n = vtd_calloc(1, sizeof *n + len);
     if (!n)
         return -ENOMEM;
     n->argsz = (uint32_t)(sizeof *n + len);
     n->flags = op;
     memcpy(n->data, data, len);
     int rc = vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, n);
-    free(n);
+    vtd_free(n);
     return rc;
 }

@@ -40,11 +40,10 @@ struct dma_map {
 };
 
 
-/* A PASID bound with BIND_PGTBL, and how many binds it has had (intel_svm_bind_gpasid counts
- * repeated binds of the same PASID and device as users). */
+/* A PASID bound with BIND_PGTBL. Linux 5.10 intel_svm_bind_gpasid refuses a second bind of the
+ * same device and PASID (-EBUSY; users are counted only for aux-domain devices). */
 struct bound_pasid {
     uint32_t pasid;
-    unsigned users;
 };
 
 /* The bounded fault queue (container_fault.c). */
@@ -79,6 +78,9 @@ struct vtd_container {
     struct vtd_pt ss;
     struct dma_map *maps;
     size_t nmaps, capmaps;
+    /* dmar_domain->max_addr of Linux 5.10 intel-iommu: the highest end of a mapping, lowered
+     * only when the top piece is unmapped; intel_pasid_setup_nested checks gpgd against it. */
+    uint64_t max_addr;
     uint16_t *sids;
     size_t nsids, capsids;
     struct vtd_ctx ctx_proto; /* the directory every attached device shares */
@@ -91,6 +93,8 @@ int cont_qi_wait(struct vtd_container *c);
 bool cont_attached(const struct vtd_container *c, uint16_t sid);
 bool vtd_container_owns_pasid(const struct vtd_container *c, uint32_t pasid);
 bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid);
+/* How many PASIDs this container holds (its ioasid set's quota count). */
+unsigned cont_pasids_owned(const struct vtd_container *c);
 unsigned cont_ss_width(const struct vtd_container *c);
 /* VFIO_IOMMU_NESTING_OP (container_nest.c). */
 int cont_nesting_op(struct vtd_container *c, void *arg);
@@ -101,7 +105,12 @@ void cont_fault_fini(struct vtd_container *c);
 struct iommu_fault;
 int cont_fault_push(struct vtd_container *c, const struct iommu_fault *f);
 /* Shared by the two API generations (container_nest.c). */
-int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, bool wpe);
+/* Which generation's bind rules apply (VFIO + Linux 5.10, or iommufd + Linux 6.8), and WPE. */
+struct cont_bind_opts {
+    bool iommufd;
+    bool wpe;
+};
+int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, const struct cont_bind_opts *o);
 int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
 int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order);

@@ -2,8 +2,10 @@
  * container_iommufd.c: iommufd's later form of the same operations (issue 5): a nested
  * hardware page table from struct iommu_hwpt_vtd_s1 attached to one PASID, and arrays of
  * struct iommu_hwpt_vtd_s1_invalidate. Same internals as the VFIO form, so one scenario can run
- * through both generations. Errnos modelled on Linux 6.x intel/nested.c and iommufd (see
- * docs/uapi.md); not checked byte for byte against a kernel.
+ * through both generations. Errnos of Linux 6.8+ drivers/iommu/intel/nested.c
+ * (intel_nested_domain_alloc, intel_nested_cache_invalidate_user), drivers/iommu/intel/pasid.c
+ * (intel_pasid_setup_nested) and drivers/iommu/iommufd/hw_pagetable.c (iommufd_hwpt_invalidate);
+ * the flush covers the range as 6.10+ computes it (cache.c, calculate_psi_aligned_address).
  */
 #include <errno.h>
 #include <string.h>
@@ -17,8 +19,9 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
 {
     if (!c || !s1)
         return -EINVAL;
-    if ((s1->flags & ~(uint64_t)(IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_EAFE | IOMMU_VTD_S1_WPE)) || s1->__reserved)
-        return -EOPNOTSUPP;
+    /* 6.8 intel_nested_domain_alloc copies the structure up to __reserved and checks neither
+     * unknown flags nor __reserved: both are ignored. The PASID checks are vtdsim's (the PASID
+     * this hwpt is attached to must be one the container allocated). */
     if (pasid == 0 || pasid >= (UINT32_C(1) << 20))
         return -EINVAL;
     if (!cont_pasid_allocated(c, pasid))
@@ -30,22 +33,27 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
     };
     d.vendor.vtd.flags = ((s1->flags & IOMMU_VTD_S1_SRE) ? IOMMU_SVA_VTD_GPASID_SRE : 0) |
                          ((s1->flags & IOMMU_VTD_S1_EAFE) ? IOMMU_SVA_VTD_GPASID_EAFE : 0);
-    return cont_bind_checked(c, &d, s1->flags & IOMMU_VTD_S1_WPE);
+    const struct cont_bind_opts o = { .iommufd = true, .wpe = s1->flags & IOMMU_VTD_S1_WPE };
+    return cont_bind_checked(c, &d, &o);
 }
 
-/* One entry: 4 KiB-aligned addr, npages of 4 KiB (addr 0 with all-ones npages: everything). */
+/* One entry (intel_nested_cache_invalidate_user): 4 KiB-aligned addr, npages of 4 KiB; addr 0
+ * with all-ones npages means everything. */
 static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1_invalidate *e)
 {
     if ((e->flags & ~(uint32_t)IOMMU_VTD_INV_FLAGS_LEAF) || e->__reserved)
-        return -EOPNOTSUPP;
-    if ((e->addr & 0xFFF) || (e->npages == UINT64_MAX && e->addr) || e->npages == 0)
-        return -EINVAL;
+        return -EOPNOTSUPP; /* unknown flags or __reserved */
+    if ((e->addr & 0xFFF) || (e->npages == UINT64_MAX && e->addr))
+        return -EINVAL; /* unaligned address, or "everything" not starting at 0 */
     int rc;
     if (e->npages == UINT64_MAX || e->npages > (UINT64_C(1) << 52) || e->addr + (e->npages << 12) - 1 < e->addr) {
         rc = cont_qi_piotlb_pasid(c, pasid);
         return rc ? rc : cont_flush_devtlbs(c, pasid, 0, 52);
     }
-    uint64_t last = e->addr + (e->npages << 12) - 1;
+    /* npages 0 is not refused; 6.10's range helpers round it up to one page on x86-64. */
+    uint64_t npages = e->npages ? e->npages : 1;
+    uint64_t last = e->addr + (npages << 12) - 1;
+    /* The naturally aligned block covering [addr, last] (calculate_psi_aligned_address). */
     unsigned am = 0;
     while (am < 52 && (e->addr >> (12 + am)) != (last >> (12 + am)))
         am++;
@@ -56,6 +64,15 @@ static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct 
     return rc ? rc : cont_flush_devtlbs(c, pasid, base, am);
 }
 
+/* Bytes of an entry beyond the structure must be zero (copy_struct_from_user: -E2BIG). */
+static bool tail_is_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
 int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const void *array, uint32_t entry_len,
                                   uint32_t *entry_num)
 {
@@ -64,11 +81,18 @@ int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const
     uint32_t want = *entry_num, done = 0;
     int rc = 0;
     *entry_num = 0;
+    /* iommufd_hwpt_invalidate: entries without a buffer or a length; then the per-entry copy
+     * (iommu_copy_struct_from_user_array) refuses an entry_len below the end of __reserved. */
     if (want && (!array || entry_len < sizeof(struct iommu_hwpt_vtd_s1_invalidate)))
         return -EINVAL;
     for (; done < want; done++) {
+        const unsigned char *src = (const unsigned char *)array + (size_t)done * entry_len;
         struct iommu_hwpt_vtd_s1_invalidate e;
-        memcpy(&e, (const char *)array + (size_t)done * entry_len, sizeof(e));
+        memcpy(&e, src, sizeof(e));
+        if (!tail_is_zero(src + sizeof(e), entry_len - sizeof(e))) {
+            rc = -E2BIG; /* a newer, larger entry whose extra fields this kernel cannot honour */
+            break;
+        }
         if ((rc = invalidate_one(c, pasid, &e)))
             break;
     }

@@ -14,6 +14,7 @@
 #include <linux/vfio.h>
 
 #include "sim/container_internal.h"
+#include "walker/alloc.h"
 #include "walker/pasid_dir.h"
 
 #define PASID_MAX (UINT32_C(1) << 20)
@@ -102,17 +103,17 @@ static int add_bound(struct vtd_container *c, uint32_t pasid)
 {
     if (c->x.nbound == c->x.capbound) {
         size_t n = c->x.capbound ? 2 * c->x.capbound : 8;
-        struct bound_pasid *p = realloc(c->x.bound, n * sizeof(*p));
+        struct bound_pasid *p = vtd_realloc(c->x.bound, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->x.bound = p;
         c->x.capbound = n;
     }
-    c->x.bound[c->x.nbound++] = (struct bound_pasid){ pasid, 1 };
+    c->x.bound[c->x.nbound++] = (struct bound_pasid){ pasid };
     return 0;
 }
 
-void cont_nest_free(struct vtd_container *c) { free(c->x.bound); }
+void cont_nest_free(struct vtd_container *c) { vtd_free(c->x.bound); }
 
 int vtd_container_last_op_error(const struct vtd_container *c) { return c->x.last_inv_error; }
 
@@ -140,16 +141,18 @@ static int pasid_entry_pa(struct vtd_container *c, uint32_t pasid, bool create, 
 
 /* ---- BIND_PGTBL / UNBIND_PGTBL ---- */
 
-/* iommu_sva_prepare_bind_data + iommu_check_bind_data (5.10): the generic layer. */
+/* iommu_sva_prepare_bind_data + iommu_check_bind_data (Linux 5.10 drivers/iommu/iommu.c): the
+ * generic layer, shared by bind and unbind. All -EINVAL. */
 static int copy_bind_data(const void *u, struct iommu_gpasid_bind_data *d)
 {
     size_t minsz = offsetof(struct iommu_gpasid_bind_data, vendor);
     memset(d, 0, sizeof(*d));
     memcpy(d, u, minsz);
     if (d->argsz < minsz)
-        return -EINVAL;
+        return -EINVAL; /* fields before the vendor union are mandatory */
     size_t n = d->argsz < sizeof(*d) ? d->argsz : sizeof(*d);
     memcpy((char *)d + minsz, (const char *)u + minsz, n - minsz);
+    /* iommu_check_bind_data: version, format range, flags, padding. */
     if (d->version != IOMMU_GPASID_BIND_VERSION_1 || d->format >= IOMMU_PASID_FORMAT_LAST ||
         (d->flags & ~(uint64_t)IOMMU_SVA_GPASID_VAL))
         return -EINVAL;
@@ -159,50 +162,57 @@ static int copy_bind_data(const void *u, struct iommu_gpasid_bind_data *d)
     return 0;
 }
 
-/* The checks of intel_svm_bind_gpasid that precede the PASID-table work. */
+/* The checks of intel_svm_bind_gpasid (Linux 5.10 drivers/iommu/intel/svm.c) that precede the
+ * PASID-table work, in its order. */
 static int check_bind_vtd(const struct vtd_container *c, const struct iommu_gpasid_bind_data *d)
 {
     if (d->format != IOMMU_PASID_FORMAT_INTEL_VTD)
         return -EINVAL;
     if (d->argsz < offsetofend(struct iommu_gpasid_bind_data, vendor.vtd))
-        return -EINVAL;
+        return -EINVAL; /* the VT-d part of the union must be there */
     if (d->vendor.vtd.flags & ~(uint64_t)(IOMMU_SVA_VTD_GPASID_LAST - 1))
-        return -EINVAL;
+        return -EINVAL; /* undefined vendor flags */
     for (size_t i = 0; i < c->nsids; i++) {
         struct vtd_device *dev = iommu_device(c->io, c->sids[i]);
         if (dev && dev->pasid_bits != 20)
-            return -EINVAL; /* VT-d nests only devices with full 20-bit PASIDs */
+            return -EINVAL; /* "VT-d supports devices with full 20 bit PASIDs only" */
     }
     if (d->hpasid == 0 || d->hpasid >= PASID_MAX)
-        return -EINVAL;
+        return -EINVAL; /* only the host PASID range is checked */
     if (!cont_pasid_allocated(c, (uint32_t)d->hpasid))
-        return -ENOENT; /* ioasid_find of a PASID nobody allocated */
+        return -ENOENT; /* pasid_to_svm_sdev: ioasid_find of a PASID nobody allocated */
     return 0;
 }
 
-/* intel_pasid_setup_nested's own checks and the PASID entry it builds. */
-static int nested_entry(const struct vtd_container *c, const struct iommu_gpasid_bind_data *d, bool wpe,
-                        struct vtd_pasid_entry *pe)
+/* The entry's content and the checks that go with it. Linux 5.10 intel_pasid_setup_nested +
+ * intel_pasid_setup_bind_data (drivers/iommu/intel/pasid.c) for the VFIO form; Linux 6.8
+ * intel_pasid_setup_nested for iommufd's (gpgd against the width, WPE only with SRE). */
+static int nested_entry(const struct vtd_container *c, const struct iommu_gpasid_bind_data *d,
+                        const struct cont_bind_opts *o, struct vtd_pasid_entry *pe)
 {
     const struct vtd_caps *caps = vtd_iommu_caps(c->io);
     struct vtd_pasid_cfg cfg;
     vtd_pasid_cfg_init(&cfg, VTD_PGTT_NESTED, c->cfg.did);
+    /* addr_width: 48, or 57 with CAP.FS5LP (the host CPU is assumed to have LA57). */
     if (d->addr_width == 57 && vtd_cap_has(caps, VTD_CAP_FS5LP))
         cfg.fs_levels = 5;
     else if (d->addr_width != 48)
         return -EINVAL;
-    if (d->gpgd > (UINT64_C(1) << cont_ss_width(c)) - 1)
-        return -EINVAL; /* the guest table must be reachable through the second stage */
+    /* The guest table (a GPA) must be reachable: 5.10 compares with the domain's max_addr, the
+     * end of the highest mapping; 6.8 with 2^gaw (both with '>'). */
+    uint64_t limit = o->iommufd ? UINT64_C(1) << cont_ss_width(c) : c->max_addr;
+    if (d->gpgd > limit)
+        return -EINVAL;
     uint64_t f = d->vendor.vtd.flags;
     if ((f & IOMMU_SVA_VTD_GPASID_SRE) && !vtd_ecap_has(caps, VTD_ECAP_SRS))
-        return -EINVAL;
+        return -EINVAL; /* no supervisor request support */
     if ((f & IOMMU_SVA_VTD_GPASID_EAFE) && !vtd_ecap_has(caps, VTD_ECAP_EAFS))
-        return -EINVAL;
-    if ((f & IOMMU_SVA_VTD_GPASID_MTS_MASK) && !vtd_ecap_has(caps, VTD_ECAP_MTS))
-        return -EINVAL;
+        return -EINVAL; /* no extended access flag support */
+    if (f & IOMMU_SVA_VTD_GPASID_MTS_MASK)
+        return -EINVAL; /* 5.10: "no memory type support", whatever ECAP.MTS says */
     cfg.sre = f & IOMMU_SVA_VTD_GPASID_SRE;
     cfg.eafe = f & IOMMU_SVA_VTD_GPASID_EAFE;
-    cfg.wpe = wpe;
+    cfg.wpe = o->wpe && cfg.sre; /* 6.8 sets WPE only together with SRE */
     cfg.fsptptr = d->gpgd & ~UINT64_C(0xFFF);
     cfg.ss_levels = c->cfg.ss_levels;
     cfg.ssptptr = c->ss.root;
@@ -222,40 +232,48 @@ static int write_entry_untorn(struct vtd_container *c, uint64_t pa, const struct
     return rc ? rc : vtd_mem_write64(m, pa, pe->qw[0] | VTD_PE_P);
 }
 
-/* The PASID-table work of a bind once the request is checked (shared with iommufd's form). */
-int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, bool wpe)
+/* Whether the PASID's entry is present (an absent directory entry means no). */
+static int entry_present(struct vtd_container *c, uint32_t pasid, bool *present)
 {
-    uint32_t pasid = (uint32_t)d->hpasid;
-    struct bound_pasid *b = find_bound(c, pasid);
-    if (b) {
-        b->users++; /* a repeated bind of the same PASID and devices only counts a user */
+    uint64_t pa, qw0;
+    int rc = pasid_entry_pa(c, pasid, false, &pa);
+    if (rc == -ENOENT) {
+        *present = false;
         return 0;
     }
+    if (rc || vtd_mem_read64(vtd_iommu_mem(c->io), pa, &qw0))
+        return rc ? rc : -EFAULT;
+    *present = qw0 & VTD_PE_P;
+    return 0;
+}
+
+/* The PASID-table work of a bind once the request is checked (shared with iommufd's form). */
+int cont_bind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d, const struct cont_bind_opts *o)
+{
+    uint32_t pasid = (uint32_t)d->hpasid;
     struct vtd_pasid_entry pe;
-    uint64_t pa, qw0;
+    bool present;
+    uint64_t pa;
     int rc;
-    if ((rc = nested_entry(c, d, wpe, &pe)))
+    /* 5.10 intel_svm_bind_gpasid: this device already bound the PASID; both generations then
+     * find the entry present (intel_pasid_setup_nested) before anything else of the entry. */
+    if (!o->iommufd && find_bound(c, pasid))
+        return -EBUSY;
+    if (o->iommufd && (rc = nested_entry(c, d, o, &pe)))
+        return rc; /* 6.8 checks width and flags before looking at the entry */
+    if ((rc = entry_present(c, pasid, &present)))
+        return rc;
+    if (present)
+        return -EBUSY; /* someone else's entry: never overwrite a present entry */
+    if (!o->iommufd && (rc = nested_entry(c, d, o, &pe)))
         return rc;
     if ((rc = pasid_entry_pa(c, pasid, true, &pa)))
         return rc;
-    if (vtd_mem_read64(vtd_iommu_mem(c->io), pa, &qw0))
-        return -EFAULT;
-    if (qw0 & VTD_PE_P)
-        return -EBUSY; /* someone else's entry: never overwrite a present entry */
     if ((rc = add_bound(c, pasid)))
         return rc;
     if (write_entry_untorn(c, pa, &pe))
         return -EFAULT;
     return flush_pasid_entry(c, pasid);
-}
-
-static int bind_pgtbl(struct vtd_container *c, const void *u)
-{
-    struct iommu_gpasid_bind_data d;
-    int rc = copy_bind_data(u, &d);
-    if (rc || (rc = check_bind_vtd(c, &d)))
-        return rc;
-    return cont_bind_checked(c, &d, false);
 }
 
 /* Tear down: P first, flush, then the rest of the entry (intel_pasid_tear_down_entry). */
@@ -273,22 +291,49 @@ static int clear_entry(struct vtd_container *c, uint32_t pasid)
     return vtd_mem_fill(m, pa, 0, VTD_PASID_ENTRY_SIZE);
 }
 
-/* The iommu layer's answer to an unbind (VFIO discarded it: the ioctl returns 0). */
-static int unbind_pgtbl(struct vtd_container *c, const void *u)
+/* intel_svm_unbind_gpasid (5.10) after the generic checks: the PASID as an ioasid_t (the u64
+ * hpasid truncated), pasid_to_svm_sdev's checks, then tear-down if this device bound it. */
+static int unbind_checked(struct vtd_container *c, const struct iommu_gpasid_bind_data *d)
+{
+    uint32_t pasid = (uint32_t)d->hpasid;
+    if (pasid == UINT32_MAX || pasid >= PASID_MAX)
+        return -EINVAL; /* INVALID_IOASID or beyond 20 bits */
+    if (!cont_pasid_allocated(c, pasid))
+        return -ENOENT; /* ioasid_find */
+    struct bound_pasid *b = find_bound(c, pasid);
+    if (!b)
+        return 0; /* nothing bound by this device: nothing to do */
+    *b = c->x.bound[--c->x.nbound];
+    return clear_entry(c, pasid);
+}
+
+/*
+ * BIND_PGTBL through VFIO (series v7 vfio_iommu_handle_pgtbl_op): when the bind fails after
+ * the generic checks, VFIO undoes "partial binds" by unbinding with the same user data. A
+ * failed bind of a PASID the device had already bound (-EBUSY, or a VT-d check that fails
+ * first) therefore tears the existing binding down.
+ */
+static int bind_pgtbl(struct vtd_container *c, const void *u)
 {
     struct iommu_gpasid_bind_data d;
     int rc = copy_bind_data(u, &d);
     if (rc)
         return rc;
-    if (d.hpasid == 0 || d.hpasid >= PASID_MAX)
-        return -EINVAL;
-    if (!cont_pasid_allocated(c, (uint32_t)d.hpasid))
-        return -ENOENT;
-    struct bound_pasid *b = find_bound(c, (uint32_t)d.hpasid);
-    if (!b || --b->users)
-        return 0;
-    *b = c->x.bound[--c->x.nbound];
-    return clear_entry(c, (uint32_t)d.hpasid);
+    const struct cont_bind_opts o = { .iommufd = false, .wpe = false };
+    rc = check_bind_vtd(c, &d);
+    if (!rc)
+        rc = cont_bind_checked(c, &d, &o);
+    if (rc)
+        (void)unbind_checked(c, &d);
+    return rc;
+}
+
+/* The iommu layer's answer to an unbind (VFIO discards it: the ioctl returns 0). */
+static int unbind_pgtbl(struct vtd_container *c, const void *u)
+{
+    struct iommu_gpasid_bind_data d;
+    int rc = copy_bind_data(u, &d);
+    return rc ? rc : unbind_checked(c, &d);
 }
 
 /* ---- CACHE_INVLD ---- */
@@ -449,21 +494,24 @@ int cont_nesting_op(struct vtd_container *c, void *arg)
     struct vfio_iommu_type1_nesting_op hdr;
     size_t minsz = offsetofend(struct vfio_iommu_type1_nesting_op, flags);
     memcpy(&hdr, arg, minsz);
-    if (hdr.argsz < minsz || (hdr.flags & ~(uint32_t)VFIO_NESTING_OP_MASK))
+    /* Series v7 vfio_iommu_type1_nesting_op: argsz, flags beyond the op mask, op >= OP_NUM. */
+    if (hdr.argsz < minsz || (hdr.flags & ~(uint32_t)VFIO_NESTING_OP_MASK) ||
+        (hdr.flags & VFIO_NESTING_OP_MASK) >= VFIO_IOMMU_NESTING_OP_NUM)
         return -EINVAL;
+    /* Series v7: no nesting_info (no device attached yet): -EOPNOTSUPP for every op. */
+    if (c->nsids == 0)
+        return -EOPNOTSUPP;
     const void *data = (const char *)arg + minsz;
     switch (hdr.flags & VFIO_NESTING_OP_MASK) {
     case VFIO_IOMMU_NESTING_OP_BIND_PGTBL:
         return bind_pgtbl(c, data);
     case VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL:
-        /* The series ignored the per-device result of an unbind; keep it readable. */
+        /* vfio_dev_unbind_gpasid_fn ignores the iommu layer's answer; keep it readable. */
         c->x.last_inv_error = unbind_pgtbl(c, data);
         return 0;
-    case VFIO_IOMMU_NESTING_OP_CACHE_INVLD:
+    default: /* VFIO_IOMMU_NESTING_OP_CACHE_INVLD, the last op below OP_NUM */
         /* Likewise vfio_dev_cache_invalidate_fn: "always successful". */
         c->x.last_inv_error = vtd_container_cache_invalidate(c, data);
         return 0;
-    default:
-        return -EINVAL;
     }
 }

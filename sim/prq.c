@@ -13,6 +13,7 @@
 #include <linux/iommu.h>
 
 #include "sim/container_internal.h"
+#include "walker/alloc.h"
 
 /* VT-d page group response codes (6.5.2.8) for the uAPI codes SUCCESS, INVALID, FAILURE. */
 static const unsigned resp_rc[] = { 0x0, 0x1, 0xF };
@@ -61,7 +62,7 @@ static int send_page_request(struct vtd_container *c, const struct vtd_request *
         return -ENOSPC; /* counted as an overflow; the device falls back */
     if (c->x.ngroups == c->x.capgroups) {
         size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
-        struct pending_group *p = realloc(c->x.groups, n * sizeof(*p));
+        struct pending_group *p = vtd_realloc(c->x.groups, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->x.groups = p;
@@ -95,13 +96,17 @@ void cont_prq_fini(struct vtd_container *c)
         c->io->page_request_hook = NULL;
         c->io->page_request_arg = NULL;
     }
-    free(c->x.groups);
+    vtd_free(c->x.groups);
 }
 
 /*
- * iommu_page_response (Linux 5.10 drivers/iommu/iommu.c): version and flags checked, then the
- * pending group matched by grpid (and PASID when the request had one); none: -EINVAL. The
- * argsz and code checks are the uAPI's (argsz covers the structure up to `code`).
+ * iommu_page_response (Linux 5.10 drivers/iommu/iommu.c): version and flags (-EINVAL), then the
+ * pending group matched by grpid and, when the request carried a PASID
+ * (RESPONSE_NEEDS_PASID), by the PASID_VALID flag and the PASID; no match: -EINVAL. A response
+ * with a PASID to a request without one is accepted (the kernel clears the PASID). The argsz
+ * and code checks are vtdsim's: 5.10 took the structure from the kernel side and put `code`
+ * into the descriptor unchecked (intel_svm_page_response), so FAILURE (2) reached the device
+ * as a reserved response code; vtdsim sends the VT-d code for each uAPI code instead.
  */
 int vtd_container_page_response(struct vtd_container *c, const struct iommu_page_response *msg)
 {
@@ -113,9 +118,10 @@ int vtd_container_page_response(struct vtd_container *c, const struct iommu_page
         return -EINVAL;
     if (msg->code > IOMMU_PAGE_RESP_FAILURE)
         return -EINVAL;
+    bool has_pasid = msg->flags & IOMMU_PAGE_RESP_PASID_VALID;
     for (size_t i = 0; i < c->x.ngroups; i++) {
         struct pending_group g = c->x.groups[i];
-        if ((g.pasid_valid && g.pasid != msg->pasid) || g.grpid != msg->grpid)
+        if (g.grpid != msg->grpid || (g.pasid_valid && (!has_pasid || g.pasid != msg->pasid)))
             continue;
         c->x.groups[i] = c->x.groups[--c->x.ngroups];
         /* Page group response: RID, PASID present, PASID, response code; PRGI in qw1. */

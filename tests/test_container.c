@@ -113,20 +113,20 @@ Test(container, get_info_minsz_only_writes_16_bytes)
     info.argsz = 16;
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, &info), 0);
     cr_assert_eq(info.flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
-    cr_assert_eq(info.argsz, 24 + 128);
+    cr_assert_eq(info.argsz, 24 + 144);
     cr_assert_eq(info.iova_pgsizes, ~UINT64_C(0xFFF));
     cr_assert_eq(info.cap_offset, 0xA5A5A5A5u); /* beyond the 16 bytes the kernel copies */
 }
 
 Test(container, get_info_too_small_for_chain)
 {
-    unsigned char buf[152];
+    unsigned char buf[168];
     memset(buf, 0xEE, sizeof(buf));
-    struct vfio_iommu_type1_info info = { .argsz = 151, .cap_offset = 77 };
+    struct vfio_iommu_type1_info info = { .argsz = 167, .cap_offset = 77 };
     memcpy(buf, &info, sizeof(info));
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, buf), 0);
     memcpy(&info, buf, sizeof(info));
-    cr_assert_eq(info.argsz, 152);
+    cr_assert_eq(info.argsz, 168);
     cr_assert_eq(info.flags, VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
     cr_assert_eq(info.cap_offset, 0);
     cr_assert_eq(buf[24], 0xEE, "no chain written");
@@ -151,16 +151,18 @@ Test(container, get_info_chain)
     cr_assert_eq(mig.pgsize_bitmap, 4096);
     cr_assert_eq(mig.max_dirty_bitmap_size, UINT64_C(268435456));
     struct vfio_iommu_type1_info_cap_iova_range iova;
-    struct vfio_iova_range r;
+    struct vfio_iova_range r[2];
     memcpy(&iova, buf + 56, sizeof(iova));
-    memcpy(&r, buf + 56 + sizeof(iova), sizeof(r));
+    memcpy(r, buf + 56 + sizeof(iova), sizeof(r));
     cr_assert_eq(iova.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-    cr_assert_eq(iova.header.next, 88);
-    cr_assert_eq(iova.nr_iovas, 1);
-    cr_assert_eq(r.start, 0);
-    cr_assert_eq(r.end, (UINT64_C(1) << 48) - 1);
+    cr_assert_eq(iova.header.next, 104);
+    cr_assert_eq(iova.nr_iovas, 2, "the aperture minus the IOAPIC window");
+    cr_assert_eq(r[0].start, 0);
+    cr_assert_eq(r[0].end, UINT64_C(0xFEDFFFFF));
+    cr_assert_eq(r[1].start, UINT64_C(0xFEF00000));
+    cr_assert_eq(r[1].end, (UINT64_C(1) << 57) - 1, "5.10's aperture is 57 bits whatever the width");
     struct vfio_iommu_type1_info_cap_nesting n;
-    memcpy(&n, buf + 88, sizeof(n));
+    memcpy(&n, buf + 104, sizeof(n));
     cr_assert_eq(n.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_NESTING);
     cr_assert_eq(n.header.next, 0);
     cr_assert_eq(n.info.argsz, 56);
@@ -188,7 +190,10 @@ Test(container, map_dma_errnos)
     cr_assert_eq(map(0, HOST_RAM, 0x1800, RW), -EINVAL, "size misaligned");
     cr_assert_eq(map(UINT64_C(0xFFFFFFFFFFFFF000), HOST_RAM, 0x2000, RW), -EINVAL, "iova wraps");
     cr_assert_eq(map(0, UINT64_C(0xFFFFFFFFFFFFF000), 0x2000, RW), -EINVAL, "vaddr wraps");
-    cr_assert_eq(map(UINT64_C(1) << 48, HOST_RAM, 0x1000, RW), -EINVAL, "beyond the IOVA range");
+    cr_assert_eq(map(UINT64_C(1) << 57, HOST_RAM, 0x1000, RW), -EINVAL, "beyond the IOVA list");
+    cr_assert_eq(map(UINT64_C(0xFEE00000), HOST_RAM, 0x1000, RW), -EINVAL, "inside the IOAPIC window");
+    cr_assert_eq(map(UINT64_C(0xFED00000), HOST_RAM, 0x200000, RW), -EINVAL, "across the IOAPIC window");
+    cr_assert_eq(map(UINT64_C(1) << 48, HOST_RAM, 0x1000, RW), -EFAULT, "beyond the domain width (intel_iommu_map)");
     cr_assert_eq(map(0, UINT64_C(1) << 48, 0x1000, RW), -EFAULT, "vaddr cannot be pinned");
     cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), 0);
     cr_assert_eq(map(0x10000, HOST_RAM, 0x4000, RW), -EEXIST);
@@ -300,6 +305,10 @@ Test(container, pasids_are_system_wide)
     cr_assert_not_null(c2);
     cr_assert_eq(preq(16, ALLOC, 5, 6), 5);
     struct vfio_iommu_type1_pasid_request r = { 16, ALLOC, { 5, 6 } };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), -EOPNOTSUPP, "no device: no vfio_mm yet");
+    struct vtd_device_config d3 = { .sid = 0x0020, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io, &d3), 0);
+    cr_assert_eq(vtd_container_attach_device(c2, 0x0020), 0);
     cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), 6, "5 is taken by the other");
     r.range.max = 5;
     cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), -ENOSPC);
@@ -310,4 +319,21 @@ Test(container, pasids_are_system_wide)
     /* A freed container gives its PASIDs back. */
     vtd_container_free(c2);
     cr_assert_eq(preq(16, ALLOC, 6, 6), 6);
+}
+
+Test(container, pasid_quota_is_1000_per_container)
+{
+    for (int i = 1; i <= 1000; i++)
+        cr_assert_eq(preq(16, ALLOC, 1, 0x80000000u), i);
+    cr_assert_eq(preq(16, ALLOC, 1, 0x80000000u), -ENOSPC, "vfio_pasid.c's default pasid_quota");
+    cr_assert_eq(preq(16, FREE, 500, 500), 0);
+    cr_assert_eq(preq(16, ALLOC, 1, 0x80000000u), 500, "a freed PASID gives quota back");
+}
+
+Test(container, pasid_bound_2_pow_31_passes_v7s_check)
+{
+    /* v7 compares the bounds with '>' 2^31: 2^31 itself passes, and the allocator then finds
+     * nothing in the hardware's 20 bits. */
+    cr_assert_eq(preq(16, ALLOC, 0x80000000u, 0x80000000u), -ENOSPC);
+    cr_assert_eq(preq(16, FREE, 0, 0x80000000u), 0, "FREE of nothing is 0");
 }

@@ -196,6 +196,24 @@ Test(nest, nesting_op_header_errnos)
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "unknown op");
     b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, 0x10000 };
     cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "flags beyond the op mask");
+    b.hdr = (struct vfio_iommu_type1_nesting_op){ 8, 0xFFFF };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, &b), -EINVAL, "op beyond OP_NUM");
+}
+
+Test(nest, nesting_op_without_devices_is_eopnotsupp)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 2;
+    cc.pool_base = UINT64_C(0x20000000);
+    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
+    cr_assert_not_null(c2);
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    for (unsigned op = 0; op < VFIO_IOMMU_NESTING_OP_NUM; op++)
+        cr_assert_eq(vtd_container_nesting_op(c2, op, &d, sizeof(d)), -EOPNOTSUPP, "op %u", op);
+    cr_assert_eq(vtd_container_nesting_op(c2, VFIO_IOMMU_NESTING_OP_NUM, &d, sizeof(d)), -EINVAL,
+                 "the header is checked first");
+    vtd_container_free(c2);
 }
 
 Test(nest, bind_errnos)
@@ -219,15 +237,84 @@ Test(nest, bind_errnos)
     BAD(d.hpasid = 1u << 20, -EINVAL, "hpasid beyond 20 bits");
     BAD(d.hpasid = 7, -ENOENT, "hpasid never allocated");
     BAD(d.addr_width = 39, -EINVAL, "addr_width");
-    BAD(d.gpgd = UINT64_C(1) << 48, -EINVAL, "gpgd beyond the second stage");
-    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_PCD, -EINVAL, "memory types without ECAP.MTS");
+    BAD(d.gpgd = UINT64_C(0x1001000), -EINVAL, "gpgd above the domain's max_addr (end of the highest mapping)");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_PCD, -EINVAL, "5.10 refuses every memory-type flag");
+    BAD(d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_CD, -EINVAL, "CD too");
 #undef BAD
+    d = bind_data((uint64_t)pasid);
+    d.gpgd = UINT64_C(0x1000000);
+    cr_assert_eq(bind(&d), 0, "gpgd == max_addr passes ('>' in intel_pasid_setup_nested)");
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
     d = bind_data((uint64_t)pasid);
     d.flags = IOMMU_SVA_GPASID_VAL;
     d.gpasid = 5;
     d.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_SRE | IOMMU_SVA_VTD_GPASID_EAFE;
     cr_assert_eq(bind(&d), 0);
-    cr_assert_eq(bind(&d), 0, "a repeated bind counts a user");
+}
+
+/* A second bind of the same PASID: -EBUSY, and VFIO's roll-back unbind removes the first. */
+Test(nest, repeated_bind_is_ebusy_and_rolls_back)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    struct vtd_dma_result r;
+    cr_assert_eq(bind(&d), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    cr_assert_eq(bind(&d), -EBUSY);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P, "the roll-back tore the first bind down");
+    cr_assert_eq(bind(&d), 0, "and the PASID can be bound again");
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0);
+    /* A bind that fails a VT-d check after the generic ones rolls back the same way. */
+    d.format = 0;
+    cr_assert_eq(bind(&d), -EINVAL);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P);
+    /* One that fails the generic checks never reaches the unbind. */
+    d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    d.version = 2;
+    cr_assert_eq(bind(&d), -EINVAL);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), 0, "still bound");
+}
+
+Test(nest, unbind_errnos_stay_in_the_iommu_layer)
+{
+    struct iommu_gpasid_bind_data d = bind_data(0);
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -ENOENT, "PASID 0 was never allocated (ioasid_find)");
+    d.hpasid = 1u << 20;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "beyond PASID_MAX");
+    d.hpasid = UINT32_MAX;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "INVALID_IOASID");
+    d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    d.hpasid = (UINT64_C(1) << 32) | (uint64_t)pasid;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), 0, "hpasid is truncated to an ioasid_t");
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &r), VTD_FR_PASID_P, "so that unbind took PASID 1 down");
+    d.version = 3;
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    cr_assert_eq(vtd_container_last_op_error(c), -EINVAL, "the generic checks apply to unbind too");
+}
+
+/* gpgd is checked against max_addr, which an unmap of the top mapping lowers to the start of
+ * the last piece intel_iommu_unmap was given. */
+Test(nest, gpgd_limit_follows_max_addr)
+{
+    struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ, HOST_RAM + 0x2000000, 0x2000000,
+                                          0x201000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_MAP_DMA, &m), 0);
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    d.gpgd = 0x2201000;
+    cr_assert_eq(bind(&d), 0, "the end of the new top mapping");
+    cr_assert_eq(op_bind(VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &d), 0);
+    struct vfio_iommu_type1_dma_unmap u = { sizeof(u), 0, 0x2000000, 0x201000 };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u), 0);
+    cr_assert_eq(u.size, 0x201000);
+    cr_assert_eq(bind(&d), -EINVAL, "max_addr fell to 0x2200000, the start of the last 4 KiB piece");
+    d.gpgd = 0x2200000;
+    cr_assert_eq(bind(&d), 0, "not to the mapping's start: 5.10 lowers it piece by piece");
 }
 
 Test(nest, bind_never_overwrites_a_present_entry)
@@ -575,12 +662,7 @@ Test(nest, page_request_invalid_and_failure_answers)
 
 Test(nest, iommufd_generation_same_flow)
 {
-    struct iommu_hwpt_vtd_s1 s1 = { .flags = 8, .pgtbl_addr = fs.root, .addr_width = 48 };
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "unknown flag");
-    s1.flags = 0;
-    s1.__reserved = 1;
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EOPNOTSUPP, "reserved");
-    s1.__reserved = 0;
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
     s1.addr_width = 39;
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), -EINVAL, "addr_width");
     s1.addr_width = 48;
@@ -612,4 +694,150 @@ Test(nest, iommufd_generation_same_flow)
     n = 1;
     cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, inv, 16, &n), -EINVAL, "entry_len too small");
     cr_assert_eq(n, 0);
+}
+
+/* 6.8 intel_nested_domain_alloc checks neither unknown flags nor __reserved; WPE takes effect
+ * only with SRE; gpgd is checked against 2^gaw (with '>'), not against max_addr. */
+Test(nest, iommufd_alloc_ignores_unknown_flags_and_reserved)
+{
+    struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 2, 3 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r), 2);
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r), 3);
+    struct iommu_hwpt_vtd_s1 s1 = { .flags = 8, .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 2, &s1), 0, "unknown flag ignored");
+    s1.flags = 0;
+    s1.__reserved = 1;
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), 0, "__reserved ignored");
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), -EBUSY, "the entry is present");
+    s1 = (struct iommu_hwpt_vtd_s1){ .flags = IOMMU_VTD_S1_WPE, .pgtbl_addr = UINT64_C(1) << 48, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0,
+                 "gpgd == 2^gaw passes 6.8's '>' (beyond every mapping, which 5.10 refused)");
+    struct vtd_dma_result res;
+    cr_assert_neq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &res), 0, "the table is not reachable");
+    s1.pgtbl_addr = (UINT64_C(1) << 48) + 0x1000;
+    struct vfio_iommu_type1_pasid_request r4 = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 4, 4 } };
+    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r4), 4);
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 4, &s1), -EINVAL, "beyond 2^gaw");
+}
+
+Test(nest, iommufd_invalidate_entry_rules)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA + 0x3000, 0x1000), 0);
+    /* npages 0 is not refused: one page at addr. */
+    struct iommu_hwpt_vtd_s1_invalidate e[2] = { { .addr = VA + 0x3000, .npages = 0 } };
+    uint32_t n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+    /* A larger entry (a newer header) must have zero bytes beyond the structure. */
+    unsigned char big[2][32];
+    memset(big, 0, sizeof(big));
+    memcpy(big[0], &e[0], sizeof(e[0]));
+    memcpy(big[1], &e[0], sizeof(e[0]));
+    big[1][28] = 1;
+    n = 2;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, big, 32, &n), -E2BIG);
+    cr_assert_eq(n, 1, "the first entry was handled");
+    /* An empty array does nothing; entries with no buffer are refused. */
+    n = 0;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, NULL, 0, &n), 0);
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, NULL, sizeof(e[0]), &n), -EINVAL);
+    cr_assert_eq(n, 0);
+    /* All-ones npages with a non-zero address. */
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0x1000, .npages = UINT64_MAX };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), -EINVAL);
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0, .npages = 1, .__reserved = 1 };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), -EOPNOTSUPP);
+    /* A huge npages (beyond 2^52 pages) flushes the whole PASID. */
+    e[0] = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0, .npages = UINT64_C(1) << 53 };
+    n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(NULL, 1, &s1), -EINVAL);
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, 1, e, sizeof(e[0]), NULL), -EINVAL);
+}
+
+/* ---- rarer paths of faults and page requests ---- */
+
+Test(nest, fault_record_carries_exec_and_priv)
+{
+    struct vtd_request req = { .sid = DEV_PLAIN, .pasid_valid = true, .pasid = (uint32_t)pasid, .addr = VA,
+                               .access = VTD_ACC_R | VTD_ACC_X, .priv = true };
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_FR_PASID_P);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    cr_assert_eq(f.event.perm, IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_EXEC | IOMMU_FAULT_PERM_PRIV);
+    cr_assert_eq(f.event.pasid, (uint32_t)pasid);
+}
+
+Test(nest, page_response_needs_the_pasid_of_a_pasid_request)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_ATS, VA + 0x30000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    struct iommu_page_response m = resp(f.prm.grpid, IOMMU_PAGE_RESP_SUCCESS);
+    m.flags = 0;
+    cr_assert_eq(vtd_container_page_response(c, &m), -EINVAL, "NEEDS_PASID: PASID_VALID is required");
+    cr_assert_eq(vtd_container_page_response(c, NULL), -EINVAL);
+    cr_assert_eq(vtd_container_page_response(NULL, &m), -EINVAL);
+    m.flags = IOMMU_PAGE_RESP_PASID_VALID;
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+}
+
+/* A request without PASID (second stage not mapped) also becomes a page request; its answer may
+ * carry a PASID, which the kernel clears. */
+Test(nest, page_request_without_pasid)
+{
+    struct vtd_request req = { .sid = DEV_ATS, .addr = UINT64_C(0x3000000), .access = VTD_ACC_R };
+    struct vtd_dma_result r;
+    cr_assert_eq(vtd_iommu_dma(io, &req, &r), VTD_DMA_PAGE_REQUEST);
+    struct iommu_fault f;
+    cr_assert_eq(vtd_container_read_faults(c, &f, 1), 1);
+    cr_assert_eq(f.type, IOMMU_FAULT_PAGE_REQ);
+    cr_assert_eq(f.prm.flags, IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE, "no PASID flags");
+    struct iommu_page_response m = resp(f.prm.grpid, IOMMU_PAGE_RESP_SUCCESS);
+    m.pasid = 99;
+    cr_assert_eq(vtd_container_page_response(c, &m), 0);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+}
+
+/* Pending groups are bounded by the queue size; a full fault queue drops the page request. */
+Test(nest, page_requests_are_bounded)
+{
+    struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
+    cr_assert_eq(bind(&d), 0);
+    struct vtd_dma_result r;
+    for (unsigned i = 0; i < 128; i++)
+        cr_assert_eq(dma_p(DEV_ATS, VA + 0x100000 + i * 0x1000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "%u", i);
+    cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    cr_assert_neq(dma_p(DEV_ATS, VA + 0x200000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "no group left");
+    cr_assert_eq(vtd_container_pending_page_requests(c), 128);
+    /* Answer them all; now fill the fault queue, and a page request has no room. */
+    static struct iommu_fault f[256];
+    unsigned n = (unsigned)vtd_container_read_faults(c, f, 256);
+    cr_assert_geq(n, 128);
+    for (unsigned i = 0; i < n; i++)
+        if (f[i].type == IOMMU_FAULT_PAGE_REQ) {
+            struct iommu_page_response m = resp(f[i].prm.grpid, IOMMU_PAGE_RESP_INVALID);
+            cr_assert_eq(vtd_container_page_response(c, &m), 0);
+        }
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
+    for (unsigned i = 0; i < 128; i++)
+        cr_assert_neq(dma_p(DEV_PLAIN, VA + 0x100000, VTD_ACC_R, &r), 0);
+    uint64_t over = vtd_container_fault_overflows(c);
+    cr_assert_neq(dma_p(DEV_ATS, VA + 0x300000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_container_fault_overflows(c), over + 2,
+                 "the dropped page request and the fault of the untranslated fallback are both counted");
+    cr_assert_eq(vtd_container_pending_page_requests(c), 0);
 }
