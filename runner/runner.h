@@ -36,6 +36,7 @@ struct sc_result {
     struct sc_failure fail[SC_MAX_FAILURES_KEPT];
     unsigned nfail;
     char *stats;            /* cache statistics table (with opts.stats) */
+    bool out_of_memory;     /* an allocation failed: the failures may all follow from it */
     double seconds;
 };
 

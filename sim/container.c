@@ -14,6 +14,7 @@
 #include <linux/vfio.h>
 
 #include "sim/container_internal.h"
+#include "walker/alloc.h"
 
 
 /* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
@@ -40,11 +41,11 @@ static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b
             s->refs++;
             return s;
         }
-    struct iommu_share *s = calloc(1, sizeof(*s));
+    struct iommu_share *s = vtd_calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     if (vtd_build_root_table(b, &s->rtaddr)) {
-        free(s);
+        vtd_free(s);
         return NULL;
     }
     s->io = io;
@@ -64,9 +65,9 @@ static void share_put(struct iommu_share *s)
             *p = s->next;
             break;
         }
-    free(s->pasids);
-    free(s->conts);
-    free(s);
+    vtd_free(s->pasids);
+    vtd_free(s->conts);
+    vtd_free(s);
 }
 
 static const char *config_error(const struct vtd_iommu *io, const struct vtd_container_config *cfg)
@@ -98,7 +99,7 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
             *why = err;
         return NULL;
     }
-    struct vtd_container *c = calloc(1, sizeof(*c));
+    struct vtd_container *c = vtd_calloc(1, sizeof(*c));
     if (!c)
         goto nomem;
     c->io = io;
@@ -116,7 +117,7 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
     if (cont_fault_init(c, cfg->fault_queue)) {
         cont_fault_fini(c);
         share_put(c->share);
-        free(c);
+        vtd_free(c);
         goto nomem;
     }
     cont_prq_init(c);
@@ -124,13 +125,13 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
 bad_pool_shared:
     share_put(c->share);
 bad_pool:
-    free(c);
+    vtd_free(c);
     if (why)
-        *why = "pool too small, outside HAW, or no memory";
+        *why = "pool too small or outside HAW, or out of memory";
     return NULL;
 nomem:
     if (why)
-        *why = "no memory";
+        *why = "out of memory";
     return NULL;
 }
 
@@ -145,9 +146,9 @@ void vtd_container_free(struct vtd_container *c)
     cont_nest_free(c);
     release_pasids(c);
     share_put(c->share);
-    free(c->maps);
-    free(c->sids);
-    free(c);
+    vtd_free(c->maps);
+    vtd_free(c->sids);
+    vtd_free(c);
 }
 
 uint16_t vtd_container_did(const struct vtd_container *c) { return c->cfg.did; }
@@ -234,7 +235,7 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
         return -EBUSY;
     if (c->nsids == c->capsids) {
         size_t n = c->capsids ? 2 * c->capsids : 8;
-        uint16_t *p = realloc(c->sids, n * sizeof(*p));
+        uint16_t *p = vtd_realloc(c->sids, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->sids = p;
@@ -383,7 +384,7 @@ static int map_dma(struct vtd_container *c, void *arg)
         return -EFAULT;
     if (c->nmaps == c->capmaps) {
         size_t n = c->capmaps ? 2 * c->capmaps : 16;
-        struct dma_map *p = realloc(c->maps, n * sizeof(*p));
+        struct dma_map *p = vtd_realloc(c->maps, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->maps = p;
@@ -487,7 +488,7 @@ static int pasid_alloc(struct vtd_container *c, uint32_t min, uint32_t max)
         return -ENOSPC;
     if (s->npasids == s->cap) {
         size_t n = s->cap ? 2 * s->cap : 16;
-        struct pasid_owner *q = realloc(s->pasids, n * sizeof(*q));
+        struct pasid_owner *q = vtd_realloc(s->pasids, n * sizeof(*q));
         if (!q)
             return -ENOMEM;
         s->pasids = q;
@@ -576,13 +577,13 @@ int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *ar
 
 int vtd_container_nesting_op(struct vtd_container *c, uint32_t op, const void *data, size_t len)
 {
-    struct vfio_iommu_type1_nesting_op *n = calloc(1, sizeof *n + len);
+    struct vfio_iommu_type1_nesting_op *n = vtd_calloc(1, sizeof *n + len);
     if (!n)
         return -ENOMEM;
     n->argsz = (uint32_t)(sizeof *n + len);
     n->flags = op;
     memcpy(n->data, data, len);
     int rc = vtd_container_ioctl(c, VFIO_IOMMU_NESTING_OP, n);
-    free(n);
+    vtd_free(n);
     return rc;
 }

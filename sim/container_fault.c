@@ -11,6 +11,7 @@
 
 #include "sim/container_internal.h"
 #include "walker/fault.h"
+#include "walker/alloc.h"
 
 /*
  * VT-d fault reason (walker/fault.h) -> enum iommu_fault_reason. The uAPI names what failed
@@ -120,11 +121,11 @@ int cont_fault_init(struct vtd_container *c, unsigned cap)
 {
     struct fault_queue *q = &c->x.faults;
     q->cap = cap ? cap : 128;
-    q->rec = calloc(q->cap, sizeof(*q->rec));
+    q->rec = vtd_calloc(q->cap, sizeof(*q->rec));
     if (!q->rec)
         return -ENOMEM;
     struct iommu_share *s = c->share;
-    struct vtd_container **p = realloc(s->conts, (s->nconts + 1) * sizeof(*p));
+    struct vtd_container **p = vtd_realloc(s->conts, (s->nconts + 1) * sizeof(*p));
     if (!p)
         return -ENOMEM;
     s->conts = p;
@@ -146,7 +147,7 @@ void cont_fault_fini(struct vtd_container *c)
         c->io->fault_listener = NULL;
         c->io->fault_listener_arg = NULL;
     }
-    free(c->x.faults.rec);
+    vtd_free(c->x.faults.rec);
 }
 
 int vtd_container_read_faults(struct vtd_container *c, struct iommu_fault *buf, unsigned max)

@@ -15,6 +15,7 @@
 
 #include "sim/container_internal.h"
 #include "walker/pasid_dir.h"
+#include "walker/alloc.h"
 
 #define PASID_MAX (UINT32_C(1) << 20)
 
@@ -102,7 +103,7 @@ static int add_bound(struct vtd_container *c, uint32_t pasid)
 {
     if (c->x.nbound == c->x.capbound) {
         size_t n = c->x.capbound ? 2 * c->x.capbound : 8;
-        struct bound_pasid *p = realloc(c->x.bound, n * sizeof(*p));
+        struct bound_pasid *p = vtd_realloc(c->x.bound, n * sizeof(*p));
         if (!p)
             return -ENOMEM;
         c->x.bound = p;
@@ -112,7 +113,7 @@ static int add_bound(struct vtd_container *c, uint32_t pasid)
     return 0;
 }
 
-void cont_nest_free(struct vtd_container *c) { free(c->x.bound); }
+void cont_nest_free(struct vtd_container *c) { vtd_free(c->x.bound); }
 
 int vtd_container_last_op_error(const struct vtd_container *c) { return c->x.last_inv_error; }
 
