@@ -38,6 +38,7 @@ struct ex {
     bool *pt_ready;
     unsigned step_no;
     unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
+    size_t max_frames;       /* simulated memory cap (sc_run_opts) */
     struct vtd_trace trace;
     /* The failure text of the step being checked (a memory stream, opened on the first miss). */
     char *msg;
@@ -212,8 +213,10 @@ static uint64_t model_enomem(const struct ex *e)
 static void report_enomem(struct ex *e, const struct sc_step *st)
 {
     e->r->out_of_memory = true;
-    fprintf(miss(e, st), "    out of memory (ENOMEM): an allocation in the model failed during this step; "
-                         "its results may be wrong\n");
+    size_t limit = e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES;
+    fprintf(miss(e, st), "    out of memory (ENOMEM): simulated memory reached its limit of %zu frames (%zu MiB), or an "
+                         "allocation in the model failed, during this step; its results may be wrong\n",
+            limit, limit >> 8);
 }
 
 static bool setup_fail(struct ex *e, unsigned line, const char *what, int rc)
@@ -249,6 +252,7 @@ static bool setup(struct ex *e)
         e->r->failed++;
         return false;
     }
+    vtd_mem_set_frame_limit(vtd_iommu_mem(e->io), e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES);
     e->ctx = vtd_calloc(s->ndev + 1, sizeof *e->ctx);
     e->attached = vtd_calloc(s->ndev + 1, sizeof *e->attached);
     e->pt = vtd_calloc(s->ntab + 1, sizeof *e->pt);
@@ -1229,7 +1233,7 @@ static char *stats_text(struct ex *e)
 
 bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_result *r)
 {
-    struct ex e = {.s = s, .r = r};
+    struct ex e = {.s = s, .r = r, .max_frames = o ? o->max_frames : 0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!r->path)

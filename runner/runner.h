@@ -42,6 +42,7 @@ struct sc_result {
 
 struct sc_run_opts {
     bool stats;             /* fill result.stats */
+    size_t max_frames;      /* simulated memory limit in 4 KiB frames (0: SC_DEFAULT_MAX_FRAMES) */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -19,6 +19,12 @@
 
 /* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
 #define DMA_ENTRY_LIMIT 65535u
+/*
+ * Pages a container may pin, like the RLIMIT_MEMLOCK accounting of vfio_pin_pages_remote
+ * (Linux 5.9 vfio_iommu_type1.c: -ENOMEM past the limit): 4 GiB. It also bounds the time one
+ * MAP_DMA takes, which maps page by page when iova and vaddr differ in alignment.
+ */
+#define PIN_LIMIT_PAGES (UINT64_C(1) << 20)
 /* Intel's pgsize_bitmap in 5.9/5.10 (INTEL_IOMMU_PGSIZES): every power of two from 4 KiB. */
 #define INTEL_PGSIZES (~UINT64_C(0xFFF))
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
@@ -355,6 +361,14 @@ static struct dma_map *find_dma(struct vtd_container *c, uint64_t start, uint64_
     return NULL;
 }
 
+static uint64_t pinned_pages(const struct vtd_container *c)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->nmaps; i++)
+        n += c->maps[i].size >> 12;
+    return n;
+}
+
 static unsigned map_perm(uint32_t flags)
 {
     return ((flags & VFIO_DMA_MAP_FLAG_READ) ? VTD_PERM_R : 0) | ((flags & VFIO_DMA_MAP_FLAG_WRITE) ? VTD_PERM_W : 0);
@@ -376,6 +390,8 @@ static int map_dma(struct vtd_container *c, void *arg)
         return -EEXIST;
     if (c->nmaps >= DMA_ENTRY_LIMIT)
         return -ENOSPC;
+    if ((map.size >> 12) > PIN_LIMIT_PAGES - pinned_pages(c))
+        return -ENOMEM;
     if (map.iova + map.size - 1 > (UINT64_C(1) << cont_ss_width(c)) - 1)
         return -EINVAL; /* outside the IOVA list (vfio_iommu_iova_dma_valid) */
     /* Pinning: vaddr is host-physical here; beyond HAW it cannot be pinned. */
