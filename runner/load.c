@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "runner/scenario.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -279,8 +280,25 @@ static int index_by_name_tab(const struct scenario *s, const char *name)
     return -1;
 }
 
+/* Digits only (hex after 0x), with an optional K/M/G/T: a number, maybe too large for 64 bits. */
+static bool looks_numeric(const char *s, bool suffix)
+{
+    size_t len = strlen(s);
+    bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (suffix && !hex && len > 1 && strchr("KMGTkmgt", s[len - 1]))
+        len--;
+    if (len == 0)
+        return false;
+    for (size_t i = hex ? 2 : 0; i < len; i++)
+        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
+            return false;
+    return true;
+}
+
 static bool type_error(struct ld *L, const yaml_node_t *n, const struct field *f)
 {
+    if ((f->type == T_U64 || f->type == T_SIZE) && looks_numeric(scalar(n), f->type == T_SIZE))
+        return fail_at(L, n, "'%s' does not fit in 64 bits: %s", f->key, scalar(n));
     if (f->type == T_ENUM) {
         char list[256];
         names_list(f->names, list, sizeof list);
