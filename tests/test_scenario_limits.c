@@ -149,3 +149,28 @@ Test(limits, address_overflow)
     free(all);
     sc_result_free(&r);
 }
+
+/*
+ * A container pins at most 4 GiB (PIN_LIMIT_PAGES, like RLIMIT_MEMLOCK): MAP_DMA past it is
+ * -ENOMEM at once. A scenario that expects that ENOMEM passes: an expected errno is an answer,
+ * not the runner's "out of memory" failure.
+ */
+Test(limits, pinned_pages_expected_enomem, .timeout = 30)
+{
+    static const char text[] =
+        "name: t\ncontainer: {}\ndevices:\n  - {name: nic, bdf: \"00:03.0\"}\nsteps:\n"
+        "  - map_dma: {iova: 0x0, vaddr: 0x40000000, size: 3G, perm: rw}\n"
+        "  - map_dma: {iova: 0x100000000, vaddr: 0x100001000, size: 2G, perm: rw, expect: {errno: ENOMEM}}\n"
+        "  - map_dma: {iova: 0x100000000, vaddr: 0x100000000, size: 1G, perm: rw}\n";
+    struct sc_error err;
+    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s, "%u:%u: %s", err.line, err.col, err.msg);
+    struct sc_result r = {0};
+    bool ok = sc_run(s, NULL, &r);
+    if (!ok)
+        sc_result_print(&r, stderr);
+    cr_assert(ok);
+    cr_assert_not(r.out_of_memory);
+    sc_result_free(&r);
+    sc_free(s);
+}
