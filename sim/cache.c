@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "walker/alloc.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -213,7 +215,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     if (stride == 0 || (entries && stride > SIZE_MAX / entries))
         return NULL;
 
-    struct vtd_cache *c = calloc(1, sizeof(*c));
+    struct vtd_cache *c = vtd_calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     if (entries) {
@@ -222,8 +224,8 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
         c->set_bytes = (size_t)g->ways * stride;
         /* calloc is aligned for max_align_t, which is what the entry needs; whole groups per
          * set then keep every tag group 16-byte aligned for the SIMD load. */
-        c->slots = calloc((size_t)entries, stride);
-        c->tags = calloc(g->sets, (size_t)1 << c->tag_shift);
+        c->slots = vtd_calloc((size_t)entries, stride);
+        c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
         if (!c->slots || !c->tags) {
             vtd_cache_free(c);
             return NULL;
@@ -243,9 +245,9 @@ void vtd_cache_free(struct vtd_cache *c)
 {
     if (!c)
         return;
-    free(c->slots);
-    free(c->tags);
-    free(c);
+    vtd_free(c->slots);
+    vtd_free(c->tags);
+    vtd_free(c);
 }
 
 const char *vtd_cache_name(const struct vtd_cache *c) { return c->name; }

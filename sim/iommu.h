@@ -134,6 +134,9 @@ struct vtd_iommu_stats {
     uint64_t stage_walks[6], stage_reads[6];
     uint64_t fault_count[256];           /* by fault code */
     uint64_t warnings;
+    /* Allocations that failed where the model carries on without them (ordering checks, page
+     * requests); the frames simulated memory refused are in vtd_mem_enomem_count(). */
+    uint64_t alloc_failures;
 };
 const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
 /* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the

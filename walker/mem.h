@@ -32,6 +32,12 @@ unsigned vtd_mem_haw(const struct vtd_mem *m);
 /* Upper bound on allocated frames (0 = unlimited); writes needing a new frame past it fail. */
 void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames);
 size_t vtd_mem_frames(const struct vtd_mem *m);
+/*
+ * Frames refused so far (the frame limit, or the host allocation failed): each made a write or
+ * an A/D update fail with VTD_MEM_ENOMEM. Callers that cannot report an error where it happens
+ * (a DMA's A/D update, a wait's status write) let their user see it here.
+ */
+uint64_t vtd_mem_enomem_count(const struct vtd_mem *m);
 /* Bytes of host memory the model uses (frames plus index), for the footprint benchmark. */
 size_t vtd_mem_footprint(const struct vtd_mem *m);
 
