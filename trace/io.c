@@ -123,7 +123,9 @@ static long read_fail(struct vtrace_reader *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(r->err, sizeof(r->err), "%.80s: %.170s", r->name, msg);
+    /* CSV positions follow the name as name:line:column. */
+    bool position = r->fmt == VTRACE_CSV && msg[0] >= '0' && msg[0] <= '9';
+    snprintf(r->err, sizeof(r->err), "%.80s%s%.170s", r->name, position ? ":" : ": ", msg);
     r->failed = true;
     return -1;
 }
