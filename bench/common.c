@@ -34,14 +34,21 @@ bool bench_parse_args(int argc, char **argv, const char *prog, struct bench_opts
             o->json = argv[++i];
         else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
             o->csv = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            o->only = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             o->quick = true;
         else {
-            fprintf(stderr, "usage: %s [--quick] [--json FILE] [--csv FILE]\n", prog);
+            fprintf(stderr, "usage: %s [--quick] [--only SUBSTRING] [--json FILE] [--csv FILE]\n", prog);
             return false;
         }
     }
     return true;
+}
+
+bool bench_selected(const struct bench_opts *o, const char *name)
+{
+    return !o->only || strstr(name, o->only);
 }
 
 static void write_rows(const char *path, const struct bench_row *rows, int n, bool json)
@@ -53,10 +60,14 @@ static void write_rows(const char *path, const struct bench_row *rows, int n, bo
         return;
     }
     fprintf(f, json ? "[\n" : "name,ns_per_op,mops,paging_reads\n");
+    int last = n - 1;
+    while (last >= 0 && rows[last].skipped)
+        last--;
     for (int i = 0; i < n; i++)
-        fprintf(f, json ? "  {\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f}%s\n"
+        if (!rows[i].skipped)
+            fprintf(f, json ? "  {\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f}%s\n"
                         : "\"%s\",%.2f,%.3f,%.2f%s\n",
-                rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads, json && i + 1 < n ? "," : "");
+                rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads, json && i < last ? "," : "");
     if (json)
         fprintf(f, "]\n");
     fclose(f);
@@ -66,7 +77,8 @@ void bench_report(const struct bench_row *rows, int n, const struct bench_opts *
 {
     printf("%-34s %10s %10s %12s\n", "benchmark", "ns/op", "M ops/s", "paging rd");
     for (int i = 0; i < n; i++)
-        printf("%-34s %10.1f %10.2f %12.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
+        if (!rows[i].skipped)
+            printf("%-34s %10.1f %10.2f %12.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
     write_rows(o->json, rows, n, true);
     write_rows(o->csv, rows, n, false);
 }

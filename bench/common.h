@@ -12,17 +12,21 @@ struct bench_row {
     double ns;     /* median ns per operation */
     double mops;   /* millions of operations per second */
     double reads;  /* paging reads per operation */
+    bool skipped;  /* not selected by --only: left out of the report */
 };
 
 struct bench_opts {
     const char *json, *csv;
     bool quick;
+    const char *only; /* run only the benchmarks whose name contains this */
 };
 
 double bench_now_ns(void);
 /* Median of n samples (sorts them). */
 double bench_median(double *v, int n);
-/* --quick, --json FILE, --csv FILE; false (after a usage message) on anything else. */
+/* Whether --only selects the benchmark `name` (all when --only is absent). */
+bool bench_selected(const struct bench_opts *o, const char *name);
+/* --quick, --only SUBSTRING, --json FILE, --csv FILE; false (after a usage message) on anything else. */
 bool bench_parse_args(int argc, char **argv, const char *prog, struct bench_opts *o);
 /* The table on stdout and the files the options ask for. */
 void bench_report(const struct bench_row *rows, int n, const struct bench_opts *o);

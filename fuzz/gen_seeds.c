@@ -1,12 +1,18 @@
 /*
  * gen_seeds.c: writes the seed corpora: small valid inputs for each fuzz target, one per
  * translation type or descriptor family, laid out as fuzz_walker_input.h and fuzz_qi_input.h
- * describe. Usage: gen_seeds DIR (writes DIR/fuzz_walker/ and DIR/fuzz_qi/, which must exist).
+ * and fuzz_ioctl_input.h describe. Usage: gen_seeds DIR (writes DIR/fuzz_walker/, DIR/fuzz_qi/
+ * and DIR/fuzz_ioctl/, which must exist). fuzz_yaml's seeds are the files of scenarios/.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/iommu.h>
+#include <linux/iommufd_vtd.h>
+#include <linux/vfio.h>
+
+#include "fuzz_ioctl_input.h"
 #include "fuzz_qi_input.h"
 #include "fuzz_walker_input.h"
 #include "sim/qi.h"
@@ -273,11 +279,176 @@ static int qi_seeds(const char *dir)
     return bad;
 }
 
+/* ---- ioctl seeds: the shapes of the container tests' valid calls ---- */
+
+/* One record: op, 16-bit payload length, payload. */
+static void i_rec(struct seed *s, uint8_t op, const void *payload, size_t len)
+{
+    s->b[s->n++] = op;
+    put_le(s->b + s->n, len, 2);
+    s->n += 2;
+    memcpy(s->b + s->n, payload, len);
+    s->n += len;
+}
+
+static void i_pasid(struct seed *s, uint32_t flags, uint32_t min, uint32_t max)
+{
+    struct vfio_iommu_type1_pasid_request r = {sizeof r, flags, {min, max}};
+    i_rec(s, FI_PASID_REQUEST, &r, sizeof r);
+}
+
+/* A NESTING_OP: header and payload in one argument. */
+static void i_nesting(struct seed *s, uint32_t op, const void *data, size_t len)
+{
+    uint8_t buf[sizeof(struct vfio_iommu_type1_nesting_op) + 128];
+    struct vfio_iommu_type1_nesting_op h = {(uint32_t)(sizeof h + len), op};
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + sizeof h, data, len);
+    i_rec(s, FI_NESTING_OP, buf, sizeof h + len);
+}
+
+static struct iommu_gpasid_bind_data i_bind_data(uint64_t pasid)
+{
+    return (struct iommu_gpasid_bind_data){.argsz = sizeof(struct iommu_gpasid_bind_data),
+                                           .version = IOMMU_GPASID_BIND_VERSION_1,
+                                           .format = IOMMU_PASID_FORMAT_INTEL_VTD, .addr_width = 48,
+                                           .gpgd = FI_GUEST_PT_GPA, .hpasid = pasid};
+}
+
+/* A DMA record: flags (fuzz_ioctl_input.h), PASID, address. */
+static void i_dma(struct seed *s, uint8_t flags, uint32_t pasid, uint64_t addr)
+{
+    uint8_t b[13];
+    b[0] = flags;
+    put_le(b + 1, pasid, 4);
+    put_le(b + 5, addr, 8);
+    i_rec(s, FI_DMA, b, sizeof b);
+}
+
+#define I_ATS 1
+#define I_PASID 2
+#define I_WRITE 4
+
+static void i_read_faults(struct seed *s)
+{
+    uint8_t max = 8;
+    i_rec(s, FI_READ_FAULTS, &max, 1);
+}
+
+static int ioctl_seeds(const char *dir)
+{
+    struct seed s;
+    int rc = 0;
+
+    /* vSVA: allocate PASID 1, bind the guest table, DMA, invalidate, unbind, free. */
+    memset(&s, 0, sizeof s);
+    i_pasid(&s, VFIO_IOMMU_FLAG_ALLOC_PASID, 1, 1000);
+    struct iommu_gpasid_bind_data bind = i_bind_data(1);
+    i_nesting(&s, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &bind, sizeof bind);
+    i_dma(&s, I_PASID | I_WRITE, 1, FI_VA + 0x123);
+    i_dma(&s, I_PASID, 1, FI_VA + 0x1123);
+    struct iommu_cache_invalidate_info inv = {.argsz = sizeof inv, .version = 1, .cache = IOMMU_CACHE_INV_TYPE_IOTLB,
+                                              .granularity = IOMMU_INV_GRANU_ADDR};
+    inv.granu.addr_info = (struct iommu_inv_addr_info){.flags = IOMMU_INV_ADDR_FLAGS_PASID, .pasid = 1, .addr = FI_VA,
+                                                       .granule_size = 4096, .nb_granules = 1};
+    i_nesting(&s, VFIO_IOMMU_NESTING_OP_CACHE_INVLD, &inv, sizeof inv);
+    i_dma(&s, I_PASID, 1, FI_VA + 0x123);
+    i_read_faults(&s);
+    i_nesting(&s, VFIO_IOMMU_NESTING_OP_UNBIND_PGTBL, &bind, sizeof bind);
+    i_pasid(&s, VFIO_IOMMU_FLAG_FREE_PASID, 1, 1);
+    rc |= save(dir, "fuzz_ioctl", "vsva_flow.bin", &s);
+
+    /* The same invalidation through vtd_container_cache_invalidate, PASID- and domain-wide. */
+    memset(&s, 0, sizeof s);
+    i_pasid(&s, VFIO_IOMMU_FLAG_ALLOC_PASID, 1, 1000);
+    i_nesting(&s, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &bind, sizeof bind);
+    i_dma(&s, I_ATS | I_PASID, 1, FI_VA);
+    struct iommu_cache_invalidate_info pinv = {.argsz = sizeof pinv, .version = 1,
+                                               .cache = IOMMU_CACHE_INV_TYPE_IOTLB | IOMMU_CACHE_INV_TYPE_DEV_IOTLB |
+                                                        IOMMU_CACHE_INV_TYPE_PASID,
+                                               .granularity = IOMMU_INV_GRANU_PASID};
+    pinv.granu.pasid_info = (struct iommu_inv_pasid_info){.flags = IOMMU_INV_PASID_FLAGS_PASID, .pasid = 1};
+    i_rec(&s, FI_CACHE_INVALIDATE, &pinv, sizeof pinv);
+    struct iommu_cache_invalidate_info dinv = {.argsz = offsetof(struct iommu_cache_invalidate_info, granu),
+                                               .version = 1, .cache = IOMMU_CACHE_INV_TYPE_IOTLB,
+                                               .granularity = IOMMU_INV_GRANU_DOMAIN};
+    i_rec(&s, FI_CACHE_INVALIDATE, &dinv, sizeof dinv);
+    i_dma(&s, I_ATS | I_PASID, 1, FI_VA);
+    rc |= save(dir, "fuzz_ioctl", "cache_invalidate.bin", &s);
+
+    /* MAP_DMA, a DMA without PASID through it, UNMAP_DMA, the DMA again. */
+    memset(&s, 0, sizeof s);
+    struct vfio_iommu_type1_dma_map map = {sizeof map, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+                                           UINT64_C(0x50000000), UINT64_C(0x2000000), 0x10000};
+    i_rec(&s, FI_MAP_DMA, &map, sizeof map);
+    i_dma(&s, I_WRITE, 0, UINT64_C(0x2000010));
+    struct vfio_iommu_type1_dma_unmap unmap = {sizeof unmap, 0, UINT64_C(0x2000000), 0x10000};
+    i_rec(&s, FI_UNMAP_DMA, &unmap, sizeof unmap);
+    i_dma(&s, 0, 0, UINT64_C(0x2000010));
+    i_read_faults(&s);
+    rc |= save(dir, "fuzz_ioctl", "map_unmap.bin", &s);
+
+    /* GET_INFO: the short form, and one long enough for the capability chain. */
+    memset(&s, 0, sizeof s);
+    struct vfio_iommu_type1_info info = {.argsz = sizeof info};
+    i_rec(&s, FI_GET_INFO, &info, sizeof info);
+    uint8_t big[512] = {0};
+    put_le(big, sizeof big, 4);
+    i_rec(&s, FI_GET_INFO, big, sizeof big);
+    rc |= save(dir, "fuzz_ioctl", "get_info.bin", &s);
+
+    /* PRI: the ATS device touches an unmapped page, the VMM reads the request and answers. */
+    memset(&s, 0, sizeof s);
+    i_pasid(&s, VFIO_IOMMU_FLAG_ALLOC_PASID, 1, 1000);
+    i_nesting(&s, VFIO_IOMMU_NESTING_OP_BIND_PGTBL, &bind, sizeof bind);
+    i_dma(&s, I_ATS | I_PASID, 1, FI_VA + 0x10000);
+    i_read_faults(&s);
+    struct iommu_page_response resp = {sizeof resp, IOMMU_PAGE_RESP_VERSION_1, IOMMU_PAGE_RESP_PASID_VALID, 1, 0,
+                                       IOMMU_PAGE_RESP_SUCCESS};
+    i_rec(&s, FI_PAGE_RESPONSE, &resp, sizeof resp);
+    rc |= save(dir, "fuzz_ioctl", "page_request.bin", &s);
+
+    /* iommufd: a nested hwpt for PASID 1, then two invalidations in one array. */
+    memset(&s, 0, sizeof s);
+    i_pasid(&s, VFIO_IOMMU_FLAG_ALLOC_PASID, 1, 1000);
+    uint8_t hw[4 + sizeof(struct iommu_hwpt_vtd_s1)];
+    struct iommu_hwpt_vtd_s1 s1 = {.flags = 0, .pgtbl_addr = FI_GUEST_PT_GPA, .addr_width = 48};
+    put_le(hw, 1, 4);
+    memcpy(hw + 4, &s1, sizeof s1);
+    i_rec(&s, FI_HWPT_ALLOC, hw, sizeof hw);
+    i_dma(&s, I_PASID, 1, FI_VA);
+    uint8_t hinv[12 + 2 * sizeof(struct iommu_hwpt_vtd_s1_invalidate)];
+    struct iommu_hwpt_vtd_s1_invalidate e[2] = {{FI_VA, 1, IOMMU_VTD_INV_FLAGS_LEAF, 0}, {0, UINT64_MAX, 0, 0}};
+    put_le(hinv, 1, 4);
+    put_le(hinv + 4, sizeof e[0], 4);
+    put_le(hinv + 8, 2, 4);
+    memcpy(hinv + 12, e, sizeof e);
+    i_rec(&s, FI_HWPT_INVALIDATE, hinv, sizeof hinv);
+    i_dma(&s, I_PASID, 1, FI_VA);
+    rc |= save(dir, "fuzz_ioctl", "iommufd.bin", &s);
+
+    /* Requests the container does not know, a NULL argument and a raw request number. */
+    memset(&s, 0, sizeof s);
+    i_rec(&s, FI_GET_API_VERSION, NULL, 0);
+    i_rec(&s, FI_CHECK_EXTENSION, NULL, 0);
+    i_rec(&s, FI_MAP_DMA, NULL, 0);
+    s.b[s.n++] = FI_RAW_REQUEST;
+    put_le(s.b + s.n, VFIO_IOMMU_NESTING_OP, 4);
+    s.n += 4;
+    put_le(s.b + s.n, 8, 2);
+    s.n += 2;
+    put_le(s.b + s.n, 8, 4);
+    put_le(s.b + s.n + 4, VFIO_IOMMU_NESTING_OP_NUM, 4);
+    s.n += 8;
+    rc |= save(dir, "fuzz_ioctl", "unknown_requests.bin", &s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: gen_seeds DIR\n");
         return 2;
     }
-    return walker_seeds(argv[1]) | qi_seeds(argv[1]);
+    return walker_seeds(argv[1]) | qi_seeds(argv[1]) | ioctl_seeds(argv[1]);
 }

@@ -2,11 +2,12 @@
 # fuzz/run.sh: build the fuzz targets with clang in build-fuzz/ and run each for a fixed time.
 #
 #   VTDSIM_FUZZ_SECONDS   seconds per target (default 60)
-#   VTDSIM_FUZZ_TARGETS   targets to run (default: fuzz_walker fuzz_qi)
+#   VTDSIM_FUZZ_TARGETS   targets to run (default: fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl)
 #   VTDSIM_FUZZ_BUILD     build directory (default: build-fuzz)
 #
-# Each target starts from a copy of its checked-in seeds (fuzz/corpus/<target>/) in
-# <build>/fuzz/run/<target>/, so the run never writes into the source tree. A crash, a
+# Each target starts from a copy of its seeds in <build>/fuzz/run/<target>/: the checked-in
+# fuzz/corpus/<target>/ and what the fuzz_seeds target wrote into <build>/fuzz/corpus/<target>/
+# (for fuzz_yaml, the files of scenarios/), so the run never writes into the source tree. A crash, a
 # sanitizer report, a violated property or a hang (-timeout) fails the script; the input is
 # saved as <build>/fuzz/artifacts/<target>-crash-* (or -timeout-*, -leak-*, -oom-*).
 # Turn it into a regression test in tests/test_fuzz_regressions.c (docs/robustness.md).
@@ -15,7 +16,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 secs=${VTDSIM_FUZZ_SECONDS:-60}
-targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi"}
+targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl"}
 build=${VTDSIM_FUZZ_BUILD:-$root/build-fuzz}
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang not found: apt-get install clang" >&2; exit 1; }
@@ -29,9 +30,11 @@ mkdir -p "$build/fuzz/artifacts"
 for t in $targets; do
     corpus=$build/fuzz/run/$t
     mkdir -p "$corpus"
-    cp "$here/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    cp "$here/corpus/$t/"* "$build/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    dict=
+    [ -f "$here/$t.dict" ] && dict=-dict="$here/$t.dict"
     echo "== $t: ${secs}s"
-    if "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    if "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
         -artifact_prefix="$build/fuzz/artifacts/$t-" "$corpus" >"$build/fuzz/$t.log" 2>&1; then
         grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)| DONE ' "$build/fuzz/$t.log" || true
     else

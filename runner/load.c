@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "runner/scenario.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "walker/builder.h"
 #include "walker/fault.h"
+#include "walker/alloc.h"
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
 
@@ -278,8 +280,25 @@ static int index_by_name_tab(const struct scenario *s, const char *name)
     return -1;
 }
 
+/* Digits only (hex after 0x), with an optional K/M/G/T: a number, maybe too large for 64 bits. */
+static bool looks_numeric(const char *s, bool suffix)
+{
+    size_t len = strlen(s);
+    bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (suffix && !hex && len > 1 && strchr("KMGTkmgt", s[len - 1]))
+        len--;
+    if (len == 0)
+        return false;
+    for (size_t i = hex ? 2 : 0; i < len; i++)
+        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
+            return false;
+    return true;
+}
+
 static bool type_error(struct ld *L, const yaml_node_t *n, const struct field *f)
 {
+    if ((f->type == T_U64 || f->type == T_SIZE) && looks_numeric(scalar(n), f->type == T_SIZE))
+        return fail_at(L, n, "'%s' does not fit in 64 bits: %s", f->key, scalar(n));
     if (f->type == T_ENUM) {
         char list[256];
         names_list(f->names, list, sizeof list);
@@ -453,7 +472,7 @@ static bool parse_mapping(struct ld *L, yaml_node_t *map, const char *what, cons
 
 static char *dup_str(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? vtd_strdup(s) : NULL;
 }
 
 /* ---- iommu: capabilities, caches, policies ------------------------------------------- */
@@ -678,7 +697,7 @@ static bool load_devices(struct ld *L, yaml_node_t *seq)
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_DEVICES)
         return fail_at(L, seq, "too many devices (%zu; at most %u)", n, SC_MAX_DEVICES);
-    if (!(L->s->dev = calloc(n ? n : 1, sizeof *L->s->dev)))
+    if (!(L->s->dev = vtd_calloc(n ? n : 1, sizeof *L->s->dev)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         if (!load_device(L, node_at(L, *i), &L->s->dev[L->s->ndev]))
@@ -718,7 +737,7 @@ static bool load_mappings(struct ld *L, yaml_node_t *seq, struct sc_table *t)
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_STEPS)
         return fail_at(L, seq, "too many mappings (%zu)", n);
-    if (!(t->map = calloc(n ? n : 1, sizeof *t->map)))
+    if (!(t->map = vtd_calloc(n ? n : 1, sizeof *t->map)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
@@ -764,7 +783,7 @@ static bool load_tables(struct ld *L, yaml_node_t *seq)
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_TABLES)
         return fail_at(L, seq, "too many tables (%zu; at most %u)", n, SC_MAX_TABLES);
-    if (!(L->s->tab = calloc(n ? n : 1, sizeof *L->s->tab)))
+    if (!(L->s->tab = vtd_calloc(n ? n : 1, sizeof *L->s->tab)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         /* Counted before loading so that a failed table's allocations are freed too. */
@@ -827,7 +846,7 @@ static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect 
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_LIST)
         return fail_at(L, seq, "too many 'uapi_faults' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->ufault = calloc(n ? n : 1, sizeof *e->ufault)))
+    if (!(e->ufault = vtd_calloc(n ? n : 1, sizeof *e->ufault)))
         return fail_at(L, seq, "out of memory");
     e->has_ufault = true;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
@@ -856,7 +875,7 @@ static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_LIST)
         return fail_at(L, seq, "too many 'fault_records' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->frec = calloc(n ? n : 1, sizeof *e->frec)))
+    if (!(e->frec = vtd_calloc(n ? n : 1, sizeof *e->frec)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
@@ -884,7 +903,7 @@ static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_LIST)
         return fail_at(L, seq, "too many 'mem' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->mem = calloc(n ? n : 1, sizeof *e->mem)))
+    if (!(e->mem = vtd_calloc(n ? n : 1, sizeof *e->mem)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
@@ -969,7 +988,7 @@ static bool load_devtlb_counters(struct ld *L, yaml_node_t *map, struct sc_expec
 
 static bool load_stats_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
 {
-    if (!(e->stats = calloc(SC_MAX_LIST, sizeof *e->stats)))
+    if (!(e->stats = vtd_calloc(SC_MAX_LIST, sizeof *e->stats)))
         return fail_at(L, map, "out of memory");
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(L, p->key), *v = node_at(L, p->value);
@@ -987,7 +1006,7 @@ static bool load_stats_expect(struct ld *L, yaml_node_t *map, struct sc_expect *
 
 static bool load_removed_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
 {
-    if (!(e->removed = calloc(VTD_C_NCACHES + 1, sizeof *e->removed)))
+    if (!(e->removed = vtd_calloc(VTD_C_NCACHES + 1, sizeof *e->removed)))
         return fail_at(L, map, "out of memory");
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(L, p->key), *v = node_at(L, p->value);
@@ -1249,7 +1268,7 @@ static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_HWPT_INV)
         return fail_at(L, seq, "too many 'entries' (%zu; at most %u)", n, SC_MAX_HWPT_INV);
-    if (!(st->inv = calloc(n ? n : 1, sizeof *st->inv)))
+    if (!(st->inv = vtd_calloc(n ? n : 1, sizeof *st->inv)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
@@ -1383,7 +1402,7 @@ static bool load_steps(struct ld *L, yaml_node_t *seq, struct sc_step **out, uns
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n > SC_MAX_STEPS)
         return fail_at(L, seq, "too many steps (%zu; at most %u)", n, SC_MAX_STEPS);
-    if (!(*out = calloc(n ? n : 1, sizeof **out)))
+    if (!(*out = vtd_calloc(n ? n : 1, sizeof **out)))
         return fail_at(L, seq, "out of memory");
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         (*nout)++; /* counted first: a half-loaded step is freed with the others */
@@ -1483,9 +1502,9 @@ static bool yaml_problem(struct ld *L, const yaml_parser_t *p)
 struct scenario *sc_load_string(const char *name, const char *text, size_t len, struct sc_error *err)
 {
     *err = (struct sc_error){0};
-    struct scenario *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(name))) {
-        free(s);
+    struct scenario *s = vtd_calloc(1, sizeof *s);
+    if (!s || !(s->path = vtd_strdup(name))) {
+        vtd_free(s);
         snprintf(err->msg, sizeof err->msg, "out of memory");
         return NULL;
     }
@@ -1530,34 +1549,34 @@ struct scenario *sc_load_file(const char *path, struct sc_error *err)
         return NULL;
     }
     /* Read at most one byte past the limit: enough to tell that the file is too large. */
-    char *buf = malloc(SC_MAX_FILE_BYTES + 1);
+    char *buf = vtd_malloc(SC_MAX_FILE_BYTES + 1);
     size_t len = buf ? fread(buf, 1, SC_MAX_FILE_BYTES + 1, f) : 0;
     bool read_error = ferror(f);
     fclose(f);
     if (!buf || read_error) {
-        free(buf);
+        vtd_free(buf);
         snprintf(err->msg, sizeof err->msg, buf ? "read error" : "out of memory");
         return NULL;
     }
     struct scenario *s = sc_load_string(path, buf, len, err);
-    free(buf);
+    vtd_free(buf);
     return s;
 }
 
 static void free_steps(struct sc_step *st, unsigned n)
 {
     for (unsigned i = 0; st && i < n; i++) {
-        free(st[i].expect.fix);
-        free(st[i].expect.warning);
-        free(st[i].expect.mem);
-        free(st[i].expect.stats);
-        free(st[i].expect.removed);
-        free(st[i].expect.frec);
-        free(st[i].expect.ufault);
-        free(st[i].inv);
+        vtd_free(st[i].expect.fix);
+        vtd_free(st[i].expect.warning);
+        vtd_free(st[i].expect.mem);
+        vtd_free(st[i].expect.stats);
+        vtd_free(st[i].expect.removed);
+        vtd_free(st[i].expect.frec);
+        vtd_free(st[i].expect.ufault);
+        vtd_free(st[i].inv);
         free_steps(st[i].sub, st[i].nsub);
     }
-    free(st);
+    vtd_free(st);
 }
 
 void sc_free(struct scenario *s)
@@ -1565,18 +1584,18 @@ void sc_free(struct scenario *s)
     if (!s)
         return;
     for (unsigned i = 0; i < s->ndev; i++)
-        free(s->dev[i].name);
-    free(s->dev);
+        vtd_free(s->dev[i].name);
+    vtd_free(s->dev);
     for (unsigned i = 0; i < s->ntab; i++) {
-        free(s->tab[i].name);
-        free(s->tab[i].map);
+        vtd_free(s->tab[i].name);
+        vtd_free(s->tab[i].map);
     }
-    free(s->tab);
+    vtd_free(s->tab);
     free_steps(s->steps, s->nsteps);
-    free(s->path);
-    free(s->name);
-    free(s->description);
-    free(s);
+    vtd_free(s->path);
+    vtd_free(s->name);
+    vtd_free(s->description);
+    vtd_free(s);
 }
 
 void sc_error_format(const char *path, const struct sc_error *err, char *buf, size_t len)

@@ -20,6 +20,7 @@
 #include "walker/fault.h"
 #include "walker/pasid_dir.h"
 #include "walker/root_entry.h"
+#include "walker/alloc.h"
 
 /* ---- executor state -------------------------------------------------------------------- */
 
@@ -37,6 +38,7 @@ struct ex {
     bool *pt_ready;
     unsigned step_no;
     unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
+    size_t max_frames;       /* simulated memory cap (sc_run_opts) */
     struct vtd_trace trace;
     /* The failure text of the step being checked (a memory stream, opened on the first miss). */
     char *msg;
@@ -63,7 +65,16 @@ struct outcome {
     uint64_t warnings_before;
 };
 
-static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+/* A copy of s for the result; a failed copy fails the result, marked out of memory. */
+static char *result_strdup(struct sc_result *r, const char *s)
+{
+    char *d = s ? vtd_strdup(s) : NULL;
+    if (s && !d) {
+        r->out_of_memory = true;
+        r->failed++;
+    }
+    return d;
+}
 
 /* ---- failure records ------------------------------------------------------------------- */
 
@@ -188,11 +199,33 @@ static int table_ready(struct ex *e, const struct sc_step *st, enum sc_arg a, co
     return table_build(e, i, &bad);
 }
 
+/*
+ * Allocations the model could not make and carried on without (simulated-memory frames, ordering
+ * checks, page requests): after one, a step's results may be wrong, so the runner says so.
+ */
+static uint64_t model_enomem(const struct ex *e)
+{
+    if (!e->io)
+        return 0;
+    return vtd_iommu_stats(e->io)->alloc_failures + vtd_mem_enomem_count(vtd_iommu_mem(e->io));
+}
+
+static void report_enomem(struct ex *e, const struct sc_step *st)
+{
+    e->r->out_of_memory = true;
+    size_t limit = e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES;
+    fprintf(miss(e, st), "    out of memory (ENOMEM): simulated memory reached its limit of %zu frames (%zu MiB), or an "
+                         "allocation in the model failed, during this step; its results may be wrong\n",
+            limit, limit >> 8);
+}
+
 static bool setup_fail(struct ex *e, unsigned line, const char *what, int rc)
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, rc ? strerror(-rc) : "invalid");
-    e->r->load_error = xstrdup(buf);
+    if (rc == -ENOMEM || model_enomem(e))
+        e->r->out_of_memory = true;
+    e->r->load_error = result_strdup(e->r, buf);
     e->r->failed++;
     return false;
 }
@@ -201,7 +234,9 @@ static bool setup_fail_why(struct ex *e, unsigned line, const char *what, const 
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, why ? why : "invalid");
-    e->r->load_error = xstrdup(buf);
+    if (model_enomem(e))
+        e->r->out_of_memory = true;
+    e->r->load_error = result_strdup(e->r, buf);
     e->r->failed++;
     return false;
 }
@@ -213,14 +248,15 @@ static bool setup(struct ex *e)
     if (!(e->io = vtd_iommu_new(&s->cfg, &why))) {
         char buf[512];
         snprintf(buf, sizeof buf, "%s:%u:%u: iommu: %s", s->path, s->iommu_line, s->iommu_col, why ? why : "?");
-        e->r->load_error = xstrdup(buf);
+        e->r->load_error = result_strdup(e->r, buf);
         e->r->failed++;
         return false;
     }
-    e->ctx = calloc(s->ndev + 1, sizeof *e->ctx);
-    e->attached = calloc(s->ndev + 1, sizeof *e->attached);
-    e->pt = calloc(s->ntab + 1, sizeof *e->pt);
-    e->pt_ready = calloc(s->ntab + 1, sizeof *e->pt_ready);
+    vtd_mem_set_frame_limit(vtd_iommu_mem(e->io), e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES);
+    e->ctx = vtd_calloc(s->ndev + 1, sizeof *e->ctx);
+    e->attached = vtd_calloc(s->ndev + 1, sizeof *e->attached);
+    e->pt = vtd_calloc(s->ntab + 1, sizeof *e->pt);
+    e->pt_ready = vtd_calloc(s->ntab + 1, sizeof *e->pt_ready);
     if (!e->ctx || !e->attached || !e->pt || !e->pt_ready)
         return setup_fail(e, 1, "setup", -ENOMEM);
     int rc = 0;
@@ -254,10 +290,10 @@ static void teardown(struct ex *e)
     sc_uapi_container_free(e->c);
     /* world_init_mem over the IOMMU's memory: the IOMMU frees it. */
     vtd_iommu_free(e->io);
-    free(e->ctx);
-    free(e->attached);
-    free(e->pt);
-    free(e->pt_ready);
+    vtd_free(e->ctx);
+    vtd_free(e->attached);
+    vtd_free(e->pt);
+    vtd_free(e->pt_ready);
 }
 
 /* ---- step handlers --------------------------------------------------------------------- */
@@ -631,7 +667,7 @@ static void fresh_walk_trace(struct ex *e, const struct vtd_request *req, FILE *
 {
     struct vtd_walk_env env;
     struct vtd_xlate x;
-    struct vtd_trace *t = calloc(1, sizeof *t);
+    struct vtd_trace *t = vtd_calloc(1, sizeof *t);
     if (!t)
         return;
     vtd_walk_env_init(&env, vtd_iommu_mem(e->io), vtd_iommu_caps(e->io), e->rtaddr);
@@ -646,7 +682,7 @@ static void fresh_walk_trace(struct ex *e, const struct vtd_request *req, FILE *
         fprintf(f, "out 0x%llx page %s perm %s\n", (unsigned long long)x.out, page_str(x.page_shift),
                 perm_str(x.perm, pb));
     print_trace(f, t);
-    free(t);
+    vtd_free(t);
 }
 
 static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
@@ -1128,6 +1164,7 @@ static void check_step(struct ex *e, const struct sc_step *st, const struct outc
 static void run_step(struct ex *e, const struct sc_step *st)
 {
     struct outcome o = {.warnings_before = vtd_iommu_warning_count(e->io)};
+    uint64_t enomem_before = model_enomem(e);
     o.err = table_ready(e, st, A_TABLE, &o.err_what);
     if (!o.err)
         o.err = table_ready(e, st, A_SS_TABLE, &o.err_what);
@@ -1138,6 +1175,10 @@ static void run_step(struct ex *e, const struct sc_step *st)
         e->bad_step = e->step_no;
     if (st->kind != SK_REPEAT)
         check_step(e, st, &o);
+    /* A repeat's steps report for themselves; an expected ENOMEM is an answer, not a failure. */
+    bool enomem_expected = st->has_expect && st->expect.given[E_ERRNO] && st->expect.v[E_ERRNO] == ENOMEM;
+    if (st->kind != SK_REPEAT && ((o.err == -ENOMEM && !enomem_expected) || model_enomem(e) != enomem_before))
+        report_enomem(e, st);
     step_done(e, st);
 }
 
@@ -1194,12 +1235,12 @@ static char *stats_text(struct ex *e)
 
 bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_result *r)
 {
-    struct ex e = {.s = s, .r = r};
+    struct ex e = {.s = s, .r = r, .max_frames = o ? o->max_frames : 0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!r->path)
-        r->path = xstrdup(s->path);
-    r->name = xstrdup(s->name);
+        r->path = result_strdup(r, s->path);
+    r->name = result_strdup(r, s->name);
     if (setup(&e)) {
         run_steps(&e, s->steps, s->nsteps, true);
         if (o && o->stats)
@@ -1219,7 +1260,7 @@ int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, u
     if (upto > s->nsteps)
         return -ERANGE;
     if (!r->path)
-        r->path = xstrdup(s->path);
+        r->path = result_strdup(r, s->path);
     if (setup(&e)) {
         run_steps(&e, s->steps, upto, true);
         if (bad_step)
@@ -1233,12 +1274,13 @@ int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, u
 bool sc_run_file(const char *path, const struct sc_run_opts *o, struct sc_result *r)
 {
     struct sc_error err;
-    *r = (struct sc_result){.path = xstrdup(path)};
+    *r = (struct sc_result){0};
+    r->path = result_strdup(r, path);
     struct scenario *s = sc_load_file(path, &err);
     if (!s) {
         char buf[512];
         sc_error_format(path, &err, buf, sizeof buf);
-        r->load_error = xstrdup(buf);
+        r->load_error = result_strdup(r, buf);
         r->failed = 1;
         return false;
     }
@@ -1251,10 +1293,10 @@ bool sc_result_passed(const struct sc_result *r) { return !r->failed && !r->load
 
 void sc_result_free(struct sc_result *r)
 {
-    free(r->path);
-    free(r->name);
-    free(r->load_error);
-    free(r->stats);
+    vtd_free(r->path);
+    vtd_free(r->name);
+    vtd_free(r->load_error);
+    free(r->stats); /* open_memstream buffers come from libc */;
     for (unsigned i = 0; i < r->nfail; i++)
         free(r->fail[i].text);
     *r = (struct sc_result){0};
@@ -1262,6 +1304,8 @@ void sc_result_free(struct sc_result *r)
 
 void sc_result_print(const struct sc_result *r, FILE *out)
 {
+    if (r->out_of_memory)
+        fprintf(out, "%s: out of memory (ENOMEM)\n", r->path ? r->path : "?");
     if (r->load_error)
         fprintf(out, "%s\n", r->load_error);
     for (unsigned i = 0; i < r->nfail; i++)

@@ -36,11 +36,13 @@ struct sc_result {
     struct sc_failure fail[SC_MAX_FAILURES_KEPT];
     unsigned nfail;
     char *stats;            /* cache statistics table (with opts.stats) */
+    bool out_of_memory;     /* an allocation failed: the failures may all follow from it */
     double seconds;
 };
 
 struct sc_run_opts {
     bool stats;             /* fill result.stats */
+    size_t max_frames;      /* simulated memory limit in 4 KiB frames (0: SC_DEFAULT_MAX_FRAMES) */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -27,6 +27,7 @@
 #define SC_MAX_LIST 64u             /* entries of an expectation list (mem, stats, removed) */
 #define SC_MAX_RAW 8u               /* qwords of a raw QI descriptor */
 #define SC_MAX_HWPT_INV 64u         /* entries of one hwpt_invalidate step */
+#define SC_DEFAULT_MAX_FRAMES (1u << 18) /* simulated memory a run may fill: 1 GiB of 4 KiB frames */
 
 enum sc_kind {
     SK_ATTACH, SK_PASID_ENTRY, SK_PASID_CLEAR, SK_MAP, SK_UNMAP, SK_PROTECT, SK_DMA, SK_QI,

@@ -16,6 +16,7 @@
 #include "sim/container.h"
 #include <linux/iommufd_vtd.h>
 #include "sim/regs.h"
+#include "walker/alloc.h"
 
 #define HAS(st, a) ((st)->given[a])
 #define ARGV(st, a) ((st)->v[a])
@@ -63,13 +64,13 @@ static int get_info(struct vtd_container *c, const struct sc_step *st, long long
     /* The caller's buffer is argsz bytes (default: room for the whole capability chain). */
     uint64_t argsz = ARG_OR(st, A_ARGSZ, 4096);
     size_t len = argsz < sizeof(struct vfio_iommu_type1_info) ? sizeof(struct vfio_iommu_type1_info) : (size_t)argsz;
-    struct vfio_iommu_type1_info *info = calloc(1, len > 65536 ? 65536 : len);
+    struct vfio_iommu_type1_info *info = vtd_calloc(1, len > 65536 ? 65536 : len);
     if (!info)
         return -ENOMEM;
     info->argsz = (uint32_t)argsz;
     int rc = vtd_container_ioctl(c, VFIO_IOMMU_GET_INFO, info);
     *ret = info->argsz;
-    free(info);
+    vtd_free(info);
     return rc;
 }
 
@@ -169,7 +170,7 @@ static int hwpt_invalidate(struct vtd_container *c, const struct sc_step *st, lo
     uint32_t num = (uint32_t)ARG_OR(st, A_COUNT, st->ninv);
     size_t stride = len > sizeof(ent) ? len : sizeof(ent);
     size_t n = num > st->ninv ? num : st->ninv;
-    unsigned char *buf = calloc(n ? n : 1, stride);
+    unsigned char *buf = vtd_calloc(n ? n : 1, stride);
     if (!buf)
         return -ENOMEM;
     for (unsigned i = 0; i < st->ninv; i++) {
@@ -178,7 +179,7 @@ static int hwpt_invalidate(struct vtd_container *c, const struct sc_step *st, lo
         memcpy(buf + i * stride, &e, sizeof e);
     }
     int rc = vtd_container_hwpt_invalidate(c, (uint32_t)ARGV(st, A_PASID), buf, len, &num);
-    free(buf);
+    vtd_free(buf);
     *ret = num;
     return rc;
 }

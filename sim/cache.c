@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "walker/alloc.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -38,6 +40,7 @@ struct vtd_cache {
     enum vtd_repl repl;
     uint64_t clock;         /* source of use_seq: bumped on every touch */
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
+    uint64_t generation;    /* changes of contents (vtd_cache_generation) */
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -212,7 +215,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     if (stride == 0 || (entries && stride > SIZE_MAX / entries))
         return NULL;
 
-    struct vtd_cache *c = calloc(1, sizeof(*c));
+    struct vtd_cache *c = vtd_calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     if (entries) {
@@ -221,8 +224,8 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
         c->set_bytes = (size_t)g->ways * stride;
         /* calloc is aligned for max_align_t, which is what the entry needs; whole groups per
          * set then keep every tag group 16-byte aligned for the SIMD load. */
-        c->slots = calloc((size_t)entries, stride);
-        c->tags = calloc(g->sets, (size_t)1 << c->tag_shift);
+        c->slots = vtd_calloc((size_t)entries, stride);
+        c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
         if (!c->slots || !c->tags) {
             vtd_cache_free(c);
             return NULL;
@@ -242,14 +245,15 @@ void vtd_cache_free(struct vtd_cache *c)
 {
     if (!c)
         return;
-    free(c->slots);
-    free(c->tags);
-    free(c);
+    vtd_free(c->slots);
+    vtd_free(c->tags);
+    vtd_free(c);
 }
 
 const char *vtd_cache_name(const struct vtd_cache *c) { return c->name; }
 unsigned vtd_cache_capacity(const struct vtd_cache *c) { return c->sets * c->ways; }
 unsigned vtd_cache_count(const struct vtd_cache *c) { return c->count; }
+uint64_t vtd_cache_generation(const struct vtd_cache *c) { return c->generation; }
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
@@ -373,6 +377,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     }
     e->fill_seq = fill_seq;
     e->use_seq = ++c->clock;
+    c->generation++;
     c->stats.fills++;
     return e;
 }
@@ -382,6 +387,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
 static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     e->valid = false;
+    c->generation++;
     *tag_of_entry(c, e) = 0;
     c->count--;
     c->stats.invalidated++;

@@ -49,6 +49,11 @@ void vtd_cache_free(struct vtd_cache *c);
 const char *vtd_cache_name(const struct vtd_cache *c);
 unsigned vtd_cache_capacity(const struct vtd_cache *c);
 unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
+/*
+ * Bumped whenever an entry is added, refilled, evicted or removed (never by a lookup): a caller
+ * that remembers entries knows they still hold what they held while this is unchanged.
+ */
+uint64_t vtd_cache_generation(const struct vtd_cache *c);
 
 /* The entry with exactly this key, or NULL; counts a lookup and a hit or miss; LRU touches. */
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key);

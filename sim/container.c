@@ -19,6 +19,12 @@
 
 /* vfio_iommu_type1's default dma_entry_limit (module parameter, U16_MAX). */
 #define DMA_ENTRY_LIMIT 65535u
+/*
+ * Pages a container may pin, like the RLIMIT_MEMLOCK accounting of vfio_pin_pages_remote
+ * (Linux 5.9 vfio_iommu_type1.c: -ENOMEM past the limit): 4 GiB. It also bounds the time one
+ * MAP_DMA takes, which maps page by page when iova and vaddr differ in alignment.
+ */
+#define PIN_LIMIT_PAGES (UINT64_C(1) << 20)
 /* Intel's pgsize_bitmap in 5.9/5.10 (INTEL_IOMMU_PGSIZES): every power of two from 4 KiB. */
 #define INTEL_PGSIZES (~UINT64_C(0xFFF))
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
@@ -127,11 +133,11 @@ bad_pool_shared:
 bad_pool:
     vtd_free(c);
     if (why)
-        *why = "pool too small, outside HAW, or no memory";
+        *why = "pool too small or outside HAW, or out of memory";
     return NULL;
 nomem:
     if (why)
-        *why = "no memory";
+        *why = "out of memory";
     return NULL;
 }
 
@@ -378,6 +384,14 @@ static struct dma_map *find_dma(struct vtd_container *c, uint64_t start, uint64_
     return NULL;
 }
 
+static uint64_t pinned_pages(const struct vtd_container *c)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->nmaps; i++)
+        n += c->maps[i].size >> 12;
+    return n;
+}
+
 static unsigned map_perm(uint32_t flags)
 {
     return ((flags & VFIO_DMA_MAP_FLAG_READ) ? VTD_PERM_R : 0) | ((flags & VFIO_DMA_MAP_FLAG_WRITE) ? VTD_PERM_W : 0);
@@ -420,6 +434,9 @@ static int map_dma(struct vtd_container *c, void *arg)
         return -ENOSPC; /* vfio_dma_do_map: dma_avail exhausted */
     if (!iova_in_list(map.iova, map.iova + map.size - 1))
         return -EINVAL; /* vfio_iommu_iova_dma_valid: outside the IOVA list */
+    /* Past the pin limit (PIN_LIMIT_PAGES above). */
+    if ((map.size >> 12) > PIN_LIMIT_PAGES - pinned_pages(c))
+        return -ENOMEM;
     /* Pinning (vfio_pin_pages_remote): vaddr is host-physical here; beyond HAW it cannot be
      * pinned. vtdsim's stand-in for an unmapped user address (-EFAULT). */
     unsigned haw = vtd_iommu_caps(c->io)->haw;

@@ -12,6 +12,7 @@
 #include "sim/container_internal.h"
 #include "walker/alloc.h"
 #include "walker/fault.h"
+#include "walker/alloc.h"
 
 /*
  * VT-d fault reason (walker/fault.h) -> enum iommu_fault_reason. The uAPI names what failed

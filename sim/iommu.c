@@ -4,12 +4,13 @@
 
 #include "sim/iommu_internal.h"
 #include "sim/regs.h"
+#include "walker/alloc.h"
 
 static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotlb", "psc-fs", "psc-ss"};
 
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
 {
-    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true};
+    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true};
     vtd_caps_default(&cfg->caps);
     cfg->cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 64};
     cfg->cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1, .ways = 128};
@@ -35,9 +36,9 @@ static void devices_free(struct vtd_iommu *io)
             struct vtd_device *d = io->bus[b]->dev[i];
             if (d)
                 vtd_cache_free(d->devtlb);
-            free(d);
+            vtd_free(d);
         }
-        free(io->bus[b]);
+        vtd_free(io->bus[b]);
     }
 }
 
@@ -50,7 +51,7 @@ void vtd_iommu_free(struct vtd_iommu *io)
     for (unsigned i = 0; i < VTD_C_NCACHES; i++)
         vtd_cache_free(io->cache[i]);
     vtd_mem_free(io->mem);
-    free(io);
+    vtd_free(io);
 }
 
 struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char **why)
@@ -61,9 +62,9 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
             *why = cfg ? msg : "no configuration";
         return NULL;
     }
-    struct vtd_iommu *io = calloc(1, sizeof(*io));
+    struct vtd_iommu *io = vtd_calloc(1, sizeof(*io));
     if (!io || !(io->mem = vtd_mem_new(cfg->caps.haw))) {
-        free(io);
+        vtd_free(io);
         if (why)
             *why = "out of memory";
         return NULL;
@@ -109,14 +110,14 @@ int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *d
     if (iommu_device(io, dc->sid))
         return -EEXIST;
     struct vtd_bus **bus = &io->bus[dc->sid >> 8];
-    if (!*bus && !(*bus = calloc(1, sizeof(**bus))))
+    if (!*bus && !(*bus = vtd_calloc(1, sizeof(**bus))))
         return -ENOMEM;
-    struct vtd_device *d = calloc(1, sizeof(*d));
+    struct vtd_device *d = vtd_calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
     *d = (struct vtd_device){.sid = dc->sid, .ats = dc->ats, .pri = dc->pri, .pasid_bits = dc->pasid_bits};
     if (dc->ats && !(d->devtlb = vtd_cache_new("devtlb", &dc->devtlb, sizeof(struct devtlb_payload)))) {
-        free(d);
+        vtd_free(d);
         return -ENOMEM;
     }
     (*bus)->dev[dc->sid & 0xff] = d;

@@ -36,12 +36,16 @@ struct vtd_iommu_config {
     struct vtd_cache_geometry cache[VTD_C_NCACHES];
     bool oracle;            /* compare cached answers with a fresh walk (default on) */
     bool ordering_checks;   /* warn about unsafe update orders (default on) */
+    /* Answer a repeated IOTLB hit from the entries the previous identical hit used, with the
+     * same checks, counts and replacement state as a full lookup (default on; off only to
+     * compare, see tests/test_fastpath.c). */
+    bool fast_path;
 };
 
 /*
  * Defaults: vtd_caps_default(); context cache 64 entries and PASID cache 128 (fully
  * associative), IOTLB 512 (64 sets x 8 ways), paging-structure caches 64 each (16 x 4), all LRU;
- * oracle and ordering checks on.
+ * oracle, ordering checks and the IOTLB-hit fast path on.
  */
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg);
 
@@ -130,7 +134,13 @@ struct vtd_iommu_stats {
     uint64_t stage_walks[6], stage_reads[6];
     uint64_t fault_count[256];           /* by fault code */
     uint64_t warnings;
+    /* Allocations that failed where the model carries on without them (ordering checks, page
+     * requests); the frames simulated memory refused are in vtd_mem_enomem_count(). */
+    uint64_t alloc_failures;
 };
 const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
+/* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the
+ * statistics above, which are the same with the fast path on or off. */
+uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io);
 
 #endif

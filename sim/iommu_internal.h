@@ -28,7 +28,9 @@ struct vtd_bus {
     struct vtd_device *dev[256];
 };
 
-/* What one request used from the caches: for the result, statistics and stale reports. */
+/* What one request used from the caches: for the result, statistics and stale reports. Only
+ * `used`, sid, pasid and iotlb_entry are reset per request; the rest is valid for the caches
+ * `used` names. */
 struct iommu_use {
     unsigned used;                      /* bit per enum vtd_cache_id, and VTD_C_DEVTLB */
     uint64_t filled[VTD_C_NCACHES + 1]; /* fill step of the entry used, per cache */
@@ -38,6 +40,26 @@ struct iommu_use {
     unsigned psc_fs_level, psc_ss_level; /* level of the paging-structure entry used */
     uint64_t psc_ss_gpa;                /* the address the second-stage PSC entry served */
     bool iotlb_tagged;                  /* the IOTLB entry used carried a PASID tag */
+    struct vtd_cache_entry *iotlb_entry; /* the IOTLB entry that answered, if one did */
+};
+
+/*
+ * One remembered IOTLB hit (xlate.c's fast path): the request's identity and the context,
+ * PASID-cache and IOTLB entries that answered it. It is only used while none of those three
+ * caches has changed (the sum of their generations) and the root table address is the same,
+ * so the entries still hold exactly what a full lookup would find.
+ */
+#define IOMMU_FAST_SLOTS 256
+struct iommu_fast_hit {
+    uint64_t generation;                /* fast_generation() when remembered; 0: empty */
+    uint64_t rtaddr;
+    uint64_t page;                      /* request address >> 12 */
+    uint32_t pasid;
+    uint16_t sid;
+    bool pasid_valid, priv;
+    bool iotlb_tagged;
+    unsigned iotlb_shift;
+    struct vtd_cache_entry *ctx, *pasid_entry, *iotlb;
 };
 
 /* Register values the model keeps (offsets and bits: sim/regs.h). */
@@ -76,6 +98,8 @@ struct vtd_iommu {
      * requester is served from them after checking they still hold that key (a host-side
      * shortcut; counts and replacement are exactly those of a lookup). */
     struct vtd_cache_entry *last_ctx, *last_pasid;
+    struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
+    uint64_t fast_hits;
     struct vtd_regs regs;
     /* Ordering checks (ordering.c) and the warnings they raise (the last IOMMU_WARNINGS_KEPT). */
     struct order_watch *watch;
@@ -192,6 +216,9 @@ void iommu_order_wait_completed(struct vtd_iommu *io);
  * the IOTLB still holds a stale entry the device could refill from (the IOTLB must go first).
  */
 void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end);
+/* The same for a global PASID-based device-TLB invalidation: every PASID the device TLB holds. */
+void iommu_order_check_devtlb_all_pasids(struct vtd_iommu *io, uint16_t sid, const struct vtd_cache *devtlb,
+                                         uint64_t start, uint64_t end);
 void iommu_order_free(struct vtd_iommu *io);
 
 /* Record an unrecoverable fault in the fault-recording registers (regs.c). */

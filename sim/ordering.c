@@ -9,6 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* uthash allocates through the project's allocator; out of memory is an error, not exit(). */
+#include "walker/alloc.h"
+#define uthash_malloc(sz) vtd_malloc(sz)
+#define uthash_free(ptr, sz) vtd_free(ptr)
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) vtd_free(obj)
 #include <uthash.h>
 
 #include "sim/iommu_internal.h"
@@ -51,7 +57,7 @@ static void set_free(struct watched **set)
     struct watched *w, *tmp;
     HASH_ITER(hh, *set, w, tmp) {
         HASH_DEL(*set, w);
-        free(w);
+        vtd_free(w);
     }
 }
 
@@ -61,19 +67,28 @@ void iommu_order_free(struct vtd_iommu *io)
         return;
     set_free(&io->watch->pasid_entries);
     set_free(&io->watch->released_tables);
-    free(io->watch);
+    vtd_free(io->watch);
     io->watch = NULL;
 }
 
+static struct watched *set_find(struct watched *set, uint64_t addr);
+
 /* Add an address to a set (no-op when present or out of memory: checks are best effort). */
-static void set_add(struct watched **set, uint64_t addr, uint16_t sid, uint32_t pasid)
+static void set_add(struct vtd_iommu *io, struct watched **set, uint64_t addr, uint16_t sid, uint32_t pasid)
 {
     struct watched *w;
     HASH_FIND(hh, *set, &addr, sizeof(addr), w);
-    if (w || !(w = calloc(1, sizeof(*w))))
+    if (w)
         return;
+    if (!(w = vtd_calloc(1, sizeof(*w))))
+        goto nomem;
     *w = (struct watched){.addr = addr, .sid = sid, .pasid = pasid};
     HASH_ADD(hh, *set, addr, sizeof(w->addr), w);
+    if (!set_find(*set, addr))
+        goto nomem; /* uthash could not grow: it freed w (uthash_nonfatal_oom) */
+    return;
+nomem:
+    io->stats.alloc_failures++;
 }
 
 static struct watched *set_find(struct watched *set, uint64_t addr)
@@ -132,8 +147,10 @@ static bool order_ready(struct vtd_iommu *io)
 {
     if (!io->cfg.ordering_checks)
         return false;
-    if (!io->watch && (io->watch = calloc(1, sizeof(*io->watch))))
+    if (!io->watch && (io->watch = vtd_calloc(1, sizeof(*io->watch))))
         vtd_mem_set_observer(io->mem, order_observe, io);
+    if (!io->watch)
+        io->stats.alloc_failures++;
     return io->watch != NULL;
 }
 
@@ -142,13 +159,13 @@ void iommu_order_watch_pasid(struct vtd_iommu *io, const struct vtd_ctx *ctx, ui
     uint64_t pde;
     if (!order_ready(io) || vtd_mem_read64(io->mem, pasid_dir_entry_addr(ctx->pdtp, pasid), &pde))
         return;
-    set_add(&io->watch->pasid_entries, pasid_entry_addr(pde & VTD_PDIR_PTP, pasid), sid, pasid);
+    set_add(io, &io->watch->pasid_entries, pasid_entry_addr(pde & VTD_PDIR_PTP, pasid), sid, pasid);
 }
 
 void iommu_order_table_released(struct vtd_iommu *io, uint64_t table)
 {
     if (order_ready(io))
-        set_add(&io->watch->released_tables, table & VTD_PAGE_MASK, 0, 0);
+        set_add(io, &io->watch->released_tables, table & VTD_PAGE_MASK, 0, 0);
 }
 
 void iommu_order_wait_completed(struct vtd_iommu *io)
@@ -174,21 +191,63 @@ static void count_stale_iotlb(const struct vtd_cache_entry *e, void *arg)
         p->stale++;
 }
 
-void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
+/* Stale IOTLB entries that could refill the device TLB of `sid` for one PASID tag. */
+static unsigned stale_iotlb_for(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
 {
-    if (!io->cfg.ordering_checks)
-        return;
     /* The device's domain: from the PASID cache entry its translations came through. */
     uint32_t pasid = pasid_tag == VTD_TAG_NO_PASID ? 0 : (uint32_t)pasid_tag;
     struct vtd_cache_key key = pasid_cache_key(sid, pasid);
     const struct vtd_cache_entry *pe = vtd_cache_peek(io->cache[VTD_C_PASID], &key);
     if (!pe)
-        return;
+        return 0;
     const struct vtd_pasid_cfg *cfg = &((const struct pasid_cache_payload *)pe->payload)->pe;
     struct devtlb_probe p = {.io = io, .did = cfg->did, .start = start, .end = end,
                              .tag = pgtt_uses_fs(cfg->pgtt) ? pasid : VTD_TAG_NO_PASID};
     vtd_cache_foreach(io->cache[VTD_C_IOTLB], count_stale_iotlb, &p);
-    if (p.stale)
+    return p.stale;
+}
+
+static void warn_devtlb_first(struct vtd_iommu *io, uint16_t sid, unsigned stale)
+{
+    if (stale)
         iommu_warn(io, "device-TLB invalidation for SID %#x before the IOTLB invalidation it depends on: "
-                   "%u stale IOTLB entr%s can refill the device TLB", sid, p.stale, p.stale == 1 ? "y" : "ies");
+                   "%u stale IOTLB entr%s can refill the device TLB", sid, stale, stale == 1 ? "y" : "ies");
+}
+
+void iommu_order_check_devtlb(struct vtd_iommu *io, uint16_t sid, uint64_t pasid_tag, uint64_t start, uint64_t end)
+{
+    if (io->cfg.ordering_checks)
+        warn_devtlb_first(io, sid, stale_iotlb_for(io, sid, pasid_tag, start, end));
+}
+
+/* The distinct PASID tags a device TLB holds (at most `max`; more are rare and skipped). */
+struct tag_set {
+    uint64_t tag[64];
+    unsigned n;
+};
+
+static void collect_pasid_tag(const struct vtd_cache_entry *e, void *arg)
+{
+    struct tag_set *t = arg;
+    uint64_t tag = e->key.w[0]; /* devtlb_key: the PASID tag first */
+    if (tag == VTD_TAG_NO_PASID)
+        return;
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->tag[i] == tag)
+            return;
+    if (t->n < sizeof(t->tag) / sizeof(t->tag[0]))
+        t->tag[t->n++] = tag;
+}
+
+void iommu_order_check_devtlb_all_pasids(struct vtd_iommu *io, uint16_t sid, const struct vtd_cache *devtlb,
+                                         uint64_t start, uint64_t end)
+{
+    if (!io->cfg.ordering_checks)
+        return;
+    struct tag_set tags = {.n = 0};
+    vtd_cache_foreach(devtlb, collect_pasid_tag, &tags);
+    unsigned stale = 0;
+    for (unsigned i = 0; i < tags.n; i++)
+        stale += stale_iotlb_for(io, sid, tags.tag[i], start, end);
+    warn_devtlb_first(io, sid, stale);
 }

@@ -58,16 +58,19 @@ static int send_page_request(struct vtd_container *c, const struct vtd_request *
     f.prm.grpid = grpid;
     f.prm.perm = container_fault_perm(req);
     f.prm.addr = req->addr & ~UINT64_C(0xFFF);
-    if (cont_fault_push(c, &f))
-        return -ENOSPC; /* counted as an overflow; the device falls back */
+    /* Room for the pending group first, so that a failure leaves no record without its group. */
     if (c->x.ngroups == c->x.capgroups) {
         size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
         struct pending_group *p = vtd_realloc(c->x.groups, n * sizeof(*p));
-        if (!p)
+        if (!p) {
+            c->io->stats.alloc_failures++;
             return -ENOMEM;
+        }
         c->x.groups = p;
         c->x.capgroups = n;
     }
+    if (cont_fault_push(c, &f))
+        return -ENOSPC; /* counted as an overflow; the device falls back */
     c->x.groups[c->x.ngroups++] =
         (struct pending_group){ .sid = req->sid, .pasid = req->pasid, .pasid_valid = req->pasid_valid, .grpid = grpid };
     return 0;

@@ -424,8 +424,11 @@ static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, ui
     if (!dev || !dev->devtlb)
         return;
     /* The IOTLB must have been invalidated first, or the device can refill stale entries. */
+    uint64_t end = range.last == UINT64_MAX ? UINT64_MAX : range.last + 1;
     if (rule == TAG_EQUAL)
-        iommu_order_check_devtlb(op->io, sid, tag, range.first, range.last == UINT64_MAX ? UINT64_MAX : range.last + 1);
+        iommu_order_check_devtlb(op->io, sid, tag, range.first, end);
+    else
+        iommu_order_check_devtlb_all_pasids(op->io, sid, dev->devtlb, range.first, end);
     struct qi_scope s = {.op = op, .cache = VTD_C_DEVTLB, .dev = dev, .tag_rule = rule, .tag = tag,
                          .ranged = true, .range = range};
     scope_remove(&s, devtlb_in_scope);

@@ -410,3 +410,28 @@ Test(sim, table_reused_before_the_wait_warns)
     cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pt_addr & VTD_PAGE_MASK, 0x5678), 0);
     cr_assert_eq(vtd_iommu_warning_count(io), 1);
 }
+
+/* A global PASID-based device-TLB invalidation (type 8, G=1) issued while the IOTLB still holds
+ * a stale entry for one of the device's PASIDs raises the ordering warning; after the IOTLB
+ * invalidation, the same descriptor raises none. */
+Test(sim, global_pasid_devtlb_before_iotlb_warns)
+{
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 5, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x400000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(ATS_SID, 5, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(ATS_SID, 5, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x1000), 0);
+    /* Type 8 with G=1 (bit 0 of the second qword): every PASID of the device, one 4 KiB page
+     * (S=0) (VT-d 6.5.2.6). */
+    uint64_t d[4] = {VTD_QI_PDEVTLB | ((uint64_t)ATS_SID << 16), 0x10000 | 1, 0, 0};
+    struct vtd_qi_result qr;
+    cr_assert_eq(vtd_qi_submit(io, d, 4, &qr), 0, "%s", qr.why);
+    cr_assert_eq(qr.removed[VTD_C_DEVTLB], 1);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1);
+    cr_assert(strstr(vtd_iommu_warning(io, 0), "before the IOTLB invalidation") != NULL, "%s", vtd_iommu_warning(io, 0));
+    p_iotlb_psi(cfg.did, 5, 0x10000, 0, false);
+    cr_assert_eq(vtd_qi_submit(io, d, 4, &qr), 0, "%s", qr.why);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1, "no new warning once the IOTLB is clean");
+}

@@ -350,3 +350,34 @@ Test(walk, property_random_mappings_round_trip)
         }
     }
 }
+
+/*
+ * The walker remembers the host frame each level last read (walk_internal.h): a later walk must
+ * still see new table contents, a new page table, and an abort range set since.
+ */
+Test(walk, remembered_frames_see_changes_and_abort_ranges)
+{
+    const uint64_t va = 0x200000, va2 = UINT64_C(0x7f0000000000);
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va, 0x80000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va2, 0x90000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    struct vtd_xlate x;
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0x80000000);
+    /* New contents in the remembered leaf table. */
+    cr_assert_eq(vtd_pt_unmap(&fs, va, 0x1000), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va, 0xA0000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0xA0000000);
+    /* Other tables at the same levels, then back. */
+    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0x90000000);
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0xA0000000);
+    /* An abort range on the leaf table, set after the walks that remembered it. */
+    uint64_t pte_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, va, 1, &pte_addr), 0);
+    cr_assert_eq(vtd_mem_set_abort(w.mem, pte_addr & ~UINT64_C(0xfff), 0x1000, VTD_MEM_ABORT_READ), 0);
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), VTD_FR_FS_ACCESS);
+    cr_assert_eq(x.fault.addr, pte_addr);
+}

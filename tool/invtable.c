@@ -26,6 +26,7 @@
 #include "walker/builder.h"
 #include "walker/fs_entry.h"
 #include "walker/pasid_entry.h"
+#include "walker/alloc.h"
 
 /* ---- the probe world's layout --------------------------------------------------------------- */
 
@@ -160,7 +161,7 @@ static int warm(struct probe *p)
         {DEV_PLAIN, 0, VA_CHANGED}, {DEV_PLAIN, 0, VA_OTHER}, {DEV_PLAIN, 1, VA_CHANGED},
         {DEV_ATS, 0, VA_CHANGED},   {DEV_ATS, 0, VA_OTHER},   {DEV_ATS, 1, VA_CHANGED},
     };
-    struct vtd_trace *t = calloc(1, sizeof *t);
+    struct vtd_trace *t = vtd_calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
     struct vtd_dma_result r;
@@ -170,7 +171,7 @@ static int warm(struct probe *p)
     for (unsigned i = 0; i < t->n; i++)
         if (t->rec[i].kind == VTD_TR_PASID)
             p->pasid_entry_addr = t->rec[i].addr;
-    free(t);
+    vtd_free(t);
     for (size_t i = 0; !rc && i < sizeof reqs / sizeof reqs[0]; i++)
         rc = probe_dma(p, reqs[i].sid, reqs[i].which, reqs[i].va, &r);
     return rc ? -EIO : p->pasid_entry_addr ? 0 : -ENOENT;
@@ -536,7 +537,7 @@ int cmd_inv_table(int argc, char **argv)
         else
             return inv_usage("unknown policy '%s' (spec or linux-5.10)", v);
     }
-    struct inv_table *t = malloc(sizeof *t);
+    struct inv_table *t = vtd_malloc(sizeof *t);
     if (!t)
         return 1;
     int rc = inv_table_build(policy, t);
@@ -546,6 +547,6 @@ int cmd_inv_table(int argc, char **argv)
     int jrc = json ? write_json(json, t) : 0;
     if (jrc)
         fprintf(stderr, "vtdsim inv-table: %s: %s\n", json, strerror(-jrc));
-    free(t);
+    vtd_free(t);
     return rc || jrc ? 1 : 0;
 }

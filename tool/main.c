@@ -14,6 +14,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "replay YAML scenarios and check their expectations (docs/scenario-format.md)"},
     {"translate", cmd_translate, "replay a scenario up to a step, translate one request uncached and cached"},
     {"inv-table", cmd_inv_table, "probe every CACHE_INVLD cell: errno, stale entries removed, over-invalidation"},
+    {"trace", cmd_trace, "DMA traces: generate, replay with hit rates, sweep cache geometries, convert"},
     {"demo", cmd_demo, "build every translation type in simulated memory, translate, check, summarize"},
 };
 

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "runner/runner.h"
+#include "walker/alloc.h"
 
 struct run_opts {
     const char *json, *junit;
@@ -53,20 +54,20 @@ static int list_add(struct file_list *l, const char *path)
 {
     if (l->n == l->cap) {
         unsigned cap = l->cap ? l->cap * 2 : 16;
-        char **p = realloc(l->path, cap * sizeof *p);
+        char **p = vtd_realloc(l->path, cap * sizeof *p);
         if (!p)
             return -1;
         l->path = p;
         l->cap = cap;
     }
-    return (l->path[l->n] = strdup(path)) ? (int)l->n++ : -1;
+    return (l->path[l->n] = vtd_strdup(path)) ? (int)l->n++ : -1;
 }
 
 static void list_free(struct file_list *l)
 {
     for (unsigned i = 0; i < l->n; i++)
-        free(l->path[i]);
-    free(l->path);
+        vtd_free(l->path[i]);
+    vtd_free(l->path);
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -195,7 +196,7 @@ int cmd_run(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     struct pool p = {.files = &files, .opts = {.stats = o.stats}};
-    p.res = calloc(files.n, sizeof *p.res);
+    p.res = vtd_calloc(files.n, sizeof *p.res);
     if (!p.res) {
         list_free(&files);
         return 2;
@@ -219,7 +220,7 @@ int cmd_run(int argc, char **argv)
     printf("%u passed, %u failed\n", passed, files.n - passed);
     for (unsigned i = 0; i < files.n; i++)
         sc_result_free(&p.res[i]);
-    free(p.res);
+    vtd_free(p.res);
     list_free(&files);
     return status;
 }

@@ -17,6 +17,7 @@
 #include "walker/pasid_dir.h"
 #include "walker/root_entry.h"
 #include "walker/ss_entry.h"
+#include "walker/alloc.h"
 
 static const char translate_help[] =
     "usage: vtdsim translate SCENARIO --after STEP (--device NAME | --sid BB:DD.F) [--pasid N]\n"
@@ -313,7 +314,7 @@ static void explain_trace(struct vtd_mem *m, const struct vtd_trace *t)
 static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
 {
     const struct tr_opts *o = arg;
-    struct vtd_trace *t = calloc(2, sizeof *t);
+    struct vtd_trace *t = vtd_calloc(2, sizeof *t);
     if (!t)
         return -ENOMEM;
     struct vtd_walk_env env;
@@ -336,7 +337,7 @@ static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
         printf("  structures the IOMMU read:\n");
         explain_trace(vtd_iommu_mem(io), &t[1]);
     }
-    free(t);
+    vtd_free(t);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 static _Thread_local uint64_t alloc_count;
 static _Thread_local uint64_t alloc_fail_at;
 static _Thread_local bool alloc_delivered;
+static _Thread_local int64_t alloc_live;
 
 /* Counts an allocation attempt; true when this one is the one to fail. */
 static bool alloc_should_fail(void)
@@ -19,18 +20,29 @@ static bool alloc_should_fail(void)
     return false;
 }
 
+/* Counts a block that now exists. */
+static void *alloc_track(void *p)
+{
+    if (p)
+        alloc_live++;
+    return p;
+}
+
 void *vtd_malloc(size_t size)
 {
-    return alloc_should_fail() ? NULL : malloc(size);
+    return alloc_should_fail() ? NULL : alloc_track(malloc(size));
 }
 
 void *vtd_calloc(size_t n, size_t size)
 {
-    return alloc_should_fail() ? NULL : calloc(n, size);
+    return alloc_should_fail() ? NULL : alloc_track(calloc(n, size));
 }
 
 void *vtd_realloc(void *p, size_t size)
 {
+    if (!p)
+        return vtd_malloc(size);
+    /* A failed realloc leaves the old block alive, a successful one replaces it. */
     return alloc_should_fail() ? NULL : realloc(p, size);
 }
 
@@ -45,6 +57,8 @@ char *vtd_strdup(const char *s)
 
 void vtd_free(void *p)
 {
+    if (p)
+        alloc_live--;
     free(p);
 }
 
@@ -63,4 +77,9 @@ uint64_t vtd_alloc_count(void)
 bool vtd_alloc_fault_delivered(void)
 {
     return alloc_delivered;
+}
+
+int64_t vtd_alloc_live(void)
+{
+    return alloc_live;
 }

@@ -674,9 +674,11 @@ static int pt_map_range(struct vtd_pt *pt, uint64_t va, uint64_t pa, uint64_t si
         return rc;
     struct pt_new_tables nt = { .count = 0 };
     unsigned level = 1;
+    uint64_t leaves = 0;
     for (uint64_t off = 0; off < size && !rc; off += pt_level_size(level)) {
         level = pt_chunk_level(pt, va + off, pa + off, size - off, fixed_level);
-        rc = pt_check_free(pt, va + off, level, &nt);
+        /* Bound the time one call takes: 4 TiB of 4 KiB pages would take minutes. */
+        rc = ++leaves > VTD_PT_MAX_LEAVES ? -E2BIG : pt_check_free(pt, va + off, level, &nt);
     }
     if (!rc)
         rc = pt_pool_has_room(pt, nt.count);

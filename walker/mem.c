@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "walker/alloc.h"
 
 #define FRAME_SHIFT 12
 #define FRAME_SIZE ((size_t)1 << FRAME_SHIFT)
@@ -52,6 +53,7 @@ struct vtd_mem {
     size_t root_slots;
     struct abort_range *aborts;
     size_t frames, frame_limit, nodes;
+    uint64_t enomem;        /* frames refused: frame limit or allocation failure */
     unsigned haw;
     vtd_mem_observer observer;
     void *observer_arg;
@@ -158,25 +160,28 @@ static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
     if (frame)
         return frame;
     if (!frames_allowed(m, 1))
-        return NULL;
+        goto refused;
     struct mid_node **midp = &m->root[fn >> (2 * NODE_BITS)];
     if (!*midp) {
-        if (!(*midp = calloc(1, sizeof **midp)))
-            return NULL;
+        if (!(*midp = vtd_calloc(1, sizeof **midp)))
+            goto refused;
         m->nodes++;
     }
     struct leaf_node **leafp = &(*midp)->leaf[NODE_INDEX(fn, 1)];
     if (!*leafp) {
-        if (!(*leafp = calloc(1, sizeof **leafp)))
-            return NULL;
+        if (!(*leafp = vtd_calloc(1, sizeof **leafp)))
+            goto refused;
         m->nodes++;
     }
-    if (!(frame = calloc(1, FRAME_SIZE)))
-        return NULL;
+    if (!(frame = vtd_calloc(1, FRAME_SIZE)))
+        goto refused;
     (*leafp)->frame[NODE_INDEX(fn, 0)] = frame;
     m->frames++;
     cache_remember(m, fn, frame);
     return frame;
+refused:
+    m->enomem++;
+    return NULL;
 }
 
 /* Frame number of the last byte of [pa, pa+len), len > 0. */
@@ -197,8 +202,10 @@ static size_t frames_missing(struct vtd_mem *m, uint64_t pa, uint64_t len)
  */
 static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
-    if (!frames_allowed(m, frames_missing(m, pa, len)))
+    if (!frames_allowed(m, frames_missing(m, pa, len))) {
+        m->enomem++;
         return VTD_MEM_ENOMEM;
+    }
     for (uint64_t fn = pa >> FRAME_SHIFT; fn <= last_fn(pa, len); fn++)
         if (!frame_get(m, fn))
             return VTD_MEM_ENOMEM;
@@ -218,16 +225,16 @@ struct vtd_mem *vtd_mem_new(unsigned haw)
 {
     if (haw < HAW_MIN || haw > HAW_MAX)
         return NULL;
-    struct vtd_mem *m = calloc(1, sizeof *m);
+    struct vtd_mem *m = vtd_calloc(1, sizeof *m);
     if (!m)
         return NULL;
     unsigned fn_bits = haw - FRAME_SHIFT;
     m->haw = haw;
     m->fast.end = UINT64_C(1) << haw;
     m->root_slots = fn_bits > 2 * NODE_BITS ? (size_t)1 << (fn_bits - 2 * NODE_BITS) : 1;
-    m->root = calloc(m->root_slots, sizeof *m->root);
+    m->root = vtd_calloc(m->root_slots, sizeof *m->root);
     if (!m->root) {
-        free(m);
+        vtd_free(m);
         return NULL;
     }
     for (size_t i = 0; i < VTD_MEM_FAST_SLOTS; i++)
@@ -238,8 +245,8 @@ struct vtd_mem *vtd_mem_new(unsigned haw)
 static void leaf_free(struct leaf_node *leaf)
 {
     for (size_t i = 0; i < NODE_SLOTS; i++)
-        free(leaf->frame[i]);
-    free(leaf);
+        vtd_free(leaf->frame[i]);
+    vtd_free(leaf);
 }
 
 static void mid_free(struct mid_node *mid)
@@ -247,7 +254,7 @@ static void mid_free(struct mid_node *mid)
     for (size_t i = 0; i < NODE_SLOTS; i++)
         if (mid->leaf[i])
             leaf_free(mid->leaf[i]);
-    free(mid);
+    vtd_free(mid);
 }
 
 void vtd_mem_free(struct vtd_mem *m)
@@ -257,9 +264,9 @@ void vtd_mem_free(struct vtd_mem *m)
     for (size_t i = 0; i < m->root_slots; i++)
         if (m->root[i])
             mid_free(m->root[i]);
-    free(m->root);
-    free(m->aborts);
-    free(m);
+    vtd_free(m->root);
+    vtd_free(m->aborts);
+    vtd_free(m);
 }
 
 unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
@@ -271,6 +278,8 @@ void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames)
 }
 
 size_t vtd_mem_frames(const struct vtd_mem *m) { return m ? m->frames : 0; }
+
+uint64_t vtd_mem_enomem_count(const struct vtd_mem *m) { return m ? m->enomem : 0; }
 
 size_t vtd_mem_footprint(const struct vtd_mem *m)
 {
@@ -293,6 +302,11 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
     const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
     *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
     return VTD_MEM_OK;
+}
+
+const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa)
+{
+    return m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
 }
 
 int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
@@ -428,7 +442,7 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
         return VTD_MEM_OK;
     uint64_t end = pa + len;
     /* Old ranges are disjoint, so at most one of them is split in two: n + 1 pieces, + the new one. */
-    struct abort_range *next = malloc((m->fast.n_aborts + 2) * sizeof *next);
+    struct abort_range *next = vtd_malloc((m->fast.n_aborts + 2) * sizeof *next);
     if (!next)
         return VTD_MEM_ENOMEM;
     size_t n = 0;
@@ -446,10 +460,10 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
     if (flags)
         next[n++] = (struct abort_range){pa, end, flags};
     if (n == 0) {
-        free(next);
+        vtd_free(next);
         next = NULL;
     }
-    free(m->aborts);
+    vtd_free(m->aborts);
     m->aborts = next;
     m->fast.n_aborts = n;
     return VTD_MEM_OK;

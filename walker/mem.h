@@ -9,6 +9,7 @@
 #ifndef VTDSIM_WALKER_MEM_H
 #define VTDSIM_WALKER_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ unsigned vtd_mem_haw(const struct vtd_mem *m);
 /* Upper bound on allocated frames (0 = unlimited); writes needing a new frame past it fail. */
 void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames);
 size_t vtd_mem_frames(const struct vtd_mem *m);
+/*
+ * Frames refused so far (the frame limit, or the host allocation failed): each made a write or
+ * an A/D update fail with VTD_MEM_ENOMEM. Callers that cannot report an error where it happens
+ * (a DMA's A/D update, a wait's status write) let their user see it here.
+ */
+uint64_t vtd_mem_enomem_count(const struct vtd_mem *m);
 /* Bytes of host memory the model uses (frames plus index), for the footprint benchmark. */
 size_t vtd_mem_footprint(const struct vtd_mem *m);
 
@@ -68,6 +75,17 @@ static inline int vtd_mem_read64_fast(struct vtd_mem *m, uint64_t pa, uint64_t *
         return 0;
     }
     return vtd_mem_read64(m, pa, val);
+}
+/*
+ * The host bytes of the frame holding `pa` (below 2^haw and written at least once), else NULL.
+ * A frame never moves or goes away while the memory lives, so a reader may keep the pointer;
+ * it must still honour abort ranges (vtd_mem_may_abort).
+ */
+const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa);
+/* Whether any abort range is set (then reads must go through vtd_mem_read64). */
+static inline bool vtd_mem_may_abort(const struct vtd_mem *m)
+{
+    return ((const struct vtd_mem_fast *)(const void *)m)->n_aborts != 0;
 }
 int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val);
 /*

@@ -67,6 +67,15 @@ int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req
     }
 }
 
+void vtd_xlate_set_device(const struct vtd_request *req, const struct vtd_ctx *ctx, struct vtd_xlate *x)
+{
+    if (&x->ctx != ctx)
+        x->ctx = *ctx;
+    x->pasid = req->pasid_valid ? req->pasid : ctx->rid_pasid;
+    /* Requests without PASID take their privilege from the context entry (VT-d 9.4). */
+    x->priv = req->pasid_valid ? req->priv : ctx->rid_priv;
+}
+
 /* Device stage: context entry, request-type checks and the PASID to use. */
 static int translate_device(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
 {
@@ -80,10 +89,29 @@ static int translate_device(struct vtd_walk_env *env, const struct vtd_request *
         return walk_fault(&x->fault, VTD_FR_CTX_DTE, 0, 0);
     if (req->pasid_valid && !x->ctx.paside)
         return walk_fault(&x->fault, VTD_FR_CTX_PASIDE, 0, 0);
-    x->pasid = req->pasid_valid ? req->pasid : x->ctx.rid_pasid;
-    /* Requests without PASID take their privilege from the context entry (VT-d 9.4). */
-    x->priv = req->pasid_valid ? req->priv : x->ctx.rid_priv;
+    vtd_xlate_set_device(req, &x->ctx, x);
     return 0;
+}
+
+int vtd_xlate_set_pasid(const struct vtd_caps *caps, const struct vtd_request *req, const struct vtd_pasid_cfg *pe,
+                        struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+{
+    if (&x->pe != pe)
+        x->pe = *pe;
+    x->did = pe->did;
+    x->pgtt = pe->pgtt;
+    *eff = *req;
+    eff->priv = x->priv;
+    /* Without ECAP.ERS (revision 3.2 on) execute is not a separate permission: a read. */
+    if (!vtd_ecap_has(caps, VTD_ECAP_ERS) && (eff->access & VTD_ACC_X))
+        eff->access = (eff->access & ~VTD_ACC_X) | VTD_ACC_R;
+    *access = eff->access | (req->kind == VTD_REQ_TRANSLATION ? VTD_ACC_NOCHECK : 0);
+    return vtd_pasid_request_check(caps, pe, eff);
+}
+
+bool vtd_xlate_out_blocked(const struct vtd_request *req, uint64_t out)
+{
+    return req->kind == VTD_REQ_UNTRANSLATED && out >= VTD_INTR_ADDR_FIRST && out <= VTD_INTR_ADDR_LAST;
 }
 
 static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
@@ -99,27 +127,26 @@ static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *re
             x->fault.code = rc = VTD_FR_CTX_RID_PASID;
         return rc;
     }
-    x->did = x->pe.did;
-    x->pgtt = x->pe.pgtt;
-    struct vtd_request eff = *req;
-    eff.priv = x->priv;
-    /* Without ECAP.ERS (revision 3.2 on) execute is not a separate permission: a read. */
-    if (!vtd_ecap_has(env->caps, VTD_ECAP_ERS) && (eff.access & VTD_ACC_X))
-        eff.access = (eff.access & ~VTD_ACC_X) | VTD_ACC_R;
-    if ((rc = vtd_pasid_request_check(env->caps, &x->pe, &eff)))
+    struct vtd_request eff;
+    unsigned access;
+    if ((rc = vtd_xlate_set_pasid(env->caps, req, &x->pe, x, &eff, &access)))
         return walk_fault(&x->fault, rc, 0, 0);
-    unsigned access = eff.access | (req->kind == VTD_REQ_TRANSLATION ? VTD_ACC_NOCHECK : 0);
     if ((rc = (h && h->paging ? h->paging : vtd_translate_paging)(env, &eff, access, x)))
         return rc;
-    if (req->kind == VTD_REQ_UNTRANSLATED && x->out >= VTD_INTR_ADDR_FIRST && x->out <= VTD_INTR_ADDR_LAST)
+    if (vtd_xlate_out_blocked(req, x->out))
         return walk_fault(&x->fault, VTD_FR_INTR_ADDR, 0, 0);
     return 0;
 }
 
-int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+void vtd_xlate_reset(struct vtd_xlate *x)
 {
     memset(x, 0, offsetof(struct vtd_xlate, fs));
     x->fs.leaf_level = x->ss.leaf_level = 0;
+}
+
+int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    vtd_xlate_reset(x);
     int rc = translate_walk(env, req, x);
     if (rc && req->kind == VTD_REQ_TRANSLATION && ats_permission_outcome(rc)) {
         /* The completion carries no permissions; nothing is recorded as a fault. */

@@ -157,6 +157,13 @@ struct vtd_walk_env {
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
     struct vtd_walk_masks masks;   /* private to the walker */
+    /* Private to the walker: per structure kind and level, the host frame last read there
+     * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
+     * pointer takes the frame lookup off the chain of dependent reads. */
+    struct vtd_walk_frame {
+        uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
+        const uint8_t *frame;
+    } frames[6][6];
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */
@@ -238,6 +245,22 @@ void vtd_nested_combine(const struct vtd_stage_result *fs, const struct vtd_stag
 int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access, struct vtd_xlate *x);
 /* Second-stage access check: the fault `access` meets with permissions `perm`, or 0. */
 int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee);
+
+/*
+ * The per-request steps vtd_translate() composes, public so that sim/ can answer a repeated
+ * request from cached entries through exactly the same checks:
+ *   vtd_xlate_reset()       clears x before a translation;
+ *   vtd_xlate_set_device()  the PASID and privilege a request uses under a context entry;
+ *   vtd_xlate_set_pasid()   records the PASID entry and runs the request checks against it
+ *                           (0 or the fault code); *eff and *access are the request and access
+ *                           flags the paging step is to use;
+ *   vtd_xlate_out_blocked() whether an untranslated request's output hits the interrupt range.
+ */
+void vtd_xlate_reset(struct vtd_xlate *x);
+void vtd_xlate_set_device(const struct vtd_request *req, const struct vtd_ctx *ctx, struct vtd_xlate *x);
+int vtd_xlate_set_pasid(const struct vtd_caps *caps, const struct vtd_request *req, const struct vtd_pasid_cfg *pe,
+                        struct vtd_xlate *x, struct vtd_request *eff, unsigned *access);
+bool vtd_xlate_out_blocked(const struct vtd_request *req, uint64_t out);
 
 /* The whole walk for one request. Returns 0 or the fault code (also in x->fault). */
 int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);

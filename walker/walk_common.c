@@ -60,6 +60,29 @@ void walk_masks_compute(struct vtd_walk_env *env)
         }
 }
 
+/* Remember the frame of a successful read (none when it is unbacked and reads as zero). */
+static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr)
+{
+    fr->frame = vtd_mem_frame_for_read(env->mem, addr);
+    fr->fn_plus1 = fr->frame ? (addr >> 12) + 1 : 0;
+}
+
+int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val)
+{
+    int rc = vtd_mem_read64_fast(env->mem, addr, val);
+    if (!rc)
+        walk_frame_remember(env, fr, addr);
+    return rc;
+}
+
+int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len)
+{
+    int rc = vtd_mem_read(env->mem, addr, buf, len);
+    if (!rc)
+        walk_frame_remember(env, fr, addr);
+    return rc;
+}
+
 void vtd_walk_env_init(struct vtd_walk_env *env, struct vtd_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr)
 {
     *env = (struct vtd_walk_env){.mem = mem, .caps = caps, .rtaddr = rtaddr};

@@ -45,7 +45,7 @@ static int read_qwords(struct vtd_walk_env *env, unsigned kind, uint64_t addr, u
     _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "block reads assume a little-endian host");
     env->cnt.reads++;
     env->cnt.by_kind[kind]++;
-    int rc = vtd_mem_read(env->mem, addr, qw, 8 * (size_t)n);
+    int rc = walk_mem_read(env, kind, 0, addr, qw, 8 * (size_t)n);
     if (rc)
         memset(qw, 0, 8 * (size_t)n);
     if (env->trace)

@@ -4,6 +4,8 @@
 #ifndef VTDSIM_WALKER_WALK_INTERNAL_H
 #define VTDSIM_WALKER_WALK_INTERNAL_H
 
+#include <string.h>
+
 #include "walker/walk.h"
 
 static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, unsigned level)
@@ -17,6 +19,43 @@ static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, 
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val);
 
+/* Whether the frame remembered for (kind, level) holds `addr` (abort ranges force the slow path). */
+static inline bool walk_frame_hit(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr, uint64_t addr)
+{
+    return fr->fn_plus1 == (addr >> 12) + 1 && !vtd_mem_may_abort(env->mem);
+}
+
+/* The slow paths of the two reads below: simulated memory, then remember the frame. */
+int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val);
+int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len);
+
+/*
+ * The word at `addr` through the frame remembered for (kind, level), or through simulated
+ * memory (remembering the frame for next time). Same results as vtd_mem_read64.
+ */
+static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
+                                  uint64_t *val)
+{
+    struct vtd_walk_frame *fr = &env->frames[kind][level];
+    if (__builtin_expect(walk_frame_hit(env, fr, addr) && !(addr & 7), 1)) {
+        __builtin_memcpy(val, fr->frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
+        return 0;
+    }
+    return walk_mem_read64_slow(env, fr, addr, val);
+}
+
+/* A block read (within one frame when served from the remembered one), the same way. */
+static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, void *buf,
+                                size_t len)
+{
+    struct vtd_walk_frame *fr = &env->frames[kind][level];
+    if (walk_frame_hit(env, fr, addr) && (addr & 0xfff) + len <= 0x1000) {
+        memcpy(buf, fr->frame + (addr & 0xfff), len);
+        return 0;
+    }
+    return walk_mem_read_slow(env, fr, addr, buf, len);
+}
+
 /* Read one 64-bit structure word, counting and tracing it; returns the memory result. */
 static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val)
 {
@@ -24,7 +63,7 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
     env->cnt.by_kind[kind]++;
     if (kind == VTD_TR_FS || kind == VTD_TR_SS)
         env->cnt.paging_reads++;
-    int rc = vtd_mem_read64_fast(env->mem, addr, val);
+    int rc = walk_mem_read64(env, kind, level, addr, val);
     if (rc)
         *val = 0;
     if (env->trace)

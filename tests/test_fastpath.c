@@ -1,0 +1,310 @@
+/*
+ * test_fastpath.c: the IOTLB-hit fast path (sim/xlate.c) changes speed, nothing else. Two
+ * IOMMUs, identical but for cfg.fast_path, replay the same random mix of DMA requests, page
+ * table edits (with and without invalidation) and invalidation descriptors; every answer, every
+ * stale report and every counter must be the same.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sim/iommu_internal.h"
+#include "sim/qi.h"
+#include "world.h"
+
+#define SID_A vtd_sid(0, 3, 0)
+#define SID_B vtd_sid(0, 5, 1)
+#define NPAGES 48
+#define FS_PASID 1
+#define NEST_PASID 2
+
+struct side {
+    struct vtd_iommu *io;
+    struct world w;
+    struct vtd_ctx ctx[2];
+    struct vtd_pt fs[2], nest_fs[2], nest_ss[2], ss[2];
+    struct vtd_pasid_cfg fs_cfg[2], nest_cfg[2], ss_cfg[2];
+};
+
+static struct side sides[2]; /* [0]: fast path on, [1]: off */
+static bool with_ers;        /* ECAP.ERS: execute requests checked against the PASID entry's ERE */
+
+static uint64_t rng = UINT64_C(0x2545f4914f6cdd1d);
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void side_init(struct side *s, bool fast)
+{
+    struct vtd_iommu_config c;
+    vtd_iommu_config_default(&c);
+    c.fast_path = fast;
+    if (with_ers)
+        c.caps.ecap |= VTD_ECAP_ERS;
+    /* Small caches so that evictions happen too. */
+    c.cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
+    c.cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 2, .repl = VTD_REPL_LRU};
+    const char *why = NULL;
+    s->io = vtd_iommu_new(&c, &why);
+    cr_assert_not_null(s->io, "%s", why ? why : "");
+    cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
+    const uint16_t sids[2] = {SID_A, SID_B};
+    for (int d = 0; d < 2; d++) {
+        cr_assert_eq(world_device(&s->w, sids[d], &s->ctx[d]), 0);
+        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], FS_PASID, VTD_PGTT_FS, 4, 0, &s->fs[d], NULL, &s->fs_cfg[d]), 0);
+        /* One nested PASID (on SID_A): world_pasid gives every nested table the same guest RAM. */
+        if (d == 0)
+            cr_assert_eq(world_pasid(&s->w, &s->ctx[d], NEST_PASID, VTD_PGTT_NESTED, 4, 4, &s->nest_fs[d],
+                                     &s->nest_ss[d], &s->nest_cfg[d]), 0);
+        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], 0, VTD_PGTT_SS, 4, 0, NULL, &s->ss[d], &s->ss_cfg[d]), 0);
+        struct vtd_device_config dc = {.sid = sids[d], .pasid_bits = 20};
+        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
+    }
+    vtd_iommu_set_root(s->io, s->w.rtaddr);
+}
+
+/* Page i: 4 KiB pages with a permission that varies by page; without A/D for a third. */
+static unsigned page_perm(unsigned i)
+{
+    static const unsigned perms[] = {VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, VTD_PERM_R | VTD_PERM_U,
+                                     VTD_PERM_R | VTD_PERM_W, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U | VTD_PERM_X};
+    return perms[i % 4];
+}
+
+static void map_page(struct side *s, int d, unsigned i, uint64_t out_base)
+{
+    uint64_t va = (uint64_t)i << 12, pa = out_base + ((uint64_t)i << 12);
+    unsigned flags = i % 3 ? VTD_MAP_AD : 0;
+    cr_assert_eq(vtd_pt_map(&s->fs[d], va, pa, 0x1000, 12, page_perm(i), flags), 0);
+    if (d == 0)
+        cr_assert_eq(vtd_pt_map(&s->nest_fs[d], va, (uint64_t)i << 12, 0x1000, 12, page_perm(i), flags), 0);
+    cr_assert_eq(vtd_pt_map(&s->ss[d], va, pa, 0x1000, 12, page_perm(i) & ~VTD_PERM_U, flags), 0);
+}
+
+static void setup(void)
+{
+    for (int k = 0; k < 2; k++) {
+        side_init(&sides[k], k == 0);
+        for (int d = 0; d < 2; d++)
+            for (unsigned i = 0; i < NPAGES; i++)
+                map_page(&sides[k], d, i, UINT64_C(0x80000000));
+    }
+}
+
+static void teardown(void)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!sides[k].io)
+            continue;
+        world_fini(&sides[k].w);
+        vtd_iommu_free(sides[k].io);
+        sides[k].io = NULL;
+    }
+}
+
+static void expect_same_result(int rc0, const struct vtd_dma_result *a, int rc1, const struct vtd_dma_result *b,
+                               unsigned op)
+{
+    cr_assert_eq(rc0, rc1, "op %u: rc %#x vs %#x", op, rc0, rc1);
+    cr_assert_eq(a->x.fault.code, b->x.fault.code, "op %u", op);
+    cr_assert_eq(a->x.fault.addr, b->x.fault.addr, "op %u", op);
+    cr_assert_eq(a->x.fault.suppressed, b->x.fault.suppressed, "op %u", op);
+    cr_assert_eq(a->x.out, b->x.out, "op %u: out %#llx vs %#llx", op, (unsigned long long)a->x.out,
+                 (unsigned long long)b->x.out);
+    cr_assert_eq(a->x.page_shift, b->x.page_shift, "op %u", op);
+    cr_assert_eq(a->x.perm, b->x.perm, "op %u", op);
+    cr_assert_eq(a->x.dirty, b->x.dirty, "op %u", op);
+    cr_assert_eq(a->x.did, b->x.did, "op %u", op);
+    cr_assert_eq(a->x.pasid, b->x.pasid, "op %u", op);
+    cr_assert_eq(a->x.pgtt, b->x.pgtt, "op %u", op);
+    cr_assert_eq(a->x.priv, b->x.priv, "op %u", op);
+    cr_assert_eq(a->x.ctx.pdtp, b->x.ctx.pdtp, "op %u", op);
+    cr_assert_eq(a->x.ctx.rid_pasid, b->x.ctx.rid_pasid, "op %u", op);
+    cr_assert_eq(a->x.pe.did, b->x.pe.did, "op %u", op);
+    cr_assert_eq(a->x.pe.fsptptr, b->x.pe.fsptptr, "op %u", op);
+    cr_assert_eq(a->x.pe.ssptptr, b->x.pe.ssptptr, "op %u", op);
+    cr_assert_eq(a->source, b->source, "op %u", op);
+    cr_assert_eq(a->used, b->used, "op %u: used %#x vs %#x", op, a->used, b->used);
+    cr_assert_eq(a->reads, b->reads, "op %u", op);
+    cr_assert_eq(a->stale, b->stale, "op %u", op);
+    if (a->stale) {
+        cr_assert_eq(a->report.caches, b->report.caches, "op %u", op);
+        cr_assert_eq(a->report.filled_step, b->report.filled_step, "op %u", op);
+        cr_assert_str_eq(a->report.fix, b->report.fix, "op %u", op);
+    }
+}
+
+static void expect_same_counters(unsigned op)
+{
+    const struct vtd_iommu_stats *s0 = vtd_iommu_stats(sides[0].io), *s1 = vtd_iommu_stats(sides[1].io);
+    cr_assert_eq(memcmp(s0, s1, sizeof(*s0)), 0, "op %u: IOMMU statistics differ", op);
+    for (unsigned id = 0; id < VTD_C_NCACHES; id++) {
+        const struct vtd_cache_stats *c0 = vtd_cache_stats(vtd_iommu_cache(sides[0].io, id));
+        const struct vtd_cache_stats *c1 = vtd_cache_stats(vtd_iommu_cache(sides[1].io, id));
+        cr_assert_eq(memcmp(c0, c1, sizeof(*c0)), 0, "op %u: %s statistics differ", op,
+                     vtd_cache_name(vtd_iommu_cache(sides[0].io, id)));
+    }
+}
+
+static unsigned iotlb_answers; /* requests the IOTLB answered (fast path or not) */
+
+static void random_dma(unsigned op)
+{
+    static const int64_t pasids[] = {-1, FS_PASID, NEST_PASID, FS_PASID, FS_PASID, FS_PASID, FS_PASID, 9 /* no entry */};
+    static const unsigned accesses[] = {VTD_ACC_R, VTD_ACC_R, VTD_ACC_W, VTD_ACC_X, VTD_ACC_R | VTD_ACC_W};
+    uint64_t r = next_rand();
+    int64_t pasid = pasids[r % 8];
+    struct vtd_request req = {
+        .sid = (r >> 8) & 1 ? SID_B : SID_A, .pasid_valid = pasid >= 0, .pasid = pasid >= 0 ? (uint32_t)pasid : 0,
+        /* Mostly a few hot pages, so that hits dominate; sometimes beyond the mapped ones. */
+        .addr = (((r >> 16) & 15 ? (r >> 20) % 4 : (r >> 20) % (NPAGES + 4)) << 12) | ((r >> 40) & 0xff8),
+        .access = accesses[(r >> 32) % 5], .priv = (r >> 36) & 1};
+    struct vtd_dma_result res[2];
+    int rc[2];
+    for (int k = 0; k < 2; k++) {
+        vtd_iommu_set_step(sides[k].io, op);
+        rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
+    }
+    expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    iotlb_answers += res[0].source == VTD_SRC_IOTLB;
+}
+
+/* Change a mapping in both worlds: remap, write-protect or unmap one page. */
+static void random_edit(void)
+{
+    uint64_t r = next_rand();
+    unsigned i = (unsigned)(r % 8), d = (r >> 8) & 1;
+    for (int k = 0; k < 2; k++) {
+        struct side *s = &sides[k];
+        switch ((r >> 12) % 3) {
+        case 0: /* remap the first-stage page elsewhere (it may be unmapped already) */
+            vtd_pt_unmap(&s->fs[d], (uint64_t)i << 12, 0x1000);
+            cr_assert_eq(vtd_pt_map(&s->fs[d], (uint64_t)i << 12, UINT64_C(0xC0000000) + ((uint64_t)i << 12), 0x1000,
+                                    12, page_perm(i), VTD_MAP_AD), 0);
+            break;
+        case 1: /* write-protect (nothing to do when unmapped) */
+            vtd_pt_protect(&s->fs[d], (uint64_t)i << 12, 0x1000, VTD_PERM_R | VTD_PERM_U);
+            break;
+        default:
+            vtd_pt_unmap(&s->fs[d], (uint64_t)i << 12, 0x1000);
+            break;
+        }
+    }
+}
+
+/* One invalidation descriptor, the same on both sides (VT-d 6.5.2 layouts). */
+static void random_invalidation(void)
+{
+    uint64_t r = next_rand();
+    uint64_t d[4] = {0};
+    uint16_t did = sides[0].fs_cfg[(r >> 8) & 1].did;
+    switch (r % 5) {
+    case 0: /* context cache, global */
+        d[0] = VTD_QI_CC | (1u << 4);
+        break;
+    case 1: /* IOTLB, global */
+        d[0] = VTD_QI_IOTLB | (1u << 4);
+        break;
+    case 2: /* P_IOTLB page-selective-within-PASID, one page */
+        d[0] = VTD_QI_PIOTLB | (3u << 4) | ((uint64_t)did << 16) | ((uint64_t)FS_PASID << 32);
+        d[1] = ((r >> 16) % 8) << 12;
+        break;
+    case 3: /* PASID cache, PASID-selective */
+        d[0] = VTD_QI_PC | (1u << 4) | ((uint64_t)did << 16) | ((uint64_t)FS_PASID << 32);
+        break;
+    default: /* IOTLB domain-selective for the RID_PASID domain */
+        d[0] = VTD_QI_IOTLB | (2u << 4) | ((uint64_t)sides[0].ss_cfg[0].did << 16);
+        break;
+    }
+    for (int k = 0; k < 2; k++) {
+        struct vtd_qi_result qr;
+        cr_assert_eq(vtd_qi_submit(sides[k].io, d, 4, &qr), 0, "%s", qr.why);
+    }
+}
+
+TestSuite(fastpath, .init = setup, .fini = teardown);
+
+static void random_mix(void)
+{
+    for (unsigned op = 1; op <= 20000; op++) {
+        unsigned pick = (unsigned)(next_rand() % 100);
+        if (pick < 97)
+            random_dma(op);
+        else if (pick < 99)
+            random_edit();
+        else
+            random_invalidation();
+        if (op % 1000 == 0)
+            expect_same_counters(op);
+    }
+    expect_same_counters(0);
+    /* The comparison means something only if the fast path answered often, stale or not. */
+    cr_assert_gt(vtd_iommu_fast_hits(sides[0].io), iotlb_answers / 4, "%llu of %u",
+                 (unsigned long long)vtd_iommu_fast_hits(sides[0].io), iotlb_answers);
+    cr_assert_eq(vtd_iommu_fast_hits(sides[1].io), 0);
+    cr_assert_gt(vtd_iommu_stats(sides[0].io)->stale, 0, "edits without invalidation must show stale hits");
+}
+
+Test(fastpath, same_answers_and_counters_as_the_full_lookup)
+{
+    random_mix();
+}
+
+/* With ECAP.ERS an execute request after a read hit of the same page must still fault on the
+ * PASID entry's ERE (the fast path repeats the request checks per access). */
+static void setup_ers(void)
+{
+    with_ers = true;
+    setup();
+}
+
+TestSuite(fastpath_ers, .init = setup_ers, .fini = teardown);
+
+Test(fastpath_ers, same_answers_with_execute_requests_checked)
+{
+    random_mix();
+    cr_assert_gt(vtd_iommu_stats(sides[0].io)->fault_count[VTD_FR_PASID_ERE], 0);
+}
+
+/* A write through an IOTLB entry filled by a read of a clean page sets D in memory (6.2.2),
+ * even when that entry is remembered by the fast path. */
+Test(fastpath, write_through_a_clean_entry_still_sets_dirty)
+{
+    struct side *s = &sides[0];
+    uint64_t va = 0; /* page 0: no A/D preset, writable */
+    struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = va, .access = VTD_ACC_R};
+    struct vtd_dma_result res;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(vtd_iommu_dma(s->io, &req, &res), 0);
+    cr_assert_eq(res.source, VTD_SRC_IOTLB);
+    cr_assert_gt(vtd_iommu_fast_hits(s->io), 0);
+    req.access = VTD_ACC_W;
+    cr_assert_eq(vtd_iommu_dma(s->io, &req, &res), 0);
+    cr_assert(res.x.dirty);
+    cr_assert_gt(res.reads, 0, "the write re-walks to set D");
+    uint64_t pte_addr, pte;
+    cr_assert_eq(vtd_pt_entry_addr(&s->fs[0], va, 1, &pte_addr), 0);
+    cr_assert_eq(vtd_mem_read64(vtd_iommu_mem(s->io), pte_addr, &pte), 0);
+    cr_assert(pte & (UINT64_C(1) << 6), "D set in the leaf");
+}
+
+/* An invalidation removes what the fast path remembered: the next request walks again. */
+Test(fastpath, invalidation_forgets_remembered_hits)
+{
+    struct side *s = &sides[0];
+    struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = 0x1000, .access = VTD_ACC_R};
+    struct vtd_dma_result res;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(vtd_iommu_dma(s->io, &req, &res), 0);
+    uint64_t hits = vtd_iommu_fast_hits(s->io);
+    cr_assert_gt(hits, 0);
+    uint64_t d[4] = {VTD_QI_IOTLB | (1u << 4), 0, 0, 0};
+    struct vtd_qi_result qr;
+    cr_assert_eq(vtd_qi_submit(s->io, d, 4, &qr), 0, "%s", qr.why);
+    cr_assert_eq(vtd_iommu_dma(s->io, &req, &res), 0);
+    cr_assert_eq(res.source, VTD_SRC_WALK);
+    cr_assert_eq(vtd_iommu_fast_hits(s->io), hits);
+}

@@ -1,0 +1,519 @@
+/*
+ * trace.c: `vtdsim trace`: hit-rate studies on DMA traces (trace/): generate a trace of a
+ * typical workload, replay it on the simulated IOMMU with chosen caches, sweep it over a grid
+ * of cache geometries, convert between the binary and CSV formats.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "trace/gen.h"
+#include "trace/replay.h"
+#include "trace/trace.h"
+#include "walker/alloc.h"
+
+static const char trace_help[] =
+    "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
+    "       vtdsim trace replay FILE [options]          replay it, report hit rates and reads\n"
+    "       vtdsim trace sweep FILE --csv OUT [options] replay it over a grid of cache geometries\n"
+    "       vtdsim trace convert IN OUT                 binary <-> CSV (by the names' suffixes)\n"
+    "\n"
+    "gen KIND: nic, storage, uniform, zipf, sva\n"
+    "  --count N          packets (nic), requests (storage), DMAs (others)\n"
+    "  --seed N           random seed (default 1); same parameters and seed, same trace\n"
+    "  --sid BB:DD.F      the device (default 00:03.0)\n"
+    "  nic:      --ring N (256)  --pkt-size B (1500)  --dir rx|tx|both (both)\n"
+    "            --inval strict|deferred (strict)  --fq-size N (256 unmaps per deferred flush)\n"
+    "            --reuse-before-flush  (deferred: reuse IOVAs before their flush: unsafe)\n"
+    "  storage:  --buffer B (1g)  --req-min B (128k)  --req-max B (1m)  --small-pages\n"
+    "  uniform, zipf: --pages N (4096)  --dma-size B (64)  --zipf-s S (1.0)\n"
+    "  sva:      --pasid N (1)  --dma-size B (64)  --small-pages\n"
+    "  sizes take k, m, g suffixes (powers of 1024)\n"
+    "\n"
+    "replay and sweep:\n"
+    "  --mode auto|ss|fs|nested  translation type of every address space (auto: second stage\n"
+    "                     without PASID, first stage with one)\n"
+    "  --nested-ss-page 4k|2m|1g  second-stage pages backing a nested guest (2m)\n"
+    "  --oracle           compare every cached answer with a fresh walk (counts stale hits; slow)\n"
+    "replay only:\n"
+    "  --iotlb N          IOTLB entries (512)      --iotlb-ways W|full (8)\n"
+    "  --psc N            entries of each paging-structure cache (64, 4-way; 0: off)\n"
+    "  --repl lru|fifo|random  replacement of the IOTLB and paging-structure caches (lru)\n"
+    "  --json             print the result as JSON\n"
+    "  --overhead         also time the loop alone (read and split, no translation)\n"
+    "sweep only:\n"
+    "  --csv OUT          the rows (required)\n"
+    "  --iotlb-sizes L    comma list (32,64,128,256,512,1024,2048,4096)\n"
+    "  --ways L           comma list of 1, 4, 8, ..., full (1,4,8,full)\n"
+    "  --repls L          comma list (lru,fifo,random)\n"
+    "  --psc-sizes L      comma list (0,16,64,256)\n"
+    "\n"
+    "Progress goes to stderr when it is a terminal. Exit status: 0, 1 when a trace is invalid or\n"
+    "the replay fails, 2 on a usage error.\n";
+
+static int usage_err(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vtdsim trace: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see 'vtdsim trace --help')\n");
+    return 2;
+}
+
+/* A number with an optional k/m/g suffix (powers of 1024). */
+static bool parse_size(const char *s, unsigned long long max, unsigned long long *v)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (errno || *end || (shift && x > (max >> shift)))
+        return false;
+    *v = x << shift;
+    return *v <= max;
+}
+
+static bool parse_sid(const char *s, uint16_t *sid)
+{
+    unsigned b, d, f;
+    char tail;
+    if (sscanf(s, "%2x:%2x.%1x%c", &b, &d, &f, &tail) != 3 || d > 0x1f || f > 7)
+        return false;
+    *sid = (uint16_t)(b << 8 | d << 3 | f);
+    return true;
+}
+
+static bool parse_page(const char *s, unsigned *shift)
+{
+    *shift = !strcmp(s, "4k") ? 12 : !strcmp(s, "2m") ? 21 : !strcmp(s, "1g") ? 30 : 0;
+    return *shift != 0;
+}
+
+static int parse_repl(const char *s)
+{
+    return !strcmp(s, "lru") ? VTD_REPL_LRU : !strcmp(s, "fifo") ? VTD_REPL_FIFO : !strcmp(s, "random") ? VTD_REPL_RANDOM : -1;
+}
+
+/* Fetch the value of option argv[*i]; NULL (after a message) when missing. */
+static const char *value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        usage_err("%s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* ---- gen ---- */
+
+static int gen_option(struct vtrace_gen_params *p, const char *opt, const char *v)
+{
+    unsigned long long x;
+    if (!strcmp(opt, "--count") && parse_size(v, UINT64_MAX, &x))
+        p->count = x;
+    else if (!strcmp(opt, "--seed") && parse_size(v, UINT64_MAX, &x))
+        p->seed = x;
+    else if (!strcmp(opt, "--sid") && parse_sid(v, &p->sid))
+        ;
+    else if (!strcmp(opt, "--ring") && parse_size(v, 1u << 16, &x) && x)
+        p->ring = (unsigned)x;
+    else if (!strcmp(opt, "--pkt-size") && parse_size(v, 64 << 10, &x) && x)
+        p->pkt_size = (unsigned)x;
+    else if (!strcmp(opt, "--dir") && (!strcmp(v, "rx") || !strcmp(v, "tx") || !strcmp(v, "both"))) {
+        p->rx = strcmp(v, "tx") != 0;
+        p->tx = strcmp(v, "rx") != 0;
+    } else if (!strcmp(opt, "--inval") && (!strcmp(v, "strict") || !strcmp(v, "deferred")))
+        p->inval = !strcmp(v, "strict") ? VTRACE_INVAL_STRICT : VTRACE_INVAL_DEFERRED;
+    else if (!strcmp(opt, "--fq-size") && parse_size(v, 1u << 20, &x) && x)
+        p->fq_size = (unsigned)x;
+    else if (!strcmp(opt, "--buffer") && parse_size(v, UINT64_C(1) << 40, &x))
+        p->buffer = x;
+    else if (!strcmp(opt, "--req-min") && parse_size(v, UINT32_MAX, &x))
+        p->req_min = (uint32_t)x;
+    else if (!strcmp(opt, "--req-max") && parse_size(v, UINT32_MAX, &x))
+        p->req_max = (uint32_t)x;
+    else if (!strcmp(opt, "--pages") && parse_size(v, UINT64_C(1) << 30, &x) && x)
+        p->pages = x;
+    else if (!strcmp(opt, "--dma-size") && parse_size(v, 4096, &x) && x)
+        p->dma_size = (uint32_t)x;
+    else if (!strcmp(opt, "--zipf-s")) {
+        char *end;
+        p->zipf_s = strtod(v, &end);
+        if (*end || !(p->zipf_s > 0) || p->zipf_s > 10)
+            return usage_err("--zipf-s wants a number in (0, 10], not '%s'", v);
+    } else if (!strcmp(opt, "--pasid") && parse_size(v, (1u << 20) - 1, &x))
+        p->pasid = (uint32_t)x;
+    else
+        return usage_err("bad option or value for gen: %s", opt);
+    return 0;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_err("gen needs a KIND (nic, storage, uniform, zipf, sva)%s", "");
+    int kind = vtrace_gen_kind_of(argv[1]);
+    if (kind < 0)
+        return usage_err("unknown generator '%s' (nic, storage, uniform, zipf, sva)", argv[1]);
+    struct vtrace_gen_params p;
+    vtrace_gen_defaults(&p, (enum vtrace_gen_kind)kind);
+    const char *out = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--reuse-before-flush")) {
+            p.reuse_before_flush = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--small-pages")) {
+            p.small_pages = true;
+            continue;
+        }
+        if (strncmp(argv[i], "-", 1))
+            return usage_err("unexpected argument '%s'", argv[i]);
+        const char *opt = argv[i], *v = value(argc, argv, &i);
+        if (!v)
+            return 2;
+        if (!strcmp(opt, "-o"))
+            out = v;
+        else if (gen_option(&p, opt, v))
+            return 2;
+    }
+    if (!out)
+        return usage_err("gen needs -o FILE%s", "");
+    char err[VTRACE_ERR_LEN];
+    if (vtrace_generate_file(&p, out, err)) {
+        fprintf(stderr, "vtdsim trace gen: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- progress on a terminal ---- */
+
+static void show_progress(void *arg, uint64_t done, int64_t total)
+{
+    (void)arg;
+    if (total > 0)
+        fprintf(stderr, "\r  replay: %.1f M of %.1f M events (%.0f%%)  ", (double)done / 1e6, (double)total / 1e6,
+                100.0 * (double)done / (double)total);
+    else
+        fprintf(stderr, "\r  replay: %.1f M events  ", (double)done / 1e6);
+}
+
+static void end_progress(bool shown)
+{
+    if (shown)
+        fprintf(stderr, "\r%60s\r", "");
+}
+
+/* ---- replay and sweep options ---- */
+
+struct replay_opts {
+    struct vtrace_replay_config cfg;
+    unsigned iotlb, ways, psc;
+    enum vtd_repl repl;
+    bool json, overhead;
+    const char *csv;
+    struct vtrace_sweep_grid grid;
+};
+
+/* A comma list of unsigned numbers ('full' allowed when full_ok). */
+static bool parse_list(const char *s, unsigned *out, unsigned *n, bool full_ok)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", s);
+    *n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        unsigned long long x;
+        if (*n == VTRACE_SWEEP_MAX)
+            return false;
+        if (full_ok && !strcmp(tok, "full"))
+            out[(*n)++] = VTRACE_WAYS_FULL;
+        else if (parse_size(tok, 1u << 20, &x) && (x || !full_ok))
+            out[(*n)++] = (unsigned)x;
+        else
+            return false;
+    }
+    return *n > 0;
+}
+
+static bool parse_repl_list(const char *s, struct vtrace_sweep_grid *g)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", s);
+    g->n_repl = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int r = parse_repl(tok);
+        if (r < 0 || g->n_repl == 3)
+            return false;
+        g->repl[g->n_repl++] = (enum vtd_repl)r;
+    }
+    return g->n_repl > 0;
+}
+
+static int replay_option(struct replay_opts *o, bool sweep, const char *opt, const char *v)
+{
+    unsigned long long x;
+    unsigned shift;
+    int m;
+    if (!strcmp(opt, "--mode") && (m = vtrace_mode_of(v)) >= 0)
+        o->cfg.mode = (enum vtrace_mode)m;
+    else if (!strcmp(opt, "--nested-ss-page") && parse_page(v, &shift))
+        o->cfg.nested_ss_shift = shift;
+    else if (!sweep && !strcmp(opt, "--iotlb") && parse_size(v, 1u << 20, &x))
+        o->iotlb = (unsigned)x;
+    else if (!sweep && !strcmp(opt, "--iotlb-ways") && !strcmp(v, "full"))
+        o->ways = VTRACE_WAYS_FULL;
+    else if (!sweep && !strcmp(opt, "--iotlb-ways") && parse_size(v, 1u << 20, &x) && x)
+        o->ways = (unsigned)x;
+    else if (!sweep && !strcmp(opt, "--psc") && parse_size(v, 1u << 20, &x))
+        o->psc = (unsigned)x;
+    else if (!sweep && !strcmp(opt, "--repl") && parse_repl(v) >= 0)
+        o->repl = (enum vtd_repl)parse_repl(v);
+    else if (sweep && !strcmp(opt, "--csv"))
+        o->csv = v;
+    else if (sweep && !strcmp(opt, "--iotlb-sizes") && parse_list(v, o->grid.iotlb_entries, &o->grid.n_iotlb, false))
+        ;
+    else if (sweep && !strcmp(opt, "--ways") && parse_list(v, o->grid.ways, &o->grid.n_ways, true))
+        ;
+    else if (sweep && !strcmp(opt, "--repls") && parse_repl_list(v, &o->grid))
+        ;
+    else if (sweep && !strcmp(opt, "--psc-sizes") && parse_list(v, o->grid.psc_entries, &o->grid.n_psc, false))
+        ;
+    else
+        return usage_err("bad option or value: %s", opt);
+    return 0;
+}
+
+static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_opts *o, const char **file)
+{
+    *o = (struct replay_opts){.iotlb = 512, .ways = 8, .psc = 64, .repl = VTD_REPL_LRU};
+    vtrace_replay_config_default(&o->cfg);
+    vtrace_sweep_grid_default(&o->grid);
+    *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--oracle"))
+            o->cfg.iommu.oracle = true;
+        else if (!sweep && !strcmp(argv[i], "--json"))
+            o->json = true;
+        else if (!sweep && !strcmp(argv[i], "--overhead"))
+            o->overhead = true;
+        else if (argv[i][0] != '-') {
+            if (*file)
+                return usage_err("one trace file only ('%s' is a second one)", argv[i]);
+            *file = argv[i];
+        } else {
+            const char *opt = argv[i], *v = value(argc, argv, &i);
+            if (!v || replay_option(o, sweep, opt, v))
+                return 2;
+        }
+    }
+    if (!*file)
+        return usage_err("%s needs a trace FILE", sweep ? "sweep" : "replay");
+    if (sweep && !o->csv)
+        return usage_err("sweep needs --csv OUT%s", "");
+    return 0;
+}
+
+/* The IOTLB and paging-structure caches of a replay's options. */
+static int apply_geometry(struct replay_opts *o)
+{
+    unsigned ways = o->ways == VTRACE_WAYS_FULL ? o->iotlb : o->ways;
+    if (o->iotlb && (!ways || o->iotlb % ways)) {
+        fprintf(stderr, "vtdsim trace: --iotlb %u is not a multiple of --iotlb-ways %u\n", o->iotlb, ways);
+        return 2;
+    }
+    if (o->psc % 4) {
+        fprintf(stderr, "vtdsim trace: --psc %u is not a multiple of 4 (the caches are 4-way)\n", o->psc);
+        return 2;
+    }
+    struct vtd_cache_geometry *c = o->cfg.iommu.cache;
+    c[VTD_C_IOTLB] = o->iotlb ? (struct vtd_cache_geometry){.sets = o->iotlb / ways, .ways = ways, .repl = o->repl, .seed = 1}
+                              : (struct vtd_cache_geometry){0};
+    c[VTD_C_PSC_FS] = o->psc ? (struct vtd_cache_geometry){.sets = o->psc / 4, .ways = 4, .repl = o->repl, .seed = 1}
+                             : (struct vtd_cache_geometry){0};
+    c[VTD_C_PSC_SS] = c[VTD_C_PSC_FS];
+    return 0;
+}
+
+static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotlb", "psc-fs", "psc-ss"};
+
+static void print_text(const char *file, const struct replay_opts *o, const struct vtrace_replay_result *r,
+                       const struct vtrace_replay_result *dry)
+{
+    double t = r->translations ? (double)r->translations : 1;
+    printf("trace %s: %llu dma, %llu map, %llu unmap, %llu invalidate events\n", file,
+           (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
+           (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
+    printf("mode %s, oracle %s, %llu invalidation descriptors\n", vtrace_mode_name(o->cfg.mode),
+           o->cfg.iommu.oracle ? "on" : "off", (unsigned long long)r->descriptors);
+    printf("translations %llu, faults %llu, stale %llu%s\n", (unsigned long long)r->translations,
+           (unsigned long long)r->faults, (unsigned long long)r->stale, o->cfg.iommu.oracle ? "" : " (oracle off: not checked)");
+    printf("reads per translation %.3f (paging-structure reads %.3f)\n", (double)r->reads / t,
+           (double)r->paging_reads / t);
+    printf("%-8s %8s %12s %12s %12s %9s\n", "cache", "entries", "lookups", "hits", "misses", "hit rate");
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
+        const struct vtd_cache_geometry *g = &o->cfg.iommu.cache[c];
+        printf("%-8s %8u %12llu %12llu %12llu %8.2f%%\n", cache_names[c], g->sets * g->ways,
+               (unsigned long long)r->cache[c].lookups, (unsigned long long)r->cache[c].hits,
+               (unsigned long long)r->cache[c].misses, 100 * vtrace_hit_rate(&r->cache[c]));
+    }
+    printf("time %.3f s: %.2f M translations/s (%.1f ns each, reading the trace included)\n", r->seconds,
+           t / r->seconds / 1e6, r->seconds * 1e9 / t);
+    if (dry)
+        printf("loop alone (read, decode, check, split; no translation): %.3f s, %.1f ns per translation\n",
+               dry->seconds, dry->seconds * 1e9 / t);
+}
+
+static void print_json(const char *file, const struct replay_opts *o, const struct vtrace_replay_result *r,
+                       const struct vtrace_replay_result *dry)
+{
+    double t = r->translations ? (double)r->translations : 1;
+    printf("{\n  \"trace\": \"%s\", \"mode\": \"%s\", \"oracle\": %s,\n", file, vtrace_mode_name(o->cfg.mode),
+           o->cfg.iommu.oracle ? "true" : "false");
+    printf("  \"events\": {\"dma\": %llu, \"map\": %llu, \"unmap\": %llu, \"invalidate\": %llu},\n",
+           (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
+           (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
+    printf("  \"translations\": %llu, \"faults\": %llu, \"stale\": %llu, \"descriptors\": %llu,\n",
+           (unsigned long long)r->translations, (unsigned long long)r->faults, (unsigned long long)r->stale,
+           (unsigned long long)r->descriptors);
+    printf("  \"reads_per_translation\": %.4f, \"paging_reads_per_translation\": %.4f,\n", (double)r->reads / t,
+           (double)r->paging_reads / t);
+    printf("  \"caches\": {\n");
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
+        const struct vtd_cache_geometry *g = &o->cfg.iommu.cache[c];
+        printf("    \"%s\": {\"entries\": %u, \"ways\": %u, \"lookups\": %llu, \"hits\": %llu, \"misses\": %llu, "
+               "\"hit_rate\": %.6f}%s\n",
+               cache_names[c], g->sets * g->ways, g->ways, (unsigned long long)r->cache[c].lookups,
+               (unsigned long long)r->cache[c].hits, (unsigned long long)r->cache[c].misses,
+               vtrace_hit_rate(&r->cache[c]), c + 1 < VTD_C_NCACHES ? "," : "");
+    }
+    printf("  },\n  \"seconds\": %.6f, \"mtranslations_per_s\": %.3f", r->seconds, t / r->seconds / 1e6);
+    if (dry)
+        printf(",\n  \"loop_seconds\": %.6f, \"loop_ns_per_translation\": %.2f", dry->seconds, dry->seconds * 1e9 / t);
+    printf("\n}\n");
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    struct replay_opts o;
+    const char *file;
+    int rc = parse_replay_args(argc, argv, false, &o, &file);
+    if (rc || (rc = apply_geometry(&o)))
+        return rc;
+    bool tty = isatty(STDERR_FILENO);
+    if (tty)
+        o.cfg.progress = show_progress;
+    struct vtrace_replay_result r, dry;
+    char err[VTRACE_ERR_LEN];
+    rc = vtrace_replay_file(file, &o.cfg, &r, err);
+    if (!rc && o.overhead) {
+        struct vtrace_replay_config d = o.cfg;
+        d.dry = true;
+        rc = vtrace_replay_file(file, &d, &dry, err);
+    }
+    end_progress(tty);
+    if (rc) {
+        fprintf(stderr, "vtdsim trace replay: %s\n", err);
+        return 1;
+    }
+    (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
+    return 0;
+}
+
+struct sweep_out {
+    FILE *f;
+    bool tty;
+    long rows, total;
+};
+
+static void sweep_row(void *arg, const struct vtrace_sweep_row *row)
+{
+    struct sweep_out *s = arg;
+    char line[512];
+    vtrace_sweep_csv_row(row, line, sizeof(line));
+    fprintf(s->f, "%s\n", line);
+    if (s->tty)
+        fprintf(stderr, "\r  sweep: %ld of at most %ld geometries  ", ++s->rows, s->total);
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    struct replay_opts o;
+    const char *file;
+    int rc = parse_replay_args(argc, argv, true, &o, &file);
+    if (rc)
+        return rc;
+    char err[VTRACE_ERR_LEN];
+    struct vtrace_event *ev = NULL;
+    long n = vtrace_load(file, &ev, err);
+    if (n < 0) {
+        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
+        return 1;
+    }
+    FILE *f = fopen(o.csv, "w");
+    if (!f) {
+        fprintf(stderr, "vtdsim trace sweep: %s: %s\n", o.csv, strerror(errno));
+        vtd_free(ev);
+        return 1;
+    }
+    fprintf(f, "%s\n", vtrace_sweep_csv_header());
+    struct sweep_out s = {.f = f, .tty = isatty(STDERR_FILENO),
+                          .total = (long)(o.grid.n_iotlb * o.grid.n_ways * o.grid.n_repl * o.grid.n_psc)};
+    long rows = vtrace_sweep(ev, n, &o.cfg, &o.grid, sweep_row, &s, err);
+    end_progress(s.tty);
+    vtd_free(ev);
+    if (fclose(f) && rows >= 0) {
+        snprintf(err, sizeof(err), "%s: %s", o.csv, strerror(errno));
+        rows = -1;
+    }
+    if (rows < 0) {
+        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "%ld geometries written to %s\n", rows, o.csv);
+    return 0;
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+    if (argc != 3)
+        return usage_err("convert needs IN and OUT%s", "");
+    char err[VTRACE_ERR_LEN];
+    if (vtrace_convert(argv[1], argv[2], err)) {
+        fprintf(stderr, "vtdsim trace convert: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_err("which one: gen, replay, sweep or convert?%s", "");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(trace_help, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "gen"))
+        return cmd_gen(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "replay"))
+        return cmd_replay(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sweep"))
+        return cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "convert"))
+        return cmd_convert(argc - 1, argv + 1);
+    return usage_err("unknown subcommand '%s' (gen, replay, sweep, convert)", argv[1]);
+}

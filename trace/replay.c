@@ -1,0 +1,469 @@
+/* replay.c: replaying traces on a simulated IOMMU (see replay.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "trace/replay.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/qi.h"
+#include "walker/alloc.h"
+#include "walker/bits.h"
+#include "walker/builder.h"
+
+/* The trace's access bits are the walker's. */
+_Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_ACC_X == VTD_ACC_X,
+               "trace access bits must equal the walker's");
+
+/* Host-physical pool for every structure the replay builds (below the generators' 4 GiB outputs). */
+#define HOST_POOL_BASE UINT64_C(0x10000000)
+#define HOST_POOL_SIZE UINT64_C(0xE0000000)
+/* Nested: the guest's first-stage tables live at these guest-physical addresses, and guest
+ * memory sits at host address gpa + NESTED_HPA_OFFSET. */
+#define GUEST_PT_GPA UINT64_C(0x40000000)
+#define GUEST_PT_SIZE UINT64_C(0x4000000)
+#define NESTED_HPA_OFFSET (UINT64_C(1) << 44)
+/* PASID directory of 2^(7+7) entries: every 20-bit PASID. */
+#define REPLAY_PDTS 7u
+/* Progress is reported every this many translations. */
+#define PROGRESS_EVERY (UINT64_C(1) << 22)
+
+/* Queued-invalidation descriptor fields (VT-d 6.5.2.3 IOTLB, 6.5.2.4 PASID-based IOTLB). */
+#define QI_TYPE_LO VTD_GENMASK(3, 0)
+#define QI_GRAN VTD_GENMASK(5, 4)
+#define QI_DID VTD_GENMASK(31, 16)
+#define QI_PASID VTD_GENMASK(51, 32)
+#define QI_AM VTD_GENMASK(5, 0)      /* qw1 */
+#define QI_ADDR VTD_GENMASK(63, 12)  /* qw1 */
+enum { IOTLB_G_DOMAIN = 2, IOTLB_G_PAGE = 3 };
+enum { PIOTLB_G_PASID = 2, PIOTLB_G_PAGE = 3 };
+/* Widest AM worth encoding: a block of 2^(12+45) bytes covers every 57-bit address. */
+#define AM_ALL 45u
+
+struct space {
+    uint16_t sid;
+    uint32_t pasid;
+    uint16_t did;
+    unsigned pgtt;
+    struct vtd_pt fs, ss;    /* fs: FS and nested; ss: SS and nested (the guest's memory) */
+};
+
+struct device {
+    uint16_t sid;
+    struct vtd_ctx ctx;
+};
+
+struct vtrace_replay {
+    struct vtrace_replay_config cfg;
+    struct vtd_iommu *io;
+    struct vtd_builder b;
+    uint64_t rtaddr;
+    struct device *devs;
+    unsigned ndevs, devcap;
+    struct space **spaces;
+    unsigned nspaces, spacecap;
+    struct space *last;        /* the space of the previous event */
+    uint64_t events[VTRACE_NKINDS], translations, descriptors, next_progress, events_done;
+    int64_t events_total;
+    double seconds;
+};
+
+static const char *const mode_names[] = {"auto", "ss", "fs", "nested"};
+const char *vtrace_mode_name(enum vtrace_mode m) { return (unsigned)m < 4 ? mode_names[m] : "?"; }
+int vtrace_mode_of(const char *name)
+{
+    for (int m = 0; m < 4; m++)
+        if (!strcmp(name, mode_names[m]))
+            return m;
+    return -1;
+}
+
+void vtrace_replay_config_default(struct vtrace_replay_config *cfg)
+{
+    *cfg = (struct vtrace_replay_config){.mode = VTRACE_MODE_AUTO, .fs_levels = 4, .ss_levels = 4, .nested_ss_shift = 21};
+    vtd_iommu_config_default(&cfg->iommu);
+    cfg->iommu.oracle = false;          /* for speed; --oracle turns it on */
+    cfg->iommu.ordering_checks = false; /* the replay's own table updates are not under study */
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int efail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int efail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, VTRACE_ERR_LEN, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, char err[VTRACE_ERR_LEN])
+{
+    if ((unsigned)cfg->mode > VTRACE_MODE_NESTED || (cfg->nested_ss_shift != 12 && cfg->nested_ss_shift != 21 &&
+                                                     cfg->nested_ss_shift != 30)) {
+        efail(err, "bad replay configuration (mode %d, nested second-stage page shift %u)", (int)cfg->mode,
+              cfg->nested_ss_shift);
+        return NULL;
+    }
+    struct vtrace_replay *rp = vtd_calloc(1, sizeof(*rp));
+    if (!rp) {
+        efail(err, "out of memory");
+        return NULL;
+    }
+    rp->cfg = *cfg;
+    rp->events_total = -1;
+    rp->next_progress = PROGRESS_EVERY;
+    const char *why = NULL;
+    rp->io = vtd_iommu_new(&cfg->iommu, &why);
+    if (!rp->io) {
+        efail(err, "cannot create the IOMMU: %s", why ? why : "out of memory");
+        vtd_free(rp);
+        return NULL;
+    }
+    int rc = vtd_builder_init(&rp->b, vtd_iommu_mem(rp->io), vtd_iommu_caps(rp->io), HOST_POOL_BASE, HOST_POOL_SIZE);
+    if (!rc)
+        rc = vtd_build_root_table(&rp->b, &rp->rtaddr);
+    if (rc) {
+        efail(err, "cannot build the root table: %s", strerror(-rc));
+        vtrace_replay_free(rp);
+        return NULL;
+    }
+    vtd_iommu_set_root(rp->io, rp->rtaddr);
+    return rp;
+}
+
+void vtrace_replay_free(struct vtrace_replay *rp)
+{
+    if (!rp)
+        return;
+    for (unsigned i = 0; i < rp->nspaces; i++)
+        vtd_free(rp->spaces[i]);
+    vtd_free(rp->spaces);
+    vtd_free(rp->devs);
+    vtd_iommu_free(rp->io);
+    vtd_free(rp);
+}
+
+struct vtd_iommu *vtrace_replay_iommu(struct vtrace_replay *rp) { return rp->io; }
+
+/* ---- devices and address spaces, built on first use ---- */
+
+static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    unsigned ncap = *cap ? *cap * 2 : 8;
+    void *p = vtd_realloc(*arr, (size_t)ncap * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out, char *err)
+{
+    for (unsigned i = 0; i < rp->ndevs; i++)
+        if (rp->devs[i].sid == sid) {
+            *out = &rp->devs[i];
+            return 0;
+        }
+    if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)))
+        return efail(err, "out of memory");
+    struct device *d = &rp->devs[rp->ndevs];
+    *d = (struct device){.sid = sid, .ctx = {.paside = true, .pdts = REPLAY_PDTS}};
+    struct vtd_device_config dc = {.sid = sid, .pasid_bits = VTRACE_PASID_BITS};
+    int rc = vtd_build_pasid_dir(&rp->b, REPLAY_PDTS, &d->ctx.pdtp);
+    if (!rc)
+        rc = vtd_build_context(&rp->b, rp->rtaddr, sid, &d->ctx);
+    if (!rc)
+        rc = vtd_iommu_add_device(rp->io, &dc);
+    if (rc)
+        return efail(err, "device %02x:%02x.%x: cannot set it up: %s", sid >> 8, (sid >> 3) & 0x1f, sid & 7,
+                     strerror(-rc));
+    rp->ndevs++;
+    *out = d;
+    return 0;
+}
+
+static unsigned pgtt_for(const struct vtrace_replay *rp, bool has_pasid)
+{
+    switch (rp->cfg.mode) {
+    case VTRACE_MODE_SS: return VTD_PGTT_SS;
+    case VTRACE_MODE_FS: return VTD_PGTT_FS;
+    case VTRACE_MODE_NESTED: return VTD_PGTT_NESTED;
+    default: return has_pasid ? VTD_PGTT_FS : VTD_PGTT_SS;
+    }
+}
+
+/* Make the second stage of a nested space map guest-physical [gpa, gpa+size) (whole pages). */
+static int nested_back(struct vtrace_replay *rp, struct space *sp, uint64_t gpa, uint64_t size)
+{
+    unsigned shift = rp->cfg.nested_ss_shift;
+    uint64_t page = UINT64_C(1) << shift;
+    uint64_t first = gpa & ~(page - 1), end = (gpa + size + page - 1) & ~(page - 1);
+    for (uint64_t a = first; a < end; a += page) {
+        uint64_t pa;
+        unsigned ps, perm;
+        if (!vtd_pt_lookup(&sp->ss, a, &pa, &ps, &perm))
+            continue;
+        int rc = vtd_pt_map(&sp->ss, a, a + NESTED_HPA_OFFSET, page, shift, VTD_PERM_R | VTD_PERM_W, VTD_MAP_AD);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int space_build(struct vtrace_replay *rp, struct space *sp, const struct device *d)
+{
+    struct vtd_pasid_cfg pc;
+    vtd_pasid_cfg_init(&pc, sp->pgtt, sp->did);
+    pc.fs_levels = rp->cfg.fs_levels;
+    pc.ss_levels = rp->cfg.ss_levels;
+    int rc = 0;
+    switch (sp->pgtt) {
+    case VTD_PGTT_SS:
+        rc = vtd_pt_init(&sp->ss, &rp->b, VTD_PT_SS, rp->cfg.ss_levels, NULL, 0, 0);
+        pc.ssptptr = sp->ss.root;
+        break;
+    case VTD_PGTT_FS:
+        rc = vtd_pt_init(&sp->fs, &rp->b, VTD_PT_FS, rp->cfg.fs_levels, NULL, 0, 0);
+        pc.fsptptr = sp->fs.root;
+        break;
+    default: /* nested: guest memory for the guest's tables first, then the tables */
+        rc = vtd_pt_init(&sp->ss, &rp->b, VTD_PT_SS, rp->cfg.ss_levels, NULL, 0, 0);
+        if (!rc)
+            rc = nested_back(rp, sp, GUEST_PT_GPA, GUEST_PT_SIZE);
+        if (!rc)
+            rc = vtd_pt_init(&sp->fs, &rp->b, VTD_PT_FS, rp->cfg.fs_levels, &sp->ss, GUEST_PT_GPA, GUEST_PT_SIZE);
+        pc.ssptptr = sp->ss.root;
+        pc.fsptptr = sp->fs.root;
+        break;
+    }
+    return rc ? rc : vtd_build_pasid_entry(&rp->b, &d->ctx, sp->pasid, &pc);
+}
+
+static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, struct space **out, char *err)
+{
+    uint32_t pasid = (e->flags & VTRACE_F_PASID) ? e->pasid : 0; /* RID_PASID is 0 */
+    struct space *sp = rp->last;
+    if (sp && sp->sid == e->sid && sp->pasid == pasid) {
+        *out = sp;
+        return 0;
+    }
+    for (unsigned i = 0; i < rp->nspaces; i++)
+        if (rp->spaces[i]->sid == e->sid && rp->spaces[i]->pasid == pasid) {
+            *out = rp->last = rp->spaces[i];
+            return 0;
+        }
+    struct device *d = NULL;
+    if (device_of(rp, e->sid, &d, err))
+        return -1;
+    if (rp->nspaces >= 0xfffe)
+        return efail(err, "more than 65534 address spaces: no domain ids left");
+    if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
+        !(sp = vtd_calloc(1, sizeof(*sp))))
+        return efail(err, "out of memory");
+    *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = (uint16_t)(rp->nspaces + 1),
+                         .pgtt = pgtt_for(rp, e->flags & VTRACE_F_PASID)};
+    rp->spaces[rp->nspaces++] = sp;
+    int rc = space_build(rp, sp, d);
+    if (rc)
+        return efail(err, "cannot build the %s tables of %02x:%02x.%x PASID %u: %s", pgtt_name(sp->pgtt), e->sid >> 8,
+                     (e->sid >> 3) & 0x1f, e->sid & 7, (unsigned)pasid, strerror(-rc));
+    *out = rp->last = sp;
+    return 0;
+}
+
+/* ---- events ---- */
+
+static void progress(struct vtrace_replay *rp, uint64_t event_index)
+{
+    rp->next_progress = rp->translations + PROGRESS_EVERY;
+    if (rp->cfg.progress)
+        rp->cfg.progress(rp->cfg.progress_arg, event_index, rp->events_total);
+}
+
+/* One translation per 4 KiB page the range touches. */
+static void replay_dma(struct vtrace_replay *rp, const struct vtrace_event *e, uint64_t index)
+{
+    struct vtd_request req = {.sid = e->sid, .pasid_valid = e->flags & VTRACE_F_PASID, .pasid = e->pasid,
+                              .access = e->access, .kind = VTD_REQ_UNTRANSLATED};
+    struct vtd_dma_result res;
+    uint64_t a = e->addr, end = e->addr + e->size;
+    do {
+        req.addr = a;
+        if (!rp->cfg.dry)
+            vtd_iommu_dma(rp->io, &req, &res);
+        rp->translations++;
+        a = (a & VTD_PAGE_MASK) + VTD_PAGE_SIZE;
+    } while (a < end);
+    if (rp->translations >= rp->next_progress)
+        progress(rp, index);
+}
+
+static unsigned pt_perm(const struct space *sp, unsigned access)
+{
+    return sp->pgtt == VTD_PGTT_SS ? access : access | VTD_PERM_U; /* first stage: user pages */
+}
+
+static int replay_map(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err, uint64_t i)
+{
+    int rc = 0;
+    if (sp->pgtt == VTD_PGTT_NESTED)
+        rc = nested_back(rp, sp, e->out, e->size);
+    if (!rc)
+        rc = vtd_pt_map(sp->pgtt == VTD_PGTT_SS ? &sp->ss : &sp->fs, e->addr, e->out, e->size, e->page_shift,
+                        pt_perm(sp, e->access), VTD_MAP_AD);
+    if (rc)
+        return efail(err, "event %llu: map 0x%llx+0x%x -> 0x%llx: %s", (unsigned long long)i,
+                     (unsigned long long)e->addr, (unsigned)e->size, (unsigned long long)e->out,
+                     rc == -EEXIST ? "overlaps an existing mapping" : strerror(-rc));
+    return 0;
+}
+
+static int replay_unmap(struct space *sp, const struct vtrace_event *e, char *err, uint64_t i)
+{
+    int rc = vtd_pt_unmap(sp->pgtt == VTD_PGTT_SS ? &sp->ss : &sp->fs, e->addr, e->size);
+    if (rc)
+        return efail(err, "event %llu: unmap 0x%llx+0x%x: %s", (unsigned long long)i, (unsigned long long)e->addr,
+                     (unsigned)e->size,
+                     rc == -ENOENT ? "nothing mapped there"
+                     : rc == -EINVAL ? "cuts a large page (large pages are unmapped whole)" : strerror(-rc));
+    return 0;
+}
+
+/* The smallest address mask whose aligned block holds [addr, addr+size). */
+static unsigned covering_am(uint64_t addr, uint64_t size)
+{
+    uint64_t first = addr >> VTD_PAGE_SHIFT, last = (addr + size - 1) >> VTD_PAGE_SHIFT;
+    unsigned am = 0;
+    while (am < AM_ALL && (first >> am) != (last >> am))
+        am++;
+    return am;
+}
+
+/*
+ * The descriptor for an invalidation of a space: a second-stage-only space is tagged by its
+ * domain (IOTLB invalidation); first-stage and nested ones by domain and PASID (PASID-based
+ * IOTLB invalidation). A range beyond CAP.MAMV falls back to the whole domain, as Linux does
+ * (Linux 5.10 drivers/iommu/intel/iommu.c iommu_flush_iotlb_psi).
+ */
+static unsigned invalidation_desc(const struct vtrace_replay *rp, const struct space *sp, const struct vtrace_event *e,
+                                  uint64_t d[4])
+{
+    unsigned am = e->size ? covering_am(e->addr, e->size) : 0;
+    uint64_t addr = e->size ? e->addr & ~((UINT64_C(1) << (VTD_PAGE_SHIFT + am)) - 1) : 0;
+    memset(d, 0, 4 * sizeof(uint64_t));
+    if (sp->pgtt == VTD_PGTT_SS) {
+        bool page = e->size && am <= vtd_caps_mamv(vtd_iommu_caps(rp->io));
+        d[0] = vtd_field_prep(VTD_QI_IOTLB, QI_TYPE_LO) | vtd_field_prep(page ? IOTLB_G_PAGE : IOTLB_G_DOMAIN, QI_GRAN) |
+               vtd_field_prep(sp->did, QI_DID);
+        d[1] = page ? (addr & QI_ADDR) | vtd_field_prep(am, QI_AM) : 0;
+        return 2;
+    }
+    d[0] = vtd_field_prep(VTD_QI_PIOTLB, QI_TYPE_LO) |
+           vtd_field_prep(e->size ? PIOTLB_G_PAGE : PIOTLB_G_PASID, QI_GRAN) | vtd_field_prep(sp->did, QI_DID) |
+           vtd_field_prep(sp->pasid, QI_PASID);
+    d[1] = e->size ? (addr & QI_ADDR) | vtd_field_prep(am, QI_AM) : 0;
+    return 4;
+}
+
+static int replay_invalidate(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err,
+                             uint64_t i)
+{
+    uint64_t d[4];
+    unsigned nqw = invalidation_desc(rp, sp, e, d);
+    struct vtd_qi_result r;
+    rp->descriptors++;
+    if (vtd_qi_submit(rp->io, d, nqw, &r))
+        return efail(err, "event %llu: the IOMMU rejects the invalidation: %s", (unsigned long long)i, r.why);
+    return 0;
+}
+
+int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev, long n, uint64_t first,
+                         char err[VTRACE_ERR_LEN])
+{
+    double t0 = now_s();
+    int rc = 0;
+    for (long k = 0; k < n && !rc; k++) {
+        const struct vtrace_event *e = &ev[k];
+        uint64_t index = first + (uint64_t)k;
+        struct space *sp = NULL;
+        rp->events[e->kind]++;
+        if (rp->cfg.dry && e->kind == VTRACE_DMA) {
+            replay_dma(rp, e, index);
+            continue;
+        }
+        if ((rc = space_of(rp, e, &sp, err)))
+            break;
+        switch (e->kind) {
+        case VTRACE_DMA: replay_dma(rp, e, index); break;
+        case VTRACE_MAP: rc = rp->cfg.dry ? 0 : replay_map(rp, sp, e, err, index); break;
+        case VTRACE_UNMAP: rc = rp->cfg.dry ? 0 : replay_unmap(sp, e, err, index); break;
+        default: rc = rp->cfg.dry ? 0 : replay_invalidate(rp, sp, e, err, index); break;
+        }
+    }
+    rp->events_done = first + (uint64_t)n;
+    rp->seconds += now_s() - t0;
+    return rc;
+}
+
+void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_result *res)
+{
+    *res = (struct vtrace_replay_result){.translations = rp->translations, .descriptors = rp->descriptors,
+                                         .seconds = rp->seconds};
+    memcpy(res->events, rp->events, sizeof(res->events));
+    const struct vtd_iommu_stats *st = vtd_iommu_stats(rp->io);
+    res->faults = st->faults;
+    res->stale = st->stale;
+    res->reads = st->walk_reads;
+    res->paging_reads = st->stage_reads[VTD_TR_FS] + st->stage_reads[VTD_TR_SS];
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++)
+        res->cache[c] = *vtd_cache_stats(vtd_iommu_cache(rp->io, (enum vtd_cache_id)c));
+}
+
+double vtrace_hit_rate(const struct vtd_cache_stats *s) { return s->lookups ? (double)s->hits / (double)s->lookups : 0; }
+
+/* Events per read from the file (32 bytes each: 128 KiB blocks). */
+#define REPLAY_CHUNK 4096
+
+int vtrace_replay_file(const char *path, const struct vtrace_replay_config *cfg, struct vtrace_replay_result *res,
+                       char err[VTRACE_ERR_LEN])
+{
+    struct vtrace_reader *r = vtrace_open(path, err);
+    if (!r)
+        return -1;
+    struct vtrace_replay *rp = vtrace_replay_new(cfg, err);
+    struct vtrace_event *ev = vtd_malloc(REPLAY_CHUNK * sizeof(*ev));
+    int rc = rp && ev ? 0 : -1;
+    if (rp && !ev)
+        efail(err, "out of memory");
+    double t0 = now_s();
+    uint64_t done = 0;
+    long n = 0;
+    if (rp)
+        rp->events_total = vtrace_expected(r);
+    while (!rc && (n = vtrace_read(r, ev, REPLAY_CHUNK)) > 0) {
+        rc = vtrace_replay_events(rp, ev, n, done, err);
+        done += (uint64_t)n;
+    }
+    if (!rc && n < 0)
+        rc = efail(err, "%s", vtrace_error(r));
+    if (!rc) {
+        vtrace_replay_result(rp, res);
+        res->seconds = now_s() - t0;
+    }
+    vtd_free(ev);
+    vtrace_replay_free(rp);
+    vtrace_close(r);
+    return rc;
+}
