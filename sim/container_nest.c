@@ -16,7 +16,6 @@
 #include "sim/container_internal.h"
 #include "walker/alloc.h"
 #include "walker/pasid_dir.h"
-#include "walker/alloc.h"
 
 #define PASID_MAX (UINT32_C(1) << 20)
 

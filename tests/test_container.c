@@ -501,10 +501,10 @@ Test(container, pool_too_small_is_refused)
     cc.pool_size = 0;
     const char *why = NULL;
     cr_assert_null(vtd_container_new(io, &cc, &why));
-    cr_assert_str_eq(why, "pool too small, outside HAW, or no memory");
+    cr_assert_str_eq(why, "pool too small or outside HAW, or out of memory");
     cc.pool_size = 0x1000; /* the second-stage root fits, the PASID directory does not */
     cr_assert_null(vtd_container_new(io, &cc, &why));
-    cr_assert_str_eq(why, "pool too small, outside HAW, or no memory");
+    cr_assert_str_eq(why, "pool too small or outside HAW, or out of memory");
 }
 
 /* A pool that runs dry while MAP_DMA builds tables: -ENOMEM, the half-built mapping undone, the
