@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: the whole test suite.
 #  1. a -Werror build with AddressSanitizer + UndefinedBehaviorSanitizer, every ctest test;
-#  2. a coverage build, every test again, and lcov's line/branch summary for walker/ and sim/.
+#  2. a coverage build, every test again, lcov's line/branch summary for walker/ and sim/, and
+#     the coverage gate (scripts/coverage-gate.sh: 95% lines, 85% branches, or the run fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
