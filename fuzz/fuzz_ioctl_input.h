@@ -5,7 +5,7 @@
  *
  * Every input starts from the same world: an IOMMU with the default configuration, a plain
  * device FI_SID (00:02.0) and an ATS+PRI device FI_ATS_SID (00:03.0) attached to one container
- * (vtd_container_new with the defaults), guest RAM [0, FI_GUEST_RAM_SIZE) mapped by MAP_DMA to
+ * (vtd_container_new with the defaults but a pool of FI_POOL_SIZE), guest RAM [0, FI_GUEST_RAM_SIZE) mapped by MAP_DMA to
  * FI_HOST_RAM, and a 4-level guest first-stage table at FI_GUEST_PT_GPA (root FI_GUEST_ROOT)
  * that maps FI_VA.. (4 pages) to FI_GUEST_DATA_GPA. A bind of FI_GUEST_ROOT to a PASID that
  * PASID_REQUEST allocated makes DMA with that PASID go through.
@@ -45,6 +45,7 @@
 #define FI_GUEST_PT_GPA UINT64_C(0x100000)
 #define FI_GUEST_DATA_GPA UINT64_C(0x800000)
 #define FI_VA UINT64_C(0x400000)
+#define FI_POOL_SIZE UINT64_C(0x200000) /* the container's host structures: 512 pages */
 #define FI_MAX_PAYLOAD 4096u
 #define FI_MAX_RECORDS 64u /* records run per input (keeps each input fast) */
 
