@@ -11,10 +11,11 @@
  * PASID_REQUEST allocated makes DMA with that PASID go through.
  *
  * Input: a sequence of records, each
- *   [0]     op: bits 3:0 pick from the table below; bit 7 set: the request is the next 4
- *           bytes (little-endian), any value, and bits 3:0 are ignored
- *   [1..2]  payload length P (little-endian, at most FI_MAX_PAYLOAD)
- *   [...]   P payload bytes (fewer if the input ends)
+ *   op      1 byte: bits 3:0 pick from the table below; with bit 7 set, 4 more bytes
+ *           (little-endian) are the request number, any value, and bits 3:0 are ignored
+ *   length  2 bytes, little-endian, modulo FI_MAX_PAYLOAD + 1: the payload length P
+ *   payload P bytes (fewer if the input ends)
+ * At most FI_MAX_RECORDS records run.
  * ops: 0 GET_INFO, 1 MAP_DMA, 2 UNMAP_DMA, 3 PASID_REQUEST, 4 NESTING_OP, 5 GET_API_VERSION,
  *      6 CHECK_EXTENSION, 7 SET_IOMMU, 8 IOMMU_ENABLE, 9 DIRTY_PAGES (all through
  *      vtd_container_ioctl, the payload as the argument; an empty payload passes NULL),
