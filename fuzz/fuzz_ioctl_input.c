@@ -85,6 +85,9 @@ static int fi_setup(struct fi_state *s, char *why, size_t why_len)
                                     .devtlb = {.sets = 8, .ways = 4}};
     struct vtd_container_config cc;
     vtd_container_config_default(&cc);
+    /* A small pool: a MAP_DMA of millions of 4 KiB pages runs out of tables after its check
+     * pass instead of writing them all (which takes a second an input under ASan). */
+    cc.pool_size = FI_POOL_SIZE;
     int rc = vtd_iommu_add_device(s->io, &plain);
     if (!rc)
         rc = vtd_iommu_add_device(s->io, &ats);

@@ -5,16 +5,17 @@
  *
  * Every input starts from the same world: an IOMMU with the default configuration, a plain
  * device FI_SID (00:02.0) and an ATS+PRI device FI_ATS_SID (00:03.0) attached to one container
- * (vtd_container_new with the defaults), guest RAM [0, FI_GUEST_RAM_SIZE) mapped by MAP_DMA to
+ * (vtd_container_new with the defaults but a pool of FI_POOL_SIZE), guest RAM [0, FI_GUEST_RAM_SIZE) mapped by MAP_DMA to
  * FI_HOST_RAM, and a 4-level guest first-stage table at FI_GUEST_PT_GPA (root FI_GUEST_ROOT)
  * that maps FI_VA.. (4 pages) to FI_GUEST_DATA_GPA. A bind of FI_GUEST_ROOT to a PASID that
  * PASID_REQUEST allocated makes DMA with that PASID go through.
  *
  * Input: a sequence of records, each
- *   [0]     op: bits 3:0 pick from the table below; bit 7 set: the request is the next 4
- *           bytes (little-endian), any value, and bits 3:0 are ignored
- *   [1..2]  payload length P (little-endian, at most FI_MAX_PAYLOAD)
- *   [...]   P payload bytes (fewer if the input ends)
+ *   op      1 byte: bits 3:0 pick from the table below; with bit 7 set, 4 more bytes
+ *           (little-endian) are the request number, any value, and bits 3:0 are ignored
+ *   length  2 bytes, little-endian, modulo FI_MAX_PAYLOAD + 1: the payload length P
+ *   payload P bytes (fewer if the input ends)
+ * At most FI_MAX_RECORDS records run.
  * ops: 0 GET_INFO, 1 MAP_DMA, 2 UNMAP_DMA, 3 PASID_REQUEST, 4 NESTING_OP, 5 GET_API_VERSION,
  *      6 CHECK_EXTENSION, 7 SET_IOMMU, 8 IOMMU_ENABLE, 9 DIRTY_PAGES (all through
  *      vtd_container_ioctl, the payload as the argument; an empty payload passes NULL),
@@ -45,6 +46,7 @@
 #define FI_GUEST_PT_GPA UINT64_C(0x100000)
 #define FI_GUEST_DATA_GPA UINT64_C(0x800000)
 #define FI_VA UINT64_C(0x400000)
+#define FI_POOL_SIZE UINT64_C(0x200000) /* the container's host structures: 512 pages */
 #define FI_MAX_PAYLOAD 4096u
 #define FI_MAX_RECORDS 64u /* records run per input (keeps each input fast) */
 
