@@ -14,6 +14,7 @@
  *     nothing left).
  */
 #include "fuzz_ioctl_input.h"
+#include "fuzz_why.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -40,17 +41,6 @@ struct fi_state {
     struct vtd_container *c;
     struct vtd_pt fs;
 };
-
-__attribute__((format(printf, 3, 4))) static int fi_fail(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static uint32_t fi_le(const uint8_t *p, unsigned len)
 {
@@ -79,7 +69,7 @@ static int fi_setup(struct fi_state *s, char *why, size_t why_len)
     memset(s, 0, sizeof *s);
     vtd_iommu_config_default(&cfg);
     if (!(s->io = vtd_iommu_new(&cfg, &msg)))
-        return fi_fail(why, why_len, "vtd_iommu_new: %s", msg ? msg : "?");
+        return fuzz_fail(why, why_len, "vtd_iommu_new: %s", msg ? msg : "?");
     struct vtd_device_config plain = {.sid = FI_SID, .pasid_bits = 20};
     struct vtd_device_config ats = {.sid = FI_ATS_SID, .ats = true, .pri = true, .pasid_bits = 20,
                                     .devtlb = {.sets = 8, .ways = 4}};
@@ -110,7 +100,7 @@ static int fi_setup(struct fi_state *s, char *why, size_t why_len)
         rc = -EINVAL; /* the seeds name the root by its address */
     if (rc) {
         fi_free(s);
-        return fi_fail(why, why_len, "setup failed: %d", rc);
+        return fuzz_fail(why, why_len, "setup failed: %d", rc);
     }
     return 0;
 }
@@ -187,15 +177,15 @@ static int fi_ioctl(struct fi_state *s, unsigned long request, const uint8_t *p,
     int bad = 0;
     bool alloc = request == VFIO_IOMMU_PASID_REQUEST && len >= 8 && (fi_le(buf + 4, 4) & VFIO_IOMMU_FLAG_ALLOC_PASID);
     if (rc > 0 && !(alloc && rc < (1 << 20)))
-        bad = fi_fail(why, why_len, "request 0x%lx returned %d", request, rc);
+        bad = fuzz_fail(why, why_len, "request 0x%lx returned %d", request, rc);
     else if (rc < 0 && !fi_errno_known(rc))
-        bad = fi_fail(why, why_len, "request 0x%lx returned unknown errno %d", request, rc);
+        bad = fuzz_fail(why, why_len, "request 0x%lx returned unknown errno %d", request, rc);
     else if (!buf && rc != -EFAULT && fi_min_arg(request))
-        bad = fi_fail(why, why_len, "request 0x%lx with no argument returned %d, not -EFAULT", request, rc);
+        bad = fuzz_fail(why, why_len, "request 0x%lx with no argument returned %d, not -EFAULT", request, rc);
     else if (request == VFIO_IOMMU_GET_INFO && rc == 0) {
         uint32_t argsz_out = fi_le(buf, 4);
         if (argsz_out > argsz_in && argsz_out <= sizeof(struct vfio_iommu_type1_info))
-            bad = fi_fail(why, why_len, "GET_INFO asks for argsz %u, no more than the info itself", argsz_out);
+            bad = fuzz_fail(why, why_len, "GET_INFO asks for argsz %u, no more than the info itself", argsz_out);
     }
     free(buf);
     return bad;
@@ -214,7 +204,7 @@ static int fi_dma(struct fi_state *s, const uint8_t *p, size_t n, char *why, siz
     struct vtd_dma_result res;
     int rc = fi_last = vtd_iommu_dma(s->io, &req, &res);
     if (rc && rc != VTD_DMA_PAGE_REQUEST && !vtd_fault_known(rc))
-        return fi_fail(why, why_len, "DMA returned unknown code 0x%x", rc);
+        return fuzz_fail(why, why_len, "DMA returned unknown code 0x%x", rc);
     return 0;
 }
 
@@ -227,7 +217,7 @@ static int fi_read_faults(struct fi_state *s, const uint8_t *p, size_t n, char *
     int got = fi_last = vtd_container_read_faults(s->c, f, max);
     free(f);
     if (got < 0 || (unsigned)got > max)
-        return fi_fail(why, why_len, "read_faults(%u) returned %d", max, got);
+        return fuzz_fail(why, why_len, "read_faults(%u) returned %d", max, got);
     return 0;
 }
 
@@ -235,7 +225,7 @@ static int fi_check_rc(const char *what, int rc, char *why, size_t why_len)
 {
     fi_last = rc;
     if (rc > 0 || (rc < 0 && !fi_errno_known(rc)))
-        return fi_fail(why, why_len, "%s returned %d", what, rc);
+        return fuzz_fail(why, why_len, "%s returned %d", what, rc);
     return 0;
 }
 
@@ -291,7 +281,7 @@ static int fi_hwpt_invalidate(struct fi_state *s, const uint8_t *p, size_t n, ch
     int rc = vtd_container_hwpt_invalidate(s->c, fi_le(head, 4), copy, entry_len, &out);
     free(copy);
     if (out > in)
-        return fi_fail(why, why_len, "hwpt_invalidate handled %u of %u entries", out, in);
+        return fuzz_fail(why, why_len, "hwpt_invalidate handled %u of %u entries", out, in);
     return fi_check_rc("hwpt_invalidate", rc, why, why_len);
 }
 

@@ -9,6 +9,7 @@
  *   - the DMAs run after invalidations still return 0 or a known fault code.
  */
 #include "fuzz_qi_input.h"
+#include "fuzz_why.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -34,17 +35,6 @@ struct fq_state {
     struct vtd_pt fs, ss, nfs, nss;
 };
 
-__attribute__((format(printf, 3, 4))) static int fq_fail(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static void fq_free(struct fq_state *s)
 {
     world_fini(&s->w);
@@ -58,7 +48,7 @@ static int fq_setup(struct fq_state *s, char *why, size_t why_len)
     vtd_iommu_config_default(&c);
     *s = (struct fq_state){.io = vtd_iommu_new(&c, &msg)};
     if (!s->io)
-        return fq_fail(why, why_len, "vtd_iommu_new: %s", msg ? msg : "?");
+        return fuzz_fail(why, why_len, "vtd_iommu_new: %s", msg ? msg : "?");
     struct vtd_pasid_cfg cfg;
     struct vtd_device_config plain = {.sid = FQ_SID, .pasid_bits = 20};
     struct vtd_device_config ats = {.sid = FQ_ATS_SID, .ats = true, .pasid_bits = 20, .devtlb = {.sets = 1, .ways = 32}};
@@ -87,7 +77,7 @@ static int fq_setup(struct fq_state *s, char *why, size_t why_len)
         rc = world_pasid(&s->w, &s->ats_ctx, 0, VTD_PGTT_PT, 0, 0, NULL, NULL, &cfg);
     if (rc) {
         fq_free(s);
-        return fq_fail(why, why_len, "setup failed: %d", rc);
+        return fuzz_fail(why, why_len, "setup failed: %d", rc);
     }
     vtd_iommu_set_root(s->io, s->w.rtaddr);
     return 0;
@@ -113,7 +103,7 @@ static int fq_dmas(struct fq_state *s, char *why, size_t why_len)
         struct vtd_dma_result res;
         int rc = vtd_iommu_dma(s->io, &req, &res);
         if (rc && !vtd_fault_known(rc))
-            return fq_fail(why, why_len, "DMA %zu: unknown fault code 0x%x", i, rc);
+            return fuzz_fail(why, why_len, "DMA %zu: unknown fault code 0x%x", i, rc);
     }
     return 0;
 }
@@ -129,7 +119,7 @@ static uint64_t fq_le64(const uint8_t *p)
 static int fq_check_text(const char *text, size_t cap, const char *what, char *why, size_t why_len)
 {
     if (memchr(text, '\0', cap) == NULL)
-        return fq_fail(why, why_len, "%s is not terminated", what);
+        return fuzz_fail(why, why_len, "%s is not terminated", what);
     return 0;
 }
 
@@ -144,7 +134,7 @@ static int fq_direct(struct fq_state *s, const uint8_t *d, size_t n, bool refill
         unsigned have = nqw;
         uint64_t *desc = malloc(nqw ? 8u * nqw : 1u);
         if (!desc)
-            return fq_fail(why, why_len, "out of memory");
+            return fuzz_fail(why, why_len, "out of memory");
         for (unsigned i = 0; i < have; i++) {
             uint8_t b[8] = {0};
             for (unsigned k = 0; k < 8 && off < n; k++)
@@ -165,14 +155,14 @@ static int fq_direct(struct fq_state *s, const uint8_t *d, size_t n, bool refill
         uint64_t qw0 = nqw ? desc[0] : 0;
         free(desc);
         if (rc == 0 && r.error != 0)
-            return fq_fail(why, why_len, "accepted (qw0 0x%llx) with error %d", (unsigned long long)qw0, r.error);
+            return fuzz_fail(why, why_len, "accepted (qw0 0x%llx) with error %d", (unsigned long long)qw0, r.error);
         if (rc != 0 && rc != -EINVAL)
-            return fq_fail(why, why_len, "vtd_qi_submit returned %d", rc);
+            return fuzz_fail(why, why_len, "vtd_qi_submit returned %d", rc);
         if (rc == -EINVAL) {
             if (fq_check_text(r.why, sizeof r.why, "r.why", why, why_len))
                 return -1;
             if (r.error == 0 || r.why[0] == '\0')
-                return fq_fail(why, why_len, "rejected (qw0 0x%llx, nqw %u) without error code or reason",
+                return fuzz_fail(why, why_len, "rejected (qw0 0x%llx, nqw %u) without error code or reason",
                                (unsigned long long)qw0, nqw);
         }
         if (refill && fq_dmas(s, why, why_len))
@@ -184,7 +174,7 @@ static int fq_direct(struct fq_state *s, const uint8_t *d, size_t n, bool refill
 static int fq_reg_write(struct fq_state *s, unsigned off, unsigned size, uint64_t val, char *why, size_t why_len)
 {
     int rc = vtd_iommu_reg_write(s->io, off, size, val);
-    return rc ? fq_fail(why, why_len, "register write 0x%x failed: %d", off, rc) : 0;
+    return rc ? fuzz_fail(why, why_len, "register write 0x%x failed: %d", off, rc) : 0;
 }
 
 static uint64_t fq_reg(struct fq_state *s, unsigned off, unsigned size)
@@ -203,7 +193,7 @@ static int fq_queue(struct fq_state *s, uint8_t flags, uint64_t iqt, const uint8
     if (n > size)
         n = (size_t)size;
     if (n && vtd_mem_write(vtd_iommu_mem(s->io), FQ_QUEUE_BASE, d, n))
-        return fq_fail(why, why_len, "cannot write the queue");
+        return fuzz_fail(why, why_len, "cannot write the queue");
     uint64_t iqa = FQ_QUEUE_BASE | ((flags & 4) ? VTD_IQA_DW : 0) | qs;
     if (fq_reg_write(s, VTD_REG_IQA, 8, iqa, why, why_len) ||
         fq_reg_write(s, VTD_REG_GCMD, 4, VTD_GCMD_TE | VTD_GCMD_QIE, why, why_len) ||
@@ -212,16 +202,16 @@ static int fq_queue(struct fq_state *s, uint8_t flags, uint64_t iqt, const uint8
     for (unsigned resumes = 0;; resumes++) {
         uint64_t fsts = fq_reg(s, VTD_REG_FSTS, 4), iqh = fq_reg(s, VTD_REG_IQH, 8);
         if ((iqh & VTD_IQH_QH) >= size || (iqh & ~VTD_IQH_QH))
-            return fq_fail(why, why_len, "IQH 0x%llx outside a queue of %llu bytes", (unsigned long long)iqh,
+            return fuzz_fail(why, why_len, "IQH 0x%llx outside a queue of %llu bytes", (unsigned long long)iqh,
                            (unsigned long long)size);
         if (!(fsts & VTD_FSTS_IQE)) {
             if ((iqh & VTD_IQH_QH) != (fq_reg(s, VTD_REG_IQT, 8) & VTD_IQT_QT))
-                return fq_fail(why, why_len, "queue stopped at IQH 0x%llx before IQT without an error",
+                return fuzz_fail(why, why_len, "queue stopped at IQH 0x%llx before IQT without an error",
                                (unsigned long long)iqh);
             break;
         }
         if (!vtd_field(fq_reg(s, VTD_REG_IQERCD, 8), VTD_IQERCD_IQEI))
-            return fq_fail(why, why_len, "IQE set with IQERCD.IQEI 0");
+            return fuzz_fail(why, why_len, "IQE set with IQERCD.IQEI 0");
         if (!(flags & 0x80) || resumes >= FQ_MAX_RESUMES)
             break;
         if (fq_reg_write(s, VTD_REG_FSTS, 4, VTD_FSTS_IQE, why, why_len))

@@ -13,6 +13,7 @@
  *     VTD_PERM_ALL and an output address below 2^HAW.
  */
 #include "fuzz_walker_input.h"
+#include "fuzz_why.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -67,17 +68,6 @@ static void fw_write(struct vtd_mem *m, struct fw_frames *f, uint64_t pa, const 
         fw_note_frame(f, pa);
         fw_note_frame(f, pa + len - 1);
     }
-}
-
-__attribute__((format(printf, 3, 4))) static int fw_fail(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
 }
 
 static void fw_caps(const struct fw_reader *r, struct vtd_caps *c)
@@ -186,22 +176,22 @@ static int fw_check_run(const char *name, const struct vtd_walk_env *env, const 
                         const struct vtd_xlate *x, const struct vtd_caps *caps, char *why, size_t why_len)
 {
     if (rc != x->fault.code)
-        return fw_fail(why, why_len, "%s: returned 0x%x but x.fault.code is 0x%x", name, rc, x->fault.code);
+        return fuzz_fail(why, why_len, "%s: returned 0x%x but x.fault.code is 0x%x", name, rc, x->fault.code);
     if (rc != 0 && !vtd_fault_known(rc))
-        return fw_fail(why, why_len, "%s: unknown fault code 0x%x", name, rc);
+        return fuzz_fail(why, why_len, "%s: unknown fault code 0x%x", name, rc);
     if (env->cnt.reads > FW_MAX_READS)
-        return fw_fail(why, why_len, "%s: %u structure reads, bound %u", name, env->cnt.reads, FW_MAX_READS);
+        return fuzz_fail(why, why_len, "%s: %u structure reads, bound %u", name, env->cnt.reads, FW_MAX_READS);
     if (t->dropped || t->n != env->cnt.reads + env->cnt.ad_writes)
-        return fw_fail(why, why_len, "%s: trace has %u records (%u dropped) for %u reads and %u A/D writes", name,
+        return fuzz_fail(why, why_len, "%s: trace has %u records (%u dropped) for %u reads and %u A/D writes", name,
                        t->n, t->dropped, env->cnt.reads, env->cnt.ad_writes);
     if (rc)
         return 0;
     if (x->page_shift != 12 && x->page_shift != 21 && x->page_shift != 30)
-        return fw_fail(why, why_len, "%s: page shift %u", name, x->page_shift);
+        return fuzz_fail(why, why_len, "%s: page shift %u", name, x->page_shift);
     if (x->perm & ~VTD_PERM_ALL)
-        return fw_fail(why, why_len, "%s: permissions 0x%x", name, x->perm);
+        return fuzz_fail(why, why_len, "%s: permissions 0x%x", name, x->perm);
     if (x->out >> caps->haw)
-        return fw_fail(why, why_len, "%s: output 0x%llx beyond HAW %u", name, (unsigned long long)x->out, caps->haw);
+        return fuzz_fail(why, why_len, "%s: output 0x%llx beyond HAW %u", name, (unsigned long long)x->out, caps->haw);
     return 0;
 }
 
@@ -209,18 +199,18 @@ static int fw_compare(int rc_dry, const struct vtd_xlate *d, int rc, const struc
                       size_t why_len)
 {
     if (rc_dry != rc)
-        return fw_fail(why, why_len, "dry run returned 0x%x, real run 0x%x", rc_dry, rc);
+        return fuzz_fail(why, why_len, "dry run returned 0x%x, real run 0x%x", rc_dry, rc);
     if (rc)
         return d->fault.addr != x->fault.addr || d->fault.level != x->fault.level ||
                        d->fault.suppressed != x->fault.suppressed
-                   ? fw_fail(why, why_len, "fault 0x%x: dry run at 0x%llx level %u suppressed %d, real run at "
+                   ? fuzz_fail(why, why_len, "fault 0x%x: dry run at 0x%llx level %u suppressed %d, real run at "
                              "0x%llx level %u suppressed %d", rc, (unsigned long long)d->fault.addr, d->fault.level,
                              d->fault.suppressed, (unsigned long long)x->fault.addr, x->fault.level,
                              x->fault.suppressed)
                    : 0;
     if (d->out != x->out || d->page_shift != x->page_shift || d->perm != x->perm || d->dirty != x->dirty ||
         d->did != x->did || d->pasid != x->pasid || d->pgtt != x->pgtt || d->priv != x->priv)
-        return fw_fail(why, why_len, "dry run 0x%llx/%u perm %x dirty %d, real run 0x%llx/%u perm %x dirty %d",
+        return fuzz_fail(why, why_len, "dry run 0x%llx/%u perm %x dirty %d, real run 0x%llx/%u perm %x dirty %d",
                        (unsigned long long)d->out, d->page_shift, d->perm, d->dirty, (unsigned long long)x->out,
                        x->page_shift, x->perm, x->dirty);
     return 0;
@@ -235,7 +225,7 @@ int fuzz_walker_one(const uint8_t *data, size_t size, char *why, size_t why_len)
     fw_request(&r, &req);
     struct vtd_mem *m = vtd_mem_new(caps.haw);
     if (!m)
-        return fw_fail(why, why_len, "vtd_mem_new(%u) failed", caps.haw);
+        return fuzz_fail(why, why_len, "vtd_mem_new(%u) failed", caps.haw);
     struct fw_frames frames = {.n = 0};
     fw_memory(&r, &req, m, &frames);
     uint8_t b6 = fw_byte(&r, 6);
@@ -258,9 +248,9 @@ int fuzz_walker_one(const uint8_t *data, size_t size, char *why, size_t why_len)
     ret = fw_check_run("dry run", &env, &trace, rc_dry, &xd, &caps, why, why_len);
     fw_snapshot(m, &frames, after);
     if (!ret && env.cnt.ad_writes)
-        ret = fw_fail(why, why_len, "dry run counted %u A/D writes", env.cnt.ad_writes);
+        ret = fuzz_fail(why, why_len, "dry run counted %u A/D writes", env.cnt.ad_writes);
     if (!ret && (vtd_mem_frames(m) != nframes || memcmp(before, after, (size_t)frames.n * FW_PAGE)))
-        ret = fw_fail(why, why_len, "dry run changed memory");
+        ret = fuzz_fail(why, why_len, "dry run changed memory");
 
     if (!ret) {
         vtd_walk_env_init(&env, m, &caps, rtaddr);

@@ -9,6 +9,7 @@
  *     as many failures as it keeps, and a passed run has none.
  */
 #include "fuzz_yaml_input.h"
+#include "fuzz_why.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,17 +18,6 @@
 
 #include "runner/runner.h"
 #include "runner/scenario.h"
-
-__attribute__((format(printf, 3, 4))) static int fy_fail(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* a + b, or `cap` when that is larger (saturating). */
 static uint64_t fy_add(uint64_t a, uint64_t b, uint64_t cap)
@@ -75,7 +65,7 @@ static uint64_t fy_cache_entries(const struct scenario *s)
 static int fy_check_error(const uint8_t *data, size_t size, const struct sc_error *err, char *why, size_t why_len)
 {
     if (!memchr(err->msg, '\0', sizeof err->msg) || !err->msg[0])
-        return fy_fail(why, why_len, "a rejected file without a reason");
+        return fuzz_fail(why, why_len, "a rejected file without a reason");
     /* YAML breaks lines at LF, CR, CR LF, NEL (C2 85), LS and PS (E2 80 A8/A9): count them all
      * (CR LF twice) for an upper bound. */
     unsigned lines = 1;
@@ -83,24 +73,24 @@ static int fy_check_error(const uint8_t *data, size_t size, const struct sc_erro
         lines += data[i] == '\n' || data[i] == '\r' || (data[i] == 0x85 && i && data[i - 1] == 0xC2) ||
                  ((data[i] == 0xA8 || data[i] == 0xA9) && i > 1 && data[i - 1] == 0x80 && data[i - 2] == 0xE2);
     if (err->line > lines + 1)
-        return fy_fail(why, why_len, "error at line %u of a %u-line file: %s", err->line, lines, err->msg);
+        return fuzz_fail(why, why_len, "error at line %u of a %u-line file: %s", err->line, lines, err->msg);
     char buf[512];
     memset(buf, 'x', sizeof buf);
     sc_error_format("fuzz.yaml", err, buf, sizeof buf);
     if (!memchr(buf, '\0', sizeof buf))
-        return fy_fail(why, why_len, "sc_error_format did not terminate its text");
+        return fuzz_fail(why, why_len, "sc_error_format did not terminate its text");
     return 0;
 }
 
 static int fy_check_result(const struct sc_result *r, bool passed, char *why, size_t why_len)
 {
     if (r->nfail > SC_MAX_FAILURES_KEPT || r->failed < r->nfail)
-        return fy_fail(why, why_len, "%u failures kept of %u counted", r->nfail, r->failed);
+        return fuzz_fail(why, why_len, "%u failures kept of %u counted", r->nfail, r->failed);
     if (passed && (r->failed || r->load_error))
-        return fy_fail(why, why_len, "passed with %u failures", r->failed);
+        return fuzz_fail(why, why_len, "passed with %u failures", r->failed);
     for (unsigned i = 0; i < r->nfail; i++)
         if (!r->fail[i].text || !r->fail[i].text[0])
-            return fy_fail(why, why_len, "failure %u has no text", i);
+            return fuzz_fail(why, why_len, "failure %u has no text", i);
     return 0;
 }
 
