@@ -377,7 +377,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     }
     e->fill_seq = fill_seq;
     e->use_seq = ++c->clock;
-    c->generation++;
+    e->version = ++c->generation;
     c->stats.fills++;
     return e;
 }

@@ -45,13 +45,16 @@ struct iommu_use {
 
 /*
  * One remembered IOTLB hit (xlate.c's fast path): the request's identity and the context,
- * PASID-cache and IOTLB entries that answered it. It is only used while none of those three
- * caches has changed (the sum of their generations) and the root table address is the same,
- * so the entries still hold exactly what a full lookup would find.
+ * PASID-cache and IOTLB entries that answered it, each with the version of its fill. It is used
+ * only while all three entries still hold those fills (a fill's version is unique in its cache,
+ * so the key and payload are the same) and the root table address is the same. A hit on a large
+ * page also needs the IOTLB unchanged as a whole: a smaller page filled since for the same
+ * address would be found first by the full lookup (it probes 4 KiB first).
  */
-#define IOMMU_FAST_SLOTS 256
+#define IOMMU_FAST_SLOTS 1024
 struct iommu_fast_hit {
-    uint64_t generation;                /* fast_generation() when remembered; 0: empty */
+    uint64_t iotlb_generation;          /* large pages only: the IOTLB's generation then */
+    uint64_t ctx_version, pasid_version, iotlb_version; /* 0: empty slot (versions start at 1) */
     uint64_t rtaddr;
     uint64_t page;                      /* request address >> 12 */
     uint32_t pasid;

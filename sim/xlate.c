@@ -238,12 +238,10 @@ const struct vtd_walk_hooks iommu_cache_hooks = {
 
 /* ---- the fast path for repeated IOTLB hits ---- */
 
-/* Generations only grow, so an unchanged sum means all three caches are unchanged. */
-static uint64_t fast_generation(const struct vtd_iommu *io)
+/* Whether a cache entry still holds the fill it held when remembered. */
+static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version)
 {
-    /* +1: a remembered hit is never 0, which marks an empty slot. */
-    return vtd_cache_generation(io->cache[VTD_C_CONTEXT]) + vtd_cache_generation(io->cache[VTD_C_PASID]) +
-           vtd_cache_generation(io->cache[VTD_C_IOTLB]) + 1;
+    return e->valid && e->version == version;
 }
 
 static struct iommu_fast_hit *fast_slot(struct vtd_iommu *io, const struct vtd_request *req)
@@ -260,9 +258,12 @@ static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *re
 
 static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return f->generation == fast_generation(io) && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
+    return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
            f->page == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
-           (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv));
+           (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv)) &&
+           entry_holds(f->ctx, f->ctx_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
+           entry_holds(f->iotlb, f->iotlb_version) &&
+           (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 
 /* After a full lookup that the context cache, PASID cache and IOTLB answered alone. */
@@ -272,10 +273,12 @@ static void fast_remember(struct vtd_iommu *io, const struct vtd_request *req)
     if (!fast_usable(io, req) || io->use.used != hit_only)
         return;
     *fast_slot(io, req) = (struct iommu_fast_hit){
-        .generation = fast_generation(io), .rtaddr = io->env.rtaddr, .page = req->addr >> VTD_PAGE_SHIFT,
-        .pasid = req->pasid, .sid = req->sid, .pasid_valid = req->pasid_valid, .priv = req->priv,
-        .iotlb_tagged = io->use.iotlb_tagged, .iotlb_shift = io->use.iotlb_shift,
-        .ctx = io->last_ctx, .pasid_entry = io->last_pasid, .iotlb = io->use.iotlb_entry};
+        .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .rtaddr = io->env.rtaddr,
+        .page = req->addr >> VTD_PAGE_SHIFT, .pasid = req->pasid, .sid = req->sid,
+        .pasid_valid = req->pasid_valid, .priv = req->priv, .iotlb_tagged = io->use.iotlb_tagged,
+        .iotlb_shift = io->use.iotlb_shift, .ctx = io->last_ctx, .pasid_entry = io->last_pasid,
+        .iotlb = io->use.iotlb_entry, .ctx_version = io->last_ctx->version,
+        .pasid_version = io->last_pasid->version, .iotlb_version = io->use.iotlb_entry->version};
 }
 
 /*

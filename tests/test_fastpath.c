@@ -308,3 +308,39 @@ Test(fastpath, invalidation_forgets_remembered_hits)
     cr_assert_eq(res.source, VTD_SRC_WALK);
     cr_assert_eq(vtd_iommu_fast_hits(s->io), hits);
 }
+
+/*
+ * A remembered hit on a large page gives way to a smaller page filled later for the same
+ * address, as the full lookup does (it probes 4 KiB first): here a write through the clean
+ * 2 MiB entry re-walks tables that now map 4 KiB pages and fills a 4 KiB entry beside it.
+ */
+Test(fastpath, smaller_page_filled_later_wins_as_in_the_full_lookup)
+{
+    const uint64_t va = 0x40000000;
+    struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = va + 0x1000,
+                              .access = VTD_ACC_R};
+    struct vtd_dma_result res[2];
+    for (int k = 0; k < 2; k++) {
+        struct side *s = &sides[k];
+        cr_assert_eq(vtd_pt_map(&s->fs[0], va, 0x80000000, 0x200000, 21, page_perm(0), 0), 0);
+        for (int i = 0; i < 3; i++)
+            cr_assert_eq(vtd_iommu_dma(s->io, &req, &res[k]), 0);
+        cr_assert_eq(res[k].x.page_shift, 21);
+        /* Remap as 4 KiB pages elsewhere, without invalidating. */
+        cr_assert_eq(vtd_pt_unmap(&s->fs[0], va, 0x200000), 0);
+        cr_assert_eq(vtd_pt_map(&s->fs[0], va, 0x90000000, 0x200000, 12, page_perm(0), 0), 0);
+    }
+    cr_assert_gt(vtd_iommu_fast_hits(sides[0].io), 0);
+    req.access = VTD_ACC_W;
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(vtd_iommu_dma(sides[k].io, &req, &res[k]), 0);
+    cr_assert_eq(res[0].x.out, res[1].x.out);
+    req.access = VTD_ACC_R;
+    int rc[2];
+    for (int k = 0; k < 2; k++)
+        rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
+    expect_same_result(rc[0], &res[0], rc[1], &res[1], 0);
+    cr_assert_eq(res[0].x.page_shift, 12, "the 4 KiB entry answers");
+    cr_assert_eq(res[0].x.out, 0x90001000);
+    expect_same_counters(0);
+}
