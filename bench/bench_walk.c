@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <uthash.h>
-
 #include "common.h"
 #include "world.h"
 
@@ -89,66 +87,6 @@ static struct bench_row bench_case(const struct walk_case *c, long iters)
     return r;
 }
 
-/* Reference: one aligned 64-bit read from simulated memory, cycling over 64 frames. */
-static struct bench_row bench_mem_read(long iters)
-{
-    struct bench_row r = {.name = "ref: simulated memory read64"};
-    struct vtd_mem *m = vtd_mem_new(48);
-    for (uint64_t i = 0; i < 64; i++)
-        vtd_mem_write64(m, i << 12, i);
-    double samples[RUNS];
-    for (int run = 0; run < RUNS; run++) {
-        double t0 = bench_now_ns();
-        uint64_t v, acc = 0;
-        for (long i = 0; i < iters; i++) {
-            vtd_mem_read64(m, ((uint64_t)(i & 63) << 12) | ((uint64_t)(i & 0x1f8)), &v);
-            acc += v;
-        }
-        sink += acc;
-        samples[run] = (bench_now_ns() - t0) / (double)iters;
-    }
-    r.ns = bench_median(samples, RUNS);
-    r.mops = 1e3 / r.ns;
-    vtd_mem_free(m);
-    return r;
-}
-
-struct hentry {
-    uint64_t key;
-    uint64_t val;
-    UT_hash_handle hh;
-};
-
-/* Reference: one uthash lookup in a 1024-entry table (what a hash-based cache costs at best). */
-static struct bench_row bench_uthash(long iters)
-{
-    struct bench_row r = {.name = "ref: uthash lookup (1024 keys)"};
-    struct hentry *head = NULL, *items = calloc(1024, sizeof(*items));
-    for (uint64_t i = 0; i < 1024; i++) {
-        items[i].key = i * 0x1000;
-        items[i].val = i;
-        HASH_ADD(hh, head, key, sizeof(uint64_t), &items[i]);
-    }
-    double samples[RUNS];
-    for (int run = 0; run < RUNS; run++) {
-        double t0 = bench_now_ns();
-        uint64_t acc = 0;
-        for (long i = 0; i < iters; i++) {
-            uint64_t key = (uint64_t)(i & 1023) * 0x1000;
-            struct hentry *e;
-            HASH_FIND(hh, head, &key, sizeof(key), e);
-            acc += e ? e->val : 0;
-        }
-        sink += acc;
-        samples[run] = (bench_now_ns() - t0) / (double)iters;
-    }
-    HASH_CLEAR(hh, head);
-    free(items);
-    r.ns = bench_median(samples, RUNS);
-    r.mops = 1e3 / r.ns;
-    return r;
-}
-
 int main(int argc, char **argv)
 {
     struct bench_opts o;
@@ -170,8 +108,8 @@ int main(int argc, char **argv)
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
     struct bench_row rows[NCASES + 2];
     int n = 0;
-    rows[n++] = bench_mem_read(iters * 20);
-    rows[n++] = bench_uthash(iters * 20);
+    rows[n++] = bench_ref_mem_read(iters * 20);
+    rows[n++] = bench_ref_uthash(iters * 20);
     for (int i = 0; i < NCASES; i++)
         rows[n++] = bench_selected(&o, cases[i].name) ? bench_case(&cases[i], iters)
                                                       : (struct bench_row){.name = cases[i].name, .skipped = true};

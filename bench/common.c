@@ -7,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <uthash.h>
+
+#include "walker/mem.h"
+
 double bench_now_ns(void)
 {
     struct timespec ts;
@@ -81,4 +85,70 @@ void bench_report(const struct bench_row *rows, int n, const struct bench_opts *
             printf("%-34s %10.1f %10.2f %12.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
     write_rows(o->json, rows, n, true);
     write_rows(o->csv, rows, n, false);
+}
+
+/* ---- reference measurements ---- */
+
+#define BENCH_REF_RUNS 7
+
+volatile uint64_t bench_sink;
+
+/* Reference: one aligned 64-bit read from simulated memory, cycling over 64 frames. */
+struct bench_row bench_ref_mem_read(long iters)
+{
+    struct bench_row r = {.name = "ref: simulated memory read64"};
+    struct vtd_mem *m = vtd_mem_new(48);
+    for (uint64_t i = 0; i < 64; i++)
+        vtd_mem_write64(m, i << 12, i);
+    double samples[BENCH_REF_RUNS];
+    for (int run = 0; run < BENCH_REF_RUNS; run++) {
+        double t0 = bench_now_ns();
+        uint64_t v, acc = 0;
+        for (long i = 0; i < iters; i++) {
+            vtd_mem_read64(m, ((uint64_t)(i & 63) << 12) | ((uint64_t)(i & 0x1f8)), &v);
+            acc += v;
+        }
+        bench_sink += acc;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
+    }
+    r.ns = bench_median(samples, BENCH_REF_RUNS);
+    r.mops = 1e3 / r.ns;
+    vtd_mem_free(m);
+    return r;
+}
+
+struct hentry {
+    uint64_t key;
+    uint64_t val;
+    UT_hash_handle hh;
+};
+
+/* Reference: one uthash lookup in a 1024-entry table (what a hash-based cache costs at best). */
+struct bench_row bench_ref_uthash(long iters)
+{
+    struct bench_row r = {.name = "ref: uthash lookup (1024 keys)"};
+    struct hentry *head = NULL, *items = calloc(1024, sizeof(*items));
+    for (uint64_t i = 0; i < 1024; i++) {
+        items[i].key = i * 0x1000;
+        items[i].val = i;
+        HASH_ADD(hh, head, key, sizeof(uint64_t), &items[i]);
+    }
+    double samples[BENCH_REF_RUNS];
+    for (int run = 0; run < BENCH_REF_RUNS; run++) {
+        double t0 = bench_now_ns();
+        uint64_t acc = 0;
+        for (long i = 0; i < iters; i++) {
+            uint64_t key = (uint64_t)(i & 1023) * 0x1000;
+            struct hentry *e;
+            HASH_FIND(hh, head, &key, sizeof(key), e);
+            acc += e ? e->val : 0;
+        }
+        bench_sink += acc;
+        samples[run] = (bench_now_ns() - t0) / (double)iters;
+    }
+    HASH_CLEAR(hh, head);
+    free(items);
+    r.ns = bench_median(samples, BENCH_REF_RUNS);
+    r.mops = 1e3 / r.ns;
+    return r;
 }

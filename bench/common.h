@@ -6,6 +6,7 @@
 #define VTDSIM_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct bench_row {
     const char *name;
@@ -28,6 +29,15 @@ double bench_median(double *v, int n);
 bool bench_selected(const struct bench_opts *o, const char *name);
 /* --quick, --only SUBSTRING, --json FILE, --csv FILE; false (after a usage message) on anything else. */
 bool bench_parse_args(int argc, char **argv, const char *prog, struct bench_opts *o);
+/*
+ * Reference operations measured in the same run as a benchmark, so that ratios stay meaningful
+ * on a noisy machine: one 64-bit read from simulated memory, one uthash lookup in 1024 keys.
+ */
+struct bench_row bench_ref_mem_read(long iters);
+struct bench_row bench_ref_uthash(long iters);
+/* Where benchmarks put results so that the compiler keeps the work. */
+extern volatile uint64_t bench_sink;
+
 /* The table on stdout and the files the options ask for. */
 void bench_report(const struct bench_row *rows, int n, const struct bench_opts *o);
 
