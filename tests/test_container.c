@@ -13,33 +13,12 @@
 #include "sim/iommu_internal.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
+#include "container_fixture.h"
 
 static struct vtd_iommu *io;
 static struct vtd_container *c;
 
-#define DEV_PLAIN 0x0010
-#define DEV_ATS 0x0018
-#define HOST_RAM UINT64_C(0x40000000)
-
-static void setup(void)
-{
-    struct vtd_iommu_config cfg;
-    vtd_iommu_config_default(&cfg);
-    io = vtd_iommu_new(&cfg, NULL);
-    cr_assert_not_null(io);
-    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
-    cr_assert_eq(vtd_iommu_add_device(io, &d), 0);
-    struct vtd_device_config a = { .sid = DEV_ATS, .ats = true, .pri = true, .pasid_bits = 20,
-                                   .devtlb = { .sets = 8, .ways = 4 } };
-    cr_assert_eq(vtd_iommu_add_device(io, &a), 0);
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    const char *why = NULL;
-    c = vtd_container_new(io, &cc, &why);
-    cr_assert_not_null(c, "%s", why);
-    cr_assert_eq(vtd_container_attach_device(c, DEV_PLAIN), 0);
-    cr_assert_eq(vtd_container_attach_device(c, DEV_ATS), 0);
-}
+static void setup(void) { container_fixture(&io, &c, VTD_INV_SPEC); }
 
 static void teardown(void)
 {

@@ -12,10 +12,8 @@
 #include "sim/container.h"
 #include "sim/iommu_internal.h"
 #include "walker/builder.h"
+#include "container_fixture.h"
 
-#define DEV_PLAIN 0x0010
-#define DEV_ATS 0x0018
-#define HOST_RAM UINT64_C(0x40000000)
 #define GUEST_PT_GPA UINT64_C(0x100000)
 #define GUEST_DATA_GPA UINT64_C(0x800000)
 #define VA UINT64_C(0x400000)
@@ -27,22 +25,7 @@ static int pasid;
 
 static void make(enum vtd_inv_policy policy)
 {
-    struct vtd_iommu_config cfg;
-    vtd_iommu_config_default(&cfg);
-    io = vtd_iommu_new(&cfg, NULL);
-    cr_assert_not_null(io);
-    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
-    cr_assert_eq(vtd_iommu_add_device(io, &d), 0);
-    struct vtd_device_config a = { .sid = DEV_ATS, .ats = true, .pri = true, .pasid_bits = 20,
-                                   .devtlb = { .sets = 8, .ways = 4 } };
-    cr_assert_eq(vtd_iommu_add_device(io, &a), 0);
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    cc.policy = policy;
-    c = vtd_container_new(io, &cc, NULL);
-    cr_assert_not_null(c);
-    cr_assert_eq(vtd_container_attach_device(c, DEV_PLAIN), 0);
-    cr_assert_eq(vtd_container_attach_device(c, DEV_ATS), 0);
+    container_fixture(&io, &c, policy);
     /* Guest RAM: GPA [0, 16 MiB) at HOST_RAM. */
     struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, HOST_RAM, 0,
                                           UINT64_C(0x1000000) };
