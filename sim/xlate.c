@@ -266,11 +266,12 @@ static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu 
            (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 
-/* After a full lookup that the context cache, PASID cache and IOTLB answered alone. */
+/* After a full lookup that the context cache, PASID cache and IOTLB answered alone (the
+ * caller has checked fast_usable). */
 static void fast_remember(struct vtd_iommu *io, const struct vtd_request *req)
 {
     const unsigned hit_only = (1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB);
-    if (!fast_usable(io, req) || io->use.used != hit_only)
+    if (io->use.used != hit_only)
         return;
     *fast_slot(io, req) = (struct iommu_fast_hit){
         .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .rtaddr = io->env.rtaddr,

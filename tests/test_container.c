@@ -277,12 +277,7 @@ Test(container, pasid_alloc_and_free)
 
 Test(container, pasids_are_system_wide)
 {
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    cc.did = 2;
-    cc.pool_base = UINT64_C(0x20000000);
-    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
-    cr_assert_not_null(c2);
+    struct vtd_container *c2 = container_fixture_second(io);
     cr_assert_eq(preq(16, ALLOC, 5, 6), 5);
     struct vfio_iommu_type1_pasid_request r = { 16, ALLOC, { 5, 6 } };
     cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), -EOPNOTSUPP, "no device: no vfio_mm yet");

@@ -211,12 +211,7 @@ Test(nest, nesting_op_header_errnos)
 
 Test(nest, nesting_op_without_devices_is_eopnotsupp)
 {
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    cc.did = 2;
-    cc.pool_base = UINT64_C(0x20000000);
-    struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
-    cr_assert_not_null(c2);
+    struct vtd_container *c2 = container_fixture_second(io);
     struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
     for (unsigned op = 0; op < VFIO_IOMMU_NESTING_OP_NUM; op++)
         cr_assert_eq(vtd_container_nesting_op(c2, op, &d, sizeof(d)), -EOPNOTSUPP, "op %u", op);

@@ -5,6 +5,8 @@
 #ifndef VTDSIM_TOOL_COMMANDS_H
 #define VTDSIM_TOOL_COMMANDS_H
 
+#include <stdio.h>
+
 int cmd_demo(int argc, char **argv);
 /* Replay YAML scenarios (tool/run.c). */
 int cmd_run(int argc, char **argv);
@@ -14,5 +16,17 @@ int cmd_translate(int argc, char **argv);
 int cmd_inv_table(int argc, char **argv);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
+
+/*
+ * A usage error of `vtdsim CMD`: "vtdsim CMD: " + fmt (with arg) + a pointer to --help on
+ * stderr. Returns 2, the tools' exit status for usage errors (tool/main.c).
+ */
+static inline int tool_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vtdsim %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see 'vtdsim %s --help')\n", cmd);
+    return 2;
+}
 
 #endif

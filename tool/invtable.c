@@ -505,13 +505,7 @@ static const char inv_help[] =
     "\n"
     "Exit status: 0, 1 when a probe world could not be built, 2 on a usage error.\n";
 
-static int inv_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "vtdsim inv-table: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see 'vtdsim inv-table --help')\n");
-    return 2;
-}
+static int inv_usage(const char *fmt, const char *arg) { return tool_usage_error("inv-table", fmt, arg); }
 
 int cmd_inv_table(int argc, char **argv)
 {

@@ -55,13 +55,7 @@ static const char trace_help[] =
     "Progress goes to stderr when it is a terminal. Exit status: 0, 1 when a trace is invalid or\n"
     "the replay fails, 2 on a usage error.\n";
 
-static int usage_err(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "vtdsim trace: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see 'vtdsim trace --help')\n");
-    return 2;
-}
+static int usage_err(const char *fmt, const char *arg) { return tool_usage_error("trace", fmt, arg); }
 
 /* A number with an optional k/m/g suffix (powers of 1024). */
 static bool parse_size(const char *s, unsigned long long max, unsigned long long *v)

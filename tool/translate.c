@@ -55,13 +55,7 @@ struct tr_opts {
 
 /* ---- argument parsing ---------------------------------------------------------------------- */
 
-static int usage_err(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "vtdsim translate: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see 'vtdsim translate --help')\n");
-    return 2;
-}
+static int usage_err(const char *fmt, const char *arg) { return tool_usage_error("translate", fmt, arg); }
 
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *v)
 {
