@@ -5,8 +5,8 @@
  * with --json FILE / --csv FILE the same rows as JSON or CSV.
  *
  * Targets (issue #3): nested 4x4 walk with no caches under 300 ns, and at least 3x the
- * nested-miss throughput of the RISC-V IOMMU reference model (1.2-1.9 M/s on this kind of
- * machine), i.e. above 5.7 M/s.
+ * nested-miss throughput of the RISC-V IOMMU reference model (quoted as 1.2-1.9 M/s on this
+ * kind of machine; scripts/bench-riscv-ref.sh times the model itself, interleaved with this).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +117,8 @@ int main(int argc, char **argv)
     printf("\n");
     for (int i = 0; i < n; i++)
         if (!rows[i].skipped && !strncmp(rows[i].name, "walk: nested 4x4", 16))
-            printf("%s: %.1f ns (target < 300 ns), %.2f M/s = %.1fx the RISC-V model's 1.9 M/s (target >= 3x)\n",
-                   rows[i].name, rows[i].ns, rows[i].mops, rows[i].mops / 1.9);
+            printf("%s: %.1f ns (target < 300 ns), %.2f M/s = %.1f-%.1fx the RISC-V model's quoted 1.9-1.2 M/s "
+                   "(target >= 3x; scripts/bench-riscv-ref.sh measures the model here)\n",
+                   rows[i].name, rows[i].ns, rows[i].mops, rows[i].mops / 1.9, rows[i].mops / 1.2);
     return 0;
 }

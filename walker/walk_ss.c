@@ -10,11 +10,18 @@ struct ss_walk {
     uint64_t entry[6];
 };
 
-/* Permissions one second-stage entry grants; without SSEE execute is not restricted. */
-static unsigned ss_entry_perm(uint64_t e, bool ssee)
+/* R, W and X sit in the entry's low bits in the order of VTD_PERM_*: a mask converts them. */
+_Static_assert(VTD_SS_R == VTD_PERM_R && VTD_SS_W == VTD_PERM_W && VTD_SS_X == VTD_PERM_X,
+               "second-stage permission bits double as VTD_PERM_* bits");
+
+/* Permissions every second-stage entry grants whatever its bits: U (a first-stage notion),
+ * and X when SSEE is off (execute is not restricted then). */
+static unsigned ss_implied_perm(bool ssee) { return VTD_PERM_U | (ssee ? 0 : VTD_PERM_X); }
+
+/* Permissions one second-stage entry grants. */
+static unsigned ss_entry_perm(uint64_t e, unsigned implied)
 {
-    return ((e & VTD_SS_R) ? VTD_PERM_R : 0) | ((e & VTD_SS_W) ? VTD_PERM_W : 0) |
-           ((!ssee || (e & VTD_SS_X)) ? VTD_PERM_X : 0);
+    return (unsigned)(e & (VTD_SS_R | VTD_SS_W | VTD_SS_X)) | implied;
 }
 
 /* The fault for an access the permissions do not allow (reads first, then writes, then execute). */
@@ -73,7 +80,11 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         return walk_fault(f, VTD_FR_SSPTPTR, start->table, 0);
     uint64_t table = start->table;
     unsigned perm = start->perm;
-    const struct vtd_walk_masks *masks = walk_masks(env);
+    /* Loop invariants in locals: the stores into *out below could otherwise alias them. */
+    const uint64_t(*rsvd)[2] = walk_masks(env)->ss;
+    const bool ssee = pe->ssee;
+    const unsigned implied = ss_implied_perm(ssee);
+    uint64_t used_and = ~UINT64_C(0); /* AND of the entries read, for the A-bit check */
     for (unsigned l = start->level;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
@@ -82,11 +93,12 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
             return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
         w.entry_addr[l] = addr;
         w.entry[l] = e;
-        if (!ss_entry_present(e, pe->ssee))
+        used_and &= e;
+        if (!ss_entry_present(e, ssee))
             return walk_fault(f, ss_not_present_fault(access), addr, l);
-        if (e & masks->ss[l][(e & VTD_SS_PS) != 0])
+        if (e & rsvd[l][(e & VTD_SS_PS) != 0])
             return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
-        perm &= ss_entry_perm(e, pe->ssee) | VTD_PERM_U;
+        perm &= ss_entry_perm(e, implied);
         if (ss_entry_is_leaf(e, l)) {
             out->leaf_level = l;
             out->page_shift = pt_level_shift(l);
@@ -103,7 +115,9 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
             return walk_fault(f, code, out->leaf_entry_addr, out->leaf_level);
     }
     bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
-    if (pe->ssade) {
+    /* An A/D update is rare once a table is in use: one AND over the entries tells. */
+    bool ad_needed = !(used_and & VTD_SS_A) || (write && !(w.entry[out->leaf_level] & VTD_SS_D));
+    if (pe->ssade && ad_needed) {
         int rc = ss_update_ad(env, pe, &w, start->level, out, write, f);
         if (rc)
             return rc;
