@@ -224,6 +224,24 @@ void iommu_order_check_devtlb_all_pasids(struct vtd_iommu *io, uint16_t sid, con
                                          uint64_t start, uint64_t end);
 void iommu_order_free(struct vtd_iommu *io);
 
+/*
+ * An answer made without a walk: cleared with vtd_xlate_reset(), not a whole-struct literal,
+ * which would zero all 368 bytes with a string store (about 10 ns on a device-TLB hit).
+ */
+static inline void xlate_answer(struct vtd_xlate *x, uint64_t out, unsigned page_shift, unsigned perm, bool dirty)
+{
+    vtd_xlate_reset(x);
+    x->out = out;
+    x->page_shift = page_shift;
+    x->perm = perm;
+    x->dirty = dirty;
+}
+/* Translation disabled (GCMD.TE clear, VT-d 10.4.4): DMA reaches memory untranslated. */
+static inline void xlate_untranslated(struct vtd_xlate *x, uint64_t addr)
+{
+    xlate_answer(x, addr, VTD_PAGE_SHIFT, VTD_PERM_ALL, true);
+}
+
 /* Record an unrecoverable fault in the fault-recording registers (regs.c). */
 void iommu_record_fault(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
 /* Process the invalidation queue from IQH to IQT (qi.c); called when IQT is written. */

@@ -18,7 +18,7 @@ static int fresh_translate(struct vtd_iommu *io, const struct vtd_request *req, 
     io->oracle_env.cnt = (struct vtd_walk_counters){0};
     io->oracle_env.rtaddr = io->rtaddr;
     if (!io->te) {
-        *x = (struct vtd_xlate){.out = req->addr, .page_shift = VTD_PAGE_SHIFT, .perm = VTD_PERM_ALL, .dirty = true};
+        xlate_untranslated(x, req->addr);
         return 0;
     }
     return vtd_translate(&io->oracle_env, req, x);

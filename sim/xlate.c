@@ -331,8 +331,7 @@ static bool fast_hit(struct vtd_iommu *io, const struct vtd_request *req, struct
 static int iommu_translate(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
 {
     if (!io->te) {
-        /* Translation disabled: DMA reaches memory untranslated (VT-d 10.4.4, GCMD.TE). */
-        *x = (struct vtd_xlate){.out = req->addr, .page_shift = VTD_PAGE_SHIFT, .perm = VTD_PERM_ALL, .dirty = true};
+        xlate_untranslated(x, req->addr);
         return 0;
     }
     io->use.sid = req->sid;
@@ -400,8 +399,9 @@ static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct
         use_cache(io, VTD_C_DEVTLB, e);
         io->use.iotlb_shift = probe_shifts[which];
         uint64_t out = p->out_page | (req->addr & ((UINT64_C(1) << probe_shifts[which]) - 1));
-        res->x = (struct vtd_xlate){.out = out, .page_shift = probe_shifts[which], .perm = p->perm,
-                                    .pasid = req->pasid, .priv = req->priv};
+        xlate_answer(&res->x, out, probe_shifts[which], p->perm, false);
+        res->x.pasid = req->pasid;
+        res->x.priv = req->priv;
         res->source = VTD_SRC_DEVTLB;
         return devtlb_translated(io, req, out, res);
     }

@@ -150,7 +150,11 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
                      uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind,
                      struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
-    struct fs_walk w = {.nested = pe->pgtt == VTD_PGTT_NESTED, .start_level = start->level};
+    /* Not zero-initialised: the walk fills each level's slots before anything reads them, and
+     * clearing all 184 bytes (a string store) cost about 5% of a nested walk. */
+    struct fs_walk w;
+    w.nested = pe->pgtt == VTD_PGTT_NESTED;
+    w.start_level = start->level;
     out->top_level = pe->fs_levels;
     out->leaf_level = 0;
     out->perm = 0;
