@@ -374,7 +374,17 @@ Test(walk, remembered_frames_see_changes_and_abort_ranges)
     cr_assert_eq(x.out, 0x90000000);
     cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
     cr_assert_eq(x.out, 0xA0000000);
-    /* An abort range on the leaf table, set after the walks that remembered it. */
+    /* Two frames are remembered per level: after va2, va's leaf table is the older one, and
+     * a change there is still seen. */
+    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, va, 0x1000), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va, 0xB0000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0xB0000000);
+    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
+    cr_assert_eq(x.out, 0x90000000);
+    /* An abort range on va's leaf table (now the older remembered frame), set after the
+     * walks that remembered it. */
     uint64_t pte_addr;
     cr_assert_eq(vtd_pt_entry_addr(&fs, va, 1, &pte_addr), 0);
     cr_assert_eq(vtd_mem_set_abort(w.mem, pte_addr & ~UINT64_C(0xfff), 0x1000, VTD_MEM_ABORT_READ), 0);

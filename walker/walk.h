@@ -157,13 +157,15 @@ struct vtd_walk_env {
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
     struct vtd_walk_masks masks;   /* private to the walker */
-    /* Private to the walker: per structure kind and level, the host frame last read there
-     * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
-     * pointer takes the frame lookup off the chain of dependent reads. */
+    /* Private to the walker: per structure kind and level, the two host frames last read
+     * there, most recent first (fn_plus1 0: none). The next walk usually reads the same table
+     * pages, and a remembered pointer takes the frame lookup off the chain of dependent reads;
+     * two, because a nested walk's second stage alternates between the leaf table mapping the
+     * guest's page tables and the one mapping its data. */
     struct vtd_walk_frame {
         uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
         const uint8_t *frame;
-    } frames[6][6];
+    } frames[6][6][2];
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */

@@ -60,11 +60,15 @@ void walk_masks_compute(struct vtd_walk_env *env)
         }
 }
 
-/* Remember the frame of a successful read (none when it is unbacked and reads as zero). */
+/* Remember the frame of a successful read as the most recent of the two (an unbacked frame,
+ * which reads as zero, is not remembered). */
 static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr)
 {
-    fr->frame = vtd_mem_frame_for_read(env->mem, addr);
-    fr->fn_plus1 = fr->frame ? (addr >> 12) + 1 : 0;
+    const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
+    if (!frame)
+        return;
+    fr[1] = fr[0];
+    fr[0] = (struct vtd_walk_frame){.fn_plus1 = (addr >> 12) + 1, .frame = frame};
 }
 
 int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val)

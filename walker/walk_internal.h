@@ -19,10 +19,17 @@ static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, 
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val);
 
-/* Whether the frame remembered for (kind, level) holds `addr` (abort ranges force the slow path). */
-static inline bool walk_frame_hit(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr, uint64_t addr)
+/* The remembered frame (of the two for a kind and level) holding `addr`, or NULL; always NULL
+ * while abort ranges exist, so that those reads take the checked path. */
+static inline const uint8_t *walk_frame_find(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr,
+                                             uint64_t addr)
 {
-    return fr->fn_plus1 == (addr >> 12) + 1 && !vtd_mem_may_abort(env->mem);
+    uint64_t key = (addr >> 12) + 1;
+    if (vtd_mem_may_abort(env->mem))
+        return NULL;
+    if (fr[0].fn_plus1 == key)
+        return fr[0].frame;
+    return fr[1].fn_plus1 == key ? fr[1].frame : NULL;
 }
 
 /* The slow paths of the two reads below: simulated memory, then remember the frame. */
@@ -30,27 +37,34 @@ int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, ui
 int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len);
 
 /*
- * The word at `addr` through the frame remembered for (kind, level), or through simulated
+ * The word at `addr` through a frame remembered for (kind, level), or through simulated
  * memory (remembering the frame for next time). Same results as vtd_mem_read64.
  */
 static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
                                   uint64_t *val)
 {
-    struct vtd_walk_frame *fr = &env->frames[kind][level];
-    if (__builtin_expect(walk_frame_hit(env, fr, addr) && !(addr & 7), 1)) {
-        __builtin_memcpy(val, fr->frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
+    struct vtd_walk_frame *fr = env->frames[kind][level];
+    const uint8_t *frame = walk_frame_find(env, fr, addr);
+    if (__builtin_expect(frame && !(addr & 7), 1)) {
+        __builtin_memcpy(val, frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
         return 0;
     }
-    return walk_mem_read64_slow(env, fr, addr, val);
+    /* Through a local: were the caller's variable passed out, it would live in memory and
+     * every entry read would make a store-to-load round trip on the walk's dependent chain. */
+    uint64_t v;
+    int rc = walk_mem_read64_slow(env, fr, addr, &v);
+    *val = v;
+    return rc;
 }
 
-/* A block read (within one frame when served from the remembered one), the same way. */
+/* A block read (within one frame when served from a remembered one), the same way. */
 static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, void *buf,
                                 size_t len)
 {
-    struct vtd_walk_frame *fr = &env->frames[kind][level];
-    if (walk_frame_hit(env, fr, addr) && (addr & 0xfff) + len <= 0x1000) {
-        memcpy(buf, fr->frame + (addr & 0xfff), len);
+    struct vtd_walk_frame *fr = env->frames[kind][level];
+    const uint8_t *frame = walk_frame_find(env, fr, addr);
+    if (frame && (addr & 0xfff) + len <= 0x1000) {
+        memcpy(buf, frame + (addr & 0xfff), len);
         return 0;
     }
     return walk_mem_read_slow(env, fr, addr, buf, len);
