@@ -355,37 +355,42 @@ Test(walk, property_random_mappings_round_trip)
  * The walker remembers the host frame each level last read (walk_internal.h): a later walk must
  * still see new table contents, a new page table, and an abort range set since.
  */
+/* Translate `va` (PASID 1, a read) and require `expect` as the output address. */
+static void xlate_expect(uint64_t va, uint64_t expect)
+{
+    struct vtd_xlate x;
+    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0, "va %#llx", (unsigned long long)va);
+    cr_assert_eq(x.out, expect, "va %#llx", (unsigned long long)va);
+}
+
+/* Map `va` to `pa` afresh (4 KiB) and translate it. */
+static void remap_expect(uint64_t va, uint64_t pa)
+{
+    cr_assert_eq(vtd_pt_unmap(&fs, va, 0x1000), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va, pa, 0x1000, 12, RWU, VTD_MAP_AD), 0);
+    xlate_expect(va, pa);
+}
+
 Test(walk, remembered_frames_see_changes_and_abort_ranges)
 {
     const uint64_t va = 0x200000, va2 = UINT64_C(0x7f0000000000);
     cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
     cr_assert_eq(vtd_pt_map(&fs, va, 0x80000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
     cr_assert_eq(vtd_pt_map(&fs, va2, 0x90000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
-    struct vtd_xlate x;
-    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0x80000000);
-    /* New contents in the remembered leaf table. */
-    cr_assert_eq(vtd_pt_unmap(&fs, va, 0x1000), 0);
-    cr_assert_eq(vtd_pt_map(&fs, va, 0xA0000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
-    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0xA0000000);
+    xlate_expect(va, 0x80000000);
+    remap_expect(va, 0xA0000000); /* new contents in the remembered leaf table */
     /* Other tables at the same levels, then back. */
-    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0x90000000);
-    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0xA0000000);
+    xlate_expect(va2, 0x90000000);
+    xlate_expect(va, 0xA0000000);
     /* Two frames are remembered per level: after va2, va's leaf table is the older one, and
      * a change there is still seen. */
-    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(vtd_pt_unmap(&fs, va, 0x1000), 0);
-    cr_assert_eq(vtd_pt_map(&fs, va, 0xB0000000, 0x1000, 12, RWU, VTD_MAP_AD), 0);
-    cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0xB0000000);
-    cr_assert_eq(world_xlate(&w, SID, 1, va2, VTD_ACC_R, false, &x), 0);
-    cr_assert_eq(x.out, 0x90000000);
+    xlate_expect(va2, 0x90000000);
+    remap_expect(va, 0xB0000000);
+    xlate_expect(va2, 0x90000000);
     /* An abort range on va's leaf table (now the older remembered frame), set after the
      * walks that remembered it. */
     uint64_t pte_addr;
+    struct vtd_xlate x;
     cr_assert_eq(vtd_pt_entry_addr(&fs, va, 1, &pte_addr), 0);
     cr_assert_eq(vtd_mem_set_abort(w.mem, pte_addr & ~UINT64_C(0xfff), 0x1000, VTD_MEM_ABORT_READ), 0);
     cr_assert_eq(world_xlate(&w, SID, 1, va, VTD_ACC_R, false, &x), VTD_FR_FS_ACCESS);
