@@ -1,0 +1,416 @@
+/*
+ * load_fields.c: reading YAML values for the scenario loader: error reporting at a node's
+ * line:column, scalar conversions (numbers, sizes, names, permissions, bus:device.function),
+ * and the table-driven reading of a mapping against its keys, in the style of netplan's
+ * parse.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runner/load_internal.h"
+#include "walker/alloc.h"
+#include "walker/fault.h"
+
+/* ---- the loader's state and error reporting ------------------------------------------- */
+
+bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+    va_end(ap);
+    L->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
+    L->err->col = n ? (unsigned)n->start_mark.column + 1 : 0;
+    return false;
+}
+
+yaml_node_t *ld_node(struct ld *L, int index) { return yaml_document_get_node(L->doc, index); }
+
+const char *ld_scalar(const yaml_node_t *n) { return (const char *)n->data.scalar.value; }
+
+static const char *node_type_name(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a scalar";
+    case YAML_SEQUENCE_NODE: return "a sequence";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
+    }
+}
+
+/* ---- scalar conversions ----------------------------------------------------------------- */
+
+/* Decimal, or hexadecimal with 0x. No sign, no octal (a leading 0 is decimal). */
+bool ld_parse_u64(const char *s, uint64_t *out)
+{
+    int base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!*s)
+        return false;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
+        else
+            return false;
+        if (v > (UINT64_MAX - d) / (unsigned)base)
+            return false;
+        v = v * (unsigned)base + d;
+    }
+    *out = v;
+    return true;
+}
+
+static const struct name_val size_suffixes[] = {
+    {"K", UINT64_C(1) << 10}, {"M", UINT64_C(1) << 20}, {"G", UINT64_C(1) << 30}, {"T", UINT64_C(1) << 40},
+};
+
+/* A number with an optional K/M/G/T suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    size_t len = strlen(s);
+    if (len < 2 || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+        return ld_parse_u64(s, out);
+    for (size_t i = 0; i < sizeof size_suffixes / sizeof size_suffixes[0]; i++) {
+        if (strcasecmp(s + len - 1, size_suffixes[i].name))
+            continue;
+        char num[32];
+        uint64_t v;
+        if (len - 1 >= sizeof num)
+            return false;
+        memcpy(num, s, len - 1);
+        num[len - 1] = 0;
+        if (!ld_parse_u64(num, &v) || v > UINT64_MAX / size_suffixes[i].val)
+            return false;
+        *out = v * size_suffixes[i].val;
+        return true;
+    }
+    return ld_parse_u64(s, out);
+}
+
+bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val)
+{
+    for (; t && t->name; t++)
+        if (!strcasecmp(t->name, name)) {
+            *val = t->val;
+            return true;
+        }
+    return false;
+}
+
+static const char *name_of(const struct name_val *t, uint64_t val)
+{
+    for (; t && t->name; t++)
+        if (t->val == val)
+            return t->name;
+    return NULL;
+}
+
+/* "bb:dd.f" in hex, as lspci prints it. */
+static bool parse_bdf(const char *s, uint64_t *sid)
+{
+    unsigned b, d, f;
+    char tail;
+    if (strlen(s) != 7 || sscanf(s, "%2x:%2x.%1x%c", &b, &d, &f, &tail) != 3 || s[2] != ':' || s[5] != '.')
+        return false;
+    if (d > 0x1f || f > 7)
+        return false;
+    *sid = vtd_sid(b, d, f);
+    return true;
+}
+
+static const struct name_val perm_letters[] = {
+    {"r", VTD_PERM_R}, {"w", VTD_PERM_W}, {"x", VTD_PERM_X}, {"u", VTD_PERM_U}, {NULL, 0},
+};
+
+/* Permissions as letters from "rwxu" (each at most once), or "none". */
+static bool parse_perm(const char *s, uint64_t *out)
+{
+    uint64_t p = 0;
+    if (!strcasecmp(s, "none")) {
+        *out = 0;
+        return true;
+    }
+    for (; *s; s++) {
+        char l[2] = {*s, 0};
+        uint64_t bit;
+        if (!ld_lookup_name(perm_letters, l, &bit) || (p & bit))
+            return false;
+        p |= bit;
+    }
+    *out = p;
+    return true;
+}
+
+static const struct name_val errno_names[] = {
+    {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"ESRCH", ESRCH}, {"EIO", EIO}, {"ENXIO", ENXIO}, {"E2BIG", E2BIG},
+    {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EFAULT", EFAULT}, {"EBUSY", EBUSY},
+    {"EEXIST", EEXIST}, {"ENODEV", ENODEV}, {"EINVAL", EINVAL}, {"ENOSPC", ENOSPC}, {"ENOTTY", ENOTTY},
+    {"ERANGE", ERANGE}, {"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOSYS", ENOSYS}, {NULL, 0},
+};
+
+const char *sc_errno_name(int e)
+{
+    const char *n = name_of(errno_names, (uint64_t)e);
+    return n ? n : (e ? "E?" : "0");
+}
+
+/* Registers by name (sim/regs.h offsets) for reg_write/reg_read. */
+static const struct name_val reg_names[] = {
+    {"VER", 0x00}, {"CAP", 0x08}, {"ECAP", 0x10}, {"GCMD", 0x18}, {"GSTS", 0x1C}, {"RTADDR", 0x20},
+    {"FSTS", 0x34}, {"FECTL", 0x38}, {"IQH", 0x80}, {"IQT", 0x88}, {"IQA", 0x90}, {"ICS", 0x9C},
+    {"IECTL", 0xA0}, {"IQERCD", 0xB0}, {"PQH", 0xC0}, {"PQT", 0xC8}, {"PQA", 0xD0}, {"PRS", 0xDC},
+    {"PECTL", 0xE0}, {NULL, 0},
+};
+
+/* ---- tables of keys ------------------------------------------------------------------- */
+
+static const char *const ftype_names[] = {
+    [T_U64] = "a number", [T_SIZE] = "a size (e.g. 4K, 2M, 0x1000)", [T_BOOL] = "true or false",
+    [T_STR] = "a string", [T_ENUM] = "one of", [T_PERM] = "permissions from \"rwxu\" or \"none\"",
+    [T_PAGE] = "a page size (4K, 2M or 1G)", [T_PASID] = "a PASID (0-0xfffff) or \"none\"",
+    [T_BDF] = "a bus:device.function like \"00:03.0\"", [T_FAULT] = "a fault name or number",
+    [T_ERRNO] = "an errno name (EINVAL...) or number", [T_DEVICE] = "a device name",
+    [T_TABLE] = "a table name", [T_SSTABLE] = "a second-stage table name", [T_REG] = "a register name or offset",
+    [T_MAP] = "a mapping", [T_SEQ] = "a sequence", [T_U64SEQ] = "a sequence of numbers",
+    [T_FLAGS] = "a list of names or a number",
+};
+
+static const struct field *field_find(const struct field *t, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i].key, key))
+            return &t[i];
+    return NULL;
+}
+
+static void names_list(const struct name_val *t, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (; t && t->name; t++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", used ? ", " : "", t->name);
+    }
+}
+
+int ld_device_index(const struct scenario *s, const char *name)
+{
+    for (unsigned i = 0; i < s->ndev; i++)
+        if (!strcmp(s->dev[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+int ld_table_index(const struct scenario *s, const char *name)
+{
+    for (unsigned i = 0; i < s->ntab; i++)
+        if (s->tab[i].name && !strcmp(s->tab[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+/* Digits only (hex after 0x), with an optional K/M/G/T: a number, maybe too large for 64 bits. */
+static bool looks_numeric(const char *s, bool suffix)
+{
+    size_t len = strlen(s);
+    bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (suffix && !hex && len > 1 && strchr("KMGTkmgt", s[len - 1]))
+        len--;
+    if (len == 0)
+        return false;
+    for (size_t i = hex ? 2 : 0; i < len; i++)
+        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
+            return false;
+    return true;
+}
+
+static bool type_error(struct ld *L, const yaml_node_t *n, const struct field *f)
+{
+    if ((f->type == T_U64 || f->type == T_SIZE) && looks_numeric(ld_scalar(n), f->type == T_SIZE))
+        return ld_fail(L, n, "'%s' does not fit in 64 bits: %s", f->key, ld_scalar(n));
+    if (f->type == T_ENUM) {
+        char list[256];
+        names_list(f->names, list, sizeof list);
+        return ld_fail(L, n, "'%s' must be one of: %s", f->key, list);
+    }
+    return ld_fail(L, n, "'%s' must be %s", f->key, ftype_names[f->type]);
+}
+
+static bool range_check(struct ld *L, const yaml_node_t *n, const struct field *f, uint64_t v)
+{
+    if (f->max && (v < f->min || v > f->max))
+        return ld_fail(L, n, "'%s' out of range: %s (allowed 0x%llx..0x%llx)", f->key, ld_scalar(n),
+                       (unsigned long long)f->min, (unsigned long long)f->max);
+    return true;
+}
+
+/* Convert one scalar per its field type into vals->v[f->id]. */
+static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct field *f, struct vals *out)
+{
+    const char *s = ld_scalar(n);
+    uint64_t v = 0;
+    bool ok = true;
+    int idx;
+    switch (f->type) {
+    case T_U64:
+    case T_SIZE:
+        if (!(f->type == T_U64 ? ld_parse_u64(s, &v) : parse_size(s, &v)))
+            return type_error(L, n, f);
+        if (!range_check(L, n, f, v))
+            return false;
+        break;
+    case T_BOOL:
+        ok = !strcmp(s, "true") || !strcmp(s, "false");
+        v = !strcmp(s, "true");
+        break;
+    case T_STR: out->s[f->id] = s; break;
+    case T_ENUM:
+        if (!ld_lookup_name(f->names, s, &v)) {
+            ok = f->max && ld_parse_u64(s, &v);
+            if (ok && !range_check(L, n, f, v))
+                return false;
+        }
+        break;
+    case T_PERM: ok = parse_perm(s, &v); break;
+    case T_PAGE:
+        ok = parse_size(s, &v) && (v == (UINT64_C(1) << 12) || v == (UINT64_C(1) << 21) || v == (UINT64_C(1) << 30));
+        v = ok ? (uint64_t)__builtin_ctzll(v) : 0;
+        break;
+    case T_PASID:
+        if (!strcasecmp(s, "none"))
+            v = UINT64_MAX;
+        else if ((ok = ld_parse_u64(s, &v)) && v > 0xFFFFF)
+            return ld_fail(L, n, "'%s' out of range: %s (a PASID is 20 bits)", f->key, s);
+        break;
+    case T_BDF: ok = parse_bdf(s, &v); break;
+    case T_FAULT: {
+        int code = vtd_fault_by_name(s);
+        if (!strcasecmp(s, "none"))
+            v = 0;
+        else if (!strcasecmp(s, "PAGE_REQUEST"))
+            v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
+        else if (code >= 0)
+            v = (uint64_t)code;
+        else if (ld_parse_u64(s, &v) && !vtd_fault_known((int)(v & 0xff)))
+            return ld_fail(L, n, "unknown fault code %s", s);
+        else if (!ld_parse_u64(s, &v))
+            return ld_fail(L, n, "unknown fault name '%s'", s);
+        break;
+    }
+    case T_ERRNO:
+        if (!ld_lookup_name(errno_names, s, &v) && (!ld_parse_u64(s, &v) || v > 4095))
+            return ld_fail(L, n, "unknown errno '%s'", s);
+        break;
+    case T_DEVICE:
+        if ((idx = ld_device_index(L->s, s)) < 0)
+            return ld_fail(L, n, "unknown device '%s'", s);
+        v = (uint64_t)idx;
+        break;
+    case T_TABLE:
+    case T_SSTABLE:
+        if (f->type == T_SSTABLE && L->s->has_container && !strcmp(s, "container")) {
+            v = (uint64_t)(int64_t)SC_BACKING_CONTAINER;
+            break;
+        }
+        if ((idx = ld_table_index(L->s, s)) < 0)
+            return ld_fail(L, n, "unknown table '%s'", s);
+        if (f->type == T_SSTABLE && L->s->tab[idx].first_stage)
+            return ld_fail(L, n, "table '%s' is not a second-stage table", s);
+        v = (uint64_t)idx;
+        break;
+    case T_REG:
+        ok = ld_lookup_name(reg_names, s, &v) || (ld_parse_u64(s, &v) && v < 0x1000);
+        break;
+    default: ok = false; break;
+    }
+    if (!ok)
+        return type_error(L, n, f);
+    out->v[f->id] = v;
+    return true;
+}
+
+/* [name, name...] OR'ed, or one number. */
+static bool convert_flags(struct ld *L, yaml_node_t *n, const struct field *f, struct vals *out)
+{
+    uint64_t v = 0, bit;
+    if (n->type == YAML_SCALAR_NODE) {
+        if (!ld_parse_u64(ld_scalar(n), &v))
+            return type_error(L, n, f);
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+            yaml_node_t *item = ld_node(L, *i);
+            if (item->type != YAML_SCALAR_NODE || !ld_lookup_name(f->names, ld_scalar(item), &bit)) {
+                char list[256];
+                names_list(f->names, list, sizeof list);
+                return ld_fail(L, item, "'%s' entries must be among: %s", f->key, list);
+            }
+            v |= bit;
+        }
+    } else {
+        return type_error(L, n, f);
+    }
+    out->node[f->id] = n;
+    out->v[f->id] = v;
+    return true;
+}
+
+static bool convert_value(struct ld *L, yaml_node_t *n, const struct field *f, struct vals *out)
+{
+    if (f->type == T_FLAGS)
+        return convert_flags(L, n, f, out);
+    bool want_map = f->type == T_MAP, want_seq = f->type == T_SEQ || f->type == T_U64SEQ;
+    if (want_map || want_seq) {
+        if (n->type != (want_map ? YAML_MAPPING_NODE : YAML_SEQUENCE_NODE))
+            return ld_fail(L, n, "'%s' must be %s, not %s", f->key, ftype_names[f->type], node_type_name(n));
+        out->node[f->id] = n;
+        return true;
+    }
+    if (n->type != YAML_SCALAR_NODE)
+        return ld_fail(L, n, "'%s' must be %s, not %s", f->key, ftype_names[f->type], node_type_name(n));
+    out->node[f->id] = n;
+    return convert_scalar(L, n, f, out);
+}
+
+/* Read a mapping against a table: unknown, duplicate and missing keys are errors. */
+bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct field *t, size_t nt,
+                          struct vals *out)
+{
+    memset(out, 0, sizeof *out);
+    if (map->type != YAML_MAPPING_NODE)
+        return ld_fail(L, map, "%s must be a mapping, not %s", what, node_type_name(map));
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return ld_fail(L, k, "keys of %s must be scalars", what);
+        const struct field *f = field_find(t, nt, ld_scalar(k));
+        if (!f)
+            return ld_fail(L, k, "unknown key '%s' in %s", ld_scalar(k), what);
+        if (out->given[f->id])
+            return ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
+        if (!convert_value(L, v, f, out))
+            return false;
+        out->given[f->id] = true;
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].required && !out->given[t[i].id])
+            return ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
+    return true;
+}
+
+char *ld_strdup(const char *s)
+{
+    return s ? vtd_strdup(s) : NULL;
+}

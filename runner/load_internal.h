@@ -1,0 +1,91 @@
+/*
+ * load_internal.h: what the scenario loader's files share (not a public interface): the
+ * loader's state, the tables of keys every YAML mapping is read against, and the helpers that
+ * read them. load_fields.c reads values, load_expect.c the `expect:` mappings, load_steps.c the
+ * steps, load.c the rest of the document.
+ */
+#ifndef VTDSIM_RUNNER_LOAD_INTERNAL_H
+#define VTDSIM_RUNNER_LOAD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "runner/scenario.h"
+
+struct ld {
+    yaml_document_t *doc;
+    struct scenario *s;
+    struct sc_error *err;
+    unsigned steps_total;
+    uint64_t repeat_mult;   /* product of the counts of the repeats being loaded */
+};
+
+struct name_val {
+    const char *name;
+    uint64_t val;
+};
+
+enum ftype {
+    T_U64,    /* number, range [min, max] */
+    T_SIZE,   /* number with K/M/G/T */
+    T_BOOL,
+    T_STR,
+    T_ENUM,   /* a name from `names`; numbers in [min, max] too when max > 0 */
+    T_PERM,
+    T_PAGE,   /* 4K, 2M or 1G: stored as the shift */
+    T_PASID,  /* number or "none" (UINT64_MAX) */
+    T_BDF,
+    T_FAULT,
+    T_ERRNO,
+    T_DEVICE, /* a device name: stored as its index */
+    T_TABLE,  /* a table name: stored as its index */
+    T_SSTABLE,/* a second-stage table name */
+    T_REG,    /* register name or offset */
+    T_MAP,    /* a mapping, kept as a node for a later pass */
+    T_SEQ,    /* a sequence, kept as a node */
+    T_U64SEQ, /* a sequence of numbers, kept as a node */
+    T_FLAGS,  /* a sequence of names from `names` (OR'ed), or a number */
+};
+
+struct field {
+    const char *key;
+    enum ftype type;
+    unsigned id;
+    bool required;
+    uint64_t min, max;
+    const struct name_val *names;
+};
+
+#define VALS_MAX 96
+/* What one mapping held, by field id. Strings point into the YAML document. */
+struct vals {
+    bool given[VALS_MAX];
+    uint64_t v[VALS_MAX];
+    const char *s[VALS_MAX];
+    yaml_node_t *node[VALS_MAX];
+};
+
+#define NT(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Record an error at node `n` (file position from libyaml) and return false. */
+bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+yaml_node_t *ld_node(struct ld *L, int index);
+const char *ld_scalar(const yaml_node_t *n);
+bool ld_parse_u64(const char *s, uint64_t *out);
+bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val);
+/* Read a mapping against a table: unknown, duplicate and missing keys are errors. */
+bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct field *t, size_t nt, struct vals *out);
+char *ld_strdup(const char *s);
+int ld_device_index(const struct scenario *s, const char *name);
+int ld_table_index(const struct scenario *s, const char *name);
+
+/* load_expect.c */
+bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e);
+const char *ld_expect_key(unsigned id);
+
+/* load_steps.c */
+bool ld_steps(struct ld *L, yaml_node_t *seq, struct sc_step **out, unsigned *nout);
+
+#endif

@@ -1,0 +1,364 @@
+/*
+ * load_steps.c: the `steps:` sequence: one table of keys per step kind, the checks that need
+ * several keys at once, and `repeat` blocks.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include "runner/load_internal.h"
+#include "walker/alloc.h"
+
+enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES };
+
+static const struct name_val access_names[] = {{"read", VTD_ACC_R}, {"write", VTD_ACC_W}, {"exec", VTD_ACC_X}, {NULL, 0}};
+static const struct name_val ats_names[] = {
+    {"none", VTD_REQ_UNTRANSLATED}, {"translate", VTD_REQ_TRANSLATION}, {"translated", VTD_REQ_TRANSLATED}, {NULL, 0},
+};
+static const struct name_val pgtt_names[] = {{"fs", 1}, {"ss", 2}, {"nested", 3}, {"pt", 4}, {NULL, 0}};
+static const struct name_val half_names[] = {{"lo", 0}, {"hi", 1}, {NULL, 0}};
+static const struct name_val qi_type_names[] = {
+    {"cc", 1}, {"iotlb", 2}, {"devtlb", 3}, {"iec", 4}, {"wait", 5}, {"p_iotlb", 6}, {"pc", 7}, {"p_devtlb", 8},
+    {"pgrp_resp", 9}, {NULL, 0},
+};
+/* Granularity names; a number is taken as the raw G field. */
+static const struct name_val gran_names[] = {
+    {"global", SC_GRAN_GLOBAL}, {"domain", SC_GRAN_DOMAIN}, {"device", SC_GRAN_DEVICE}, {"page", SC_GRAN_PAGE},
+    {"pasid", SC_GRAN_PASID}, {NULL, 0},
+};
+
+#define ARG(k, t, id) {k, t, id, false, 0, 0, NULL}
+#define ARGR(k, t, id) {k, t, id, true, 0, 0, NULL}
+#define ARGN(k, id, lo, hi) {k, T_U64, id, false, lo, hi, NULL}
+#define ARGE(k, id, names) {k, T_ENUM, id, false, 0, 0, names}
+#define EXPECT {"expect", T_MAP, S_EXPECT, false, 0, 0, NULL}
+#define DEVICE ARGR("device", T_DEVICE, A_DEVICE)
+#define PASIDR {"pasid", T_PASID, A_PASID, true, 0, 0, NULL}
+#define EDIT_VALUE ARG("value", T_U64, A_VALUE), ARG("set", T_U64, A_SET), ARG("clear", T_U64, A_CLEAR)
+
+static const struct field attach_fields[] = {
+    DEVICE, ARGN("pdts", A_PDTS, 0, 7), ARG("paside", T_BOOL, A_PASIDE), ARG("dte", T_BOOL, A_DTE),
+    ARG("pre", T_BOOL, A_PRE), ARG("fpd", T_BOOL, A_FPD), ARGN("rid_pasid", A_RID_PASID, 0, 0xFFFFF),
+    ARG("rid_priv", T_BOOL, A_RID_PRIV), EXPECT,
+};
+static const struct field pasid_entry_fields[] = {
+    DEVICE, PASIDR, {"pgtt", T_ENUM, A_PGTT, true, 0, 7, pgtt_names}, ARG("table", T_TABLE, A_TABLE),
+    ARG("ss_table", T_SSTABLE, A_SS_TABLE), ARGN("did", A_DID, 0, 0xFFFF), ARG("fpd", T_BOOL, A_FPD),
+    ARG("sre", T_BOOL, A_SRE), ARG("wpe", T_BOOL, A_WPE), ARG("ssee", T_BOOL, A_SSEE), ARG("ssade", T_BOOL, A_SSADE),
+    ARG("eafe", T_BOOL, A_EAFE), ARG("ere", T_BOOL, A_ERE), ARG("nxe", T_BOOL, A_NXE), ARG("smep", T_BOOL, A_SMEP),
+    ARG("pwsnp", T_BOOL, A_PWSNP), ARG("pgsnp", T_BOOL, A_PGSNP), EXPECT,
+};
+static const struct field pasid_clear_fields[] = {DEVICE, PASIDR, EXPECT};
+static const struct field map_fields[] = {
+    ARGR("table", T_TABLE, A_TABLE), ARGR("va", T_U64, A_VA), ARGR("pa", T_U64, A_PA),
+    {"size", T_SIZE, A_SIZE, true, 1, UINT64_MAX, NULL}, ARG("page", T_PAGE, A_PAGE), ARGR("perm", T_PERM, A_PERM),
+    ARG("ad", T_BOOL, A_AD), ARG("snp", T_BOOL, A_SNP), EXPECT,
+};
+static const struct field unmap_fields[] = {
+    ARGR("table", T_TABLE, A_TABLE), ARGR("va", T_U64, A_VA), {"size", T_SIZE, A_SIZE, true, 1, UINT64_MAX, NULL},
+    EXPECT,
+};
+static const struct field protect_fields[] = {
+    ARGR("table", T_TABLE, A_TABLE), ARGR("va", T_U64, A_VA), {"size", T_SIZE, A_SIZE, true, 1, UINT64_MAX, NULL},
+    ARGR("perm", T_PERM, A_PERM), EXPECT,
+};
+static const struct field dma_fields[] = {
+    DEVICE, {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARGR("addr", T_U64, A_ADDR),
+    {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 32, NULL}, {"access", T_ENUM, A_ACCESS, true, 0, 0, access_names},
+    ARG("priv", T_BOOL, A_PRIV), ARGE("ats", A_ATS, ats_names), EXPECT,
+};
+static const struct field qi_fields[] = {
+    {"type", T_ENUM, A_TYPE, false, 0, 15, qi_type_names}, {"granularity", T_ENUM, A_GRAN, false, 0, 3, gran_names},
+    ARGN("did", A_DID, 0, 0xFFFF), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARG("addr", T_U64, A_ADDR),
+    {"size", T_SIZE, A_SIZE, false, 0x1000, UINT64_MAX, NULL}, ARGN("am", A_AM, 0, 63), ARG("ih", T_BOOL, A_IH),
+    ARG("device", T_DEVICE, A_DEVICE), ARG("sid", T_BDF, A_SID), ARG("s", T_BOOL, A_S), ARG("g", T_BOOL, A_G),
+    ARGN("fm", A_FM, 0, 3), ARGN("pfsid", A_PFSID, 0, 0xFFFF), ARGN("qdep", A_QDEP, 0, 31), ARG("dw", T_BOOL, A_DW),
+    ARG("dr", T_BOOL, A_DR), ARG("if", T_BOOL, A_IF), ARG("sw", T_BOOL, A_SW), ARG("fn", T_BOOL, A_FN),
+    ARG("pd", T_BOOL, A_PD), ARG("status_addr", T_U64, A_STATUS_ADDR), ARGN("status_data", A_STATUS_DATA, 0, 0xFFFFFFFF),
+    ARGN("rc", A_RC, 0, 15), ARGN("prgi", A_PRGI, 0, 511), ARG("pp", T_BOOL, A_PP), ARGN("width", A_WIDTH, 128, 256),
+    {"raw", T_U64SEQ, S_RAW, false, 0, 0, NULL}, EXPECT,
+};
+static const struct field write_root_fields[] = {
+    ARGN("bus", A_BUS, 0, 255), ARGE("half", A_HALF, half_names), EDIT_VALUE, EXPECT,
+};
+static const struct field write_context_fields[] = {DEVICE, ARGN("qword", A_QWORD, 0, 3), EDIT_VALUE, EXPECT};
+static const struct field write_pdir_fields[] = {DEVICE, PASIDR, EDIT_VALUE, EXPECT};
+static const struct field write_pasid_fields[] = {DEVICE, PASIDR, ARGN("qword", A_QWORD, 0, 7), EDIT_VALUE, EXPECT};
+static const struct field write_pte_fields[] = {
+    ARGR("table", T_TABLE, A_TABLE), ARGR("va", T_U64, A_VA), {"level", T_U64, A_LEVEL, true, 1, 5, NULL},
+    EDIT_VALUE, EXPECT,
+};
+static const struct field write_mem_fields[] = {
+    ARGR("addr", T_U64, A_ADDR), ARG("value", T_U64, A_VALUE), ARGN("fill", A_FILL, 0, 255),
+    /* Filled memory is real memory: at most 16 MiB per step. */
+    {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 24, NULL}, EXPECT,
+};
+static const struct field reg_write_fields[] = {
+    ARGR("reg", T_REG, A_OFFSET), {"width", T_U64, A_WIDTH, false, 4, 8, NULL}, ARGR("value", T_U64, A_VALUE), EXPECT,
+};
+static const struct field reg_read_fields[] = {
+    ARGR("reg", T_REG, A_OFFSET), {"width", T_U64, A_WIDTH, false, 4, 8, NULL}, EXPECT,
+};
+static const struct field check_fields[] = {ARG("device", T_DEVICE, A_DEVICE), EXPECT};
+static const struct field repeat_fields[] = {
+    {"count", T_U64, A_COUNT, true, 1, SC_MAX_REPEAT, NULL}, {"steps", T_SEQ, S_STEPS, true, 0, 0, NULL},
+};
+
+static const struct name_val pasid_op_names[] = {{"alloc", 0}, {"free", 1}, {NULL, 0}};
+static const struct name_val inv_cache_names[] = {{"iotlb", 1}, {"dev_iotlb", 2}, {"pasid", 4}, {NULL, 0}};
+static const struct name_val inv_gran_names[] = {{"domain", 0}, {"pasid", 1}, {"addr", 2}, {NULL, 0}};
+#define ARGSZ ARGN("argsz", A_ARGSZ, 0, 0xFFFFFFFF)
+#define FLAGS ARG("flags", T_U64, A_FLAGS)
+
+static const struct name_val resp_code_names[] = {{"success", 0}, {"invalid", 1}, {"failure", 2}, {NULL, 0}};
+static const struct field container_attach_fields[] = {DEVICE, EXPECT};
+static const struct field page_response_fields[] = {
+    ARGR("grpid", T_U64, A_GRPID), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL},
+    {"code", T_ENUM, A_CODE, false, 0, 15, resp_code_names}, ARGSZ, FLAGS, ARG("version", T_U64, A_VERSION), EXPECT,
+};
+static const struct field get_info_fields[] = {ARGSZ, EXPECT};
+static const struct field map_dma_fields[] = {
+    ARGR("iova", T_U64, A_IOVA), ARGR("vaddr", T_U64, A_VADDR), ARGR("size", T_SIZE, A_SIZE),
+    ARG("perm", T_PERM, A_PERM), ARGSZ, FLAGS, EXPECT,
+};
+static const struct field unmap_dma_fields[] = {ARGR("iova", T_U64, A_IOVA), ARGR("size", T_SIZE, A_SIZE), ARGSZ, FLAGS, EXPECT};
+static const struct field pasid_request_fields[] = {
+    ARGE("op", A_OP, pasid_op_names), ARGR("min", T_U64, A_MIN), ARGR("max", T_U64, A_MAX_PASID), ARGSZ, FLAGS, EXPECT,
+};
+static const struct field bind_fields[] = {
+    {"hpasid", T_U64, A_HPASID, true, 0, 0, NULL}, ARG("gpasid", T_U64, A_GPASID), ARG("table", T_TABLE, A_TABLE),
+    ARG("gpgd", T_U64, A_ADDR), ARG("addr_width", T_U64, A_ADDR_WIDTH), ARG("sre", T_BOOL, A_SRE),
+    ARG("eafe", T_BOOL, A_EAFE), ARGSZ, FLAGS, ARG("version", T_U64, A_VERSION), ARG("format", T_U64, A_FORMAT), EXPECT,
+};
+static const struct field cache_invalidate_fields[] = {
+    {"cache", T_FLAGS, A_CACHE, false, 0, 0, inv_cache_names}, ARGE("granularity", A_UGRAN, inv_gran_names),
+    {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARG("archid", T_U64, A_ARCHID), ARG("addr", T_U64, A_ADDR),
+    ARG("granule_size", T_SIZE, A_GRANULE), ARG("nb_granules", T_U64, A_NB), ARG("leaf", T_BOOL, A_LEAF), ARGSZ,
+    FLAGS, ARG("version", T_U64, A_VERSION), EXPECT,
+};
+/* The iommufd forms (uapi/linux/iommufd_vtd.h): IOMMU_HWPT_ALLOC (vtd_s1) and IOMMU_HWPT_INVALIDATE. */
+static const struct name_val hwpt_s1_flag_names[] = {{"sre", 1}, {"eafe", 2}, {"wpe", 4}, {NULL, 0}};
+static const struct name_val hwpt_inv_flag_names[] = {{"leaf", 1}, {NULL, 0}};
+static const struct field hwpt_alloc_fields[] = {
+    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL}, {"flags", T_FLAGS, A_FLAGS, false, 0, 0, hwpt_s1_flag_names},
+    ARG("table", T_TABLE, A_TABLE), ARG("pgtbl_addr", T_U64, A_ADDR), ARG("addr_width", T_U64, A_ADDR_WIDTH),
+    ARGN("reserved", A_VALUE, 0, 0xFFFFFFFF), EXPECT,
+};
+static const struct field hwpt_invalidate_fields[] = {
+    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL}, {"entries", T_SEQ, S_ENTRIES, true, 0, 0, NULL},
+    ARGN("entry_len", A_WIDTH, 0, 4096), ARGN("entry_num", A_COUNT, 0, SC_MAX_HWPT_INV), EXPECT,
+};
+enum { HI_ADDR, HI_NPAGES, HI_FLAGS, HI_RESERVED };
+static const struct field hwpt_inv_entry_fields[] = {
+    {"addr", T_U64, HI_ADDR, true, 0, 0, NULL}, {"npages", T_U64, HI_NPAGES, true, 0, 0, NULL},
+    {"flags", T_FLAGS, HI_FLAGS, false, 0, 0, hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
+};
+
+struct step_kind {
+    const char *name;
+    enum sc_kind kind;
+    const struct field *fields;
+    size_t nfields;
+};
+#define KIND(n, k, t) {n, k, t, NT(t)}
+static const struct step_kind step_kinds[] = {
+    KIND("attach", SK_ATTACH, attach_fields),
+    KIND("pasid_entry", SK_PASID_ENTRY, pasid_entry_fields),
+    KIND("pasid_clear", SK_PASID_CLEAR, pasid_clear_fields),
+    KIND("map", SK_MAP, map_fields),
+    KIND("unmap", SK_UNMAP, unmap_fields),
+    KIND("protect", SK_PROTECT, protect_fields),
+    KIND("dma", SK_DMA, dma_fields),
+    KIND("qi", SK_QI, qi_fields),
+    KIND("write_root", SK_WRITE_ROOT, write_root_fields),
+    KIND("write_context", SK_WRITE_CONTEXT, write_context_fields),
+    KIND("write_pdir", SK_WRITE_PDIR, write_pdir_fields),
+    KIND("write_pasid", SK_WRITE_PASID, write_pasid_fields),
+    KIND("write_pte", SK_WRITE_PTE, write_pte_fields),
+    KIND("write_mem", SK_WRITE_MEM, write_mem_fields),
+    KIND("reg_write", SK_REG_WRITE, reg_write_fields),
+    KIND("reg_read", SK_REG_READ, reg_read_fields),
+    KIND("check", SK_CHECK, check_fields),
+    KIND("repeat", SK_REPEAT, repeat_fields),
+    KIND("container_attach", SK_CONTAINER_ATTACH, container_attach_fields),
+    KIND("get_info", SK_GET_INFO, get_info_fields),
+    KIND("map_dma", SK_MAP_DMA, map_dma_fields),
+    KIND("unmap_dma", SK_UNMAP_DMA, unmap_dma_fields),
+    KIND("pasid_request", SK_PASID_REQUEST, pasid_request_fields),
+    KIND("bind", SK_BIND, bind_fields),
+    KIND("unbind", SK_UNBIND, bind_fields),
+    KIND("cache_invalidate", SK_CACHE_INVALIDATE, cache_invalidate_fields),
+    KIND("page_response", SK_PAGE_RESPONSE, page_response_fields),
+    KIND("hwpt_alloc", SK_HWPT_ALLOC, hwpt_alloc_fields),
+    KIND("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields),
+};
+
+const char *sc_kind_name(enum sc_kind k)
+{
+    for (size_t i = 0; i < NT(step_kinds); i++)
+        if (step_kinds[i].kind == k)
+            return step_kinds[i].name;
+    return "?";
+}
+
+static const struct step_kind *step_kind_find(const char *name)
+{
+    for (size_t i = 0; i < NT(step_kinds); i++)
+        if (!strcmp(step_kinds[i].name, name))
+            return &step_kinds[i];
+    return NULL;
+}
+
+static bool load_raw(struct ld *L, yaml_node_t *seq, struct sc_step *st)
+{
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n != 2 && n != 4)
+        return ld_fail(L, seq, "'raw' holds 2 qwords (128-bit descriptor) or 4 (256-bit), not %zu", n);
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        yaml_node_t *q = ld_node(L, *i);
+        if (q->type != YAML_SCALAR_NODE || !ld_parse_u64(ld_scalar(q), &st->raw[st->nraw]))
+            return ld_fail(L, q, "'raw' entries must be numbers");
+        st->nraw++;
+    }
+    return true;
+}
+
+/* entries: the array of struct iommu_hwpt_vtd_s1_invalidate, in order. */
+static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st)
+{
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > SC_MAX_HWPT_INV)
+        return ld_fail(L, seq, "too many 'entries' (%zu; at most %u)", n, SC_MAX_HWPT_INV);
+    if (!(st->inv = vtd_calloc(n ? n : 1, sizeof *st->inv)))
+        return ld_fail(L, seq, "out of memory");
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        struct vals v;
+        if (!ld_mapping(L, ld_node(L, *i), "an 'entries' item", hwpt_inv_entry_fields, NT(hwpt_inv_entry_fields), &v))
+            return false;
+        st->inv[st->ninv++] = (struct sc_hwpt_inv){.addr = v.v[HI_ADDR], .npages = v.v[HI_NPAGES],
+                                                   .flags = (uint32_t)v.v[HI_FLAGS], .reserved = (uint32_t)v.v[HI_RESERVED]};
+    }
+    return true;
+}
+
+/* What a qi step must say: a raw descriptor, or a type with the fields it needs. */
+static bool check_qi_step(struct ld *L, yaml_node_t *n, const struct vals *v)
+{
+    if (v->given[S_RAW])
+        return true;
+    if (!v->given[A_TYPE])
+        return ld_fail(L, n, "a qi step needs 'type' (or 'raw')");
+    if (v->given[A_SIZE] && v->given[A_AM])
+        return ld_fail(L, v->node[A_AM], "give 'am' or 'size', not both");
+    if (v->given[A_SIZE] && (v->v[A_SIZE] & (v->v[A_SIZE] - 1)))
+        return ld_fail(L, v->node[A_SIZE], "'size' must be a power of two");
+    if (v->given[A_WIDTH] && v->v[A_WIDTH] != 128 && v->v[A_WIDTH] != 256)
+        return ld_fail(L, v->node[A_WIDTH], "'width' must be 128 or 256");
+    return true;
+}
+
+static bool check_edit(struct ld *L, yaml_node_t *n, const struct vals *v)
+{
+    if (v->given[A_VALUE] && (v->given[A_SET] || v->given[A_CLEAR]))
+        return ld_fail(L, n, "give 'value', or 'set'/'clear', not both");
+    if (!v->given[A_VALUE] && !v->given[A_SET] && !v->given[A_CLEAR])
+        return ld_fail(L, n, "missing 'value' (or 'set'/'clear')");
+    return true;
+}
+
+/* Per-kind checks beyond single fields. */
+static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struct vals *v)
+{
+    switch (k) {
+    case SK_QI: return check_qi_step(L, n, v);
+    case SK_WRITE_ROOT: case SK_WRITE_CONTEXT: case SK_WRITE_PDIR: case SK_WRITE_PASID: case SK_WRITE_PTE:
+        return check_edit(L, n, v);
+    case SK_WRITE_MEM:
+        if (v->given[A_VALUE] == v->given[A_FILL])
+            return ld_fail(L, n, "write_mem takes 'value' or 'fill' (with 'size')");
+        if (v->given[A_FILL] && !v->given[A_SIZE])
+            return ld_fail(L, n, "'fill' needs 'size'");
+        return true;
+    case SK_REG_WRITE: case SK_REG_READ:
+        if (v->given[A_WIDTH] && v->v[A_WIDTH] != 4 && v->v[A_WIDTH] != 8)
+            return ld_fail(L, v->node[A_WIDTH], "'width' must be 4 or 8");
+        return true;
+    default: return true;
+    }
+}
+
+/* Expectations about a translation belong to dma steps; 'removed' to qi steps. */
+static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_step *st)
+{
+    static const enum sc_exp dma_only[] = {E_OUT, E_PAGE, E_PERM, E_FAULT, E_SOURCE, E_STALE, E_FIX,
+                                           E_READS, E_PAGING_READS, E_DIRTY};
+    for (size_t i = 0; st->kind != SK_DMA && i < NT(dma_only); i++)
+        if (st->expect.given[dma_only[i]])
+            return ld_fail(L, n, "expectation '%s' applies to dma steps only", ld_expect_key(dma_only[i]));
+    if (st->kind != SK_UNBIND && st->kind != SK_CACHE_INVALIDATE && st->expect.given[E_IOMMU_ERRNO])
+        return ld_fail(L, n, "expectation 'iommu_errno' applies to unbind and cache_invalidate steps only");
+    if (st->kind != SK_HWPT_INVALIDATE && st->expect.given[E_ENTRY_NUM])
+        return ld_fail(L, n, "expectation 'entry_num' applies to hwpt_invalidate steps only");
+    if (st->kind != SK_QI && st->expect.nremoved)
+        return ld_fail(L, n, "expectation 'removed' applies to qi steps only");
+    if (st->kind != SK_REG_READ && st->kind < SK_GET_INFO && st->expect.given[E_VALUE])
+        return ld_fail(L, n, "expectation 'value' applies to reg_read and uAPI steps only");
+    return true;
+}
+
+static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
+{
+    if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1)
+        return ld_fail(L, item, "a step is a mapping with one key, the step kind (e.g. 'dma: {...}')");
+    yaml_node_pair_t *p = item->data.mapping.pairs.start;
+    yaml_node_t *k = ld_node(L, p->key), *body = ld_node(L, p->value);
+    const struct step_kind *sk = k->type == YAML_SCALAR_NODE ? step_kind_find(ld_scalar(k)) : NULL;
+    if (!sk)
+        return ld_fail(L, k, "unknown step kind '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+    if (++L->steps_total > SC_MAX_STEPS)
+        return ld_fail(L, item, "too many steps (at most %u)", SC_MAX_STEPS);
+    st->kind = sk->kind;
+    st->line = (unsigned)k->start_mark.line + 1;
+    st->col = (unsigned)k->start_mark.column + 1;
+    struct vals v;
+    char what[64];
+    snprintf(what, sizeof what, "'%s'", sk->name);
+    if (!ld_mapping(L, body, what, sk->fields, sk->nfields, &v) || !check_step(L, body, sk->kind, &v))
+        return false;
+    memcpy(st->given, v.given, sizeof st->given);
+    memcpy(st->v, v.v, sizeof st->v);
+    if (v.given[S_RAW] && !load_raw(L, v.node[S_RAW], st))
+        return false;
+    if (v.given[S_ENTRIES] && !load_hwpt_entries(L, v.node[S_ENTRIES], st))
+        return false;
+    if (v.given[S_EXPECT]) {
+        st->has_expect = true;
+        if (!ld_expect(L, v.node[S_EXPECT], &st->expect) || !check_expect_applies(L, v.node[S_EXPECT], st))
+            return false;
+    }
+    if (!v.given[S_STEPS])
+        return true;
+    /* Nested repeats multiply: bound the iterations of the innermost steps as one repeat is. */
+    uint64_t outer = L->repeat_mult;
+    if (outer * v.v[A_COUNT] > SC_MAX_REPEAT)
+        return ld_fail(L, v.node[A_COUNT], "nested repeats run their steps more than %u times", SC_MAX_REPEAT);
+    L->repeat_mult = outer * v.v[A_COUNT];
+    bool ok = ld_steps(L, v.node[S_STEPS], &st->sub, &st->nsub);
+    L->repeat_mult = outer;
+    return ok;
+}
+
+bool ld_steps(struct ld *L, yaml_node_t *seq, struct sc_step **out, unsigned *nout)
+{
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n > SC_MAX_STEPS)
+        return ld_fail(L, seq, "too many steps (%zu; at most %u)", n, SC_MAX_STEPS);
+    if (!(*out = vtd_calloc(n ? n : 1, sizeof **out)))
+        return ld_fail(L, seq, "out of memory");
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        (*nout)++; /* counted first: a half-loaded step is freed with the others */
+        if (!load_step(L, ld_node(L, *i), &(*out)[*nout - 1]))
+            return false;
+    }
+    return true;
+}
