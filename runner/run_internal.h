@@ -1,0 +1,82 @@
+/*
+ * run_internal.h: what the step executor's files share (not a public interface): the
+ * executor's state, a step's outcome, and the helpers between run.c (set-up, failure records,
+ * entry points), run_steps.c (one handler per step kind) and run_check.c (the expectations).
+ */
+#ifndef VTDSIM_RUNNER_RUN_INTERNAL_H
+#define VTDSIM_RUNNER_RUN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "runner/runner.h"
+#include "sim/qi.h"
+#include "support/world.h"
+
+struct ex {
+    const struct scenario *s;
+    struct sc_result *r;
+    struct vtd_iommu *io;
+    struct world w;          /* root table and builder, without a container */
+    struct vtd_container *c; /* with a `container:` section: it owns root table and builder */
+    struct vtd_builder *b;
+    uint64_t rtaddr;
+    struct vtd_ctx *ctx;     /* per device, valid when attached */
+    bool *attached;
+    struct vtd_pt *pt;       /* per table */
+    bool *pt_ready;
+    unsigned step_no;
+    unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
+    size_t max_frames;       /* simulated memory cap (sc_run_opts) */
+    struct vtd_trace trace;
+    /* The failure text of the step being checked (a memory stream, opened on the first miss). */
+    char *msg;
+    size_t msg_len;
+    FILE *mf;
+};
+
+/* What a step did, for the expectations. */
+struct outcome {
+    int err;                  /* 0 or a negative errno from the operation */
+    const char *err_what;     /* what failed, for the report */
+    bool is_dma;
+    struct vtd_request req;
+    struct vtd_dma_result res;
+    int fault;
+    bool is_qi;
+    struct vtd_qi_result qi;
+    bool has_value;
+    uint64_t value;
+    bool has_entry_num;       /* hwpt_invalidate: entry_num as the call left it */
+    uint64_t entry_num;
+    bool has_layer_err;       /* unbind, cache_invalidate: the iommu layer's answer VFIO dropped */
+    int layer_err;
+    uint64_t warnings_before;
+};
+
+#define HAS(st, a) ((st)->given[a])
+#define ARGV(st, a) ((st)->v[a])
+#define ARG_OR(st, a, d) (HAS(st, a) ? ARGV(st, a) : (uint64_t)(d))
+
+static inline const struct sc_device *step_dev(const struct ex *e, const struct sc_step *st) { return &e->s->dev[ARGV(st, A_DEVICE)]; }
+
+/* run.c */
+/* The failure text of the step being checked, opened (with its heading) on the first miss. */
+FILE *ex_miss(struct ex *e, const struct sc_step *st);
+void ex_step_done(struct ex *e, const struct sc_step *st);
+const char *ex_perm_str(unsigned p, char buf[8]);
+const char *ex_fault_str(int code, char buf[48]);
+const char *ex_page_str(unsigned shift);
+uint64_t ex_model_enomem(const struct ex *e);
+void ex_report_enomem(struct ex *e, const struct sc_step *st);
+int ex_table_ready(struct ex *e, const struct sc_step *st, unsigned arg, const char **what);
+
+/* run_steps.c */
+void ex_run_steps(struct ex *e, const struct sc_step *steps, unsigned n, bool top);
+
+/* run_check.c */
+void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta);
+void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
+
+#endif
