@@ -55,11 +55,9 @@ static const struct field ufault_fields[] = {
 /* uapi_faults: the whole queue, in order ([] when it must be empty). */
 static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
 {
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-    if (n > SC_MAX_LIST)
-        return ld_fail(L, seq, "too many 'uapi_faults' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->ufault = vtd_calloc(n ? n : 1, sizeof *e->ufault)))
-        return ld_fail(L, seq, "out of memory");
+    size_t n;
+    if (!(e->ufault = ld_list_alloc(L, seq, "'uapi_faults' entries", SC_MAX_LIST, sizeof *e->ufault, &n)))
+        return false;
     e->has_ufault = true;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
@@ -84,11 +82,9 @@ static const struct field frec_fields[] = {
 /* fault_records: [{index, reason, device, pasid, addr, write}]; index defaults to the position. */
 static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
 {
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-    if (n > SC_MAX_LIST)
-        return ld_fail(L, seq, "too many 'fault_records' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->frec = vtd_calloc(n ? n : 1, sizeof *e->frec)))
-        return ld_fail(L, seq, "out of memory");
+    size_t n;
+    if (!(e->frec = ld_list_alloc(L, seq, "'fault_records' entries", SC_MAX_LIST, sizeof *e->frec, &n)))
+        return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
         if (!ld_mapping(L, ld_node(L, *i), "a 'fault_records' entry", frec_fields, NT(frec_fields), &v))
@@ -112,11 +108,9 @@ static const struct field mem_fields[] = {
 
 static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
 {
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-    if (n > SC_MAX_LIST)
-        return ld_fail(L, seq, "too many 'mem' entries (%zu; at most %u)", n, SC_MAX_LIST);
-    if (!(e->mem = vtd_calloc(n ? n : 1, sizeof *e->mem)))
-        return ld_fail(L, seq, "out of memory");
+    size_t n;
+    if (!(e->mem = ld_list_alloc(L, seq, "'mem' entries", SC_MAX_LIST, sizeof *e->mem, &n)))
+        return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
         if (!ld_mapping(L, ld_node(L, *i), "a 'mem' entry", mem_fields, NT(mem_fields), &v))

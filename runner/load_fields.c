@@ -414,3 +414,16 @@ char *ld_strdup(const char *s)
 {
     return s ? vtd_strdup(s) : NULL;
 }
+
+void *ld_list_alloc(struct ld *L, yaml_node_t *seq, const char *what, unsigned max, size_t elem, size_t *n)
+{
+    *n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (*n > max) {
+        ld_fail(L, seq, "too many %s (%zu; at most %u)", what, *n, max);
+        return NULL;
+    }
+    void *p = vtd_calloc(*n ? *n : 1, elem);
+    if (!p)
+        ld_fail(L, seq, "out of memory");
+    return p;
+}

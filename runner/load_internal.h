@@ -78,6 +78,10 @@ bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val);
 /* Read a mapping against a table: unknown, duplicate and missing keys are errors. */
 bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct field *t, size_t nt, struct vals *out);
 char *ld_strdup(const char *s);
+/* Room for the entries of sequence `seq` (at most `max`): a zeroed array of elem-sized items
+ * (one at least), their number in *n; NULL with the error set otherwise. `what` names the
+ * entries in the error ("'mem' entries"). */
+void *ld_list_alloc(struct ld *L, yaml_node_t *seq, const char *what, unsigned max, size_t elem, size_t *n);
 int ld_device_index(const struct scenario *s, const char *name);
 int ld_table_index(const struct scenario *s, const char *name);
 

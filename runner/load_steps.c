@@ -226,11 +226,9 @@ static bool load_raw(struct ld *L, yaml_node_t *seq, struct sc_step *st)
 /* entries: the array of struct iommu_hwpt_vtd_s1_invalidate, in order. */
 static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st)
 {
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-    if (n > SC_MAX_HWPT_INV)
-        return ld_fail(L, seq, "too many 'entries' (%zu; at most %u)", n, SC_MAX_HWPT_INV);
-    if (!(st->inv = vtd_calloc(n ? n : 1, sizeof *st->inv)))
-        return ld_fail(L, seq, "out of memory");
+    size_t n;
+    if (!(st->inv = ld_list_alloc(L, seq, "'entries'", SC_MAX_HWPT_INV, sizeof *st->inv, &n)))
+        return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
         if (!ld_mapping(L, ld_node(L, *i), "an 'entries' item", hwpt_inv_entry_fields, NT(hwpt_inv_entry_fields), &v))
