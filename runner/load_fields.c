@@ -257,6 +257,39 @@ static bool range_check(struct ld *L, const yaml_node_t *n, const struct field *
     return true;
 }
 
+/* A fault by name ("none", "PAGE_REQUEST", a reason code's name) or by a known code. */
+static bool convert_fault(struct ld *L, const yaml_node_t *n, const char *s, uint64_t *v)
+{
+    int code = vtd_fault_by_name(s);
+    if (!strcasecmp(s, "none"))
+        *v = 0;
+    else if (!strcasecmp(s, "PAGE_REQUEST"))
+        *v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
+    else if (code >= 0)
+        *v = (uint64_t)code;
+    else if (ld_parse_u64(s, v) && !vtd_fault_known((int)(*v & 0xff)))
+        return ld_fail(L, n, "unknown fault code %s", s);
+    else if (!ld_parse_u64(s, v))
+        return ld_fail(L, n, "unknown fault name '%s'", s);
+    return true;
+}
+
+/* A table by name, as its index; a second-stage one may also be the container's ("container"). */
+static bool convert_table(struct ld *L, const yaml_node_t *n, bool second_stage, const char *s, uint64_t *v)
+{
+    if (second_stage && L->s->has_container && !strcmp(s, "container")) {
+        *v = (uint64_t)(int64_t)SC_BACKING_CONTAINER;
+        return true;
+    }
+    int idx = ld_table_index(L->s, s);
+    if (idx < 0)
+        return ld_fail(L, n, "unknown table '%s'", s);
+    if (second_stage && L->s->tab[idx].first_stage)
+        return ld_fail(L, n, "table '%s' is not a second-stage table", s);
+    *v = (uint64_t)idx;
+    return true;
+}
+
 /* Convert one scalar per its field type into vals->v[f->id]. */
 static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct field *f, struct vals *out)
 {
@@ -296,20 +329,10 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
             return ld_fail(L, n, "'%s' out of range: %s (a PASID is 20 bits)", f->key, s);
         break;
     case T_BDF: ok = parse_bdf(s, &v); break;
-    case T_FAULT: {
-        int code = vtd_fault_by_name(s);
-        if (!strcasecmp(s, "none"))
-            v = 0;
-        else if (!strcasecmp(s, "PAGE_REQUEST"))
-            v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
-        else if (code >= 0)
-            v = (uint64_t)code;
-        else if (ld_parse_u64(s, &v) && !vtd_fault_known((int)(v & 0xff)))
-            return ld_fail(L, n, "unknown fault code %s", s);
-        else if (!ld_parse_u64(s, &v))
-            return ld_fail(L, n, "unknown fault name '%s'", s);
+    case T_FAULT:
+        if (!convert_fault(L, n, s, &v))
+            return false;
         break;
-    }
     case T_ERRNO:
         if (!ld_lookup_name(errno_names, s, &v) && (!ld_parse_u64(s, &v) || v > 4095))
             return ld_fail(L, n, "unknown errno '%s'", s);
@@ -321,15 +344,8 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_TABLE:
     case T_SSTABLE:
-        if (f->type == T_SSTABLE && L->s->has_container && !strcmp(s, "container")) {
-            v = (uint64_t)(int64_t)SC_BACKING_CONTAINER;
-            break;
-        }
-        if ((idx = ld_table_index(L->s, s)) < 0)
-            return ld_fail(L, n, "unknown table '%s'", s);
-        if (f->type == T_SSTABLE && L->s->tab[idx].first_stage)
-            return ld_fail(L, n, "table '%s' is not a second-stage table", s);
-        v = (uint64_t)idx;
+        if (!convert_table(L, n, f->type == T_SSTABLE, s, &v))
+            return false;
         break;
     case T_REG:
         ok = ld_lookup_name(reg_names, s, &v) || (ld_parse_u64(s, &v) && v < 0x1000);
