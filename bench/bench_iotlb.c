@@ -21,7 +21,6 @@
  * (the context and PASID caches still answer, so the oracle checks every request). */
 enum pattern { HIT_IOTLB, HIT_DEVTLB, PSC_WALK, FULL_WALK };
 
-static volatile uint64_t sink;
 
 static struct bench_row bench(const char *name, enum pattern pat, bool oracle, long iters)
 {
@@ -60,7 +59,7 @@ static struct bench_row bench(const char *name, enum pattern pat, bool oracle, l
         for (long i = 0; i < iters; i++) {
             req.addr = ((uint64_t)(i & (npages - 1)) << 12) | 0x40; /* npages: a power of two */
             vtd_iommu_dma(io, &req, &res);
-            sink += res.x.out;
+            bench_sink += res.x.out;
             reads += res.paging_reads;
         }
         samples[run] = (bench_now_ns() - t0) / (double)iters;

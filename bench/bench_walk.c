@@ -25,7 +25,6 @@ struct walk_case {
     bool hot; /* translate one address again and again: the tables stay in the CPU's caches */
 };
 
-static volatile uint64_t sink;
 
 /* ns per translation for one configuration (4 KiB pages, A/D preset so walks only read). */
 static struct bench_row bench_case(const struct walk_case *c, long iters)
@@ -76,7 +75,7 @@ static struct bench_row bench_case(const struct walk_case *c, long iters)
         for (long i = 0; i < iters; i++) {
             req.addr = va[c->hot ? 0 : i & (ADDRS - 1)];
             vtd_translate(&w.env, &req, &x);
-            sink += x.out;
+            bench_sink += x.out;
         }
         samples[run] = (bench_now_ns() - t0) / (double)iters;
     }

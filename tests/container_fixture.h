@@ -35,13 +35,13 @@ static inline void container_fixture(struct vtd_iommu **io, struct vtd_container
     cr_assert_eq(vtd_container_attach_device(*c, DEV_ATS), 0);
 }
 
-/* A second container on the same IOMMU (its own domain and table pool), with no device. */
-static inline struct vtd_container *container_fixture_second(struct vtd_iommu *io)
+/* Another container on `io` (its own domain and table pool), with no device. */
+static inline struct vtd_container *container_fixture_other(struct vtd_iommu *io, uint16_t did, uint64_t pool_base)
 {
     struct vtd_container_config cc;
     vtd_container_config_default(&cc);
-    cc.did = 2;
-    cc.pool_base = UINT64_C(0x20000000);
+    cc.did = did;
+    cc.pool_base = pool_base;
     struct vtd_container *c2 = vtd_container_new(io, &cc, NULL);
     cr_assert_not_null(c2);
     return c2;

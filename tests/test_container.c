@@ -277,7 +277,7 @@ Test(container, pasid_alloc_and_free)
 
 Test(container, pasids_are_system_wide)
 {
-    struct vtd_container *c2 = container_fixture_second(io);
+    struct vtd_container *c2 = container_fixture_other(io, 2, UINT64_C(0x20000000));
     cr_assert_eq(preq(16, ALLOC, 5, 6), 5);
     struct vfio_iommu_type1_pasid_request r = { 16, ALLOC, { 5, 6 } };
     cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &r), -EOPNOTSUPP, "no device: no vfio_mm yet");
@@ -375,12 +375,7 @@ static void flush_scope(uint64_t cap_clear, uint64_t size, bool expect_kept)
     cr_assert_not_null(io2);
     struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
     cr_assert_eq(vtd_iommu_add_device(io2, &d), 0);
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    cc.did = 3;
-    cc.pool_base = UINT64_C(0x30000000);
-    struct vtd_container *c2 = vtd_container_new(io2, &cc, NULL);
-    cr_assert_not_null(c2);
+    struct vtd_container *c2 = container_fixture_other(io2, 3, UINT64_C(0x30000000));
     cr_assert_eq(vtd_container_attach_device(c2, DEV_PLAIN), 0);
     struct vfio_iommu_type1_dma_map m = { sizeof(m), RW, HOST_RAM, 0x10000, size };
     cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_MAP_DMA, &m), 0);

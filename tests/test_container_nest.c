@@ -211,7 +211,7 @@ Test(nest, nesting_op_header_errnos)
 
 Test(nest, nesting_op_without_devices_is_eopnotsupp)
 {
-    struct vtd_container *c2 = container_fixture_second(io);
+    struct vtd_container *c2 = container_fixture_other(io, 2, UINT64_C(0x20000000));
     struct iommu_gpasid_bind_data d = bind_data((uint64_t)pasid);
     for (unsigned op = 0; op < VFIO_IOMMU_NESTING_OP_NUM; op++)
         cr_assert_eq(vtd_container_nesting_op(c2, op, &d, sizeof(d)), -EOPNOTSUPP, "op %u", op);
@@ -895,12 +895,7 @@ static struct vtd_container *container_on(struct vtd_iommu *io2, unsigned dev_pa
 {
     struct vtd_device_config dc = { .sid = DEV_PLAIN, .pasid_bits = dev_pasid_bits };
     cr_assert_eq(vtd_iommu_add_device(io2, &dc), 0);
-    struct vtd_container_config cc;
-    vtd_container_config_default(&cc);
-    cc.did = 4;
-    cc.pool_base = UINT64_C(0x30000000);
-    struct vtd_container *c2 = vtd_container_new(io2, &cc, NULL);
-    cr_assert_not_null(c2);
+    struct vtd_container *c2 = container_fixture_other(io2, 4, UINT64_C(0x30000000));
     cr_assert_eq(vtd_container_attach_device(c2, DEV_PLAIN), 0);
     struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, HOST_RAM, 0,
                                           UINT64_C(0x1000000) };

@@ -177,6 +177,7 @@ struct vtd_walk_start {
 
 /* The complete outcome of vtd_translate(). */
 struct vtd_xlate {
+    /* Every field up to `fs` is cleared by vtd_xlate_reset(), one by one: add new ones there. */
     struct vtd_fault_info fault;
     uint64_t out;             /* host physical address */
     unsigned page_shift;      /* size of the translation (combined for nested) */

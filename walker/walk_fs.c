@@ -36,10 +36,11 @@ static unsigned fs_entry_perm(uint64_t e)
 /*
  * Host address of a first-stage table entry. In nested mode the guest-physical address is
  * translated by the second stage, which must allow reads (VT-d 3.8: faults 74h-76h).
+ * Flattened: a nested walk runs the second-stage walk here once per level, inlined.
  */
-/* flatten: the second-stage walk is inlined here, where a nested walk runs it once per level. */
-__attribute__((flatten)) static int fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w,
-                             unsigned level, uint64_t gpa, uint64_t *hpa, struct vtd_fault_info *f)
+__attribute__((flatten)) static int fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
+                                                      struct fs_walk *w, unsigned level, uint64_t gpa,
+                                                      uint64_t *hpa, struct vtd_fault_info *f)
 {
     if (!w->nested) {
         *hpa = gpa;

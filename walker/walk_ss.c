@@ -84,7 +84,6 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     const uint64_t(*rsvd)[2] = walk_masks(env)->ss;
     const bool ssee = pe->ssee;
     const unsigned implied = ss_implied_perm(ssee);
-    uint64_t used_and = ~UINT64_C(0); /* AND of the entries read, for the A-bit check */
     for (unsigned l = start->level;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
@@ -93,7 +92,6 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
             return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
         w.entry_addr[l] = addr;
         w.entry[l] = e;
-        used_and &= e;
         if (!ss_entry_present(e, ssee))
             return walk_fault(f, ss_not_present_fault(access), addr, l);
         if (e & rsvd[l][(e & VTD_SS_PS) != 0])
@@ -115,9 +113,7 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
             return walk_fault(f, code, out->leaf_entry_addr, out->leaf_level);
     }
     bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
-    /* An A/D update is rare once a table is in use: one AND over the entries tells. */
-    bool ad_needed = !(used_and & VTD_SS_A) || (write && !(w.entry[out->leaf_level] & VTD_SS_D));
-    if (pe->ssade && ad_needed) {
+    if (pe->ssade) {
         int rc = ss_update_ad(env, pe, &w, start->level, out, write, f);
         if (rc)
             return rc;
