@@ -336,12 +336,14 @@ static bool load_tables(struct ld *L, yaml_node_t *seq)
 
 /* ---- the document ------------------------------------------------------------------------- */
 
-enum { K_DID, K_LEVELS, K_POOL, K_POOL_SIZE };
+enum { K_DID, K_LEVELS, K_POOL, K_POOL_SIZE, K_IOMMUFD };
+static const struct name_val iommufd_kernel_names[] = {{"6.10", SC_IOMMUFD_6_10}, {"6.8", SC_IOMMUFD_6_8}, {NULL, 0}};
 static const struct field container_fields[] = {
     {"did", T_U64, K_DID, false, 1, 0xFFFF, NULL},
     {"ss_levels", T_U64, K_LEVELS, false, 3, 5, NULL},
     {"pool", T_U64, K_POOL, false, 0, 0, NULL},
     {"pool_size", T_SIZE, K_POOL_SIZE, false, 0x1000, UINT64_C(1) << 40, NULL},
+    {"iommufd_kernel", T_ENUM, K_IOMMUFD, false, 0, 0, iommufd_kernel_names},
 };
 
 /* The VFIO container (sim/container.h): it owns the root table, the host domain and its pool. */
@@ -354,7 +356,9 @@ static bool load_container(struct ld *L, yaml_node_t *n)
     *c = (struct sc_container){.did = v.v[K_DID], .ss_levels = v.v[K_LEVELS], .pool = v.v[K_POOL],
                                .pool_size = v.v[K_POOL_SIZE], .given_did = v.given[K_DID],
                                .given_levels = v.given[K_LEVELS], .given_pool = v.given[K_POOL],
-                               .given_pool_size = v.given[K_POOL_SIZE]};
+                               .given_pool_size = v.given[K_POOL_SIZE],
+                               .iommufd_kernel = v.given[K_IOMMUFD] ? (enum sc_iommufd_kernel)v.v[K_IOMMUFD]
+                                                                    : SC_IOMMUFD_6_10};
     L->s->has_container = true;
     L->s->container_line = (unsigned)n->start_mark.line + 1;
     return true;

@@ -158,6 +158,8 @@ struct sc_table {
 #define SC_GRAN_PASID 0x104u
 
 enum sc_policy { SC_POLICY_SPEC, SC_POLICY_LINUX_5_10 };
+/* Which kernel's iommufd answers HWPT_INVALIDATE (docs/uapi.md). */
+enum sc_iommufd_kernel { SC_IOMMUFD_6_10, SC_IOMMUFD_6_8 };
 
 /* A table's backing: another table's index, none, or the container's second stage. */
 #define SC_BACKING_NONE (-1)
@@ -166,6 +168,7 @@ enum sc_policy { SC_POLICY_SPEC, SC_POLICY_LINUX_5_10 };
 struct sc_container {
     uint64_t did, ss_levels, pool, pool_size;
     bool given_did, given_levels, given_pool, given_pool_size;
+    enum sc_iommufd_kernel iommufd_kernel;
 };
 
 struct scenario {

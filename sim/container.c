@@ -36,7 +36,7 @@ void vtd_container_config_default(struct vtd_container_config *cfg)
 {
     *cfg = (struct vtd_container_config){
         .did = 1, .pool_base = UINT64_C(0x10000000), .pool_size = UINT64_C(0x10000000),
-        .ss_levels = 4, .policy = VTD_INV_SPEC,
+        .ss_levels = 4, .policy = VTD_INV_SPEC, .iommufd_kernel = VTD_IOMMUFD_6_10,
     };
 }
 
@@ -85,6 +85,8 @@ static const char *config_error(const struct vtd_iommu *io, const struct vtd_con
         return "second-stage levels not in SAGAW";
     if (cfg->policy != VTD_INV_SPEC && cfg->policy != VTD_INV_LINUX_5_10)
         return "unknown invalidation policy";
+    if (cfg->iommufd_kernel != VTD_IOMMUFD_6_10 && cfg->iommufd_kernel != VTD_IOMMUFD_6_8)
+        return "unknown iommufd kernel";
     if (!vtd_ecap_has(caps, VTD_ECAP_SMTS) || !vtd_ecap_has(caps, VTD_ECAP_NEST))
         return "the IOMMU lacks scalable mode or nesting";
     return NULL;
@@ -312,12 +314,31 @@ static bool iova_in_list(uint64_t start, uint64_t last)
     return (last < IOAPIC_START) || (start > IOAPIC_END && last <= APERTURE_END);
 }
 
+/* Bytes of the chain: v7 vfio_iommu_info_add_nesting_cap adds the nesting capability only
+ * when nesting_info exists, i.e. once a device is attached. */
+static uint32_t caps_size(const struct vtd_container *c)
+{
+    return (uint32_t)(cont_has_nesting_info(c) ? sizeof(struct info_caps) : offsetof(struct info_caps, nest));
+}
+
+static void build_nesting_cap(const struct vtd_caps *caps, struct vfio_iommu_type1_info_cap_nesting *k)
+{
+    k->header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
+    struct iommu_nesting_info *n = &k->info;
+    n->argsz = sizeof(*n);
+    n->format = IOMMU_PASID_FORMAT_INTEL_VTD;
+    n->features = IOMMU_NESTING_FEAT_SYSWIDE_PASID | IOMMU_NESTING_FEAT_BIND_PGTBL | IOMMU_NESTING_FEAT_CACHE_INVLD;
+    n->addr_width = vtd_cap_has(caps, VTD_CAP_FS5LP) ? 57 : 48;
+    n->pasid_bits = (uint16_t)vtd_caps_pasid_bits(caps);
+    n->vendor.vtd.cap_reg = caps->cap;
+    n->vendor.vtd.ecap_reg = caps->ecap;
+}
+
 static void build_caps(const struct vtd_container *c, struct info_caps *k, uint32_t base)
 {
-    const struct vtd_caps *caps = vtd_iommu_caps(c->io);
     memset(k, 0, sizeof(*k));
     uint32_t off_iova = base + (uint32_t)offsetof(struct info_caps, iova);
-    uint32_t off_nest = base + (uint32_t)offsetof(struct info_caps, nest);
+    uint32_t off_nest = cont_has_nesting_info(c) ? base + (uint32_t)offsetof(struct info_caps, nest) : 0;
     k->mig.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1, off_iova };
     k->mig.flags = 0;
     k->mig.pgsize_bitmap = UINT64_C(1) << 12; /* the smallest page size */
@@ -326,15 +347,8 @@ static void build_caps(const struct vtd_container *c, struct info_caps *k, uint3
     k->iova.nr_iovas = NR_IOVA_RANGES;
     k->iova.range[0] = (struct vfio_iova_range){ 0, IOAPIC_START - 1 };
     k->iova.range[1] = (struct vfio_iova_range){ IOAPIC_END + 1, APERTURE_END };
-    k->nest.header = (struct vfio_info_cap_header){ VFIO_IOMMU_TYPE1_INFO_CAP_NESTING, 1, 0 };
-    struct iommu_nesting_info *n = &k->nest.info;
-    n->argsz = sizeof(*n);
-    n->format = IOMMU_PASID_FORMAT_INTEL_VTD;
-    n->features = IOMMU_NESTING_FEAT_SYSWIDE_PASID | IOMMU_NESTING_FEAT_BIND_PGTBL | IOMMU_NESTING_FEAT_CACHE_INVLD;
-    n->addr_width = vtd_cap_has(caps, VTD_CAP_FS5LP) ? 57 : 48;
-    n->pasid_bits = (uint16_t)vtd_caps_pasid_bits(caps);
-    n->vendor.vtd.cap_reg = caps->cap;
-    n->vendor.vtd.ecap_reg = caps->ecap;
+    if (cont_has_nesting_info(c))
+        build_nesting_cap(vtd_iommu_caps(c->io), &k->nest);
 }
 
 /* vfio_iommu_type1_get_info (Linux 5.9/5.10 drivers/vfio/vfio_iommu_type1.c). */
@@ -355,13 +369,14 @@ static int get_info(struct vtd_container *c, void *arg)
     info.flags = VFIO_IOMMU_INFO_PGSIZES;
     info.iova_pgsizes = INTEL_PGSIZES;
     struct info_caps k;
+    uint32_t need = (uint32_t)sizeof(info) + caps_size(c);
     info.flags |= VFIO_IOMMU_INFO_CAPS;
-    if (info.argsz < sizeof(info) + sizeof(k)) {
+    if (info.argsz < need) {
         /* 5.10: too small for the chain: argsz raised, CAPS set, no chain, still 0. */
-        info.argsz = (uint32_t)(sizeof(info) + sizeof(k));
+        info.argsz = need;
     } else {
         build_caps(c, &k, sizeof(info));
-        memcpy((char *)arg + sizeof(info), &k, sizeof(k));
+        memcpy((char *)arg + sizeof(info), &k, caps_size(c));
         info.cap_offset = sizeof(info);
     }
     memcpy(arg, &info, minsz);
@@ -628,7 +643,7 @@ static int pasid_request(struct vtd_container *c, void *arg)
         req.range.max > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS))
         return -EINVAL;
     /* Series v7: no vfio_mm yet (it is taken when a device is attached): -EOPNOTSUPP. */
-    if (c->nsids == 0)
+    if (!cont_has_nesting_info(c))
         return -EOPNOTSUPP;
     switch (req.flags & VFIO_PASID_REQUEST_MASK) {
     case VFIO_IOMMU_FLAG_ALLOC_PASID:

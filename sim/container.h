@@ -19,16 +19,21 @@ struct vtd_container;
 /* How NESTING_OP CACHE_INVLD turns a request into descriptors (see docs/uapi.md). */
 enum vtd_inv_policy { VTD_INV_SPEC, VTD_INV_LINUX_5_10 };
 
+/* Which kernel answers the iommufd form (HWPT_INVALIDATE differs; see docs/uapi.md). */
+enum vtd_iommufd_kernel { VTD_IOMMUFD_6_10, VTD_IOMMUFD_6_8 };
+
 struct vtd_container_config {
     uint16_t did;             /* the host domain's DID (non-zero, below 2^CAP.ND width) */
     uint64_t pool_base;       /* host-physical pool for the container's structures */
     uint64_t pool_size;
     unsigned ss_levels;       /* second-stage levels: 3, 4 or 5 (must be in SAGAW) */
     enum vtd_inv_policy policy;
+    enum vtd_iommufd_kernel iommufd_kernel;
     unsigned fault_queue;     /* fault records kept (0: 128) */
 };
 
-/* Defaults: DID 1, pool [0x10000000, +256 MiB), 4-level second stage, policy spec. */
+/* Defaults: DID 1, pool [0x10000000, +256 MiB), 4-level second stage, policy spec, iommufd
+ * as Linux 6.10+ answers it. */
 void vtd_container_config_default(struct vtd_container_config *cfg);
 
 /*

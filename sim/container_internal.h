@@ -92,6 +92,12 @@ int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1);
 int cont_qi_wait(struct vtd_container *c);
 bool cont_attached(const struct vtd_container *c, uint16_t sid);
 bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid);
+/* vSVA v7 fills the container's nesting_info when the first group is attached; until then
+ * GET_INFO has no nesting capability and PASID_REQUEST and NESTING_OP answer -EOPNOTSUPP. */
+static inline bool cont_has_nesting_info(const struct vtd_container *c)
+{
+    return c->nsids != 0;
+}
 /* How many PASIDs this container holds (its ioasid set's quota count). */
 unsigned cont_pasids_owned(const struct vtd_container *c);
 unsigned cont_ss_width(const struct vtd_container *c);

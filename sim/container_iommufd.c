@@ -5,7 +5,8 @@
  * through both generations. Errnos of Linux 6.8+ drivers/iommu/intel/nested.c
  * (intel_nested_domain_alloc, intel_nested_cache_invalidate_user), drivers/iommu/intel/pasid.c
  * (intel_pasid_setup_nested) and drivers/iommu/iommufd/hw_pagetable.c (iommufd_hwpt_invalidate);
- * the flush covers the range as 6.10+ computes it (cache.c, calculate_psi_aligned_address).
+ * the flush covers the range as 6.10+ computes it (cache.c, calculate_psi_aligned_address), or,
+ * with VTD_IOMMUFD_6_8, as 6.8's nested.c + dmar.c qi_flush_piotlb did.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +38,35 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
     return cont_bind_checked(c, &d, &o);
 }
 
+/* The naturally aligned block of 2^am pages that 6.10+ flushes for [addr, last]: the smallest
+ * one covering the whole range (cache.c, calculate_psi_aligned_address). */
+static unsigned covering_order(uint64_t addr, uint64_t last)
+{
+    unsigned am = 0;
+    while (am < 52 && (addr >> (12 + am)) != (last >> (12 + am)))
+        am++;
+    return am;
+}
+
+/* 6.8 (dmar.c qi_flush_piotlb): 2^am pages with am = ilog2(roundup_pow_of_two(npages)), the
+ * address aligned down to that size (with a warning), so a range that straddles the block
+ * boundary is left partly unflushed. */
+static unsigned order_of_count(uint64_t npages)
+{
+    unsigned am = 0;
+    while (am < 52 && (UINT64_C(1) << am) < npages)
+        am++;
+    return am;
+}
+
+/* Flush 2^am pages at `base` (aligned), or the whole PASID from am 52 on. */
+static int flush_block(struct vtd_container *c, uint32_t pasid, uint64_t base, unsigned am, bool ih)
+{
+    int rc = am >= 52 ? cont_qi_piotlb_pasid(c, pasid) : cont_qi_piotlb_pages(c, pasid, base, am, ih);
+    /* iommufd has no cache selection: device TLBs follow whenever ATS is on. */
+    return rc ? rc : cont_flush_devtlbs(c, pasid, am >= 52 ? 0 : base, am);
+}
+
 /* One entry (intel_nested_cache_invalidate_user): 4 KiB-aligned addr, npages of 4 KiB; addr 0
  * with all-ones npages means everything. */
 static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1_invalidate *e)
@@ -45,23 +75,23 @@ static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct 
         return -EOPNOTSUPP; /* unknown flags or __reserved */
     if ((e->addr & 0xFFF) || (e->npages == UINT64_MAX && e->addr))
         return -EINVAL; /* unaligned address, or "everything" not starting at 0 */
-    int rc;
-    if (e->npages == UINT64_MAX || e->npages > (UINT64_C(1) << 52) || e->addr + (e->npages << 12) - 1 < e->addr) {
-        rc = cont_qi_piotlb_pasid(c, pasid);
-        return rc ? rc : cont_flush_devtlbs(c, pasid, 0, 52);
-    }
-    /* npages 0 is not refused; 6.10's range helpers round it up to one page on x86-64. */
+    bool ih = e->flags & IOMMU_VTD_INV_FLAGS_LEAF;
+    bool v6_8 = c->cfg.iommufd_kernel == VTD_IOMMUFD_6_8;
+    /* 6.8, npages 0: qi_flush_piotlb warns and returns, so the IOTLB keeps the page; the device
+     * TLB flush that follows computes order ilog2(roundup_pow_of_two(0)), which x86-64
+     * evaluates to 0 (one page at addr). */
+    if (v6_8 && !e->npages)
+        return cont_flush_devtlbs(c, pasid, e->addr, 0);
+    /* 6.10+: npages 0 is rounded up to one page by the range helpers on x86-64. */
     uint64_t npages = e->npages ? e->npages : 1;
-    uint64_t last = e->addr + (npages << 12) - 1;
-    /* The naturally aligned block covering [addr, last] (calculate_psi_aligned_address). */
-    unsigned am = 0;
-    while (am < 52 && (e->addr >> (12 + am)) != (last >> (12 + am)))
-        am++;
-    uint64_t base = am >= 52 ? 0 : (e->addr >> (12 + am)) << (12 + am);
-    rc = am >= 52 ? cont_qi_piotlb_pasid(c, pasid)
-                  : cont_qi_piotlb_pages(c, pasid, base, am, e->flags & IOMMU_VTD_INV_FLAGS_LEAF);
-    /* iommufd has no cache selection: device TLBs follow whenever ATS is on. */
-    return rc ? rc : cont_flush_devtlbs(c, pasid, base, am);
+    if (npages == UINT64_MAX || npages > (UINT64_C(1) << 52) || e->addr + (npages << 12) - 1 < e->addr)
+        return flush_block(c, pasid, 0, 52, ih);
+    if (v6_8) {
+        unsigned am = order_of_count(npages);
+        return flush_block(c, pasid, e->addr & ~((UINT64_C(1) << (12 + am)) - 1), am, ih);
+    }
+    unsigned am = covering_order(e->addr, e->addr + (npages << 12) - 1);
+    return flush_block(c, pasid, am >= 52 ? 0 : (e->addr >> (12 + am)) << (12 + am), am, ih);
 }
 
 /* Bytes of an entry beyond the structure must be zero (copy_struct_from_user: -E2BIG). */

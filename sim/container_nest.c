@@ -188,7 +188,7 @@ static int check_bind_vtd(const struct vtd_container *c, const struct iommu_gpas
 
 /* The entry's content and the checks that go with it. Linux 5.10 intel_pasid_setup_nested +
  * intel_pasid_setup_bind_data (drivers/iommu/intel/pasid.c) for the VFIO form; Linux 6.8
- * intel_pasid_setup_nested for iommufd's (gpgd against the width, WPE only with SRE). */
+ * intel_pasid_setup_nested for iommufd's (no gpgd check, WPE only with SRE). */
 static int nested_entry(const struct vtd_container *c, const struct iommu_gpasid_bind_data *d,
                         const struct cont_bind_opts *o, struct vtd_pasid_entry *pe)
 {
@@ -200,10 +200,11 @@ static int nested_entry(const struct vtd_container *c, const struct iommu_gpasid
         cfg.fs_levels = 5;
     else if (d->addr_width != 48)
         return -EINVAL;
-    /* The guest table (a GPA) must be reachable: 5.10 compares with the domain's max_addr, the
-     * end of the highest mapping; 6.8 with 2^gaw (both with '>'). */
-    uint64_t limit = o->iommufd ? UINT64_C(1) << cont_ss_width(c) : c->max_addr;
-    if (d->gpgd > limit)
+    /* 5.10 refuses a guest table (a GPA) beyond the domain's max_addr, the end of the highest
+     * mapping (with '>'). Merged 6.8+ intel_pasid_setup_nested checks no pointer at all (only
+     * the series' RFC compared it with 2^gaw): a table the second stage cannot reach faults
+     * when a walk uses it. */
+    if (!o->iommufd && d->gpgd > c->max_addr)
         return -EINVAL;
     uint64_t f = d->vendor.vtd.flags;
     if ((f & IOMMU_SVA_VTD_GPASID_SRE) && !vtd_ecap_has(caps, VTD_ECAP_SRS))
@@ -506,7 +507,7 @@ int cont_nesting_op(struct vtd_container *c, void *arg)
         (hdr.flags & VFIO_NESTING_OP_MASK) >= VFIO_IOMMU_NESTING_OP_NUM)
         return -EINVAL;
     /* Series v7: no nesting_info (no device attached yet): -EOPNOTSUPP for every op. */
-    if (c->nsids == 0)
+    if (!cont_has_nesting_info(c))
         return -EOPNOTSUPP;
     const void *data = (const char *)arg + minsz;
     switch (hdr.flags & VFIO_NESTING_OP_MASK) {

@@ -156,6 +156,49 @@ Test(container, get_info_chain)
     cr_assert_eq(n.info.vendor.vtd.ecap_reg, caps->ecap);
 }
 
+/* vSVA v7 adds the nesting capability only once nesting_info exists (the first attach), the
+ * same condition under which PASID_REQUEST and NESTING_OP stop answering -EOPNOTSUPP. */
+Test(container, get_info_nesting_cap_only_after_attach)
+{
+    struct vtd_container *c2 = container_fixture_other(io, 2, UINT64_C(0x20000000));
+    _Alignas(8) unsigned char buf[256];
+    memset(buf, 0xEE, sizeof(buf));
+    struct vfio_iommu_type1_info info = { .argsz = 24 };
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_GET_INFO, buf), 0);
+    memcpy(&info, buf, sizeof(info));
+    cr_assert_eq(info.argsz, 24 + 32 + 48, "migration and IOVA ranges only");
+    info.argsz = sizeof(buf);
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_GET_INFO, buf), 0);
+    struct vfio_iommu_type1_info_cap_iova_range iova;
+    memcpy(&iova, buf + 56, sizeof(iova));
+    cr_assert_eq(iova.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+    cr_assert_eq(iova.header.next, 0, "the chain ends before the nesting capability");
+    cr_assert_eq(buf[104], 0xEE, "nothing written past the chain");
+    struct vfio_iommu_type1_pasid_request req = { sizeof(req), VFIO_IOMMU_FLAG_ALLOC_PASID, { 1, 10 } };
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_PASID_REQUEST, &req), -EOPNOTSUPP, "same condition");
+
+    /* A device of its own: the capability appears. */
+    struct vtd_device_config d = { .sid = 0x0020, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io, &d), 0);
+    cr_assert_eq(vtd_container_attach_device(c2, 0x0020), 0);
+    info = (struct vfio_iommu_type1_info){ .argsz = 24 };
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_GET_INFO, buf), 0);
+    memcpy(&info, buf, sizeof(info));
+    cr_assert_eq(info.argsz, 24 + 32 + 48 + 64);
+    info.argsz = sizeof(buf);
+    memcpy(buf, &info, sizeof(info));
+    cr_assert_eq(vtd_container_ioctl(c2, VFIO_IOMMU_GET_INFO, buf), 0);
+    memcpy(&iova, buf + 56, sizeof(iova));
+    cr_assert_eq(iova.header.next, 104);
+    struct vfio_iommu_type1_info_cap_nesting n;
+    memcpy(&n, buf + 104, sizeof(n));
+    cr_assert_eq(n.header.id, VFIO_IOMMU_TYPE1_INFO_CAP_NESTING);
+    vtd_container_free(c2);
+}
+
 /* ---- MAP_DMA ---- */
 
 Test(container, map_dma_errnos)

@@ -23,9 +23,9 @@ static struct vtd_container *c;
 static struct vtd_pt fs;
 static int pasid;
 
-static void make(enum vtd_inv_policy policy)
+static void make_cfg(const struct vtd_container_config *cc)
 {
-    container_fixture(&io, &c, policy);
+    container_fixture_cfg(&io, &c, cc);
     /* Guest RAM: GPA [0, 16 MiB) at HOST_RAM. */
     struct vfio_iommu_type1_dma_map m = { sizeof(m), VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, HOST_RAM, 0,
                                           UINT64_C(0x1000000) };
@@ -39,8 +39,23 @@ static void make(enum vtd_inv_policy policy)
     cr_assert_eq(vtd_pt_map(&fs, VA, GUEST_DATA_GPA, 0x4000, 12, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, VTD_MAP_AD), 0);
 }
 
+static void make(enum vtd_inv_policy policy)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.policy = policy;
+    make_cfg(&cc);
+}
+
 static void setup_spec(void) { make(VTD_INV_SPEC); }
 static void setup_linux(void) { make(VTD_INV_LINUX_5_10); }
+static void setup_iommufd_6_8(void)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.iommufd_kernel = VTD_IOMMUFD_6_8;
+    make_cfg(&cc);
+}
 static void teardown(void)
 {
     vtd_container_free(c);
@@ -49,6 +64,7 @@ static void teardown(void)
 
 TestSuite(nest, .init = setup_spec, .fini = teardown);
 TestSuite(nest510, .init = setup_linux, .fini = teardown);
+TestSuite(nest68, .init = setup_iommufd_6_8, .fini = teardown);
 
 /* A NESTING_OP buffer: header then payload. */
 struct op_buf {
@@ -701,7 +717,7 @@ Test(nest, iommufd_generation_same_flow)
 }
 
 /* 6.8 intel_nested_domain_alloc checks neither unknown flags nor __reserved; WPE takes effect
- * only with SRE; gpgd is checked against 2^gaw (with '>'), not against max_addr. */
+ * only with SRE; merged 6.8+ intel_pasid_setup_nested checks no first-stage pointer at all. */
 Test(nest, iommufd_alloc_ignores_unknown_flags_and_reserved)
 {
     struct vfio_iommu_type1_pasid_request r = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 2, 3 } };
@@ -713,15 +729,20 @@ Test(nest, iommufd_alloc_ignores_unknown_flags_and_reserved)
     s1.__reserved = 1;
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), 0, "__reserved ignored");
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 3, &s1), -EBUSY, "the entry is present");
-    s1 = (struct iommu_hwpt_vtd_s1){ .flags = IOMMU_VTD_S1_WPE, .pgtbl_addr = UINT64_C(1) << 48, .addr_width = 48 };
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0,
-                 "gpgd == 2^gaw passes 6.8's '>' (beyond every mapping, which 5.10 refused)");
+}
+
+/* A first-stage table beyond the second stage's reach (2^50 with a 48-bit, 4-level domain) is
+ * accepted (only the pre-merge RFC refused it); the walk then fails translating the table
+ * pointer through the second stage: fault 84h, the GPA is beyond the second stage's AGAW
+ * (VT-d 3.8: every first-stage table address is a GPA translated by the second stage). */
+Test(nest, iommufd_alloc_accepts_unreachable_table)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = UINT64_C(1) << 50, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
     struct vtd_dma_result res;
-    cr_assert_neq(dma_p(DEV_PLAIN, VA, VTD_ACC_R, &res), 0, "the table is not reachable");
-    s1.pgtbl_addr = (UINT64_C(1) << 48) + 0x1000;
-    struct vfio_iommu_type1_pasid_request r4 = { 16, VFIO_IOMMU_FLAG_ALLOC_PASID, { 4, 4 } };
-    cr_assert_eq(vtd_container_ioctl(c, VFIO_IOMMU_PASID_REQUEST, &r4), 4);
-    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, 4, &s1), -EINVAL, "beyond 2^gaw");
+    int fr = dma_p(DEV_PLAIN, VA, VTD_ACC_R, &res);
+    cr_assert_eq(fr, VTD_FR_BEYOND_AGAW, "got %#x", fr);
+    cr_assert_not(res.stale);
 }
 
 Test(nest, iommufd_invalidate_entry_rules)
@@ -729,15 +750,18 @@ Test(nest, iommufd_invalidate_entry_rules)
     struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
     struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x2000, VTD_ACC_R, &r), 0);
     cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), 0);
     cr_assert_eq(vtd_pt_unmap(&fs, VA + 0x3000, 0x1000), 0);
-    /* npages 0 is not refused: one page at addr. */
+    /* npages 0 is not refused: 6.10+ flushes one page at addr, and only that page. */
     struct iommu_hwpt_vtd_s1_invalidate e[2] = { { .addr = VA + 0x3000, .npages = 0 } };
     uint32_t n = 1;
     cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
     cr_assert_eq(n, 1);
     cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), VTD_FR_FS_P);
     cr_assert_not(r.stale);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x2000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB, "the neighbouring page stays cached (not a PASID-wide flush)");
     /* A larger entry (a newer header) must have zero bytes beyond the structure. */
     unsigned char big[2][32];
     memset(big, 0, sizeof(big));
@@ -766,6 +790,71 @@ Test(nest, iommufd_invalidate_entry_rules)
     cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, e, sizeof(e[0]), &n), 0);
     cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(NULL, 1, &s1), -EINVAL);
     cr_assert_eq(vtd_container_hwpt_invalidate(c, 1, e, sizeof(e[0]), NULL), -EINVAL);
+}
+
+/* ---- HWPT_INVALIDATE as Linux 6.8 and 6.10 answer it ---- */
+
+/* Fill the IOTLB for VA + 0x1000 and VA + 0x2000, unmap both from the guest table, invalidate
+ * them with one entry, and return whether VA + 0x2000 is then served stale. */
+static bool straddling_entry_leaves_stale(void)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x1000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x2000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA + 0x1000, 0x2000), 0);
+    struct iommu_hwpt_vtd_s1_invalidate e = { .addr = VA + 0x1000, .npages = 2 };
+    uint32_t n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &e, sizeof(e), &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x1000, VTD_ACC_R, &r), VTD_FR_FS_P, "the first page is flushed either way");
+    cr_assert_not(r.stale);
+    int fr = dma_p(DEV_PLAIN, VA + 0x2000, VTD_ACC_R, &r);
+    cr_assert(r.stale ? fr == 0 : fr == VTD_FR_FS_P);
+    return r.stale;
+}
+
+/* 6.10+ (calculate_psi_aligned_address) flushes the aligned block covering both pages. */
+Test(nest, iommufd_6_10_straddling_range_is_covered) { cr_assert_not(straddling_entry_leaves_stale()); }
+
+/* 6.8 (qi_flush_piotlb) flushes 2^ilog2(roundup(2)) = 2 pages from the address aligned down to
+ * 8 KiB: VA and VA + 0x1000, so VA + 0x2000 stays in the IOTLB. */
+Test(nest68, straddling_range_leaves_a_page_stale) { cr_assert(straddling_entry_leaves_stale()); }
+
+/* 6.8: npages 0 makes qi_flush_piotlb warn and return, so the IOTLB keeps the page (6.10+
+ * flushes one page: nest.iommufd_invalidate_entry_rules). */
+Test(nest68, npages_zero_skips_the_iotlb_flush)
+{
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = fs.root, .addr_width = 48 };
+    cr_assert_eq(vtd_container_hwpt_alloc_vtd_s1(c, (uint32_t)pasid, &s1), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, VA + 0x3000, 0x1000), 0);
+    struct iommu_hwpt_vtd_s1_invalidate e = { .addr = VA + 0x3000, .npages = 0 };
+    uint32_t n = 1;
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &e, sizeof(e), &n), 0, "not refused");
+    cr_assert_eq(n, 1);
+    int fr = dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r);
+    cr_assert_eq(fr, 0, "%#x", fr);
+    cr_assert(r.stale, "served from the IOTLB entry 6.8 did not flush");
+    /* The whole-PASID form is the same in both. */
+    e = (struct iommu_hwpt_vtd_s1_invalidate){ .addr = 0, .npages = UINT64_MAX };
+    cr_assert_eq(vtd_container_hwpt_invalidate(c, (uint32_t)pasid, &e, sizeof(e), &n), 0);
+    cr_assert_eq(dma_p(DEV_PLAIN, VA + 0x3000, VTD_ACC_R, &r), VTD_FR_FS_P);
+    cr_assert_not(r.stale);
+}
+
+Test(nest68, unknown_kernel_is_refused)
+{
+    struct vtd_container_config cc;
+    vtd_container_config_default(&cc);
+    cc.did = 9;
+    cc.pool_base = UINT64_C(0x30000000);
+    cc.iommufd_kernel = (enum vtd_iommufd_kernel)7;
+    const char *why = NULL;
+    cr_assert_null(vtd_container_new(io, &cc, &why));
+    cr_assert_str_eq(why, "unknown iommufd kernel");
 }
 
 /* ---- rarer paths of faults and page requests ---- */
