@@ -27,7 +27,7 @@
 #include <linux/iommufd_vtd.h>
 #include <linux/vfio.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include "sim/iommu.h"
 #include "walker/builder.h"
 #include "walker/fault.h"
@@ -105,7 +105,7 @@ static int fi_setup(struct fi_state *s, char *why, size_t why_len)
     return 0;
 }
 
-/* The errnos the container's calls may return (sim/container.h, docs/uapi.md). */
+/* The errnos the container's calls may return (host/container.h, docs/uapi.md). */
 static bool fi_errno_known(int rc)
 {
     static const int known[] = {EINVAL, EFAULT, ENOTTY, ENOMEM, ENOSPC, EBUSY, ENOENT, EEXIST,

@@ -346,7 +346,7 @@ static const struct field container_fields[] = {
     {"iommufd_kernel", T_ENUM, K_IOMMUFD, false, 0, 0, iommufd_kernel_names},
 };
 
-/* The VFIO container (sim/container.h): it owns the root table, the host domain and its pool. */
+/* The VFIO container (host/container.h): it owns the root table, the host domain and its pool. */
 static bool load_container(struct ld *L, yaml_node_t *n)
 {
     struct vals v;

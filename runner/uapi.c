@@ -13,7 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/vfio.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include <linux/iommufd_vtd.h>
 #include "sim/regs.h"
 #include "walker/alloc.h"

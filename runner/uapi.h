@@ -1,6 +1,6 @@
 /*
  * uapi.h: the runner's uAPI steps: a scenario's `container:` and the VFIO ioctls it replays
- * through vtd_container_ioctl (sim/container.h), with the structures filled from step fields.
+ * through vtd_container_ioctl (host/container.h), with the structures filled from step fields.
  */
 #ifndef VTDSIM_RUNNER_UAPI_H
 #define VTDSIM_RUNNER_UAPI_H

@@ -101,6 +101,33 @@ void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
 
 void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step) { io->step = step; }
 
+void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, void *arg)
+{
+    io->fault_listener = fn;
+    io->fault_listener_arg = arg;
+}
+
+void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg)
+{
+    io->page_request_hook = fn;
+    io->page_request_arg = arg;
+}
+
+void vtd_iommu_set_host(struct vtd_iommu *io, void *host) { io->host = host; }
+void *vtd_iommu_host(const struct vtd_iommu *io) { return io->host; }
+
+int vtd_iommu_device_info(const struct vtd_iommu *io, uint16_t sid, struct vtd_device_info *out)
+{
+    const struct vtd_bus *b = io->bus[sid >> 8];
+    const struct vtd_device *d = b ? b->dev[sid & 0xff] : NULL;
+    if (!d)
+        return -ENODEV;
+    *out = (struct vtd_device_info){ .sid = d->sid, .ats = d->ats, .pri = d->pri, .pasid_bits = d->pasid_bits };
+    return 0;
+}
+
+void vtd_iommu_count_alloc_failure(struct vtd_iommu *io) { io->stats.alloc_failures++; }
+
 void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace) { io->env.trace = trace; }
 
 int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *dc)

@@ -98,6 +98,31 @@ struct vtd_dma_result {
     struct vtd_stale report;  /* when stale */
 };
 
+/*
+ * What host software above the IOMMU (host/: the VFIO container) is told by it and keeps on it.
+ * The fault listener hears every recorded unrecoverable fault (after the fault registers); the
+ * page-request hook is asked to deliver a page request for a PRI device whose ATS completion
+ * granted too little (0: queued; else the device falls back to an untranslated request). The
+ * host slot is one pointer the host layer keeps per IOMMU (the state its containers share);
+ * the IOMMU never looks inside it. Each setter replaces what was set (NULL clears).
+ */
+typedef void (*vtd_fault_listener)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
+typedef int (*vtd_page_request_hook)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
+void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, void *arg);
+void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg);
+void vtd_iommu_set_host(struct vtd_iommu *io, void *host);
+void *vtd_iommu_host(const struct vtd_iommu *io);
+/* What host software learns of a device from its PCIe capabilities (not its ATC's geometry). */
+struct vtd_device_info {
+    uint16_t sid;
+    bool ats, pri;
+    unsigned pasid_bits;
+};
+/* 0, or -ENODEV when no device has that source-id. */
+int vtd_iommu_device_info(const struct vtd_iommu *io, uint16_t sid, struct vtd_device_info *out);
+/* Count an allocation that failed where host software carried on without it (statistics). */
+void vtd_iommu_count_alloc_failure(struct vtd_iommu *io);
+
 /* vtd_iommu_dma's answer when the device sent a page request instead (PRI, issue 5): the
  * request did not complete; the device retries once the page group response arrives. */
 #define VTD_DMA_PAGE_REQUEST 0x100

@@ -82,7 +82,6 @@ struct vtd_regs {
 };
 
 #define IOMMU_WARNINGS_KEPT 64
-typedef void (*iommu_fault_listener)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
 struct order_watch;   /* ordering.c: PASID entries and table pages under watch */
 
 struct vtd_iommu {
@@ -108,14 +107,12 @@ struct vtd_iommu {
     struct order_watch *watch;
     char warnings[IOMMU_WARNINGS_KEPT][192];
     uint64_t nwarnings;
-    /* Told of every recorded unrecoverable fault, after the fault registers (the uAPI front
-     * end's fault queues, sim/container.c); NULL when nobody listens. */
-    iommu_fault_listener fault_listener;
+    /* Host software's listeners and slot (sim/iommu.h, vtd_iommu_set_fault_listener ...). */
+    vtd_fault_listener fault_listener;
     void *fault_listener_arg;
-    /* Asked to send a page request for a PRI device whose ATS completion granted too little
-     * (sim/prq.c); 0 when the request was queued, else the device falls back to DMA. */
-    int (*page_request_hook)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
+    vtd_page_request_hook page_request_hook;
     void *page_request_arg;
+    void *host;
 };
 
 /* ---- context cache: tagged by source-id ---- */

@@ -8,7 +8,7 @@
 
 #include <criterion/criterion.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include "sim/iommu.h"
 
 #define DEV_PLAIN 0x0010

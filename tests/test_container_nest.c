@@ -9,7 +9,7 @@
 #include <linux/iommu.h>
 #include <linux/vfio.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include "sim/iommu_internal.h"
 #include "walker/builder.h"
 #include "container_fixture.h"

@@ -1,6 +1,6 @@
 /*
  * test_failnth_uapi.c: allocation-failure injection (walker/alloc.h) over a whole vSVA flow
- * through the container uAPI (sim/container.h): IOMMU, devices, container, attach, MAP_DMA,
+ * through the container uAPI (host/container.h): IOMMU, devices, container, attach, MAP_DMA,
  * PASID allocation, the guest's table, BIND, DMA, CACHE_INVLD, a page request and its
  * response, iommufd's hwpt, UNBIND, FREE, UNMAP_DMA.
  *
@@ -20,7 +20,7 @@
 #include <linux/iommufd_vtd.h>
 #include <linux/vfio.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
 #include "walker/mem.h"

@@ -207,7 +207,7 @@ Test(fuzz_regressions, walker_dry_run_meets_write_abort_like_real_run)
  * size (about 2^40 bytes) was 4 KiB aligned but iova and vaddr differed in alignment, so
  * walker/builder.c's pt_map_range checked and then wrote every 4 KiB page, 2^28 of them,
  * before the pool ran out. The kernel never gets that far: vfio_pin_pages_remote accounts
- * pinned pages against RLIMIT_MEMLOCK and fails with -ENOMEM. Fixed (sim/container.c): a
+ * pinned pages against RLIMIT_MEMLOCK and fails with -ENOMEM. Fixed (host/container.c): a
  * container pins at most PIN_LIMIT_PAGES (2^20 pages, 4 GiB); beyond, MAP_DMA returns -ENOMEM
  * at once. The input, then a direct check of the limit and of a map just within it.
  */

@@ -1,13 +1,14 @@
 /*
- * test_tool_cmds.c: the probe behind `vtdsim inv-table` (tool/invtable.c, compiled into this
- * test so that no CMake change is needed): literal cells of both CACHE_INVLD policies, as
- * docs/uapi.md states them.
+ * test_tool_cmds.c: the probe behind `vtdsim inv-table` (host/invtable.h): literal cells of
+ * both CACHE_INVLD policies, as docs/uapi.md states them.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "tool/invtable.c"
+#include <linux/iommu.h>
+
+#include "host/invtable.h"
 
 static struct inv_table spec, l510;
 

@@ -12,7 +12,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* Replay a scenario up to a step and translate one request (tool/translate.c). */
 int cmd_translate(int argc, char **argv);
-/* Probe every CACHE_INVLD cell on fresh simulated worlds (tool/invtable.c). */
+/* Probe every CACHE_INVLD cell on fresh simulated worlds (host/invtable.c). */
 int cmd_inv_table(int argc, char **argv);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);

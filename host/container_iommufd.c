@@ -13,7 +13,7 @@
 
 #include <linux/iommu.h>
 
-#include "sim/container_internal.h"
+#include "host/container_internal.h"
 #include <linux/iommufd_vtd.h>
 
 int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1 *s1)

@@ -13,7 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/vfio.h>
 
-#include "sim/container_internal.h"
+#include "host/container_internal.h"
 #include "walker/alloc.h"
 #include "walker/pasid_dir.h"
 
@@ -61,18 +61,12 @@ static int qi_pdevtlb(struct vtd_container *c, uint16_t sid, uint32_t pasid, uin
     return cont_qi(c, 8 | ((uint64_t)sid << 16) | ((uint64_t)pasid << 32), pdevtlb_qw1(addr, order));
 }
 
-static bool dev_ats(const struct vtd_container *c, uint16_t sid)
-{
-    struct vtd_device *d = iommu_device(c->io, sid);
-    return d && d->ats;
-}
-
 /* Every ATS device of the container, one PASID, 2^(12+order) bytes at addr. */
 int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order)
 {
     int rc = 0;
     for (size_t i = 0; !rc && i < c->nsids; i++)
-        if (dev_ats(c, c->sids[i]))
+        if (cont_device_ats(c, c->sids[i]))
             rc = qi_pdevtlb(c, c->sids[i], pasid, addr, order);
     return rc;
 }
@@ -175,8 +169,8 @@ static int check_bind_vtd(const struct vtd_container *c, const struct iommu_gpas
     if (d->vendor.vtd.flags & ~(uint64_t)(IOMMU_SVA_VTD_GPASID_LAST - 1))
         return -EINVAL; /* undefined vendor flags */
     for (size_t i = 0; i < c->nsids; i++) {
-        struct vtd_device *dev = iommu_device(c->io, c->sids[i]);
-        if (dev && dev->pasid_bits != 20)
+        struct vtd_device_info dev;
+        if (!vtd_iommu_device_info(c->io, c->sids[i], &dev) && dev.pasid_bits != 20)
             return -EINVAL; /* "VT-d supports devices with full 20 bit PASIDs only" */
     }
     if (d->hpasid == 0 || d->hpasid >= PASID_MAX)
@@ -431,7 +425,7 @@ static int inv_linux_5_10(struct vtd_container *c, const struct iommu_cache_inva
             if (t == 0)
                 rc = v->granularity == IOMMU_INV_GRANU_PASID ? cont_qi_piotlb_pasid(c, pasid)
                                                              : cont_qi_piotlb_pages(c, pasid, addr, order, leaf);
-            if (!rc && dev_ats(c, sid)) /* IOTLB falls through to the device TLB with ATS */
+            if (!rc && cont_device_ats(c, sid)) /* IOTLB falls through to the device TLB with ATS */
                 rc = v->granularity == IOMMU_INV_GRANU_PASID ? qi_pdevtlb(c, sid, pasid, 0, 52)
                                                              : qi_pdevtlb(c, sid, pasid, addr, order);
         }

@@ -3,7 +3,7 @@
  * GET_INFO, MAP_DMA / UNMAP_DMA and PASID_REQUEST, answered as Linux 5.9/5.10 with the vSVA
  * series did (vfio_iommu_type1.c, vfio/pasid.c). Errors are the kernel's, checked in its order.
  */
-#include "sim/container.h"
+#include "host/container.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/vfio.h>
 
-#include "sim/container_internal.h"
+#include "host/container_internal.h"
 #include "walker/alloc.h"
 
 
@@ -30,8 +30,6 @@
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
 #define DIRTY_BITMAP_SIZE_MAX (UINT64_C(1) << 28)
 
-static struct iommu_share *shares; /* one per IOMMU with containers */
-
 void vtd_container_config_default(struct vtd_container_config *cfg)
 {
     *cfg = (struct vtd_container_config){
@@ -40,14 +38,15 @@ void vtd_container_config_default(struct vtd_container_config *cfg)
     };
 }
 
+/* The IOMMU's share, made (with the root table) by its first container. */
 static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b)
 {
-    for (struct iommu_share *s = shares; s; s = s->next)
-        if (s->io == io) {
-            s->refs++;
-            return s;
-        }
-    struct iommu_share *s = vtd_calloc(1, sizeof(*s));
+    struct iommu_share *s = vtd_iommu_host(io);
+    if (s) {
+        s->refs++;
+        return s;
+    }
+    s = vtd_calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     if (vtd_build_root_table(b, &s->rtaddr)) {
@@ -56,8 +55,7 @@ static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b
     }
     s->io = io;
     s->refs = 1;
-    s->next = shares;
-    shares = s;
+    vtd_iommu_set_host(io, s);
     vtd_iommu_set_root(io, s->rtaddr);
     return s;
 }
@@ -66,11 +64,7 @@ static void share_put(struct iommu_share *s)
 {
     if (--s->refs)
         return;
-    for (struct iommu_share **p = &shares; *p; p = &(*p)->next)
-        if (*p == s) {
-            *p = s->next;
-            break;
-        }
+    vtd_iommu_set_host(s->io, NULL);
     vtd_free(s->pasids);
     vtd_free(s->conts);
     vtd_free(s);
@@ -232,10 +226,16 @@ bool cont_attached(const struct vtd_container *c, uint16_t sid)
     return false;
 }
 
+bool cont_device_ats(const struct vtd_container *c, uint16_t sid)
+{
+    struct vtd_device_info d;
+    return !vtd_iommu_device_info(c->io, sid, &d) && d.ats;
+}
+
 int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
 {
-    struct vtd_device *dev = iommu_device(c->io, sid);
-    if (!dev)
+    struct vtd_device_info dev;
+    if (vtd_iommu_device_info(c->io, sid, &dev))
         return -ENODEV;
     if (cont_attached(c, sid))
         return -EBUSY;
@@ -248,8 +248,8 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
         c->capsids = n;
     }
     struct vtd_ctx ctx = c->ctx_proto;
-    ctx.dte = dev->ats;
-    ctx.pre = dev->pri;
+    ctx.dte = dev.ats;
+    ctx.pre = dev.pri;
     struct vtd_pasid_cfg pe;
     vtd_pasid_cfg_init(&pe, VTD_PGTT_SS, c->cfg.did);
     pe.ss_levels = c->cfg.ss_levels;
@@ -485,11 +485,9 @@ static int map_dma(struct vtd_container *c, void *arg)
 static int flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last)
 {
     int rc = qi_iotlb_range(c, start, last);
-    for (size_t i = 0; !rc && i < c->nsids; i++) {
-        struct vtd_device *dev = iommu_device(c->io, c->sids[i]);
-        if (dev && dev->ats)
+    for (size_t i = 0; !rc && i < c->nsids; i++)
+        if (cont_device_ats(c, c->sids[i]))
             rc = qi_devtlb(c, c->sids[i], start, last);
-    }
     return rc ? rc : cont_qi_wait(c);
 }
 

@@ -1,5 +1,5 @@
 /*
- * container_internal.h: the container's state, shared by sim/container*.c. Not a public interface.
+ * container_internal.h: the container's state, shared by host/container*.c. Not a public interface.
  */
 #ifndef VTDSIM_SIM_CONTAINER_INTERNAL_H
 #define VTDSIM_SIM_CONTAINER_INTERNAL_H
@@ -7,9 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sim/container.h"
+#include "host/container.h"
 #include <linux/iommu.h>
-#include "sim/iommu_internal.h"
 #include "sim/qi.h"
 #include "walker/builder.h"
 
@@ -22,8 +21,9 @@ struct pasid_owner {
     const struct vtd_container *owner;
 };
 
+/* What every container of one IOMMU shares (the host kernel's per-IOMMU state), kept in the
+ * IOMMU's host slot (vtd_iommu_set_host) while a container exists. */
 struct iommu_share {
-    struct iommu_share *next;
     struct vtd_iommu *io;
     unsigned refs;
     uint64_t rtaddr;
@@ -91,6 +91,8 @@ struct vtd_container {
 int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1);
 int cont_qi_wait(struct vtd_container *c);
 bool cont_attached(const struct vtd_container *c, uint16_t sid);
+/* Whether the device has ATS (a device TLB the host must invalidate). */
+bool cont_device_ats(const struct vtd_container *c, uint16_t sid);
 bool cont_pasid_allocated(const struct vtd_container *c, uint32_t pasid);
 /* vSVA v7 fills the container's nesting_info when the first group is attached; until then
  * GET_INFO has no nesting capability and PASID_REQUEST and NESTING_OP answer -EOPNOTSUPP. */

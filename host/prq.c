@@ -12,7 +12,7 @@
 
 #include <linux/iommu.h>
 
-#include "sim/container_internal.h"
+#include "host/container_internal.h"
 #include "walker/alloc.h"
 
 /* VT-d page group response codes (6.5.2.8) for the uAPI codes SUCCESS, INVALID, FAILURE. */
@@ -63,7 +63,7 @@ static int send_page_request(struct vtd_container *c, const struct vtd_request *
         size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
         struct pending_group *p = vtd_realloc(c->x.groups, n * sizeof(*p));
         if (!p) {
-            c->io->stats.alloc_failures++;
+            vtd_iommu_count_alloc_failure(c->io);
             return -ENOMEM;
         }
         c->x.groups = p;
@@ -89,16 +89,13 @@ static int on_page_request(void *arg, const struct vtd_request *req, const struc
 
 void cont_prq_init(struct vtd_container *c)
 {
-    c->io->page_request_hook = on_page_request;
-    c->io->page_request_arg = c->share;
+    vtd_iommu_set_page_request_hook(c->io, on_page_request, c->share);
 }
 
 void cont_prq_fini(struct vtd_container *c)
 {
-    if (c->share->nconts == 0 && c->io->page_request_arg == c->share) {
-        c->io->page_request_hook = NULL;
-        c->io->page_request_arg = NULL;
-    }
+    if (c->share->nconts == 0)
+        vtd_iommu_set_page_request_hook(c->io, NULL, NULL);
     vtd_free(c->x.groups);
 }
 

@@ -9,7 +9,7 @@
 
 #include <linux/iommu.h>
 
-#include "sim/container_internal.h"
+#include "host/container_internal.h"
 #include "walker/alloc.h"
 #include "walker/fault.h"
 #include "walker/alloc.h"
@@ -131,8 +131,7 @@ int cont_fault_init(struct vtd_container *c, unsigned cap)
         return -ENOMEM;
     s->conts = p;
     s->conts[s->nconts++] = c;
-    c->io->fault_listener = on_fault;
-    c->io->fault_listener_arg = s;
+    vtd_iommu_set_fault_listener(c->io, on_fault, s);
     return 0;
 }
 
@@ -144,10 +143,8 @@ void cont_fault_fini(struct vtd_container *c)
             s->conts[i] = s->conts[--s->nconts];
             break;
         }
-    if (s && s->nconts == 0 && c->io->fault_listener_arg == s) {
-        c->io->fault_listener = NULL;
-        c->io->fault_listener_arg = NULL;
-    }
+    if (s && s->nconts == 0)
+        vtd_iommu_set_fault_listener(c->io, NULL, NULL);
     vtd_free(c->x.faults.rec);
 }
 

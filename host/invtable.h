@@ -1,12 +1,12 @@
 /*
- * invtable.h: the probe behind `vtdsim inv-table` (tool/invtable.c): for every CACHE_INVLD
- * (granularity x cache) cell, whether the iommu layer accepts it and which stale entries it
- * removes, measured on fresh simulated worlds without hardware.
+ * invtable.h: the probe behind `vtdsim inv-table`: for every CACHE_INVLD (granularity x cache)
+ * cell, whether the host's iommu layer accepts it and which stale entries it removes, measured
+ * on fresh simulated worlds (an IOMMU, a container, two bound PASIDs) without hardware.
  */
-#ifndef VTDSIM_TOOL_INVTABLE_H
-#define VTDSIM_TOOL_INVTABLE_H
+#ifndef VTDSIM_HOST_INVTABLE_H
+#define VTDSIM_HOST_INVTABLE_H
 
-#include "sim/container.h"
+#include "host/container.h"
 
 /* Rows: IOMMU_INV_GRANU_DOMAIN, _PASID, _ADDR. Columns, as in the seed header's table: */
 enum inv_col { IC_DEV_IOTLB, IC_IOTLB, IC_PASID, IC_N };
@@ -39,5 +39,7 @@ const char *inv_col_name(enum inv_col c);
 const char *inv_row_name(unsigned row);
 const char *inv_kind_name(enum inv_kind k);
 const char *inv_victim_name(enum inv_victim v);
+/* Short name of a cache bit in `left` / `lost` (enum vtd_cache_id, VTD_C_DEVTLB). */
+const char *inv_cache_name(int id);
 
 #endif
