@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "vtdsim/version.h"
 
 struct command {
     const char *name;
@@ -23,7 +24,18 @@ static void usage(FILE *out)
     fprintf(out, "usage: vtdsim COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-10s %s\n", "version", "print the version (also --version)");
     fprintf(out, "\n'vtdsim COMMAND --help' describes a command.\n");
+}
+
+/* "vtdsim 0.1.0", and the checkout's description when it was built from one. */
+static int print_version(void)
+{
+    if (VTDSIM_VERSION_DESCRIBE[0])
+        printf("vtdsim %s (%s)\n", VTDSIM_VERSION, VTDSIM_VERSION_DESCRIBE);
+    else
+        printf("vtdsim %s\n", VTDSIM_VERSION);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -36,6 +48,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+        return print_version();
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the Debian package (CPack), installs it with dpkg, and runs the installed tool on the
+# installed scenarios: the promise that the .deb alone is a working vtdsim. Removes the package
+# afterwards. Needs root (CI runs it on its throwaway machine). Usage: check-deb.sh [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-deb}
+if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DVTDSIM_TESTS=OFF -DVTDSIM_BENCH=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" >/dev/null
+(cd "$build" && cpack -G DEB >/dev/null)
+deb=$(ls "$build"/vtdsim_*_amd64.deb | head -n 1)
+echo "check-deb: $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
+$SUDO dpkg -i "$deb" >/dev/null
+trap '$SUDO dpkg -r vtdsim >/dev/null' EXIT
+/usr/bin/vtdsim --version
+test -f /usr/share/man/man1/vtdsim.1
+test -f /usr/share/bash-completion/completions/vtdsim
+PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --exists vtdsim
+/usr/bin/vtdsim run /usr/share/vtdsim/scenarios | tail -n 1
