@@ -6,7 +6,11 @@
  * invalidation that removes it. The same re-walks count, for every entry an invalidation
  * removes, whether it was still correct (over-invalidation).
  */
+#include <stdio.h>
+
 #include "sim_fixture.h"
+#include "walker/root_entry.h"
+#include "walker/ss_entry.h"
 
 TestSuite(oracle, .init = setup, .fini = teardown);
 
@@ -23,6 +27,27 @@ static void expect_fix(const struct vtd_dma_result *r, const char *text, enum fi
         cr_assert_str_eq(r->report.fix, text);
     else
         cr_assert(strstr(r->report.fix, text) != NULL, "fix \"%s\" lacks \"%s\"", r->report.fix, text);
+}
+
+/* Point the directory entry (level 2) above `va` at a fresh table whose entry `index` is
+ * `leaf`, as a guest moving its page table would; `addr_mask` is the entry's address field. */
+static int move_page_table(const struct vtd_pt *pt, uint64_t va, unsigned index, uint64_t leaf, uint64_t addr_mask)
+{
+    uint64_t pde_addr, pde, table;
+    struct vtd_mem *mem = vtd_iommu_mem(io);
+    if (vtd_pt_entry_addr(pt, va, 2, &pde_addr) || vtd_builder_alloc_page(&w.b, &table) ||
+        vtd_mem_write64(mem, table + 8 * index, leaf) || vtd_mem_read64(mem, pde_addr, &pde))
+        return -1;
+    return vtd_mem_write64(mem, pde_addr, (pde & ~addr_mask) | table);
+}
+
+/* Clear bits of the leaf (4 KiB) entry that maps va. */
+static void clear_pte_bits(const struct vtd_pt *pt, uint64_t va, uint64_t bits)
+{
+    uint64_t pte_addr, pte;
+    cr_assert_eq(vtd_pt_entry_addr(pt, va, 1, &pte_addr), 0);
+    cr_assert_eq(vtd_mem_read64(vtd_iommu_mem(io), pte_addr, &pte), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pte_addr, pte & ~bits), 0);
 }
 
 /* ---- stale reports: which cache, since when, what the fresh walk says, the fix ------------ */
@@ -113,6 +138,66 @@ Test(oracle, unmapped_page_in_a_device_tlb_is_stale)
     expect_fix(&r, "PASID-based device-TLB SID 0x20 PASID 5 ADDR 0x200000 (size 2048 KiB)", FIX_IS);
 }
 
+/* A second-stage directory entry repointed without invalidation: the second-stage
+ * paging-structure cache still leads to the old table. The fix is the domain's IOTLB
+ * invalidation of the 2 MiB the entry covers, IH 0 so that paging-structure caches go too
+ * (VT-d 6.5.2.3). */
+Test(oracle, stale_second_stage_paging_structure_entry)
+{
+    struct vtd_pt sl;
+    cr_assert_eq(world_pasid(&w, &ctx, 2, VTD_PGTT_SS, 4, 0, NULL, &sl, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&sl, 0x10000, 0x80000, 0x1000, 12, VTD_PERM_R | VTD_PERM_W, 0), 0);
+    cr_assert_eq(vtd_pt_map(&sl, 0x11000, 0x81000, 0x1000, 12, VTD_PERM_R | VTD_PERM_W, 0), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 2, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(move_page_table(&sl, 0x10000, 0x11, 0x99000 | VTD_SS_R | VTD_SS_W, VTD_SS_ADDR), 0);
+    cr_assert_eq(dma(SID, 2, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_PSC);
+    cr_assert_eq(r.x.out, 0x81000);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.fresh.out, 0x99000);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_PSC_SS, "caches %#x", r.report.caches);
+    char want[96];
+    snprintf(want, sizeof want, "IOTLB page-selective DID %u ADDR 0x0 AM 9 IH 0", cfg.did);
+    expect_fix(&r, want, FIX_IS);
+}
+
+/* The root entry cleared under a cached context entry: the fresh walk has no context entry at
+ * all, and both the context and PASID caches are blamed, the context cache first (VT-d 6.5.3). */
+Test(oracle, context_entry_gone_without_context_cache_invalidation)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    vtd_iommu_set_step(io, 4);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    vtd_iommu_set_step(io, 9);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), root_entry_addr(w.rtaddr & VTD_RTADDR_RTA, 0), 0), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0, "the cached context and PASID entries still serve");
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_ROOT_P);
+    cr_assert_eq(r.report.caches & ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID)),
+                 (1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID), "caches %#x", r.report.caches);
+    cr_assert_eq(r.report.filled_step, 4);
+    expect_fix(&r, "context-cache device-selective SID 00:03.0; PASID-cache PASID-selective DID 2 PASID 1", FIX_NAMES);
+}
+
+/* Without PASID the device-TLB entry is untagged, and so is the fix (type 3, VT-d 6.5.2.5). */
+Test(oracle, unmapped_page_in_a_device_tlb_without_pasid_is_stale)
+{
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 0, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0); /* RID_PASID */
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x400000, 0x1000, 12, RWU, 0), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(ATS_SID, -1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(ATS_SID, -1, 0x10040, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x1000), 0);
+    cr_assert_eq(dma(ATS_SID, -1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_DEVTLB, "caches %#x", r.report.caches);
+    cr_assert_eq(r.report.fresh.fault.code, VTD_FR_FS_P);
+    expect_fix(&r, "device-TLB SID 0x20 ADDR 0x10000 (size 4 KiB)", FIX_IS);
+}
+
 /* ---- the invalidation hint (IH): leaf-only invalidation keeps the paging-structure caches -- */
 
 /* The guest frees a page table (unlinks its PDE) and invalidates with IH=1: the
@@ -193,6 +278,62 @@ Test(oracle, still_correct_entries_count_as_over_invalidated)
     p_iotlb_psi(did, 1, 0x10000, 0, true, &qr);
     cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
     cr_assert_eq(qr.over[VTD_C_IOTLB], 0);
+}
+
+/* An entry whose permissions changed was not still correct: removing it is no over-invalidation;
+ * its unchanged neighbour is. */
+Test(oracle, an_entry_with_changed_permissions_is_not_over_invalidated)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    struct vtd_qi_result qr;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    clear_pte_bits(&fs, 0x10000, VTD_FS_RW); /* now read-only */
+    p_iotlb_psi(cfg.did, 1, 0x10000, 0, true, &qr);
+    cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_IOTLB], 0);
+    p_iotlb_psi(cfg.did, 1, 0x11000, 0, true, &qr);
+    cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_IOTLB], 1);
+}
+
+/* The PASID entry moved to another domain (cleared first, as VT-d 6.5.3.3 asks): the old
+ * domain's IOTLB and first-stage paging-structure entries no longer describe it. */
+Test(oracle, entries_of_the_old_domain_are_not_over_invalidated)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    struct vtd_qi_result qr;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    const uint16_t old_did = cfg.did;
+    cr_assert_eq(vtd_build_pasid_clear(&w.b, &ctx, 1), 0);
+    cfg.did = (uint16_t)(old_did + 7);
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    p_iotlb_pasid(old_did, 1, &qr);
+    cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_IOTLB], 0);
+    cr_assert_gt(qr.removed[VTD_C_PSC_FS], 0);
+    cr_assert_eq(qr.over[VTD_C_PSC_FS], 0);
+}
+
+/* Device-TLB entries are judged the same way: still correct, or permissions changed. */
+Test(oracle, device_tlb_entries_count_as_over_invalidated_only_when_still_correct)
+{
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 5, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x400000, 0x2000, 12, RWU, 0), 0);
+    struct vtd_dma_result r;
+    struct vtd_qi_result qr;
+    cr_assert_eq(dma(ATS_SID, 5, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(ATS_SID, 5, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_cache_count(vtd_iommu_devtlb(io, ATS_SID)), 2);
+    clear_pte_bits(&fs, 0x10000, VTD_FS_RW);
+    p_devtlb(ATS_SID, 5, false, 0x10000, &qr);
+    cr_assert_eq(qr.removed[VTD_C_DEVTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_DEVTLB], 0);
+    p_devtlb(ATS_SID, 5, false, 0x11000, &qr);
+    cr_assert_eq(qr.removed[VTD_C_DEVTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_DEVTLB], 1);
 }
 
 /* ---- switched off ---------------------------------------------------------------------------- */
