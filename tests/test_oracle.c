@@ -50,7 +50,7 @@ static void clear_pte_bits(const struct vtd_pt *pt, uint64_t va, uint64_t bits)
     cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pte_addr, pte & ~bits), 0);
 }
 
-/* ---- stale reports: which cache, since when, what the fresh walk says, the fix ------------ */
+/* ---- stale reports: which cache, since when, what the fresh walk says, the fix --------- */
 
 Test(oracle, unmapped_leaf_without_invalidation_is_stale)
 {
@@ -198,7 +198,7 @@ Test(oracle, unmapped_page_in_a_device_tlb_without_pasid_is_stale)
     expect_fix(&r, "device-TLB SID 0x20 ADDR 0x10000 (size 4 KiB)", FIX_IS);
 }
 
-/* ---- the invalidation hint (IH): leaf-only invalidation keeps the paging-structure caches -- */
+/* ---- IH: a leaf-only invalidation keeps the paging-structure caches -------------------- */
 
 /* The guest frees a page table (unlinks its PDE) and invalidates with IH=1: the
  * paging-structure cache still points at the freed table, which is reused for other data. */
@@ -242,7 +242,7 @@ Test(oracle, ih0_invalidation_removes_the_freed_table)
     cr_assert_eq(vtd_iommu_warning_count(io), 0);
 }
 
-/* ---- the fix and over-invalidation ---------------------------------------------------------- */
+/* ---- the fix and over-invalidation ----------------------------------------------------- */
 
 Test(oracle, the_oracles_fix_removes_the_stale_entry)
 {
@@ -336,7 +336,7 @@ Test(oracle, device_tlb_entries_count_as_over_invalidated_only_when_still_correc
     cr_assert_eq(qr.over[VTD_C_DEVTLB], 1);
 }
 
-/* ---- switched off ---------------------------------------------------------------------------- */
+/* ---- switched off ---------------------------------------------------------------------- */
 
 Test(oracle_off, reports_nothing, .init = setup_no_oracle, .fini = teardown)
 {

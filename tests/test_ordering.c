@@ -19,7 +19,7 @@ static void expect_warning(uint64_t i, const char *part)
     cr_assert(strstr(text, part) != NULL, "warning %llu \"%s\" lacks \"%s\"", (unsigned long long)i, text, part);
 }
 
-/* ---- 6.5.3.3: a present PASID entry is not modified in place ------------------------------ */
+/* ---- 6.5.3.3: a present PASID entry is not modified in place --------------------------- */
 
 Test(ordering, present_pasid_entry_rewritten_in_place_warns)
 {
@@ -44,18 +44,34 @@ Test(ordering, pasid_entry_cleared_first_does_not_warn)
     cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0));
 }
 
-Test(ordering_off, checks_can_be_switched_off, .init = setup_no_oracle, .fini = teardown)
+/* A 512-bit entry written in one go is still not atomic for the IOMMU (VT-d 6.5.3.3). */
+Test(ordering, present_pasid_entry_written_in_one_go_warns)
 {
-    /* (this fixture keeps ordering checks on; switch them off here) */
-    io->cfg.ordering_checks = false;
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0); /* the entry is watched from its first use */
+    const uint64_t pe = vtd_build_pasid_entry_addr(&w.b, &ctx, 1);
+    uint64_t qw[8];
+    cr_assert_eq(vtd_mem_read(vtd_iommu_mem(io), pe, qw, sizeof qw), 0);
+    cr_assert_eq(vtd_mem_write(vtd_iommu_mem(io), pe, qw, sizeof qw), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1);
+    expect_warning(0, "modified while present");
+}
+
+/* Clearing P with a fill of the first qword is as good as a write of it. */
+Test(ordering, pasid_entry_cleared_by_a_fill_does_not_warn)
+{
     fs_two_pages();
     struct vtd_dma_result r;
     cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    const uint64_t pe = vtd_build_pasid_entry_addr(&w.b, &ctx, 1);
+    cr_assert_eq(vtd_mem_fill(vtd_iommu_mem(io), pe, 0, 8), 0);
+    cfg.wpe = true;
     cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
-    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0));
 }
 
-/* ---- 6.5.2.8: a released page-table page is not reused before the wait ------------------- */
+/* ---- 6.5.2.8: a released page-table page is not reused before the wait ----------------- */
 
 Test(ordering, table_reused_before_the_wait_warns)
 {
@@ -77,7 +93,7 @@ Test(ordering, table_reused_before_the_wait_warns)
     cr_assert_eq(vtd_iommu_warning_count(io), 1);
 }
 
-/* ---- 6.5.2.6: the device TLB after the IOTLB it is refilled from ------------------------- */
+/* ---- 6.5.2.6: the device TLB after the IOTLB it is refilled from ----------------------- */
 
 /* A global PASID-based device-TLB invalidation (type 8, G=1) issued while the IOTLB still holds
  * a stale entry for one of the device's PASIDs raises the ordering warning; after the IOTLB
@@ -120,4 +136,77 @@ Test(ordering, device_tlb_before_iotlb_raises_an_ordering_warning)
     p_iotlb_psi(cfg.did, 1, 0x10000, 0, false, NULL);
     p_devtlb(ATS_SID, 1, false, 0x10000, NULL);
     cr_assert_eq(vtd_iommu_warning_count(io), before + 1, "right order: no new warning");
+}
+
+/* ---- the warnings kept ----------------------------------------------------------------- */
+
+/* Only the last IOMMU_WARNINGS_KEPT warnings can be read back; older and future indexes read NULL. */
+Test(ordering, only_the_last_warnings_are_kept)
+{
+    cr_assert_null(vtd_iommu_warning(io, 0), "no warning yet");
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    uint64_t pde_addr, pt_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 1, &pt_addr), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, 0), 0);
+    p_iotlb_psi(cfg.did, 1, 0x0, 9, false, NULL); /* releases the table; no wait follows */
+    for (unsigned i = 0; i <= IOMMU_WARNINGS_KEPT; i++) /* every write into it warns */
+        cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), (pt_addr & VTD_PAGE_MASK) + 8 * (i % 512), i), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), IOMMU_WARNINGS_KEPT + 1);
+    cr_assert_null(vtd_iommu_warning(io, 0), "the oldest is forgotten");
+    expect_warning(1, "before the invalidation wait");
+    expect_warning(IOMMU_WARNINGS_KEPT, "before the invalidation wait");
+    cr_assert_null(vtd_iommu_warning(io, IOMMU_WARNINGS_KEPT + 1));
+}
+
+/* ---- switched off ---------------------------------------------------------------------- */
+
+Test(ordering_off, checks_can_be_switched_off, .init = setup_no_oracle, .fini = teardown)
+{
+    /* (this fixture keeps ordering checks on; switch them off here) */
+    io->cfg.ordering_checks = false;
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+}
+
+/* Checks switched off after they started watching: the same unsafe orders raise nothing, and
+ * switched on again they warn. */
+Test(ordering, checks_switched_off_later_raise_nothing)
+{
+    fs_two_pages();
+    struct vtd_pt ats_fs;
+    struct vtd_pasid_cfg ats_cfg;
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 5, VTD_PGTT_FS, 4, 0, &ats_fs, NULL, &ats_cfg), 0);
+    cr_assert_eq(vtd_pt_map(&ats_fs, 0x10000, 0x400000, 0x1000, 12, RWU, 0), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(ATS_SID, 5, 0x10000, VTD_ACC_R, &r), 0);
+    io->cfg.ordering_checks = false;
+    /* a present PASID entry rewritten in place */
+    cfg.wpe = true;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    /* the device TLB invalidated before the IOTLB, for one PASID and for all */
+    cr_assert_eq(vtd_pt_unmap(&ats_fs, 0x10000, 0x1000), 0);
+    p_devtlb(ATS_SID, 5, false, 0x10000, NULL);
+    cr_assert_eq(dma(ATS_SID, 5, 0x10000, VTD_ACC_R, &r), 0, "refilled from the stale IOTLB entry");
+    p_devtlb(ATS_SID, 0, true, 0x10000, NULL);
+    /* a released table written before the wait */
+    uint64_t pde_addr, pt_addr;
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 2, &pde_addr), 0);
+    cr_assert_eq(vtd_pt_entry_addr(&fs, 0x10000, 1, &pt_addr), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pde_addr, 0), 0);
+    p_iotlb_psi(cfg.did, 1, 0x0, 9, false, NULL);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), pt_addr & VTD_PAGE_MASK, 0x1234), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "%s", vtd_iommu_warning(io, 0));
+    /* Back on: the PASID entry is still watched. */
+    io->cfg.ordering_checks = true;
+    cfg.wpe = false;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 1, &cfg), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 1);
+    expect_warning(0, "modified while present");
 }
