@@ -85,9 +85,10 @@ static inline void fs_two_pages(void)
 #define QI_G(g) ((uint64_t)(g) << 4)            /* granularity, qw0 bits 5:4 */
 #define QI_DID(did) ((uint64_t)(did) << 16)     /* domain-id, qw0 bits 31:16 */
 #define QI_PASID(p) ((uint64_t)(p) << 32)       /* PASID, qw0 bits 51:32 */
+#define QI_IOTLB_PAGE 3                         /* IOTLB granularity: page-selective within a domain */
 #define QI_PIOTLB_PASID 2                       /* P_IOTLB granularity: every page of a PASID */
 #define QI_PIOTLB_PAGE 3                        /* P_IOTLB granularity: page-selective */
-#define QI_IH (UINT64_C(1) << 6)                /* P_IOTLB qw1 bit 6: invalidation hint */
+#define QI_IH (UINT64_C(1) << 6)                /* IOTLB and P_IOTLB qw1 bit 6: invalidation hint */
 #define QI_PDEVTLB_SID(sid) ((uint64_t)(sid) << 16) /* type 8: SID, qw0 bits 31:16 */
 #define QI_PDEVTLB_G UINT64_C(1)                /* type 8 qw1 bit 0: every PASID of the device */
 #define QI_WAIT_IF (UINT64_C(1) << 4)           /* wait qw0 bit 4: interrupt flag */
@@ -101,6 +102,13 @@ static inline void qi_ok(uint64_t qw0, uint64_t qw1, struct vtd_qi_result *qr)
         qr = &local;
     cr_assert_eq(vtd_qi_submit(io, d, 4, qr), 0, "qw0 %#llx: %s", (unsigned long long)qw0, qr->why);
     cr_assert_eq(qr->error, 0);
+}
+
+/* IOTLB page-selective within a domain (type 2, VT-d 6.5.2.3): 2^am pages at addr, the
+ * domain's second-stage (untagged) translations among them. */
+static inline void iotlb_psi(uint16_t did, uint64_t addr, unsigned am, bool ih, struct vtd_qi_result *qr)
+{
+    qi_ok(VTD_QI_IOTLB | QI_G(QI_IOTLB_PAGE) | QI_DID(did), addr | am | (ih ? QI_IH : 0), qr);
 }
 
 /* P_IOTLB page-selective (type 6, VT-d 6.5.2.4): 2^am pages at addr of one PASID. */

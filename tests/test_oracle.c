@@ -138,6 +138,25 @@ Test(oracle, unmapped_page_in_a_device_tlb_is_stale)
     expect_fix(&r, "PASID-based device-TLB SID 0x20 PASID 5 ADDR 0x200000 (size 2048 KiB)", FIX_IS);
 }
 
+/* Permissions reduced without invalidation: a read the new entry still allows is served with
+ * the old permissions, and that differs from the fresh walk too. */
+Test(oracle, permission_reduced_without_invalidation_is_stale)
+{
+    fs_two_pages();
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    clear_pte_bits(&fs, 0x10000, VTD_FS_RW);
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_IOTLB);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.fresh.fault.code, 0);
+    cr_assert_eq(r.report.fresh.out, r.x.out, "the same page");
+    cr_assert(r.x.perm & VTD_PERM_W);
+    cr_assert_not(r.report.fresh.perm & VTD_PERM_W);
+    cr_assert_eq(r.report.caches, 1u << VTD_C_IOTLB);
+    expect_fix(&r, "P_IOTLB page-selective DID 2 PASID 1 ADDR 0x10000 AM 0", FIX_IS);
+}
+
 /* A second-stage directory entry repointed without invalidation: the second-stage
  * paging-structure cache still leads to the old table. The fix is the domain's IOTLB
  * invalidation of the 2 MiB the entry covers, IH 0 so that paging-structure caches go too
@@ -294,6 +313,25 @@ Test(oracle, an_entry_with_changed_permissions_is_not_over_invalidated)
     cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
     cr_assert_eq(qr.over[VTD_C_IOTLB], 0);
     p_iotlb_psi(cfg.did, 1, 0x11000, 0, true, &qr);
+    cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_IOTLB], 1);
+}
+
+/* The same for a second-stage entry: its permissions are the second stage's. */
+Test(oracle, a_second_stage_entry_with_changed_permissions_is_not_over_invalidated)
+{
+    struct vtd_pt sl;
+    cr_assert_eq(world_pasid(&w, &ctx, 2, VTD_PGTT_SS, 4, 0, NULL, &sl, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&sl, 0x10000, 0x80000, 0x2000, 12, VTD_PERM_R | VTD_PERM_W, 0), 0);
+    struct vtd_dma_result r;
+    struct vtd_qi_result qr;
+    cr_assert_eq(dma(SID, 2, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(dma(SID, 2, 0x11000, VTD_ACC_R, &r), 0);
+    clear_pte_bits(&sl, 0x10000, VTD_SS_W);
+    iotlb_psi(cfg.did, 0x10000, 0, true, &qr);
+    cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
+    cr_assert_eq(qr.over[VTD_C_IOTLB], 0);
+    iotlb_psi(cfg.did, 0x11000, 0, true, &qr);
     cr_assert_eq(qr.removed[VTD_C_IOTLB], 1);
     cr_assert_eq(qr.over[VTD_C_IOTLB], 1);
 }
