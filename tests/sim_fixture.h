@@ -80,7 +80,7 @@ static inline void fs_two_pages(void)
     cr_assert_eq(vtd_pt_map(&fs, 0x11000, 0x81000, 0x1000, 12, RWU, 0), 0);
 }
 
-/* ---- invalidation descriptors (256-bit) ------------------------------------------------ */
+/* ---- invalidation descriptors, submitted as 256-bit ones ---------------------------- */
 
 #define QI_G(g) ((uint64_t)(g) << 4)            /* granularity, qw0 bits 5:4 */
 #define QI_DID(did) ((uint64_t)(did) << 16)     /* domain-id, qw0 bits 31:16 */
