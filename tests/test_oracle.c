@@ -107,6 +107,71 @@ Test(oracle, pasid_entry_change_without_pasid_cache_invalidation)
     expect_fix(&r, "PASID-cache PASID-selective DID 2 PASID 1", FIX_NAMES);
 }
 
+/*
+ * One field of a cached PASID entry changed in place (VT-d 9.6), then a page the IOTLB does not
+ * hold: the walk runs on the cached entry. The oracle reports a change that alters the answer
+ * and blames the PASID cache; a change that alters no answer is no stale translation.
+ */
+enum pe_change { PE_PGTT_PT, PE_FSPTPTR_EMPTY, PE_FS_LEVELS_5, PE_DID };
+static const struct {
+    const char *name;
+    enum pe_change change;
+    bool stale;
+    int fresh_code;     /* the fresh walk's fault (0: it translates) */
+    uint64_t fresh_out; /* and then its output */
+} pe_change_rows[] = {
+    { .name = "PGTT first-stage to pass-through", .change = PE_PGTT_PT, .stale = true, .fresh_out = 0x11000 },
+    { .name = "FSPTPTR to an empty table", .change = PE_FSPTPTR_EMPTY, .stale = true, .fresh_code = VTD_FR_FS_P },
+    { .name = "5-level first stage over a 4-level table", .change = PE_FS_LEVELS_5, .stale = true,
+      .fresh_code = VTD_FR_FS_P }, /* one level too many: the walk ends at an empty entry */
+    { .name = "another DID, the same tables", .change = PE_DID, .stale = false },
+};
+
+static void change_pasid_entry(uint32_t pasid, struct vtd_pasid_cfg *pe, enum pe_change change)
+{
+    uint64_t empty;
+    switch (change) {
+    case PE_PGTT_PT:
+        pe->pgtt = VTD_PGTT_PT;
+        break;
+    case PE_FSPTPTR_EMPTY:
+        cr_assert_eq(vtd_builder_alloc_page(&w.b, &empty), 0);
+        pe->fsptptr = empty;
+        break;
+    case PE_FS_LEVELS_5:
+        pe->fs_levels = 5;
+        break;
+    case PE_DID:
+        pe->did = (uint16_t)(pe->did + 100);
+        break;
+    }
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, pasid, pe), 0, "rewritten in place");
+}
+
+Test(oracle, pasid_entry_fields_changed_without_pasid_cache_invalidation)
+{
+    for (size_t i = 0; i < sizeof(pe_change_rows) / sizeof(pe_change_rows[0]); i++) {
+        const uint32_t pasid = 10 + (uint32_t)i; /* one PASID-cache entry per row */
+        struct vtd_pt pt;
+        struct vtd_pasid_cfg pe;
+        struct vtd_dma_result r;
+        cr_assert_eq(world_pasid(&w, &ctx, pasid, VTD_PGTT_FS, 4, 0, &pt, NULL, &pe), 0);
+        cr_assert_eq(vtd_pt_map(&pt, 0x10000, 0x80000, 0x2000, 12, RWU, VTD_MAP_AD), 0);
+        cr_assert_eq(dma(SID, pasid, 0x10000, VTD_ACC_R, &r), 0);
+        change_pasid_entry(pasid, &pe, pe_change_rows[i].change);
+        cr_assert_eq(dma(SID, pasid, 0x11000, VTD_ACC_R, &r), 0, "row '%s'", pe_change_rows[i].name);
+        cr_assert_eq(r.x.out, 0x81000, "row '%s': the cached entry's answer", pe_change_rows[i].name);
+        cr_assert_eq(r.stale, pe_change_rows[i].stale, "row '%s'", pe_change_rows[i].name);
+        if (!r.stale)
+            continue;
+        cr_assert(r.report.caches & (1u << VTD_C_PASID), "row '%s': caches %#x", pe_change_rows[i].name,
+                  r.report.caches);
+        cr_assert_eq(r.report.fresh.fault.code, pe_change_rows[i].fresh_code, "row '%s'", pe_change_rows[i].name);
+        if (!pe_change_rows[i].fresh_code)
+            cr_assert_eq(r.report.fresh.out, pe_change_rows[i].fresh_out, "row '%s'", pe_change_rows[i].name);
+    }
+}
+
 Test(oracle, context_entry_change_without_context_cache_invalidation)
 {
     fs_two_pages();
