@@ -462,29 +462,29 @@ struct cell {
 };
 
 static const struct cell spec_cells[] = {
-    { T_DEV, G_DOMAIN, -EINVAL, false, false, false },
-    { T_IOTLB, G_DOMAIN, 0, true, false, false },
-    { T_PASID, G_DOMAIN, 0, false, false, true },
-    { T_DEV, G_PASID, 0, false, true, false },
-    { T_IOTLB, G_PASID, 0, true, false, false },
-    { T_PASID, G_PASID, 0, false, false, true },
-    { T_DEV, G_ADDR, 0, false, true, false },
-    { T_IOTLB, G_ADDR, 0, true, false, false },
-    { T_PASID, G_ADDR, -EINVAL, false, false, false },
+    { .cache = T_DEV, .granu = G_DOMAIN, .err = -EINVAL },
+    { .cache = T_IOTLB, .granu = G_DOMAIN, .err = 0, .iotlb_removed = true },
+    { .cache = T_PASID, .granu = G_DOMAIN, .err = 0, .pc_removed = true },
+    { .cache = T_DEV, .granu = G_PASID, .err = 0, .devtlb_removed = true },
+    { .cache = T_IOTLB, .granu = G_PASID, .err = 0, .iotlb_removed = true },
+    { .cache = T_PASID, .granu = G_PASID, .err = 0, .pc_removed = true },
+    { .cache = T_DEV, .granu = G_ADDR, .err = 0, .devtlb_removed = true },
+    { .cache = T_IOTLB, .granu = G_ADDR, .err = 0, .iotlb_removed = true },
+    { .cache = T_PASID, .granu = G_ADDR, .err = -EINVAL },
 };
 
 /* linux-5.10: only IOTLB x {PASID, ADDR} and DEV_IOTLB x ADDR do anything; IOTLB also flushes
  * the device TLB of the ATS device. */
 static const struct cell linux_cells[] = {
-    { T_DEV, G_DOMAIN, -EINVAL, false, false, false },
-    { T_IOTLB, G_DOMAIN, 0, false, false, false },
-    { T_PASID, G_DOMAIN, 0, false, false, false },
-    { T_DEV, G_PASID, 0, false, false, false },
-    { T_IOTLB, G_PASID, 0, true, true, false },
-    { T_PASID, G_PASID, 0, false, false, false },
-    { T_DEV, G_ADDR, 0, false, true, false },
-    { T_IOTLB, G_ADDR, 0, true, true, false },
-    { T_PASID, G_ADDR, -EINVAL, false, false, false },
+    { .cache = T_DEV, .granu = G_DOMAIN, .err = -EINVAL },
+    { .cache = T_IOTLB, .granu = G_DOMAIN, .err = 0 },
+    { .cache = T_PASID, .granu = G_DOMAIN, .err = 0 },
+    { .cache = T_DEV, .granu = G_PASID, .err = 0 },
+    { .cache = T_IOTLB, .granu = G_PASID, .err = 0, .iotlb_removed = true, .devtlb_removed = true },
+    { .cache = T_PASID, .granu = G_PASID, .err = 0 },
+    { .cache = T_DEV, .granu = G_ADDR, .err = 0, .devtlb_removed = true },
+    { .cache = T_IOTLB, .granu = G_ADDR, .err = 0, .iotlb_removed = true, .devtlb_removed = true },
+    { .cache = T_PASID, .granu = G_ADDR, .err = -EINVAL },
 };
 
 static bool pc_has(uint16_t sid)

@@ -3,7 +3,8 @@
  * constructors of sim/iommu_internal.h; each descriptor type and granularity must remove exactly
  * the entries in its scope and leave every other one. Then: field validation (reserved bits,
  * granularities, AM, widths), the invalidation wait, the queue in simulated memory driven by
- * IQA/IQH/IQT, descriptions, and over-invalidation counted against real walks.
+ * IQA/IQH/IQT, and descriptions. (Over-invalidation counted against real walks, and the
+ * ordering warnings, are in test_oracle.c and test_ordering.c.)
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -12,8 +13,6 @@
 #include "sim/iommu_internal.h"
 #include "sim/qi.h"
 #include "sim/regs.h"
-#include "walker/fs_entry.h"
-#include "world.h"
 
 /* ---- descriptor fields, as the specification places them (VT-d 6.5.2.x) ---- */
 #define T_LO(t) ((uint64_t)(t) & 0xf)            /* type bits 3:0 */
@@ -1028,84 +1027,4 @@ Test(qi, descriptions)
     describes(wait_desc(true, true, 0x1, 0x7000), "wait IF SW data 0x1 to 0x7000");
     describes(d128(TYPE(VTD_QI_IEC), 0), "IEC global");
     describes(d128(TYPE(12), 0), "unknown descriptor type 12 (qw0 0xc)");
-}
-
-/* ---- against real walks: over-invalidation, stale entries, ordering ---- */
-
-struct walked {
-    struct world w;
-    struct vtd_ctx ctx;
-    struct vtd_pt fs;
-    struct vtd_pasid_cfg cfg;
-};
-
-static void walked_setup(struct walked *wk, uint16_t sid, struct vtd_ctx *ctx)
-{
-    cr_assert_eq(world_init_mem(&wk->w, vtd_iommu_caps(io), vtd_iommu_mem(io)), 0);
-    cr_assert_eq(world_device(&wk->w, sid, ctx), 0);
-    vtd_iommu_set_root(io, wk->w.rtaddr);
-    cr_assert_eq(world_pasid(&wk->w, ctx, 1, VTD_PGTT_FS, 4, 0, &wk->fs, NULL, &wk->cfg), 0);
-    cr_assert_eq(vtd_pt_map(&wk->fs, 0x10000, 0x80000, 0x2000, 12, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, 0), 0);
-}
-
-static int dma(uint16_t sid, uint32_t pasid, uint64_t addr, struct vtd_dma_result *r)
-{
-    struct vtd_request req = {.sid = sid, .pasid_valid = true, .pasid = pasid, .addr = addr, .access = VTD_ACC_R};
-    return vtd_iommu_dma(io, &req, r);
-}
-
-Test(qi, still_correct_entries_count_as_over_invalidated)
-{
-    struct walked wk;
-    walked_setup(&wk, SID, &wk.ctx);
-    struct vtd_dma_result r;
-    cr_assert_eq(dma(SID, 1, 0x10000, &r), 0);
-    cr_assert_eq(dma(SID, 1, 0x11000, &r), 0);
-    uint16_t did = wk.cfg.did;
-    /* Nothing changed in memory: every entry removed was still correct. */
-    ok(piotlb(P_PASID, did, 1, 0, 0, false));
-    cr_assert_eq(res.removed[VTD_C_IOTLB], 2);
-    cr_assert_eq(res.over[VTD_C_IOTLB], 2);
-    cr_assert_gt(res.removed[VTD_C_PSC_FS], 0);
-    cr_assert_eq(res.over[VTD_C_PSC_FS], res.removed[VTD_C_PSC_FS]);
-    cr_assert_eq(vtd_cache_stats(cache(VTD_C_IOTLB))->over_invalidated, 2);
-    /* After an unmap, the entry removed was stale: not over-invalidation. */
-    cr_assert_eq(dma(SID, 1, 0x10000, &r), 0);
-    cr_assert_eq(vtd_pt_unmap(&wk.fs, 0x10000, 0x1000), 0);
-    ok(piotlb(P_PAGE, did, 1, 0x10000, 0, true));
-    cr_assert_eq(res.removed[VTD_C_IOTLB], 1);
-    cr_assert_eq(res.over[VTD_C_IOTLB], 0);
-    world_fini(&wk.w);
-}
-
-Test(qi, the_oracles_fix_removes_the_stale_entry)
-{
-    struct walked wk;
-    walked_setup(&wk, SID, &wk.ctx);
-    struct vtd_dma_result r;
-    cr_assert_eq(dma(SID, 1, 0x10000, &r), 0);
-    cr_assert_eq(vtd_pt_unmap(&wk.fs, 0x10000, 0x1000), 0);
-    cr_assert_eq(dma(SID, 1, 0x10000, &r), 0);
-    cr_assert(r.stale);
-    ok(piotlb(P_PAGE, wk.cfg.did, 1, 0x10000, 0, false)); /* what r.report.fix names */
-    cr_assert_neq(dma(SID, 1, 0x10000, &r), 0, "the walk now faults");
-    cr_assert_not(r.stale);
-    world_fini(&wk.w);
-}
-
-Test(qi, device_tlb_before_iotlb_raises_an_ordering_warning)
-{
-    struct walked wk;
-    walked_setup(&wk, ATS_SID, &wk.ctx);
-    struct vtd_dma_result r;
-    cr_assert_eq(dma(ATS_SID, 1, 0x10000, &r), 0);
-    cr_assert_eq(vtd_pt_unmap(&wk.fs, 0x10000, 0x1000), 0);
-    uint64_t before = vtd_iommu_warning_count(io);
-    ok(pdevtlb(ATS_SID, 1, false, 0x10000, false));
-    cr_assert_eq(res.removed[VTD_C_DEVTLB], 1);
-    cr_assert_eq(vtd_iommu_warning_count(io), before + 1, "the IOTLB still holds the stale entry");
-    ok(piotlb(P_PAGE, wk.cfg.did, 1, 0x10000, 0, false));
-    ok(pdevtlb(ATS_SID, 1, false, 0x10000, false));
-    cr_assert_eq(vtd_iommu_warning_count(io), before + 1, "right order: no new warning");
-    world_fini(&wk.w);
 }

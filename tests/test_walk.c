@@ -1,7 +1,7 @@
 /*
  * test_walk.c: successful walks of every translation type, level count and page size; nested
  * read counts; A/D updates; traces; and a randomized round-trip property.
- * (Each fault code has its own test in test_walk_faults.c.)
+ * (Each fault code has its own test in the test_faults_*.c suites, one per stage.)
  */
 #include <criterion/criterion.h>
 
