@@ -7,6 +7,10 @@
  * oracle's reports say when a stale entry was filled. Each failed expectation becomes one
  * failure record with the file:line of the step, what was expected, what happened, the walk
  * trace of the cached path, a fresh uncached walk, and the oracle's explanation.
+ *
+ * Threads: every run builds its own IOMMU (and containers) and keeps nothing between calls, so
+ * sc_run_file / sc_run on different threads with different results are safe (`vtdsim run -j`);
+ * one sc_result is written by one thread.
  */
 #ifndef VTDSIM_RUNNER_RUNNER_H
 #define VTDSIM_RUNNER_RUNNER_H

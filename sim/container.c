@@ -30,8 +30,6 @@
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
 #define DIRTY_BITMAP_SIZE_MAX (UINT64_C(1) << 28)
 
-static struct iommu_share *shares; /* one per IOMMU with containers */
-
 void vtd_container_config_default(struct vtd_container_config *cfg)
 {
     *cfg = (struct vtd_container_config){
@@ -40,14 +38,18 @@ void vtd_container_config_default(struct vtd_container_config *cfg)
     };
 }
 
+/*
+ * What the containers of one IOMMU share lives in the IOMMU's host-state slot: state of the
+ * instance, never of the process, so containers of different IOMMUs can run on different threads.
+ */
 static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b)
 {
-    for (struct iommu_share *s = shares; s; s = s->next)
-        if (s->io == io) {
-            s->refs++;
-            return s;
-        }
-    struct iommu_share *s = vtd_calloc(1, sizeof(*s));
+    struct iommu_share *s = vtd_iommu_host_state(io);
+    if (s) {
+        s->refs++;
+        return s;
+    }
+    s = vtd_calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     if (vtd_build_root_table(b, &s->rtaddr)) {
@@ -56,8 +58,7 @@ static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b
     }
     s->io = io;
     s->refs = 1;
-    s->next = shares;
-    shares = s;
+    vtd_iommu_set_host_state(io, s);
     vtd_iommu_set_root(io, s->rtaddr);
     return s;
 }
@@ -66,11 +67,7 @@ static void share_put(struct iommu_share *s)
 {
     if (--s->refs)
         return;
-    for (struct iommu_share **p = &shares; *p; p = &(*p)->next)
-        if (*p == s) {
-            *p = s->next;
-            break;
-        }
+    vtd_iommu_set_host_state(s->io, NULL);
     vtd_free(s->pasids);
     vtd_free(s->conts);
     vtd_free(s);

@@ -6,6 +6,11 @@
  * built from a host-physical pool. MAP_DMA's `vaddr` is taken as a host-physical address in
  * the IOMMU's simulated memory (there is no process address space to pin). Devices attached
  * get a scalable-mode context entry and a RID_PASID entry (PGTT 2) for the domain.
+ *
+ * Threads: what the containers of one IOMMU share (root table, PASID space) is kept in that
+ * IOMMU (vtd_iommu_host_state), never in the process. An IOMMU and its containers form one
+ * unit: one thread at a time; different IOMMUs with their containers run on different threads
+ * freely. Free the containers before their IOMMU.
  */
 #ifndef VTDSIM_SIM_CONTAINER_H
 #define VTDSIM_SIM_CONTAINER_H

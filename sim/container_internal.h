@@ -23,7 +23,6 @@ struct pasid_owner {
 };
 
 struct iommu_share {
-    struct iommu_share *next;
     struct vtd_iommu *io;
     unsigned refs;
     uint64_t rtaddr;

@@ -54,6 +54,9 @@ void vtd_iommu_free(struct vtd_iommu *io)
     vtd_free(io);
 }
 
+void *vtd_iommu_host_state(const struct vtd_iommu *io) { return io->host_state; }
+void vtd_iommu_set_host_state(struct vtd_iommu *io, void *state) { io->host_state = state; }
+
 struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char **why)
 {
     const char *msg = NULL;

@@ -8,6 +8,11 @@
  * PASID caches. The oracle compares every answer that a cache helped with against a fresh
  * uncached walk and reports stale translations with the invalidation that would have removed
  * them. Queued invalidation removes exactly what each descriptor's scope covers.
+ *
+ * Threads: the library keeps no process-wide mutable state; everything belongs to an instance.
+ * Distinct instances (and everything attached to them: containers, traces) may be used from
+ * different threads at once; one instance, with what is attached to it, is used by one thread at
+ * a time (no internal locking). The allocation fault injection of walker/alloc.h is per thread.
  */
 #ifndef VTDSIM_SIM_IOMMU_H
 #define VTDSIM_SIM_IOMMU_H
@@ -67,6 +72,15 @@ const struct vtd_caps *vtd_iommu_caps(const struct vtd_iommu *io);
 
 /* 0, -EEXIST (sid taken), -EINVAL (bad config), -ENOMEM. */
 int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *dev);
+
+/*
+ * One pointer that a layer built on this IOMMU keeps with it: the container front end puts
+ * there what all containers of one IOMMU share (the root table, the system-wide PASID space),
+ * so that state belongs to the instance and not to the process. The IOMMU only stores it; the
+ * layer that set it clears and frees it before vtd_iommu_free.
+ */
+void *vtd_iommu_host_state(const struct vtd_iommu *io);
+void vtd_iommu_set_host_state(struct vtd_iommu *io, void *state);
 
 /* Set RTADDR and enable translation in one go (what a driver does through GCMD). */
 void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr);

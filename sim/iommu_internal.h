@@ -116,6 +116,7 @@ struct vtd_iommu {
      * (sim/prq.c); 0 when the request was queued, else the device falls back to DMA. */
     int (*page_request_hook)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
     void *page_request_arg;
+    void *host_state;       /* vtd_iommu_set_host_state: the container layer's shared state */
 };
 
 /* ---- context cache: tagged by source-id ---- */
