@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "runner/run_internal.h"
+#include "runner/text.h"
 #include "runner/uapi.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
@@ -343,15 +344,23 @@ void sc_result_free(struct sc_result *r)
     *r = (struct sc_result){0};
 }
 
+/* File names, scalars and messages quoting them may hold anything: escaped for a terminal. */
 void sc_result_print(const struct sc_result *r, FILE *out)
 {
-    if (r->out_of_memory)
-        fprintf(out, "%s: out of memory (ENOMEM)\n", r->path ? r->path : "?");
-    if (r->load_error)
-        fprintf(out, "%s\n", r->load_error);
+    const char *path = r->path ? r->path : "?";
+    if (r->out_of_memory) {
+        sc_text_terminal(out, path);
+        fputs(": out of memory (ENOMEM)\n", out);
+    }
+    if (r->load_error) {
+        sc_text_terminal(out, r->load_error);
+        fputc('\n', out);
+    }
     for (unsigned i = 0; i < r->nfail; i++)
-        fputs(r->fail[i].text, out);
-    if (r->failed > r->nfail && r->nfail == SC_MAX_FAILURES_KEPT)
-        fprintf(out, "%s: ... more failed expectations not shown\n", r->path);
+        sc_text_terminal(out, r->fail[i].text);
+    if (r->failed > r->nfail && r->nfail == SC_MAX_FAILURES_KEPT) {
+        sc_text_terminal(out, path);
+        fputs(": ... more failed expectations not shown\n", out);
+    }
 }
 

@@ -1,7 +1,8 @@
 /*
  * run.c: `vtdsim run [options] FILE|DIR...`: replay scenarios and check their expectations.
  * Each file is independent (its own IOMMU), so -j runs several at once on threads; the output
- * is printed in the order the files were given, whatever order they finish in.
+ * is printed in the order the files were given, each file's as soon as it and those before it
+ * are done. A write error on stdout or a report is exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -14,6 +15,7 @@
 
 #include "commands.h"
 #include "runner/runner.h"
+#include "runner/text.h"
 #include "walker/alloc.h"
 
 struct run_opts {
@@ -145,45 +147,97 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
     return 0;
 }
 
+/*
+ * The files and their results. Workers take the next file, run it and mark it done; the main
+ * thread prints results in the order the files were given, each as soon as it and every file
+ * before it are done (so a long file holds back the lines after it, never its own).
+ */
 struct pool {
     const struct file_list *files;
     struct sc_result *res;
     struct sc_run_opts opts;
     atomic_uint next;
+    pthread_mutex_t lock;
+    pthread_cond_t finished;   /* signalled when a file is done */
+    bool *done;                /* per file, under lock */
 };
 
 static void *worker(void *arg)
 {
     struct pool *p = arg;
-    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;)
+    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;) {
         sc_run_file(p->files->path[i], &p->opts, &p->res[i]);
+        pthread_mutex_lock(&p->lock);
+        p->done[i] = true;
+        pthread_cond_broadcast(&p->finished);
+        pthread_mutex_unlock(&p->lock);
+    }
     return NULL;
 }
 
-static void run_all(struct pool *p, unsigned jobs)
+static void wait_done(struct pool *p, unsigned i)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->done[i])
+        pthread_cond_wait(&p->finished, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A file's result, flushed so that it is seen as soon as the file is done (a write error stays
+ * in stdout's error flag: tool/main.c turns it into exit status 2 with the reason). */
+static void print_result(const struct sc_result *r, const struct run_opts *o)
+{
+    bool ok = sc_result_passed(r);
+    sc_result_print(r, stdout);
+    if (!ok || o->verbose) {
+        fputs(ok ? "PASS " : "FAIL ", stdout);
+        sc_text_terminal(stdout, r->path);
+        printf(" (%u steps, %u requests, %u checks, %.3f s)\n", r->steps, r->requests, r->checks, r->seconds);
+    }
+    if (r->stats) {
+        fputs("statistics of ", stdout);
+        sc_text_terminal(stdout, r->path);
+        printf(":\n%s", r->stats);
+    }
+    fflush(stdout);
+}
+
+/* Run every file on `jobs` threads (the calling thread prints), or here when jobs is 1. */
+static void run_all(struct pool *p, unsigned jobs, const struct run_opts *o)
 {
     pthread_t tid[256];
     unsigned started = 0;
     if (jobs > p->files->n)
         jobs = p->files->n;
-    for (unsigned i = 1; i < jobs; i++)
+    for (unsigned i = 0; jobs > 1 && i < jobs; i++)
         if (!pthread_create(&tid[started], NULL, worker, p))
             started++;
-    worker(p); /* this thread works too; it also covers for threads that failed to start */
+    if (!started) { /* -j 1, or no thread could start: this thread runs and prints each file */
+        for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;) {
+            sc_run_file(p->files->path[i], &p->opts, &p->res[i]);
+            print_result(&p->res[i], o);
+        }
+        return;
+    }
+    for (unsigned i = 0; i < p->files->n; i++) {
+        wait_done(p, i);
+        print_result(&p->res[i], o);
+    }
     for (unsigned i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
 }
 
-static void print_result(const struct sc_result *r, const struct run_opts *o)
+/* Write a report; a failure is reported with its reason and makes the run's status 2. */
+static int write_report(int (*write)(const char *, const struct sc_result *, unsigned, char *), const char *path,
+                        const struct pool *p)
 {
-    bool ok = sc_result_passed(r);
-    sc_result_print(r, stdout);
-    if (!ok || o->verbose)
-        printf("%s %s (%u steps, %u requests, %u checks, %.3f s)\n", ok ? "PASS" : "FAIL", r->path, r->steps,
-               r->requests, r->checks, r->seconds);
-    if (r->stats) {
-        printf("statistics of %s:\n%s", r->path, r->stats);
-    }
+    char err[SC_REPORT_ERR_LEN];
+    if (!path || !write(path, p->res, p->files->n, err))
+        return 0;
+    fputs("vtdsim run: cannot write the report ", stderr);
+    sc_text_terminal(stderr, err);
+    fputc('\n', stderr);
+    return -1;
 }
 
 int cmd_run(int argc, char **argv)
@@ -197,29 +251,32 @@ int cmd_run(int argc, char **argv)
     }
     struct pool p = {.files = &files, .opts = {.stats = o.stats}};
     p.res = vtd_calloc(files.n, sizeof *p.res);
-    if (!p.res) {
+    p.done = vtd_calloc(files.n, sizeof *p.done);
+    if (!p.res || !p.done) {
+        fputs("vtdsim run: out of memory\n", stderr);
+        vtd_free(p.res);
+        vtd_free(p.done);
         list_free(&files);
         return 2;
     }
     atomic_init(&p.next, 0);
-    run_all(&p, o.jobs);
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.finished, NULL);
+    run_all(&p, o.jobs, &o);
     unsigned passed = 0;
-    for (unsigned i = 0; i < files.n; i++) {
-        print_result(&p.res[i], &o);
+    for (unsigned i = 0; i < files.n; i++)
         passed += sc_result_passed(&p.res[i]);
-    }
     int status = passed == files.n ? 0 : 1;
-    if (o.json && sc_report_json(o.json, p.res, files.n)) {
-        fprintf(stderr, "vtdsim run: cannot write %s\n", o.json);
+    int bad_json = write_report(sc_report_json, o.json, &p);
+    int bad_junit = write_report(sc_report_junit, o.junit, &p);
+    if (bad_json || bad_junit)
         status = 2;
-    }
-    if (o.junit && sc_report_junit(o.junit, p.res, files.n)) {
-        fprintf(stderr, "vtdsim run: cannot write %s\n", o.junit);
-        status = 2;
-    }
     printf("%u passed, %u failed\n", passed, files.n - passed);
     for (unsigned i = 0; i < files.n; i++)
         sc_result_free(&p.res[i]);
+    pthread_cond_destroy(&p.finished);
+    pthread_mutex_destroy(&p.lock);
+    vtd_free(p.done);
     vtd_free(p.res);
     list_free(&files);
     return status;

@@ -15,6 +15,7 @@
 #include "trace/replay.h"
 #include "trace/trace.h"
 #include "walker/alloc.h"
+#include "walker/outfile.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -189,7 +190,7 @@ static int cmd_gen(int argc, char **argv)
     char err[VTRACE_ERR_LEN];
     if (vtrace_generate_file(&p, out, err)) {
         fprintf(stderr, "vtdsim trace gen: %s\n", err);
-        return 1;
+        return 2;
     }
     return 0;
 }
@@ -421,7 +422,7 @@ static int cmd_replay(int argc, char **argv)
     end_progress(tty);
     if (rc) {
         fprintf(stderr, "vtdsim trace replay: %s\n", err);
-        return 1;
+        return 2;
     }
     (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
     return 0;
@@ -455,27 +456,29 @@ static int cmd_sweep(int argc, char **argv)
     long n = vtrace_load(file, &ev, err);
     if (n < 0) {
         fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 1;
+        return 2;
     }
-    FILE *f = fopen(o.csv, "w");
-    if (!f) {
-        fprintf(stderr, "vtdsim trace sweep: %s: %s\n", o.csv, strerror(errno));
+    struct vtd_outfile out;
+    if (vtd_outfile_open(&out, o.csv, &file, 1)) {
+        fprintf(stderr, "vtdsim trace sweep: %s\n", out.err);
         vtd_free(ev);
-        return 1;
+        return 2;
     }
+    FILE *f = out.f;
     fprintf(f, "%s\n", vtrace_sweep_csv_header());
     struct sweep_out s = {.f = f, .tty = isatty(STDERR_FILENO),
                           .total = (long)(o.grid.n_iotlb * o.grid.n_ways * o.grid.n_repl * o.grid.n_psc)};
     long rows = vtrace_sweep(ev, n, &o.cfg, &o.grid, sweep_row, &s, err);
     end_progress(s.tty);
     vtd_free(ev);
-    if (fclose(f) && rows >= 0) {
-        snprintf(err, sizeof(err), "%s: %s", o.csv, strerror(errno));
-        rows = -1;
-    }
     if (rows < 0) {
+        vtd_outfile_discard(&out); /* a table that was there before stays */
         fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 1;
+        return 2;
+    }
+    if (vtd_outfile_commit(&out)) {
+        fprintf(stderr, "vtdsim trace sweep: %s\n", out.err);
+        return 2;
     }
     fprintf(stderr, "%ld geometries written to %s\n", rows, o.csv);
     return 0;
@@ -488,7 +491,7 @@ static int cmd_convert(int argc, char **argv)
     char err[VTRACE_ERR_LEN];
     if (vtrace_convert(argv[1], argv[2], err)) {
         fprintf(stderr, "vtdsim trace convert: %s\n", err);
-        return 1;
+        return 2;
     }
     return 0;
 }
