@@ -33,9 +33,10 @@ static const char run_help[] =
     "usage: vtdsim run [options] FILE|DIR...\n"
     "\n"
     "Replays YAML scenarios (docs/scenario-format.md) against the simulated IOMMU and checks\n"
-    "every expectation. A directory stands for its *.yaml files, in name order. The exit status\n"
-    "is 0 only if every file loaded and every expectation held; the last line is\n"
-    "'N passed, M failed' (N, M: scenario files).\n"
+    "every expectation. A directory stands for its *.yaml files, in name order. Exit status: 0\n"
+    "when every file loaded and every expectation held, 1 when an expectation failed, 2 when a\n"
+    "file could not be loaded, on a usage error, or when the output or a report could not be\n"
+    "written. The last line is 'N passed, M failed' (N, M: scenario files).\n"
     "\n"
     "For each failed expectation it prints the file:line of the step, the expectation, what\n"
     "happened, and for DMA steps: the structures the cached path read (its walk trace, empty when\n"
@@ -263,10 +264,14 @@ int cmd_run(int argc, char **argv)
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.finished, NULL);
     run_all(&p, o.jobs, &o);
-    unsigned passed = 0;
-    for (unsigned i = 0; i < files.n; i++)
+    unsigned passed = 0, unloaded = 0;
+    for (unsigned i = 0; i < files.n; i++) {
         passed += sc_result_passed(&p.res[i]);
-    int status = passed == files.n ? 0 : 1;
+        unloaded += p.res[i].load_error != NULL;
+    }
+    /* docs/cli.md: 2 when a file could not be read or loaded (an input error), else 1 when an
+     * expectation failed. */
+    int status = unloaded ? 2 : passed == files.n ? 0 : 1;
     int bad_json = write_report(sc_report_json, o.json, &p);
     int bad_junit = write_report(sc_report_junit, o.junit, &p);
     if (bad_json || bad_junit)
