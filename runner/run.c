@@ -159,10 +159,23 @@ void ex_report_enomem(struct ex *e, const struct sc_step *st)
             limit, limit >> 8);
 }
 
+/*
+ * What an errno means here, in words: the model gives some a meaning of its own that strerror's
+ * text ("Argument list too long") does not say.
+ */
+const char *ex_errno_words(int err, enum sc_kind kind)
+{
+    if (err == E2BIG && kind == SK_HWPT_INVALIDATE)
+        return "an entry is larger than the structure this kernel knows and its extra bytes are not zero";
+    if (err == E2BIG)
+        return "one map would write more than 2^20 leaves (4 GiB of 4 KiB pages): split it or use larger pages";
+    return strerror(err);
+}
+
 static bool setup_fail(struct ex *e, unsigned line, const char *what, int rc)
 {
     char buf[512];
-    snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, rc ? strerror(-rc) : "invalid");
+    snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, rc ? ex_errno_words(-rc, SK_MAP) : "invalid");
     if (rc == -ENOMEM || ex_model_enomem(e))
         e->r->out_of_memory = true;
     e->r->load_error = result_strdup(e->r, buf);

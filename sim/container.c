@@ -24,7 +24,7 @@
  * (Linux 5.9 vfio_iommu_type1.c: -ENOMEM past the limit): 4 GiB. It also bounds the time one
  * MAP_DMA takes, which maps page by page when iova and vaddr differ in alignment.
  */
-#define PIN_LIMIT_PAGES (UINT64_C(1) << 20)
+#define PIN_LIMIT_PAGES VTD_CONTAINER_PIN_LIMIT_PAGES
 /* Intel's pgsize_bitmap in 5.9/5.10 (INTEL_IOMMU_PGSIZES): every power of two from 4 KiB. */
 #define INTEL_PGSIZES (~UINT64_C(0xFFF))
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
@@ -388,6 +388,8 @@ static uint64_t pinned_pages(const struct vtd_container *c)
         n += c->maps[i].size >> 12;
     return n;
 }
+
+uint64_t vtd_container_pinned_pages(const struct vtd_container *c) { return pinned_pages(c); }
 
 static unsigned map_perm(uint32_t flags)
 {
