@@ -547,7 +547,7 @@ int cmd_inv_table(int argc, char **argv)
     struct vtd_outfile out;
     int jrc = json ? write_json(json, t, &out) : 0;
     if (jrc)
-        fprintf(stderr, "vtdsim inv-table: %s\n", out.err);
+        tool_error("inv-table", out.err);
     vtd_free(t);
     return rc || jrc ? 2 : 0;
 }

@@ -189,8 +189,7 @@ static int cmd_gen(int argc, char **argv)
         return usage_err("gen needs -o FILE%s", "");
     char err[VTRACE_ERR_LEN];
     if (vtrace_generate_file(&p, out, err)) {
-        fprintf(stderr, "vtdsim trace gen: %s\n", err);
-        return 2;
+        return tool_error("trace gen", err);
     }
     return 0;
 }
@@ -421,8 +420,7 @@ static int cmd_replay(int argc, char **argv)
     }
     end_progress(tty);
     if (rc) {
-        fprintf(stderr, "vtdsim trace replay: %s\n", err);
-        return 2;
+        return tool_error("trace replay", err);
     }
     (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
     return 0;
@@ -454,15 +452,12 @@ static int cmd_sweep(int argc, char **argv)
     char err[VTRACE_ERR_LEN];
     struct vtrace_event *ev = NULL;
     long n = vtrace_load(file, &ev, err);
-    if (n < 0) {
-        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 2;
-    }
+    if (n < 0)
+        return tool_error("trace sweep", err);
     struct vtd_outfile out;
     if (vtd_outfile_open(&out, o.csv, &file, 1)) {
-        fprintf(stderr, "vtdsim trace sweep: %s\n", out.err);
         vtd_free(ev);
-        return 2;
+        return tool_error("trace sweep", out.err);
     }
     FILE *f = out.f;
     fprintf(f, "%s\n", vtrace_sweep_csv_header());
@@ -473,14 +468,14 @@ static int cmd_sweep(int argc, char **argv)
     vtd_free(ev);
     if (rows < 0) {
         vtd_outfile_discard(&out); /* a table that was there before stays */
-        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 2;
+        return tool_error("trace sweep", err);
     }
     if (vtd_outfile_commit(&out)) {
-        fprintf(stderr, "vtdsim trace sweep: %s\n", out.err);
-        return 2;
+        return tool_error("trace sweep", out.err);
     }
-    fprintf(stderr, "%ld geometries written to %s\n", rows, o.csv);
+    fprintf(stderr, "%ld geometries written to ", rows);
+    sc_text_terminal(stderr, o.csv);
+    fputc('\n', stderr);
     return 0;
 }
 
@@ -490,8 +485,7 @@ static int cmd_convert(int argc, char **argv)
         return usage_err("convert needs IN and OUT%s", "");
     char err[VTRACE_ERR_LEN];
     if (vtrace_convert(argv[1], argv[2], err)) {
-        fprintf(stderr, "vtdsim trace convert: %s\n", err);
-        return 2;
+        return tool_error("trace convert", err);
     }
     return 0;
 }
