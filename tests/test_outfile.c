@@ -205,3 +205,30 @@ Test(outfile, failed_rename_removes_only_the_temporary_file)
     rmdir(at("keep.txt"));
     cr_assert_eq(entries(), 0, "no temporary file left");
 }
+
+/* `--json /dev/stdout >log`: the report goes after what the tool printed, into the same file. */
+Test(outfile, the_file_stdout_writes_is_appended_to_not_replaced)
+{
+    int saved = dup(1);
+    int fd = open(at("log"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    struct stat before, after;
+    cr_assert_eq(fstat(fd, &before), 0);
+    dup2(fd, 1);
+    close(fd);
+    cr_assert_eq(write(1, "printed\n", 8), 8);
+    struct vtd_outfile o;
+    int rc = vtd_outfile_open(&o, "/dev/stdout", NULL, 0);
+    if (!rc) {
+        fputs("report\n", o.f);
+        rc = vtd_outfile_commit(&o);
+    }
+    cr_assert_eq(write(1, "more\n", 5), 5);
+    dup2(saved, 1);
+    close(saved);
+    cr_assert_eq(rc, 0, "%s", o.err);
+    cr_assert_eq(stat(at("log"), &after), 0);
+    cr_assert_eq(after.st_ino, before.st_ino, "the file was replaced");
+    cr_assert_str_eq(get(at("log")), "printed\nreport\nmore\n");
+    cr_assert_eq(entries(), 1);
+}

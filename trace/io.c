@@ -35,6 +35,7 @@ struct vtrace_writer {
     char name[160];
     char err[VTRACE_ERR_LEN];
     uint64_t count;
+    long start;                    /* where the header is (a stream may hold output before it) */
     unsigned pending;              /* binary: records in block not yet written */
     uint8_t block[BLOCK_RECORDS * VTRACE_RECORD_SIZE];
 };
@@ -416,6 +417,7 @@ struct vtrace_writer *vtrace_create_stream(FILE *f, const char *name, enum vtrac
     }
     w->f = f;
     w->fmt = fmt;
+    w->start = ftell(f); /* -1 on a pipe: vtrace_finish's seek then says it needs a seekable file */
     snprintf(w->name, sizeof(w->name), "%s", name);
     int ok;
     if (fmt == VTRACE_BIN) {
@@ -508,7 +510,7 @@ int vtrace_finish(struct vtrace_writer *w, char err[VTRACE_ERR_LEN])
         vtrace_header_encode(w->count, h);
         if (flush_block(w))
             rc = -1;
-        else if (fseek(w->f, 0, SEEK_SET) || fwrite(h, sizeof(h), 1, w->f) != 1 || fseek(w->f, 0, SEEK_END)) {
+        else if (w->start < 0 || fseek(w->f, w->start, SEEK_SET) || fwrite(h, sizeof(h), 1, w->f) != 1 || fseek(w->f, 0, SEEK_END)) {
             fail(w->err, "%s: cannot write the header's record count (a binary trace needs a seekable file): %s",
                  w->name, strerror(errno));
             rc = -1;

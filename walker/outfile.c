@@ -54,12 +54,13 @@ static int resolve_dest(struct vtd_outfile *o, const char *path, struct stat *sb
         o->dest = vtd_strdup(path);
         return o->dest ? 0 : fail(o, ENOMEM, path, "out of memory");
     }
-    char *target = realpath(path, NULL);
-    if (!target || stat(target, sb)) {
-        int e = errno;
-        free(target);
-        return fail(o, e, path, "a symbolic link whose target cannot be written: %s", strerror(e));
-    }
+    if (stat(path, sb))
+        return fail(o, errno, path, "a symbolic link whose target cannot be written: %s", strerror(errno));
+    /* A link to a pipe or device (/dev/stdout -> /proc/self/fd/1 -> pipe:[n]) has no path to
+     * resolve: it is written in place through the link. */
+    char *target = S_ISREG(sb->st_mode) ? realpath(path, NULL) : strdup(path);
+    if (!target)
+        return fail(o, errno, path, "%s", strerror(errno));
     o->dest = vtd_strdup(target);
     free(target);
     return o->dest ? 0 : fail(o, ENOMEM, path, "out of memory");
@@ -73,6 +74,29 @@ static int check_not_input(struct vtd_outfile *o, const char *path, const struct
         struct stat in;
         if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == sb->st_dev && in.st_ino == sb->st_ino)
             return fail(o, EEXIST, path, "is the input file %s: refusing to overwrite it", inputs[i]);
+    }
+    return 0;
+}
+
+/*
+ * The file the standard output or error already writes (`--json /dev/stdout >log`): written
+ * through a duplicate of that descriptor, after what the tool printed, never replaced (a rename
+ * would leave the tool's own output in a file no longer there). 1 when it is one of them.
+ */
+static int open_std_stream(struct vtd_outfile *o, const char *path, const struct stat *sb)
+{
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat std;
+        if (fstat(fd, &std) || std.st_dev != sb->st_dev || std.st_ino != sb->st_ino)
+            continue;
+        int dup_fd = dup(fd);
+        if (dup_fd < 0 || !(o->f = fdopen(dup_fd, "wb"))) {
+            int e = errno;
+            if (dup_fd >= 0)
+                close(dup_fd);
+            return fail(o, e, path, "%s", strerror(e));
+        }
+        return 1;
     }
     return 0;
 }
@@ -141,7 +165,11 @@ int vtd_outfile_open(struct vtd_outfile *o, const char *path, const char *const 
         rc = fail(o, EISDIR, path, "is a directory");
     else if (!rc && exists && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode) && !S_ISFIFO(sb.st_mode))
         rc = fail(o, EINVAL, path, "not a regular file, character device or FIFO: not written");
-    if (!rc)
+    if (!rc && exists)
+        rc = open_std_stream(o, path, &sb);
+    if (rc == 1)
+        rc = 0; /* o->f writes the standard stream's file */
+    else if (!rc)
         rc = exists && !S_ISREG(sb.st_mode) ? open_in_place(o, path) : open_temp(o, path, exists ? &sb : NULL);
     if (rc)
         release(o);

@@ -6,9 +6,11 @@
  * output was written, flushed and closed without error; on any failure only that temporary file
  * is removed, so a file that existed before is left exactly as it was. A symbolic link is
  * followed: its target is replaced and the link stays. The output must not be one of the
- * inputs (same device and inode, whatever the name). A character device or a FIFO (/dev/stdout,
- * /dev/null, a pipe) is written in place: it is never truncated, renamed or removed. A directory,
- * a block device or a socket is refused. The state lives in the caller's struct vtd_outfile.
+ * inputs (same device and inode, whatever the name). A character device or a FIFO (/dev/null, a
+ * pipe) is written in place: it is never truncated, renamed or removed. The file the standard
+ * output or error already writes (`--json /dev/stdout >log`) is written through that descriptor,
+ * after what was printed. A directory, a block device or a socket is refused. The state lives in
+ * the caller's struct vtd_outfile.
  */
 #ifndef VTDSIM_WALKER_OUTFILE_H
 #define VTDSIM_WALKER_OUTFILE_H
