@@ -125,7 +125,13 @@ escaping)
     done
     says out.txt 'x\x1b[31m\xff\x01.yaml'
     says r.json 'x\u001b[31m\\xff\u0001.yaml'
+    # trace replay --json: the file name is a JSON string too
+    "$vtdsim" trace gen nic --count 50 -o "t\"$name.bin" >/dev/null 2>&1 || fail "trace gen to a hostile name"
+    expect 0 "$vtdsim" trace replay --json "t\"$name.bin"
+    cp out.txt replay.json
+    says replay.json '"trace": "t\"x\u001b[31m\\xff\u0001.yaml.bin"'
     if command -v python3 >/dev/null; then
+        python3 -c 'import json,sys; json.load(open("replay.json", encoding="utf-8"))' || fail "replay.json is not valid JSON"
         python3 -c 'import json,sys; json.load(open("r.json", encoding="utf-8"))' || fail "r.json is not valid JSON"
         python3 -c 'import xml.dom.minidom as m; m.parse("r.xml")' || fail "r.xml is not valid XML"
     fi

@@ -348,7 +348,9 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
                        const struct vtrace_replay_result *dry)
 {
     double t = r->translations ? (double)r->translations : 1;
-    printf("trace %s: %llu dma, %llu map, %llu unmap, %llu invalidate events\n", file,
+    fputs("trace ", stdout);
+    sc_text_terminal(stdout, file);
+    printf(": %llu dma, %llu map, %llu unmap, %llu invalidate events\n",
            (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
            (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
     printf("mode %s, oracle %s, %llu invalidation descriptors\n", vtrace_mode_name(o->cfg.mode),
@@ -375,8 +377,9 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
                        const struct vtrace_replay_result *dry)
 {
     double t = r->translations ? (double)r->translations : 1;
-    printf("{\n  \"trace\": \"%s\", \"mode\": \"%s\", \"oracle\": %s,\n", file, vtrace_mode_name(o->cfg.mode),
-           o->cfg.iommu.oracle ? "true" : "false");
+    fputs("{\n  \"trace\": ", stdout);
+    sc_text_json(stdout, file); /* a file name may hold quotes, controls, bytes that are not UTF-8 */
+    printf(", \"mode\": \"%s\", \"oracle\": %s,\n", vtrace_mode_name(o->cfg.mode), o->cfg.iommu.oracle ? "true" : "false");
     printf("  \"events\": {\"dma\": %llu, \"map\": %llu, \"unmap\": %llu, \"invalidate\": %llu},\n",
            (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
            (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
