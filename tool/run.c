@@ -111,8 +111,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             fputs(run_help, stdout);
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j")) && i + 1 >= argc) {
-            fprintf(stderr, "vtdsim run: %s needs an argument\n", a);
-            return -1;
+            return -tool_usage_error("run", "%s needs an argument", a);
         } else if (!strcmp(a, "--json")) {
             o->json = argv[++i];
         } else if (!strcmp(a, "--junit")) {
@@ -121,8 +120,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             char *end;
             long n = strtol(argv[++i], &end, 10);
             if (*end || n < 1 || n > 256) {
-                fprintf(stderr, "vtdsim run: -j takes a number from 1 to 256\n");
-                return -1;
+                return -tool_usage_error("run", "-j takes a number from 1 to 256, not '%s'", argv[i]);
             }
             o->jobs = (unsigned)n;
         } else if (!strcmp(a, "--stats")) {
@@ -130,20 +128,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
         } else if (!strcmp(a, "-v")) {
             o->verbose = true;
         } else if (a[0] == '-') {
-            fprintf(stderr, "vtdsim run: unknown option '%s'\n", a);
-            return -1;
+            return -tool_usage_error("run", "unknown option '%s'", a);
         } else if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             if (list_add_dir(files, a)) {
-                fprintf(stderr, "vtdsim run: cannot read directory '%s'\n", a);
-                return -1;
+                return -tool_usage_error("run", "cannot read directory '%s'", a);
             }
         } else if (list_add(files, a) < 0) {
+            fputs("vtdsim run: out of memory\n", stderr);
             return -1;
         }
     }
     if (!files->n) {
-        fprintf(stderr, "vtdsim run: no scenario files (see --help)\n");
-        return -1;
+        return -tool_usage_error("run", "no scenario files%s", "");
     }
     return 0;
 }
