@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "walker/alloc.h"
 #include "walker/outfile.h"
 
 static char dir[64];
@@ -231,4 +232,32 @@ Test(outfile, the_file_stdout_writes_is_appended_to_not_replaced)
     cr_assert_eq(after.st_ino, before.st_ino, "the file was replaced");
     cr_assert_str_eq(get(at("log")), "printed\nreport\nmore\n");
     cr_assert_eq(entries(), 1);
+}
+
+/* An allocation that fails at any point: a clean error, nothing created, nothing leaked. */
+Test(outfile, allocation_failures_create_nothing)
+{
+    put(at("old.txt"), "old\n");
+    cr_assert_eq(symlink(at("old.txt"), at("link.txt")), 0);
+    const char *names[] = {at("new.txt"), at("old.txt"), at("link.txt")};
+    for (unsigned i = 0; i < 3; i++)
+        for (uint64_t nth = 1;; nth++) {
+            int64_t live = vtd_alloc_live();
+            struct vtd_outfile o;
+            vtd_alloc_fail_nth(nth);
+            int rc = vtd_outfile_open(&o, names[i], NULL, 0);
+            bool delivered = vtd_alloc_fault_delivered();
+            vtd_alloc_fail_nth(0);
+            if (!delivered) {
+                cr_assert_eq(rc, 0, "%s", o.err);
+                vtd_outfile_discard(&o);
+                cr_assert_eq(vtd_alloc_live(), live);
+                break;
+            }
+            cr_assert_eq(rc, -ENOMEM, "%s: allocation %llu", names[i], (unsigned long long)nth);
+            cr_assert(strstr(o.err, "out of memory"), "%s", o.err);
+            cr_assert_eq(vtd_alloc_live(), live, "leak after allocation %llu failed", (unsigned long long)nth);
+        }
+    cr_assert_str_eq(get(at("old.txt")), "old\n");
+    cr_assert_eq(entries(), 2);
 }
