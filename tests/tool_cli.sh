@@ -125,6 +125,11 @@ escaping)
     done
     says out.txt 'x\x1b[31m\xff\x01.yaml'
     says r.json 'x\u001b[31m\\xff\u0001.yaml'
+    # --stats: device names come from the scenario
+    sed 's/\([{ ]\)\(name\|device\): nic\([,}]\)/\1\2: "n\\e[2J"\3/' "$src/ats-translation-request.yaml" >stats.yaml
+    expect 0 "$vtdsim" run --stats stats.yaml
+    says out.txt 'devtlb n\x1b[2J'
+    LC_ALL=C grep -q "$(printf '\033')" out.txt && fail "--stats printed a raw ESC"
     # trace replay --json: the file name is a JSON string too
     "$vtdsim" trace gen nic --count 50 -o "t\"$name.bin" >/dev/null 2>&1 || fail "trace gen to a hostile name"
     expect 0 "$vtdsim" trace replay --json "t\"$name.bin"

@@ -194,7 +194,8 @@ static void print_result(const struct sc_result *r, const struct run_opts *o)
     if (r->stats) {
         fputs("statistics of ", stdout);
         sc_text_terminal(stdout, r->path);
-        printf(":\n%s", r->stats);
+        fputs(":\n", stdout);
+        sc_text_terminal(stdout, r->stats); /* device names come from the scenario */
     }
     fflush(stdout);
 }
