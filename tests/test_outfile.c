@@ -261,3 +261,21 @@ Test(outfile, allocation_failures_create_nothing)
     cr_assert_str_eq(get(at("old.txt")), "old\n");
     cr_assert_eq(entries(), 2);
 }
+
+/* The check before a long run: the same refusals as opening, and nothing created or opened. */
+Test(outfile, check_refuses_what_open_refuses_and_touches_nothing)
+{
+    char err[VTD_OUTFILE_ERR_LEN];
+    put(at("in.yaml"), "input\n");
+    const char *inputs[] = {at("in.yaml")};
+    cr_assert_eq(vtd_outfile_check(at("in.yaml"), inputs, 1, err), -EEXIST);
+    cr_assert(strstr(err, "is the input file"), "%s", err);
+    cr_assert_eq(vtd_outfile_check(dir, NULL, 0, err), -EISDIR);
+    cr_assert_eq(vtd_outfile_check(at("no/such/r.json"), NULL, 0, err), -ENOENT);
+    cr_assert(strstr(err, "cannot create a file in its folder"), "%s", err);
+    cr_assert_eq(vtd_outfile_check(at("new.json"), NULL, 0, err), 0, "%s", err);
+    cr_assert_eq(vtd_outfile_check("relative-name.json", NULL, 0, err), 0, "%s", err);
+    cr_assert_eq(mkfifo(at("pipe"), 0600), 0);
+    cr_assert_eq(vtd_outfile_check(at("pipe"), NULL, 0, err), 0, "a FIFO without a reader does not block: %s", err);
+    cr_assert_eq(entries(), 2, "nothing created");
+}

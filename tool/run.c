@@ -17,6 +17,7 @@
 #include "runner/runner.h"
 #include "runner/text.h"
 #include "walker/alloc.h"
+#include "walker/outfile.h"
 
 struct run_opts {
     const char *json, *junit;
@@ -238,6 +239,18 @@ static int write_report(int (*write)(const char *, const struct sc_result *, uns
     return -1;
 }
 
+/*
+ * Before any file runs: can the report be written at all (its folder exists, it is not one of
+ * the scenarios, not a directory)? Saves a long run whose report would be refused at the end.
+ */
+static int check_report(const char *path, const struct file_list *files)
+{
+    char err[VTD_OUTFILE_ERR_LEN];
+    if (path && vtd_outfile_check(path, (const char *const *)files->path, files->n, err))
+        return tool_error("run", err);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o = {.jobs = 1};
@@ -246,6 +259,10 @@ int cmd_run(int argc, char **argv)
     if (rc) {
         list_free(&files);
         return rc > 0 ? 0 : 2;
+    }
+    if (check_report(o.json, &files) || check_report(o.junit, &files)) {
+        list_free(&files);
+        return 2;
     }
     struct pool p = {.files = &files, .opts = {.stats = o.stats}};
     p.res = vtd_calloc(files.n, sizeof *p.res);

@@ -153,18 +153,55 @@ static int open_temp(struct vtd_outfile *o, const char *path, const struct stat 
     return 0;
 }
 
-int vtd_outfile_open(struct vtd_outfile *o, const char *path, const char *const *inputs, size_t n)
+/* Where the output goes, and whether it may go there at all (the rules of outfile.h). */
+static int resolve_and_check(struct vtd_outfile *o, const char *path, const char *const *inputs, size_t n,
+                             struct stat *sb, bool *exists)
 {
     *o = (struct vtd_outfile){0};
+    int rc = resolve_dest(o, path, sb, exists);
+    if (!rc && *exists)
+        rc = check_not_input(o, path, sb, inputs, n);
+    if (!rc && *exists && S_ISDIR(sb->st_mode))
+        rc = fail(o, EISDIR, path, "is a directory");
+    else if (!rc && *exists && !S_ISREG(sb->st_mode) && !S_ISCHR(sb->st_mode) && !S_ISFIFO(sb->st_mode))
+        rc = fail(o, EINVAL, path, "not a regular file, character device or FIFO: not written");
+    return rc;
+}
+
+/* The folder that will hold the temporary file: it must exist and take new files. */
+static int check_folder(struct vtd_outfile *o, const char *path)
+{
+    const char *slash = strrchr(o->dest, '/');
+    char *dir = slash ? vtd_strdup(o->dest) : NULL;
+    if (slash && !dir)
+        return fail(o, ENOMEM, path, "out of memory");
+    if (dir)
+        dir[slash - o->dest + 1] = 0; /* keep the slash: "/" stays the root */
+    int rc = access(dir ? dir : ".", W_OK | X_OK) ? fail(o, errno, path, "cannot create a file in its folder: %s",
+                                                           strerror(errno)) : 0;
+    vtd_free(dir);
+    return rc;
+}
+
+int vtd_outfile_check(const char *path, const char *const *inputs, size_t n, char err[VTD_OUTFILE_ERR_LEN])
+{
+    struct vtd_outfile o;
     struct stat sb;
     bool exists;
-    int rc = resolve_dest(o, path, &sb, &exists);
-    if (!rc && exists)
-        rc = check_not_input(o, path, &sb, inputs, n);
-    if (!rc && exists && S_ISDIR(sb.st_mode))
-        rc = fail(o, EISDIR, path, "is a directory");
-    else if (!rc && exists && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode) && !S_ISFIFO(sb.st_mode))
-        rc = fail(o, EINVAL, path, "not a regular file, character device or FIFO: not written");
+    int rc = resolve_and_check(&o, path, inputs, n, &sb, &exists);
+    if (!rc && (!exists || S_ISREG(sb.st_mode)))
+        rc = check_folder(&o, path);
+    if (rc)
+        snprintf(err, VTD_OUTFILE_ERR_LEN, "%s", o.err);
+    release(&o);
+    return rc;
+}
+
+int vtd_outfile_open(struct vtd_outfile *o, const char *path, const char *const *inputs, size_t n)
+{
+    struct stat sb;
+    bool exists;
+    int rc = resolve_and_check(o, path, inputs, n, &sb, &exists);
     if (!rc && exists)
         rc = open_std_stream(o, path, &sb);
     if (rc == 1)

@@ -35,6 +35,14 @@ struct vtd_outfile {
 int vtd_outfile_open(struct vtd_outfile *o, const char *path, const char *const *inputs, size_t n);
 
 /*
+ * Whether vtd_outfile_open(path, inputs, n) would be refused, without creating or opening
+ * anything (a FIFO's reader sees nothing): its rules, and a folder that takes new files for a
+ * regular output. 0, or -errno with "PATH: reason" in err. For a command that writes only after
+ * a long run.
+ */
+int vtd_outfile_check(const char *path, const char *const *inputs, size_t n, char err[VTD_OUTFILE_ERR_LEN]);
+
+/*
  * Flush, check for write errors, close, and put the output in place. 0, or -errno with the
  * reason in o->err (the temporary file removed, the previous file untouched).
  */
