@@ -1,11 +1,11 @@
 /*
  * report.c: machine-readable reports of a `vtdsim run` for CI: a JSON document (one object per
  * file with its failures) and a JUnit XML document (one testcase per file, which CI systems
- * display natively).
+ * display natively). Both are valid for any bytes in names and messages (runner/text.h) and are
+ * written aside and renamed into place when complete (walker/outfile.h).
  */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "runner/runner.h"
 #include "runner/text.h"
