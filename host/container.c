@@ -24,7 +24,7 @@
  * (Linux 5.9 vfio_iommu_type1.c: -ENOMEM past the limit): 4 GiB. It also bounds the time one
  * MAP_DMA takes, which maps page by page when iova and vaddr differ in alignment.
  */
-#define PIN_LIMIT_PAGES (UINT64_C(1) << 20)
+#define PIN_LIMIT_PAGES VTD_CONTAINER_PIN_LIMIT_PAGES
 /* Intel's pgsize_bitmap in 5.9/5.10 (INTEL_IOMMU_PGSIZES): every power of two from 4 KiB. */
 #define INTEL_PGSIZES (~UINT64_C(0xFFF))
 /* DIRTY_BITMAP_SIZE_MAX of 5.9: one bit per page for INT_MAX pages, rounded to 64 bits. */
@@ -38,7 +38,11 @@ void vtd_container_config_default(struct vtd_container_config *cfg)
     };
 }
 
-/* The IOMMU's share, made (with the root table) by its first container. */
+/*
+ * The IOMMU's share, made (with the root table) by its first container. It lives in the IOMMU's
+ * host slot: state of the instance, never of the process, so containers of different IOMMUs
+ * can run on different threads.
+ */
 static struct iommu_share *share_get(struct vtd_iommu *io, struct vtd_builder *b)
 {
     struct iommu_share *s = vtd_iommu_host(io);
@@ -406,6 +410,8 @@ static uint64_t pinned_pages(const struct vtd_container *c)
         n += c->maps[i].size >> 12;
     return n;
 }
+
+uint64_t vtd_container_pinned_pages(const struct vtd_container *c) { return pinned_pages(c); }
 
 static unsigned map_perm(uint32_t flags)
 {

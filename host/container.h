@@ -6,6 +6,11 @@
  * built from a host-physical pool. MAP_DMA's `vaddr` is taken as a host-physical address in
  * the IOMMU's simulated memory (there is no process address space to pin). Devices attached
  * get a scalable-mode context entry and a RID_PASID entry (PGTT 2) for the domain.
+ *
+ * Threads: what the containers of one IOMMU share (root table, PASID space) is kept in that
+ * IOMMU (vtd_iommu_set_host), never in the process. An IOMMU and its containers form one
+ * unit: one thread at a time; different IOMMUs with their containers run on different threads
+ * freely. Free the containers before their IOMMU.
  */
 #ifndef VTDSIM_SIM_CONTAINER_H
 #define VTDSIM_SIM_CONTAINER_H
@@ -105,6 +110,12 @@ int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const
 
 /* Host-side views for tests and tools. */
 uint16_t vtd_container_did(const struct vtd_container *c);
+/*
+ * Pages a container may pin over all its MAP_DMAs, like the RLIMIT_MEMLOCK accounting of Linux
+ * 5.9's vfio_pin_pages_remote: MAP_DMA answers -ENOMEM past it. And the pages pinned now.
+ */
+#define VTD_CONTAINER_PIN_LIMIT_PAGES (UINT64_C(1) << 20)
+uint64_t vtd_container_pinned_pages(const struct vtd_container *c);
 /* The domain's second-stage table (a backing for guest first-stage tables). */
 const struct vtd_pt *vtd_container_ss(const struct vtd_container *c);
 /* The builder of the container's structures. */

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 
 #include "runner/load_internal.h"
@@ -477,11 +478,20 @@ struct scenario *sc_load_file(const char *path, struct sc_error *err)
     /* Read at most one byte past the limit: enough to tell that the file is too large. */
     char *buf = vtd_malloc(SC_MAX_FILE_BYTES + 1);
     size_t len = buf ? fread(buf, 1, SC_MAX_FILE_BYTES + 1, f) : 0;
-    bool read_error = ferror(f);
+    int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
+    struct stat sb;
+    /* Too large: say how large (the whole file's size, not the part read). */
+    if (buf && !read_errno && len > SC_MAX_FILE_BYTES && !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode))
+        len = (size_t)sb.st_size;
     fclose(f);
-    if (!buf || read_error) {
+    if (!buf || read_errno) {
         vtd_free(buf);
-        snprintf(err->msg, sizeof err->msg, buf ? "read error" : "out of memory");
+        snprintf(err->msg, sizeof err->msg, "%s", buf ? strerror(read_errno) : "out of memory");
+        return NULL;
+    }
+    if (len > SC_MAX_FILE_BYTES) {
+        vtd_free(buf);
+        snprintf(err->msg, sizeof err->msg, "file too large (%zu bytes; at most %u)", len, SC_MAX_FILE_BYTES);
         return NULL;
     }
     struct scenario *s = sc_load_string(path, buf, len, err);

@@ -1,57 +1,75 @@
 /*
  * report.c: machine-readable reports of a `vtdsim run` for CI: a JSON document (one object per
  * file with its failures) and a JUnit XML document (one testcase per file, which CI systems
- * display natively).
+ * display natively). Both are valid for any bytes in names and messages (runner/text.h) and are
+ * written aside and renamed into place when complete (walker/outfile.h).
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "runner/runner.h"
+#include "runner/text.h"
+#include "walker/alloc.h"
+#include "walker/outfile.h"
 
-static void json_str(FILE *f, const char *s)
+/*
+ * Open a report (walker/outfile.h: written aside and renamed into place when complete), refusing
+ * to overwrite any of the scenario files it reports on.
+ */
+static int report_open(struct vtd_outfile *o, const char *path, const struct sc_result *r, unsigned n,
+                       char err[SC_REPORT_ERR_LEN])
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    const char **inputs = vtd_calloc(n ? n : 1, sizeof(*inputs));
+    if (!inputs) {
+        snprintf(err, SC_REPORT_ERR_LEN, "%s: out of memory", path);
+        return -ENOMEM;
     }
-    fputc('"', f);
+    for (unsigned i = 0; i < n; i++)
+        inputs[i] = r[i].path;
+    int rc = vtd_outfile_open(o, path, inputs, n);
+    vtd_free(inputs);
+    if (rc)
+        snprintf(err, SC_REPORT_ERR_LEN, "%s", o->err);
+    return rc;
+}
+
+static int report_commit(struct vtd_outfile *o, char err[SC_REPORT_ERR_LEN])
+{
+    int rc = vtd_outfile_commit(o);
+    if (rc)
+        snprintf(err, SC_REPORT_ERR_LEN, "%s", o->err);
+    return rc;
 }
 
 static void json_result(FILE *f, const struct sc_result *r)
 {
     fputs("    {\"file\": ", f);
-    json_str(f, r->path);
+    sc_text_json(f, r->path);
     fputs(", \"name\": ", f);
-    json_str(f, r->name ? r->name : "");
+    sc_text_json(f, r->name ? r->name : "");
     fprintf(f, ", \"passed\": %s, \"steps\": %u, \"requests\": %u, \"checks\": %u, \"failed_checks\": %u, "
                "\"seconds\": %.6f",
             sc_result_passed(r) ? "true" : "false", r->steps, r->requests, r->checks, r->failed, r->seconds);
     if (r->load_error) {
         fputs(", \"load_error\": ", f);
-        json_str(f, r->load_error);
+        sc_text_json(f, r->load_error);
     }
     fputs(", \"failures\": [", f);
     for (unsigned i = 0; i < r->nfail; i++) {
         fprintf(f, "%s{\"step\": %u, \"line\": %u, \"text\": ", i ? ", " : "", r->fail[i].step, r->fail[i].line);
-        json_str(f, r->fail[i].text);
+        sc_text_json(f, r->fail[i].text);
         fputc('}', f);
     }
     fputs("]}", f);
 }
 
-int sc_report_json(const char *path, const struct sc_result *r, unsigned n)
+int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
+    struct vtd_outfile o;
+    int rc = report_open(&o, path, r, n, err);
+    if (rc)
+        return rc;
+    FILE *f = o.f;
     unsigned passed = 0;
     for (unsigned i = 0; i < n; i++)
         passed += sc_result_passed(&r[i]);
@@ -61,30 +79,16 @@ int sc_report_json(const char *path, const struct sc_result *r, unsigned n)
         fputs(i + 1 < n ? ",\n" : "\n", f);
     }
     fputs("  ]\n}\n", f);
-    return fclose(f) ? -errno : 0;
+    return report_commit(&o, err);
 }
 
-static void xml_str(FILE *f, const char *s)
+int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            /* XML 1.0 allows no control characters but tab and newline. */
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                fputc(*s, f);
-        }
-    }
-}
-
-int sc_report_junit(const char *path, const struct sc_result *r, unsigned n)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
+    struct vtd_outfile o;
+    int rc = report_open(&o, path, r, n, err);
+    if (rc)
+        return rc;
+    FILE *f = o.f;
     unsigned failed = 0;
     double total = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -96,20 +100,20 @@ int sc_report_junit(const char *path, const struct sc_result *r, unsigned n)
     fprintf(f, "  <testsuite name=\"vtdsim scenarios\" tests=\"%u\" failures=\"%u\" time=\"%.6f\">\n", n, failed, total);
     for (unsigned i = 0; i < n; i++) {
         fputs("    <testcase classname=\"scenarios\" name=\"", f);
-        xml_str(f, r[i].name ? r[i].name : r[i].path);
+        sc_text_xml(f, r[i].name ? r[i].name : r[i].path);
         fputs("\" file=\"", f);
-        xml_str(f, r[i].path);
+        sc_text_xml(f, r[i].path);
         fprintf(f, "\" time=\"%.6f\"", r[i].seconds);
         if (sc_result_passed(&r[i])) {
             fputs("/>\n", f);
             continue;
         }
         fprintf(f, ">\n      <failure message=\"%u failed expectation(s)\">", r[i].failed);
-        xml_str(f, r[i].load_error);
+        sc_text_xml(f, r[i].load_error);
         for (unsigned k = 0; k < r[i].nfail; k++)
-            xml_str(f, r[i].fail[k].text);
+            sc_text_xml(f, r[i].fail[k].text);
         fputs("</failure>\n    </testcase>\n", f);
     }
     fputs("  </testsuite>\n</testsuites>\n", f);
-    return fclose(f) ? -errno : 0;
+    return report_commit(&o, err);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "runner/run_internal.h"
+#include "runner/text.h"
 #include "runner/uapi.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
@@ -158,10 +159,23 @@ void ex_report_enomem(struct ex *e, const struct sc_step *st)
             limit, limit >> 8);
 }
 
+/*
+ * What an errno means here, in words: the model gives some a meaning of its own that strerror's
+ * text ("Argument list too long") does not say.
+ */
+const char *ex_errno_words(int err, enum sc_kind kind)
+{
+    if (err == E2BIG && kind == SK_HWPT_INVALIDATE)
+        return "an entry is larger than the structure this kernel knows and its extra bytes are not zero";
+    if (err == E2BIG)
+        return "one map would write more than 2^20 leaves (4 GiB of 4 KiB pages): split it or use larger pages";
+    return strerror(err);
+}
+
 static bool setup_fail(struct ex *e, unsigned line, const char *what, int rc)
 {
     char buf[512];
-    snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, rc ? strerror(-rc) : "invalid");
+    snprintf(buf, sizeof buf, "%s:%u: %s: %s", e->s->path, line, what, rc ? ex_errno_words(-rc, SK_MAP) : "invalid");
     if (rc == -ENOMEM || ex_model_enomem(e))
         e->r->out_of_memory = true;
     e->r->load_error = result_strdup(e->r, buf);
@@ -343,15 +357,23 @@ void sc_result_free(struct sc_result *r)
     *r = (struct sc_result){0};
 }
 
+/* File names, scalars and messages quoting them may hold anything: escaped for a terminal. */
 void sc_result_print(const struct sc_result *r, FILE *out)
 {
-    if (r->out_of_memory)
-        fprintf(out, "%s: out of memory (ENOMEM)\n", r->path ? r->path : "?");
-    if (r->load_error)
-        fprintf(out, "%s\n", r->load_error);
+    const char *path = r->path ? r->path : "?";
+    if (r->out_of_memory) {
+        sc_text_terminal(out, path);
+        fputs(": out of memory (ENOMEM)\n", out);
+    }
+    if (r->load_error) {
+        sc_text_terminal(out, r->load_error);
+        fputc('\n', out);
+    }
     for (unsigned i = 0; i < r->nfail; i++)
-        fputs(r->fail[i].text, out);
-    if (r->failed > r->nfail && r->nfail == SC_MAX_FAILURES_KEPT)
-        fprintf(out, "%s: ... more failed expectations not shown\n", r->path);
+        sc_text_terminal(out, r->fail[i].text);
+    if (r->failed > r->nfail && r->nfail == SC_MAX_FAILURES_KEPT) {
+        sc_text_terminal(out, path);
+        fputs(": ... more failed expectations not shown\n", out);
+    }
 }
 

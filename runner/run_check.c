@@ -247,7 +247,7 @@ static void check_errno(struct ex *e, const struct sc_step *st, const struct out
         fprintf(want(e, st, f), "    expected errno %s, got %s\n", sc_errno_name(exp), sc_errno_name(-o->err));
     else
         fprintf(want(e, st, f), "    %s failed: %s (%s)\n", o->err_what ? o->err_what : sc_kind_name(st->kind),
-                sc_errno_name(-o->err), strerror(-o->err));
+                sc_errno_name(-o->err), ex_errno_words(-o->err, st->kind));
     if (o->is_qi && o->qi.why[0])
         fprintf(*f, "    invalidation queue error: %s\n", o->qi.why);
 }

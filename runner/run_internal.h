@@ -40,6 +40,7 @@ struct ex {
 struct outcome {
     int err;                  /* 0 or a negative errno from the operation */
     const char *err_what;     /* what failed, for the report */
+    bool enomem_is_limit;     /* -ENOMEM is a documented limit's answer, not a lack of memory */
     bool is_dma;
     struct vtd_request req;
     struct vtd_dma_result res;
@@ -69,6 +70,8 @@ const char *ex_perm_str(unsigned p, char buf[8]);
 const char *ex_fault_str(int code, char buf[48]);
 const char *ex_page_str(unsigned shift);
 uint64_t ex_model_enomem(const struct ex *e);
+/* An errno in words, with the model's own meaning where strerror's text would mislead. */
+const char *ex_errno_words(int err, enum sc_kind kind);
 void ex_report_enomem(struct ex *e, const struct sc_step *st);
 int ex_table_ready(struct ex *e, const struct sc_step *st, unsigned arg, const char **what);
 

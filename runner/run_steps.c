@@ -9,6 +9,7 @@
 
 #include "runner/run_internal.h"
 #include "runner/uapi.h"
+#include "host/container.h"
 #include "sim/regs.h"
 #include "walker/builder.h"
 #include "walker/pasid_dir.h"
@@ -428,7 +429,14 @@ static int do_uapi(struct ex *e, const struct sc_step *st, struct outcome *o)
     }
     const struct vtd_pt *gpt = HAS(st, A_TABLE) ? &e->pt[ARGV(st, A_TABLE)] : NULL;
     uint16_t sid = HAS(st, A_DEVICE) ? e->s->dev[ARGV(st, A_DEVICE)].cfg.sid : 0;
+    uint64_t pinned = st->kind == SK_MAP_DMA ? vtd_container_pinned_pages(e->c) : 0;
     int rc = sc_uapi_step(e->c, st, gpt, sid, &ret);
+    /* MAP_DMA's -ENOMEM past the pin limit is the kernel's answer, not a lack of memory. */
+    if (rc == -ENOMEM && st->kind == SK_MAP_DMA && (ARGV(st, A_SIZE) >> 12) > VTD_CONTAINER_PIN_LIMIT_PAGES - pinned) {
+        o->err_what = "map_dma (the container would pin more than its limit of 2^20 pages, 4 GiB, as "
+                      "RLIMIT_MEMLOCK bounds vfio_pin_pages_remote)";
+        o->enomem_is_limit = true;
+    }
     if (st->kind == SK_UNBIND || st->kind == SK_CACHE_INVALIDATE) {
         o->has_layer_err = true;
         o->layer_err = sc_uapi_layer_error(e->c);
@@ -472,7 +480,8 @@ static void run_step(struct ex *e, const struct sc_step *st)
         ex_check_step(e, st, &o);
     /* A repeat's steps report for themselves; an expected ENOMEM is an answer, not a failure. */
     bool enomem_expected = st->has_expect && st->expect.given[E_ERRNO] && st->expect.v[E_ERRNO] == ENOMEM;
-    if (st->kind != SK_REPEAT && ((o.err == -ENOMEM && !enomem_expected) || ex_model_enomem(e) != enomem_before))
+    bool enomem_step = o.err == -ENOMEM && !enomem_expected && !o.enomem_is_limit;
+    if (st->kind != SK_REPEAT && (enomem_step || ex_model_enomem(e) != enomem_before))
         ex_report_enomem(e, st);
     ex_step_done(e, st);
 }

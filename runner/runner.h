@@ -7,6 +7,10 @@
  * oracle's reports say when a stale entry was filled. Each failed expectation becomes one
  * failure record with the file:line of the step, what was expected, what happened, the walk
  * trace of the cached path, a fresh uncached walk, and the oracle's explanation.
+ *
+ * Threads: every run builds its own IOMMU (and containers) and keeps nothing between calls, so
+ * sc_run_file / sc_run on different threads with different results are safe (`vtdsim run -j`);
+ * one sc_result is written by one thread.
  */
 #ifndef VTDSIM_RUNNER_RUNNER_H
 #define VTDSIM_RUNNER_RUNNER_H
@@ -65,8 +69,14 @@ void sc_result_free(struct sc_result *r);
 /* Print the failures (and the load error) of a result. */
 void sc_result_print(const struct sc_result *r, FILE *out);
 
-/* Reports for CI: one JSON document / one JUnit XML document for all files. 0 or -errno. */
-int sc_report_json(const char *path, const struct sc_result *r, unsigned n);
-int sc_report_junit(const char *path, const struct sc_result *r, unsigned n);
+/*
+ * Reports for CI: one JSON document / one JUnit XML document for all files, valid whatever bytes
+ * the file names and messages hold (runner/text.h). Written aside and renamed into place when
+ * complete (walker/outfile.h); never over one of the scenario files. 0, or -errno with
+ * "PATH: reason" in err.
+ */
+#define SC_REPORT_ERR_LEN 512
+int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN]);
+int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN]);
 
 #endif

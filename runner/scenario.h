@@ -19,7 +19,9 @@
 /* Resource limits: a scenario file beyond them is rejected with a clear error. */
 #define SC_MAX_FILE_BYTES (4u << 20)
 #define SC_MAX_DEPTH 16u            /* nesting of mappings and sequences */
-#define SC_MAX_NODES 200000u        /* YAML nodes visited (also bounds alias expansion) */
+/* YAML nodes visited (also bounds alias expansion): one per byte of the largest file, so a file
+ * within the size limit stops at the step limit, never here (a step takes 10-40 nodes). */
+#define SC_MAX_NODES SC_MAX_FILE_BYTES
 #define SC_MAX_STEPS 20000u         /* steps, counting those inside repeats */
 #define SC_MAX_REPEAT 10000000u     /* iterations of one repeat */
 #define SC_MAX_DEVICES 64u

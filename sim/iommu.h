@@ -8,6 +8,11 @@
  * PASID caches. The oracle compares every answer that a cache helped with against a fresh
  * uncached walk and reports stale translations with the invalidation that would have removed
  * them. Queued invalidation removes exactly what each descriptor's scope covers.
+ *
+ * Threads: the library keeps no process-wide mutable state; everything belongs to an instance.
+ * Distinct instances (and everything attached to them: containers, traces) may be used from
+ * different threads at once; one instance, with what is attached to it, is used by one thread at
+ * a time (no internal locking). The allocation fault injection of walker/alloc.h is per thread.
  */
 #ifndef VTDSIM_SIM_IOMMU_H
 #define VTDSIM_SIM_IOMMU_H
@@ -103,8 +108,10 @@ struct vtd_dma_result {
  * The fault listener hears every recorded unrecoverable fault (after the fault registers); the
  * page-request hook is asked to deliver a page request for a PRI device whose ATS completion
  * granted too little (0: queued; else the device falls back to an untranslated request). The
- * host slot is one pointer the host layer keeps per IOMMU (the state its containers share);
- * the IOMMU never looks inside it. Each setter replaces what was set (NULL clears).
+ * host slot is one pointer the host layer keeps per IOMMU (what all containers of one IOMMU
+ * share: the root table, the system-wide PASID space), so that state belongs to the instance
+ * and not to the process; the IOMMU never looks inside it, and the layer that set it clears
+ * and frees it before vtd_iommu_free. Each setter replaces what was set (NULL clears).
  */
 typedef void (*vtd_fault_listener)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
 typedef int (*vtd_page_request_hook)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);

@@ -220,8 +220,9 @@ Test(runner, reports_are_written)
     int fd = mkstemp(json);
     cr_assert(fd >= 0);
     close(fd);
-    cr_assert_eq(sc_report_json(json, &r, 1), 0);
-    cr_assert_eq(sc_report_junit(json, &r, 1), 0);
+    char err[SC_REPORT_ERR_LEN];
+    cr_assert_eq(sc_report_json(json, &r, 1, err), 0, "%s", err);
+    cr_assert_eq(sc_report_junit(json, &r, 1, err), 0, "%s", err);
     FILE *f = fopen(json, "r");
     char buf[256] = {0};
     cr_assert_gt(fread(buf, 1, sizeof buf - 1, f), 0);

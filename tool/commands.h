@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "runner/text.h"
+
 int cmd_demo(int argc, char **argv);
 /* Replay YAML scenarios (tool/run.c). */
 int cmd_run(int argc, char **argv);
@@ -19,13 +21,26 @@ int cmd_trace(int argc, char **argv);
 
 /*
  * A usage error of `vtdsim CMD`: "vtdsim CMD: " + fmt (with arg) + a pointer to --help on
- * stderr. Returns 2, the tools' exit status for usage errors (tool/main.c).
+ * stderr. Returns 2, the tools' exit status for usage errors (tool/main.c). The text is escaped
+ * for the terminal (runner/text.h): an argument may hold anything.
  */
 static inline int tool_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
+    char msg[1024];
+    snprintf(msg, sizeof msg, fmt, arg);
     fprintf(stderr, "vtdsim %s: ", cmd);
-    fprintf(stderr, fmt, arg);
+    sc_text_terminal(stderr, msg);
     fprintf(stderr, "\n(see 'vtdsim %s --help')\n", cmd);
+    return 2;
+}
+
+/* An error of `vtdsim CMD` (a file that cannot be read or written, a bad input): the message,
+ * escaped for the terminal, on stderr. Returns 2 (docs/cli.md, exit status). */
+static inline int tool_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "vtdsim %s: ", cmd);
+    sc_text_terminal(stderr, msg);
+    fputc('\n', stderr);
     return 2;
 }
 

@@ -132,8 +132,7 @@ int cmd_demo(int argc, char **argv)
                    "first walk of each configuration read and wrote.\n");
             return 0;
         } else {
-            fprintf(stderr, "vtdsim demo: unknown option '%s'\n", argv[i]);
-            return 2;
+            return tool_usage_error("demo", "unknown option '%s'", argv[i]);
         }
     }
     printf("vtdsim demo: uncached scalable-mode walks\n");

@@ -15,6 +15,7 @@
 
 #include <linux/iommu.h>
 
+#include "walker/outfile.h"
 #include "walker/alloc.h"
 
 /* ---- output ------------------------------------------------------------------------------- */
@@ -135,11 +136,13 @@ static void json_cell(FILE *f, const struct inv_table *t, unsigned row, unsigned
     fprintf(f, "}}");
 }
 
-static int write_json(const char *path, const struct inv_table *t)
+/* The table as JSON, through walker/outfile.h (a failed write leaves an older file as it was). */
+static int write_json(const char *path, const struct inv_table *t, struct vtd_outfile *out)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
+    int rc = vtd_outfile_open(out, path, NULL, 0);
+    if (rc)
+        return rc;
+    FILE *f = out->f;
     fprintf(f, "{\n  \"policy\": \"%s\",\n  \"cells\": [\n", t->policy == VTD_INV_SPEC ? "spec" : "linux-5.10");
     for (unsigned row = 0; row < INV_ROWS; row++)
         for (unsigned col = 0; col < IC_N; col++) {
@@ -147,7 +150,7 @@ static int write_json(const char *path, const struct inv_table *t)
             fprintf(f, "%s\n", row == INV_ROWS - 1 && col == IC_N - 1 ? "" : ",");
         }
     fprintf(f, "  ]\n}\n");
-    return fclose(f) ? -errno : 0;
+    return vtd_outfile_commit(out);
 }
 
 /* ---- the command ---------------------------------------------------------------------------- */
@@ -169,7 +172,8 @@ static const char inv_help[] =
     "  --json FILE  also write the table as JSON\n"
     "  --help       this text\n"
     "\n"
-    "Exit status: 0, 1 when a probe world could not be built, 2 on a usage error.\n";
+    "Exit status: 0; 2 on a usage error, when a probe world could not be built or the JSON file\n"
+    "could not be written.\n";
 
 static int inv_usage(const char *fmt, const char *arg) { return tool_usage_error("inv-table", fmt, arg); }
 
@@ -198,15 +202,18 @@ int cmd_inv_table(int argc, char **argv)
             return inv_usage("unknown policy '%s' (spec or linux-5.10)", v);
     }
     struct inv_table *t = vtd_malloc(sizeof *t);
-    if (!t)
-        return 1;
+    if (!t) {
+        fputs("vtdsim inv-table: out of memory\n", stderr);
+        return 2;
+    }
     int rc = inv_table_build(policy, t);
     print_table(stdout, t);
     if (rc)
         fprintf(stderr, "vtdsim inv-table: a probe world could not be built: %s\n", strerror(-rc));
-    int jrc = json ? write_json(json, t) : 0;
+    struct vtd_outfile out;
+    int jrc = json ? write_json(json, t, &out) : 0;
     if (jrc)
-        fprintf(stderr, "vtdsim inv-table: %s: %s\n", json, strerror(-jrc));
+        tool_error("inv-table", out.err);
     vtd_free(t);
-    return rc || jrc ? 1 : 0;
+    return rc || jrc ? 2 : 0;
 }

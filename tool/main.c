@@ -1,4 +1,9 @@
-/* main.c: the vtdsim command-line tool: a table of subcommands. */
+/*
+ * main.c: the vtdsim command-line tool: a table of subcommands, and one exit-status scheme for
+ * all of them (docs/cli.md): 0 done and every check held, 1 a check failed, 2 the command could
+ * not do its job (usage, input or output error). Output that never reached stdout is status 2.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +43,19 @@ static int print_version(void)
     return 0;
 }
 
+/*
+ * The final flush of stdout, checked: a full disk, a closed pipe or a failed write is exit
+ * status 2 with the reason (glibc's fflush retries what is buffered, so errno says why).
+ */
+static int stdout_checked(int status)
+{
+    errno = 0;
+    if (!fflush(stdout) && !ferror(stdout))
+        return status;
+    fprintf(stderr, "vtdsim: cannot write the standard output: %s\n", strerror(errno ? errno : EIO));
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -46,13 +64,13 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return stdout_checked(0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
-        return print_version();
+        return stdout_checked(print_version());
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+            return stdout_checked(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "vtdsim: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

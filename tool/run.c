@@ -1,7 +1,8 @@
 /*
  * run.c: `vtdsim run [options] FILE|DIR...`: replay scenarios and check their expectations.
  * Each file is independent (its own IOMMU), so -j runs several at once on threads; the output
- * is printed in the order the files were given, whatever order they finish in.
+ * is printed in the order the files were given, each file's as soon as it and those before it
+ * are done. A write error on stdout or a report is exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -14,7 +15,9 @@
 
 #include "commands.h"
 #include "runner/runner.h"
+#include "runner/text.h"
 #include "walker/alloc.h"
+#include "walker/outfile.h"
 
 struct run_opts {
     const char *json, *junit;
@@ -31,9 +34,10 @@ static const char run_help[] =
     "usage: vtdsim run [options] FILE|DIR...\n"
     "\n"
     "Replays YAML scenarios (docs/scenario-format.md) against the simulated IOMMU and checks\n"
-    "every expectation. A directory stands for its *.yaml files, in name order. The exit status\n"
-    "is 0 only if every file loaded and every expectation held; the last line is\n"
-    "'N passed, M failed' (N, M: scenario files).\n"
+    "every expectation. A directory stands for its *.yaml files, in name order. Exit status: 0\n"
+    "when every file loaded and every expectation held, 1 when an expectation failed, 2 when a\n"
+    "file could not be loaded, on a usage error, or when the output or a report could not be\n"
+    "written. The last line is 'N passed, M failed' (N, M: scenario files).\n"
     "\n"
     "For each failed expectation it prints the file:line of the step, the expectation, what\n"
     "happened, and for DMA steps: the structures the cached path read (its walk trace, empty when\n"
@@ -108,8 +112,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             fputs(run_help, stdout);
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j")) && i + 1 >= argc) {
-            fprintf(stderr, "vtdsim run: %s needs an argument\n", a);
-            return -1;
+            return -tool_usage_error("run", "%s needs an argument", a);
         } else if (!strcmp(a, "--json")) {
             o->json = argv[++i];
         } else if (!strcmp(a, "--junit")) {
@@ -118,8 +121,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             char *end;
             long n = strtol(argv[++i], &end, 10);
             if (*end || n < 1 || n > 256) {
-                fprintf(stderr, "vtdsim run: -j takes a number from 1 to 256\n");
-                return -1;
+                return -tool_usage_error("run", "-j takes a number from 1 to 256, not '%s'", argv[i]);
             }
             o->jobs = (unsigned)n;
         } else if (!strcmp(a, "--stats")) {
@@ -127,63 +129,126 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
         } else if (!strcmp(a, "-v")) {
             o->verbose = true;
         } else if (a[0] == '-') {
-            fprintf(stderr, "vtdsim run: unknown option '%s'\n", a);
-            return -1;
+            return -tool_usage_error("run", "unknown option '%s'", a);
         } else if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             if (list_add_dir(files, a)) {
-                fprintf(stderr, "vtdsim run: cannot read directory '%s'\n", a);
-                return -1;
+                return -tool_usage_error("run", "cannot read directory '%s'", a);
             }
         } else if (list_add(files, a) < 0) {
+            fputs("vtdsim run: out of memory\n", stderr);
             return -1;
         }
     }
     if (!files->n) {
-        fprintf(stderr, "vtdsim run: no scenario files (see --help)\n");
-        return -1;
+        return -tool_usage_error("run", "no scenario files%s", "");
     }
     return 0;
 }
 
+/*
+ * The files and their results. Workers take the next file, run it and mark it done; the main
+ * thread prints results in the order the files were given, each as soon as it and every file
+ * before it are done (so a long file holds back the lines after it, never its own).
+ */
 struct pool {
     const struct file_list *files;
     struct sc_result *res;
     struct sc_run_opts opts;
     atomic_uint next;
+    pthread_mutex_t lock;
+    pthread_cond_t finished;   /* signalled when a file is done */
+    bool *done;                /* per file, under lock */
 };
 
 static void *worker(void *arg)
 {
     struct pool *p = arg;
-    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;)
+    for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;) {
         sc_run_file(p->files->path[i], &p->opts, &p->res[i]);
+        pthread_mutex_lock(&p->lock);
+        p->done[i] = true;
+        pthread_cond_broadcast(&p->finished);
+        pthread_mutex_unlock(&p->lock);
+    }
     return NULL;
 }
 
-static void run_all(struct pool *p, unsigned jobs)
+static void wait_done(struct pool *p, unsigned i)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->done[i])
+        pthread_cond_wait(&p->finished, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A file's result, flushed so that it is seen as soon as the file is done (a write error stays
+ * in stdout's error flag: tool/main.c turns it into exit status 2 with the reason). */
+static void print_result(const struct sc_result *r, const struct run_opts *o)
+{
+    bool ok = sc_result_passed(r);
+    sc_result_print(r, stdout);
+    if (!ok || o->verbose) {
+        fputs(ok ? "PASS " : "FAIL ", stdout);
+        sc_text_terminal(stdout, r->path);
+        printf(" (%u steps, %u requests, %u checks, %.3f s)\n", r->steps, r->requests, r->checks, r->seconds);
+    }
+    if (r->stats) {
+        fputs("statistics of ", stdout);
+        sc_text_terminal(stdout, r->path);
+        fputs(":\n", stdout);
+        sc_text_terminal(stdout, r->stats); /* device names come from the scenario */
+    }
+    fflush(stdout);
+}
+
+/* Run every file on `jobs` threads (the calling thread prints), or here when jobs is 1. */
+static void run_all(struct pool *p, unsigned jobs, const struct run_opts *o)
 {
     pthread_t tid[256];
     unsigned started = 0;
     if (jobs > p->files->n)
         jobs = p->files->n;
-    for (unsigned i = 1; i < jobs; i++)
+    for (unsigned i = 0; jobs > 1 && i < jobs; i++)
         if (!pthread_create(&tid[started], NULL, worker, p))
             started++;
-    worker(p); /* this thread works too; it also covers for threads that failed to start */
+    if (!started) { /* -j 1, or no thread could start: this thread runs and prints each file */
+        for (unsigned i; (i = atomic_fetch_add(&p->next, 1)) < p->files->n;) {
+            sc_run_file(p->files->path[i], &p->opts, &p->res[i]);
+            print_result(&p->res[i], o);
+        }
+        return;
+    }
+    for (unsigned i = 0; i < p->files->n; i++) {
+        wait_done(p, i);
+        print_result(&p->res[i], o);
+    }
     for (unsigned i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
 }
 
-static void print_result(const struct sc_result *r, const struct run_opts *o)
+/* Write a report; a failure is reported with its reason and makes the run's status 2. */
+static int write_report(int (*write)(const char *, const struct sc_result *, unsigned, char *), const char *path,
+                        const struct pool *p)
 {
-    bool ok = sc_result_passed(r);
-    sc_result_print(r, stdout);
-    if (!ok || o->verbose)
-        printf("%s %s (%u steps, %u requests, %u checks, %.3f s)\n", ok ? "PASS" : "FAIL", r->path, r->steps,
-               r->requests, r->checks, r->seconds);
-    if (r->stats) {
-        printf("statistics of %s:\n%s", r->path, r->stats);
-    }
+    char err[SC_REPORT_ERR_LEN];
+    if (!path || !write(path, p->res, p->files->n, err))
+        return 0;
+    fputs("vtdsim run: cannot write the report ", stderr);
+    sc_text_terminal(stderr, err);
+    fputc('\n', stderr);
+    return -1;
+}
+
+/*
+ * Before any file runs: can the report be written at all (its folder exists, it is not one of
+ * the scenarios, not a directory)? Saves a long run whose report would be refused at the end.
+ */
+static int check_report(const char *path, const struct file_list *files)
+{
+    char err[VTD_OUTFILE_ERR_LEN];
+    if (path && vtd_outfile_check(path, (const char *const *)files->path, files->n, err))
+        return tool_error("run", err);
+    return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -195,31 +260,42 @@ int cmd_run(int argc, char **argv)
         list_free(&files);
         return rc > 0 ? 0 : 2;
     }
+    if (check_report(o.json, &files) || check_report(o.junit, &files)) {
+        list_free(&files);
+        return 2;
+    }
     struct pool p = {.files = &files, .opts = {.stats = o.stats}};
     p.res = vtd_calloc(files.n, sizeof *p.res);
-    if (!p.res) {
+    p.done = vtd_calloc(files.n, sizeof *p.done);
+    if (!p.res || !p.done) {
+        fputs("vtdsim run: out of memory\n", stderr);
+        vtd_free(p.res);
+        vtd_free(p.done);
         list_free(&files);
         return 2;
     }
     atomic_init(&p.next, 0);
-    run_all(&p, o.jobs);
-    unsigned passed = 0;
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.finished, NULL);
+    run_all(&p, o.jobs, &o);
+    unsigned passed = 0, unloaded = 0;
     for (unsigned i = 0; i < files.n; i++) {
-        print_result(&p.res[i], &o);
         passed += sc_result_passed(&p.res[i]);
+        unloaded += p.res[i].load_error != NULL;
     }
-    int status = passed == files.n ? 0 : 1;
-    if (o.json && sc_report_json(o.json, p.res, files.n)) {
-        fprintf(stderr, "vtdsim run: cannot write %s\n", o.json);
+    /* docs/cli.md: 2 when a file could not be read or loaded (an input error), else 1 when an
+     * expectation failed. */
+    int status = unloaded ? 2 : passed == files.n ? 0 : 1;
+    int bad_json = write_report(sc_report_json, o.json, &p);
+    int bad_junit = write_report(sc_report_junit, o.junit, &p);
+    if (bad_json || bad_junit)
         status = 2;
-    }
-    if (o.junit && sc_report_junit(o.junit, p.res, files.n)) {
-        fprintf(stderr, "vtdsim run: cannot write %s\n", o.junit);
-        status = 2;
-    }
     printf("%u passed, %u failed\n", passed, files.n - passed);
     for (unsigned i = 0; i < files.n; i++)
         sc_result_free(&p.res[i]);
+    pthread_cond_destroy(&p.finished);
+    pthread_mutex_destroy(&p.lock);
+    vtd_free(p.done);
     vtd_free(p.res);
     list_free(&files);
     return status;

@@ -15,6 +15,7 @@
 #include "trace/replay.h"
 #include "trace/trace.h"
 #include "walker/alloc.h"
+#include "walker/outfile.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -188,8 +189,7 @@ static int cmd_gen(int argc, char **argv)
         return usage_err("gen needs -o FILE%s", "");
     char err[VTRACE_ERR_LEN];
     if (vtrace_generate_file(&p, out, err)) {
-        fprintf(stderr, "vtdsim trace gen: %s\n", err);
-        return 1;
+        return tool_error("trace gen", err);
     }
     return 0;
 }
@@ -348,7 +348,9 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
                        const struct vtrace_replay_result *dry)
 {
     double t = r->translations ? (double)r->translations : 1;
-    printf("trace %s: %llu dma, %llu map, %llu unmap, %llu invalidate events\n", file,
+    fputs("trace ", stdout);
+    sc_text_terminal(stdout, file);
+    printf(": %llu dma, %llu map, %llu unmap, %llu invalidate events\n",
            (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
            (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
     printf("mode %s, oracle %s, %llu invalidation descriptors\n", vtrace_mode_name(o->cfg.mode),
@@ -375,8 +377,9 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
                        const struct vtrace_replay_result *dry)
 {
     double t = r->translations ? (double)r->translations : 1;
-    printf("{\n  \"trace\": \"%s\", \"mode\": \"%s\", \"oracle\": %s,\n", file, vtrace_mode_name(o->cfg.mode),
-           o->cfg.iommu.oracle ? "true" : "false");
+    fputs("{\n  \"trace\": ", stdout);
+    sc_text_json(stdout, file); /* a file name may hold quotes, controls, bytes that are not UTF-8 */
+    printf(", \"mode\": \"%s\", \"oracle\": %s,\n", vtrace_mode_name(o->cfg.mode), o->cfg.iommu.oracle ? "true" : "false");
     printf("  \"events\": {\"dma\": %llu, \"map\": %llu, \"unmap\": %llu, \"invalidate\": %llu},\n",
            (unsigned long long)r->events[VTRACE_DMA], (unsigned long long)r->events[VTRACE_MAP],
            (unsigned long long)r->events[VTRACE_UNMAP], (unsigned long long)r->events[VTRACE_INVALIDATE]);
@@ -420,8 +423,7 @@ static int cmd_replay(int argc, char **argv)
     }
     end_progress(tty);
     if (rc) {
-        fprintf(stderr, "vtdsim trace replay: %s\n", err);
-        return 1;
+        return tool_error("trace replay", err);
     }
     (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
     return 0;
@@ -453,31 +455,30 @@ static int cmd_sweep(int argc, char **argv)
     char err[VTRACE_ERR_LEN];
     struct vtrace_event *ev = NULL;
     long n = vtrace_load(file, &ev, err);
-    if (n < 0) {
-        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 1;
-    }
-    FILE *f = fopen(o.csv, "w");
-    if (!f) {
-        fprintf(stderr, "vtdsim trace sweep: %s: %s\n", o.csv, strerror(errno));
+    if (n < 0)
+        return tool_error("trace sweep", err);
+    struct vtd_outfile out;
+    if (vtd_outfile_open(&out, o.csv, &file, 1)) {
         vtd_free(ev);
-        return 1;
+        return tool_error("trace sweep", out.err);
     }
+    FILE *f = out.f;
     fprintf(f, "%s\n", vtrace_sweep_csv_header());
     struct sweep_out s = {.f = f, .tty = isatty(STDERR_FILENO),
                           .total = (long)(o.grid.n_iotlb * o.grid.n_ways * o.grid.n_repl * o.grid.n_psc)};
     long rows = vtrace_sweep(ev, n, &o.cfg, &o.grid, sweep_row, &s, err);
     end_progress(s.tty);
     vtd_free(ev);
-    if (fclose(f) && rows >= 0) {
-        snprintf(err, sizeof(err), "%s: %s", o.csv, strerror(errno));
-        rows = -1;
-    }
     if (rows < 0) {
-        fprintf(stderr, "vtdsim trace sweep: %s\n", err);
-        return 1;
+        vtd_outfile_discard(&out); /* a table that was there before stays */
+        return tool_error("trace sweep", err);
     }
-    fprintf(stderr, "%ld geometries written to %s\n", rows, o.csv);
+    if (vtd_outfile_commit(&out)) {
+        return tool_error("trace sweep", out.err);
+    }
+    fprintf(stderr, "%ld geometries written to ", rows);
+    sc_text_terminal(stderr, o.csv);
+    fputc('\n', stderr);
     return 0;
 }
 
@@ -487,8 +488,7 @@ static int cmd_convert(int argc, char **argv)
         return usage_err("convert needs IN and OUT%s", "");
     char err[VTRACE_ERR_LEN];
     if (vtrace_convert(argv[1], argv[2], err)) {
-        fprintf(stderr, "vtdsim trace convert: %s\n", err);
-        return 1;
+        return tool_error("trace convert", err);
     }
     return 0;
 }

@@ -347,15 +347,16 @@ static int find_device(const struct scenario *s, const char *name)
 static int run_translate(struct tr_opts *o, const struct scenario *s)
 {
     if (o->after > s->nsteps) {
-        fprintf(stderr, "vtdsim translate: %s: no step %llu (the scenario has %u steps)\n", o->file, o->after,
-                s->nsteps);
-        return 2;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: no step %llu (the scenario has %u steps)", o->file, o->after, s->nsteps);
+        return tool_error("translate", msg);
     }
     if (o->device) {
         int d = find_device(s, o->device);
         if (d < 0) {
-            fprintf(stderr, "vtdsim translate: %s: no device named '%s'\n", o->file, o->device);
-            return 2;
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s: no device named '%s'", o->file, o->device);
+            return tool_error("translate", msg);
         }
         o->req.sid = s->dev[d].cfg.sid;
     }
@@ -372,8 +373,11 @@ static int run_translate(struct tr_opts *o, const struct scenario *s)
     struct sc_result r = {0};
     unsigned bad = 0;
     int rc = sc_run_until(s, (unsigned)o->after, &r, &bad, translate_both, o);
-    if (rc == -EIO && bad)
-        fprintf(stderr, "vtdsim translate: %s: step %u could not execute:\n", o->file, bad);
+    if (rc == -EIO && bad) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: step %u could not execute:", o->file, bad);
+        tool_error("translate", msg);
+    }
     if (rc)
         sc_result_print(&r, stderr);
     else if (r.failed)
@@ -399,8 +403,7 @@ int cmd_translate(int argc, char **argv)
     if (!s) {
         char buf[512];
         sc_error_format(o.file, &err, buf, sizeof buf);
-        fprintf(stderr, "vtdsim translate: %s\n", buf);
-        return 2;
+        return tool_error("translate", buf);
     }
     rc = run_translate(&o, s);
     sc_free(s);

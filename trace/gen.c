@@ -446,11 +446,11 @@ int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, ch
     if (rc && !err[0])
         snprintf(err, VTRACE_ERR_LEN, "%s", vtrace_writer_error(w));
     char ferr[VTRACE_ERR_LEN];
-    if (vtrace_finish(w, ferr) && !rc) {
+    if (rc) {
+        vtrace_abandon(w); /* a file that was there before stays as it was */
+    } else if (vtrace_finish(w, ferr)) {
         snprintf(err, VTRACE_ERR_LEN, "%s", ferr);
         rc = -1;
     }
-    if (rc)
-        remove(path);
     return rc ? -1 : 0;
 }

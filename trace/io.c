@@ -7,6 +7,7 @@
 
 #include "trace/trace_internal.h"
 #include "walker/alloc.h"
+#include "walker/outfile.h"
 
 /* Records per block: reads and writes go through the file in blocks of this many. */
 #define BLOCK_RECORDS 4096u
@@ -28,11 +29,13 @@ struct vtrace_reader {
 
 struct vtrace_writer {
     FILE *f;
-    bool owns;
+    bool owns;                     /* writes a file through `out` (vtrace_create) */
+    struct vtd_outfile out;
     enum vtrace_format fmt;
     char name[160];
     char err[VTRACE_ERR_LEN];
     uint64_t count;
+    long start;                    /* where the header is (a stream may hold output before it) */
     unsigned pending;              /* binary: records in block not yet written */
     uint8_t block[BLOCK_RECORDS * VTRACE_RECORD_SIZE];
 };
@@ -414,6 +417,7 @@ struct vtrace_writer *vtrace_create_stream(FILE *f, const char *name, enum vtrac
     }
     w->f = f;
     w->fmt = fmt;
+    w->start = ftell(f); /* -1 on a pipe: vtrace_finish's seek then says it needs a seekable file */
     snprintf(w->name, sizeof(w->name), "%s", name);
     int ok;
     if (fmt == VTRACE_BIN) {
@@ -431,20 +435,34 @@ struct vtrace_writer *vtrace_create_stream(FILE *f, const char *name, enum vtrac
     return w;
 }
 
-struct vtrace_writer *vtrace_create(const char *path, char err[VTRACE_ERR_LEN])
+/* A trace file that replaces `path` only once finished (walker/outfile.h); never `input`. */
+static struct vtrace_writer *create_file(const char *path, const char *input, char err[VTRACE_ERR_LEN])
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        fail(err, "%s: %s", path, strerror(errno));
+    struct vtd_outfile out;
+    if (vtd_outfile_open(&out, path, &input, input ? 1 : 0)) {
+        fail(err, "%s", out.err);
         return NULL;
     }
-    struct vtrace_writer *w = vtrace_create_stream(f, path, vtrace_format_of(path), err);
+    struct vtrace_writer *w = vtrace_create_stream(out.f, path, vtrace_format_of(path), err);
     if (!w) {
-        fclose(f);
+        vtd_outfile_discard(&out);
         return NULL;
     }
+    w->out = out;
     w->owns = true;
     return w;
+}
+
+struct vtrace_writer *vtrace_create(const char *path, char err[VTRACE_ERR_LEN])
+{
+    return create_file(path, NULL, err);
+}
+
+void vtrace_abandon(struct vtrace_writer *w)
+{
+    if (w->owns)
+        vtd_outfile_discard(&w->out);
+    vtd_free(w);
 }
 
 static int flush_block(struct vtrace_writer *w)
@@ -492,7 +510,7 @@ int vtrace_finish(struct vtrace_writer *w, char err[VTRACE_ERR_LEN])
         vtrace_header_encode(w->count, h);
         if (flush_block(w))
             rc = -1;
-        else if (fseek(w->f, 0, SEEK_SET) || fwrite(h, sizeof(h), 1, w->f) != 1 || fseek(w->f, 0, SEEK_END)) {
+        else if (w->start < 0 || fseek(w->f, w->start, SEEK_SET) || fwrite(h, sizeof(h), 1, w->f) != 1 || fseek(w->f, 0, SEEK_END)) {
             fail(w->err, "%s: cannot write the header's record count (a binary trace needs a seekable file): %s",
                  w->name, strerror(errno));
             rc = -1;
@@ -502,8 +520,10 @@ int vtrace_finish(struct vtrace_writer *w, char err[VTRACE_ERR_LEN])
         fail(w->err, "%s: %s", w->name, strerror(errno));
         rc = -1;
     }
-    if (w->owns && fclose(w->f) && !rc) {
-        fail(w->err, "%s: %s", w->name, strerror(errno));
+    if (w->owns && rc) {
+        vtd_outfile_discard(&w->out);
+    } else if (w->owns && vtd_outfile_commit(&w->out)) {
+        fail(w->err, "%s", w->out.err);
         rc = -1;
     }
     if (rc)
@@ -517,7 +537,7 @@ int vtrace_convert(const char *in, const char *out, char err[VTRACE_ERR_LEN])
     struct vtrace_reader *r = vtrace_open(in, err);
     if (!r)
         return -1;
-    struct vtrace_writer *w = vtrace_create(out, err);
+    struct vtrace_writer *w = create_file(out, in, err);
     if (!w) {
         vtrace_close(r);
         return -1;
@@ -541,13 +561,13 @@ int vtrace_convert(const char *in, const char *out, char err[VTRACE_ERR_LEN])
         rc = -1;
     }
     char ferr[VTRACE_ERR_LEN];
-    if (vtrace_finish(w, ferr) && !rc) {
+    if (rc) {
+        vtrace_abandon(w);
+    } else if (vtrace_finish(w, ferr)) {
         snprintf(err, VTRACE_ERR_LEN, "%s", ferr);
         rc = -1;
     }
     vtd_free(ev);
     vtrace_close(r);
-    if (rc)
-        remove(out);
     return rc;
 }

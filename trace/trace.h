@@ -112,7 +112,11 @@ int64_t vtrace_expected(const struct vtrace_reader *r);
 void vtrace_close(struct vtrace_reader *r);
 
 struct vtrace_writer;
-/* Create a trace file; NULL with the reason in err. */
+/*
+ * Create a trace file; NULL with the reason in err. It is written next to `path` and renamed
+ * into place by vtrace_finish (walker/outfile.h): until then, and for ever if the writing fails
+ * or is abandoned, a file that was at `path` stays as it was.
+ */
 struct vtrace_writer *vtrace_create(const char *path, char err[VTRACE_ERR_LEN]);
 struct vtrace_writer *vtrace_create_stream(FILE *f, const char *name, enum vtrace_format fmt, char err[VTRACE_ERR_LEN]);
 /* Append an event (checked first). 0, or -1 with the reason in vtrace_writer_error(). */
@@ -121,8 +125,11 @@ const char *vtrace_writer_error(const struct vtrace_writer *w);
 uint64_t vtrace_written(const struct vtrace_writer *w);
 /* Finish (a binary file gets its record count) and close: 0, or -1 with the reason in err. */
 int vtrace_finish(struct vtrace_writer *w, char err[VTRACE_ERR_LEN]);
+/* Give up a writer: the temporary file of vtrace_create goes, nothing else changes. */
+void vtrace_abandon(struct vtrace_writer *w);
 
-/* Read `in` and write every event to `out`, each in the format its name asks for. */
+/* Read `in` and write every event to `out`, each in the format its name asks for; `out` may not
+ * be `in` (under any name: refused before anything is written). */
 int vtrace_convert(const char *in, const char *out, char err[VTRACE_ERR_LEN]);
 
 /* Format one event as a CSV line (no newline). */
