@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/gen.h"
@@ -279,6 +280,17 @@ Test(format, csv_errors_name_line_and_column)
     csv_case("map,00:03.0,-,0x1000,0x1000,rw,8k,0x2000\n", "t.csv:2:32: page: '8k' is not a page size");
     csv_case("# comment\n\nunmap,00:03.0,-,0x1000,0,-,-,-\n", "t.csv:4:24: size: unmap:");
     csv_case("invalidate,00:03.0,-,0x1000,0,-,-,-\n", "t.csv:2:22: addr: invalidate: addr 0x1000 with size 0");
+}
+
+/* A FIFO named like a trace, with no writer: opening it used to block forever (issue 13). */
+Test(format, fifo_trace_is_refused_without_blocking, .timeout = 20)
+{
+    char err[VTRACE_ERR_LEN];
+    cr_assert_eq(mkfifo(path("pipe.csv"), 0600), 0);
+    cr_assert_null(vtrace_open(path("pipe.csv"), err));
+    cr_assert(strstr(err, "pipe.csv: not a regular file (a FIFO)"), "got \"%s\"", err);
+    cr_assert_null(vtrace_open("/dev/zero", err));
+    cr_assert_str_eq(err, "/dev/zero: not a regular file (a character device)");
 }
 
 /* ---- generators ---- */

@@ -15,6 +15,7 @@
 #include "trace/replay.h"
 #include "trace/trace.h"
 #include "walker/alloc.h"
+#include "walker/sid.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -61,7 +62,8 @@ static int usage_err(const char *fmt, const char *arg) { return tool_usage_error
 static bool parse_size(const char *s, unsigned long long max, unsigned long long *v)
 {
     char *end;
-    if (!s || !*s || *s == '-')
+    /* strtoull would take leading blanks and a sign (and wrap " -1"): digits only. */
+    if (!s || *s < '0' || *s > '9')
         return false;
     errno = 0;
     unsigned long long x = strtoull(s, &end, 0);
@@ -80,15 +82,8 @@ static bool parse_size(const char *s, unsigned long long max, unsigned long long
     return *v <= max;
 }
 
-static bool parse_sid(const char *s, uint16_t *sid)
-{
-    unsigned b, d, f;
-    char tail;
-    if (sscanf(s, "%2x:%2x.%1x%c", &b, &d, &f, &tail) != 3 || d > 0x1f || f > 7)
-        return false;
-    *sid = (uint16_t)(b << 8 | d << 3 | f);
-    return true;
-}
+/* bb:dd.f, strictly (walker/sid.h). */
+static bool parse_sid(const char *s, uint16_t *sid) { return vtd_sid_parse(s, strlen(s), sid); }
 
 static bool parse_page(const char *s, unsigned *shift)
 {
