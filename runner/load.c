@@ -191,9 +191,15 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
         s->cfg.ordering_checks = v.v[I_ORDERING];
     if (v.given[I_POLICY])
         s->policy = (enum sc_policy)v.v[I_POLICY];
-    for (unsigned c = 0; c < VTD_C_NCACHES; c++)
-        if (v.given[I_CACHE0 + c] && !load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c]))
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
+        if (!v.given[I_CACHE0 + c])
+            continue;
+        if (!load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c]))
             return false;
+        /* For the host-memory budget's message (runner/budget.c). */
+        s->cache_line[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.line + 1;
+        s->cache_col[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.column + 1;
+    }
     const char *why = NULL;
     if (!vtd_caps_valid(&s->cfg.caps, &why))
         return ld_fail(L, n, "inconsistent capabilities: %s", why ? why : "?");
@@ -412,7 +418,10 @@ static bool load_document(struct ld *L, yaml_node_t *root)
         return false;
     if (v.given[R_TABLES] && !load_tables(L, v.node[R_TABLES]))
         return false;
-    return ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps);
+    if (!ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps))
+        return false;
+    s->work = L->work;
+    return true;
 }
 
 static bool yaml_problem(struct ld *L, const yaml_parser_t *p)

@@ -356,6 +356,9 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
         if (!ld_expect(L, v.node[S_EXPECT], &st->expect) || !check_expect_applies(L, v.node[S_EXPECT], st))
             return false;
     }
+    /* The work budget (runner/budget.c) is checked against these totals before a run. */
+    L->work = sc_work_add(L->work, sc_step_work(st), L->repeat_mult);
+    st->work_upto = L->work;
     if (!v.given[S_STEPS])
         return true;
     /* Nested repeats multiply: bound the iterations of the innermost steps as one repeat is. */
@@ -365,6 +368,7 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
     L->repeat_mult = outer * v.v[A_COUNT];
     bool ok = ld_steps(L, v.node[S_STEPS], &st->sub, &st->nsub);
     L->repeat_mult = outer;
+    st->work_upto = L->work;
     return ok;
 }
 

@@ -228,3 +228,156 @@ Test(hostile, uapi_fields_are_as_wide_as_their_member)
     expect_loads(UAPI_HEAD "  - bind: {hpasid: 1, flags: 0x100000000}\n");
     expect_loads(UAPI_HEAD "  - pasid_request: {min: 0xffffffff, max: 0xffffffff}\n");
 }
+
+/* ---- 3c: the work budget and the timeout ---------------------------------------------------- */
+
+/* Run a scenario text with options; the load error and failure texts, concatenated (caller frees). */
+static char *run_text(const char *text, const struct sc_run_opts *o, struct sc_result *r)
+{
+    struct sc_error err;
+    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s, "does not load: %u:%u: %s", err.line, err.col, err.msg);
+    *r = (struct sc_result){0};
+    cr_assert_not(sc_run(s, o, r), "the run passed");
+    sc_free(s);
+    size_t len = 1 + (r->load_error ? strlen(r->load_error) : 0);
+    for (unsigned i = 0; i < r->nfail; i++)
+        len += strlen(r->fail[i].text);
+    char *all = calloc(1, len);
+    cr_assert_not_null(all);
+    if (r->load_error)
+        strcat(all, r->load_error);
+    for (unsigned i = 0; i < r->nfail; i++)
+        strcat(all, r->fail[i].text);
+    return all;
+}
+
+#define expect_run_error(text, opts, want)                                                                 \
+    do {                                                                                                   \
+        struct sc_result r_;                                                                               \
+        char *all_ = run_text(text, opts, &r_);                                                            \
+        cr_assert(strstr(all_, want) != NULL, "expected \"%s\", got \"%s\"", want, all_);                  \
+        free(all_);                                                                                        \
+        sc_result_free(&r_);                                                                               \
+    } while (0)
+
+/* 10^7 repeats of a 4 GiB DMA: 10^13 translations from a 150-byte file, refused before it starts. */
+Test(hostile, huge_repeat_of_a_huge_dma_is_refused_at_its_step, .timeout = 30)
+{
+    expect_run_error(HEAD "  - check: {}\n  - repeat:\n      count: 10000000\n      steps:\n"
+                          "        - dma: {device: nic, addr: 0, size: 0x100000000, access: read}\n",
+                     NULL,
+                     "t.yaml:11:11: the scenario asks for 10485760000001 units of work (4 KiB pages translated, "
+                     "mapped or filled, repeats multiplied out), more than the work budget of 1000000000 (--max-work)");
+    cr_assert_eq(SC_DEFAULT_MAX_WORK, 1000000000u, "the default documented in docs/robustness.md");
+}
+
+/* The budget is an option; the step named is the one whose total crosses it, inside repeats too. */
+Test(hostile, work_budget_names_the_crossing_step)
+{
+    const char *text = HEAD "  - map: {table: fs, va: 0, pa: 0, size: 64K, perm: rw}\n"
+                            "  - repeat:\n      count: 10\n      steps:\n"
+                            "        - dma: {device: nic, pasid: 1, addr: 0, size: 8K, access: read}\n"
+                            "        - dma: {device: nic, pasid: 1, addr: 0, size: 4K, access: read}\n";
+    /* 16 (map) + 10 * (2 + 1) = 46 units. */
+    struct sc_error err;
+    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->work, 46u);
+    sc_free(s);
+    struct sc_run_opts o = {.max_work = 30};
+    expect_run_error(text, &o, "t.yaml:11:11: the scenario asks for 46 units of work");
+    o.max_work = 17;
+    expect_run_error(text, &o, "t.yaml:11:11: the scenario asks for 46 units");
+    o.max_work = 15;
+    expect_run_error(text, &o, "t.yaml:7:5: the scenario asks for 46 units");
+    /* Within the budget it runs. */
+    o.max_work = 46;
+    struct sc_result r = {0};
+    s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s);
+    cr_assert(sc_run(s, &o, &r), "%s", r.load_error ? r.load_error : r.nfail ? r.fail[0].text : "?");
+    cr_assert_eq(r.requests, 30u);
+    sc_free(s);
+    sc_result_free(&r);
+}
+
+/* A scenario built in C skips the loader's sum: the executor counts too, and stops at the budget. */
+Test(hostile, work_budget_is_enforced_while_running)
+{
+    const char *text = HEAD "  - repeat:\n      count: 10\n      steps:\n"
+                            "        - dma: {device: nic, pasid: 1, addr: 0, size: 8K, access: read}\n";
+    struct sc_error err;
+    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s);
+    s->steps[0].v[A_COUNT] = 1000000; /* as a C caller might, without updating the totals */
+    struct sc_run_opts o = {.max_work = 100};
+    struct sc_result r = {0};
+    cr_assert_not(sc_run(s, &o, &r));
+    cr_assert_eq(r.requests, 100u, "stopped at the budget, after %u requests", r.requests);
+    cr_assert_eq(r.nfail, 1u);
+    cr_assert(strstr(r.fail[0].text, "t.yaml:10: step 1 (dma) failed\n    work budget exhausted: more than 100 units "
+                                     "of work (--max-work); the run stops here"), "got %s", r.fail[0].text);
+    sc_free(s);
+    sc_result_free(&r);
+}
+
+/* --timeout: the run stops between steps, within repeats and within one long DMA. */
+Test(hostile, timeout_stops_a_long_run_at_its_step, .timeout = 60)
+{
+    const char *texts[] = {
+        HEAD "  - check: {}\n  - repeat:\n      count: 10000000\n      steps:\n"
+             "        - dma: {device: nic, addr: 0x1000, access: read}\n",
+        HEAD "  - check: {}\n  - dma: {device: nic, addr: 0, size: 0x100000000, access: read}\n",
+    };
+    const char *where[] = {"t.yaml:11: step 2 (dma) failed", "t.yaml:8: step 2 (dma) failed"};
+    for (unsigned k = 0; k < 2; k++) {
+        struct sc_run_opts o = {.timeout = 0.2};
+        struct sc_result r;
+        char *all = run_text(texts[k], &o, &r);
+        cr_assert(r.timed_out);
+        cr_assert(strstr(all, where[k]), "got %s", all);
+        cr_assert(strstr(all, "timed out: the file ran longer than 0.2 s (--timeout); the run stops here"), "got %s", all);
+        cr_assert_lt(r.seconds, 20.0, "stopped soon after the deadline, not at the end");
+        free(all);
+        sc_result_free(&r);
+    }
+}
+
+/* ---- 4: the host-memory budget ----------------------------------------------------------------- */
+
+/* 2^24 entries in one cache and in a device TLB: about 2.8 GiB of host memory from 150 bytes. */
+Test(hostile, caches_beyond_the_host_budget_are_refused_at_their_line)
+{
+    const char *text = "name: t\niommu:\n  pasid_cache: {entries: 16777216}\ndevices:\n"
+                       "  - {name: nic, bdf: \"00:03.0\", ats: true, devtlb: {entries: 16777216}}\nsteps: []\n";
+    expect_run_error(text, NULL, "t.yaml:3:16: the caches and device TLBs take ");
+    expect_run_error(text, NULL, "more than the host-memory budget of 2048 MiB (--max-memory)");
+    cr_assert_eq(SC_DEFAULT_MAX_HOST_BYTES, UINT64_C(2) << 30, "the default documented in docs/robustness.md");
+    /* Many devices, each with a modest device TLB, add up; the largest is named. */
+    char many[16384] = "name: t\ndevices:\n";
+    for (unsigned i = 0; i < 64; i++) {
+        size_t n = strlen(many);
+        snprintf(many + n, sizeof many - n, "  - {name: d%u, bdf: \"00:%02x.%u\", ats: true, devtlb: {entries: %u}}\n",
+                 i, i / 8, i % 8, i == 40 ? 1u << 20 : 1u << 18);
+    }
+    strcat(many, "steps: []\n");
+    struct sc_run_opts o = {.max_host_bytes = UINT64_C(1) << 30};
+    expect_run_error(many, &o, "t.yaml:43:5: the caches and device TLBs take ");
+    expect_run_error(many, &o, "more than the host-memory budget of 1024 MiB (--max-memory)");
+}
+
+/* What the caches leave bounds simulated memory, index nodes included: sparse frames cost more. */
+Test(hostile, simulated_memory_stays_within_what_the_caches_leave)
+{
+    struct sc_run_opts o = {.max_host_bytes = UINT64_C(8) << 20};
+    expect_run_error(HEAD "  - write_mem: {addr: 0x100000, size: 16M, fill: 1}\n", &o,
+                     "out of memory (ENOMEM): simulated memory reached the ");
+    /* One frame every 32 MiB: each needs a 64 KiB index node, which the frame count missed. */
+    char text[16384] = HEAD;
+    for (unsigned i = 0; i < 200; i++) {
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, "  - write_mem: {addr: 0x%llx, value: 1}\n", (unsigned long long)i << 25);
+    }
+    expect_run_error(text, &o, "leaves beside the caches (--max-memory) during this step");
+}
