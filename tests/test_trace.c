@@ -725,3 +725,45 @@ Test(sweep, covers_the_grid_and_lru_hit_rate_grows_with_size)
     cr_assert_eq(strncmp(line, "64,1,lru,0,20000,", 17), 0, "%s", line);
     vtd_free(b.ev);
 }
+
+/* ---- the host-memory budget (issue 13) ---- */
+
+/* Caches allocated whole: a configuration beyond the budget is refused before anything runs. */
+Test(replay, caches_beyond_the_host_budget_are_refused)
+{
+    char err[VTRACE_ERR_LEN];
+    struct vtrace_replay_config cfg;
+    vtrace_replay_config_default(&cfg);
+    iotlb_geometry(&cfg, 1u << 16, 256);
+    cfg.iommu.cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1u << 16, .ways = 256};
+    cr_assert_null(vtrace_replay_new(&cfg, err));
+    cr_assert(strstr(err, "the caches take ") && strstr(err, "more than the host-memory budget of 2048 MiB (--max-memory)"),
+              "got %s", err);
+    cr_assert_eq(VTRACE_DEFAULT_MAX_HOST_BYTES, UINT64_C(2) << 30, "the default documented in docs/robustness.md");
+}
+
+/*
+ * Map events 4 GiB apart, each of 4 MiB in 4 KiB pages: two page-table pages (and index nodes)
+ * each, a few hundred KiB per 60-byte line. The replay used to grow without bound; it now stops
+ * at the event that would pass the budget, saying so.
+ */
+Test(replay, map_events_stop_at_the_host_budget)
+{
+    enum { N = 4096 };
+    struct vtrace_event *ev = calloc(N, sizeof *ev);
+    cr_assert_not_null(ev);
+    for (long i = 0; i < N; i++)
+        ev[i] = map4k((uint64_t)i << 32, (uint64_t)i << 22, 4u << 20);
+    struct vtrace_replay_config cfg;
+    vtrace_replay_config_default(&cfg);
+    cfg.max_host_bytes = UINT64_C(16) << 20;
+    char err[VTRACE_ERR_LEN];
+    struct vtrace_replay *rp = vtrace_replay_new(&cfg, err);
+    cr_assert_not_null(rp, "%s", err);
+    cr_assert_eq(vtrace_replay_events(rp, ev, N, 0, err), -1, "all %d maps fit in 16 MiB?", N);
+    cr_assert(strstr(err, ": the replay reached its host-memory budget of 16 MiB (--max-memory)"), "got %s", err);
+    cr_assert(strncmp(err, "event ", 6) == 0, "names the event: %s", err);
+    cr_assert_leq(vtd_mem_footprint(vtd_iommu_mem(vtrace_replay_iommu(rp))), (size_t)16 << 20);
+    vtrace_replay_free(rp);
+    free(ev);
+}

@@ -40,6 +40,7 @@ static const char trace_help[] =
     "                     without PASID, first stage with one)\n"
     "  --nested-ss-page 4k|2m|1g  second-stage pages backing a nested guest (2m)\n"
     "  --oracle           compare every cached answer with a fresh walk (counts stale hits; slow)\n"
+    "  --max-memory SIZE  host-memory budget of one replay: caches, page tables, records (2g)\n"
     "replay only:\n"
     "  --iotlb N          IOTLB entries (512)      --iotlb-ways W|full (8)\n"
     "  --psc N            entries of each paging-structure cache (64, 4-way; 0: off)\n"
@@ -261,6 +262,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
         o->cfg.mode = (enum vtrace_mode)m;
     else if (!strcmp(opt, "--nested-ss-page") && parse_page(v, &shift))
         o->cfg.nested_ss_shift = shift;
+    else if (!strcmp(opt, "--max-memory") && parse_size(v, UINT64_MAX, &x) && x)
+        o->cfg.max_host_bytes = x;
     else if (!sweep && !strcmp(opt, "--iotlb") && parse_size(v, 1u << 20, &x))
         o->iotlb = (unsigned)x;
     else if (!sweep && !strcmp(opt, "--iotlb-ways") && !strcmp(v, "full"))
