@@ -214,12 +214,13 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
     if (!g)
         return UINT64_MAX;
     uint64_t bytes = sizeof(struct vtd_cache);
-    if (g->sets == 0 || g->ways == 0)
-        return bytes;
-    uint64_t entries = (uint64_t)g->sets * g->ways;
+    bool disabled = g->sets == 0 || g->ways == 0;
+    uint64_t entries = disabled ? 0 : (uint64_t)g->sets * g->ways;
     size_t stride = slot_stride(payload_size);
     if (entries > CACHE_MAX_ENTRIES || stride == 0)
         return UINT64_MAX;
+    if (disabled)
+        return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
     return bytes + entries * stride + (uint64_t)g->sets * tag_bytes_per_set(g->ways);
 }
