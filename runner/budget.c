@@ -5,7 +5,9 @@
  * Work is counted in units of one 4 KiB page handled: a DMA costs one unit per page its range
  * touches (one translation each), a map, unmap or protect one per 4 KiB page of its range (at
  * most VTD_PT_MAX_LEAVES, where the builder stops), a fill or MAP_DMA likewise, any other step
- * one. The loader adds up every step times the repeats around it (sc_step.work_upto), so a
+ * one. An invalidation also costs one unit per 4096 cache entries, since it looks at every slot
+ * of the caches it targets (sim/cache.c vtd_cache_invalidate); a write to IQT may run a whole
+ * queue of them. The loader adds up every step times the repeats around it (sc_step.work_upto), so a
  * scenario that asks for too much is refused before it starts, at the step that crosses the
  * budget; the executor counts again as it goes, for scenarios built in C.
  *
@@ -35,11 +37,30 @@ static uint64_t dma_pages(const struct sc_step *st)
     return ((last - first) >> 12) + 1;
 }
 
-uint64_t sc_step_work(const struct sc_step *st)
+/* Units of one pass over every cache slot: all IOMMU caches and device TLBs, 4096 entries a unit. */
+static uint64_t scan_units(const struct scenario *s)
+{
+    uint64_t entries = 0;
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++)
+        entries += (uint64_t)s->cfg.cache[c].sets * s->cfg.cache[c].ways;
+    for (unsigned d = 0; d < s->ndev; d++)
+        if (s->dev[d].cfg.ats)
+            entries += (uint64_t)s->dev[d].cfg.devtlb.sets * s->dev[d].cfg.devtlb.ways;
+    return entries / 4096;
+}
+
+/* The most descriptors one queue holds: 2^(QS+8) 128-bit ones with QS at most 7 (VT-d 6.5.2). */
+#define QUEUE_MAX_DESCRIPTORS 32768u
+
+uint64_t sc_step_work(const struct scenario *s, const struct sc_step *st)
 {
     switch (st->kind) {
     case SK_DMA: return dma_pages(st);
-    case SK_MAP: case SK_UNMAP: case SK_PROTECT: case SK_MAP_DMA: case SK_UNMAP_DMA:
+    case SK_QI: case SK_CACHE_INVALIDATE: case SK_UNBIND: return 1 + scan_units(s);
+    case SK_HWPT_INVALIDATE: return 1 + SC_MAX_HWPT_INV * scan_units(s);
+    case SK_REG_WRITE: return st->v[A_OFFSET] == 0x88 /* IQT */ ? 1 + QUEUE_MAX_DESCRIPTORS * scan_units(s) : 1;
+    case SK_UNMAP_DMA: return pages_capped(st->v[A_SIZE]) + scan_units(s);
+    case SK_MAP: case SK_UNMAP: case SK_PROTECT: case SK_MAP_DMA:
         return pages_capped(st->v[A_SIZE]);
     case SK_WRITE_MEM: return st->given[A_FILL] ? pages_capped(st->v[A_SIZE]) : 1;
     case SK_REPEAT: return 0; /* its steps count for themselves, times the count */

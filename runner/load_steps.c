@@ -357,7 +357,7 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
             return false;
     }
     /* The work budget (runner/budget.c) is checked against these totals before a run. */
-    L->work = sc_work_add(L->work, sc_step_work(st), L->repeat_mult);
+    L->work = sc_work_add(L->work, sc_step_work(L->s, st), L->repeat_mult);
     st->work_upto = L->work;
     if (!v.given[S_STEPS])
         return true;

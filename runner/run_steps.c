@@ -464,7 +464,7 @@ static void run_step(struct ex *e, const struct sc_step *st)
     struct outcome o = {.warnings_before = vtd_iommu_warning_count(e->io)};
     uint64_t enomem_before = ex_model_enomem(e);
     e->mem_refused_before = vtd_mem_enomem_count(vtd_iommu_mem(e->io));
-    if (ex_out_of_time(e, st) || !ex_charge(e, st, sc_step_work(st))) {
+    if (ex_out_of_time(e, st) || !ex_charge(e, st, sc_step_work(e->s, st))) {
         ex_step_done(e, st);
         return;
     }

@@ -211,8 +211,8 @@ void sc_free(struct scenario *s);
 /* Format "path:line:column: reason" (or "path: reason") into buf. */
 void sc_error_format(const char *path, const struct sc_error *err, char *buf, size_t len);
 
-/* Work units of one execution of a step (runner/budget.c), and a + b * c saturating. */
-uint64_t sc_step_work(const struct sc_step *st);
+/* Work units of one execution of a step of s (runner/budget.c), and a + b * c saturating. */
+uint64_t sc_step_work(const struct scenario *s, const struct sc_step *st);
 uint64_t sc_work_add(uint64_t a, uint64_t b, uint64_t c);
 
 /* Names shared by the loader and the reports. */

@@ -302,6 +302,20 @@ Test(hostile, work_budget_names_the_crossing_step)
     sc_result_free(&r);
 }
 
+/* An invalidation looks at every cache slot: with 2^24 entries, a repeat of them is refused. */
+Test(hostile, invalidations_cost_their_cache_scan)
+{
+    const char *text = "name: t\niommu:\n  iotlb: {entries: 4194304}\nsteps:\n"
+                       "  - repeat:\n      count: 1000000\n      steps:\n"
+                       "        - qi: {type: iotlb, granularity: global}\n";
+    struct sc_error err;
+    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
+    cr_assert_not_null(s, "%s", err.msg);
+    cr_assert_eq(s->work, 1000000u * (1 + (4194304 + 64 + 128 + 64 + 64) / 4096));
+    sc_free(s);
+    expect_run_error(text, NULL, "t.yaml:8:11: the scenario asks for 1025000000 units of work");
+}
+
 /* A scenario built in C skips the loader's sum: the executor counts too, and stops at the budget. */
 Test(hostile, work_budget_is_enforced_while_running)
 {
