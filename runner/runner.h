@@ -46,7 +46,7 @@ struct sc_result {
  * refused before it runs, with the file:line:column of the step or configuration; a run that
  * reaches one stops with a failure saying which.
  */
-#define SC_DEFAULT_MAX_WORK UINT64_C(1000000000)        /* units: 4 KiB pages translated, mapped, filled */
+#define SC_DEFAULT_MAX_WORK UINT64_C(100000000)         /* units: 4 KiB pages translated, mapped, filled */
 #define SC_DEFAULT_MAX_HOST_BYTES (UINT64_C(2) << 30)   /* caches, device TLBs and simulated memory */
 
 struct sc_run_opts {

@@ -51,7 +51,7 @@ static const char run_help[] =
     "  --stats        print cache statistics per file (lookups, hits, ..., stale hits)\n"
     "  -j N           run N files in parallel (default 1)\n"
     "  --max-work N   work budget per file: 4 KiB pages translated, mapped or filled, repeats\n"
-    "                 multiplied out (default 1000000000)\n"
+    "                 multiplied out (default 100000000)\n"
     "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
