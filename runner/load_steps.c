@@ -302,6 +302,10 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
     case SK_REG_WRITE: case SK_REG_READ:
         if (v->given[A_WIDTH] && v->v[A_WIDTH] != 4 && v->v[A_WIDTH] != 8)
             return ld_fail(L, v->node[A_WIDTH], "'width' must be 4 or 8");
+        /* A 4-byte write (the default) cannot carry more: the value would be cut to 32 bits. */
+        if (k == SK_REG_WRITE && (!v->given[A_WIDTH] || v->v[A_WIDTH] == 4) && v->v[A_VALUE] > 0xFFFFFFFFu)
+            return ld_fail(L, v->node[A_VALUE], "'value' out of range: %s (a 4-byte write; give width: 8)",
+                           ld_scalar(v->node[A_VALUE]));
         return true;
     default: return true;
     }

@@ -224,6 +224,10 @@ Test(hostile, uapi_fields_are_as_wide_as_their_member)
     expect_load_error(UAPI_HEAD "  - hwpt_invalidate: {pasid: 1, entries: [{addr: 0, npages: 1, flags: 0x100000001}]}\n",
                       "'flags' out of range");
     expect_load_error(UAPI_HEAD "  - check: {expect: {uapi_faults: [{grpid: 0x100000000}]}}\n", "'grpid' out of range");
+    /* A register write of the default 4 bytes holds 32 bits; width 8 takes 64. */
+    expect_load_error(UAPI_HEAD "  - reg_write: {reg: IQT, value: 0x100000000}\n",
+                      "6:34: 'value' out of range: 0x100000000 (a 4-byte write; give width: 8)");
+    expect_loads(UAPI_HEAD "  - reg_write: {reg: IQT, width: 8, value: 0x100000000}\n");
     /* 64-bit members keep their whole range. */
     expect_loads(UAPI_HEAD "  - bind: {hpasid: 1, flags: 0x100000000}\n");
     expect_loads(UAPI_HEAD "  - pasid_request: {min: 0xffffffff, max: 0xffffffff}\n");
