@@ -641,10 +641,11 @@ static int pasid_request(struct vtd_container *c, void *arg)
     /* Series v7: argsz, unknown flags. */
     if (req.argsz < minsz || (req.flags & ~(uint32_t)VFIO_PASID_REQUEST_MASK))
         return -EINVAL;
-    /* Series v7: min > max, or a bound above 2^VFIO_IOMMU_PASID_BITS (v7 compares with '>',
-     * so 2^31 itself passes; Alex Williamson's review asked for '>='). */
-    if (req.range.min > req.range.max || req.range.min > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS) ||
-        req.range.max > (UINT32_C(1) << VFIO_IOMMU_PASID_BITS))
+    /* min > max, or a bound wider than VFIO_IOMMU_PASID_BITS: the header says both fit in 31
+     * bits, since the PASID comes back in a signed int (v7 compared with '>' and let 2^31 through
+     * to come back negative; Alex Williamson's review asked for '>='). */
+    if (req.range.min > req.range.max || req.range.min >= (UINT32_C(1) << VFIO_IOMMU_PASID_BITS) ||
+        req.range.max >= (UINT32_C(1) << VFIO_IOMMU_PASID_BITS))
         return -EINVAL;
     /* Series v7: no vfio_mm yet (it is taken when a device is attached): -EOPNOTSUPP. */
     if (!cont_has_nesting_info(c))

@@ -9,11 +9,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <sys/stat.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runner/load_internal.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
+#include "walker/hostfile.h"
 
 /* ---- iommu: capabilities, caches, policies ------------------------------------------- */
 
@@ -189,9 +192,15 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
         s->cfg.ordering_checks = v.v[I_ORDERING];
     if (v.given[I_POLICY])
         s->policy = (enum sc_policy)v.v[I_POLICY];
-    for (unsigned c = 0; c < VTD_C_NCACHES; c++)
-        if (v.given[I_CACHE0 + c] && !load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c]))
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
+        if (!v.given[I_CACHE0 + c])
+            continue;
+        if (!load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c]))
             return false;
+        /* For the host-memory budget's message (runner/budget.c). */
+        s->cache_line[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.line + 1;
+        s->cache_col[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.column + 1;
+    }
     const char *why = NULL;
     if (!vtd_caps_valid(&s->cfg.caps, &why))
         return ld_fail(L, n, "inconsistent capabilities: %s", why ? why : "?");
@@ -414,7 +423,10 @@ static bool load_document(struct ld *L, yaml_node_t *root)
         return false;
     if (v.given[R_TABLES] && !load_tables(L, v.node[R_TABLES]))
         return false;
-    return ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps);
+    if (!ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps))
+        return false;
+    s->work = L->work;
+    return true;
 }
 
 static bool yaml_problem(struct ld *L, const yaml_parser_t *p)
@@ -424,6 +436,79 @@ static bool yaml_problem(struct ld *L, const yaml_parser_t *p)
     snprintf(L->err->msg, sizeof L->err->msg, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown",
              p->context ? " " : "", p->context ? p->context : "");
     return false;
+}
+
+static bool fail_at(struct ld *L, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail_at(struct ld *L, const yaml_mark_t *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+    va_end(ap);
+    L->err->line = (unsigned)m->line + 1;
+    L->err->col = (unsigned)m->column + 1;
+    return false;
+}
+
+/* What one event means for the shape checks; false (error set) when it breaks one. */
+static bool check_event(struct ld *L, const yaml_event_t *ev, unsigned *depth, unsigned *docs, unsigned *nodes)
+{
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (++*docs > 1)
+            return fail_at(L, &ev->start_mark, "a second YAML document: a scenario file holds exactly one");
+        return true;
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        /* The root collection is at depth 0, as in check_shape: this one is at depth *depth. */
+        if (++*depth > SC_MAX_DEPTH + 1)
+            return fail_at(L, &ev->start_mark, "nesting deeper than %u levels", SC_MAX_DEPTH);
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT: --*depth; return true;
+    case YAML_SCALAR_EVENT:
+        /* "\0" in a quoted scalar: the value would be cut short at the NUL everywhere it is used. */
+        if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+            return fail_at(L, &ev->start_mark, "a NUL character (\\0) inside a scalar");
+        break;
+    case YAML_ALIAS_EVENT: break;
+    default: return true;
+    }
+    if (++*nodes > SC_MAX_NODES)
+        return fail_at(L, &ev->start_mark, "document too large (more than %u nodes, aliases included)", SC_MAX_NODES);
+    return true;
+}
+
+/*
+ * A first pass over libyaml's events, before any node tree exists. libyaml's scanner spends
+ * time proportional to the flow nesting on every token, so loading a 4 MiB "[[[[..." as a
+ * document would take hours before check_shape could refuse it; here the 17th level stops the
+ * parse after a few thousand tokens. The same pass refuses a second document (yaml_parser_load
+ * would silently ignore it), NULs inside scalars, and more nodes than the loader takes, so
+ * that no large node tree is ever built for a file that is refused.
+ */
+static bool check_events(struct ld *L, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    unsigned depth = 0, docs = 0, nodes = 0;
+    if (!yaml_parser_initialize(&p)) {
+        snprintf(L->err->msg, sizeof L->err->msg, "out of memory");
+        return false;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    bool ok = true, end = false;
+    while (ok && !end) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            ok = yaml_problem(L, &p);
+            break;
+        }
+        end = ev.type == YAML_STREAM_END_EVENT;
+        ok = check_event(L, &ev, &depth, &docs, &nodes);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return ok;
 }
 
 struct scenario *sc_load_string(const char *name, const char *text, size_t len, struct sc_error *err)
@@ -445,8 +530,9 @@ struct scenario *sc_load_string(const char *name, const char *text, size_t len, 
         sc_free(s);
         return NULL;
     }
-    if (!yaml_parser_initialize(&parser)) {
-        snprintf(err->msg, sizeof err->msg, "out of memory");
+    if (!check_events(&L, text, len) || !yaml_parser_initialize(&parser)) {
+        if (!err->msg[0])
+            snprintf(err->msg, sizeof err->msg, "out of memory");
         sc_free(s);
         return NULL;
     }
@@ -470,12 +556,18 @@ struct scenario *sc_load_string(const char *name, const char *text, size_t len, 
 struct scenario *sc_load_file(const char *path, struct sc_error *err)
 {
     *err = (struct sc_error){0};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->msg, sizeof err->msg, "cannot open: %s", strerror(errno));
+    uint64_t size = 0;
+    /* A FIFO or device named *.yaml is refused without being opened for a blocking read. */
+    FILE *f = vtd_fopen_regular(path, &size, err->msg, sizeof err->msg);
+    if (!f)
+        return NULL;
+    if (size > SC_MAX_FILE_BYTES) {
+        fclose(f);
+        snprintf(err->msg, sizeof err->msg, "file too large (%llu bytes; at most %u)", (unsigned long long)size,
+                 SC_MAX_FILE_BYTES);
         return NULL;
     }
-    /* Read at most one byte past the limit: enough to tell that the file is too large. */
+    /* Read at most one byte past the limit: the file may have grown since it was measured. */
     char *buf = vtd_malloc(SC_MAX_FILE_BYTES + 1);
     size_t len = buf ? fread(buf, 1, SC_MAX_FILE_BYTES + 1, f) : 0;
     int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;

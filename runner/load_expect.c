@@ -46,7 +46,7 @@ static const struct name_val ureason_names[] = {
 static const struct name_val utype_names[] = {{"unrecov", 1}, {"page_req", 2}, {NULL, 0}};
 static const struct field ufault_fields[] = {
     {"type", T_ENUM, UF_TYPE, false, 0, 0, utype_names},
-    {"grpid", T_U64, UF_GRPID, false, 0, 0, NULL},
+    {"grpid", T_U64, UF_GRPID, false, 0, 0xFFFFFFFF, NULL}, /* a __u32 in struct iommu_fault_page_request */
     {"reason", T_ENUM, UF_REASON, false, 0, 255, ureason_names},
     {"pasid", T_PASID, UF_PASID, false, 0, 0, NULL},
     {"addr", T_U64, UF_ADDR, false, 0, 0, NULL},

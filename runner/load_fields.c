@@ -15,6 +15,7 @@
 #include "runner/load_internal.h"
 #include "walker/alloc.h"
 #include "walker/fault.h"
+#include "walker/sid.h"
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
 
@@ -119,16 +120,13 @@ static const char *name_of(const struct name_val *t, uint64_t val)
     return NULL;
 }
 
-/* "bb:dd.f" in hex, as lspci prints it. */
+/* "bb:dd.f" in hex, as lspci prints it (walker/sid.h: exactly those digits, nothing else). */
 static bool parse_bdf(const char *s, uint64_t *sid)
 {
-    unsigned b, d, f;
-    char tail;
-    if (strlen(s) != 7 || sscanf(s, "%2x:%2x.%1x%c", &b, &d, &f, &tail) != 3 || s[2] != ':' || s[5] != '.')
+    uint16_t v;
+    if (!vtd_sid_parse(s, strlen(s), &v))
         return false;
-    if (d > 0x1f || f > 7)
-        return false;
-    *sid = vtd_sid(b, d, f);
+    *sid = v;
     return true;
 }
 
@@ -267,10 +265,10 @@ static bool convert_fault(struct ld *L, const yaml_node_t *n, const char *s, uin
         *v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
     else if (code >= 0)
         *v = (uint64_t)code;
-    else if (ld_parse_u64(s, v) && !vtd_fault_known((int)(*v & 0xff)))
-        return ld_fail(L, n, "unknown fault code %s", s);
     else if (!ld_parse_u64(s, v))
         return ld_fail(L, n, "unknown fault name '%s'", s);
+    else if (*v > 0xff || !vtd_fault_known((int)*v)) /* a fault reason is 8 bits (VT-d 7.1.3) */
+        return ld_fail(L, n, "unknown fault code %s (a fault reason is one of the 8-bit codes VT-d defines)", s);
     return true;
 }
 
@@ -365,6 +363,8 @@ static bool convert_flags(struct ld *L, yaml_node_t *n, const struct field *f, s
     if (n->type == YAML_SCALAR_NODE) {
         if (!ld_parse_u64(ld_scalar(n), &v))
             return type_error(L, n, f);
+        if (!range_check(L, n, f, v))
+            return false;
     } else if (n->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
             yaml_node_t *item = ld_node(L, *i);
@@ -383,8 +383,26 @@ static bool convert_flags(struct ld *L, yaml_node_t *n, const struct field *f, s
     return true;
 }
 
+/* An empty or null value ("key:" with nothing after it, "", ~, null) gives no value. */
+static bool is_empty(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE)
+        return false;
+    const char *s = ld_scalar(n);
+    return !s[0] || (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                     (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")));
+}
+
 static bool convert_value(struct ld *L, yaml_node_t *n, const struct field *f, struct vals *out)
 {
+    /* Checked first, for every type: an empty value must never satisfy a key, required or not. */
+    if (is_empty(n)) {
+        char list[256] = "";
+        if (f->type == T_ENUM)
+            names_list(f->names, list, sizeof list);
+        return ld_fail(L, n, "'%s' has no value (it must be %s%s%s)", f->key, ftype_names[f->type], list[0] ? ": " : "",
+                       list);
+    }
     if (f->type == T_FLAGS)
         return convert_flags(L, n, f, out);
     bool want_map = f->type == T_MAP, want_seq = f->type == T_SEQ || f->type == T_U64SEQ;

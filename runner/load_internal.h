@@ -20,6 +20,7 @@ struct ld {
     struct sc_error *err;
     unsigned steps_total;
     uint64_t repeat_mult;   /* product of the counts of the repeats being loaded */
+    uint64_t work;          /* work units of the steps loaded so far, repeats multiplied out */
 };
 
 struct name_val {

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/iommu.h>
+#include <linux/vfio.h>
+
 #include "runner/load_internal.h"
+#include <linux/iommufd_vtd.h>
 #include "walker/alloc.h"
 
 enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES };
@@ -107,41 +111,59 @@ static const struct field repeat_fields[] = {
 static const struct name_val pasid_op_names[] = {{"alloc", 0}, {"free", 1}, {NULL, 0}};
 static const struct name_val inv_cache_names[] = {{"iotlb", 1}, {"dev_iotlb", 2}, {"pasid", 4}, {NULL, 0}};
 static const struct name_val inv_gran_names[] = {{"domain", 0}, {"pasid", 1}, {"addr", 2}, {NULL, 0}};
+/*
+ * uAPI fields are checked against the width of the structure member they fill (the seed's
+ * headers), so that a value the member cannot hold (a PASID_REQUEST min of 0x100000005 in a
+ * __u32) is an error at its line:column rather than silently truncated.
+ */
+#define MEMBER_MAX(type, m) (UINT64_MAX >> (64 - 8 * sizeof(((type *)0)->m)))
+#define UARG(k, id, type, m) {k, T_U64, id, false, 0, MEMBER_MAX(type, m), NULL}
+#define UARGR(k, id, type, m) {k, T_U64, id, true, 0, MEMBER_MAX(type, m), NULL}
 #define ARGSZ ARGN("argsz", A_ARGSZ, 0, 0xFFFFFFFF)
-#define FLAGS ARG("flags", T_U64, A_FLAGS)
+#define FLAGS(type) UARG("flags", A_FLAGS, type, flags)
 
 static const struct name_val resp_code_names[] = {{"success", 0}, {"invalid", 1}, {"failure", 2}, {NULL, 0}};
 static const struct field container_attach_fields[] = {DEVICE, EXPECT};
 static const struct field page_response_fields[] = {
-    ARGR("grpid", T_U64, A_GRPID), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL},
-    {"code", T_ENUM, A_CODE, false, 0, 15, resp_code_names}, ARGSZ, FLAGS, ARG("version", T_U64, A_VERSION), EXPECT,
+    UARGR("grpid", A_GRPID, struct iommu_page_response, grpid), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL},
+    {"code", T_ENUM, A_CODE, false, 0, 15, resp_code_names}, ARGSZ, FLAGS(struct iommu_page_response),
+    UARG("version", A_VERSION, struct iommu_page_response, version), EXPECT,
 };
 static const struct field get_info_fields[] = {ARGSZ, EXPECT};
 static const struct field map_dma_fields[] = {
     ARGR("iova", T_U64, A_IOVA), ARGR("vaddr", T_U64, A_VADDR), ARGR("size", T_SIZE, A_SIZE),
-    ARG("perm", T_PERM, A_PERM), ARGSZ, FLAGS, EXPECT,
+    ARG("perm", T_PERM, A_PERM), ARGSZ, FLAGS(struct vfio_iommu_type1_dma_map), EXPECT,
 };
-static const struct field unmap_dma_fields[] = {ARGR("iova", T_U64, A_IOVA), ARGR("size", T_SIZE, A_SIZE), ARGSZ, FLAGS, EXPECT};
+static const struct field unmap_dma_fields[] = {
+    ARGR("iova", T_U64, A_IOVA), ARGR("size", T_SIZE, A_SIZE), ARGSZ, FLAGS(struct vfio_iommu_type1_dma_unmap), EXPECT,
+};
 static const struct field pasid_request_fields[] = {
-    ARGE("op", A_OP, pasid_op_names), ARGR("min", T_U64, A_MIN), ARGR("max", T_U64, A_MAX_PASID), ARGSZ, FLAGS, EXPECT,
+    ARGE("op", A_OP, pasid_op_names), UARGR("min", A_MIN, struct vfio_iommu_type1_pasid_request, range.min),
+    UARGR("max", A_MAX_PASID, struct vfio_iommu_type1_pasid_request, range.max), ARGSZ,
+    FLAGS(struct vfio_iommu_type1_pasid_request), EXPECT,
 };
 static const struct field bind_fields[] = {
     {"hpasid", T_U64, A_HPASID, true, 0, 0, NULL}, ARG("gpasid", T_U64, A_GPASID), ARG("table", T_TABLE, A_TABLE),
-    ARG("gpgd", T_U64, A_ADDR), ARG("addr_width", T_U64, A_ADDR_WIDTH), ARG("sre", T_BOOL, A_SRE),
-    ARG("eafe", T_BOOL, A_EAFE), ARGSZ, FLAGS, ARG("version", T_U64, A_VERSION), ARG("format", T_U64, A_FORMAT), EXPECT,
+    ARG("gpgd", T_U64, A_ADDR), UARG("addr_width", A_ADDR_WIDTH, struct iommu_gpasid_bind_data, addr_width),
+    ARG("sre", T_BOOL, A_SRE), ARG("eafe", T_BOOL, A_EAFE), ARGSZ, FLAGS(struct iommu_gpasid_bind_data),
+    UARG("version", A_VERSION, struct iommu_gpasid_bind_data, version),
+    UARG("format", A_FORMAT, struct iommu_gpasid_bind_data, format), EXPECT,
 };
 static const struct field cache_invalidate_fields[] = {
-    {"cache", T_FLAGS, A_CACHE, false, 0, 0, inv_cache_names}, ARGE("granularity", A_UGRAN, inv_gran_names),
-    {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARG("archid", T_U64, A_ARCHID), ARG("addr", T_U64, A_ADDR),
+    {"cache", T_FLAGS, A_CACHE, false, 0, MEMBER_MAX(struct iommu_cache_invalidate_info, cache), inv_cache_names},
+    ARGE("granularity", A_UGRAN, inv_gran_names), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL},
+    UARG("archid", A_ARCHID, struct iommu_inv_addr_info, archid), ARG("addr", T_U64, A_ADDR),
     ARG("granule_size", T_SIZE, A_GRANULE), ARG("nb_granules", T_U64, A_NB), ARG("leaf", T_BOOL, A_LEAF), ARGSZ,
-    FLAGS, ARG("version", T_U64, A_VERSION), EXPECT,
+    FLAGS(struct iommu_inv_addr_info), UARG("version", A_VERSION, struct iommu_cache_invalidate_info, version), EXPECT,
 };
 /* The iommufd forms (uapi/linux/iommufd_vtd.h): IOMMU_HWPT_ALLOC (vtd_s1) and IOMMU_HWPT_INVALIDATE. */
 static const struct name_val hwpt_s1_flag_names[] = {{"sre", 1}, {"eafe", 2}, {"wpe", 4}, {NULL, 0}};
 static const struct name_val hwpt_inv_flag_names[] = {{"leaf", 1}, {NULL, 0}};
 static const struct field hwpt_alloc_fields[] = {
-    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL}, {"flags", T_FLAGS, A_FLAGS, false, 0, 0, hwpt_s1_flag_names},
-    ARG("table", T_TABLE, A_TABLE), ARG("pgtbl_addr", T_U64, A_ADDR), ARG("addr_width", T_U64, A_ADDR_WIDTH),
+    {"pasid", T_U64, A_PASID, true, 0, 0xFFFFF, NULL},
+    {"flags", T_FLAGS, A_FLAGS, false, 0, MEMBER_MAX(struct iommu_hwpt_vtd_s1, flags), hwpt_s1_flag_names},
+    ARG("table", T_TABLE, A_TABLE), ARG("pgtbl_addr", T_U64, A_ADDR),
+    UARG("addr_width", A_ADDR_WIDTH, struct iommu_hwpt_vtd_s1, addr_width),
     ARGN("reserved", A_VALUE, 0, 0xFFFFFFFF), EXPECT,
 };
 static const struct field hwpt_invalidate_fields[] = {
@@ -151,7 +173,7 @@ static const struct field hwpt_invalidate_fields[] = {
 enum { HI_ADDR, HI_NPAGES, HI_FLAGS, HI_RESERVED };
 static const struct field hwpt_inv_entry_fields[] = {
     {"addr", T_U64, HI_ADDR, true, 0, 0, NULL}, {"npages", T_U64, HI_NPAGES, true, 0, 0, NULL},
-    {"flags", T_FLAGS, HI_FLAGS, false, 0, 0, hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
+    {"flags", T_FLAGS, HI_FLAGS, false, 0, MEMBER_MAX(struct iommu_hwpt_vtd_s1_invalidate, flags), hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
 };
 
 struct step_kind {
@@ -280,6 +302,10 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
     case SK_REG_WRITE: case SK_REG_READ:
         if (v->given[A_WIDTH] && v->v[A_WIDTH] != 4 && v->v[A_WIDTH] != 8)
             return ld_fail(L, v->node[A_WIDTH], "'width' must be 4 or 8");
+        /* A 4-byte write (the default) cannot carry more: the value would be cut to 32 bits. */
+        if (k == SK_REG_WRITE && (!v->given[A_WIDTH] || v->v[A_WIDTH] == 4) && v->v[A_VALUE] > 0xFFFFFFFFu)
+            return ld_fail(L, v->node[A_VALUE], "'value' out of range: %s (a 4-byte write; give width: 8)",
+                           ld_scalar(v->node[A_VALUE]));
         return true;
     default: return true;
     }
@@ -334,6 +360,9 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
         if (!ld_expect(L, v.node[S_EXPECT], &st->expect) || !check_expect_applies(L, v.node[S_EXPECT], st))
             return false;
     }
+    /* The work budget (runner/budget.c) is checked against these totals before a run. */
+    L->work = sc_work_add(L->work, sc_step_work(L->s, st), L->repeat_mult);
+    st->work_upto = L->work;
     if (!v.given[S_STEPS])
         return true;
     /* Nested repeats multiply: bound the iterations of the innermost steps as one repeat is. */
@@ -343,6 +372,7 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
     L->repeat_mult = outer * v.v[A_COUNT];
     bool ok = ld_steps(L, v.node[S_STEPS], &st->sub, &st->nsub);
     L->repeat_mult = outer;
+    st->work_upto = L->work;
     return ok;
 }
 

@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,9 +155,19 @@ void ex_report_enomem(struct ex *e, const struct sc_step *st)
 {
     e->r->out_of_memory = true;
     size_t limit = e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES;
-    fprintf(ex_miss(e, st), "    out of memory (ENOMEM): simulated memory reached its limit of %zu frames (%zu MiB), or an "
-                         "allocation in the model failed, during this step; its results may be wrong\n",
-            limit, limit >> 8);
+    /* Name the limit that was met, if simulated memory refused a frame during this step. */
+    enum vtd_mem_refusal why = e->mem_refused_before != vtd_mem_enomem_count(vtd_iommu_mem(e->io))
+                                   ? vtd_mem_last_refusal(vtd_iommu_mem(e->io)) : VTD_MEM_REFUSED_ALLOC;
+    FILE *f = ex_miss(e, st);
+    if (why == VTD_MEM_REFUSED_FRAMES)
+        fprintf(f, "    out of memory (ENOMEM): simulated memory reached its limit of %zu frames (%zu MiB)", limit, limit >> 8);
+    else if (why == VTD_MEM_REFUSED_HOST)
+        fprintf(f, "    out of memory (ENOMEM): simulated memory reached the %llu MiB the host-memory budget of %llu MiB "
+                   "leaves beside the caches (--max-memory)",
+                (unsigned long long)(e->mem_host_limit >> 20), (unsigned long long)(e->max_host_bytes >> 20));
+    else
+        fprintf(f, "    out of memory (ENOMEM): an allocation in the model failed");
+    fprintf(f, " during this step; its results may be wrong\n");
 }
 
 /*
@@ -194,6 +205,22 @@ static bool setup_fail_why(struct ex *e, unsigned line, const char *what, const 
     return false;
 }
 
+bool ex_setup_error(struct ex *e, unsigned line, unsigned col, const char *fmt, ...)
+{
+    char msg[384], buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line)
+        snprintf(buf, sizeof buf, "%s:%u:%u: %s", e->s->path, line, col, msg);
+    else
+        snprintf(buf, sizeof buf, "%s: %s", e->s->path, msg);
+    e->r->load_error = result_strdup(e->r, buf);
+    e->r->failed++;
+    return false;
+}
+
 static bool setup(struct ex *e)
 {
     const struct scenario *s = e->s;
@@ -206,6 +233,7 @@ static bool setup(struct ex *e)
         return false;
     }
     vtd_mem_set_frame_limit(vtd_iommu_mem(e->io), e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES);
+    vtd_mem_set_host_limit(vtd_iommu_mem(e->io), (size_t)e->mem_host_limit);
     e->ctx = vtd_calloc(s->ndev + 1, sizeof *e->ctx);
     e->attached = vtd_calloc(s->ndev + 1, sizeof *e->attached);
     e->pt = vtd_calloc(s->ntab + 1, sizeof *e->pt);
@@ -296,7 +324,7 @@ bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_res
     if (!r->path)
         r->path = result_strdup(r, s->path);
     r->name = result_strdup(r, s->name);
-    if (setup(&e)) {
+    if (ex_check_budgets(&e, o) && setup(&e)) {
         ex_run_steps(&e, s->steps, s->nsteps, true);
         if (o && o->stats)
             r->stats = stats_text(&e);
@@ -316,7 +344,7 @@ int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, u
         return -ERANGE;
     if (!r->path)
         r->path = result_strdup(r, s->path);
-    if (setup(&e)) {
+    if (ex_check_budgets(&e, NULL) && setup(&e)) {
         ex_run_steps(&e, s->steps, upto, true);
         if (bad_step)
             *bad_step = e.bad_step;

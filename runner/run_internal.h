@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "runner/runner.h"
 #include "sim/qi.h"
@@ -30,6 +31,12 @@ struct ex {
     unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
     size_t max_frames;       /* simulated memory cap (sc_run_opts) */
     struct vtd_trace trace;
+    /* Budgets (budget.c): work units used and allowed, host memory, the deadline. */
+    uint64_t work, max_work, max_host_bytes, mem_host_limit;
+    double timeout;
+    struct timespec deadline;
+    bool stop;               /* a budget ran out: no further step runs */
+    uint64_t mem_refused_before; /* vtd_mem_enomem_count when the step began */
     /* The failure text of the step being checked (a memory stream, opened on the first miss). */
     char *msg;
     size_t msg_len;
@@ -74,6 +81,17 @@ uint64_t ex_model_enomem(const struct ex *e);
 const char *ex_errno_words(int err, enum sc_kind kind);
 void ex_report_enomem(struct ex *e, const struct sc_step *st);
 int ex_table_ready(struct ex *e, const struct sc_step *st, unsigned arg, const char **what);
+
+/* The file's error before any step ran: "path:line:col: ..." as the result's load error. */
+bool ex_setup_error(struct ex *e, unsigned line, unsigned col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* budget.c */
+/* Work, host-memory and time budgets from the options, checked before setup; false: refused. */
+bool ex_check_budgets(struct ex *e, const struct sc_run_opts *o);
+/* Count `units` of work for step st; false (a failure recorded, the run stopped) past the budget. */
+bool ex_charge(struct ex *e, const struct sc_step *st, uint64_t units);
+/* Whether the run must stop: a budget ran out, or the deadline passed (recorded against st). */
+bool ex_out_of_time(struct ex *e, const struct sc_step *st);
 
 /* run_steps.c */
 void ex_run_steps(struct ex *e, const struct sc_step *steps, unsigned n, bool top);

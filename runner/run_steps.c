@@ -388,6 +388,9 @@ static int do_dma(struct ex *e, const struct sc_step *st, struct outcome *o)
     /* One request per 4 KiB page the range touches. */
     uint64_t first = addr & VTD_PAGE_MASK, last = (addr + size - 1) & VTD_PAGE_MASK;
     for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
+        /* A 4 GiB range is a million requests: look at the clock now and then. */
+        if (((page - first) >> 12) % 4096 == 4095 && ex_out_of_time(e, st))
+            break;
         o->req.addr = page == first ? addr : page;
         if (st->has_expect) {
             e->trace.n = e->trace.dropped = 0;
@@ -413,7 +416,7 @@ static int do_nothing(struct ex *e, const struct sc_step *st, struct outcome *o)
 static int do_repeat(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
     (void)o;
-    for (uint64_t i = 0; i < ARGV(st, A_COUNT); i++)
+    for (uint64_t i = 0; i < ARGV(st, A_COUNT) && !e->stop; i++)
         ex_run_steps(e, st->sub, st->nsub, false);
     return 0;
 }
@@ -468,6 +471,11 @@ static void run_step(struct ex *e, const struct sc_step *st)
 {
     struct outcome o = {.warnings_before = vtd_iommu_warning_count(e->io)};
     uint64_t enomem_before = ex_model_enomem(e);
+    e->mem_refused_before = vtd_mem_enomem_count(vtd_iommu_mem(e->io));
+    if (ex_out_of_time(e, st) || !ex_charge(e, st, sc_step_work(e->s, st))) {
+        ex_step_done(e, st);
+        return;
+    }
     o.err = ex_table_ready(e, st, A_TABLE, &o.err_what);
     if (!o.err)
         o.err = ex_table_ready(e, st, A_SS_TABLE, &o.err_what);
@@ -488,7 +496,7 @@ static void run_step(struct ex *e, const struct sc_step *st)
 
 void ex_run_steps(struct ex *e, const struct sc_step *steps, unsigned n, bool top)
 {
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n && !e->stop; i++) {
         if (top) {
             e->step_no = i + 1;
             e->r->steps++;

@@ -41,12 +41,24 @@ struct sc_result {
     unsigned nfail;
     char *stats;            /* cache statistics table (with opts.stats) */
     bool out_of_memory;     /* an allocation failed: the failures may all follow from it */
+    bool timed_out;         /* the run passed opts.timeout and stopped */
     double seconds;
 };
+
+/*
+ * Budgets (docs/robustness.md): a scenario whose work or cache configuration exceeds one is
+ * refused before it runs, with the file:line:column of the step or configuration; a run that
+ * reaches one stops with a failure saying which.
+ */
+#define SC_DEFAULT_MAX_WORK UINT64_C(100000000)         /* units: 4 KiB pages translated, mapped, filled */
+#define SC_DEFAULT_MAX_HOST_BYTES (UINT64_C(2) << 30)   /* caches, device TLBs and simulated memory */
 
 struct sc_run_opts {
     bool stats;             /* fill result.stats */
     size_t max_frames;      /* simulated memory limit in 4 KiB frames (0: SC_DEFAULT_MAX_FRAMES) */
+    uint64_t max_work;      /* work budget in units (0: SC_DEFAULT_MAX_WORK) */
+    uint64_t max_host_bytes;/* host-memory budget in bytes (0: SC_DEFAULT_MAX_HOST_BYTES) */
+    double timeout;         /* seconds the run may take (0: no limit) */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -126,6 +126,8 @@ struct sc_step {
     struct sc_expect expect;
     struct sc_step *sub;    /* SK_REPEAT: the steps repeated */
     unsigned nsub;
+    uint64_t work_upto;     /* work units of the scenario up to and including this step, repeats
+                             * multiplied out (saturating) */
 };
 
 struct sc_device {
@@ -195,6 +197,8 @@ enum sc_policy policy;
     unsigned ntab;
     struct sc_step *steps;
     unsigned nsteps;
+    uint64_t work;          /* work units of the whole scenario (saturating; runner.h's budget) */
+    unsigned cache_line[VTD_C_NCACHES], cache_col[VTD_C_NCACHES]; /* where a cache was configured */
 };
 
 /* A loader error: where, and why (the text after "file:line:column: "). */
@@ -211,6 +215,10 @@ void sc_free(struct scenario *s);
 
 /* Format "path:line:column: reason" (or "path: reason") into buf. */
 void sc_error_format(const char *path, const struct sc_error *err, char *buf, size_t len);
+
+/* Work units of one execution of a step of s (runner/budget.c), and a + b * c saturating. */
+uint64_t sc_step_work(const struct scenario *s, const struct sc_step *st);
+uint64_t sc_work_add(uint64_t a, uint64_t b, uint64_t c);
 
 /* Names shared by the loader and the reports. */
 const char *sc_kind_name(enum sc_kind k);

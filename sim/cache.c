@@ -203,6 +203,28 @@ static void copy_name(char *dst, const char *name)
     dst[n] = '\0';
 }
 
+/* The tag array: per set, the ways rounded up to whole SIMD groups, then to a power of two. */
+static size_t tag_bytes_per_set(unsigned ways)
+{
+    return (size_t)1 << tag_shift_for((ways + (size_t)TAG_GROUP - 1) / TAG_GROUP * TAG_GROUP);
+}
+
+uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload_size)
+{
+    if (!g)
+        return UINT64_MAX;
+    uint64_t bytes = sizeof(struct vtd_cache);
+    bool disabled = g->sets == 0 || g->ways == 0;
+    uint64_t entries = disabled ? 0 : (uint64_t)g->sets * g->ways;
+    size_t stride = slot_stride(payload_size);
+    if (entries > CACHE_MAX_ENTRIES || stride == 0)
+        return UINT64_MAX;
+    if (disabled)
+        return bytes;
+    /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
+    return bytes + entries * stride + (uint64_t)g->sets * tag_bytes_per_set(g->ways);
+}
+
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size)
 {
     if (!g)

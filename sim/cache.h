@@ -47,6 +47,12 @@ struct vtd_cache;
 /* NULL on allocation failure, a NULL geometry or absurd sizes (more than 1 << 24 entries). */
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size);
 void vtd_cache_free(struct vtd_cache *c);
+/*
+ * Host memory vtd_cache_new allocates for this geometry and payload, in bytes: every slot is
+ * allocated up front, so this is also the cache's worst case. UINT64_MAX for a geometry
+ * vtd_cache_new refuses.
+ */
+uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload_size);
 const char *vtd_cache_name(const struct vtd_cache *c);
 unsigned vtd_cache_capacity(const struct vtd_cache *c);
 unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */

@@ -29,6 +29,17 @@ static size_t cache_payload_size(enum vtd_cache_id id)
     }
 }
 
+uint64_t vtd_iommu_cache_host_bytes(const struct vtd_iommu_config *cfg, enum vtd_cache_id id)
+{
+    return (unsigned)id < VTD_C_NCACHES ? vtd_cache_host_bytes(&cfg->cache[id], cache_payload_size(id)) : UINT64_MAX;
+}
+
+uint64_t vtd_device_host_bytes(const struct vtd_device_config *dc)
+{
+    uint64_t b = dc->ats ? vtd_cache_host_bytes(&dc->devtlb, sizeof(struct devtlb_payload)) : 0;
+    return b == UINT64_MAX ? b : b + sizeof(struct vtd_device);
+}
+
 static void devices_free(struct vtd_iommu *io)
 {
     for (unsigned b = 0; b < 256; b++) {

@@ -64,6 +64,15 @@ struct vtd_device_config {
 
 struct vtd_iommu;
 
+/*
+ * Host memory, in bytes, that cache `id` of an IOMMU with this configuration takes (allocated
+ * whole by vtd_iommu_new), and that one device takes with its device TLB.
+ * For budgets: a user can refuse a configuration before building it. UINT64_MAX for a
+ * geometry the cache refuses.
+ */
+uint64_t vtd_iommu_cache_host_bytes(const struct vtd_iommu_config *cfg, enum vtd_cache_id id);
+uint64_t vtd_device_host_bytes(const struct vtd_device_config *dc);
+
 /* NULL on bad configuration or no memory; *why (if given) says which. */
 struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char **why);
 void vtd_iommu_free(struct vtd_iommu *io);

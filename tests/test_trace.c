@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/gen.h"
@@ -279,6 +280,17 @@ Test(format, csv_errors_name_line_and_column)
     csv_case("map,00:03.0,-,0x1000,0x1000,rw,8k,0x2000\n", "t.csv:2:32: page: '8k' is not a page size");
     csv_case("# comment\n\nunmap,00:03.0,-,0x1000,0,-,-,-\n", "t.csv:4:24: size: unmap:");
     csv_case("invalidate,00:03.0,-,0x1000,0,-,-,-\n", "t.csv:2:22: addr: invalidate: addr 0x1000 with size 0");
+}
+
+/* A FIFO named like a trace, with no writer: opening it used to block forever (issue 13). */
+Test(format, fifo_trace_is_refused_without_blocking, .timeout = 20)
+{
+    char err[VTRACE_ERR_LEN];
+    cr_assert_eq(mkfifo(path("pipe.csv"), 0600), 0);
+    cr_assert_null(vtrace_open(path("pipe.csv"), err));
+    cr_assert(strstr(err, "pipe.csv: not a regular file (a FIFO)"), "got \"%s\"", err);
+    cr_assert_null(vtrace_open("/dev/zero", err));
+    cr_assert_str_eq(err, "/dev/zero: not a regular file (a character device)");
 }
 
 /* ---- generators ---- */
@@ -712,4 +724,46 @@ Test(sweep, covers_the_grid_and_lru_hit_rate_grows_with_size)
     vtrace_sweep_csv_row(&rows.row[0], line, sizeof(line));
     cr_assert_eq(strncmp(line, "64,1,lru,0,20000,", 17), 0, "%s", line);
     vtd_free(b.ev);
+}
+
+/* ---- the host-memory budget (issue 13) ---- */
+
+/* Caches allocated whole: a configuration beyond the budget is refused before anything runs. */
+Test(replay, caches_beyond_the_host_budget_are_refused)
+{
+    char err[VTRACE_ERR_LEN];
+    struct vtrace_replay_config cfg;
+    vtrace_replay_config_default(&cfg);
+    iotlb_geometry(&cfg, 1u << 16, 256);
+    cfg.iommu.cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1u << 16, .ways = 256};
+    cr_assert_null(vtrace_replay_new(&cfg, err));
+    cr_assert(strstr(err, "the caches take ") && strstr(err, "more than the host-memory budget of 2048 MiB (--max-memory)"),
+              "got %s", err);
+    cr_assert_eq(VTRACE_DEFAULT_MAX_HOST_BYTES, UINT64_C(2) << 30, "the default documented in docs/robustness.md");
+}
+
+/*
+ * Map events 4 GiB apart, each of 4 MiB in 4 KiB pages: two page-table pages (and index nodes)
+ * each, a few hundred KiB per 60-byte line. The replay used to grow without bound; it now stops
+ * at the event that would pass the budget, saying so.
+ */
+Test(replay, map_events_stop_at_the_host_budget)
+{
+    enum { N = 4096 };
+    struct vtrace_event *ev = calloc(N, sizeof *ev);
+    cr_assert_not_null(ev);
+    for (long i = 0; i < N; i++)
+        ev[i] = map4k((uint64_t)i << 32, (uint64_t)i << 22, 4u << 20);
+    struct vtrace_replay_config cfg;
+    vtrace_replay_config_default(&cfg);
+    cfg.max_host_bytes = UINT64_C(16) << 20;
+    char err[VTRACE_ERR_LEN];
+    struct vtrace_replay *rp = vtrace_replay_new(&cfg, err);
+    cr_assert_not_null(rp, "%s", err);
+    cr_assert_eq(vtrace_replay_events(rp, ev, N, 0, err), -1, "all %d maps fit in 16 MiB?", N);
+    cr_assert(strstr(err, ": the replay reached its host-memory budget of 16 MiB (--max-memory)"), "got %s", err);
+    cr_assert(strncmp(err, "event ", 6) == 0, "names the event: %s", err);
+    cr_assert_leq(vtd_mem_footprint(vtd_iommu_mem(vtrace_replay_iommu(rp))), (size_t)16 << 20);
+    vtrace_replay_free(rp);
+    free(ev);
 }

@@ -5,7 +5,9 @@
  * are done. A write error on stdout or a report is exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@ struct run_opts {
     const char *json, *junit;
     bool stats, verbose;
     unsigned jobs;
+    struct sc_run_opts budgets; /* --max-work, --max-memory, --timeout */
 };
 
 struct file_list {
@@ -51,6 +54,11 @@ static const char run_help[] =
     "  --junit FILE   write a JUnit XML report (one testcase per file)\n"
     "  --stats        print cache statistics per file (lookups, hits, ..., stale hits)\n"
     "  -j N           run N files in parallel (default 1)\n"
+    "  --max-work N   work budget per file: 4 KiB pages translated, mapped or filled, repeats\n"
+    "                 multiplied out (default 100000000)\n"
+    "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
+    "                 memory, e.g. 512M or 4G (default 2G)\n"
+    "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
     "  -v             print one line per file, passed or not\n"
     "  --help         this text\n";
 
@@ -103,16 +111,62 @@ static int list_add_dir(struct file_list *l, const char *dir)
     return rc;
 }
 
+/* A budget's value: a positive number, with K/M/G/T (powers of 1024) when `sizes`. */
+static bool parse_budget(const char *s, bool sizes, uint64_t *v)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (sizes && *end && strchr("KMGTkmgt", *end) && !end[1]) {
+        shift = (unsigned)(strchr("KMGT", toupper((unsigned char)*end)) - "KMGT" + 1) * 10;
+        end++;
+    }
+    if (errno || *end || !x || x > (UINT64_MAX >> shift))
+        return false;
+    *v = (uint64_t)x << shift;
+    return true;
+}
+
+/* --max-work, --max-memory, --timeout: 1 consumed, 0 not a budget option, -1 bad value. */
+static int parse_budget_opt(const char *a, const char *val, struct sc_run_opts *b)
+{
+    char *end;
+    if (!strcmp(a, "--max-work") && parse_budget(val, false, &b->max_work))
+        return 1;
+    if (!strcmp(a, "--max-memory") && parse_budget(val, true, &b->max_host_bytes))
+        return 1;
+    if (!strcmp(a, "--timeout") && *val >= '0' && *val <= '9' && (b->timeout = strtod(val, &end)) > 0 && !*end &&
+        b->timeout <= 1e9)
+        return 1;
+    if (strcmp(a, "--max-work") && strcmp(a, "--max-memory") && strcmp(a, "--timeout"))
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s takes a positive %s, not '%s'", a,
+             !strcmp(a, "--max-memory") ? "size (e.g. 512M, 4G)" : !strcmp(a, "--timeout") ? "number of seconds" : "number",
+             val);
+    tool_usage_error("run", "%s", msg); /* escaped: the value may hold anything */
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, struct run_opts *o, struct file_list *files)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         struct stat sb;
+        int rc;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(run_help, stdout);
             return 1;
-        } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j")) && i + 1 >= argc) {
+        } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j") || !strcmp(a, "--max-work") ||
+                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout")) && i + 1 >= argc) {
             return -tool_usage_error("run", "%s needs an argument", a);
+        } else if (a[0] == '-' && a[1] == '-' && (rc = parse_budget_opt(a, argv[i + 1], &o->budgets))) {
+            if (rc < 0)
+                return -1;
+            i++;
         } else if (!strcmp(a, "--json")) {
             o->json = argv[++i];
         } else if (!strcmp(a, "--junit")) {
@@ -264,7 +318,8 @@ int cmd_run(int argc, char **argv)
         list_free(&files);
         return 2;
     }
-    struct pool p = {.files = &files, .opts = {.stats = o.stats}};
+    struct pool p = {.files = &files, .opts = o.budgets};
+    p.opts.stats = o.stats;
     p.res = vtd_calloc(files.n, sizeof *p.res);
     p.done = vtd_calloc(files.n, sizeof *p.done);
     if (!p.res || !p.done) {

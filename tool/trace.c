@@ -16,6 +16,7 @@
 #include "trace/trace.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
+#include "walker/sid.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -40,6 +41,7 @@ static const char trace_help[] =
     "                     without PASID, first stage with one)\n"
     "  --nested-ss-page 4k|2m|1g  second-stage pages backing a nested guest (2m)\n"
     "  --oracle           compare every cached answer with a fresh walk (counts stale hits; slow)\n"
+    "  --max-memory SIZE  host-memory budget of one replay: caches, page tables, records (2g)\n"
     "replay only:\n"
     "  --iotlb N          IOTLB entries (512)      --iotlb-ways W|full (8)\n"
     "  --psc N            entries of each paging-structure cache (64, 4-way; 0: off)\n"
@@ -62,7 +64,8 @@ static int usage_err(const char *fmt, const char *arg) { return tool_usage_error
 static bool parse_size(const char *s, unsigned long long max, unsigned long long *v)
 {
     char *end;
-    if (!s || !*s || *s == '-')
+    /* strtoull would take leading blanks and a sign (and wrap " -1"): digits only. */
+    if (!s || *s < '0' || *s > '9')
         return false;
     errno = 0;
     unsigned long long x = strtoull(s, &end, 0);
@@ -81,15 +84,8 @@ static bool parse_size(const char *s, unsigned long long max, unsigned long long
     return *v <= max;
 }
 
-static bool parse_sid(const char *s, uint16_t *sid)
-{
-    unsigned b, d, f;
-    char tail;
-    if (sscanf(s, "%2x:%2x.%1x%c", &b, &d, &f, &tail) != 3 || d > 0x1f || f > 7)
-        return false;
-    *sid = (uint16_t)(b << 8 | d << 3 | f);
-    return true;
-}
+/* bb:dd.f, strictly (walker/sid.h). */
+static bool parse_sid(const char *s, uint16_t *sid) { return vtd_sid_parse(s, strlen(s), sid); }
 
 static bool parse_page(const char *s, unsigned *shift)
 {
@@ -266,6 +262,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
         o->cfg.mode = (enum vtrace_mode)m;
     else if (!strcmp(opt, "--nested-ss-page") && parse_page(v, &shift))
         o->cfg.nested_ss_shift = shift;
+    else if (!strcmp(opt, "--max-memory") && parse_size(v, UINT64_MAX, &x) && x)
+        o->cfg.max_host_bytes = x;
     else if (!sweep && !strcmp(opt, "--iotlb") && parse_size(v, 1u << 20, &x))
         o->iotlb = (unsigned)x;
     else if (!sweep && !strcmp(opt, "--iotlb-ways") && !strcmp(v, "full"))

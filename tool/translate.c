@@ -18,6 +18,7 @@
 #include "walker/root_entry.h"
 #include "walker/ss_entry.h"
 #include "walker/alloc.h"
+#include "walker/sid.h"
 
 static const char translate_help[] =
     "usage: vtdsim translate SCENARIO --after STEP (--device NAME | --sid BB:DD.F) [--pasid N]\n"
@@ -60,7 +61,8 @@ static int usage_err(const char *fmt, const char *arg) { return tool_usage_error
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *v)
 {
     char *end;
-    if (!s || !*s || *s == '-')
+    /* strtoull would take leading blanks and a sign (and wrap "-1"): digits only. */
+    if (!s || *s < '0' || *s > '9')
         return false;
     errno = 0;
     *v = strtoull(s, &end, 0);
@@ -70,13 +72,9 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
 /* "BB:DD.F" in hex (as lspci prints it), or a plain 16-bit number. */
 static bool parse_bdf(const char *s, uint16_t *sid)
 {
-    unsigned b, d, f;
-    char tail;
     unsigned long long v;
-    if (sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) == 3 && b < 256 && d < 32 && f < 8) {
-        *sid = vtd_sid(b, d, f);
+    if (vtd_sid_parse(s, strlen(s), sid))
         return true;
-    }
     if (!parse_u64(s, 0xffff, &v))
         return false;
     *sid = (uint16_t)v;

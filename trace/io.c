@@ -8,6 +8,8 @@
 #include "trace/trace_internal.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
+#include "walker/hostfile.h"
+#include "walker/sid.h"
 
 /* Records per block: reads and writes go through the file in blocks of this many. */
 #define BLOCK_RECORDS 4096u
@@ -92,9 +94,11 @@ struct vtrace_reader *vtrace_open_stream(FILE *f, const char *name, enum vtrace_
 
 struct vtrace_reader *vtrace_open(const char *path, char err[VTRACE_ERR_LEN])
 {
-    FILE *f = fopen(path, "rb");
+    char why[128];
+    /* A FIFO or device is refused without being opened for a blocking read. */
+    FILE *f = vtd_fopen_regular(path, NULL, why, sizeof why);
     if (!f) {
-        fail(err, "%s: %s", path, strerror(errno));
+        fail(err, "%s: %s", path, why);
         return NULL;
     }
     struct vtrace_reader *r = vtrace_open_stream(f, path, vtrace_format_of(path), err);
@@ -229,31 +233,13 @@ static int parse_u32(const struct cell *c, uint32_t *v, char *why, size_t len)
     return 0;
 }
 
-static int hex_digits(const char *s, size_t n, unsigned *v)
-{
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
-                   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
-                   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16;
-        if (d > 15)
-            return -1;
-        *v = *v * 16 + d;
-    }
-    return 0;
-}
-
-/* bb:dd.f with hexadecimal bus and device (PCI's usual notation). */
+/* bb:dd.f with hexadecimal bus and device (PCI's usual notation; walker/sid.h). */
 static int parse_sid(const struct cell *c, uint16_t *sid, char *why, size_t len)
 {
-    unsigned bus, dev, fn;
-    if (c->n != 7 || c->s[2] != ':' || c->s[5] != '.' || hex_digits(c->s, 2, &bus) || hex_digits(c->s + 3, 2, &dev) ||
-        hex_digits(c->s + 6, 1, &fn) || dev > 0x1f || fn > 7) {
+    if (!vtd_sid_parse(c->s, c->n, sid)) {
         snprintf(why, len, "'%.*s' is not a source-id bb:dd.f (bus 00-ff, device 00-1f, function 0-7)", (int)c->n, c->s);
         return -1;
     }
-    *sid = (uint16_t)(bus << 8 | dev << 3 | fn);
     return 0;
 }
 

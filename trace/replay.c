@@ -68,6 +68,8 @@ struct vtrace_replay {
     uint64_t events[VTRACE_NKINDS], translations, descriptors, next_progress, events_done;
     int64_t events_total;
     double seconds;
+    uint64_t budget, held;     /* host-memory budget; bytes of caches and records held */
+    char why[192];             /* why_failed's text */
 };
 
 static const char *const mode_names[] = {"auto", "ss", "fs", "nested"};
@@ -105,6 +107,59 @@ static int efail(char *err, const char *fmt, ...)
     return -1;
 }
 
+/* ---- the host-memory budget ---- */
+
+static uint64_t mib(uint64_t bytes) { return (bytes + (1u << 20) - 1) >> 20; }
+
+/* The budget, less what the caches take (known from the configuration: they are allocated whole). */
+static bool budget_init(struct vtrace_replay *rp, char *err)
+{
+    rp->budget = rp->cfg.max_host_bytes ? rp->cfg.max_host_bytes : VTRACE_DEFAULT_MAX_HOST_BYTES;
+    rp->held = sizeof(*rp);
+    for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
+        uint64_t b = vtd_iommu_cache_host_bytes(&rp->cfg.iommu, (enum vtd_cache_id)c);
+        rp->held = b > UINT64_MAX - rp->held ? UINT64_MAX : rp->held + b;
+    }
+    /* Room for the root table and one address space at least: 1 MiB. */
+    if (rp->held < rp->budget && rp->budget - rp->held >= (UINT64_C(1) << 20))
+        return true;
+    efail(err, "the caches take %llu MiB of host memory, more than the host-memory budget of %llu MiB "
+               "(--max-memory) leaves beside 1 MiB for the replay",
+          (unsigned long long)mib(rp->held), (unsigned long long)mib(rp->budget));
+    return false;
+}
+
+/* What is left for simulated memory after the caches and records: its host limit. */
+static void budget_apply(struct vtrace_replay *rp)
+{
+    uint64_t left = rp->held < rp->budget ? rp->budget - rp->held : 1;
+    vtd_mem_set_host_limit(vtd_iommu_mem(rp->io), left > SIZE_MAX ? SIZE_MAX : (size_t)left);
+}
+
+/* Count `bytes` of records (a device, an address space); false when the budget has no room. */
+static bool budget_hold(struct vtrace_replay *rp, uint64_t bytes)
+{
+    uint64_t used = vtd_mem_footprint(vtd_iommu_mem(rp->io));
+    if (rp->held + bytes + used > rp->budget)
+        return false;
+    rp->held += bytes;
+    budget_apply(rp);
+    return true;
+}
+
+/* The reason for a builder's error: the budget when simulated memory refused for it. */
+static const char *why_failed(struct vtrace_replay *rp, int rc)
+{
+    if (rc == -ENOMEM && vtd_mem_last_refusal(vtd_iommu_mem(rp->io)) == VTD_MEM_REFUSED_HOST) {
+        snprintf(rp->why, sizeof(rp->why), "the replay reached its host-memory budget of %llu MiB (--max-memory)",
+                 (unsigned long long)mib(rp->budget));
+        return rp->why;
+    }
+    return strerror(-rc);
+}
+
+static const char *budget_text(struct vtrace_replay *rp) { return why_failed(rp, -ENOMEM); }
+
 struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, char err[VTRACE_ERR_LEN])
 {
     if ((unsigned)cfg->mode > VTRACE_MODE_NESTED || (cfg->nested_ss_shift != 12 && cfg->nested_ss_shift != 21 &&
@@ -120,6 +175,10 @@ struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, 
     }
     rp->cfg = *cfg;
     rp->events_total = -1;
+    if (!budget_init(rp, err)) {
+        vtd_free(rp);
+        return NULL;
+    }
     rp->next_progress = PROGRESS_EVERY;
     const char *why = NULL;
     rp->io = vtd_iommu_new(&cfg->iommu, &why);
@@ -137,6 +196,7 @@ struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, 
         return NULL;
     }
     vtd_iommu_set_root(rp->io, rp->rtaddr);
+    budget_apply(rp);
     return rp;
 }
 
@@ -176,11 +236,14 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
             *out = &rp->devs[i];
             return 0;
         }
+    struct vtd_device_config dc = {.sid = sid, .pasid_bits = VTRACE_PASID_BITS};
+    if (!budget_hold(rp, sizeof(*rp->devs) + vtd_device_host_bytes(&dc)))
+        return efail(err, "device %02x:%02x.%x: the replay reached its host-memory budget of %llu MiB (--max-memory)",
+                     sid >> 8, (sid >> 3) & 0x1f, sid & 7, (unsigned long long)mib(rp->budget));
     if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)))
         return efail(err, "out of memory");
     struct device *d = &rp->devs[rp->ndevs];
     *d = (struct device){.sid = sid, .ctx = {.paside = true, .pdts = REPLAY_PDTS}};
-    struct vtd_device_config dc = {.sid = sid, .pasid_bits = VTRACE_PASID_BITS};
     int rc = vtd_build_pasid_dir(&rp->b, REPLAY_PDTS, &d->ctx.pdtp);
     if (!rc)
         rc = vtd_build_context(&rp->b, rp->rtaddr, sid, &d->ctx);
@@ -188,7 +251,7 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
         rc = vtd_iommu_add_device(rp->io, &dc);
     if (rc)
         return efail(err, "device %02x:%02x.%x: cannot set it up: %s", sid >> 8, (sid >> 3) & 0x1f, sid & 7,
-                     strerror(-rc));
+                     why_failed(rp, rc));
     rp->ndevs++;
     *out = d;
     return 0;
@@ -269,6 +332,9 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
         return -1;
     if (rp->nspaces >= 0xfffe)
         return efail(err, "more than 65534 address spaces: no domain ids left");
+    if (!budget_hold(rp, sizeof(*sp) + sizeof(*rp->spaces)))
+        return efail(err, "address space %02x:%02x.%x PASID %u: %s", e->sid >> 8, (e->sid >> 3) & 0x1f, e->sid & 7,
+                     (unsigned)pasid, budget_text(rp));
     if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
         !(sp = vtd_calloc(1, sizeof(*sp))))
         return efail(err, "out of memory");
@@ -278,7 +344,7 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     int rc = space_build(rp, sp, d);
     if (rc)
         return efail(err, "cannot build the %s tables of %02x:%02x.%x PASID %u: %s", pgtt_name(sp->pgtt), e->sid >> 8,
-                     (e->sid >> 3) & 0x1f, e->sid & 7, (unsigned)pasid, strerror(-rc));
+                     (e->sid >> 3) & 0x1f, e->sid & 7, (unsigned)pasid, why_failed(rp, rc));
     *out = rp->last = sp;
     return 0;
 }
@@ -326,7 +392,7 @@ static int replay_map(struct vtrace_replay *rp, struct space *sp, const struct v
     if (rc)
         return efail(err, "event %llu: map 0x%llx+0x%x -> 0x%llx: %s", (unsigned long long)i,
                      (unsigned long long)e->addr, (unsigned)e->size, (unsigned long long)e->out,
-                     rc == -EEXIST ? "overlaps an existing mapping" : strerror(-rc));
+                     rc == -EEXIST ? "overlaps an existing mapping" : why_failed(rp, rc));
     return 0;
 }
 

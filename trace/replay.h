@@ -43,7 +43,16 @@ struct vtrace_replay_config {
     bool dry;                       /* read and split events, translate nothing: the loop's own cost */
     vtrace_progress_fn progress;    /* optional */
     void *progress_arg;
+    uint64_t max_host_bytes;        /* host-memory budget (0: VTRACE_DEFAULT_MAX_HOST_BYTES) */
 };
+
+/*
+ * The host memory one replay may use: its caches (allocated whole), simulated memory (the page
+ * tables its map events build, index nodes included) and its records of devices and address
+ * spaces. Caches beyond it are refused by vtrace_replay_new; an event that would go beyond it
+ * stops the replay with an error naming the budget.
+ */
+#define VTRACE_DEFAULT_MAX_HOST_BYTES (UINT64_C(2) << 30)
 
 /* Defaults: vtd_iommu_config_default() with the oracle and ordering checks off, mode auto,
  * 4-level tables, 2 MiB second-stage pages under nested first stages. */
@@ -59,7 +68,7 @@ struct vtrace_replay_result {
 };
 
 struct vtrace_replay;
-/* NULL with the reason in err (bad configuration, no memory). */
+/* NULL with the reason in err (bad configuration, caches beyond the host-memory budget, no memory). */
 struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, char err[VTRACE_ERR_LEN]);
 void vtrace_replay_free(struct vtrace_replay *rp);
 /*

@@ -53,6 +53,8 @@ struct vtd_mem {
     size_t root_slots;
     struct abort_range *aborts;
     size_t frames, frame_limit, nodes;
+    size_t host_limit;      /* bytes of vtd_mem_footprint (0 = unlimited) */
+    enum vtd_mem_refusal refusal; /* why the last frame was refused */
     uint64_t enomem;        /* frames refused: frame limit or allocation failure */
     unsigned haw;
     vtd_mem_observer observer;
@@ -153,15 +155,27 @@ static bool frames_allowed(const struct vtd_mem *m, size_t more)
     return m->frame_limit == 0 || (m->frames <= m->frame_limit && more <= m->frame_limit - m->frames);
 }
 
+/* Whether `more` bytes of frames and index nodes stay within the host limit (0 = unlimited). */
+static bool bytes_allowed(const struct vtd_mem *m, uint64_t more)
+{
+    size_t used = vtd_mem_footprint(m);
+    return m->host_limit == 0 || (used <= m->host_limit && more <= m->host_limit - used);
+}
+
 /* The frame for `fn`, allocating it and any missing index nodes; NULL when out of memory. */
 static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
 {
     uint8_t *frame = frame_find(m, fn);
     if (frame)
         return frame;
-    if (!frames_allowed(m, 1))
-        goto refused;
     struct mid_node **midp = &m->root[fn >> (2 * NODE_BITS)];
+    /* The index nodes it needs count against the host limit too: sparse frames cost a node each. */
+    uint64_t nodes_needed = !*midp ? 2 : !(*midp)->leaf[NODE_INDEX(fn, 1)];
+    m->refusal = !frames_allowed(m, 1) ? VTD_MEM_REFUSED_FRAMES
+                 : !bytes_allowed(m, FRAME_SIZE + nodes_needed * sizeof(struct leaf_node)) ? VTD_MEM_REFUSED_HOST
+                 : VTD_MEM_REFUSED_ALLOC; /* the reason if an allocation below fails */
+    if (m->refusal != VTD_MEM_REFUSED_ALLOC)
+        goto refused;
     if (!*midp) {
         if (!(*midp = vtd_calloc(1, sizeof **midp)))
             goto refused;
@@ -202,7 +216,9 @@ static size_t frames_missing(struct vtd_mem *m, uint64_t pa, uint64_t len)
  */
 static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
-    if (!frames_allowed(m, frames_missing(m, pa, len))) {
+    size_t missing = frames_missing(m, pa, len);
+    if (!frames_allowed(m, missing) || !bytes_allowed(m, (uint64_t)missing * FRAME_SIZE)) {
+        m->refusal = !frames_allowed(m, missing) ? VTD_MEM_REFUSED_FRAMES : VTD_MEM_REFUSED_HOST;
         m->enomem++;
         return VTD_MEM_ENOMEM;
     }
@@ -276,6 +292,14 @@ void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames)
     if (m)
         m->frame_limit = max_frames;
 }
+
+void vtd_mem_set_host_limit(struct vtd_mem *m, size_t bytes)
+{
+    if (m)
+        m->host_limit = bytes;
+}
+
+enum vtd_mem_refusal vtd_mem_last_refusal(const struct vtd_mem *m) { return m ? m->refusal : VTD_MEM_REFUSED_NONE; }
 
 size_t vtd_mem_frames(const struct vtd_mem *m) { return m ? m->frames : 0; }
 

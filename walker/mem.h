@@ -31,6 +31,16 @@ unsigned vtd_mem_haw(const struct vtd_mem *m);
 
 /* Upper bound on allocated frames (0 = unlimited); writes needing a new frame past it fail. */
 void vtd_mem_set_frame_limit(struct vtd_mem *m, size_t max_frames);
+/*
+ * Upper bound on the host memory the model may use, in bytes of vtd_mem_footprint (frames and
+ * the index nodes they need; 0 = unlimited). Past it, writes fail as past the frame limit. The
+ * frame count alone understates sparse memory: each frame far from the others needs its own
+ * 64 KiB index node.
+ */
+void vtd_mem_set_host_limit(struct vtd_mem *m, size_t bytes);
+/* Why the last frame was refused, so that a caller can name the limit that was met. */
+enum vtd_mem_refusal { VTD_MEM_REFUSED_NONE, VTD_MEM_REFUSED_FRAMES, VTD_MEM_REFUSED_HOST, VTD_MEM_REFUSED_ALLOC };
+enum vtd_mem_refusal vtd_mem_last_refusal(const struct vtd_mem *m);
 size_t vtd_mem_frames(const struct vtd_mem *m);
 /*
  * Frames refused so far (the frame limit, or the host allocation failed): each made a write or
