@@ -54,9 +54,7 @@ static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct 
     uint64_t npages = e->npages ? e->npages : 1;
     uint64_t last = e->addr + (npages << 12) - 1;
     /* The naturally aligned block covering [addr, last] (calculate_psi_aligned_address). */
-    unsigned am = 0;
-    while (am < 52 && (e->addr >> (12 + am)) != (last >> (12 + am)))
-        am++;
+    unsigned am = vtd_qi_am_covering(e->addr, last);
     uint64_t base = am >= 52 ? 0 : (e->addr >> (12 + am)) << (12 + am);
     rc = am >= 52 ? cont_qi_piotlb_pasid(c, pasid)
                   : cont_qi_piotlb_pages(c, pasid, base, am, e->flags & IOMMU_VTD_INV_FLAGS_LEAF);
