@@ -80,6 +80,12 @@ static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
             fprintf(f, "out 0x%llx page %s perm %s", (unsigned long long)s->fresh.out, ex_page_str(s->fresh.page_shift),
                     ex_perm_str(s->fresh.perm, pb));
         fprintf(f, "\n    oracle's fix: %s\n", s->fix);
+        for (unsigned i = 0; i < s->nfixes; i++) {
+            fprintf(f, "      as a step: - qi: {raw: [");
+            for (unsigned q = 0; q < s->fixes[i].nqw; q++)
+                fprintf(f, "%s0x%llx", q ? ", " : "", (unsigned long long)s->fixes[i].qw[q]);
+            fprintf(f, "]}\n");
+        }
     }
     fprintf(f, "    walk trace (cached path):\n");
     print_trace(f, &e->trace);

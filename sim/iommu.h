@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sim/cache.h"
+#include "sim/qi_desc.h"
 #include "walker/caps.h"
 #include "walker/mem.h"
 #include "walker/walk.h"
@@ -81,12 +82,17 @@ void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step);
 enum vtd_source { VTD_SRC_WALK, VTD_SRC_PSC, VTD_SRC_IOTLB, VTD_SRC_DEVTLB };
 const char *vtd_source_name(enum vtd_source s);
 
-/* A stale-translation report from the oracle. */
+/* A stale-translation report from the oracle. The fix is one descriptor per stale cache, in the
+ * order software must issue them (VT-d 6.5.3: context, PASID, IOTLB, device TLB): at most the
+ * context cache, the PASID cache and the two paging-structure caches. */
+#define VTD_STALE_FIXES_MAX 4
 struct vtd_stale {
     unsigned caches;          /* bit per enum vtd_cache_id (and VTD_C_DEVTLB) that served stale data */
     uint64_t filled_step;     /* when the (oldest) stale entry was filled */
     struct vtd_xlate fresh;   /* what an uncached walk of current memory says */
-    char fix[160];            /* the narrowest descriptor(s) that would have removed it */
+    struct vtd_desc fixes[VTD_STALE_FIXES_MAX]; /* the narrowest descriptors that would have removed it */
+    unsigned nfixes;
+    char fix[256];            /* the same as vtd_qi_describe() prints them, joined by "; " */
 };
 
 struct vtd_dma_result {
