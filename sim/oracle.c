@@ -196,36 +196,52 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
 static bool iotlb_entry_ok(struct vtd_iommu *io, const struct vtd_cache_entry *e)
 {
     const struct iotlb_payload *p = (const struct iotlb_payload *)e->payload;
-    unsigned shift = (unsigned)e->key.w[3];
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
     struct vtd_request req = {.sid = p->fill_sid, .pasid_valid = p->fill_pasid_valid, .pasid = p->fill_pasid,
-                              .addr = e->key.w[2] << shift, .priv = p->fill_priv};
+                              .addr = t.page << t.shift, .priv = p->fill_priv};
     struct vtd_xlate x;
-    if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != shift || x.pe.did != e->key.w[0])
+    if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != t.shift || x.pe.did != t.did)
         return false;
     unsigned fs = pgtt_uses_fs(x.pe.pgtt) ? x.fs.raw_perm : VTD_PERM_ALL;
     unsigned ss = pgtt_uses_ss(x.pe.pgtt) ? x.ss.raw_perm : VTD_PERM_ALL;
     return fs == p->fs_perm && ss == p->ss_perm;
 }
 
+/* The domain, level and input address of a paging-structure entry of either stage. */
+struct psc_place {
+    uint16_t did;
+    unsigned level;
+    uint64_t addr;
+};
+
+static struct psc_place psc_place_of(enum vtd_cache_id id, const struct vtd_cache_key *key)
+{
+    if (id == VTD_C_PSC_FS) {
+        struct psc_fs_tag t = psc_fs_tag_unpack(key);
+        return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+    }
+    struct psc_ss_tag t = psc_ss_tag_unpack(key);
+    return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+}
+
 /* A paging-structure entry is still right if a fresh walk reaches the same table below it. */
 static bool psc_entry_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
 {
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
+    struct psc_place at = psc_place_of(id, &e->key);
     struct vtd_pasid_cfg pe;
-    if (!fresh_pasid(io, p->fill_sid, p->fill_pasid, &pe) || pe.did != e->key.w[0])
+    if (!fresh_pasid(io, p->fill_sid, p->fill_pasid, &pe) || pe.did != at.did)
         return false;
-    unsigned level = (unsigned)(id == VTD_C_PSC_FS ? e->key.w[2] : e->key.w[1]);
-    uint64_t addr = (id == VTD_C_PSC_FS ? e->key.w[3] : e->key.w[2]) << pt_level_shift(level);
     struct vtd_stage_result res;
     struct vtd_fault_info f = {0};
     int rc;
     if (id == VTD_C_PSC_FS)
-        rc = vtd_fs_walk(&io->oracle_env, &pe, addr, 0, true, VTD_REQ_TRANSLATION, &res, &f);
+        rc = vtd_fs_walk(&io->oracle_env, &pe, at.addr, 0, true, VTD_REQ_TRANSLATION, &res, &f);
     else
-        rc = vtd_ss_walk(&io->oracle_env, &pe, addr, VTD_ACC_NOCHECK, &res, &f);
+        rc = vtd_ss_walk(&io->oracle_env, &pe, at.addr, VTD_ACC_NOCHECK, &res, &f);
     unsigned reached = rc ? f.level : res.leaf_level;
-    return reached && reached <= level - 1 && res.table[level - 1] == p->next_table &&
-           res.perm_above[level - 1] == p->perm;
+    return reached && reached <= at.level - 1 && res.table[at.level - 1] == p->next_table &&
+           res.perm_above[at.level - 1] == p->perm;
 }
 
 bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
@@ -234,11 +250,13 @@ bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const stru
     struct vtd_pasid_cfg pe;
     switch (id) {
     case VTD_C_CONTEXT:
-        return fresh_ctx(io, (uint16_t)e->key.w[0], &ctx) &&
+        return fresh_ctx(io, ctx_cache_tag_unpack(&e->key).sid, &ctx) &&
                ctx_equal(&ctx, &((const struct ctx_cache_payload *)e->payload)->ctx);
-    case VTD_C_PASID:
-        return fresh_pasid(io, (uint16_t)e->key.w[0], (uint32_t)e->key.w[1], &pe) &&
+    case VTD_C_PASID: {
+        struct pasid_cache_tag t = pasid_cache_tag_unpack(&e->key);
+        return fresh_pasid(io, t.sid, t.pasid, &pe) &&
                pasid_cfg_equal(&pe, &((const struct pasid_cache_payload *)e->payload)->pe);
+    }
     case VTD_C_IOTLB:
         return iotlb_entry_ok(io, e);
     default:
@@ -249,9 +267,9 @@ bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const stru
 bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *dev, const struct vtd_cache_entry *e)
 {
     const struct devtlb_payload *p = (const struct devtlb_payload *)e->payload;
-    unsigned shift = (unsigned)e->key.w[2];
-    struct vtd_request req = {.sid = dev->sid, .pasid_valid = e->key.w[0] != VTD_TAG_NO_PASID,
-                              .pasid = (uint32_t)e->key.w[0], .addr = e->key.w[1] << shift, .priv = p->priv};
+    struct devtlb_tag t = devtlb_tag_unpack(&e->key);
+    struct vtd_request req = {.sid = dev->sid, .pasid_valid = t.pasid_tag != VTD_TAG_NO_PASID,
+                              .pasid = (uint32_t)t.pasid_tag, .addr = t.page << t.shift, .priv = p->priv};
     struct vtd_xlate x;
-    return fresh_translate(io, &req, &x) == 0 && x.out == p->out_page && x.page_shift == shift && x.perm == p->perm;
+    return fresh_translate(io, &req, &x) == 0 && x.out == p->out_page && x.page_shift == t.shift && x.perm == p->perm;
 }

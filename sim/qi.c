@@ -124,50 +124,53 @@ static bool region_in_scope(const struct qi_scope *s, struct vtd_qi_range region
     return !s->ranged || ranges_overlap(region, s->range);
 }
 
-/* Context cache: key {sid}. */
+/* Context cache (keys: sim/cache_keys.h). */
 static bool ctx_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return ((uint16_t)e->key.w[0] & s->sid_mask) == (s->sid & s->sid_mask);
+    return (ctx_cache_tag_unpack(&e->key).sid & s->sid_mask) == (s->sid & s->sid_mask);
 }
 
-/* PASID cache: key {sid, pasid}; the DID tag is the cached entry's own DID (payload pe.did). */
+/* PASID cache: the DID tag is the cached entry's own DID (payload pe.did). */
 static bool pasid_cache_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
     const struct pasid_cache_payload *p = (const struct pasid_cache_payload *)e->payload;
-    return (!s->by_did || p->pe.did == s->did) && tag_in_scope(s, e->key.w[1]);
+    return (!s->by_did || p->pe.did == s->did) && tag_in_scope(s, pasid_cache_tag_unpack(&e->key).pasid);
 }
 
-/* IOTLB: key {did, pasid tag, page, shift}. */
+/* IOTLB. */
 static bool iotlb_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) && tag_in_scope(s, e->key.w[1]) &&
-           region_in_scope(s, entry_region(e->key.w[2], (unsigned)e->key.w[3]));
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && tag_in_scope(s, t.pasid_tag) &&
+           region_in_scope(s, entry_region(t.page, t.shift));
 }
 
-/* First-stage paging-structure cache: key {did, pasid, level, va >> level shift}. */
+/* First-stage paging-structure cache. */
 static bool psc_fs_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) && tag_in_scope(s, e->key.w[1]) &&
-           region_in_scope(s, entry_region(e->key.w[3], pt_level_shift((unsigned)e->key.w[2])));
+    struct psc_fs_tag t = psc_fs_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && tag_in_scope(s, t.pasid) &&
+           region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
 }
 
-/* Second-stage paging-structure cache: key {did, level, gpa >> level shift}. */
+/* Second-stage paging-structure cache. */
 static bool psc_ss_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) &&
-           region_in_scope(s, entry_region(e->key.w[2], pt_level_shift((unsigned)e->key.w[1])));
+    struct psc_ss_tag t = psc_ss_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
 }
 
-/* Device TLB: key {pasid tag, page, shift}. */
+/* Device TLB. */
 static bool devtlb_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return tag_in_scope(s, e->key.w[0]) && region_in_scope(s, entry_region(e->key.w[1], (unsigned)e->key.w[2]));
+    struct devtlb_tag t = devtlb_tag_unpack(&e->key);
+    return tag_in_scope(s, t.pasid_tag) && region_in_scope(s, entry_region(t.page, t.shift));
 }
 
 /*

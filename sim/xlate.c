@@ -14,17 +14,12 @@ static const unsigned probe_shifts[] = {12, 21, 30};
 
 static struct vtd_iommu *env_iommu(struct vtd_walk_env *env) { return env->opaque; }
 
-static bool same_key(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
-{
-    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] && a->w[3] == b->w[3];
-}
-
 /* Lookup through the remembered entry when it still holds the key (see iommu_internal.h). */
 static struct vtd_cache_entry *lookup_remembered(struct vtd_cache *c, struct vtd_cache_entry **last,
                                                  const struct vtd_cache_key *key)
 {
     struct vtd_cache_entry *e = *last;
-    if (e && e->valid && same_key(&e->key, key)) {
+    if (e && e->valid && cache_key_equal(&e->key, key)) {
         vtd_cache_touch(c, e);
         return e;
     }
