@@ -28,9 +28,11 @@ enum vtd_cache_id {
     VTD_C_IOTLB,
     VTD_C_PSC_FS,   /* first-stage paging-structure cache (PML5E..PDE), tagged DID+PASID */
     VTD_C_PSC_SS,   /* second-stage paging-structure cache, tagged DID */
-    VTD_C_NCACHES,
+    VTD_C_DEVTLB,   /* a device's TLB (one per ATS device, in the device, not the IOMMU) */
+    VTD_C_NKINDS,   /* every kind above: the size of per-cache counts that include device TLBs */
 };
-#define VTD_C_DEVTLB VTD_C_NCACHES /* bit used in served-by masks for a device TLB */
+/* The IOMMU's own caches: the kinds before the device TLB (geometry, vtd_iommu_cache()). */
+#define VTD_C_NCACHES VTD_C_DEVTLB
 
 struct vtd_iommu_config {
     struct vtd_caps caps;
@@ -137,7 +139,7 @@ struct vtd_iommu_stats {
     uint64_t reads_hist[VTD_READS_HIST]; /* translations by number of structure reads (last bucket: more) */
     /* Per stage (enum vtd_trace_kind: root, context, PASID directory, PASID entry, first stage,
      * second stage): requests that read that stage at all, and the reads made there. */
-    uint64_t stage_walks[6], stage_reads[6];
+    uint64_t stage_walks[VTD_TR_NKINDS], stage_reads[VTD_TR_NKINDS];
     uint64_t fault_count[256];           /* by fault code */
     uint64_t warnings;
     /* Allocations that failed where the model carries on without them (ordering checks, page

@@ -30,7 +30,7 @@ struct vtd_bus {
  * `used` names. */
 struct iommu_use {
     unsigned used;                      /* bit per enum vtd_cache_id, and VTD_C_DEVTLB */
-    uint64_t filled[VTD_C_NCACHES + 1]; /* fill step of the entry used, per cache */
+    uint64_t filled[VTD_C_NKINDS];      /* fill step of the entry used, per cache */
     uint16_t sid;
     uint32_t pasid;                     /* the PASID of the walk (RID_PASID without one) */
     unsigned iotlb_shift;               /* page size of the IOTLB or device-TLB entry used */

@@ -80,7 +80,7 @@ static struct vtd_desc iotlb_fix(const struct vtd_caps *caps, uint16_t did, uint
 
 /* The narrowest descriptor that removes the entry of `cache` this request used. IH stays 0:
  * only software knows that no paging-structure entry changed. */
-static struct vtd_desc fix_for(struct vtd_iommu *io, unsigned cache, const struct vtd_request *req,
+static struct vtd_desc fix_for(struct vtd_iommu *io, enum vtd_cache_id cache, const struct vtd_request *req,
                                const struct vtd_xlate *x)
 {
     const struct iommu_use *u = &io->use;
@@ -101,7 +101,7 @@ static struct vtd_desc fix_for(struct vtd_iommu *io, unsigned cache, const struc
     case VTD_C_PSC_SS:
         shift = pt_level_shift(u->psc_ss_level);
         return iotlb_fix(&io->cfg.caps, did, page_of(u->psc_ss_gpa, shift), shift - VTD_PAGE_SHIFT);
-    default: { /* device TLB */
+    default: { /* VTD_C_DEVTLB */
         struct vtd_devtlb_size size = vtd_devtlb_size_encode(req->addr, u->iotlb_shift - VTD_PAGE_SHIFT);
         if (req->pasid_valid)
             return vtd_desc_p_devtlb(u->sid, 0, 0, req->pasid, false, size);
@@ -161,7 +161,7 @@ static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_request *req
 static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
 {
     uint64_t oldest = UINT64_MAX;
-    for (unsigned i = 0; i <= VTD_C_NCACHES; i++)
+    for (unsigned i = 0; i < VTD_C_NKINDS; i++)
         if ((caches & (1u << i)) && u->filled[i] < oldest)
             oldest = u->filled[i];
     return oldest == UINT64_MAX ? 0 : oldest;
@@ -180,8 +180,8 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
     rep->fix[0] = 0;
     rep->nfixes = 0;
     /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */
-    static const unsigned order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
-                                     VTD_C_DEVTLB};
+    static const enum vtd_cache_id order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
+                                              VTD_C_DEVTLB};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (rep->caches & (1u << order[i])) {
             struct vtd_desc d = fix_for(io, order[i], req, &res->x);

@@ -99,7 +99,7 @@ enum tag_rule {
 
 struct qi_scope {
     struct qi_op *op;
-    unsigned cache;               /* enum vtd_cache_id, or VTD_C_DEVTLB */
+    enum vtd_cache_id cache;
     const struct vtd_device *dev; /* for VTD_C_DEVTLB */
     bool by_did;
     uint16_t did;
@@ -214,13 +214,13 @@ static void scope_remove(struct qi_scope *s, vtd_cache_pred in_scope)
     s->op->r->removed[s->cache] += vtd_cache_invalidate(c, in_scope, entry_removed, s);
 }
 
-static void remove_all(struct qi_op *op, unsigned cache, vtd_cache_pred in_scope)
+static void remove_all(struct qi_op *op, enum vtd_cache_id cache, vtd_cache_pred in_scope)
 {
     struct qi_scope s = {.op = op, .cache = cache};
     scope_remove(&s, in_scope);
 }
 
-static void remove_did(struct qi_op *op, unsigned cache, vtd_cache_pred in_scope, uint16_t did)
+static void remove_did(struct qi_op *op, enum vtd_cache_id cache, vtd_cache_pred in_scope, uint16_t did)
 {
     struct qi_scope s = {.op = op, .cache = cache, .by_did = true, .did = did};
     scope_remove(&s, in_scope);

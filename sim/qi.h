@@ -19,8 +19,8 @@
 struct vtd_qi_result {
     int error;           /* 0, or an invalidation queue error (IQE) */
     char why[128];       /* for an error: the descriptor and the reason */
-    unsigned removed[VTD_C_NCACHES + 1]; /* entries removed per cache (last: device TLBs) */
-    unsigned over[VTD_C_NCACHES + 1];    /* of those, entries that were still correct */
+    unsigned removed[VTD_C_NKINDS];     /* entries removed per cache (device TLBs: VTD_C_DEVTLB) */
+    unsigned over[VTD_C_NKINDS];        /* of those, entries that were still correct */
 };
 
 /*

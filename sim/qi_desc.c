@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "walker/bdf.h"
+
 struct vtd_desc vtd_desc_bare(unsigned type)
 {
     /* Types 6 and above exist only as 256-bit descriptors (6.5.2). */
@@ -246,11 +248,6 @@ struct vtd_desc_pgrp_resp_fields vtd_desc_pgrp_resp_decode(const uint64_t *qw)
 
 /* ---- descriptions ---- */
 
-static void describe_sid(char *buf, size_t len, uint16_t sid)
-{
-    snprintf(buf, len, "%02x:%02x.%x", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
-}
-
 static void describe_devtlb_range(char *buf, size_t len, struct vtd_qi_range range)
 {
     if (range.first == 0 && range.last == UINT64_MAX)
@@ -264,8 +261,8 @@ static void describe_cc(const uint64_t *qw, char *buf, unsigned len)
 {
     static const char *const gran[] = {"reserved", "global", "domain-selective", "device-selective"};
     struct vtd_desc_cc_fields f = vtd_desc_cc_decode(qw);
-    char sid[16];
-    describe_sid(sid, sizeof sid, f.sid);
+    struct vtd_bdf_text bdf = vtd_bdf_format(f.sid);
+    const char *sid = bdf.s;
     if (f.g == VTD_QI_CC_G_DEVICE)
         snprintf(buf, len, "context-cache device-selective SID %s FM %u", sid, f.fm);
     else if (f.g == VTD_QI_CC_G_DOMAIN)
@@ -289,8 +286,9 @@ static void describe_iotlb(const uint64_t *qw, char *buf, unsigned len)
 static void describe_devtlb(const uint64_t *qw, char *buf, unsigned len)
 {
     struct vtd_desc_devtlb_fields f = vtd_desc_devtlb_decode(qw);
-    char sid[16], range[48];
-    describe_sid(sid, sizeof sid, f.sid);
+    char range[48];
+    struct vtd_bdf_text bdf = vtd_bdf_format(f.sid);
+    const char *sid = bdf.s;
     describe_devtlb_range(range, sizeof range, vtd_devtlb_size_decode(f.addr, f.s));
     snprintf(buf, len, "device-TLB SID %s ADDR 0x%llx S %u (%s)", sid, (unsigned long long)f.addr, f.s, range);
 }
@@ -340,8 +338,9 @@ static void describe_pc(const uint64_t *qw, char *buf, unsigned len)
 static void describe_p_devtlb(const uint64_t *qw, char *buf, unsigned len)
 {
     struct vtd_desc_p_devtlb_fields f = vtd_desc_p_devtlb_decode(qw);
-    char sid[16], range[48];
-    describe_sid(sid, sizeof sid, f.sid);
+    char range[48];
+    struct vtd_bdf_text bdf = vtd_bdf_format(f.sid);
+    const char *sid = bdf.s;
     describe_devtlb_range(range, sizeof range, vtd_devtlb_size_decode(f.addr, f.s));
     if (f.all_pasids)
         snprintf(buf, len, "PASID-based device-TLB SID %s all PASIDs ADDR 0x%llx (%s)", sid,
@@ -354,8 +353,8 @@ static void describe_p_devtlb(const uint64_t *qw, char *buf, unsigned len)
 static void describe_pgrp_resp(const uint64_t *qw, char *buf, unsigned len)
 {
     struct vtd_desc_pgrp_resp_fields f = vtd_desc_pgrp_resp_decode(qw);
-    char sid[16];
-    describe_sid(sid, sizeof sid, f.rid);
+    struct vtd_bdf_text bdf = vtd_bdf_format(f.rid);
+    const char *sid = bdf.s;
     if (f.pasid_present)
         snprintf(buf, len, "page group response RID %s PASID %u PRGI %u RC %u%s", sid, f.pasid, f.prgi, f.rc,
                  f.lpig ? " LPIG" : "");

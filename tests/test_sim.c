@@ -84,7 +84,7 @@ static void fix_removes_stale(uint16_t sid, int64_t pasid, uint64_t addr, const 
         struct vtd_qi_result q;
         cr_assert_eq(vtd_qi_submit_desc(io, &rep.fixes[i], &q), 0, "%s: %s", text, q.why);
         unsigned removed = 0;
-        for (unsigned c = 0; c <= VTD_C_NCACHES; c++)
+        for (unsigned c = 0; c < VTD_C_NKINDS; c++)
             removed += q.removed[c];
         cr_assert_gt(removed, 0, "%s removed nothing", text);
     }

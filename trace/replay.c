@@ -10,6 +10,7 @@
 
 #include "sim/qi.h"
 #include "walker/alloc.h"
+#include "walker/bdf.h"
 #include "walker/bits.h"
 #include "walker/builder.h"
 
@@ -178,8 +179,7 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
     if (!rc)
         rc = vtd_iommu_add_device(rp->io, &dc);
     if (rc)
-        return efail(err, "device %02x:%02x.%x: cannot set it up: %s", sid >> 8, (sid >> 3) & 0x1f, sid & 7,
-                     strerror(-rc));
+        return efail(err, "device %s: cannot set it up: %s", vtd_bdf_format(sid).s, strerror(-rc));
     rp->ndevs++;
     *out = d;
     return 0;

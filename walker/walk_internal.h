@@ -102,9 +102,10 @@ static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
     return m;
 }
 
-/* Second-stage translation through the hook if one is set. */
-static inline int vtd_walk_ss(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
-                              struct vtd_stage_result *out, struct vtd_fault_info *f)
+/* Second-stage translation through the hook if one is set (sim/ puts its caches there), else
+ * the uncached walk vtd_ss_walk(). */
+static inline int vtd_ss_translate_hooked(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                                          unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     if (env->hooks && env->hooks->ss_translate)
         return env->hooks->ss_translate(env, pe, gpa, access, out, f);
