@@ -147,7 +147,29 @@ struct vtd_walk_masks {
     uint64_t fs_nested[VTD_PT_LEVEL_SLOTS][VTD_PT_PS_KINDS]; /* first stage in nested mode (guest-physical) */
 };
 
-#define VTD_WALK_FRAME_SLOTS 2 /* host frames remembered per structure kind and level */
+/*
+ * Per structure kind and level, the two host frames last read there, most recent first
+ * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
+ * pointer takes the frame lookup off the chain of dependent reads; two, because a nested walk's
+ * second stage alternates between the leaf table mapping the guest's page tables and the one
+ * mapping its data.
+ */
+#define VTD_WALK_FRAME_SLOTS 2
+struct vtd_walk_frame {
+    uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
+    const uint8_t *frame;
+};
+
+/*
+ * The walker's host-side speed-up state, in one member of the environment: it changes how fast
+ * a walk runs, never what it reads or answers. Private to the walker (walk_internal.h reads
+ * it); a zeroed one is valid.
+ */
+struct vtd_walk_host {
+    struct vtd_walk_masks masks;
+    struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
+};
+
 struct vtd_walk_env {
     struct vtd_mem *mem;
     const struct vtd_caps *caps;
@@ -158,16 +180,7 @@ struct vtd_walk_env {
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
-    struct vtd_walk_masks masks;   /* private to the walker */
-    /* Private to the walker: per structure kind and level, the two host frames last read
-     * there, most recent first (fn_plus1 0: none). The next walk usually reads the same table
-     * pages, and a remembered pointer takes the frame lookup off the chain of dependent reads;
-     * two, because a nested walk's second stage alternates between the leaf table mapping the
-     * guest's page tables and the one mapping its data. */
-    struct vtd_walk_frame {
-        uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
-        const uint8_t *frame;
-    } frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
+    struct vtd_walk_host host;  /* private to the walker */
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */

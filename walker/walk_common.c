@@ -47,7 +47,7 @@ int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint6
 void walk_masks_compute(struct vtd_walk_env *env)
 {
     const struct vtd_caps *c = env->caps;
-    struct vtd_walk_masks *m = &env->masks;
+    struct vtd_walk_masks *m = &env->host.masks;
     m->cap = c->cap;
     m->ecap = c->ecap;
     m->haw = c->haw;
