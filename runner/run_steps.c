@@ -325,7 +325,8 @@ static struct vtd_desc qi_encode(const struct ex *e, const struct sc_step *st, u
     case VTD_QI_PGRP_RESP:
         return vtd_desc_pgrp_resp(sid, ARG_OR(st, A_PP, HAS(st, A_PASID)), pasid, (unsigned)ARG_OR(st, A_PRGI, 0),
                                   (unsigned)ARG_OR(st, A_RC, 0));
-    default: return vtd_desc_bare(type); /* the interrupt entry cache, or a type to be refused */
+    case VTD_QI_IEC: return vtd_desc_iec(false, 0, 0); /* global: the step has no IEC fields */
+    default: return vtd_desc_bare(type);                /* a type the IOMMU is to refuse */
     }
 }
 
