@@ -163,61 +163,42 @@ struct vtd_builder *vtd_container_builder(struct vtd_container *c) { return &c->
 
 /* ---- descriptors (VT-d 6.5.2) ---- */
 
-int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1)
+int cont_qi(struct vtd_container *c, struct vtd_desc d)
 {
-    uint64_t d[4] = { qw0, qw1, 0, 0 };
     struct vtd_qi_result r;
-    return vtd_qi_submit(c->io, d, 4, &r);
+    return vtd_qi_submit_desc(c->io, &d, &r);
 }
 
-int cont_qi_wait(struct vtd_container *c) { return cont_qi(c, 5, 0); }
+int cont_qi_wait(struct vtd_container *c) { return cont_qi(c, vtd_desc_wait(0, 0, 0)); }
 
 /* Context-cache invalidation, device-selective (G = 11b). */
 static int qi_cc_device(struct vtd_container *c, uint16_t sid)
 {
-    return cont_qi(c, 1 | (UINT64_C(3) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)sid << 32), 0);
+    return cont_qi(c, vtd_desc_cc(VTD_QI_CC_G_DEVICE, c->cfg.did, sid, 0));
 }
 
 /* PASID-cache invalidation: PASID-selective (G = 01b) or domain-selective (G = 00b). */
 static int qi_pc(struct vtd_container *c, unsigned g, uint32_t pasid)
 {
-    return cont_qi(c, 7 | ((uint64_t)g << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
-}
-
-/* The smallest address mask whose naturally aligned block holds [start, last]. */
-static unsigned am_covering(uint64_t start, uint64_t last)
-{
-    unsigned am = 0;
-    while (am < 52 && (start >> (12 + am)) != (last >> (12 + am)))
-        am++;
-    return am;
+    return cont_qi(c, vtd_desc_pc(g, c->cfg.did, pasid));
 }
 
 /* IOTLB invalidation of [start, last] for the domain: page-selective when AM fits, else DSI. */
 static int qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last)
 {
     const struct vtd_caps *caps = vtd_iommu_caps(c->io);
-    unsigned am = am_covering(start, last);
-    uint64_t did = (uint64_t)c->cfg.did << 16;
+    unsigned am = vtd_qi_am_covering(start, last);
     if (!vtd_cap_has(caps, VTD_CAP_PSI) || am > vtd_caps_mamv(caps))
-        return cont_qi(c, 2 | (UINT64_C(2) << 4) | did, 0);
-    uint64_t addr = (start >> (12 + am)) << (12 + am);
-    return cont_qi(c, 2 | (UINT64_C(3) << 4) | did, addr | am);
+        return cont_qi(c, vtd_desc_iotlb(VTD_QI_IOTLB_G_DOMAIN, c->cfg.did, 0, 0, false, false, false));
+    uint64_t addr = vtd_qi_am_range(start, am).first;
+    return cont_qi(c, vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, c->cfg.did, addr, am, false, false, false));
 }
 
-/* The device-TLB size encoding (S bit, VT-d 6.5.2.5): bits 12.. set up to the block size. */
-static uint64_t devtlb_addr_s(uint64_t start, uint64_t last)
-{
-    unsigned am = am_covering(start, last); /* mappings end below 2^57: am < 46 */
-    if (am == 0)
-        return (start >> 12) << 12;
-    uint64_t base = (start >> (12 + am)) << (12 + am);
-    return base | (((UINT64_C(1) << (am - 1)) - 1) << 12) | 1;
-}
-
+/* The device TLB's size encoding for the block that covers [start, last] (VT-d 6.5.2.5). */
 static int qi_devtlb(struct vtd_container *c, uint16_t sid, uint64_t start, uint64_t last)
 {
-    return cont_qi(c, 3 | ((uint64_t)sid << 32), devtlb_addr_s(start, last));
+    struct vtd_devtlb_size size = vtd_devtlb_size_encode(start, vtd_qi_am_covering(start, last));
+    return cont_qi(c, vtd_desc_devtlb(sid, 0, 0, size));
 }
 
 /* ---- attaching devices ---- */

@@ -87,8 +87,8 @@ struct vtd_container {
     struct vtd_container_x x; /* nesting state (container_nest.c) */
 };
 
-/* Submit one descriptor (qw2, qw3 zero) / an invalidation wait. */
-int cont_qi(struct vtd_container *c, uint64_t qw0, uint64_t qw1);
+/* Submit one descriptor (built with sim/qi_desc.h) / an invalidation wait. */
+int cont_qi(struct vtd_container *c, struct vtd_desc d);
 int cont_qi_wait(struct vtd_container *c);
 bool cont_attached(const struct vtd_container *c, uint16_t sid);
 /* Whether the device has ATS (a device TLB the host must invalidate). */

@@ -38,16 +38,6 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
     return cont_bind_checked(c, &d, &o);
 }
 
-/* The naturally aligned block of 2^am pages that 6.10+ flushes for [addr, last]: the smallest
- * one covering the whole range (cache.c, calculate_psi_aligned_address). */
-static unsigned covering_order(uint64_t addr, uint64_t last)
-{
-    unsigned am = 0;
-    while (am < 52 && (addr >> (12 + am)) != (last >> (12 + am)))
-        am++;
-    return am;
-}
-
 /* 6.8 (dmar.c qi_flush_piotlb): 2^am pages with am = ilog2(roundup_pow_of_two(npages)), the
  * address aligned down to that size (with a warning), so a range that straddles the block
  * boundary is left partly unflushed. */
@@ -90,7 +80,8 @@ static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct 
         unsigned am = order_of_count(npages);
         return flush_block(c, pasid, e->addr & ~((UINT64_C(1) << (12 + am)) - 1), am, ih);
     }
-    unsigned am = covering_order(e->addr, e->addr + (npages << 12) - 1);
+    /* The smallest naturally aligned block covering the range (calculate_psi_aligned_address). */
+    unsigned am = vtd_qi_am_covering(e->addr, e->addr + (npages << 12) - 1);
     return flush_block(c, pasid, am >= 52 ? 0 : (e->addr >> (12 + am)) << (12 + am), am, ih);
 }
 

@@ -23,42 +23,30 @@
 
 static int qi_pc_pasid(struct vtd_container *c, uint32_t pasid)
 {
-    return cont_qi(c, 7 | (UINT64_C(1) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
+    return cont_qi(c, vtd_desc_pc(VTD_QI_PC_G_PASID, c->cfg.did, pasid));
 }
 static int qi_pc_domain(struct vtd_container *c)
 {
-    return cont_qi(c, 7 | ((uint64_t)c->cfg.did << 16), 0);
+    return cont_qi(c, vtd_desc_pc(VTD_QI_PC_G_DOMAIN, c->cfg.did, 0));
 }
 /* P_IOTLB: G = 2 (all of one PASID) or 3 (pages, AM, IH). */
 int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid)
 {
-    return cont_qi(c, 6 | (UINT64_C(2) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32), 0);
+    return cont_qi(c, vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PASID, c->cfg.did, pasid, 0, 0, false));
 }
 int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih)
 {
-    return cont_qi(c, 6 | (UINT64_C(3) << 4) | ((uint64_t)c->cfg.did << 16) | ((uint64_t)pasid << 32),
-                   (addr & ~UINT64_C(0xFFF)) | (ih ? UINT64_C(1) << 6 : 0) | am);
+    return cont_qi(c, vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, c->cfg.did, pasid, addr, am, ih));
 }
 static int qi_iotlb_domain(struct vtd_container *c)
 {
-    return cont_qi(c, 2 | (UINT64_C(2) << 4) | ((uint64_t)c->cfg.did << 16), 0);
+    return cont_qi(c, vtd_desc_iotlb(VTD_QI_IOTLB_G_DOMAIN, c->cfg.did, 0, 0, false, false, false));
 }
-/* PASID-based device-TLB: 2^(12+order) bytes around addr with the S-bit encoding (6.5.2.6);
+/* PASID-based device-TLB: the 2^(12+order) bytes around addr with the S-bit encoding (6.5.2.6);
  * order 52 is the whole address space. Low address bits are overwritten, as the driver did. */
-static uint64_t pdevtlb_qw1(uint64_t addr, unsigned order)
-{
-    uint64_t qw1 = addr & ~UINT64_C(0xFFF);
-    if (order == 0)
-        return qw1;
-    if (order >= 52)
-        return UINT64_C(0x7FFFFFFFFFFFF000) | (UINT64_C(1) << 11);
-    qw1 |= ((UINT64_C(1) << order) - 1) << 12;
-    qw1 &= ~(UINT64_C(1) << (11 + order));
-    return qw1 | (UINT64_C(1) << 11);
-}
 static int qi_pdevtlb(struct vtd_container *c, uint16_t sid, uint32_t pasid, uint64_t addr, unsigned order)
 {
-    return cont_qi(c, 8 | ((uint64_t)sid << 16) | ((uint64_t)pasid << 32), pdevtlb_qw1(addr, order));
+    return cont_qi(c, vtd_desc_p_devtlb(sid, 0, 0, pasid, false, vtd_devtlb_size_encode(addr, order)));
 }
 
 /* Every ATS device of the container, one PASID, 2^(12+order) bytes at addr. */
@@ -458,9 +446,7 @@ static int inv_spec(struct vtd_container *c, const struct iommu_cache_invalidate
         if (__builtin_add_overflow(a->addr, a->granule_size * a->nb_granules - 1, &last))
             return -EINVAL;
         /* The naturally aligned block that covers [addr, last] (VT-d 6.5.2.4: ADDR aligned to AM). */
-        order = 0;
-        while (order < 52 && (a->addr >> (12 + order)) != (last >> (12 + order)))
-            order++;
+        order = vtd_qi_am_covering(a->addr, last);
         addr = order >= 52 ? 0 : (a->addr >> (12 + order)) << (12 + order);
         leaf = a->flags & IOMMU_INV_ADDR_FLAGS_LEAF;
     }

@@ -129,11 +129,8 @@ int vtd_container_page_response(struct vtd_container *c, const struct iommu_page
          * answer for it: -ENODEV, and iommu_page_response has consumed the group already. */
         if (g.pasid_valid && !cont_pasid_bound(c, g.pasid))
             return -ENODEV;
-        /* Page group response: RID, PASID present, PASID, response code; PRGI in qw1. */
-        uint64_t qw0 = 9 | ((uint64_t)resp_rc[msg->code] << 12) | ((uint64_t)g.sid << 16);
-        if (g.pasid_valid)
-            qw0 |= (UINT64_C(1) << 4) | ((uint64_t)g.pasid << 32);
-        int rc = cont_qi(c, qw0, (uint64_t)g.grpid << 3);
+        int rc = cont_qi(c, vtd_desc_pgrp_resp(g.sid, g.pasid_valid, g.pasid_valid ? g.pasid : 0, g.grpid,
+                                               resp_rc[msg->code]));
         return rc ? rc : cont_qi_wait(c);
     }
     return -EINVAL; /* no pending page request with that group */

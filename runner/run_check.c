@@ -12,6 +12,7 @@
 #include "runner/uapi.h"
 #include "sim/regs.h"
 #include "walker/alloc.h"
+#include "walker/bdf.h"
 
 /* The structure accesses of a walk, one line each. */
 static void print_trace(FILE *f, const struct vtd_trace *t)
@@ -56,8 +57,8 @@ static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
 {
     const struct vtd_dma_result *r = &o->res;
     char fb[48], pb[8];
-    fprintf(f, "    request: sid %02x:%02x.%x pasid %s%llu addr 0x%llx access %s%s%s\n", o->req.sid >> 8,
-            (o->req.sid >> 3) & 0x1f, o->req.sid & 7, o->req.pasid_valid ? "" : "none (RID_PASID ",
+    fprintf(f, "    request: sid %s pasid %s%llu addr 0x%llx access %s%s%s\n", vtd_bdf_format(o->req.sid).s,
+            o->req.pasid_valid ? "" : "none (RID_PASID ",
             (unsigned long long)(o->req.pasid_valid ? o->req.pasid : r->x.pasid), (unsigned long long)o->req.addr,
             o->req.access & VTD_ACC_W ? "write" : o->req.access & VTD_ACC_X ? "exec" : "read",
             o->req.pasid_valid ? "" : ")", o->req.priv ? " privileged" : "");
@@ -80,6 +81,12 @@ static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
             fprintf(f, "out 0x%llx page %s perm %s", (unsigned long long)s->fresh.out, ex_page_str(s->fresh.page_shift),
                     ex_perm_str(s->fresh.perm, pb));
         fprintf(f, "\n    oracle's fix: %s\n", s->fix);
+        for (unsigned i = 0; i < s->nfixes; i++) {
+            fprintf(f, "      as a step: - qi: {raw: [");
+            for (unsigned q = 0; q < s->fixes[i].nqw; q++)
+                fprintf(f, "%s0x%llx", q ? ", " : "", (unsigned long long)s->fixes[i].qw[q]);
+            fprintf(f, "]}\n");
+        }
     }
     fprintf(f, "    walk trace (cached path):\n");
     print_trace(f, &e->trace);
@@ -394,12 +401,12 @@ static void check_fault_records(struct ex *e, const struct sc_step *st, FILE **f
         e->r->checks++;
         if (frec_matches(e, &x->frec[i], &got))
             continue;
-        fprintf(want(e, st, f), "    expected fault record %llu: reason %s%s; got %s: reason %s, sid %02x:%02x.%x, pasid %s%u, addr 0x%llx, %s\n",
+        fprintf(want(e, st, f), "    expected fault record %llu: reason %s%s; got %s: reason %s, sid %s, pasid %s%u, addr 0x%llx, %s\n",
                 (unsigned long long)x->frec[i].v[FR_INDEX],
                 x->frec[i].given[FR_REASON] ? ex_fault_str((int)x->frec[i].v[FR_REASON], a) : "any",
                 x->frec[i].given[FR_ADDR] || x->frec[i].given[FR_PASID] || x->frec[i].given[FR_DEVICE] ? " (and the fields given)" : "",
-                got.pending ? "pending" : "not pending", ex_fault_str(got.reason, b), got.sid >> 8, (got.sid >> 3) & 0x1f,
-                got.sid & 7, got.pasid_present ? "" : "none ", got.pasid_present ? got.pasid : 0,
+                got.pending ? "pending" : "not pending", ex_fault_str(got.reason, b), vtd_bdf_format(got.sid).s,
+                got.pasid_present ? "" : "none ", got.pasid_present ? got.pasid : 0,
                 (unsigned long long)got.addr, got.is_write ? "write" : "read");
     }
 }

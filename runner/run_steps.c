@@ -286,20 +286,15 @@ static uint64_t qi_am(const struct sc_step *st)
     return ARG_OR(st, A_AM, 0);
 }
 
-/* Device-TLB address with the S bit: ones below the size's bit encode it (VT-d 6.5.2.5). */
-static uint64_t devtlb_addr(const struct sc_step *st, uint64_t *s)
+/* Device-TLB ADDR and S for 'addr' and 'size' (VT-d 6.5.2.5), a size not a power of two
+ * rounded up; 's' overrides the S bit the size implies. */
+static struct vtd_devtlb_size devtlb_size(const struct sc_step *st)
 {
-    uint64_t addr = ARG_OR(st, A_ADDR, 0) & VTD_PAGE_MASK, size = ARG_OR(st, A_SIZE, 0x1000);
-    *s = ARG_OR(st, A_S, size > 0x1000);
-    if (size <= 0x1000)
-        return addr;
-    return (addr & ~(size - 1)) | (((size >> 1) - 1) & VTD_PAGE_MASK);
-}
-
-static uint64_t pfsid_bits(const struct sc_step *st)
-{
-    uint64_t p = ARG_OR(st, A_PFSID, 0);
-    return ((p & 0xf) << 12) | ((p >> 4) << 52);
+    uint64_t size = ARG_OR(st, A_SIZE, 0x1000);
+    unsigned order = size <= 0x1000 ? 0 : 64 - (unsigned)__builtin_clzll(size - 1) - VTD_PAGE_SHIFT;
+    struct vtd_devtlb_size ds = vtd_devtlb_size_encode(ARG_OR(st, A_ADDR, 0), order);
+    ds.s = ARG_OR(st, A_S, ds.s);
+    return ds;
 }
 
 static uint64_t pasid_field(const struct sc_step *st)
@@ -307,47 +302,32 @@ static uint64_t pasid_field(const struct sc_step *st)
     return HAS(st, A_PASID) && ARGV(st, A_PASID) != UINT64_MAX ? ARGV(st, A_PASID) : 0;
 }
 
-static void qi_encode(const struct ex *e, const struct sc_step *st, unsigned type, uint64_t g, uint64_t *q)
+/* The descriptor a qi step's fields describe, by sim/qi_desc.h's encoders. */
+static struct vtd_desc qi_encode(const struct ex *e, const struct sc_step *st, unsigned type, uint64_t g)
 {
-    uint64_t did = ARG_OR(st, A_DID, 0), addr = ARG_OR(st, A_ADDR, 0) & VTD_PAGE_MASK, s = 0;
-    uint64_t ih = ARG_OR(st, A_IH, 0), am = qi_am(st), sid = qi_sid(e, st), pasid = pasid_field(st);
-    q[0] = (type & 0xf) | ((uint64_t)(type >> 4) << 9);
+    uint16_t did = (uint16_t)ARG_OR(st, A_DID, 0), sid = (uint16_t)qi_sid(e, st);
+    uint16_t pfsid = (uint16_t)ARG_OR(st, A_PFSID, 0);
+    uint64_t addr = ARG_OR(st, A_ADDR, 0);
+    uint32_t pasid = (uint32_t)pasid_field(st);
+    unsigned am = (unsigned)qi_am(st), qdep = (unsigned)ARG_OR(st, A_QDEP, 0);
+    bool ih = ARG_OR(st, A_IH, 0);
     switch (type) {
-    case VTD_QI_CC:
-        q[0] |= g << 4 | did << 16 | sid << 32 | ARG_OR(st, A_FM, 0) << 48;
-        break;
+    case VTD_QI_CC: return vtd_desc_cc((unsigned)g, did, sid, (unsigned)ARG_OR(st, A_FM, 0));
     case VTD_QI_IOTLB:
-        q[0] |= g << 4 | ARG_OR(st, A_DW, 0) << 6 | ARG_OR(st, A_DR, 0) << 7 | did << 16;
-        q[1] = am | ih << 6 | addr;
-        break;
-    case VTD_QI_DEVTLB:
-        q[1] = devtlb_addr(st, &s);
-        q[0] |= pfsid_bits(st) | ARG_OR(st, A_QDEP, 0) << 16 | sid << 32;
-        q[1] |= s;
-        break;
+        return vtd_desc_iotlb((unsigned)g, did, addr, am, ih, ARG_OR(st, A_DR, 0), ARG_OR(st, A_DW, 0));
+    case VTD_QI_DEVTLB: return vtd_desc_devtlb(sid, pfsid, qdep, devtlb_size(st));
     case VTD_QI_WAIT:
-        q[0] |= ARG_OR(st, A_IF, 0) << 4 | ARG_OR(st, A_SW, 0) << 5 | ARG_OR(st, A_FN, 0) << 6 |
-                ARG_OR(st, A_PD, 0) << 7 | ARG_OR(st, A_STATUS_DATA, 0) << 32;
-        q[1] = ARG_OR(st, A_STATUS_ADDR, 0);
-        break;
-    case VTD_QI_PIOTLB:
-        q[0] |= g << 4 | did << 16 | pasid << 32;
-        q[1] = am | ih << 6 | addr;
-        break;
-    case VTD_QI_PC:
-        q[0] |= g << 4 | did << 16 | pasid << 32;
-        break;
-    case VTD_QI_PDEVTLB:
-        q[1] = devtlb_addr(st, &s);
-        q[0] |= pfsid_bits(st) | ARG_OR(st, A_QDEP, 0) << 4 | sid << 16 | pasid << 32;
-        q[1] |= ARG_OR(st, A_G, 0) | s << 11;
-        break;
+        return vtd_desc_wait((ARG_OR(st, A_IF, 0) ? VTD_QI_WAIT_IF : 0) | (ARG_OR(st, A_SW, 0) ? VTD_QI_WAIT_SW : 0) |
+                                 (ARG_OR(st, A_FN, 0) ? VTD_QI_WAIT_FN : 0) | (ARG_OR(st, A_PD, 0) ? VTD_QI_WAIT_PD : 0),
+                             (uint32_t)ARG_OR(st, A_STATUS_DATA, 0), ARG_OR(st, A_STATUS_ADDR, 0));
+    case VTD_QI_PIOTLB: return vtd_desc_p_iotlb((unsigned)g, did, pasid, addr, am, ih);
+    case VTD_QI_PC: return vtd_desc_pc((unsigned)g, did, pasid);
+    case VTD_QI_PDEVTLB: return vtd_desc_p_devtlb(sid, pfsid, qdep, pasid, ARG_OR(st, A_G, 0), devtlb_size(st));
     case VTD_QI_PGRP_RESP:
-        q[0] |= ARG_OR(st, A_PP, HAS(st, A_PASID)) << 4 | ARG_OR(st, A_RC, 0) << 12 | sid << 16 | pasid << 32;
-        q[1] = ARG_OR(st, A_PRGI, 0) << 3;
-        break;
-    default:
-        break;
+        return vtd_desc_pgrp_resp(sid, ARG_OR(st, A_PP, HAS(st, A_PASID)), pasid, (unsigned)ARG_OR(st, A_PRGI, 0),
+                                  (unsigned)ARG_OR(st, A_RC, 0));
+    case VTD_QI_IEC: return vtd_desc_iec(false, 0, 0); /* global: the step has no IEC fields */
+    default: return vtd_desc_bare(type);                /* a type the IOMMU is to refuse */
     }
 }
 
@@ -366,7 +346,8 @@ static int do_qi(struct ex *e, const struct sc_step *st, struct outcome *o)
             o->err_what = "qi: that granularity does not exist for this descriptor type";
             return -EINVAL;
         }
-        qi_encode(e, st, type, g, q);
+        struct vtd_desc d = qi_encode(e, st, type, g);
+        memcpy(q, d.qw, sizeof d.qw);
         /* PASID-based descriptors exist only in the 256-bit format (VT-d 6.5.2). */
         nqw = (unsigned)ARG_OR(st, A_WIDTH, type >= VTD_QI_PIOTLB && type <= VTD_QI_PGRP_RESP ? 256 : 128) / 64;
     }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "sim/cache.h"
+#include "sim/qi_desc.h"
 #include "walker/caps.h"
 #include "walker/mem.h"
 #include "walker/walk.h"
@@ -32,9 +33,11 @@ enum vtd_cache_id {
     VTD_C_IOTLB,
     VTD_C_PSC_FS,   /* first-stage paging-structure cache (PML5E..PDE), tagged DID+PASID */
     VTD_C_PSC_SS,   /* second-stage paging-structure cache, tagged DID */
-    VTD_C_NCACHES,
+    VTD_C_DEVTLB,   /* a device's TLB (one per ATS device, in the device, not the IOMMU) */
+    VTD_C_NKINDS,   /* every kind above: the size of per-cache counts that include device TLBs */
 };
-#define VTD_C_DEVTLB VTD_C_NCACHES /* bit used in served-by masks for a device TLB */
+/* The IOMMU's own caches: the kinds before the device TLB (geometry, vtd_iommu_cache()). */
+#define VTD_C_NCACHES VTD_C_DEVTLB
 
 struct vtd_iommu_config {
     struct vtd_caps caps;
@@ -95,12 +98,17 @@ void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step);
 enum vtd_source { VTD_SRC_WALK, VTD_SRC_PSC, VTD_SRC_IOTLB, VTD_SRC_DEVTLB };
 const char *vtd_source_name(enum vtd_source s);
 
-/* A stale-translation report from the oracle. */
+/* A stale-translation report from the oracle. The fix is one descriptor per stale cache, in the
+ * order software must issue them (VT-d 6.5.3: context, PASID, IOTLB, device TLB): at most the
+ * context cache, the PASID cache and the two paging-structure caches. */
+#define VTD_STALE_FIXES_MAX 4
 struct vtd_stale {
     unsigned caches;          /* bit per enum vtd_cache_id (and VTD_C_DEVTLB) that served stale data */
     uint64_t filled_step;     /* when the (oldest) stale entry was filled */
     struct vtd_xlate fresh;   /* what an uncached walk of current memory says */
-    char fix[160];            /* the narrowest descriptor(s) that would have removed it */
+    struct vtd_desc fixes[VTD_STALE_FIXES_MAX]; /* the narrowest descriptors that would have removed it */
+    unsigned nfixes;
+    char fix[256];            /* the same as vtd_qi_describe() prints them, joined by "; " */
 };
 
 struct vtd_dma_result {
@@ -172,7 +180,7 @@ struct vtd_iommu_stats {
     uint64_t reads_hist[VTD_READS_HIST]; /* translations by number of structure reads (last bucket: more) */
     /* Per stage (enum vtd_trace_kind: root, context, PASID directory, PASID entry, first stage,
      * second stage): requests that read that stage at all, and the reads made there. */
-    uint64_t stage_walks[6], stage_reads[6];
+    uint64_t stage_walks[VTD_TR_NKINDS], stage_reads[VTD_TR_NKINDS];
     uint64_t fault_count[256];           /* by fault code */
     uint64_t warnings;
     /* Allocations that failed where the model carries on without them (ordering checks, page

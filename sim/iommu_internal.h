@@ -2,19 +2,16 @@
  * iommu_internal.h: the IOMMU instance's state and its cache layouts, shared by the sim/ files
  * (translation path, queued invalidation, registers, oracle). Not a public interface.
  *
- * Every cache entry is a four-word key plus a payload; the key constructors and payload structs
- * below are the single definition of what each cache is tagged by (VT-d 6.2).
+ * Every cache entry is a four-word key plus a payload: sim/cache_keys.h defines what each cache
+ * is tagged by (its key struct, pack and unpack), the payload structs below what it holds.
  */
 #ifndef VTDSIM_SIM_IOMMU_INTERNAL_H
 #define VTDSIM_SIM_IOMMU_INTERNAL_H
 
+#include "sim/cache_keys.h"
 #include "sim/iommu.h"
 #include "walker/context_entry.h"
 #include "walker/pasid_entry.h"
-
-/* IOTLB and device-TLB entries made without a PASID tag (second-stage only, pass-through, or a
- * device TLB entry for a request without PASID). */
-#define VTD_TAG_NO_PASID UINT64_C(0xFFFFFFFF)
 
 struct vtd_device {
     uint16_t sid;
@@ -33,7 +30,7 @@ struct vtd_bus {
  * `used` names. */
 struct iommu_use {
     unsigned used;                      /* bit per enum vtd_cache_id, and VTD_C_DEVTLB */
-    uint64_t filled[VTD_C_NCACHES + 1]; /* fill step of the entry used, per cache */
+    uint64_t filled[VTD_C_NKINDS];      /* fill step of the entry used, per cache */
     uint16_t sid;
     uint32_t pasid;                     /* the PASID of the walk (RID_PASID without one) */
     unsigned iotlb_shift;               /* page size of the IOTLB or device-TLB entry used */
@@ -115,30 +112,22 @@ struct vtd_iommu {
     void *host;
 };
 
-/* ---- context cache: tagged by source-id ---- */
-static inline struct vtd_cache_key ctx_cache_key(uint16_t sid) { return (struct vtd_cache_key){{sid, 0, 0, 0}}; }
+/* ---- cache payloads (keys: sim/cache_keys.h) ---- */
+
+/* context cache */
 struct ctx_cache_payload {
     struct vtd_ctx ctx;
 };
 
-/* ---- PASID cache: looked up per source-id and PASID; tagged by the entry's DID and PASID ---- */
-static inline struct vtd_cache_key pasid_cache_key(uint16_t sid, uint32_t pasid)
-{
-    return (struct vtd_cache_key){{sid, pasid, 0, 0}};
-}
+/* PASID cache: tagged by the entry's DID and PASID */
 struct pasid_cache_payload {
     struct vtd_pasid_cfg pe; /* pe.did is the DID tag */
 };
 
 /*
- * ---- IOTLB: DID, PASID (VTD_TAG_NO_PASID for second-stage-only and pass-through entries),
- * page number and page size. Permissions are kept per stage, as walked, so each request's
- * privilege is applied on every hit exactly as the walk would.
+ * IOTLB: permissions are kept per stage, as walked, so each request's privilege is applied on
+ * every hit exactly as the walk would.
  */
-static inline struct vtd_cache_key iotlb_key(uint16_t did, uint64_t pasid_tag, uint64_t addr, unsigned shift)
-{
-    return (struct vtd_cache_key){{did, pasid_tag, addr >> shift, shift}};
-}
 struct iotlb_payload {
     uint64_t out_page;      /* output address of the page (aligned to 2^shift) */
     unsigned fs_perm;       /* first stage's accumulated R/W/U/X (VTD_PERM_ALL if none) */
@@ -151,19 +140,9 @@ struct iotlb_payload {
 };
 
 /*
- * ---- first-stage paging-structure cache: DID, PASID, the level of the cached entry and the
- * input bits above that level's region. The payload is the next table and the permissions
- * accumulated down to it. In nested mode the table address is guest-physical.
+ * Both paging-structure caches: the next table and the permissions accumulated down to it. In
+ * nested mode a first-stage entry's table address is guest-physical.
  */
-static inline struct vtd_cache_key psc_fs_key(uint16_t did, uint32_t pasid, unsigned level, uint64_t va)
-{
-    return (struct vtd_cache_key){{did, pasid, level, va >> pt_level_shift(level)}};
-}
-/* ---- second-stage paging-structure cache: DID, level, input bits above the level ---- */
-static inline struct vtd_cache_key psc_ss_key(uint16_t did, unsigned level, uint64_t gpa)
-{
-    return (struct vtd_cache_key){{did, level, gpa >> pt_level_shift(level), 0}};
-}
 struct psc_payload {
     uint64_t next_table;
     unsigned perm;
@@ -171,11 +150,7 @@ struct psc_payload {
     uint32_t fill_pasid;
 };
 
-/* ---- device TLB (in the device): PASID tag, page number, page size ---- */
-static inline struct vtd_cache_key devtlb_key(uint64_t pasid_tag, uint64_t addr, unsigned shift)
-{
-    return (struct vtd_cache_key){{pasid_tag, addr >> shift, shift, 0}};
-}
+/* device TLB (in the device) */
 struct devtlb_payload {
     uint64_t out_page;
     unsigned perm;

@@ -3,7 +3,8 @@
  * fresh, uncached, side-effect-free walk of current memory; a difference in output, page size,
  * permissions, or fault versus success is a stale translation. The report names the caches
  * that held stale data, when they were filled, what the fresh walk says, and the narrowest
- * invalidation that would have removed them. The same re-walks decide, for each entry an
+ * invalidation descriptors that would have removed them (built and described by sim/qi_desc.h,
+ * ready for vtd_qi_submit_desc). The same re-walks decide, for each entry an
  * invalidation removes, whether it was still correct (over-invalidation).
  */
 #include <stdio.h>
@@ -65,60 +66,60 @@ static bool results_differ(int rc_a, const struct vtd_xlate *a, int rc_b, const 
 
 /* ---- which descriptor would have removed a stale entry ---- */
 
-static void fix_append(char *buf, size_t len, const char *text)
+/* The page of 2^shift bytes that holds addr. */
+static uint64_t page_of(uint64_t addr, unsigned shift) { return addr & ~((UINT64_C(1) << shift) - 1); }
+
+/* A type-2 invalidation of 2^(12+am) bytes at addr: page-selective when CAP.PSI and CAP.MAMV
+ * allow it, else the whole domain (VT-d 6.5.2.3). */
+static struct vtd_desc iotlb_fix(const struct vtd_caps *caps, uint16_t did, uint64_t addr, unsigned am)
 {
-    size_t used = strlen(buf);
-    if (used && used + 2 < len) {
-        strcat(buf, "; ");
-        used += 2;
-    }
-    snprintf(buf + used, len - used, "%s", text);
+    if (!vtd_cap_has(caps, VTD_CAP_PSI) || am > vtd_caps_mamv(caps))
+        return vtd_desc_iotlb(VTD_QI_IOTLB_G_DOMAIN, did, 0, 0, false, false, false);
+    return vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, did, addr, am, false, false, false);
 }
 
-static void fix_for(struct vtd_iommu *io, unsigned cache, const struct vtd_request *req, const struct vtd_xlate *x,
-                    char *buf, size_t len)
+/* The narrowest descriptor that removes the entry of `cache` this request used. IH stays 0:
+ * only software knows that no paging-structure entry changed. */
+static struct vtd_desc fix_for(struct vtd_iommu *io, enum vtd_cache_id cache, const struct vtd_request *req,
+                               const struct vtd_xlate *x)
 {
     const struct iommu_use *u = &io->use;
-    char t[128];
-    uint64_t page;
+    uint16_t did = x->pe.did;
+    unsigned shift;
     switch (cache) {
-    case VTD_C_CONTEXT:
-        snprintf(t, sizeof t, "context-cache device-selective SID %02x:%02x.%x", u->sid >> 8, (u->sid >> 3) & 0x1f,
-                 u->sid & 7);
-        break;
-    case VTD_C_PASID:
-        snprintf(t, sizeof t, "PASID-cache PASID-selective DID %u PASID %u", x->pe.did, u->pasid);
-        break;
+    case VTD_C_CONTEXT: return vtd_desc_cc(VTD_QI_CC_G_DEVICE, did, u->sid, 0);
+    case VTD_C_PASID: return vtd_desc_pc(VTD_QI_PC_G_PASID, did, u->pasid);
     case VTD_C_IOTLB:
-        page = req->addr & ~((UINT64_C(1) << u->iotlb_shift) - 1);
         if (u->iotlb_tagged)
-            snprintf(t, sizeof t, "P_IOTLB page-selective DID %u PASID %u ADDR 0x%llx AM %u", x->pe.did, u->pasid,
-                     (unsigned long long)page, u->iotlb_shift - 12);
-        else
-            snprintf(t, sizeof t, "IOTLB page-selective DID %u ADDR 0x%llx AM %u", x->pe.did,
-                     (unsigned long long)page, u->iotlb_shift - 12);
-        break;
+            return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, u->pasid, page_of(req->addr, u->iotlb_shift),
+                                    u->iotlb_shift - VTD_PAGE_SHIFT, false);
+        return iotlb_fix(&io->cfg.caps, did, page_of(req->addr, u->iotlb_shift), u->iotlb_shift - VTD_PAGE_SHIFT);
     case VTD_C_PSC_FS:
-        page = req->addr & ~((UINT64_C(1) << pt_level_shift(u->psc_fs_level)) - 1);
-        snprintf(t, sizeof t, "P_IOTLB page-selective DID %u PASID %u ADDR 0x%llx AM %u IH 0", x->pe.did, u->pasid,
-                 (unsigned long long)page, pt_level_shift(u->psc_fs_level) - 12);
-        break;
+        shift = pt_level_shift(u->psc_fs_level);
+        return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, u->pasid, page_of(req->addr, shift),
+                                shift - VTD_PAGE_SHIFT, false);
     case VTD_C_PSC_SS:
-        page = u->psc_ss_gpa & ~((UINT64_C(1) << pt_level_shift(u->psc_ss_level)) - 1);
-        snprintf(t, sizeof t, "IOTLB page-selective DID %u ADDR 0x%llx AM %u IH 0", x->pe.did,
-                 (unsigned long long)page, pt_level_shift(u->psc_ss_level) - 12);
-        break;
-    default: /* device TLB */
-        page = req->addr & ~((UINT64_C(1) << u->iotlb_shift) - 1);
+        shift = pt_level_shift(u->psc_ss_level);
+        return iotlb_fix(&io->cfg.caps, did, page_of(u->psc_ss_gpa, shift), shift - VTD_PAGE_SHIFT);
+    default: { /* VTD_C_DEVTLB */
+        struct vtd_devtlb_size size = vtd_devtlb_size_encode(req->addr, u->iotlb_shift - VTD_PAGE_SHIFT);
         if (req->pasid_valid)
-            snprintf(t, sizeof t, "PASID-based device-TLB SID %#x PASID %u ADDR 0x%llx (size %u KiB)", u->sid,
-                     req->pasid, (unsigned long long)page, 1u << (u->iotlb_shift - 10));
-        else
-            snprintf(t, sizeof t, "device-TLB SID %#x ADDR 0x%llx (size %u KiB)", u->sid, (unsigned long long)page,
-                     1u << (u->iotlb_shift - 10));
-        break;
+            return vtd_desc_p_devtlb(u->sid, 0, 0, req->pasid, false, size);
+        return vtd_desc_devtlb(u->sid, 0, 0, size);
     }
-    fix_append(buf, len, t);
+    }
+}
+
+/* Add a descriptor to the report, and its description to the report's text. */
+static void fix_append(struct vtd_stale *rep, const struct vtd_desc *d)
+{
+    char t[128];
+    size_t used = strlen(rep->fix);
+    if (rep->nfixes == VTD_STALE_FIXES_MAX)
+        return;
+    rep->fixes[rep->nfixes++] = *d;
+    vtd_qi_describe(d->qw, d->nqw, t, sizeof t);
+    snprintf(rep->fix + used, sizeof rep->fix - used, "%s%s", used ? "; " : "", t);
 }
 
 /*
@@ -160,7 +161,7 @@ static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_request *req
 static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
 {
     uint64_t oldest = UINT64_MAX;
-    for (unsigned i = 0; i <= VTD_C_NCACHES; i++)
+    for (unsigned i = 0; i < VTD_C_NKINDS; i++)
         if ((caches & (1u << i)) && u->filled[i] < oldest)
             oldest = u->filled[i];
     return oldest == UINT64_MAX ? 0 : oldest;
@@ -177,12 +178,14 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
     rep->caches = stale_caches(io, req, &res->x);
     rep->filled_step = oldest_fill(&io->use, rep->caches);
     rep->fix[0] = 0;
+    rep->nfixes = 0;
     /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */
-    static const unsigned order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
-                                     VTD_C_DEVTLB};
+    static const enum vtd_cache_id order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
+                                              VTD_C_DEVTLB};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (rep->caches & (1u << order[i])) {
-            fix_for(io, order[i], req, &res->x, rep->fix, sizeof(rep->fix));
+            struct vtd_desc d = fix_for(io, order[i], req, &res->x);
+            fix_append(rep, &d);
             if (order[i] < VTD_C_NCACHES)
                 vtd_cache_stats_mut(io->cache[order[i]])->stale_hits++;
         }
@@ -193,36 +196,52 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
 static bool iotlb_entry_ok(struct vtd_iommu *io, const struct vtd_cache_entry *e)
 {
     const struct iotlb_payload *p = (const struct iotlb_payload *)e->payload;
-    unsigned shift = (unsigned)e->key.w[3];
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
     struct vtd_request req = {.sid = p->fill_sid, .pasid_valid = p->fill_pasid_valid, .pasid = p->fill_pasid,
-                              .addr = e->key.w[2] << shift, .priv = p->fill_priv};
+                              .addr = t.page << t.shift, .priv = p->fill_priv};
     struct vtd_xlate x;
-    if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != shift || x.pe.did != e->key.w[0])
+    if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != t.shift || x.pe.did != t.did)
         return false;
     unsigned fs = pgtt_uses_fs(x.pe.pgtt) ? x.fs.raw_perm : VTD_PERM_ALL;
     unsigned ss = pgtt_uses_ss(x.pe.pgtt) ? x.ss.raw_perm : VTD_PERM_ALL;
     return fs == p->fs_perm && ss == p->ss_perm;
 }
 
+/* The domain, level and input address of a paging-structure entry of either stage. */
+struct psc_place {
+    uint16_t did;
+    unsigned level;
+    uint64_t addr;
+};
+
+static struct psc_place psc_place_of(enum vtd_cache_id id, const struct vtd_cache_key *key)
+{
+    if (id == VTD_C_PSC_FS) {
+        struct psc_fs_tag t = psc_fs_tag_unpack(key);
+        return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+    }
+    struct psc_ss_tag t = psc_ss_tag_unpack(key);
+    return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+}
+
 /* A paging-structure entry is still right if a fresh walk reaches the same table below it. */
 static bool psc_entry_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
 {
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
+    struct psc_place at = psc_place_of(id, &e->key);
     struct vtd_pasid_cfg pe;
-    if (!fresh_pasid(io, p->fill_sid, p->fill_pasid, &pe) || pe.did != e->key.w[0])
+    if (!fresh_pasid(io, p->fill_sid, p->fill_pasid, &pe) || pe.did != at.did)
         return false;
-    unsigned level = (unsigned)(id == VTD_C_PSC_FS ? e->key.w[2] : e->key.w[1]);
-    uint64_t addr = (id == VTD_C_PSC_FS ? e->key.w[3] : e->key.w[2]) << pt_level_shift(level);
     struct vtd_stage_result res;
     struct vtd_fault_info f = {0};
     int rc;
     if (id == VTD_C_PSC_FS)
-        rc = vtd_fs_walk(&io->oracle_env, &pe, addr, 0, true, VTD_REQ_TRANSLATION, &res, &f);
+        rc = vtd_fs_walk(&io->oracle_env, &pe, at.addr, 0, true, VTD_REQ_TRANSLATION, &res, &f);
     else
-        rc = vtd_ss_walk(&io->oracle_env, &pe, addr, VTD_ACC_NOCHECK, &res, &f);
+        rc = vtd_ss_walk(&io->oracle_env, &pe, at.addr, VTD_ACC_NOCHECK, &res, &f);
     unsigned reached = rc ? f.level : res.leaf_level;
-    return reached && reached <= level - 1 && res.table[level - 1] == p->next_table &&
-           res.perm_above[level - 1] == p->perm;
+    return reached && reached <= at.level - 1 && res.table[at.level - 1] == p->next_table &&
+           res.perm_above[at.level - 1] == p->perm;
 }
 
 bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const struct vtd_cache_entry *e)
@@ -231,11 +250,13 @@ bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const stru
     struct vtd_pasid_cfg pe;
     switch (id) {
     case VTD_C_CONTEXT:
-        return fresh_ctx(io, (uint16_t)e->key.w[0], &ctx) &&
+        return fresh_ctx(io, ctx_cache_tag_unpack(&e->key).sid, &ctx) &&
                ctx_equal(&ctx, &((const struct ctx_cache_payload *)e->payload)->ctx);
-    case VTD_C_PASID:
-        return fresh_pasid(io, (uint16_t)e->key.w[0], (uint32_t)e->key.w[1], &pe) &&
+    case VTD_C_PASID: {
+        struct pasid_cache_tag t = pasid_cache_tag_unpack(&e->key);
+        return fresh_pasid(io, t.sid, t.pasid, &pe) &&
                pasid_cfg_equal(&pe, &((const struct pasid_cache_payload *)e->payload)->pe);
+    }
     case VTD_C_IOTLB:
         return iotlb_entry_ok(io, e);
     default:
@@ -246,9 +267,9 @@ bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const stru
 bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *dev, const struct vtd_cache_entry *e)
 {
     const struct devtlb_payload *p = (const struct devtlb_payload *)e->payload;
-    unsigned shift = (unsigned)e->key.w[2];
-    struct vtd_request req = {.sid = dev->sid, .pasid_valid = e->key.w[0] != VTD_TAG_NO_PASID,
-                              .pasid = (uint32_t)e->key.w[0], .addr = e->key.w[1] << shift, .priv = p->priv};
+    struct devtlb_tag t = devtlb_tag_unpack(&e->key);
+    struct vtd_request req = {.sid = dev->sid, .pasid_valid = t.pasid_tag != VTD_TAG_NO_PASID,
+                              .pasid = (uint32_t)t.pasid_tag, .addr = t.page << t.shift, .priv = p->priv};
     struct vtd_xlate x;
-    return fresh_translate(io, &req, &x) == 0 && x.out == p->out_page && x.page_shift == shift && x.perm == p->perm;
+    return fresh_translate(io, &req, &x) == 0 && x.out == p->out_page && x.page_shift == t.shift && x.perm == p->perm;
 }

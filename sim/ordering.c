@@ -184,9 +184,9 @@ struct devtlb_probe {
 static void count_stale_iotlb(const struct vtd_cache_entry *e, void *arg)
 {
     struct devtlb_probe *p = arg;
-    unsigned shift = (unsigned)e->key.w[3];
-    uint64_t lo = e->key.w[2] << shift, hi = lo + (UINT64_C(1) << shift);
-    if (e->key.w[0] == p->did && e->key.w[1] == p->tag && lo < p->end && p->start < hi &&
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
+    uint64_t lo = t.page << t.shift, hi = lo + (UINT64_C(1) << t.shift);
+    if (t.did == p->did && t.pasid_tag == p->tag && lo < p->end && p->start < hi &&
         !iommu_entry_still_ok(p->io, VTD_C_IOTLB, e))
         p->stale++;
 }
@@ -229,7 +229,7 @@ struct tag_set {
 static void collect_pasid_tag(const struct vtd_cache_entry *e, void *arg)
 {
     struct tag_set *t = arg;
-    uint64_t tag = e->key.w[0]; /* devtlb_key: the PASID tag first */
+    uint64_t tag = devtlb_tag_unpack(&e->key).pasid_tag;
     if (tag == VTD_TAG_NO_PASID)
         return;
     for (unsigned i = 0; i < t->n; i++)

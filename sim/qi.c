@@ -9,7 +9,8 @@
  * leaves freedom, are in docs/invalidation.md. Reserved-bit masks follow QEMU
  * hw/i386/intel_iommu_internal.h (VTD_INV_DESC_*_RSVD*) except where the specification defines
  * a field QEMU does not implement (PFSID of the device-TLB descriptors); field positions were
- * cross-checked against Linux drivers/iommu/intel/iommu.h (QI_*).
+ * cross-checked against Linux drivers/iommu/intel/iommu.h (QI_*). The layout itself (fields,
+ * reserved masks, encoders, decoders, the describer) is sim/qi_desc.h's.
  */
 #include "sim/qi.h"
 
@@ -21,61 +22,6 @@
 #include "sim/iommu_internal.h"
 #include "sim/regs.h"
 
-/* ---- descriptor fields (VT-d 6.5.2.x; absolute bit numbers within each qword) ---- */
-
-/* Every type: bits 3:0 and 11:9 of qw0 form the 7-bit type (6.5.2). */
-#define QI_TYPE_LO VTD_GENMASK(3, 0)
-#define QI_TYPE_HI VTD_GENMASK(11, 9)
-#define QI_GRAN VTD_GENMASK(5, 4)        /* granularity of types 1, 2, 6, 7 */
-#define QI_DID VTD_GENMASK(31, 16)       /* types 1, 2, 6, 7 */
-#define QI_PASID VTD_GENMASK(51, 32)     /* types 6, 7, 8, 9 */
-
-/* 1: context-cache invalidate (6.5.2.1) */
-#define QI_CC_SID VTD_GENMASK(47, 32)
-#define QI_CC_FM VTD_GENMASK(49, 48)
-/* 2: IOTLB invalidate (6.5.2.3) and 6: PASID-based IOTLB invalidate (6.5.2.4) */
-#define QI_IOTLB_DW VTD_BIT(6)
-#define QI_IOTLB_DR VTD_BIT(7)
-#define QI_AM VTD_GENMASK(5, 0)          /* qw1 */
-#define QI_IH VTD_BIT(6)                 /* qw1 */
-#define QI_ADDR VTD_GENMASK(63, 12)      /* qw1, also of types 3 and 8 */
-/* 3: device-TLB invalidate (6.5.2.5) */
-#define QI_DEVTLB_PFSID_LO VTD_GENMASK(15, 12)
-#define QI_DEVTLB_QDEP VTD_GENMASK(20, 16) /* MIP: max invalidations pending */
-#define QI_DEVTLB_SID VTD_GENMASK(47, 32)
-#define QI_DEVTLB_PFSID_HI VTD_GENMASK(63, 52)
-#define QI_DEVTLB_S VTD_BIT(0)           /* qw1 */
-/* 4: interrupt entry cache invalidate (6.5.2.7) */
-#define QI_IEC_G VTD_BIT(4)              /* 1: index-selective */
-#define QI_IEC_IM VTD_GENMASK(31, 27)
-#define QI_IEC_IIDX VTD_GENMASK(47, 32)
-/* 5: invalidation wait (6.5.2.8) */
-#define QI_WAIT_IF VTD_BIT(4)
-#define QI_WAIT_SW VTD_BIT(5)
-#define QI_WAIT_FN VTD_BIT(6)
-#define QI_WAIT_PD VTD_BIT(7)            /* page-request drain: needs ECAP.PDS */
-#define QI_WAIT_DATA VTD_GENMASK(63, 32)
-#define QI_WAIT_ADDR VTD_GENMASK(63, 2)  /* qw1 */
-/* 8: PASID-based device-TLB invalidate (6.5.2.6) */
-#define QI_PDEVTLB_QDEP VTD_GENMASK(8, 4)
-#define QI_PDEVTLB_PFSID_LO VTD_GENMASK(15, 12)
-#define QI_PDEVTLB_SID VTD_GENMASK(31, 16)
-#define QI_PDEVTLB_PFSID_HI VTD_GENMASK(63, 52)
-#define QI_PDEVTLB_G VTD_BIT(0)          /* qw1: every PASID of the device */
-#define QI_PDEVTLB_S VTD_BIT(11)         /* qw1 */
-/* 9: page group response (7.6) */
-#define QI_PGRP_PP VTD_BIT(4)
-#define QI_PGRP_RC VTD_GENMASK(15, 12)
-#define QI_PGRP_RID VTD_GENMASK(31, 16)
-#define QI_PGRP_LPIG VTD_BIT(2)          /* qw1: reserved since 4.0, ignored (see qi_page_group) */
-#define QI_PGRP_PRGI VTD_GENMASK(11, 3)  /* qw1 */
-
-/* Granularities. */
-enum { CC_GLOBAL = 1, CC_DOMAIN = 2, CC_DEVICE = 3 };
-enum { IOTLB_GLOBAL = 1, IOTLB_DOMAIN = 2, IOTLB_PAGE = 3 };
-enum { PIOTLB_PASID = 2, PIOTLB_PAGE = 3 };
-enum { PC_DOMAIN = 0, PC_PASID = 1, PC_GLOBAL = 3 };
-
 /* IQERCD_REG.IQEI (11.4; encodings as Intel's register documentation lists them). */
 enum {
     IQEI_TAIL = 1,      /* invalid tail pointer */
@@ -84,8 +30,6 @@ enum {
     IQEI_RSVD = 4,      /* reserved field violation (also: reserved encodings, AM, alignment) */
     IQEI_WIDTH = 5,     /* descriptor width in IQA invalid for the descriptor */
 };
-
-#define ALL_ONES UINT64_MAX
 
 /* ---- one descriptor being processed ---- */
 
@@ -125,23 +69,17 @@ __attribute__((format(printf, 3, 4))) static int qi_fail(struct qi_op *op, int i
     return -EINVAL;
 }
 
-/* ---- address ranges (inclusive bounds, so that "everything" fits in 64 bits) ---- */
+/* ---- address ranges (inclusive bounds, sim/qi_desc.h) ---- */
 
-struct qi_range {
-    uint64_t first, last;
-};
-
-static const struct qi_range range_all = {0, UINT64_MAX};
-
-static bool ranges_overlap(struct qi_range a, struct qi_range b) { return a.first <= b.last && b.first <= a.last; }
+static bool ranges_overlap(struct vtd_qi_range a, struct vtd_qi_range b) { return a.first <= b.last && b.first <= a.last; }
 
 /* The region an entry of 2^shift bytes at page number `page` covers. */
-static struct qi_range entry_region(uint64_t page, unsigned shift)
+static struct vtd_qi_range entry_region(uint64_t page, unsigned shift)
 {
     if (shift >= 64)
-        return range_all;
+        return (struct vtd_qi_range){0, UINT64_MAX};
     uint64_t first = page << shift;
-    return (struct qi_range){first, first + ((UINT64_C(1) << shift) - 1)};
+    return (struct vtd_qi_range){first, first + ((UINT64_C(1) << shift) - 1)};
 }
 
 /* Whether ADDR is aligned to the 2^AM pages an IOTLB or P_IOTLB descriptor covers. */
@@ -149,29 +87,6 @@ static bool qi_am_aligned(uint64_t addr, unsigned am)
 {
     unsigned shift = VTD_PAGE_SHIFT + am;
     return shift >= 64 || (addr & ((UINT64_C(1) << shift) - 1)) == 0;
-}
-
-/* [ADDR, ADDR + 2^(12 + AM)) of a page-selective IOTLB or P_IOTLB descriptor (6.5.2.3). */
-static struct qi_range qi_am_range(uint64_t addr, unsigned am)
-{
-    unsigned shift = VTD_PAGE_SHIFT + am;
-    return shift >= 64 ? range_all : entry_region(addr >> shift, shift);
-}
-
-/*
- * The region of a device-TLB invalidation (6.5.2.5; the PCIe ATS invalidate request's encoding): S = 0 is the 4 KiB page
- * at ADDR; S = 1 encodes the size in the run of 1s starting at ADDR bit 12: n trailing ones
- * of ADDR >> 12 mean 8 KiB << n, aligned down to that size. All of bits 63:12 set (or a size
- * of 2^64) is everything.
- */
-static struct qi_range devtlb_size_range(uint64_t addr, bool s)
-{
-    uint64_t pfn = addr >> VTD_PAGE_SHIFT;
-    if (!s)
-        return entry_region(pfn, VTD_PAGE_SHIFT);
-    unsigned ones = (unsigned)__builtin_ctzll(~pfn); /* pfn has 52 bits: ~pfn is never 0 */
-    unsigned shift = VTD_PAGE_SHIFT + 1 + ones;    /* 64 or more: everything */
-    return entry_region(shift >= 64 ? 0 : addr >> shift, shift);
 }
 
 /* ---- scopes: which entries of one cache a descriptor covers ---- */
@@ -184,14 +99,14 @@ enum tag_rule {
 
 struct qi_scope {
     struct qi_op *op;
-    unsigned cache;               /* enum vtd_cache_id, or VTD_C_DEVTLB */
+    enum vtd_cache_id cache;
     const struct vtd_device *dev; /* for VTD_C_DEVTLB */
     bool by_did;
     uint16_t did;
     enum tag_rule tag_rule;
     uint64_t tag;                 /* PASID (IOTLB, PSC_FS, PASID cache, device TLB) */
     bool ranged;
-    struct qi_range range;
+    struct vtd_qi_range range;
     uint16_t sid, sid_mask;       /* context cache: (sid & mask) == (entry & mask) */
 };
 
@@ -204,55 +119,58 @@ static bool tag_in_scope(const struct qi_scope *s, uint64_t tag)
     }
 }
 
-static bool region_in_scope(const struct qi_scope *s, struct qi_range region)
+static bool region_in_scope(const struct qi_scope *s, struct vtd_qi_range region)
 {
     return !s->ranged || ranges_overlap(region, s->range);
 }
 
-/* Context cache: key {sid}. */
+/* Context cache (keys: sim/cache_keys.h). */
 static bool ctx_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return ((uint16_t)e->key.w[0] & s->sid_mask) == (s->sid & s->sid_mask);
+    return (ctx_cache_tag_unpack(&e->key).sid & s->sid_mask) == (s->sid & s->sid_mask);
 }
 
-/* PASID cache: key {sid, pasid}; the DID tag is the cached entry's own DID (payload pe.did). */
+/* PASID cache: the DID tag is the cached entry's own DID (payload pe.did). */
 static bool pasid_cache_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
     const struct pasid_cache_payload *p = (const struct pasid_cache_payload *)e->payload;
-    return (!s->by_did || p->pe.did == s->did) && tag_in_scope(s, e->key.w[1]);
+    return (!s->by_did || p->pe.did == s->did) && tag_in_scope(s, pasid_cache_tag_unpack(&e->key).pasid);
 }
 
-/* IOTLB: key {did, pasid tag, page, shift}. */
+/* IOTLB. */
 static bool iotlb_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) && tag_in_scope(s, e->key.w[1]) &&
-           region_in_scope(s, entry_region(e->key.w[2], (unsigned)e->key.w[3]));
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && tag_in_scope(s, t.pasid_tag) &&
+           region_in_scope(s, entry_region(t.page, t.shift));
 }
 
-/* First-stage paging-structure cache: key {did, pasid, level, va >> level shift}. */
+/* First-stage paging-structure cache. */
 static bool psc_fs_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) && tag_in_scope(s, e->key.w[1]) &&
-           region_in_scope(s, entry_region(e->key.w[3], pt_level_shift((unsigned)e->key.w[2])));
+    struct psc_fs_tag t = psc_fs_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && tag_in_scope(s, t.pasid) &&
+           region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
 }
 
-/* Second-stage paging-structure cache: key {did, level, gpa >> level shift}. */
+/* Second-stage paging-structure cache. */
 static bool psc_ss_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return (!s->by_did || e->key.w[0] == s->did) &&
-           region_in_scope(s, entry_region(e->key.w[2], pt_level_shift((unsigned)e->key.w[1])));
+    struct psc_ss_tag t = psc_ss_tag_unpack(&e->key);
+    return (!s->by_did || t.did == s->did) && region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
 }
 
-/* Device TLB: key {pasid tag, page, shift}. */
+/* Device TLB. */
 static bool devtlb_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
-    return tag_in_scope(s, e->key.w[0]) && region_in_scope(s, entry_region(e->key.w[1], (unsigned)e->key.w[2]));
+    struct devtlb_tag t = devtlb_tag_unpack(&e->key);
+    return tag_in_scope(s, t.pasid_tag) && region_in_scope(s, entry_region(t.page, t.shift));
 }
 
 /*
@@ -296,13 +214,13 @@ static void scope_remove(struct qi_scope *s, vtd_cache_pred in_scope)
     s->op->r->removed[s->cache] += vtd_cache_invalidate(c, in_scope, entry_removed, s);
 }
 
-static void remove_all(struct qi_op *op, unsigned cache, vtd_cache_pred in_scope)
+static void remove_all(struct qi_op *op, enum vtd_cache_id cache, vtd_cache_pred in_scope)
 {
     struct qi_scope s = {.op = op, .cache = cache};
     scope_remove(&s, in_scope);
 }
 
-static void remove_did(struct qi_op *op, unsigned cache, vtd_cache_pred in_scope, uint16_t did)
+static void remove_did(struct qi_op *op, enum vtd_cache_id cache, vtd_cache_pred in_scope, uint16_t did)
 {
     struct qi_scope s = {.op = op, .cache = cache, .by_did = true, .did = did};
     scope_remove(&s, in_scope);
@@ -315,17 +233,16 @@ static uint16_t cc_function_mask(unsigned fm) { return fm ? (uint16_t)VTD_GENMAS
 
 static int qi_context_cache(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0];
-    unsigned g = (unsigned)vtd_field(qw0, QI_GRAN);
+    struct vtd_desc_cc_fields f = vtd_desc_cc_decode(op->d);
     struct qi_scope s = {.op = op, .cache = VTD_C_CONTEXT, .sid_mask = 0};
-    switch (g) {
-    case CC_GLOBAL:
-    case CC_DOMAIN:
+    switch (f.g) {
+    case VTD_QI_CC_G_GLOBAL:
+    case VTD_QI_CC_G_DOMAIN:
         /* Scalable-mode context entries carry no DID: a domain-selective request removes them all. */
         break;
-    case CC_DEVICE:
-        s.sid = (uint16_t)vtd_field(qw0, QI_CC_SID);
-        s.sid_mask = (uint16_t)~cc_function_mask((unsigned)vtd_field(qw0, QI_CC_FM));
+    case VTD_QI_CC_G_DEVICE:
+        s.sid = f.sid;
+        s.sid_mask = (uint16_t)~cc_function_mask(f.fm);
         break;
     default:
         return qi_fail(op, IQEI_RSVD, "granularity 0 is reserved");
@@ -350,8 +267,8 @@ static int check_am(struct qi_op *op, uint64_t addr, unsigned am, bool mamv_appl
     if (!qi_am_aligned(addr, am))
         iommu_warn(op->io, "ADDR 0x%llx not aligned to AM %u (%llu KiB): the low bits are ignored, the "
                    "invalidation covers 0x%llx-0x%llx", (unsigned long long)addr, am,
-                   (unsigned long long)(UINT64_C(4) << am), (unsigned long long)qi_am_range(addr, am).first,
-                   (unsigned long long)qi_am_range(addr, am).last);
+                   (unsigned long long)(UINT64_C(4) << am), (unsigned long long)vtd_qi_am_range(addr, am).first,
+                   (unsigned long long)vtd_qi_am_range(addr, am).last);
     return 0;
 }
 
@@ -369,7 +286,7 @@ static void iotlb_domain(struct qi_op *op, uint16_t did)
  * paging-structure entries over the range and all first-stage ones of the DID (nested first-stage
  * tables may be reached through the changed second stage) unless IH says only leaves changed.
  */
-static void iotlb_page(struct qi_op *op, uint16_t did, struct qi_range range, bool ih)
+static void iotlb_page(struct qi_op *op, uint16_t did, struct vtd_qi_range range, bool ih)
 {
     struct qi_scope ss_entries = {.op = op, .cache = VTD_C_IOTLB, .by_did = true, .did = did,
                                   .tag_rule = TAG_EQUAL, .tag = VTD_TAG_NO_PASID, .ranged = true, .range = range};
@@ -387,28 +304,25 @@ static void iotlb_page(struct qi_op *op, uint16_t did, struct qi_range range, bo
 
 static int qi_iotlb(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    uint16_t did = (uint16_t)vtd_field(qw0, QI_DID);
-    uint64_t addr = qw1 & QI_ADDR;
-    unsigned am = (unsigned)vtd_field(qw1, QI_AM);
+    struct vtd_desc_iotlb_fields f = vtd_desc_iotlb_decode(op->d);
     int rc;
-    switch (vtd_field(qw0, QI_GRAN)) {
-    case IOTLB_GLOBAL:
+    switch (f.g) {
+    case VTD_QI_IOTLB_G_GLOBAL:
         remove_all(op, VTD_C_IOTLB, NULL);
         remove_all(op, VTD_C_PSC_FS, NULL);
         remove_all(op, VTD_C_PSC_SS, NULL);
         return 0;
-    case IOTLB_DOMAIN:
-        iotlb_domain(op, did);
+    case VTD_QI_IOTLB_G_DOMAIN:
+        iotlb_domain(op, f.did);
         return 0;
-    case IOTLB_PAGE:
-        if ((rc = check_am(op, addr, am, true)))
+    case VTD_QI_IOTLB_G_PAGE:
+        if ((rc = check_am(op, f.addr, f.am, true)))
             return rc;
         /* Without CAP.PSI hardware may invalidate at a coarser granularity: the domain (6.5.2.3). */
         if (!vtd_cap_has(&op->io->cfg.caps, VTD_CAP_PSI))
-            iotlb_domain(op, did);
+            iotlb_domain(op, f.did);
         else
-            iotlb_page(op, did, qi_am_range(addr, am), qw1 & QI_IH);
+            iotlb_page(op, f.did, vtd_qi_am_range(f.addr, f.am), f.ih);
         return 0;
     default:
         return qi_fail(op, IQEI_RSVD, "granularity 0 is reserved");
@@ -418,7 +332,7 @@ static int qi_iotlb(struct qi_op *op)
 /* ---- 3 and 8: device-TLB invalidations (6.5.2.5, 6.5.2.6) ---- */
 
 /* Remove from a device's TLB the entries the tag rule and range cover (none if no such TLB). */
-static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, uint64_t tag, struct qi_range range)
+static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, uint64_t tag, struct vtd_qi_range range)
 {
     struct vtd_device *dev = iommu_device(op->io, sid);
     if (!dev || !dev->devtlb)
@@ -437,21 +351,19 @@ static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, ui
 /* Entries without PASID only: PASID-tagged translations need type 8 (6.5.2.5). */
 static int qi_devtlb(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    devtlb_remove(op, (uint16_t)vtd_field(qw0, QI_DEVTLB_SID), TAG_EQUAL, VTD_TAG_NO_PASID,
-                  devtlb_size_range(qw1 & QI_ADDR, qw1 & QI_DEVTLB_S));
+    struct vtd_desc_devtlb_fields f = vtd_desc_devtlb_decode(op->d);
+    devtlb_remove(op, f.sid, TAG_EQUAL, VTD_TAG_NO_PASID, vtd_devtlb_size_decode(f.addr, f.s));
     return 0;
 }
 
 static int qi_pasid_devtlb(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    struct qi_range range = devtlb_size_range(qw1 & QI_ADDR, qw1 & QI_PDEVTLB_S);
-    uint16_t sid = (uint16_t)vtd_field(qw0, QI_PDEVTLB_SID);
-    if (qw1 & QI_PDEVTLB_G)
-        devtlb_remove(op, sid, TAG_ANY_PASID, 0, range);
+    struct vtd_desc_p_devtlb_fields f = vtd_desc_p_devtlb_decode(op->d);
+    struct vtd_qi_range range = vtd_devtlb_size_decode(f.addr, f.s);
+    if (f.all_pasids)
+        devtlb_remove(op, f.sid, TAG_ANY_PASID, 0, range);
     else
-        devtlb_remove(op, sid, TAG_EQUAL, vtd_field(qw0, QI_PASID), range);
+        devtlb_remove(op, f.sid, TAG_EQUAL, f.pasid, range);
     return 0;
 }
 
@@ -477,20 +389,19 @@ static void wait_completion_event(struct vtd_iommu *io)
 
 static int qi_wait(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    if ((qw0 & QI_WAIT_PD) && !vtd_ecap_has(&op->io->cfg.caps, VTD_ECAP_PDS))
+    struct vtd_desc_wait_fields f = vtd_desc_wait_decode(op->d);
+    if (f.pd && !vtd_ecap_has(&op->io->cfg.caps, VTD_ECAP_PDS))
         return qi_fail(op, IQEI_RSVD, "PD set without ECAP.PDS");
     /* Descriptors are processed in order, so every earlier invalidation is complete now. */
     iommu_order_wait_completed(op->io);
-    if (qw0 & QI_WAIT_SW) {
-        uint32_t data = (uint32_t)vtd_field(qw0, QI_WAIT_DATA);
-        uint8_t bytes[4] = {(uint8_t)data, (uint8_t)(data >> 8), (uint8_t)(data >> 16), (uint8_t)(data >> 24)};
+    if (f.sw) {
+        uint8_t bytes[4] = {(uint8_t)f.data, (uint8_t)(f.data >> 8), (uint8_t)(f.data >> 16), (uint8_t)(f.data >> 24)};
         /* A status write that fails stops the queue, as in QEMU: the driver would wait forever. */
-        if (vtd_mem_write(op->io->mem, qw1 & QI_WAIT_ADDR, bytes, sizeof bytes))
+        if (vtd_mem_write(op->io->mem, f.status_addr, bytes, sizeof bytes))
             return qi_fail(op, IQEI_FETCH, "status address 0x%llx is not writable",
-                           (unsigned long long)(qw1 & QI_WAIT_ADDR));
+                           (unsigned long long)f.status_addr);
     }
-    if (qw0 & QI_WAIT_IF)
+    if (f.iflag)
         wait_completion_event(op->io);
     return 0;
 }
@@ -504,24 +415,21 @@ static int qi_wait(struct qi_op *op)
  */
 static int qi_pasid_iotlb(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    uint16_t did = (uint16_t)vtd_field(qw0, QI_DID);
-    uint64_t pasid = vtd_field(qw0, QI_PASID), addr = qw1 & QI_ADDR;
-    unsigned am = (unsigned)vtd_field(qw1, QI_AM);
-    unsigned g = (unsigned)vtd_field(qw0, QI_GRAN);
-    struct qi_scope s = {.op = op, .by_did = true, .did = did, .tag_rule = TAG_EQUAL, .tag = pasid};
+    struct vtd_desc_p_iotlb_fields f = vtd_desc_p_iotlb_decode(op->d);
+    struct qi_scope s = {.op = op, .by_did = true, .did = f.did, .tag_rule = TAG_EQUAL, .tag = f.pasid};
+    bool page = f.g == VTD_QI_PIOTLB_G_PAGE;
     int rc;
-    if (g != PIOTLB_PASID && g != PIOTLB_PAGE)
-        return qi_fail(op, IQEI_RSVD, "granularity %u is reserved", g);
-    if (g == PIOTLB_PAGE) {
-        if ((rc = check_am(op, addr, am, false)))
+    if (f.g != VTD_QI_PIOTLB_G_PASID && !page)
+        return qi_fail(op, IQEI_RSVD, "granularity %u is reserved", f.g);
+    if (page) {
+        if ((rc = check_am(op, f.addr, f.am, false)))
             return rc;
         s.ranged = true;
-        s.range = qi_am_range(addr, am);
+        s.range = vtd_qi_am_range(f.addr, f.am);
     }
     s.cache = VTD_C_IOTLB;
     scope_remove(&s, iotlb_in_scope);
-    if (g == PIOTLB_PAGE && (qw1 & QI_IH))
+    if (page && f.ih)
         return 0;
     s.cache = VTD_C_PSC_FS;
     scope_remove(&s, psc_fs_in_scope);
@@ -532,18 +440,18 @@ static int qi_pasid_iotlb(struct qi_op *op)
 
 static int qi_pasid_cache(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0];
-    struct qi_scope s = {.op = op, .cache = VTD_C_PASID, .did = (uint16_t)vtd_field(qw0, QI_DID)};
-    switch (vtd_field(qw0, QI_GRAN)) {
-    case PC_DOMAIN:
+    struct vtd_desc_pc_fields f = vtd_desc_pc_decode(op->d);
+    struct qi_scope s = {.op = op, .cache = VTD_C_PASID, .did = f.did};
+    switch (f.g) {
+    case VTD_QI_PC_G_DOMAIN:
         s.by_did = true;
         break;
-    case PC_PASID:
+    case VTD_QI_PC_G_PASID:
         s.by_did = true;
         s.tag_rule = TAG_EQUAL;
-        s.tag = vtd_field(qw0, QI_PASID);
+        s.tag = f.pasid;
         break;
-    case PC_GLOBAL:
+    case VTD_QI_PC_G_GLOBAL:
         break;
     default:
         return qi_fail(op, IQEI_RSVD, "granularity 2 is reserved");
@@ -568,46 +476,29 @@ static void qi_page_group_response(struct vtd_iommu *io, uint16_t rid, bool pasi
  * drivers still set it: it is accepted and ignored. */
 static int qi_page_group(struct qi_op *op)
 {
-    uint64_t qw0 = op->d[0], qw1 = op->d[1];
-    qi_page_group_response(op->io, (uint16_t)vtd_field(qw0, QI_PGRP_RID), qw0 & QI_PGRP_PP,
-                           (uint32_t)vtd_field(qw0, QI_PASID), (unsigned)vtd_field(qw1, QI_PGRP_PRGI),
-                           (unsigned)vtd_field(qw0, QI_PGRP_RC));
+    struct vtd_desc_pgrp_resp_fields f = vtd_desc_pgrp_resp_decode(op->d);
+    qi_page_group_response(op->io, f.rid, f.pasid_present, f.pasid, f.prgi, f.rc);
     return 0;
 }
 
 /* ---- the table ---- */
 
 /*
- * Reserved bits (QEMU's VTD_INV_DESC_*_RSVD*, except PFSID, which VT-d 3.0+ defines and Linux
- * fills for every ATS device). The type bits 11:9 are part of the type, not reserved. A 128-bit
- * type read from a 256-bit queue must have qw2 and qw3 zero.
+ * Reserved bits of each qword (sim/qi_desc.h: QEMU's VTD_INV_DESC_*_RSVD*, except PFSID). qw2
+ * and qw3 are reserved whole: a 128-bit type read from a 256-bit queue must have them zero.
  */
+#define RSVD(t) {VTD_QI_##t##_RSVD0, VTD_QI_##t##_RSVD1, VTD_QI_ALL_ONES, VTD_QI_ALL_ONES}
 static const struct qi_type_info qi_types[] = {
-    {VTD_QI_CC, "context-cache", false,
-     {VTD_GENMASK(63, 50) | VTD_GENMASK(15, 12) | VTD_GENMASK(8, 6), ALL_ONES, ALL_ONES, ALL_ONES}, qi_context_cache},
-    {VTD_QI_IOTLB, "IOTLB", false,
-     {VTD_GENMASK(63, 32) | VTD_GENMASK(15, 12) | VTD_BIT(8), VTD_GENMASK(11, 7), ALL_ONES, ALL_ONES}, qi_iotlb},
-    {VTD_QI_DEVTLB, "device-TLB", false,
-     {VTD_GENMASK(51, 48) | VTD_GENMASK(31, 21) | VTD_GENMASK(8, 4), VTD_GENMASK(11, 1), ALL_ONES, ALL_ONES},
-     qi_devtlb},
-    {VTD_QI_IEC, "IEC", false,
-     {VTD_GENMASK(63, 48) | VTD_GENMASK(26, 12) | VTD_GENMASK(8, 5), ALL_ONES, ALL_ONES, ALL_ONES}, qi_iec},
-    {VTD_QI_WAIT, "wait", false, {VTD_GENMASK(31, 12) | VTD_BIT(8), VTD_GENMASK(1, 0), ALL_ONES, ALL_ONES}, qi_wait},
-    {VTD_QI_PIOTLB, "P_IOTLB", true,
-     {VTD_GENMASK(63, 52) | VTD_GENMASK(15, 12) | VTD_GENMASK(8, 6), VTD_GENMASK(11, 7), ALL_ONES, ALL_ONES},
-     qi_pasid_iotlb},
-    {VTD_QI_PC, "PASID-cache", true,
-     {VTD_GENMASK(63, 52) | VTD_GENMASK(15, 12) | VTD_GENMASK(8, 6), ALL_ONES, ALL_ONES, ALL_ONES}, qi_pasid_cache},
-    {VTD_QI_PDEVTLB, "PASID-based device-TLB", true, {0, VTD_GENMASK(10, 1), ALL_ONES, ALL_ONES}, qi_pasid_devtlb},
-    {VTD_QI_PGRP_RESP, "page group response", true,
-     {VTD_GENMASK(63, 52) | VTD_GENMASK(8, 5), VTD_GENMASK(63, 12) | VTD_GENMASK(1, 0), ALL_ONES, ALL_ONES},
-     qi_page_group},
+    {VTD_QI_CC, "context-cache", false, RSVD(CC), qi_context_cache},
+    {VTD_QI_IOTLB, "IOTLB", false, RSVD(IOTLB), qi_iotlb},
+    {VTD_QI_DEVTLB, "device-TLB", false, RSVD(DEVTLB), qi_devtlb},
+    {VTD_QI_IEC, "IEC", false, RSVD(IEC), qi_iec},
+    {VTD_QI_WAIT, "wait", false, RSVD(WAIT), qi_wait},
+    {VTD_QI_PIOTLB, "P_IOTLB", true, RSVD(PIOTLB), qi_pasid_iotlb},
+    {VTD_QI_PC, "PASID-cache", true, RSVD(PC), qi_pasid_cache},
+    {VTD_QI_PDEVTLB, "PASID-based device-TLB", true, RSVD(PDEVTLB), qi_pasid_devtlb},
+    {VTD_QI_PGRP_RESP, "page group response", true, RSVD(PGRP), qi_page_group},
 };
-
-static unsigned qi_desc_type(uint64_t qw0)
-{
-    return (unsigned)(vtd_field(qw0, QI_TYPE_HI) << 4 | vtd_field(qw0, QI_TYPE_LO));
-}
 
 static const struct qi_type_info *qi_type_lookup(unsigned type)
 {
@@ -636,7 +527,7 @@ int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, stru
     struct qi_op op = {.io = io, .d = desc, .nqw = nqw, .r = r};
     if (nqw != 2 && nqw != 4)
         return qi_fail(&op, IQEI_WIDTH, "a descriptor is 2 or 4 qwords, not %u", nqw);
-    unsigned type = qi_desc_type(desc[0]);
+    unsigned type = vtd_desc_type(desc[0]);
     if (!(op.t = qi_type_lookup(type)))
         return qi_fail(&op, IQEI_TYPE, "invalid descriptor type %u", type);
     if (op.t->wide_only && nqw != 4)
@@ -704,118 +595,4 @@ void iommu_qi_drain(struct vtd_iommu *io)
         head = (head + bytes) % size;
     }
     g->iqh = head;
-}
-
-/* ---- descriptions ---- */
-
-static void describe_sid(char *buf, size_t len, uint16_t sid)
-{
-    snprintf(buf, len, "%02x:%02x.%x", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
-}
-
-static void describe_devtlb_range(char *buf, size_t len, struct qi_range range)
-{
-    if (range.first == 0 && range.last == UINT64_MAX)
-        snprintf(buf, len, "everything");
-    else
-        snprintf(buf, len, "%llu KiB at 0x%llx", (unsigned long long)((range.last - range.first) / 1024 + 1),
-                 (unsigned long long)range.first);
-}
-
-void vtd_qi_describe(const uint64_t *desc, unsigned nqw, char *buf, unsigned len)
-{
-    static const char *const cc_gran[] = {"reserved", "global", "domain-selective", "device-selective"};
-    static const char *const iotlb_gran[] = {"reserved", "global", "domain-selective", "PSI"};
-    static const char *const pc_gran[] = {"domain-selective", "PASID-selective", "reserved", "global"};
-    if (!buf || !len)
-        return;
-    if (!desc || (nqw != 2 && nqw != 4)) {
-        snprintf(buf, len, "(not a descriptor)");
-        return;
-    }
-    uint64_t qw0 = desc[0], qw1 = desc[1];
-    unsigned type = qi_desc_type(qw0), g = (unsigned)vtd_field(qw0, QI_GRAN);
-    unsigned did = (unsigned)vtd_field(qw0, QI_DID), pasid = (unsigned)vtd_field(qw0, QI_PASID);
-    unsigned long long addr = qw1 & QI_ADDR;
-    unsigned am = (unsigned)vtd_field(qw1, QI_AM), ih = (qw1 & QI_IH) != 0;
-    char sid[16], range[48];
-    switch (type) {
-    case VTD_QI_CC:
-        describe_sid(sid, sizeof sid, (uint16_t)vtd_field(qw0, QI_CC_SID));
-        if (g == CC_DEVICE)
-            snprintf(buf, len, "context-cache device-selective SID %s FM %u", sid, (unsigned)vtd_field(qw0, QI_CC_FM));
-        else if (g == CC_DOMAIN)
-            snprintf(buf, len, "context-cache domain-selective DID %u", did);
-        else
-            snprintf(buf, len, "context-cache %s", cc_gran[g]);
-        break;
-    case VTD_QI_IOTLB:
-        if (g == IOTLB_PAGE)
-            snprintf(buf, len, "IOTLB PSI DID %u ADDR 0x%llx AM %u IH %u", did, addr, am, ih);
-        else if (g == IOTLB_DOMAIN)
-            snprintf(buf, len, "IOTLB domain-selective DID %u", did);
-        else
-            snprintf(buf, len, "IOTLB %s", iotlb_gran[g]);
-        break;
-    case VTD_QI_DEVTLB:
-        describe_sid(sid, sizeof sid, (uint16_t)vtd_field(qw0, QI_DEVTLB_SID));
-        describe_devtlb_range(range, sizeof range, devtlb_size_range(addr, qw1 & QI_DEVTLB_S));
-        snprintf(buf, len, "device-TLB SID %s ADDR 0x%llx S %u (%s)", sid, addr, (unsigned)(qw1 & QI_DEVTLB_S), range);
-        break;
-    case VTD_QI_IEC:
-        if (qw0 & QI_IEC_G)
-            snprintf(buf, len, "IEC index-selective IIDX %u IM %u", (unsigned)vtd_field(qw0, QI_IEC_IIDX),
-                     (unsigned)vtd_field(qw0, QI_IEC_IM));
-        else
-            snprintf(buf, len, "IEC global");
-        break;
-    case VTD_QI_WAIT:
-        snprintf(buf, len, "wait%s%s%s%s", qw0 & QI_WAIT_IF ? " IF" : "", qw0 & QI_WAIT_FN ? " FN" : "",
-                 qw0 & QI_WAIT_PD ? " PD" : "", qw0 & QI_WAIT_SW ? " SW" : "");
-        if (qw0 & QI_WAIT_SW) {
-            size_t used = strlen(buf);
-            if (used < len)
-                snprintf(buf + used, len - used, " data 0x%x to 0x%llx", (unsigned)vtd_field(qw0, QI_WAIT_DATA),
-                         (unsigned long long)(qw1 & QI_WAIT_ADDR));
-        }
-        break;
-    case VTD_QI_PIOTLB:
-        if (g == PIOTLB_PAGE)
-            snprintf(buf, len, "P_IOTLB PSI DID %u PASID %u ADDR 0x%llx AM %u IH %u", did, pasid, addr, am, ih);
-        else if (g == PIOTLB_PASID)
-            snprintf(buf, len, "P_IOTLB all-in-PASID DID %u PASID %u", did, pasid);
-        else
-            snprintf(buf, len, "P_IOTLB reserved granularity %u", g);
-        break;
-    case VTD_QI_PC:
-        if (g == PC_PASID)
-            snprintf(buf, len, "PASID-cache PASID-selective DID %u PASID %u", did, pasid);
-        else if (g == PC_DOMAIN)
-            snprintf(buf, len, "PASID-cache domain-selective DID %u", did);
-        else
-            snprintf(buf, len, "PASID-cache %s", pc_gran[g]);
-        break;
-    case VTD_QI_PDEVTLB:
-        describe_sid(sid, sizeof sid, (uint16_t)vtd_field(qw0, QI_PDEVTLB_SID));
-        describe_devtlb_range(range, sizeof range, devtlb_size_range(addr, qw1 & QI_PDEVTLB_S));
-        if (qw1 & QI_PDEVTLB_G)
-            snprintf(buf, len, "PASID-based device-TLB SID %s all PASIDs ADDR 0x%llx (%s)", sid, addr, range);
-        else
-            snprintf(buf, len, "PASID-based device-TLB SID %s PASID %u ADDR 0x%llx (%s)", sid, pasid, addr, range);
-        break;
-    case VTD_QI_PGRP_RESP:
-        describe_sid(sid, sizeof sid, (uint16_t)vtd_field(qw0, QI_PGRP_RID));
-        if (qw0 & QI_PGRP_PP)
-            snprintf(buf, len, "page group response RID %s PASID %u PRGI %u RC %u%s", sid, pasid,
-                     (unsigned)vtd_field(qw1, QI_PGRP_PRGI), (unsigned)vtd_field(qw0, QI_PGRP_RC),
-                     qw1 & QI_PGRP_LPIG ? " LPIG" : "");
-        else
-            snprintf(buf, len, "page group response RID %s PRGI %u RC %u%s", sid,
-                     (unsigned)vtd_field(qw1, QI_PGRP_PRGI), (unsigned)vtd_field(qw0, QI_PGRP_RC),
-                     qw1 & QI_PGRP_LPIG ? " LPIG" : "");
-        break;
-    default:
-        snprintf(buf, len, "unknown descriptor type %u (qw0 0x%llx)", type, (unsigned long long)qw0);
-        break;
-    }
 }

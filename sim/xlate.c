@@ -10,21 +10,20 @@
 #include "sim/iommu_internal.h"
 #include "walker/fault.h"
 
-static const unsigned probe_shifts[] = {12, 21, 30};
+/* The page sizes an IOTLB or device-TLB entry can have (4 KiB, 2 MiB, 1 GiB), smallest first. */
+#define PAGE_SIZES 3
+static const unsigned probe_shifts[PAGE_SIZES] = {12, 21, 30};
+/* Paging-structure-cache entries exist for levels 2..5 (PDE up to PML5E). */
+#define PSC_LEVELS (VTD_PT_MAX_LEVELS - 1)
 
 static struct vtd_iommu *env_iommu(struct vtd_walk_env *env) { return env->opaque; }
-
-static bool same_key(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
-{
-    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] && a->w[3] == b->w[3];
-}
 
 /* Lookup through the remembered entry when it still holds the key (see iommu_internal.h). */
 static struct vtd_cache_entry *lookup_remembered(struct vtd_cache *c, struct vtd_cache_entry **last,
                                                  const struct vtd_cache_key *key)
 {
     struct vtd_cache_entry *e = *last;
-    if (e && e->valid && same_key(&e->key, key)) {
+    if (e && e->valid && cache_key_equal(&e->key, key)) {
         vtd_cache_touch(c, e);
         return e;
     }
@@ -84,7 +83,7 @@ static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg
                             struct vtd_walk_start *start)
 {
     struct vtd_iommu *io = env_iommu(env);
-    struct vtd_cache_key keys[5];
+    struct vtd_cache_key keys[PSC_LEVELS];
     unsigned n = 0, which;
     /* The lowest cached level skips the most reads: probe PDE first, then upward. */
     for (unsigned l = 2; l <= pe->fs_levels; l++)
@@ -119,7 +118,7 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
     struct vtd_iommu *io = env_iommu(env);
     struct vtd_cache *c = io->cache[VTD_C_PSC_SS];
     struct vtd_walk_start start = vtd_ss_full_start(pe);
-    struct vtd_cache_key keys[5];
+    struct vtd_cache_key keys[PSC_LEVELS];
     unsigned n = 0, which;
     for (unsigned l = 2; l <= pe->ss_levels; l++)
         keys[n++] = psc_ss_key(pe->did, l, gpa);
@@ -144,7 +143,7 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
 
 /* ---- IOTLB ---- */
 
-static uint64_t iotlb_tag(const struct vtd_pasid_cfg *pe, uint32_t pasid)
+static uint64_t iotlb_pasid_tag(const struct vtd_pasid_cfg *pe, uint32_t pasid)
 {
     /* Second-stage-only and pass-through translations are shared by the whole domain (6.2.1). */
     return pgtt_uses_fs(pe->pgtt) ? pasid : VTD_TAG_NO_PASID;
@@ -186,7 +185,7 @@ static int iotlb_serve(struct vtd_walk_env *env, const struct iotlb_payload *p, 
 static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x)
 {
     unsigned shift = x->page_shift;
-    struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_tag(&x->pe, x->pasid), req->addr, shift);
+    struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_pasid_tag(&x->pe, x->pasid), req->addr, shift);
     struct vtd_cache_entry *e = vtd_cache_insert(io->cache[VTD_C_IOTLB], &key, io->step, NULL);
     if (!e)
         return;
@@ -205,12 +204,12 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     io->use.pasid = x->pasid;
     if (x->pe.pgtt == VTD_PGTT_PT)
         return vtd_translate_paging(env, req, access, x); /* nothing to cache: output = input */
-    uint64_t tag = iotlb_tag(&x->pe, x->pasid);
-    struct vtd_cache_key keys[3];
+    uint64_t tag = iotlb_pasid_tag(&x->pe, x->pasid);
+    struct vtd_cache_key keys[PAGE_SIZES];
     unsigned which;
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < PAGE_SIZES; i++)
         keys[i] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_IOTLB], keys, 3, &which);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_IOTLB], keys, PAGE_SIZES, &which);
     if (e) {
         int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, probe_shifts[which], req, access, x);
         if (rc >= 0) {
@@ -352,7 +351,7 @@ static int iommu_translate_direct(struct vtd_iommu *io, const struct vtd_request
 
 /* ---- device TLBs (ATS, VT-d 4.1) ---- */
 
-static uint64_t devtlb_tag(const struct vtd_request *req) { return req->pasid_valid ? req->pasid : VTD_TAG_NO_PASID; }
+static uint64_t devtlb_pasid_tag(const struct vtd_request *req) { return req->pasid_valid ? req->pasid : VTD_TAG_NO_PASID; }
 
 static bool devtlb_allows(unsigned perm, unsigned access, bool priv)
 {
@@ -379,7 +378,7 @@ static int devtlb_translated(struct vtd_iommu *io, const struct vtd_request *req
 static void devtlb_fill(struct vtd_iommu *io, struct vtd_device *dev, const struct vtd_request *req,
                         const struct vtd_xlate *x)
 {
-    struct vtd_cache_key key = devtlb_key(devtlb_tag(req), req->addr, x->page_shift);
+    struct vtd_cache_key key = devtlb_key(devtlb_pasid_tag(req), req->addr, x->page_shift);
     struct vtd_cache_entry *e = vtd_cache_insert(dev->devtlb, &key, io->step, NULL);
     if (e)
         *(struct devtlb_payload *)e->payload = (struct devtlb_payload){
@@ -389,11 +388,11 @@ static void devtlb_fill(struct vtd_iommu *io, struct vtd_device *dev, const stru
 static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct vtd_request *req,
                       struct vtd_dma_result *res)
 {
-    struct vtd_cache_key keys[3];
+    struct vtd_cache_key keys[PAGE_SIZES];
     unsigned which;
-    for (unsigned i = 0; i < 3; i++)
-        keys[i] = devtlb_key(devtlb_tag(req), req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, 3, &which);
+    for (unsigned i = 0; i < PAGE_SIZES; i++)
+        keys[i] = devtlb_key(devtlb_pasid_tag(req), req->addr, probe_shifts[i]);
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, PAGE_SIZES, &which);
     const struct devtlb_payload *p = e ? (const struct devtlb_payload *)e->payload : NULL;
     if (p && devtlb_allows(p->perm, req->access, req->priv)) {
         use_cache(io, VTD_C_DEVTLB, e);
@@ -452,7 +451,7 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
     if (reads) { /* by_kind splits `reads`: all zero without reads */
         st->walks++;
         st->walk_reads += reads;
-        for (unsigned k = 0; k < 6; k++) {
+        for (unsigned k = 0; k < VTD_TR_NKINDS; k++) {
             st->stage_walks[k] += io->env.cnt.by_kind[k] != 0;
             st->stage_reads[k] += io->env.cnt.by_kind[k];
         }

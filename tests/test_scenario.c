@@ -190,10 +190,37 @@ Test(runner, failed_expectations_are_reported_not_fatal)
     cr_assert(strstr(r.fail[0].text, "t.yaml:14: step 7 (dma) failed") != NULL, "%s", r.fail[0].text);
     cr_assert(strstr(r.fail[0].text, "expected fault FS_PAGING_ENTRY_P (0x71), got none") != NULL, "%s", r.fail[0].text);
     cr_assert(strstr(r.fail[0].text, "expected stale false, got true") != NULL, "%s", r.fail[0].text);
-    cr_assert(strstr(r.fail[0].text, "oracle's fix: P_IOTLB page-selective DID 1 PASID 1 ADDR 0x4000") != NULL, "%s",
+    cr_assert(strstr(r.fail[0].text, "oracle's fix: P_IOTLB PSI DID 1 PASID 1 ADDR 0x4000") != NULL, "%s",
               r.fail[0].text);
     cr_assert(strstr(r.fail[0].text, "fresh uncached walk of current memory: fault FS_PAGING_ENTRY_P") != NULL);
     cr_assert(strstr(r.fail[1].text, "expected requests = 99, got 3") != NULL, "%s", r.fail[1].text);
+    sc_result_free(&r);
+}
+
+/* The oracle's fix, printed as a qi step, pasted into the scenario before the DMA, removes the
+ * stale translation: the DMA then faults as a fresh walk says. */
+Test(runner, the_oracles_fix_replays_as_a_qi_step)
+{
+    struct sc_result r;
+    cr_assert_not(run_text(STORY "  - dma: {device: nic0, pasid: 1, addr: 0x4000, access: read, "
+                                 "expect: {fault: FS_PAGING_ENTRY_P}}\n",
+                           &r));
+    cr_assert_eq(r.nfail, 1);
+    const char *at = strstr(r.fail[0].text, "as a step: ");
+    cr_assert_not_null(at, "%s", r.fail[0].text);
+    at += strlen("as a step: ");
+    char step[160];
+    size_t n = strcspn(at, "\n");
+    cr_assert_lt(n, sizeof step);
+    memcpy(step, at, n);
+    step[n] = 0;
+    cr_assert(strstr(step, "- qi: {raw: [") == step, "%s", step);
+    sc_result_free(&r);
+    char text[2048];
+    snprintf(text, sizeof text, "%s  %s\n  - dma: {device: nic0, pasid: 1, addr: 0x4000, access: read, "
+             "expect: {fault: FS_PAGING_ENTRY_P}}\n", STORY, step);
+    bool ok = run_text(text, &r);
+    cr_assert(ok, "%s\nfailed: %s", text, r.nfail ? r.fail[0].text : r.load_error ? r.load_error : "?");
     sc_result_free(&r);
 }
 

@@ -9,6 +9,8 @@ static struct vtd_pt ss; /* the second stage of the nested walk */
 
 TestSuite(sim, .init = setup, .fini = teardown);
 
+
+
 Test(sim, second_access_hits_the_iotlb)
 {
     fs_two_pages();

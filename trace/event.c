@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "walker/bdf.h"
+
 /* Byte offsets of a record's fields (trace.h describes the layout). */
 enum {
     REC_KIND = 0, REC_ACCESS = 1, REC_PAGE = 2, REC_FLAGS = 3, REC_SID = 4, REC_RSVD = 6,
@@ -194,6 +196,6 @@ void vtrace_event_csv(const struct vtrace_event *e, char *buf, size_t len)
     else if (e->page_shift) snprintf(page, sizeof(page), "%u", e->page_shift);
     if (e->kind == VTRACE_MAP || e->out)
         snprintf(out, sizeof(out), "0x%llx", (unsigned long long)e->out);
-    snprintf(buf, len, "%s,%02x:%02x.%x,%s,0x%llx,0x%x,%s,%s,%s", vtrace_kind_name(e->kind), e->sid >> 8,
-             (e->sid >> 3) & 0x1f, e->sid & 7, pasid, (unsigned long long)e->addr, (unsigned)e->size, access, page, out);
+    snprintf(buf, len, "%s,%s,%s,0x%llx,0x%x,%s,%s,%s", vtrace_kind_name(e->kind), vtd_bdf_format(e->sid).s, pasid,
+             (unsigned long long)e->addr, (unsigned)e->size, access, page, out);
 }

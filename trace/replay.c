@@ -10,6 +10,7 @@
 
 #include "sim/qi.h"
 #include "walker/alloc.h"
+#include "walker/bdf.h"
 #include "walker/bits.h"
 #include "walker/builder.h"
 
@@ -30,15 +31,6 @@ _Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_
 /* Progress is reported every this many translations. */
 #define PROGRESS_EVERY (UINT64_C(1) << 22)
 
-/* Queued-invalidation descriptor fields (VT-d 6.5.2.3 IOTLB, 6.5.2.4 PASID-based IOTLB). */
-#define QI_TYPE_LO VTD_GENMASK(3, 0)
-#define QI_GRAN VTD_GENMASK(5, 4)
-#define QI_DID VTD_GENMASK(31, 16)
-#define QI_PASID VTD_GENMASK(51, 32)
-#define QI_AM VTD_GENMASK(5, 0)      /* qw1 */
-#define QI_ADDR VTD_GENMASK(63, 12)  /* qw1 */
-enum { IOTLB_G_DOMAIN = 2, IOTLB_G_PAGE = 3 };
-enum { PIOTLB_G_PASID = 2, PIOTLB_G_PAGE = 3 };
 /* Widest AM worth encoding: a block of 2^(12+45) bytes covers every 57-bit address. */
 #define AM_ALL 45u
 
@@ -250,8 +242,7 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
     if (!rc)
         rc = vtd_iommu_add_device(rp->io, &dc);
     if (rc)
-        return efail(err, "device %02x:%02x.%x: cannot set it up: %s", sid >> 8, (sid >> 3) & 0x1f, sid & 7,
-                     why_failed(rp, rc));
+        return efail(err, "device %s: cannot set it up: %s", vtd_bdf_format(sid).s, why_failed(rp, rc));
     rp->ndevs++;
     *out = d;
     return 0;
@@ -423,34 +414,28 @@ static unsigned covering_am(uint64_t addr, uint64_t size)
  * IOTLB invalidation). A range beyond CAP.MAMV falls back to the whole domain, as Linux does
  * (Linux 5.10 drivers/iommu/intel/iommu.c iommu_flush_iotlb_psi).
  */
-static unsigned invalidation_desc(const struct vtrace_replay *rp, const struct space *sp, const struct vtrace_event *e,
-                                  uint64_t d[4])
+static struct vtd_desc invalidation_desc(const struct vtrace_replay *rp, const struct space *sp,
+                                         const struct vtrace_event *e)
 {
     unsigned am = e->size ? covering_am(e->addr, e->size) : 0;
-    uint64_t addr = e->size ? e->addr & ~((UINT64_C(1) << (VTD_PAGE_SHIFT + am)) - 1) : 0;
-    memset(d, 0, 4 * sizeof(uint64_t));
+    uint64_t addr = e->size ? vtd_qi_am_range(e->addr, am).first : 0;
     if (sp->pgtt == VTD_PGTT_SS) {
-        bool page = e->size && am <= vtd_caps_mamv(vtd_iommu_caps(rp->io));
-        d[0] = vtd_field_prep(VTD_QI_IOTLB, QI_TYPE_LO) | vtd_field_prep(page ? IOTLB_G_PAGE : IOTLB_G_DOMAIN, QI_GRAN) |
-               vtd_field_prep(sp->did, QI_DID);
-        d[1] = page ? (addr & QI_ADDR) | vtd_field_prep(am, QI_AM) : 0;
-        return 2;
+        if (e->size && am <= vtd_caps_mamv(vtd_iommu_caps(rp->io)))
+            return vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, sp->did, addr, am, false, false, false);
+        return vtd_desc_iotlb(VTD_QI_IOTLB_G_DOMAIN, sp->did, 0, 0, false, false, false);
     }
-    d[0] = vtd_field_prep(VTD_QI_PIOTLB, QI_TYPE_LO) |
-           vtd_field_prep(e->size ? PIOTLB_G_PAGE : PIOTLB_G_PASID, QI_GRAN) | vtd_field_prep(sp->did, QI_DID) |
-           vtd_field_prep(sp->pasid, QI_PASID);
-    d[1] = e->size ? (addr & QI_ADDR) | vtd_field_prep(am, QI_AM) : 0;
-    return 4;
+    if (e->size)
+        return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, sp->did, sp->pasid, addr, am, false);
+    return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PASID, sp->did, sp->pasid, 0, 0, false);
 }
 
 static int replay_invalidate(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err,
                              uint64_t i)
 {
-    uint64_t d[4];
-    unsigned nqw = invalidation_desc(rp, sp, e, d);
+    struct vtd_desc d = invalidation_desc(rp, sp, e);
     struct vtd_qi_result r;
     rp->descriptors++;
-    if (vtd_qi_submit(rp->io, d, nqw, &r))
+    if (vtd_qi_submit_desc(rp->io, &d, &r))
         return efail(err, "event %llu: the IOMMU rejects the invalidation: %s", (unsigned long long)i, r.why);
     return 0;
 }

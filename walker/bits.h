@@ -35,6 +35,13 @@ static inline uint64_t vtd_bits_above(unsigned width)
 #define VTD_PAGE_SIZE (UINT64_C(1) << VTD_PAGE_SHIFT)
 #define VTD_PAGE_MASK (~(VTD_PAGE_SIZE - 1))
 
+/* Paging structures have at most five levels (PML5E, VT-d 3.6 and 3.7); arrays indexed by level
+ * (1..5) have VTD_PT_LEVEL_SLOTS slots, slot 0 unused. */
+#define VTD_PT_MAX_LEVELS 5
+#define VTD_PT_LEVEL_SLOTS (VTD_PT_MAX_LEVELS + 1)
+/* A leaf is a page (PS 0) or a large page (PS 1): per-level arrays of both have two columns. */
+#define VTD_PT_PS_KINDS 2
+
 /* Both paging formats use 512-entry tables: 9 index bits per level above the 4 KiB offset. */
 static inline unsigned pt_index(uint64_t va, unsigned level) { return (unsigned)(va >> (VTD_PAGE_SHIFT + 9 * (level - 1))) & 0x1ff; }
 /* log2 of the region one entry of `level` maps (12, 21, 30, 39, 48). */

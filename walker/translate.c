@@ -42,7 +42,7 @@ int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req
     case VTD_PGTT_PT:
         return translate_passthrough(env, req->addr, x);
     case VTD_PGTT_SS:
-        if ((rc = vtd_walk_ss(env, pe, req->addr, access, &x->ss, &x->fault)))
+        if ((rc = vtd_ss_translate_hooked(env, pe, req->addr, access, &x->ss, &x->fault)))
             return rc;
         x->out = x->ss.out;
         x->page_shift = x->ss.page_shift;
@@ -60,7 +60,7 @@ int vtd_translate_paging(struct vtd_walk_env *env, const struct vtd_request *req
     default: /* nested: the first stage's output is guest-physical */
         if ((rc = vtd_fs_walk(env, pe, req->addr, access, x->priv, req->kind, &x->fs, &x->fault)))
             return rc;
-        if ((rc = vtd_walk_ss(env, pe, x->fs.out, access, &x->ss, &x->fault)))
+        if ((rc = vtd_ss_translate_hooked(env, pe, x->fs.out, access, &x->ss, &x->fault)))
             return rc;
         vtd_nested_combine(&x->fs, &x->ss, x);
         return 0;

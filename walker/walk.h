@@ -60,6 +60,7 @@ struct vtd_request {
 /* What the trace records: which structure, at which level, read or A/D write. */
 enum vtd_trace_kind {
     VTD_TR_ROOT, VTD_TR_CTX, VTD_TR_PDIR, VTD_TR_PASID, VTD_TR_FS, VTD_TR_SS,
+    VTD_TR_NKINDS, /* the number of kinds: the size of per-kind arrays */
 };
 struct vtd_trace_rec {
     uint8_t kind;      /* enum vtd_trace_kind */
@@ -88,7 +89,7 @@ struct vtd_walk_counters {
     unsigned reads;        /* every 64-bit-or-wider structure read */
     unsigned paging_reads; /* FS and SS paging-entry reads only */
     unsigned ad_writes;    /* A/D updates made */
-    unsigned by_kind[6];   /* reads per structure kind (enum vtd_trace_kind) */
+    unsigned by_kind[VTD_TR_NKINDS]; /* reads per structure kind (enum vtd_trace_kind) */
 };
 
 /* Result of one stage walk (first or second stage). */
@@ -102,8 +103,8 @@ struct vtd_stage_result {
      * permissions accumulated above it; valid from the level the walk started at down to
      * `leaf_level` (entries outside that range are unspecified). */
     unsigned top_level, leaf_level;
-    uint64_t table[6];
-    unsigned perm_above[6];
+    uint64_t table[VTD_PT_LEVEL_SLOTS];
+    unsigned perm_above[VTD_PT_LEVEL_SLOTS];
     uint64_t leaf_entry_addr;
 };
 
@@ -141,9 +142,32 @@ struct vtd_walk_masks {
     uint64_t cap, ecap;
     unsigned haw;
     bool valid;
-    uint64_t ss[6][2];         /* [level][PS] */
-    uint64_t fs_host[6][2];    /* first stage, addresses bounded by HAW */
-    uint64_t fs_nested[6][2];  /* first stage in nested mode (guest-physical addresses) */
+    uint64_t ss[VTD_PT_LEVEL_SLOTS][VTD_PT_PS_KINDS];        /* [level][PS] */
+    uint64_t fs_host[VTD_PT_LEVEL_SLOTS][VTD_PT_PS_KINDS];   /* first stage, addresses bounded by HAW */
+    uint64_t fs_nested[VTD_PT_LEVEL_SLOTS][VTD_PT_PS_KINDS]; /* first stage in nested mode (guest-physical) */
+};
+
+/*
+ * Per structure kind and level, the two host frames last read there, most recent first
+ * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
+ * pointer takes the frame lookup off the chain of dependent reads; two, because a nested walk's
+ * second stage alternates between the leaf table mapping the guest's page tables and the one
+ * mapping its data.
+ */
+#define VTD_WALK_FRAME_SLOTS 2
+struct vtd_walk_frame {
+    uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
+    const uint8_t *frame;
+};
+
+/*
+ * The walker's host-side speed-up state, in one member of the environment: it changes how fast
+ * a walk runs, never what it reads or answers. Private to the walker (walk_internal.h reads
+ * it); a zeroed one is valid.
+ */
+struct vtd_walk_host {
+    struct vtd_walk_masks masks;
+    struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
 };
 
 struct vtd_walk_env {
@@ -156,16 +180,7 @@ struct vtd_walk_env {
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_walk_counters cnt;
-    struct vtd_walk_masks masks;   /* private to the walker */
-    /* Private to the walker: per structure kind and level, the two host frames last read
-     * there, most recent first (fn_plus1 0: none). The next walk usually reads the same table
-     * pages, and a remembered pointer takes the frame lookup off the chain of dependent reads;
-     * two, because a nested walk's second stage alternates between the leaf table mapping the
-     * guest's page tables and the one mapping its data. */
-    struct vtd_walk_frame {
-        uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
-        const uint8_t *frame;
-    } frames[6][6][2];
+    struct vtd_walk_host host;  /* private to the walker */
 };
 
 /* Where a first- or second-stage walk starts: the full walk or a paging-structure-cache hit. */

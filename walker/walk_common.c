@@ -47,13 +47,13 @@ int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint6
 void walk_masks_compute(struct vtd_walk_env *env)
 {
     const struct vtd_caps *c = env->caps;
-    struct vtd_walk_masks *m = &env->masks;
+    struct vtd_walk_masks *m = &env->host.masks;
     m->cap = c->cap;
     m->ecap = c->ecap;
     m->haw = c->haw;
     m->valid = true;
-    for (unsigned l = 1; l <= 5; l++)
-        for (unsigned ps = 0; ps < 2; ps++) {
+    for (unsigned l = 1; l <= VTD_PT_MAX_LEVELS; l++)
+        for (unsigned ps = 0; ps < VTD_PT_PS_KINDS; ps++) {
             m->ss[l][ps] = ss_entry_rsvd_mask(ps ? VTD_SS_PS : 0, l, c);
             m->fs_host[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, c->haw);
             m->fs_nested[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, 52);

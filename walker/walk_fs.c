@@ -11,11 +11,11 @@
 struct fs_walk {
     bool nested;
     unsigned start_level;
-    uint64_t entry_hpa[6];     /* host address of the entry read at each level */
-    uint64_t entry[6];
-    unsigned table_ss_perm[6]; /* nested: second-stage permissions of the table page */
-    uint64_t table_ss_leaf[6]; /* nested: second-stage leaf entry mapping the table page */
-    bool table_ss_dirty[6];
+    uint64_t entry_hpa[VTD_PT_LEVEL_SLOTS];     /* host address of the entry read at each level */
+    uint64_t entry[VTD_PT_LEVEL_SLOTS];
+    unsigned table_ss_perm[VTD_PT_LEVEL_SLOTS]; /* nested: second-stage permissions of the table page */
+    uint64_t table_ss_leaf[VTD_PT_LEVEL_SLOTS]; /* nested: second-stage leaf entry mapping the table page */
+    bool table_ss_dirty[VTD_PT_LEVEL_SLOTS];
 };
 
 static unsigned fs_width(const struct vtd_pasid_cfg *pe) { return pe->fs_levels == 5 ? 57 : 48; }
@@ -50,7 +50,7 @@ __attribute__((flatten)) static int fs_entry_location(struct vtd_walk_env *env, 
         return walk_fault(f, VTD_FR_FS_NEST_MGAW, gpa, level);
     struct vtd_stage_result ss;
     env->for_fs = true;
-    int rc = vtd_walk_ss(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
+    int rc = vtd_ss_translate_hooked(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
     env->for_fs = false;
     int no_read = level == pe->fs_levels ? VTD_FR_FS_NEST_PTR_READ : VTD_FR_FS_NEST_READ;
     if (rc == VTD_FR_READ || (!rc && !(ss.perm & VTD_PERM_R)))

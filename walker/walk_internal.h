@@ -43,7 +43,7 @@ int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint
 static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
                                   uint64_t *val)
 {
-    struct vtd_walk_frame *fr = env->frames[kind][level];
+    struct vtd_walk_frame *fr = env->host.frames[kind][level];
     const uint8_t *frame = walk_frame_find(env, fr, addr);
     if (__builtin_expect(frame && !(addr & 7), 1)) {
         __builtin_memcpy(val, frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
@@ -61,7 +61,7 @@ static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsig
 static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, void *buf,
                                 size_t len)
 {
-    struct vtd_walk_frame *fr = env->frames[kind][level];
+    struct vtd_walk_frame *fr = env->host.frames[kind][level];
     const uint8_t *frame = walk_frame_find(env, fr, addr);
     if (frame && (addr & 0xfff) + len <= 0x1000) {
         memcpy(buf, frame + (addr & 0xfff), len);
@@ -96,15 +96,16 @@ void walk_masks_compute(struct vtd_walk_env *env);
 static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
 {
     const struct vtd_caps *c = env->caps;
-    struct vtd_walk_masks *m = &env->masks;
+    struct vtd_walk_masks *m = &env->host.masks;
     if (!m->valid || m->cap != c->cap || m->ecap != c->ecap || m->haw != c->haw)
         walk_masks_compute(env);
     return m;
 }
 
-/* Second-stage translation through the hook if one is set. */
-static inline int vtd_walk_ss(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
-                              struct vtd_stage_result *out, struct vtd_fault_info *f)
+/* Second-stage translation through the hook if one is set (sim/ puts its caches there), else
+ * the uncached walk vtd_ss_walk(). */
+static inline int vtd_ss_translate_hooked(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                                          unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     if (env->hooks && env->hooks->ss_translate)
         return env->hooks->ss_translate(env, pe, gpa, access, out, f);

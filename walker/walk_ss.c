@@ -6,8 +6,8 @@
 #include "walker/walk_internal.h"
 
 struct ss_walk {
-    uint64_t entry_addr[6];
-    uint64_t entry[6];
+    uint64_t entry_addr[VTD_PT_LEVEL_SLOTS];
+    uint64_t entry[VTD_PT_LEVEL_SLOTS];
 };
 
 /* R, W and X sit in the entry's low bits in the order of VTD_PERM_*: a mask converts them. */
