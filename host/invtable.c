@@ -74,7 +74,7 @@ const char *inv_victim_name(enum inv_victim v)
 
 const char *inv_cache_name(int id)
 {
-    static const char *const n[VTD_C_NCACHES + 1] = {"ctx", "pasidc", "iotlb", "psc_fs", "psc_ss", "devtlb"};
+    static const char *const n[VTD_C_NKINDS] = {"ctx", "pasidc", "iotlb", "psc_fs", "psc_ss", "devtlb"};
     return n[id];
 }
 

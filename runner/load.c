@@ -157,7 +157,7 @@ static bool load_geometry(struct ld *L, yaml_node_t *n, const char *what, struct
 enum { I_CAPS, I_ORACLE, I_ORDERING, I_POLICY, I_CACHE0 };
 static const struct name_val policy_names[] = {{"spec", SC_POLICY_SPEC}, {"linux-5.10", SC_POLICY_LINUX_5_10}, {NULL, 0}};
 /* Cache keys in enum vtd_cache_id order (also the names expectations use). */
-static const char *const cache_keys[VTD_C_NCACHES + 1] = {"context_cache", "pasid_cache", "iotlb", "psc_fs", "psc_ss",
+static const char *const cache_keys[VTD_C_NKINDS] = {"context_cache", "pasid_cache", "iotlb", "psc_fs", "psc_ss",
                                                           "devtlb"};
 static const struct field iommu_fields[] = {
     {"caps", T_MAP, I_CAPS, false, 0, 0, NULL},

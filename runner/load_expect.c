@@ -212,7 +212,7 @@ static bool load_stats_expect(struct ld *L, yaml_node_t *map, struct sc_expect *
 
 static bool load_removed_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
 {
-    if (!(e->removed = vtd_calloc(VTD_C_NCACHES + 1, sizeof *e->removed)))
+    if (!(e->removed = vtd_calloc(VTD_C_NKINDS, sizeof *e->removed)))
         return ld_fail(L, map, "out of memory");
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);

@@ -73,7 +73,7 @@ static int pasid_cfg_of(struct ex *e, const struct sc_step *st, struct vtd_pasid
     int si = HAS(st, A_SS_TABLE) ? (int)ARGV(st, A_SS_TABLE) : -1;
     const struct sc_table *t = ti >= 0 ? &e->s->tab[ti] : NULL;
     o->err_what = "pasid_entry: tables";
-    if (pgtt_uses_fs(pgtt)) {
+    if (vtd_pgtt_uses_fs(pgtt)) {
         if (!t || !t->first_stage)
             return -EINVAL; /* 'table' must name a first-stage table */
         cfg->fs_levels = t->levels;
@@ -83,7 +83,7 @@ static int pasid_cfg_of(struct ex *e, const struct sc_step *st, struct vtd_pasid
     } else if (pgtt == VTD_PGTT_SS) {
         si = si >= 0 ? si : (t && !t->first_stage ? ti : -1);
     }
-    if (pgtt_uses_ss(pgtt)) {
+    if (vtd_pgtt_uses_ss(pgtt)) {
         const struct vtd_pt *ss = si >= 0 ? &e->pt[si] : si == SC_BACKING_CONTAINER ? sc_uapi_container_ss(e->c) : NULL;
         if (!ss)
             return -EINVAL; /* a second-stage table is needed */
@@ -170,7 +170,7 @@ static int edit_qword(struct ex *e, const struct sc_step *st, uint64_t addr, str
 
 static int do_write_root(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
-    uint64_t addr = root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)ARG_OR(st, A_BUS, 0)) + 8 * ARG_OR(st, A_HALF, 0);
+    uint64_t addr = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)ARG_OR(st, A_BUS, 0)) + 8 * ARG_OR(st, A_HALF, 0);
     return edit_qword(e, st, addr, o);
 }
 
@@ -178,13 +178,13 @@ static int do_write_root(struct ex *e, const struct sc_step *st, struct outcome 
 static int context_addr(struct ex *e, uint16_t sid, uint64_t *addr)
 {
     uint64_t half;
-    uint64_t re = root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + ((sid & 0x80) ? 8 : 0);
+    uint64_t re = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + ((sid & 0x80) ? 8 : 0);
     int rc = vtd_mem_read64(vtd_iommu_mem(e->io), re, &half);
     if (rc)
         return rc;
     if (!(half & VTD_ROOT_P))
         return -ENOENT;
-    *addr = ctx_entry_addr(half & VTD_ROOT_CTP, (uint8_t)sid);
+    *addr = vtd_ctx_entry_addr(half & VTD_ROOT_CTP, (uint8_t)sid);
     return 0;
 }
 
@@ -201,7 +201,7 @@ static int do_write_pdir(struct ex *e, const struct sc_step *st, struct outcome 
     int rc = need_attached(e, st, o);
     if (rc)
         return rc;
-    return edit_qword(e, st, pasid_dir_entry_addr(e->ctx[ARGV(st, A_DEVICE)].pdtp, (uint32_t)ARGV(st, A_PASID)), o);
+    return edit_qword(e, st, vtd_pasid_dir_entry_addr(e->ctx[ARGV(st, A_DEVICE)].pdtp, (uint32_t)ARGV(st, A_PASID)), o);
 }
 
 static int do_write_pasid(struct ex *e, const struct sc_step *st, struct outcome *o)

@@ -2,13 +2,13 @@
  * iommu_internal.h: the IOMMU instance's state and its cache layouts, shared by the sim/ files
  * (translation path, queued invalidation, registers, oracle). Not a public interface.
  *
- * Every cache entry is a four-word key plus a payload: sim/cache_keys.h defines what each cache
+ * Every cache entry is a four-word key plus a payload: sim/cache_keys_internal.h defines what each cache
  * is tagged by (its key struct, pack and unpack), the payload structs below what it holds.
  */
 #ifndef VTDSIM_SIM_IOMMU_INTERNAL_H
 #define VTDSIM_SIM_IOMMU_INTERNAL_H
 
-#include "sim/cache_keys.h"
+#include "sim/cache_keys_internal.h"
 #include "sim/iommu.h"
 #include "walker/context_entry.h"
 #include "walker/pasid_entry.h"
@@ -112,7 +112,7 @@ struct vtd_iommu {
     void *host;
 };
 
-/* ---- cache payloads (keys: sim/cache_keys.h) ---- */
+/* ---- cache payloads (keys: sim/cache_keys_internal.h) ---- */
 
 /* context cache */
 struct ctx_cache_payload {

@@ -95,11 +95,11 @@ static struct vtd_desc fix_for(struct vtd_iommu *io, enum vtd_cache_id cache, co
                                     u->iotlb_shift - VTD_PAGE_SHIFT, false);
         return iotlb_fix(&io->cfg.caps, did, page_of(req->addr, u->iotlb_shift), u->iotlb_shift - VTD_PAGE_SHIFT);
     case VTD_C_PSC_FS:
-        shift = pt_level_shift(u->psc_fs_level);
+        shift = vtd_pt_level_shift(u->psc_fs_level);
         return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, u->pasid, page_of(req->addr, shift),
                                 shift - VTD_PAGE_SHIFT, false);
     case VTD_C_PSC_SS:
-        shift = pt_level_shift(u->psc_ss_level);
+        shift = vtd_pt_level_shift(u->psc_ss_level);
         return iotlb_fix(&io->cfg.caps, did, page_of(u->psc_ss_gpa, shift), shift - VTD_PAGE_SHIFT);
     default: { /* VTD_C_DEVTLB */
         struct vtd_devtlb_size size = vtd_devtlb_size_encode(req->addr, u->iotlb_shift - VTD_PAGE_SHIFT);
@@ -202,8 +202,8 @@ static bool iotlb_entry_ok(struct vtd_iommu *io, const struct vtd_cache_entry *e
     struct vtd_xlate x;
     if (fresh_translate(io, &req, &x) || x.out != p->out_page || x.page_shift != t.shift || x.pe.did != t.did)
         return false;
-    unsigned fs = pgtt_uses_fs(x.pe.pgtt) ? x.fs.raw_perm : VTD_PERM_ALL;
-    unsigned ss = pgtt_uses_ss(x.pe.pgtt) ? x.ss.raw_perm : VTD_PERM_ALL;
+    unsigned fs = vtd_pgtt_uses_fs(x.pe.pgtt) ? x.fs.raw_perm : VTD_PERM_ALL;
+    unsigned ss = vtd_pgtt_uses_ss(x.pe.pgtt) ? x.ss.raw_perm : VTD_PERM_ALL;
     return fs == p->fs_perm && ss == p->ss_perm;
 }
 
@@ -218,10 +218,10 @@ static struct psc_place psc_place_of(enum vtd_cache_id id, const struct vtd_cach
 {
     if (id == VTD_C_PSC_FS) {
         struct psc_fs_tag t = psc_fs_tag_unpack(key);
-        return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+        return (struct psc_place){t.did, t.level, t.index << vtd_pt_level_shift(t.level)};
     }
     struct psc_ss_tag t = psc_ss_tag_unpack(key);
-    return (struct psc_place){t.did, t.level, t.index << pt_level_shift(t.level)};
+    return (struct psc_place){t.did, t.level, t.index << vtd_pt_level_shift(t.level)};
 }
 
 /* A paging-structure entry is still right if a fresh walk reaches the same table below it. */

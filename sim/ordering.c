@@ -157,9 +157,9 @@ static bool order_ready(struct vtd_iommu *io)
 void iommu_order_watch_pasid(struct vtd_iommu *io, const struct vtd_ctx *ctx, uint16_t sid, uint32_t pasid)
 {
     uint64_t pde;
-    if (!order_ready(io) || vtd_mem_read64(io->mem, pasid_dir_entry_addr(ctx->pdtp, pasid), &pde))
+    if (!order_ready(io) || vtd_mem_read64(io->mem, vtd_pasid_dir_entry_addr(ctx->pdtp, pasid), &pde))
         return;
-    set_add(io, &io->watch->pasid_entries, pasid_entry_addr(pde & VTD_PDIR_PTP, pasid), sid, pasid);
+    set_add(io, &io->watch->pasid_entries, vtd_pasid_entry_addr(pde & VTD_PDIR_PTP, pasid), sid, pasid);
 }
 
 void iommu_order_table_released(struct vtd_iommu *io, uint64_t table)
@@ -202,7 +202,7 @@ static unsigned stale_iotlb_for(struct vtd_iommu *io, uint16_t sid, uint64_t pas
         return 0;
     const struct vtd_pasid_cfg *cfg = &((const struct pasid_cache_payload *)pe->payload)->pe;
     struct devtlb_probe p = {.io = io, .did = cfg->did, .start = start, .end = end,
-                             .tag = pgtt_uses_fs(cfg->pgtt) ? pasid : VTD_TAG_NO_PASID};
+                             .tag = vtd_pgtt_uses_fs(cfg->pgtt) ? pasid : VTD_TAG_NO_PASID};
     vtd_cache_foreach(io->cache[VTD_C_IOTLB], count_stale_iotlb, &p);
     return p.stale;
 }

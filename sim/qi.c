@@ -124,7 +124,7 @@ static bool region_in_scope(const struct qi_scope *s, struct vtd_qi_range region
     return !s->ranged || ranges_overlap(region, s->range);
 }
 
-/* Context cache (keys: sim/cache_keys.h). */
+/* Context cache (keys: sim/cache_keys_internal.h). */
 static bool ctx_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
@@ -154,7 +154,7 @@ static bool psc_fs_in_scope(const struct vtd_cache_entry *e, void *arg)
     const struct qi_scope *s = arg;
     struct psc_fs_tag t = psc_fs_tag_unpack(&e->key);
     return (!s->by_did || t.did == s->did) && tag_in_scope(s, t.pasid) &&
-           region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
+           region_in_scope(s, entry_region(t.index, vtd_pt_level_shift(t.level)));
 }
 
 /* Second-stage paging-structure cache. */
@@ -162,7 +162,7 @@ static bool psc_ss_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
     struct psc_ss_tag t = psc_ss_tag_unpack(&e->key);
-    return (!s->by_did || t.did == s->did) && region_in_scope(s, entry_region(t.index, pt_level_shift(t.level)));
+    return (!s->by_did || t.did == s->did) && region_in_scope(s, entry_region(t.index, vtd_pt_level_shift(t.level)));
 }
 
 /* Device TLB. */

@@ -59,7 +59,7 @@ static int cached_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ct
                               struct vtd_pasid_cfg *out, struct vtd_fault_info *f)
 {
     struct vtd_iommu *io = env_iommu(env);
-    if (!ctx_pasid_in_range(ctx, pasid))
+    if (!vtd_ctx_pasid_in_range(ctx, pasid))
         return vtd_pasid_fetch(env, ctx, pasid, out, f); /* reports the range fault */
     struct vtd_cache *c = io->cache[VTD_C_PASID];
     struct vtd_cache_key key = pasid_cache_key(io->use.sid, pasid);
@@ -146,7 +146,7 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
 static uint64_t iotlb_pasid_tag(const struct vtd_pasid_cfg *pe, uint32_t pasid)
 {
     /* Second-stage-only and pass-through translations are shared by the whole domain (6.2.1). */
-    return pgtt_uses_fs(pe->pgtt) ? pasid : VTD_TAG_NO_PASID;
+    return vtd_pgtt_uses_fs(pe->pgtt) ? pasid : VTD_TAG_NO_PASID;
 }
 
 /* Apply a cached entry to this request the way the walk would: 0, a fault, or -1 to re-walk. */
@@ -157,12 +157,12 @@ static int iotlb_serve(struct vtd_walk_env *env, const struct iotlb_payload *p, 
     bool check = !(access & VTD_ACC_NOCHECK);
     unsigned perm = VTD_PERM_ALL;
     int code = 0;
-    if (pgtt_uses_fs(pe->pgtt)) {
+    if (vtd_pgtt_uses_fs(pe->pgtt)) {
         if (check)
             code = vtd_fs_access_fault(env->caps, pe, p->fs_perm, access, x->priv);
         perm = vtd_fs_effective_perm(pe, p->fs_perm, x->priv);
     }
-    if (!code && pgtt_uses_ss(pe->pgtt)) {
+    if (!code && vtd_pgtt_uses_ss(pe->pgtt)) {
         if (check)
             code = vtd_ss_access_fault(access, p->ss_perm, pe->ssee);
         perm &= p->ss_perm | VTD_PERM_U;
@@ -191,8 +191,8 @@ static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, cons
         return;
     *(struct iotlb_payload *)e->payload = (struct iotlb_payload){
         .out_page = x->out & ~((UINT64_C(1) << shift) - 1),
-        .fs_perm = pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL,
-        .ss_perm = pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL,
+        .fs_perm = vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL,
+        .ss_perm = vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL,
         .pgtt = x->pe.pgtt, .dirty = x->dirty, .fill_sid = req->sid, .fill_pasid = x->pasid,
         .fill_pasid_valid = req->pasid_valid, .fill_priv = x->priv};
 }

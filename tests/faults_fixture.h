@@ -149,11 +149,11 @@ static inline uint64_t rta(void) { return w.rtaddr & VTD_RTADDR_RTA; }
 /* The root-entry qword serving sid (VT-d 9.2: devfn 0-127 low, 128-255 high). */
 static inline uint64_t root_half(uint16_t sid)
 {
-    return root_entry_addr(rta(), (uint8_t)(sid >> 8)) + ((sid & 0x80) ? 8 : 0);
+    return vtd_root_entry_addr(rta(), (uint8_t)(sid >> 8)) + ((sid & 0x80) ? 8 : 0);
 }
 static inline uint64_t ctx_entry(uint16_t sid)
 {
-    return ctx_entry_addr(rd(root_half(sid)) & VTD_ROOT_CTP, (uint8_t)sid);
+    return vtd_ctx_entry_addr(rd(root_half(sid)) & VTD_ROOT_CTP, (uint8_t)sid);
 }
 static inline uint64_t pe_entry(uint32_t pasid)
 {

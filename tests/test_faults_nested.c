@@ -37,7 +37,7 @@ Test(faults, fs_nested_table_beyond_mgaw)
     map4k(&fs, VA, NEST_DATA_GPA, RWU, VTD_MAP_AD);
     const uint64_t pml4e = pt_entry(&fs, VA, 4), keep = rd(pml4e) & ~VTD_FS_ADDR;
     wr(pml4e, keep | BIT(39)); /* the PDPT at GPA 2^39 */
-    EXPECT_AT(xl(1, VA, VTD_ACC_R, false), 0x74, BIT(39) + 8 * pt_index(VA, 3), 3);
+    EXPECT_AT(xl(1, VA, VTD_ACC_R, false), 0x74, BIT(39) + 8 * vtd_pt_index(VA, 3), 3);
     wr(pml4e, keep | (BIT(39) - PAGE)); /* below MGAW, but the second stage does not map it */
     EXPECT(xl(1, VA, VTD_ACC_R, false), 0x76);
 }
@@ -76,7 +76,7 @@ Test(faults, fs_nested_ptr_read)
     nested_4k(1, VTD_MAP_AD);
     EXPECT(xl(1, VA, VTD_ACC_R, false), 0);
     cr_assert_eq(x.out, NG_DATA_HPA);
-    const uint64_t root = fs_table_gpa(4), entry_gpa = root + 8 * pt_index(VA, 4);
+    const uint64_t root = fs_table_gpa(4), entry_gpa = root + 8 * vtd_pt_index(VA, 4);
     cr_assert_eq(vtd_pt_protect(&ss, root, PAGE, W), 0);
     EXPECT_AT(xl(1, VA, VTD_ACC_R, false), 0x75, entry_gpa, 4);
     cr_assert_eq(vtd_pt_protect(&ss, root, PAGE, RW), 0);
@@ -95,7 +95,7 @@ Test(faults, fs_nested_read)
         int rc = xl(1, VA, VTD_ACC_R, false);
         cr_assert_eq(rc, 0x76, "table at level %u write-only: got %#x", level, (unsigned)rc);
         cr_assert_eq(x.fault.level, level);
-        cr_assert_eq(x.fault.addr, table + 8 * pt_index(VA, level));
+        cr_assert_eq(x.fault.addr, table + 8 * vtd_pt_index(VA, level));
         cr_assert_eq(vtd_pt_protect(&ss, table, PAGE, RW), 0);
         rc = xl(1, VA, VTD_ACC_R, false);
         cr_assert_eq(rc, 0, "table at level %u readable again: got %#x", level, (unsigned)rc);

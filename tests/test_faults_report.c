@@ -51,7 +51,7 @@ Test(faults, fpd_pasid_directory_entry)
     pt_pasid(1);
     EXPECT(xl(2, 0x1000, VTD_ACC_R, false), 0x59);
     cr_assert_not(x.fault.suppressed);
-    set_bits(pasid_dir_entry_addr(ctx.pdtp, 2), VTD_PDIR_FPD);
+    set_bits(vtd_pasid_dir_entry_addr(ctx.pdtp, 2), VTD_PDIR_FPD);
     EXPECT_AT(xl(2, 0x1000, VTD_ACC_R, false), 0x59, pe_entry(2), 0);
     cr_assert(x.fault.suppressed);
     /* And a fault further on, through the same directory entry. */

@@ -62,7 +62,7 @@ Test(faults, root_entry_access)
     abort_page(rta(), VTD_MEM_ABORT_WRITE); /* the walk never writes a root entry */
     EXPECT(xl(1, 0x1000, VTD_ACC_R, false), 0);
     abort_page(rta(), VTD_MEM_ABORT_READ);
-    EXPECT_AT(xl(1, 0x1000, VTD_ACC_R, false), 0x38, root_entry_addr(rta(), 0), 0);
+    EXPECT_AT(xl(1, 0x1000, VTD_ACC_R, false), 0x38, vtd_root_entry_addr(rta(), 0), 0);
     cr_assert_not(x.fault.suppressed);
 }
 
@@ -70,7 +70,7 @@ Test(faults, root_entry_not_present_other_bus)
 {
     start();
     pt_pasid(1);
-    EXPECT_AT(xl_sid(SID_BUS2, 1, 0x1000, VTD_ACC_R, false), 0x39, root_entry_addr(rta(), 2), 0);
+    EXPECT_AT(xl_sid(SID_BUS2, 1, 0x1000, VTD_ACC_R, false), 0x39, vtd_root_entry_addr(rta(), 2), 0);
     cr_assert_not(x.fault.suppressed);
     rebuild_ctx(SID_BUS2); /* the same PASID directory for the second device */
     EXPECT(xl_sid(SID_BUS2, 1, 0x1000, VTD_ACC_R, false), 0);
@@ -81,7 +81,7 @@ Test(faults, root_entry_high_half_not_present)
     start(); /* bus 0: the low half (devfn 0x18) is present, the high half is not */
     pt_pasid(1);
     EXPECT(xl_sid(SID, 1, 0x1000, VTD_ACC_R, false), 0);
-    EXPECT_AT(xl_sid(SID_HI, 1, 0x1000, VTD_ACC_R, false), 0x39, root_entry_addr(rta(), 0) + 8, 0);
+    EXPECT_AT(xl_sid(SID_HI, 1, 0x1000, VTD_ACC_R, false), 0x39, vtd_root_entry_addr(rta(), 0) + 8, 0);
     rebuild_ctx(SID_HI);
     EXPECT(xl_sid(SID_HI, 1, 0x1000, VTD_ACC_R, false), 0);
 }
@@ -91,7 +91,7 @@ Test(faults, root_entry_reserved)
     start();
     pt_pasid(1);
     rebuild_ctx(SID_HI);
-    const uint64_t lo = root_entry_addr(rta(), 0), hi = lo + 8;
+    const uint64_t lo = vtd_root_entry_addr(rta(), 0), hi = lo + 8;
     const uint64_t lo_val = rd(lo), hi_val = rd(hi);
     const struct {
         const char *name;

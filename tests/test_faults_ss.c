@@ -42,7 +42,7 @@ Test(faults, ss_access_nested_table_fetch)
     map4k(&fs, VA, NEST_DATA_GPA, RWU, VTD_MAP_AD);
     EXPECT(xl(1, VA, VTD_ACC_R, false), 0);
     abort_page(ss.root, VTD_MEM_ABORT_READ);
-    EXPECT_AT(xl(1, VA, VTD_ACC_R, false), 0x78, ss.root + 8 * pt_index(fs.root, 4), 4);
+    EXPECT_AT(xl(1, VA, VTD_ACC_R, false), 0x78, ss.root + 8 * vtd_pt_index(fs.root, 4), 4);
     cr_assert_gt(w.trace.n, 0);
     cr_assert(w.trace.rec[w.trace.n - 1].for_fs, "the failing read served a first-stage table fetch");
 }

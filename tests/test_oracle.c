@@ -294,7 +294,7 @@ Test(oracle, context_entry_gone_without_context_cache_invalidation)
     vtd_iommu_set_step(io, 4);
     cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
     vtd_iommu_set_step(io, 9);
-    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), root_entry_addr(w.rtaddr & VTD_RTADDR_RTA, 0), 0), 0);
+    cr_assert_eq(vtd_mem_write64(vtd_iommu_mem(io), vtd_root_entry_addr(w.rtaddr & VTD_RTADDR_RTA, 0), 0), 0);
     cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0, "the cached context and PASID entries still serve");
     cr_assert(r.stale);
     cr_assert_eq(r.report.fresh.fault.code, VTD_FR_ROOT_P);

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "runner/runner.h"
+#include "walker/bdf.h"
 #include "walker/fs_entry.h"
 #include "walker/pasid_dir.h"
 #include "walker/root_entry.h"
@@ -243,7 +244,7 @@ static void explain_pasid(struct vtd_mem *m, const struct vtd_trace_rec *r)
     vtd_mem_read(m, r->addr, &pe, sizeof pe);
     uint64_t q0 = pe.qw[0], q1 = pe.qw[1], q2 = pe.qw[2];
     unsigned aw = (unsigned)vtd_field(q0, VTD_PE_AW), fspm = (unsigned)vtd_field(q2, VTD_PE_FSPM);
-    const char *pg = pgtt_name(pasid_entry_pgtt(&pe));
+    const char *pg = pgtt_name(vtd_pasid_entry_pgtt(&pe));
     printf("P=%d FPD=%d PGTT=%s DID=%u AW=%u (%u-level SS) SSPTPTR=0x%" PRIx64 " SSADE=%d SSEE=%d PWSNP=%d\n"
            "%33sFSPM=%u (%u-level FS) FSPTPTR=0x%" PRIx64 " SRE=%d WPE=%d EAFE=%d ERE=%d",
            !!(q0 & VTD_PE_P), !!(q0 & VTD_PE_FPD), pg ? pg : "?", (unsigned)vtd_field(q1, VTD_PE_DID), aw, aw + 2,
@@ -256,13 +257,13 @@ static void explain_fs(struct vtd_mem *m, const struct vtd_trace_rec *r)
 {
     (void)m;
     uint64_t e = r->val;
-    if (!fs_entry_present(e)) {
+    if (!vtd_fs_entry_present(e)) {
         printf("P=0: not present");
         return;
     }
     printf("P=%d R/W=%d U/S=%d XD=%d A=%d D=%d PS=%d %s=0x%" PRIx64, !!(e & VTD_FS_P), !!(e & VTD_FS_RW),
            !!(e & VTD_FS_US), !!(e & VTD_FS_XD), !!(e & VTD_FS_A), !!(e & VTD_FS_D), !!(e & VTD_FS_PS),
-           fs_entry_is_leaf(e, r->level) ? "page" : "table", fs_entry_addr(e, r->level));
+           vtd_fs_entry_is_leaf(e, r->level) ? "page" : "table", vtd_fs_entry_addr(e, r->level));
 }
 
 static void explain_ss(struct vtd_mem *m, const struct vtd_trace_rec *r)
@@ -274,8 +275,8 @@ static void explain_ss(struct vtd_mem *m, const struct vtd_trace_rec *r)
         return;
     }
     printf("R=%d W=%d X=%d A=%d D=%d PS=%d %s=0x%" PRIx64, !!(e & VTD_SS_R), !!(e & VTD_SS_W), !!(e & VTD_SS_X),
-           !!(e & VTD_SS_A), !!(e & VTD_SS_D), !!(e & VTD_SS_PS), ss_entry_is_leaf(e, r->level) ? "page" : "table",
-           ss_entry_addr(e, r->level));
+           !!(e & VTD_SS_A), !!(e & VTD_SS_D), !!(e & VTD_SS_PS), vtd_ss_entry_is_leaf(e, r->level) ? "page" : "table",
+           vtd_ss_entry_addr(e, r->level));
 }
 
 /* Indexed by enum vtd_trace_kind. */
@@ -358,7 +359,7 @@ static int run_translate(struct tr_opts *o, const struct scenario *s)
         }
         o->req.sid = s->dev[d].cfg.sid;
     }
-    printf("request: sid %02x:%02x.%x, ", o->req.sid >> 8, (o->req.sid >> 3) & 0x1f, o->req.sid & 7);
+    printf("request: sid %s, ", vtd_bdf_format(o->req.sid).s);
     if (o->req.pasid_valid)
         printf("pasid %" PRIu32, o->req.pasid);
     else

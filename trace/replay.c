@@ -230,8 +230,8 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
         }
     struct vtd_device_config dc = {.sid = sid, .pasid_bits = VTRACE_PASID_BITS};
     if (!budget_hold(rp, sizeof(*rp->devs) + vtd_device_host_bytes(&dc)))
-        return efail(err, "device %02x:%02x.%x: the replay reached its host-memory budget of %llu MiB (--max-memory)",
-                     sid >> 8, (sid >> 3) & 0x1f, sid & 7, (unsigned long long)mib(rp->budget));
+        return efail(err, "device %s: the replay reached its host-memory budget of %llu MiB (--max-memory)",
+                     vtd_bdf_format(sid).s, (unsigned long long)mib(rp->budget));
     if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)))
         return efail(err, "out of memory");
     struct device *d = &rp->devs[rp->ndevs];
@@ -324,8 +324,8 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     if (rp->nspaces >= 0xfffe)
         return efail(err, "more than 65534 address spaces: no domain ids left");
     if (!budget_hold(rp, sizeof(*sp) + sizeof(*rp->spaces)))
-        return efail(err, "address space %02x:%02x.%x PASID %u: %s", e->sid >> 8, (e->sid >> 3) & 0x1f, e->sid & 7,
-                     (unsigned)pasid, budget_text(rp));
+        return efail(err, "address space %s PASID %u: %s", vtd_bdf_format(e->sid).s, (unsigned)pasid,
+                     budget_text(rp));
     if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
         !(sp = vtd_calloc(1, sizeof(*sp))))
         return efail(err, "out of memory");
@@ -334,8 +334,8 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     rp->spaces[rp->nspaces++] = sp;
     int rc = space_build(rp, sp, d);
     if (rc)
-        return efail(err, "cannot build the %s tables of %02x:%02x.%x PASID %u: %s", pgtt_name(sp->pgtt), e->sid >> 8,
-                     (e->sid >> 3) & 0x1f, e->sid & 7, (unsigned)pasid, why_failed(rp, rc));
+        return efail(err, "cannot build the %s tables of %s PASID %u: %s", pgtt_name(sp->pgtt),
+                     vtd_bdf_format(e->sid).s, (unsigned)pasid, why_failed(rp, rc));
     *out = rp->last = sp;
     return 0;
 }

@@ -43,8 +43,8 @@ static inline uint64_t vtd_bits_above(unsigned width)
 #define VTD_PT_PS_KINDS 2
 
 /* Both paging formats use 512-entry tables: 9 index bits per level above the 4 KiB offset. */
-static inline unsigned pt_index(uint64_t va, unsigned level) { return (unsigned)(va >> (VTD_PAGE_SHIFT + 9 * (level - 1))) & 0x1ff; }
+static inline unsigned vtd_pt_index(uint64_t va, unsigned level) { return (unsigned)(va >> (VTD_PAGE_SHIFT + 9 * (level - 1))) & 0x1ff; }
 /* log2 of the region one entry of `level` maps (12, 21, 30, 39, 48). */
-static inline unsigned pt_level_shift(unsigned level) { return VTD_PAGE_SHIFT + 9 * (level - 1); }
+static inline unsigned vtd_pt_level_shift(unsigned level) { return VTD_PAGE_SHIFT + 9 * (level - 1); }
 
 #endif

@@ -112,7 +112,7 @@ int vtd_build_root_table(struct vtd_builder *b, uint64_t *rtaddr)
 static uint64_t root_half_addr(uint64_t rta, uint16_t sid)
 {
     uint8_t bus = (uint8_t)(sid >> 8), devfn = (uint8_t)sid;
-    return root_entry_addr(rta, bus) + ((devfn & ROOT_HI_DEVFN) ? QW_BYTES : 0);
+    return vtd_root_entry_addr(rta, bus) + ((devfn & ROOT_HI_DEVFN) ? QW_BYTES : 0);
 }
 
 /* The context table serving `sid`, created and hooked into the root entry if absent. */
@@ -172,7 +172,7 @@ int vtd_build_context(struct vtd_builder *b, uint64_t rtaddr, uint16_t sid, cons
     if (rc)
         return rc;
     ctx_entry_encode(ctx, qw);
-    return write_entry_p_last(b, ctx_entry_addr(ctp, (uint8_t)sid), qw, CTX_QWORDS);
+    return write_entry_p_last(b, vtd_ctx_entry_addr(ctp, (uint8_t)sid), qw, CTX_QWORDS);
 }
 
 /* ---- PASID directory and tables -------------------------------------------------------- */
@@ -182,7 +182,7 @@ int vtd_build_pasid_dir(struct vtd_builder *b, unsigned pdts, uint64_t *pdtp)
     if (!b || !pdtp || pdts > field_max(VTD_CTX_PDTS))
         return -EINVAL;
     /* 2^(pdts+7) entries of 8 bytes: 1 KiB .. 128 KiB, always whole pages (VT-d 9.4). */
-    uint64_t bytes = ctx_pdir_entries(&(struct vtd_ctx){ .pdts = pdts }) * (uint64_t)VTD_PDIR_ENTRY_SIZE;
+    uint64_t bytes = vtd_ctx_pdir_entries(&(struct vtd_ctx){ .pdts = pdts }) * (uint64_t)VTD_PDIR_ENTRY_SIZE;
     return builder_alloc_pages(b, (bytes + VTD_PAGE_SIZE - 1) / VTD_PAGE_SIZE, pdtp);
 }
 
@@ -191,9 +191,9 @@ static int pasid_table_for(struct vtd_builder *b, const struct vtd_ctx *ctx, uin
 {
     if (ctx->pdts > field_max(VTD_CTX_PDTS))
         return -EINVAL;
-    if (pasid_dir_index(pasid) >= ctx_pdir_entries(ctx))
+    if (vtd_pasid_dir_index(pasid) >= vtd_ctx_pdir_entries(ctx))
         return -ERANGE;
-    uint64_t de_addr = pasid_dir_entry_addr(ctx->pdtp, pasid), de;
+    uint64_t de_addr = vtd_pasid_dir_entry_addr(ctx->pdtp, pasid), de;
     int rc = rd64(b, de_addr, &de);
     if (rc)
         return rc;
@@ -212,9 +212,9 @@ static bool pasid_cfg_representable(const struct vtd_pasid_cfg *c)
 {
     if (c->pgtt > field_max(VTD_PE_PGTT) || (c->ssptptr & ~VTD_PE_SSPTPTR) || (c->fsptptr & ~VTD_PE_FSPTPTR))
         return false;
-    if (pgtt_uses_fs(c->pgtt) && c->fs_levels != 4 && c->fs_levels != 5)
+    if (vtd_pgtt_uses_fs(c->pgtt) && c->fs_levels != 4 && c->fs_levels != 5)
         return false;
-    return !pgtt_uses_ss(c->pgtt) || (c->ss_levels >= 3 && c->ss_levels <= 5);
+    return !vtd_pgtt_uses_ss(c->pgtt) || (c->ss_levels >= 3 && c->ss_levels <= 5);
 }
 
 int vtd_build_pasid_entry(struct vtd_builder *b, const struct vtd_ctx *ctx, uint32_t pasid,
@@ -228,7 +228,7 @@ int vtd_build_pasid_entry(struct vtd_builder *b, const struct vtd_ctx *ctx, uint
         return rc;
     struct vtd_pasid_entry pe;
     pasid_entry_encode(cfg, &pe);
-    return write_entry_p_last(b, pasid_entry_addr(ptp, pasid), pe.qw, PASID_QWORDS);
+    return write_entry_p_last(b, vtd_pasid_entry_addr(ptp, pasid), pe.qw, PASID_QWORDS);
 }
 
 int vtd_build_pasid_clear(struct vtd_builder *b, const struct vtd_ctx *ctx, uint32_t pasid)
@@ -242,7 +242,7 @@ int vtd_build_pasid_clear(struct vtd_builder *b, const struct vtd_ctx *ctx, uint
     if (rc)
         return rc;
     /* Present bit first, so the entry is never present with half its fields gone. */
-    uint64_t addr = pasid_entry_addr(ptp, pasid);
+    uint64_t addr = vtd_pasid_entry_addr(ptp, pasid);
     for (size_t i = 0; i < PASID_QWORDS && !rc; i++)
         rc = wr64(b, addr + i * QW_BYTES, 0);
     return rc;
@@ -253,7 +253,7 @@ uint64_t vtd_build_pasid_entry_addr(struct vtd_builder *b, const struct vtd_ctx 
     uint64_t ptp;
     if (!b || !ctx || pasid_table_for(b, ctx, pasid, false, &ptp))
         return 0;
-    return pasid_entry_addr(ptp, pasid);
+    return vtd_pasid_entry_addr(ptp, pasid);
 }
 
 void vtd_pasid_cfg_init(struct vtd_pasid_cfg *cfg, unsigned pgtt, uint16_t did)
@@ -303,9 +303,9 @@ static bool pt_is_leaf(const struct pt_fmt *f, uint64_t e, unsigned level)
 {
     return level == 1 || (level <= PT_MAX_LEAF_LEVEL && (e & f->ps));
 }
-static uint64_t pt_level_size(unsigned level) { return UINT64_C(1) << pt_level_shift(level); }
+static uint64_t pt_level_size(unsigned level) { return UINT64_C(1) << vtd_pt_level_shift(level); }
 /* Input width of the table: 39, 48 or 57 bits. */
-static unsigned pt_width(const struct vtd_pt *pt) { return pt_level_shift(pt->levels + 1); }
+static unsigned pt_width(const struct vtd_pt *pt) { return vtd_pt_level_shift(pt->levels + 1); }
 
 /* Where the table's leaves may point: host memory, or the backing table's input space. */
 static uint64_t pt_output_end(const struct vtd_pt *pt)
@@ -317,7 +317,7 @@ static uint64_t pt_output_end(const struct vtd_pt *pt)
 static unsigned pt_level_for_shift(unsigned page_shift)
 {
     for (unsigned level = 1; level <= PT_MAX_LEAF_LEVEL; level++)
-        if (pt_level_shift(level) == page_shift)
+        if (vtd_pt_level_shift(level) == page_shift)
             return level;
     return 0;
 }
@@ -490,7 +490,7 @@ struct pt_pos {
 
 static uint64_t pt_pos_addr(const struct pt_pos *pos, uint64_t va)
 {
-    return pos->table + (uint64_t)pt_index(va, pos->level) * PT_ENTRY_SIZE;
+    return pos->table + (uint64_t)vtd_pt_index(va, pos->level) * PT_ENTRY_SIZE;
 }
 
 /* Descend along va to level `stop`, or to the first non-present entry or leaf above it. */
@@ -539,7 +539,7 @@ int vtd_pt_lookup(const struct vtd_pt *pt, uint64_t va, uint64_t *pa, unsigned *
     if (pa)
         *pa = pt_leaf_frame(f, pos.entry, pos.level) | (va & (pt_level_size(pos.level) - 1));
     if (page_shift)
-        *page_shift = pt_level_shift(pos.level);
+        *page_shift = vtd_pt_level_shift(pos.level);
     if (perm)
         *perm = pt_leaf_perm(f, pos.entry);
     return 0;
@@ -592,7 +592,7 @@ struct pt_new_tables {
 static void pt_count_new_tables(struct pt_new_tables *nt, uint64_t va, unsigned missing_level, unsigned leaf_level)
 {
     for (unsigned level = leaf_level; level < missing_level; level++) {
-        uint64_t region = va >> pt_level_shift(level + 1);
+        uint64_t region = va >> vtd_pt_level_shift(level + 1);
         if (!nt->seen[level] || nt->region[level] != region) {
             nt->seen[level] = true;
             nt->region[level] = region;

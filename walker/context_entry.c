@@ -6,7 +6,7 @@
 int ctx_entry_decode(const struct vtd_ctx_entry *ce, const struct vtd_caps *caps, struct vtd_ctx *out)
 {
     *out = (struct vtd_ctx){0};
-    if (!ctx_entry_present(ce))
+    if (!vtd_ctx_entry_present(ce))
         return VTD_FR_CTX_P;
     uint64_t q0 = ce->qw[0], q1 = ce->qw[1];
     bool rsvd = (q0 & VTD_CTX_RSVD0) || (q1 & VTD_CTX_RSVD1) || ce->qw[2] || ce->qw[3] ||

@@ -43,15 +43,15 @@ struct vtd_ctx {
 };
 
 /* Address of the context entry for a devfn inside the table at `ctp`. */
-static inline uint64_t ctx_entry_addr(uint64_t ctp, uint8_t devfn) { return ctp + (uint64_t)(devfn & 0x7f) * VTD_CTX_ENTRY_SIZE; }
-static inline bool ctx_entry_present(const struct vtd_ctx_entry *ce) { return ce->qw[0] & VTD_CTX_P; }
+static inline uint64_t vtd_ctx_entry_addr(uint64_t ctp, uint8_t devfn) { return ctp + (uint64_t)(devfn & 0x7f) * VTD_CTX_ENTRY_SIZE; }
+static inline bool vtd_ctx_entry_present(const struct vtd_ctx_entry *ce) { return ce->qw[0] & VTD_CTX_P; }
 /* Number of PASID-directory entries the context entry provides. */
-static inline uint32_t ctx_pdir_entries(const struct vtd_ctx *c) { return UINT32_C(1) << (c->pdts + 7); }
+static inline uint32_t vtd_ctx_pdir_entries(const struct vtd_ctx *c) { return UINT32_C(1) << (c->pdts + 7); }
 
 /* Whether a PASID falls inside the context's PASID directory (fault 46h otherwise). */
-static inline bool ctx_pasid_in_range(const struct vtd_ctx *c, uint32_t pasid)
+static inline bool vtd_ctx_pasid_in_range(const struct vtd_ctx *c, uint32_t pasid)
 {
-    return pasid < (UINT32_C(1) << 20) && (pasid >> 6) < ctx_pdir_entries(c);
+    return pasid < (UINT32_C(1) << 20) && (pasid >> 6) < vtd_ctx_pdir_entries(c);
 }
 
 /*

@@ -32,14 +32,14 @@
 #define VTD_FS_RSVD_2M VTD_GENMASK(20, 13)
 #define VTD_FS_RSVD_1G VTD_GENMASK(29, 13)
 
-static inline bool fs_entry_present(uint64_t e) { return e & VTD_FS_P; }
+static inline bool vtd_fs_entry_present(uint64_t e) { return e & VTD_FS_P; }
 /* Whether the entry maps a page at this level (a PTE, or PS at PDE/PDPE). */
-static inline bool fs_entry_is_leaf(uint64_t e, unsigned level) { return level == 1 || ((level == 2 || level == 3) && (e & VTD_FS_PS)); }
+static inline bool vtd_fs_entry_is_leaf(uint64_t e, unsigned level) { return level == 1 || ((level == 2 || level == 3) && (e & VTD_FS_PS)); }
 /*
  * Reserved bits of a present entry at `level`. `addr_width` bounds the address field: the HAW
  * when addresses are host-physical, 52 in nested mode (guest-physical, checked against MGAW).
  */
-static inline uint64_t fs_entry_rsvd_mask(uint64_t e, unsigned level, const struct vtd_caps *caps, unsigned addr_width)
+static inline uint64_t vtd_fs_entry_rsvd_mask(uint64_t e, unsigned level, const struct vtd_caps *caps, unsigned addr_width)
 {
     /* Address bits at or above the address width are reserved at every level. */
     uint64_t rsvd = VTD_FS_ADDR & vtd_bits_above(addr_width);
@@ -52,7 +52,7 @@ static inline uint64_t fs_entry_rsvd_mask(uint64_t e, unsigned level, const stru
     return rsvd;
 }
 /* Frame address a leaf maps (page-aligned to its size) or the next table's address. */
-static inline uint64_t fs_entry_addr(uint64_t e, unsigned level)
+static inline uint64_t vtd_fs_entry_addr(uint64_t e, unsigned level)
 {
     if (level == 3 && (e & VTD_FS_PS)) return e & VTD_FS_ADDR_1G;
     if (level == 2 && (e & VTD_FS_PS)) return e & VTD_FS_ADDR_2M;

@@ -18,8 +18,8 @@
 
 #define VTD_PASID_DIR_SHIFT 6 /* PASID bits below this index the PASID table */
 
-static inline uint32_t pasid_dir_index(uint32_t pasid) { return pasid >> VTD_PASID_DIR_SHIFT; }
-static inline uint64_t pasid_dir_entry_addr(uint64_t pdtp, uint32_t pasid) { return pdtp + (uint64_t)pasid_dir_index(pasid) * VTD_PDIR_ENTRY_SIZE; }
-static inline uint64_t pasid_dir_rsvd_mask(unsigned haw) { return VTD_PDIR_RSVD | (vtd_bits_above(haw) & VTD_PDIR_PTP); }
+static inline uint32_t vtd_pasid_dir_index(uint32_t pasid) { return pasid >> VTD_PASID_DIR_SHIFT; }
+static inline uint64_t vtd_pasid_dir_entry_addr(uint64_t pdtp, uint32_t pasid) { return pdtp + (uint64_t)vtd_pasid_dir_index(pasid) * VTD_PDIR_ENTRY_SIZE; }
+static inline uint64_t vtd_pasid_dir_rsvd_mask(unsigned haw) { return VTD_PDIR_RSVD | (vtd_bits_above(haw) & VTD_PDIR_PTP); }
 
 #endif

@@ -84,22 +84,22 @@ static int pasid_entry_decode_fs(const struct vtd_pasid_entry *pe, const struct 
 int pasid_entry_decode(const struct vtd_pasid_entry *pe, const struct vtd_caps *caps, struct vtd_pasid_cfg *out)
 {
     *out = (struct vtd_pasid_cfg){0};
-    if (!pasid_entry_present(pe))
+    if (!vtd_pasid_entry_present(pe))
         return VTD_FR_PASID_P;
     if (pasid_entry_common_rsvd(pe, caps))
         return VTD_FR_PASID_RSVD;
-    unsigned pgtt = pasid_entry_pgtt(pe);
+    unsigned pgtt = vtd_pasid_entry_pgtt(pe);
     if (!pgtt_supported(pgtt, caps))
         return VTD_FR_PASID_INVALID;
     out->pgtt = pgtt;
     out->fpd = pe->qw[0] & VTD_PE_FPD;
-    out->did = pasid_entry_did(pe);
+    out->did = vtd_pasid_entry_did(pe);
     out->pwsnp = pe->qw[1] & VTD_PE_PWSNP;
     out->pgsnp = pe->qw[1] & VTD_PE_PGSNP;
     int rc = 0;
-    if (pgtt_uses_ss(pgtt))
+    if (vtd_pgtt_uses_ss(pgtt))
         rc = pasid_entry_decode_ss(pe, caps, out);
-    if (!rc && pgtt_uses_fs(pgtt))
+    if (!rc && vtd_pgtt_uses_fs(pgtt))
         rc = pasid_entry_decode_fs(pe, caps, out);
     if (rc)
         *out = (struct vtd_pasid_cfg){0}; /* a rejected entry is not used, its FPD included */

@@ -71,12 +71,12 @@ struct vtd_pasid_cfg {
     uint64_t fsptptr;
 };
 
-static inline uint64_t pasid_entry_addr(uint64_t ptp, uint32_t pasid) { return ptp + (uint64_t)(pasid & 0x3f) * VTD_PASID_ENTRY_SIZE; }
-static inline bool pasid_entry_present(const struct vtd_pasid_entry *pe) { return pe->qw[0] & VTD_PE_P; }
-static inline unsigned pasid_entry_pgtt(const struct vtd_pasid_entry *pe) { return (unsigned)vtd_field(pe->qw[0], VTD_PE_PGTT); }
-static inline uint16_t pasid_entry_did(const struct vtd_pasid_entry *pe) { return (uint16_t)vtd_field(pe->qw[1], VTD_PE_DID); }
-static inline bool pgtt_uses_fs(unsigned pgtt) { return pgtt == VTD_PGTT_FS || pgtt == VTD_PGTT_NESTED; }
-static inline bool pgtt_uses_ss(unsigned pgtt) { return pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED; }
+static inline uint64_t vtd_pasid_entry_addr(uint64_t ptp, uint32_t pasid) { return ptp + (uint64_t)(pasid & 0x3f) * VTD_PASID_ENTRY_SIZE; }
+static inline bool vtd_pasid_entry_present(const struct vtd_pasid_entry *pe) { return pe->qw[0] & VTD_PE_P; }
+static inline unsigned vtd_pasid_entry_pgtt(const struct vtd_pasid_entry *pe) { return (unsigned)vtd_field(pe->qw[0], VTD_PE_PGTT); }
+static inline uint16_t vtd_pasid_entry_did(const struct vtd_pasid_entry *pe) { return (uint16_t)vtd_field(pe->qw[1], VTD_PE_DID); }
+static inline bool vtd_pgtt_uses_fs(unsigned pgtt) { return pgtt == VTD_PGTT_FS || pgtt == VTD_PGTT_NESTED; }
+static inline bool vtd_pgtt_uses_ss(unsigned pgtt) { return pgtt == VTD_PGTT_SS || pgtt == VTD_PGTT_NESTED; }
 
 /*
  * Check and decode a PASID entry against the capabilities: VTD_FR_PASID_P, VTD_FR_PASID_RSVD

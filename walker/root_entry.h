@@ -33,10 +33,10 @@ struct vtd_root_entry {
 };
 
 /* Address of the root entry for a bus. */
-static inline uint64_t root_entry_addr(uint64_t rta, uint8_t bus) { return rta + (uint64_t)bus * VTD_ROOT_ENTRY_SIZE; }
+static inline uint64_t vtd_root_entry_addr(uint64_t rta, uint8_t bus) { return rta + (uint64_t)bus * VTD_ROOT_ENTRY_SIZE; }
 /* The qword (lo or hi) that serves a devfn. */
-static inline uint64_t root_entry_half(const struct vtd_root_entry *re, uint8_t devfn) { return devfn & 0x80 ? re->hi : re->lo; }
+static inline uint64_t vtd_root_entry_half(const struct vtd_root_entry *re, uint8_t devfn) { return devfn & 0x80 ? re->hi : re->lo; }
 /* Reserved bits of one half: bits 11:1 and the pointer bits at or above HAW. */
-static inline uint64_t root_entry_rsvd_mask(unsigned haw) { return VTD_ROOT_RSVD_LOW | (vtd_bits_above(haw) & VTD_ROOT_CTP); }
+static inline uint64_t vtd_root_entry_rsvd_mask(unsigned haw) { return VTD_ROOT_RSVD_LOW | (vtd_bits_above(haw) & VTD_ROOT_CTP); }
 
 #endif

@@ -30,12 +30,12 @@
 #define VTD_SS_RSVD_2M VTD_GENMASK(20, 12)
 #define VTD_SS_RSVD_1G VTD_GENMASK(29, 12)
 
-static inline bool ss_entry_present(uint64_t e, bool ssee) { return e & (VTD_SS_R | VTD_SS_W | (ssee ? VTD_SS_X : 0)); }
-static inline bool ss_entry_is_leaf(uint64_t e, unsigned level) { return level == 1 || ((level == 2 || level == 3) && (e & VTD_SS_PS)); }
-static inline uint64_t ss_entry_rsvd_mask(uint64_t e, unsigned level, const struct vtd_caps *caps)
+static inline bool vtd_ss_entry_present(uint64_t e, bool ssee) { return e & (VTD_SS_R | VTD_SS_W | (ssee ? VTD_SS_X : 0)); }
+static inline bool vtd_ss_entry_is_leaf(uint64_t e, unsigned level) { return level == 1 || ((level == 2 || level == 3) && (e & VTD_SS_PS)); }
+static inline uint64_t vtd_ss_entry_rsvd_mask(uint64_t e, unsigned level, const struct vtd_caps *caps)
 {
     uint64_t rsvd = (VTD_SS_ADDR & vtd_bits_above(caps->haw)) | VTD_SS_TM;
-    bool leaf = ss_entry_is_leaf(e, level);
+    bool leaf = vtd_ss_entry_is_leaf(e, level);
     /* SNP is defined only in leaves, and only with snoop control. */
     if (!leaf || !vtd_ecap_has(caps, VTD_ECAP_SC))
         rsvd |= VTD_SS_SNP;
@@ -47,7 +47,7 @@ static inline uint64_t ss_entry_rsvd_mask(uint64_t e, unsigned level, const stru
         return vtd_cap_has(caps, VTD_CAP_SSLPS_2M) ? rsvd | VTD_SS_RSVD_2M : rsvd | VTD_SS_PS;
     return rsvd;
 }
-static inline uint64_t ss_entry_addr(uint64_t e, unsigned level)
+static inline uint64_t vtd_ss_entry_addr(uint64_t e, unsigned level)
 {
     if (level == 3 && (e & VTD_SS_PS)) return e & VTD_SS_ADDR_1G;
     if (level == 2 && (e & VTD_SS_PS)) return e & VTD_SS_ADDR_2M;

@@ -54,9 +54,9 @@ void walk_masks_compute(struct vtd_walk_env *env)
     m->valid = true;
     for (unsigned l = 1; l <= VTD_PT_MAX_LEVELS; l++)
         for (unsigned ps = 0; ps < VTD_PT_PS_KINDS; ps++) {
-            m->ss[l][ps] = ss_entry_rsvd_mask(ps ? VTD_SS_PS : 0, l, c);
-            m->fs_host[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, c->haw);
-            m->fs_nested[l][ps] = fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, 52);
+            m->ss[l][ps] = vtd_ss_entry_rsvd_mask(ps ? VTD_SS_PS : 0, l, c);
+            m->fs_host[l][ps] = vtd_fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, c->haw);
+            m->fs_nested[l][ps] = vtd_fs_entry_rsvd_mask(ps ? VTD_FS_PS : 0, l, c, 52);
         }
 }
 

@@ -24,13 +24,13 @@ static int root_entry_fetch(struct vtd_walk_env *env, uint64_t rta, uint16_t sid
                             struct vtd_fault_info *f)
 {
     uint8_t devfn = sid & 0xff;
-    uint64_t addr = root_entry_addr(rta, (uint8_t)(sid >> 8)) + (devfn & 0x80 ? 8 : 0);
+    uint64_t addr = vtd_root_entry_addr(rta, (uint8_t)(sid >> 8)) + (devfn & 0x80 ? 8 : 0);
     uint64_t half;
     if (walk_read64(env, VTD_TR_ROOT, 0, addr, &half))
         return walk_fault(f, VTD_FR_ROOT_ACCESS, addr, 0);
     if (!(half & VTD_ROOT_P))
         return walk_fault(f, VTD_FR_ROOT_P, addr, 0);
-    if (half & root_entry_rsvd_mask(env->caps->haw))
+    if (half & vtd_root_entry_rsvd_mask(env->caps->haw))
         return walk_fault(f, VTD_FR_ROOT_RSVD, addr, 0);
     *ctp = half & VTD_ROOT_CTP;
     return 0;
@@ -64,7 +64,7 @@ int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, s
         rc = root_entry_fetch(env, rta, sid, &ctp, f);
     if (rc)
         return rc;
-    uint64_t addr = ctx_entry_addr(ctp, sid & 0xff);
+    uint64_t addr = vtd_ctx_entry_addr(ctp, sid & 0xff);
     struct vtd_ctx_entry ce;
     if (read_qwords(env, VTD_TR_CTX, addr, ce.qw, 4))
         return walk_fault(f, VTD_FR_CTX_ACCESS, addr, 0);
@@ -76,17 +76,17 @@ int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_
                     struct vtd_fault_info *f)
 {
     *out = (struct vtd_pasid_cfg){0};
-    if (!ctx_pasid_in_range(ctx, pasid))
+    if (!vtd_ctx_pasid_in_range(ctx, pasid))
         return walk_fault(f, VTD_FR_CTX_PDTS, 0, 0);
-    uint64_t daddr = pasid_dir_entry_addr(ctx->pdtp, pasid), pde;
+    uint64_t daddr = vtd_pasid_dir_entry_addr(ctx->pdtp, pasid), pde;
     if (walk_read64(env, VTD_TR_PDIR, 0, daddr, &pde))
         return walk_fault(f, VTD_FR_PDIR_ACCESS, daddr, 0);
     if (!(pde & VTD_PDIR_P))
         return walk_fault(f, VTD_FR_PDIR_P, daddr, 0);
-    if (pde & pasid_dir_rsvd_mask(env->caps->haw))
+    if (pde & vtd_pasid_dir_rsvd_mask(env->caps->haw))
         return walk_fault(f, VTD_FR_PDIR_RSVD, daddr, 0);
     bool dir_fpd = pde & VTD_PDIR_FPD;
-    uint64_t paddr = pasid_entry_addr(pde & VTD_PDIR_PTP, pasid);
+    uint64_t paddr = vtd_pasid_entry_addr(pde & VTD_PDIR_PTP, pasid);
     struct vtd_pasid_entry pe;
     int rc = read_qwords(env, VTD_TR_PASID, paddr, pe.qw, 8) ? VTD_FR_PASID_ACCESS
                                                               : pasid_entry_decode(&pe, env->caps, out);
@@ -102,7 +102,7 @@ int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_
 
 int vtd_pasid_request_check(const struct vtd_caps *caps, const struct vtd_pasid_cfg *pe, const struct vtd_request *req)
 {
-    if (!pgtt_uses_fs(pe->pgtt))
+    if (!vtd_pgtt_uses_fs(pe->pgtt))
         return 0;
     if (req->priv && !pe->sre)
         return VTD_FR_PASID_SRE;

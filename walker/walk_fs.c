@@ -171,24 +171,24 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
         out->table[l] = table;
         out->perm_above[l] = perm;
         uint64_t hpa;
-        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)pt_index(va, l), &hpa, f)))
+        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), &hpa, f)))
             return rc;
         if (walk_read64(env, VTD_TR_FS, l, hpa, &e))
             return walk_fault(f, VTD_FR_FS_ACCESS, hpa, l);
         w.entry_hpa[l] = hpa;
         w.entry[l] = e;
-        if (!fs_entry_present(e))
+        if (!vtd_fs_entry_present(e))
             return walk_fault(f, VTD_FR_FS_P, hpa, l);
         if (e & rsvd[l][(e & VTD_FS_PS) != 0])
             return walk_fault(f, VTD_FR_FS_RSVD, hpa, l);
         perm &= fs_entry_perm(e);
-        if (fs_entry_is_leaf(e, l))
+        if (vtd_fs_entry_is_leaf(e, l))
             break;
         table = e & VTD_FS_ADDR;
     }
     out->leaf_level = l;
-    out->page_shift = pt_level_shift(l);
-    out->out = fs_entry_addr(e, l) | (va & ((UINT64_C(1) << out->page_shift) - 1));
+    out->page_shift = vtd_pt_level_shift(l);
+    out->out = vtd_fs_entry_addr(e, l) | (va & ((UINT64_C(1) << out->page_shift) - 1));
     out->leaf_entry_addr = w.entry_hpa[l];
     if (w.nested && (out->out & vtd_bits_above(vtd_caps_mgaw(env->caps))))
         return walk_fault(f, VTD_FR_FS_NEST_MGAW, w.entry_hpa[l], l);

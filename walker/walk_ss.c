@@ -87,20 +87,20 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     for (unsigned l = start->level;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
-        uint64_t addr = table + 8 * (uint64_t)pt_index(gpa, l), e;
+        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
         if (walk_read64(env, VTD_TR_SS, l, addr, &e))
             return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
         w.entry_addr[l] = addr;
         w.entry[l] = e;
-        if (!ss_entry_present(e, ssee))
+        if (!vtd_ss_entry_present(e, ssee))
             return walk_fault(f, ss_not_present_fault(access), addr, l);
         if (e & rsvd[l][(e & VTD_SS_PS) != 0])
             return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
         perm &= ss_entry_perm(e, implied);
-        if (ss_entry_is_leaf(e, l)) {
+        if (vtd_ss_entry_is_leaf(e, l)) {
             out->leaf_level = l;
-            out->page_shift = pt_level_shift(l);
-            out->out = ss_entry_addr(e, l) | (gpa & ((UINT64_C(1) << out->page_shift) - 1));
+            out->page_shift = vtd_pt_level_shift(l);
+            out->out = vtd_ss_entry_addr(e, l) | (gpa & ((UINT64_C(1) << out->page_shift) - 1));
             out->leaf_entry_addr = addr;
             break;
         }

@@ -1,5 +1,5 @@
 /*
- * cache_keys.h: what each of the IOMMU's caches is tagged by (VT-d 6.2), as one struct per cache
+ * cache_keys_internal.h: what each of the IOMMU's caches is tagged by (VT-d 6.2), as one struct per cache
  * with its pack (into the generic cache's four-word key, sim/cache.h) and unpack, and the
  * constructor the translation path uses. This is the only file that knows which key word holds
  * which tag; everyone else reads keys through the unpack functions. Not a public interface.
@@ -83,7 +83,7 @@ struct psc_fs_tag {
     uint16_t did;
     uint32_t pasid;
     unsigned level;
-    uint64_t index;  /* input address >> pt_level_shift(level) */
+    uint64_t index;  /* input address >> vtd_pt_level_shift(level) */
 };
 static inline struct vtd_cache_key psc_fs_tag_pack(struct psc_fs_tag t)
 {
@@ -96,14 +96,14 @@ static inline struct psc_fs_tag psc_fs_tag_unpack(const struct vtd_cache_key *k)
 }
 static inline struct vtd_cache_key psc_fs_key(uint16_t did, uint32_t pasid, unsigned level, uint64_t va)
 {
-    return psc_fs_tag_pack((struct psc_fs_tag){did, pasid, level, va >> pt_level_shift(level)});
+    return psc_fs_tag_pack((struct psc_fs_tag){did, pasid, level, va >> vtd_pt_level_shift(level)});
 }
 
 /* ---- second-stage paging-structure cache: DID, level, input bits above the level (no PASID) ---- */
 struct psc_ss_tag {
     uint16_t did;
     unsigned level;
-    uint64_t index;  /* guest-physical address >> pt_level_shift(level) */
+    uint64_t index;  /* guest-physical address >> vtd_pt_level_shift(level) */
 };
 static inline struct vtd_cache_key psc_ss_tag_pack(struct psc_ss_tag t)
 {
@@ -115,7 +115,7 @@ static inline struct psc_ss_tag psc_ss_tag_unpack(const struct vtd_cache_key *k)
 }
 static inline struct vtd_cache_key psc_ss_key(uint16_t did, unsigned level, uint64_t gpa)
 {
-    return psc_ss_tag_pack((struct psc_ss_tag){did, level, gpa >> pt_level_shift(level)});
+    return psc_ss_tag_pack((struct psc_ss_tag){did, level, gpa >> vtd_pt_level_shift(level)});
 }
 
 /* ---- device TLB (in the device): PASID tag, page number, page size ---- */
