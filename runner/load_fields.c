@@ -15,7 +15,7 @@
 #include "runner/load_internal.h"
 #include "walker/alloc.h"
 #include "walker/fault.h"
-#include "walker/sid.h"
+#include "walker/bdf.h"
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
 
@@ -120,7 +120,7 @@ static const char *name_of(const struct name_val *t, uint64_t val)
     return NULL;
 }
 
-/* "bb:dd.f" in hex, as lspci prints it (walker/sid.h: exactly those digits, nothing else). */
+/* "bb:dd.f" in hex, as lspci prints it (walker/bdf.h: exactly those digits, nothing else). */
 static bool parse_bdf(const char *s, uint64_t *sid)
 {
     uint16_t v;

@@ -1,6 +1,6 @@
 /*
  * test_host_limits.c: the host-side helpers issue 13 added below the runner: strict source-id
- * parsing (walker/sid.h), opening only regular files (walker/hostfile.h), the host-memory limit
+ * parsing (walker/bdf.h), opening only regular files (walker/hostfile.h), the host-memory limit
  * of simulated memory (walker/mem.h) and the host cost of caches (sim/cache.h, sim/iommu.h).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -15,7 +15,7 @@
 #include "sim/iommu.h"
 #include "walker/hostfile.h"
 #include "walker/mem.h"
-#include "walker/sid.h"
+#include "walker/bdf.h"
 
 Test(sid, exactly_bb_dd_f_in_hex)
 {

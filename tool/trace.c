@@ -16,7 +16,7 @@
 #include "trace/trace.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
-#include "walker/sid.h"
+#include "walker/bdf.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -84,7 +84,7 @@ static bool parse_size(const char *s, unsigned long long max, unsigned long long
     return *v <= max;
 }
 
-/* bb:dd.f, strictly (walker/sid.h). */
+/* bb:dd.f, strictly (walker/bdf.h). */
 static bool parse_sid(const char *s, uint16_t *sid) { return vtd_sid_parse(s, strlen(s), sid); }
 
 static bool parse_page(const char *s, unsigned *shift)

@@ -19,7 +19,6 @@
 #include "walker/root_entry.h"
 #include "walker/ss_entry.h"
 #include "walker/alloc.h"
-#include "walker/sid.h"
 
 static const char translate_help[] =
     "usage: vtdsim translate SCENARIO --after STEP (--device NAME | --sid BB:DD.F) [--pasid N]\n"

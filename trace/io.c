@@ -9,7 +9,7 @@
 #include "walker/alloc.h"
 #include "walker/outfile.h"
 #include "walker/hostfile.h"
-#include "walker/sid.h"
+#include "walker/bdf.h"
 
 /* Records per block: reads and writes go through the file in blocks of this many. */
 #define BLOCK_RECORDS 4096u
@@ -233,7 +233,7 @@ static int parse_u32(const struct cell *c, uint32_t *v, char *why, size_t len)
     return 0;
 }
 
-/* bb:dd.f with hexadecimal bus and device (PCI's usual notation; walker/sid.h). */
+/* bb:dd.f with hexadecimal bus and device (PCI's usual notation; walker/bdf.h). */
 static int parse_sid(const struct cell *c, uint16_t *sid, char *why, size_t len)
 {
     if (!vtd_sid_parse(c->s, c->n, sid)) {
