@@ -92,7 +92,7 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
     }
     vtd_walk_env_init(&io->env, io->mem, &io->cfg.caps, 0);
     io->env.hooks = &iommu_cache_hooks;
-    io->env.opaque = io;
+    io->env.opaque = NULL; /* the request in flight (xlate.c) */
     vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
     io->oracle_env.dry_run = true;
     vtd_iommu_reg_reset(io);

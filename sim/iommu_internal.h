@@ -26,8 +26,8 @@ struct vtd_bus {
 };
 
 /* What one request used from the caches: for the result, statistics and stale reports. Only
- * `used`, sid, pasid and iotlb_entry are reset per request; the rest is valid for the caches
- * `used` names. */
+ * `used`, sid, pasid and iotlb_entry are set at the start of a request; the rest is valid for
+ * the caches `used` names. */
 struct iommu_use {
     unsigned used;                      /* bit per enum vtd_cache_id, and VTD_C_DEVTLB */
     uint64_t filled[VTD_C_NKINDS];      /* fill step of the entry used, per cache */
@@ -38,6 +38,14 @@ struct iommu_use {
     uint64_t psc_ss_gpa;                /* the address the second-stage PSC entry served */
     bool iotlb_tagged;                  /* the IOTLB entry used carried a PASID tag */
     struct vtd_cache_entry *iotlb_entry; /* the IOTLB entry that answered, if one did */
+};
+
+/* One request in flight (xlate.c): vtd_iommu_dma() keeps it on its stack and points the cached
+ * path's walk environment (env.opaque) at it, so the cache hooks record what they used there
+ * rather than in the instance. */
+struct iommu_req {
+    struct vtd_iommu *io;
+    struct iommu_use use;
 };
 
 /*
@@ -90,9 +98,9 @@ struct vtd_iommu {
     struct vtd_bus *bus[256];
     uint64_t step;
     struct vtd_iommu_stats stats;
-    struct vtd_walk_env env;                 /* the cached path's walks (ss hook = cached SS) */
+    struct vtd_walk_env env;                 /* the cached path's walks (hooks: the caches; opaque:
+                                                the struct iommu_req in flight, NULL between requests) */
     struct vtd_walk_env oracle_env;          /* uncached, dry-run walks */
-    struct iommu_use use;                    /* what the current request used */
     /* The context- and PASID-cache entries the last request used: a repeat of the same
      * requester is served from them after checking they still hold that key (a host-side
      * shortcut; counts and replacement are exactly those of a lookup). */
@@ -174,8 +182,10 @@ bool iommu_entry_still_ok(struct vtd_iommu *io, enum vtd_cache_id id, const stru
 /* Likewise for a device's TLB entry. */
 bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *dev, const struct vtd_cache_entry *e);
 
-/* Compare a cache-served result with a fresh walk; fill res->stale and the report (oracle.c). */
-void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+/* Compare a cache-served result with a fresh walk; fill res->stale and the report (oracle.c).
+ * `use` is what the request used from the caches. */
+void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
+                        struct vtd_dma_result *res);
 
 /* ---- ordering checks (ordering.c) ---- */
 void iommu_warn(struct vtd_iommu *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -80,10 +80,9 @@ static struct vtd_desc iotlb_fix(const struct vtd_caps *caps, uint16_t did, uint
 
 /* The narrowest descriptor that removes the entry of `cache` this request used. IH stays 0:
  * only software knows that no paging-structure entry changed. */
-static struct vtd_desc fix_for(struct vtd_iommu *io, enum vtd_cache_id cache, const struct vtd_request *req,
-                               const struct vtd_xlate *x)
+static struct vtd_desc fix_for(struct vtd_iommu *io, const struct iommu_use *u, enum vtd_cache_id cache,
+                               const struct vtd_request *req, const struct vtd_xlate *x)
 {
-    const struct iommu_use *u = &io->use;
     uint16_t did = x->pe.did;
     unsigned shift;
     switch (cache) {
@@ -132,9 +131,9 @@ static bool psc_entry_stale(struct vtd_iommu *io, enum vtd_cache_id id, struct v
     return e && !iommu_entry_still_ok(io, id, e);
 }
 
-static unsigned stale_caches(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *served)
+static unsigned stale_caches(struct vtd_iommu *io, const struct iommu_use *u, const struct vtd_request *req,
+                             const struct vtd_xlate *served)
 {
-    const struct iommu_use *u = &io->use;
     unsigned used = u->used, stale = 0;
     struct vtd_ctx ctx;
     struct vtd_pasid_cfg pe;
@@ -167,7 +166,8 @@ static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
     return oldest == UINT64_MAX ? 0 : oldest;
 }
 
-void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
+                        struct vtd_dma_result *res)
 {
     struct vtd_request r = *req;
     struct vtd_stale *rep = &res->report;
@@ -175,8 +175,8 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
     if (!results_differ(res->x.fault.code, &res->x, rc_fresh, &rep->fresh))
         return;
     res->stale = true;
-    rep->caches = stale_caches(io, req, &res->x);
-    rep->filled_step = oldest_fill(&io->use, rep->caches);
+    rep->caches = stale_caches(io, use, req, &res->x);
+    rep->filled_step = oldest_fill(use, rep->caches);
     rep->fix[0] = 0;
     rep->nfixes = 0;
     /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */
@@ -184,7 +184,7 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct vtd_request *req, str
                                               VTD_C_DEVTLB};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (rep->caches & (1u << order[i])) {
-            struct vtd_desc d = fix_for(io, order[i], req, &res->x);
+            struct vtd_desc d = fix_for(io, use, order[i], req, &res->x);
             fix_append(rep, &d);
             if (order[i] < VTD_C_NCACHES)
                 vtd_cache_stats_mut(io->cache[order[i]])->stale_hits++;

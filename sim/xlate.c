@@ -16,7 +16,8 @@ static const unsigned probe_shifts[PAGE_SIZES] = {12, 21, 30};
 /* Paging-structure-cache entries exist for levels 2..5 (PDE up to PML5E). */
 #define PSC_LEVELS (VTD_PT_MAX_LEVELS - 1)
 
-static struct vtd_iommu *env_iommu(struct vtd_walk_env *env) { return env->opaque; }
+/* The request being translated: vtd_iommu_dma() points the cached path's environment at it. */
+static struct iommu_req *env_req(struct vtd_walk_env *env) { return env->opaque; }
 
 /* Lookup through the remembered entry when it still holds the key (see iommu_internal.h). */
 static struct vtd_cache_entry *lookup_remembered(struct vtd_cache *c, struct vtd_cache_entry **last,
@@ -30,22 +31,23 @@ static struct vtd_cache_entry *lookup_remembered(struct vtd_cache *c, struct vtd
     return *last = vtd_cache_lookup(c, key);
 }
 
-static void use_cache(struct vtd_iommu *io, unsigned id, const struct vtd_cache_entry *e)
+static void use_cache(struct iommu_use *u, enum vtd_cache_id id, const struct vtd_cache_entry *e)
 {
-    io->use.used |= 1u << id;
-    io->use.filled[id] = e->fill_seq;
+    u->used |= 1u << id;
+    u->filled[id] = e->fill_seq;
 }
 
 /* ---- stage 1 and 2: context and PASID caches ---- */
 
 static int cached_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
 {
-    struct vtd_iommu *io = env_iommu(env);
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
     struct vtd_cache *c = io->cache[VTD_C_CONTEXT];
     struct vtd_cache_key key = ctx_cache_key(sid);
     struct vtd_cache_entry *e = lookup_remembered(c, &io->last_ctx, &key);
     if (e) {
-        use_cache(io, VTD_C_CONTEXT, e);
+        use_cache(&rq->use, VTD_C_CONTEXT, e);
         *out = ((const struct ctx_cache_payload *)e->payload)->ctx;
         return 0;
     }
@@ -58,21 +60,22 @@ static int cached_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_c
 static int cached_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid,
                               struct vtd_pasid_cfg *out, struct vtd_fault_info *f)
 {
-    struct vtd_iommu *io = env_iommu(env);
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
     if (!vtd_ctx_pasid_in_range(ctx, pasid))
         return vtd_pasid_fetch(env, ctx, pasid, out, f); /* reports the range fault */
     struct vtd_cache *c = io->cache[VTD_C_PASID];
-    struct vtd_cache_key key = pasid_cache_key(io->use.sid, pasid);
+    struct vtd_cache_key key = pasid_cache_key(rq->use.sid, pasid);
     struct vtd_cache_entry *e = lookup_remembered(c, &io->last_pasid, &key);
     if (e) {
-        use_cache(io, VTD_C_PASID, e);
+        use_cache(&rq->use, VTD_C_PASID, e);
         *out = ((const struct pasid_cache_payload *)e->payload)->pe;
         return 0;
     }
     int rc = vtd_pasid_fetch(env, ctx, pasid, out, f);
     if (!rc && (e = vtd_cache_insert(c, &key, io->step, NULL))) {
         ((struct pasid_cache_payload *)e->payload)->pe = *out;
-        iommu_order_watch_pasid(io, ctx, io->use.sid, pasid);
+        iommu_order_watch_pasid(io, ctx, rq->use.sid, pasid);
     }
     return rc;
 }
@@ -82,40 +85,43 @@ static int cached_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ct
 static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
                             struct vtd_walk_start *start)
 {
-    struct vtd_iommu *io = env_iommu(env);
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
     struct vtd_cache_key keys[PSC_LEVELS];
     unsigned n = 0, which;
     /* The lowest cached level skips the most reads: probe PDE first, then upward. */
     for (unsigned l = 2; l <= pe->fs_levels; l++)
-        keys[n++] = psc_fs_key(pe->did, io->use.pasid, l, va);
+        keys[n++] = psc_fs_key(pe->did, rq->use.pasid, l, va);
     struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_PSC_FS], keys, n, &which);
     if (!e)
         return;
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
-    use_cache(io, VTD_C_PSC_FS, e);
-    io->use.psc_fs_level = which + 2;
+    use_cache(&rq->use, VTD_C_PSC_FS, e);
+    rq->use.psc_fs_level = which + 2;
     *start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
 }
 
 static void cached_fs_done(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
                            unsigned start_level, const struct vtd_stage_result *res)
 {
-    struct vtd_iommu *io = env_iommu(env);
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
     /* Each non-leaf entry read on the way names the table below it. */
     for (unsigned l = start_level; l > res->leaf_level; l--) {
-        struct vtd_cache_key key = psc_fs_key(pe->did, io->use.pasid, l, va);
+        struct vtd_cache_key key = psc_fs_key(pe->did, rq->use.pasid, l, va);
         struct vtd_cache_entry *e = vtd_cache_insert(io->cache[VTD_C_PSC_FS], &key, io->step, NULL);
         if (e)
             *(struct psc_payload *)e->payload = (struct psc_payload){
                 .next_table = res->table[l - 1], .perm = res->perm_above[l - 1],
-                .fill_sid = io->use.sid, .fill_pasid = io->use.pasid};
+                .fill_sid = rq->use.sid, .fill_pasid = rq->use.pasid};
     }
 }
 
 static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
                                unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
-    struct vtd_iommu *io = env_iommu(env);
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
     struct vtd_cache *c = io->cache[VTD_C_PSC_SS];
     struct vtd_walk_start start = vtd_ss_full_start(pe);
     struct vtd_cache_key keys[PSC_LEVELS];
@@ -125,9 +131,9 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
     struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (e) {
         const struct psc_payload *p = (const struct psc_payload *)e->payload;
-        use_cache(io, VTD_C_PSC_SS, e);
-        io->use.psc_ss_level = which + 2;
-        io->use.psc_ss_gpa = gpa;
+        use_cache(&rq->use, VTD_C_PSC_SS, e);
+        rq->use.psc_ss_level = which + 2;
+        rq->use.psc_ss_gpa = gpa;
         start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
     }
     int rc = vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
@@ -136,7 +142,7 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
         if ((e = vtd_cache_insert(c, &key, io->step, NULL)))
             *(struct psc_payload *)e->payload = (struct psc_payload){
                 .next_table = out->table[l - 1], .perm = out->perm_above[l - 1],
-                .fill_sid = io->use.sid, .fill_pasid = io->use.pasid};
+                .fill_sid = rq->use.sid, .fill_pasid = rq->use.pasid};
     }
     return rc;
 }
@@ -200,8 +206,9 @@ static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, cons
 static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
                          struct vtd_xlate *x)
 {
-    struct vtd_iommu *io = env_iommu(env);
-    io->use.pasid = x->pasid;
+    struct iommu_req *rq = env_req(env);
+    struct vtd_iommu *io = rq->io;
+    rq->use.pasid = x->pasid;
     if (x->pe.pgtt == VTD_PGTT_PT)
         return vtd_translate_paging(env, req, access, x); /* nothing to cache: output = input */
     uint64_t tag = iotlb_pasid_tag(&x->pe, x->pasid);
@@ -213,10 +220,10 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     if (e) {
         int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, probe_shifts[which], req, access, x);
         if (rc >= 0) {
-            use_cache(io, VTD_C_IOTLB, e);
-            io->use.iotlb_entry = e;
-            io->use.iotlb_shift = probe_shifts[which];
-            io->use.iotlb_tagged = tag != VTD_TAG_NO_PASID;
+            use_cache(&rq->use, VTD_C_IOTLB, e);
+            rq->use.iotlb_entry = e;
+            rq->use.iotlb_shift = probe_shifts[which];
+            rq->use.iotlb_tagged = tag != VTD_TAG_NO_PASID;
             return rc;
         }
     }
@@ -267,18 +274,18 @@ static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu 
 
 /* After a full lookup that the context cache, PASID cache and IOTLB answered alone (the
  * caller has checked fast_usable). */
-static void fast_remember(struct vtd_iommu *io, const struct vtd_request *req)
+static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req)
 {
     const unsigned hit_only = (1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB);
-    if (io->use.used != hit_only)
+    if (u->used != hit_only)
         return;
     *fast_slot(io, req) = (struct iommu_fast_hit){
         .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .rtaddr = io->env.rtaddr,
         .page = req->addr >> VTD_PAGE_SHIFT, .pasid = req->pasid, .sid = req->sid,
-        .pasid_valid = req->pasid_valid, .priv = req->priv, .iotlb_tagged = io->use.iotlb_tagged,
-        .iotlb_shift = io->use.iotlb_shift, .ctx = io->last_ctx, .pasid_entry = io->last_pasid,
-        .iotlb = io->use.iotlb_entry, .ctx_version = io->last_ctx->version,
-        .pasid_version = io->last_pasid->version, .iotlb_version = io->use.iotlb_entry->version};
+        .pasid_valid = req->pasid_valid, .priv = req->priv, .iotlb_tagged = u->iotlb_tagged,
+        .iotlb_shift = u->iotlb_shift, .ctx = io->last_ctx, .pasid_entry = io->last_pasid,
+        .iotlb = u->iotlb_entry, .ctx_version = io->last_ctx->version,
+        .pasid_version = io->last_pasid->version, .iotlb_version = u->iotlb_entry->version};
 }
 
 /*
@@ -287,7 +294,7 @@ static void fast_remember(struct vtd_iommu *io, const struct vtd_request *req)
  * hit (a fault, a write needing D) returns false before touching any state: the full path then
  * answers it.
  */
-static bool fast_hit(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
+static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
 {
     struct iommu_fast_hit *f = fast_slot(io, req);
     if (!fast_matches(f, io, req))
@@ -310,42 +317,42 @@ static bool fast_hit(struct vtd_iommu *io, const struct vtd_request *req, struct
         return false;
     /* The lookups a full path makes, in its order: context, PASID, IOTLB. */
     vtd_cache_touch(io->cache[VTD_C_CONTEXT], f->ctx);
-    use_cache(io, VTD_C_CONTEXT, f->ctx);
+    use_cache(u, VTD_C_CONTEXT, f->ctx);
     vtd_cache_touch(io->cache[VTD_C_PASID], f->pasid_entry);
-    use_cache(io, VTD_C_PASID, f->pasid_entry);
+    use_cache(u, VTD_C_PASID, f->pasid_entry);
     vtd_cache_touch(io->cache[VTD_C_IOTLB], f->iotlb);
-    use_cache(io, VTD_C_IOTLB, f->iotlb);
+    use_cache(u, VTD_C_IOTLB, f->iotlb);
     io->last_ctx = f->ctx;
     io->last_pasid = f->pasid_entry;
-    io->use.pasid = x->pasid;
-    io->use.iotlb_shift = f->iotlb_shift;
-    io->use.iotlb_tagged = f->iotlb_tagged;
-    io->use.iotlb_entry = f->iotlb;
+    u->pasid = x->pasid;
+    u->iotlb_shift = f->iotlb_shift;
+    u->iotlb_tagged = f->iotlb_tagged;
+    u->iotlb_entry = f->iotlb;
     io->fast_hits++;
     return true;
 }
 
 /* ---- the IOMMU's answer to one request ---- */
 
-static int iommu_translate(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
+static int iommu_translate(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
 {
     if (!io->te) {
         xlate_untranslated(x, req->addr);
         return 0;
     }
-    io->use.sid = req->sid;
+    u->sid = req->sid;
     return vtd_translate(&io->env, req, x);
 }
 
 /* A request from a device without a device TLB: the fast path, else the full lookup. */
-static int iommu_translate_direct(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
+static int iommu_translate_direct(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
 {
     bool fast = fast_usable(io, req);
-    if (fast && fast_hit(io, req, x))
+    if (fast && fast_hit(io, u, req, x))
         return 0;
-    int rc = iommu_translate(io, req, x);
+    int rc = iommu_translate(io, u, req, x);
     if (fast && !rc)
-        fast_remember(io, req);
+        fast_remember(io, u, req);
     return rc;
 }
 
@@ -361,14 +368,14 @@ static bool devtlb_allows(unsigned perm, unsigned access, bool priv)
 }
 
 /* The translated request that follows a device-TLB answer: only the context is checked. */
-static int devtlb_translated(struct vtd_iommu *io, const struct vtd_request *req, uint64_t out,
+static int devtlb_translated(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, uint64_t out,
                              struct vtd_dma_result *res)
 {
     struct vtd_request t = *req;
     t.kind = VTD_REQ_TRANSLATED;
     t.addr = out;
     struct vtd_xlate x;
-    int rc = iommu_translate(io, &t, &x);
+    int rc = iommu_translate(io, u, &t, &x);
     res->x.ctx = x.ctx;
     if (rc)
         res->x.fault = x.fault;
@@ -385,7 +392,7 @@ static void devtlb_fill(struct vtd_iommu *io, struct vtd_device *dev, const stru
             .out_page = x->out & ~((UINT64_C(1) << x->page_shift) - 1), .perm = x->perm, .priv = req->priv};
 }
 
-static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct vtd_request *req,
+static int devtlb_dma(struct vtd_iommu *io, struct iommu_use *u, struct vtd_device *dev, const struct vtd_request *req,
                       struct vtd_dma_result *res)
 {
     struct vtd_cache_key keys[PAGE_SIZES];
@@ -395,19 +402,19 @@ static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct
     struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, PAGE_SIZES, &which);
     const struct devtlb_payload *p = e ? (const struct devtlb_payload *)e->payload : NULL;
     if (p && devtlb_allows(p->perm, req->access, req->priv)) {
-        use_cache(io, VTD_C_DEVTLB, e);
-        io->use.iotlb_shift = probe_shifts[which];
+        use_cache(u, VTD_C_DEVTLB, e);
+        u->iotlb_shift = probe_shifts[which];
         uint64_t out = p->out_page | (req->addr & ((UINT64_C(1) << probe_shifts[which]) - 1));
         xlate_answer(&res->x, out, probe_shifts[which], p->perm, false);
         res->x.pasid = req->pasid;
         res->x.priv = req->priv;
         res->source = VTD_SRC_DEVTLB;
-        return devtlb_translated(io, req, out, res);
+        return devtlb_translated(io, u, req, out, res);
     }
     /* Miss (or not enough permission cached): ask the IOMMU with a translation request. */
     struct vtd_request t = *req;
     t.kind = VTD_REQ_TRANSLATION;
-    int rc = iommu_translate(io, &t, &res->x);
+    int rc = iommu_translate(io, u, &t, &res->x);
     if (rc)
         return rc;
     if (!devtlb_allows(res->x.perm, req->access, req->priv)) {
@@ -417,10 +424,10 @@ static int devtlb_dma(struct vtd_iommu *io, struct vtd_device *dev, const struct
         if (dev->pri && res->x.ctx.pre && io->page_request_hook &&
             io->page_request_hook(io->page_request_arg, req, &res->x) == 0)
             return VTD_DMA_PAGE_REQUEST;
-        return iommu_translate(io, req, &res->x);
+        return iommu_translate(io, u, req, &res->x);
     }
     devtlb_fill(io, dev, req, &res->x);
-    return devtlb_translated(io, req, res->x.out, res);
+    return devtlb_translated(io, u, req, res->x.out, res);
 }
 
 /* ---- statistics and the entry point ---- */
@@ -467,18 +474,24 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;
-    /* The other fields are read only for the caches `used` names (a whole-struct clear is a
-     * rep stos costing a tenth of an IOTLB hit). */
-    io->use.used = 0;
-    io->use.sid = req->sid;
-    io->use.pasid = 0;
-    io->use.iotlb_entry = NULL;
+    /* This request's passage through the caches, reached by the hooks through the environment.
+     * Fields other than these are read only for the caches `used` names (a whole-struct clear
+     * is a rep stos costing a tenth of an IOTLB hit). */
+    struct iommu_req rq;
+    struct iommu_use *u = &rq.use;
+    rq.io = io;
+    u->used = 0;
+    u->sid = req->sid;
+    u->pasid = 0;
+    u->iotlb_entry = NULL;
+    io->env.opaque = &rq;
     /* One count per DMA: an ATS miss makes a translation request and a translated one. */
     io->env.cnt = (struct vtd_walk_counters){0};
     struct vtd_device *dev = iommu_device(io, req->sid);
-    int rc = dev && dev->devtlb && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, dev, req, res)
-                                                                     : iommu_translate_direct(io, req, &res->x);
-    res->used = io->use.used;
+    int rc = dev && dev->devtlb && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, u, dev, req, res)
+                                                                     : iommu_translate_direct(io, u, req, &res->x);
+    io->env.opaque = NULL; /* rq ends here */
+    res->used = u->used;
     res->source = source_of(res->used);
     res->reads = io->env.cnt.reads;
     res->paging_reads = io->env.cnt.paging_reads;
@@ -488,7 +501,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
             io->fault_listener(io->fault_listener_arg, req, &res->x);
     }
     if (io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST) /* a page request served nothing */
-        iommu_oracle_check(io, req, res);
+        iommu_oracle_check(io, u, req, res);
     count_request(io, res, rc);
     return rc;
 }
