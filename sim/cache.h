@@ -47,6 +47,8 @@ struct vtd_cache;
 /* NULL on allocation failure, a NULL geometry or absurd sizes (more than 1 << 24 entries). */
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size);
 void vtd_cache_free(struct vtd_cache *c);
+/* Empty, with the replacement state and statistics vtd_cache_new gave it (same geometry). */
+void vtd_cache_reset(struct vtd_cache *c);
 const char *vtd_cache_name(const struct vtd_cache *c);
 unsigned vtd_cache_capacity(const struct vtd_cache *c);
 unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
