@@ -7,6 +7,16 @@
 #ifndef VTDSIM_FUZZ_MAIN_H
 #define VTDSIM_FUZZ_MAIN_H
 
+/*
+ * ASan's quarantine at 64 MiB instead of 256: a freed block still waits for dozens of inputs
+ * (each allocates at most a few MiB) before its memory is reused, so a use after free within an
+ * input is caught the same, but the allocator cycles through a quarter of the memory, which
+ * the kernel otherwise has to fault in again and again (fuzz_trace ran 2x faster). An
+ * ASAN_OPTIONS setting overrides it.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "quarantine_size_mb=64"; }
+
 #ifndef VTDSIM_LIBFUZZER
 #include <stdio.h>
 #include <stdlib.h>

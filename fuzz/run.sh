@@ -2,7 +2,7 @@
 # fuzz/run.sh: build the fuzz targets with clang in build-fuzz/ and run each for a fixed time.
 #
 #   VTDSIM_FUZZ_SECONDS   seconds per target (default 60)
-#   VTDSIM_FUZZ_TARGETS   targets to run (default: fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl)
+#   VTDSIM_FUZZ_TARGETS   targets to run (default: all six, see below)
 #   VTDSIM_FUZZ_BUILD     build directory (default: build-fuzz)
 #
 # Each target starts from a copy of its seeds in <build>/fuzz/run/<target>/: the checked-in
@@ -16,7 +16,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 secs=${VTDSIM_FUZZ_SECONDS:-60}
-targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl"}
+targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl fuzz_trace fuzz_cli"}
 build=${VTDSIM_FUZZ_BUILD:-$root/build-fuzz}
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang not found: apt-get install clang" >&2; exit 1; }
@@ -33,8 +33,11 @@ for t in $targets; do
     cp "$here/corpus/$t/"* "$build/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
     dict=
     [ -f "$here/$t.dict" ] && dict=-dict="$here/$t.dict"
+    # fuzz_cli runs the tool's commands, whose usage messages would drown the log.
+    quiet=
+    [ "$t" = fuzz_cli ] && quiet=-close_fd_mask=2
     echo "== $t: ${secs}s"
-    if "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
+    if "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict $quiet \
         -artifact_prefix="$build/fuzz/artifacts/$t-" "$corpus" >"$build/fuzz/$t.log" 2>&1; then
         grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)| DONE ' "$build/fuzz/$t.log" || true
     else

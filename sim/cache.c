@@ -40,6 +40,7 @@ struct vtd_cache {
     enum vtd_repl repl;
     uint64_t clock;         /* source of use_seq: bumped on every touch */
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
+    uint64_t seed;          /* rng's first state, for vtd_cache_reset */
     uint64_t generation;    /* changes of contents (vtd_cache_generation) */
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
@@ -258,9 +259,21 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     c->sets = disabled ? 0 : g->sets;
     c->ways = disabled ? 0 : g->ways;
     c->repl = g->repl;
-    c->rng = g->seed ? g->seed : CACHE_DEFAULT_SEED;
+    c->rng = c->seed = g->seed ? g->seed : CACHE_DEFAULT_SEED;
     copy_name(c->name, name);
     return c;
+}
+
+void vtd_cache_reset(struct vtd_cache *c)
+{
+    if (c->sets) {
+        memset(c->slots, 0, (size_t)c->sets * c->set_bytes);
+        memset(c->tags, 0, (size_t)c->sets << c->tag_shift);
+    }
+    c->count = 0;
+    c->clock = c->generation = 0;
+    c->rng = c->seed;
+    memset(&c->stats, 0, sizeof(c->stats));
 }
 
 void vtd_cache_free(struct vtd_cache *c)

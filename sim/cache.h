@@ -53,6 +53,8 @@ void vtd_cache_free(struct vtd_cache *c);
  * vtd_cache_new refuses.
  */
 uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload_size);
+/* Empty, with the replacement state and statistics vtd_cache_new gave it (same geometry). */
+void vtd_cache_reset(struct vtd_cache *c);
 const char *vtd_cache_name(const struct vtd_cache *c);
 unsigned vtd_cache_capacity(const struct vtd_cache *c);
 unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */

@@ -1,6 +1,7 @@
 /* iommu.c: the simulated IOMMU's lifetime, configuration and devices. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim/iommu_internal.h"
 #include "sim/regs.h"
@@ -53,6 +54,17 @@ static void devices_free(struct vtd_iommu *io)
     }
 }
 
+/* The cached path's walk environment (cache hooks) and the oracle's (uncached, dry run). */
+static void envs_init(struct vtd_iommu *io, struct vtd_trace *trace)
+{
+    vtd_walk_env_init(&io->env, io->mem, &io->cfg.caps, 0);
+    io->env.hooks = &iommu_cache_hooks;
+    io->env.opaque = NULL; /* the request in flight (xlate.c) */
+    io->env.trace = trace;
+    vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
+    io->oracle_env.dry_run = true;
+}
+
 void vtd_iommu_free(struct vtd_iommu *io)
 {
     if (!io)
@@ -90,13 +102,31 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
             return NULL;
         }
     }
-    vtd_walk_env_init(&io->env, io->mem, &io->cfg.caps, 0);
-    io->env.hooks = &iommu_cache_hooks;
-    io->env.opaque = NULL; /* the request in flight (xlate.c) */
-    vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
-    io->oracle_env.dry_run = true;
+    envs_init(io, NULL);
     vtd_iommu_reg_reset(io);
     return io;
+}
+
+/* Empties what a run fills and keeps what the owner configured; see iommu.h. */
+void vtd_iommu_reset(struct vtd_iommu *io)
+{
+    vtd_mem_reset(io->mem);
+    for (unsigned i = 0; i < VTD_C_NCACHES; i++)
+        vtd_cache_reset(io->cache[i]);
+    for (unsigned b = 0; b < 256; b++)
+        for (unsigned i = 0; io->bus[b] && i < 256; i++)
+            if (io->bus[b]->dev[i] && io->bus[b]->dev[i]->devtlb)
+                vtd_cache_reset(io->bus[b]->dev[i]->devtlb);
+    iommu_order_free(io);
+    io->step = 0;
+    io->stats = (struct vtd_iommu_stats){0};
+    io->last_ctx = io->last_pasid = NULL;
+    memset(io->fast, 0, sizeof io->fast);
+    io->fast_hits = 0;
+    io->nwarnings = 0;
+    /* The walk environments remember host frame pointers, which the memory reset freed. */
+    envs_init(io, io->env.trace);
+    vtd_iommu_reg_reset(io);
 }
 
 struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io) { return io->mem; }

@@ -79,6 +79,12 @@ uint64_t vtd_device_host_bytes(const struct vtd_device_config *dc);
 /* NULL on bad configuration or no memory; *why (if given) says which. */
 struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char **why);
 void vtd_iommu_free(struct vtd_iommu *io);
+/*
+ * Back to the state vtd_iommu_new left, for reuse without rebuilding: memory emptied, caches and
+ * device TLBs empty, registers at reset, statistics, warnings and step cleared, no root table.
+ * Kept: the configuration, the devices, the trace and the fault and page-request listeners.
+ */
+void vtd_iommu_reset(struct vtd_iommu *io);
 struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io);
 const struct vtd_caps *vtd_iommu_caps(const struct vtd_iommu *io);
 

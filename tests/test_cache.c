@@ -543,3 +543,28 @@ Test(cache, lookup_any_counts_one_lookup)
     cr_assert_eq(st->misses, 1);
     vtd_cache_free(c);
 }
+
+Test(cache, reset_empties_and_restarts_replacement)
+{
+    enum { N = 100 };
+    uint64_t fresh[N], again[N];
+    struct vtd_cache *c = make(1, 8, VTD_REPL_RANDOM, 9, 0);
+    for (int round = 0; round < 2; round++) {
+        uint64_t *out = round ? again : fresh;
+        uint64_t next = fill_to(c, 8, 1000);
+        for (size_t i = 0; i < N; i++) {
+            struct vtd_cache_key k = key1(next + i), ev;
+            vtd_cache_insert(c, &k, 0, &ev);
+            out[i] = ev.w[0];
+        }
+        cr_assert_eq(vtd_cache_stats(c)->evictions, N);
+        vtd_cache_reset(c);
+        cr_assert_eq(vtd_cache_count(c), 0);
+        cr_assert_eq(vtd_cache_generation(c), 0);
+        cr_assert_eq(vtd_cache_stats(c)->evictions, 0);
+        struct vtd_cache_key k = key1(1000);
+        cr_assert_null(vtd_cache_lookup(c, &k), "an entry survived the reset");
+    }
+    cr_assert_arr_eq(fresh, again, sizeof fresh, "after a reset the random victims repeat as after vtd_cache_new");
+    vtd_cache_free(c);
+}

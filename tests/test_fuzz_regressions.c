@@ -8,6 +8,7 @@
  * To add a finding: put its bytes in a Test below (xxd -i crash-file) with a comment saying
  * what went wrong and where, and assert the correct behaviour.
  */
+#define _POSIX_C_SOURCE 200809L /* fmemopen in fuzz_trace_input.c */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "../fuzz/fuzz_ioctl_input.c"
 #include "../fuzz/fuzz_qi_input.c"
+#include "../fuzz/fuzz_trace_input.c"
 #include "../fuzz/fuzz_walker_input.c"
 #include "../fuzz/fuzz_yaml_input.c"
 
@@ -80,6 +82,12 @@ Test(fuzz_regressions, ioctl_seed_corpus)
     cr_assert_geq(replay_corpus(fuzz_ioctl_one, "fuzz_ioctl"), 5);
 }
 
+/* fuzz_trace's seeds: `vtdsim trace gen` output of every workload kind (fuzz/trace_seeds.sh). */
+Test(fuzz_regressions, trace_seed_corpus)
+{
+    cr_assert_geq(replay_corpus(fuzz_trace_one, "fuzz_trace"), 5);
+}
+
 /* fuzz_yaml's seeds are the scenario files (copied by the fuzz_seeds target, not kept twice). */
 Test(fuzz_regressions, yaml_seed_corpus, .timeout = 300)
 {
@@ -99,6 +107,28 @@ Test(fuzz_regressions, empty_and_tiny_inputs)
     run_bytes(fuzz_ioctl_one, "ioctl 1 byte", one, 1);
     run_bytes(fuzz_yaml_one, "yaml empty", one, 0);
     run_bytes(fuzz_yaml_one, "yaml 1 byte", one, 1);
+    run_bytes(fuzz_trace_one, "trace empty", one, 0);
+    run_bytes(fuzz_trace_one, "trace 1 byte", one, 1);
+}
+
+/* A CSV trace of every event kind, replayed in each mode, with and without the oracle: it must
+ * read, survive the round trip through the binary format and replay. */
+Test(fuzz_regressions, trace_csv_every_kind)
+{
+    static const char csv[] = "kind,sid,pasid,addr,size,access,page,out\n"
+                              "# a comment line\n"
+                              "map,00:03.0,5,0x100000,0x4000,rw,4k,0x200000\n"
+                              "dma,00:03.0,5,0x100ff0,0x20,r,-,-\n"
+                              "unmap,00:03.0,5,0x101000,0x1000,-,-,-\n"
+                              "invalidate,00:03.0,5,0x101000,0x1000,-,-,-\n"
+                              "dma,00:03.0,5,0x101000,8,w,-,-\n"
+                              "invalidate,00:03.0,5,0,0,-,-,-\n";
+    uint8_t in[sizeof csv];
+    for (uint8_t ctl = FT_CSV; ctl < 16; ctl += 2) {
+        in[0] = ctl;
+        memcpy(in + 1, csv, sizeof csv - 1);
+        run_bytes(fuzz_trace_one, "trace csv", in, sizeof in);
+    }
 }
 
 /* Every byte 0xff: HAW 35, every CAP/ECAP toggle, a page aborting reads and writes, a bad TTM. */

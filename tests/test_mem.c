@@ -656,10 +656,11 @@ Test(mem, cmpxchg_on_untouched_memory_compares_against_zero)
  *    frames are never touched) must cost under 1.5 x their 4 KiB each over the empty memory;
  *    the index is then ~192 KiB, about 5% of the frames;
  *  - frames scattered over the whole space pay at most a leaf and a mid node each (the radix
- *    worst case): under 4 KiB + 2 x 64 KiB per frame, still proportional to frames touched and
+ *    worst case): under a frame + 2 x 64 KiB per frame, still proportional to frames touched and
  *    unrelated to the 2^48-byte span.
  */
-#define FRAME_BYTES ((size_t)4096)
+/* A frame is 4 KiB plus a 16-byte tail (its frame number and list link, walker/mem.c). */
+#define FRAME_BYTES ((size_t)4096 + 16)
 #define WORST_INDEX_PER_FRAME ((size_t)2 * 65536)
 
 static size_t footprint_after_clustered_frames(size_t n)
@@ -778,4 +779,67 @@ Test(mem, random_operations_match_a_flat_shadow)
     cr_assert_eq(vtd_mem_read(mem, WINDOW_BASE, buf, WINDOW), VTD_MEM_OK);
     cr_assert_arr_eq(buf, shadow, WINDOW);
     cr_assert_leq(vtd_mem_frames(mem), WINDOW / PAGE);
+}
+
+/* ---- reset (reuse of one instance, e.g. by a fuzz harness) ---- */
+
+TestSuite(mem_reset, .init = setup, .fini = teardown);
+
+static void count_writes(void *arg, uint64_t pa, size_t len, const void *data, uint8_t fill)
+{
+    (void)pa, (void)len, (void)data, (void)fill;
+    ++*(int *)arg;
+}
+
+Test(mem_reset, forgets_frames_aborts_limit_and_observer)
+{
+    int writes = 0;
+    vtd_mem_set_observer(mem, count_writes, &writes);
+    wr(0x1000, PATTERN);
+    wr(UINT64_C(0x7f0000000000), PATTERN); /* another mid and leaf node */
+    cr_assert_eq(vtd_mem_set_abort(mem, 0x5000, PAGE, VTD_MEM_ABORT_READ), VTD_MEM_OK);
+    vtd_mem_set_frame_limit(mem, 2);
+    cr_assert_eq(vtd_mem_write64(mem, 0x9000, 1), VTD_MEM_ENOMEM);
+    cr_assert_eq(vtd_mem_enomem_count(mem), 1);
+    cr_assert_eq(writes, 2);
+
+    vtd_mem_reset(mem);
+    cr_assert_eq(vtd_mem_frames(mem), 0);
+    cr_assert_eq(vtd_mem_enomem_count(mem), 0);
+    cr_assert_eq(vtd_mem_haw(mem), 48);
+    cr_assert_eq(rd(0x1000), 0, "a frame written before the reset reads as never written");
+    cr_assert_eq(rd(UINT64_C(0x7f0000000000)), 0);
+    cr_assert_eq(rd(0x5000), 0, "the abort range is gone");
+    wr(0x9000, 1);
+    wr(0xa000, 2);
+    wr(0xb000, 3); /* the frame limit is gone */
+    cr_assert_eq(vtd_mem_frames(mem), 3);
+    cr_assert_eq(writes, 2, "the observer is gone");
+}
+
+Test(mem_reset, reused_frames_come_back_zeroed)
+{
+    for (uint64_t pa = 0; pa < 8 * PAGE; pa += 8)
+        wr(pa, PATTERN);
+    vtd_mem_reset(mem);
+    /* The frames come back from the spares at other addresses: every byte must be zero. */
+    for (uint64_t f = 0; f < 8; f++)
+        wr(UINT64_C(0x40000000) + f * PAGE, 0);
+    cr_assert_eq(vtd_mem_frames(mem), 8);
+    for (uint64_t pa = UINT64_C(0x40000000); pa < UINT64_C(0x40000000) + 8 * PAGE; pa++)
+        cr_assert_eq(rd8(pa), 0, "byte at %#llx", (unsigned long long)pa);
+    cr_assert_eq(rd(0), 0);
+}
+
+Test(mem_reset, keeps_host_memory_for_reuse)
+{
+    for (uint64_t f = 0; f < 16; f++)
+        wr(f * PAGE, PATTERN);
+    size_t full = vtd_mem_footprint(mem);
+    vtd_mem_reset(mem);
+    cr_assert_eq(vtd_mem_footprint(mem), full, "frames and nodes stay allocated as spares");
+    for (uint64_t f = 0; f < 16; f++)
+        wr(f * PAGE, PATTERN);
+    cr_assert_eq(vtd_mem_footprint(mem), full, "refilling takes the spares, allocating nothing");
+    vtd_mem_reset(NULL); /* harmless */
 }

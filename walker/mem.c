@@ -6,7 +6,8 @@
  * allocated on first write. A small direct-mapped cache of frame pointers sits in front of the
  * index: a nested walk reads ~30 entries spread over a dozen table pages, so a single "last
  * frame" slot would miss on nearly every read, while 64 slots keep those pages hot. Frames are
- * never freed before vtd_mem_free, so a cached pointer never goes stale.
+ * never freed before vtd_mem_free or vtd_mem_reset (which empties the cache too), so a cached
+ * pointer never goes stale.
  *
  * The model is single-threaded: "atomic" compare-exchange means nothing else can run between
  * the compare and the store, which holds trivially here.
@@ -32,6 +33,19 @@
 
 #define NO_FRAME UINT64_MAX /* never a frame number: they have at most 40 bits */
 
+/*
+ * Each frame's allocation carries a tail after its 4 KiB: its frame number and the next frame
+ * of the list it is on (live or spare). vtd_mem_reset and vtd_mem_free then visit the frames
+ * that exist instead of scanning 8,192-slot index nodes, and a reset keeps frames for reuse.
+ */
+struct frame_tail {
+    uint8_t *next;
+    uint64_t fn;
+};
+#define FRAME_ALLOC (FRAME_SIZE + sizeof(struct frame_tail))
+
+static struct frame_tail *tail_of(uint8_t *frame) { return (struct frame_tail *)(void *)(frame + FRAME_SIZE); }
+
 struct leaf_node {
     uint8_t *frame[NODE_SLOTS];
 };
@@ -52,7 +66,9 @@ struct vtd_mem {
     struct mid_node **root;
     size_t root_slots;
     struct abort_range *aborts;
-    size_t frames, frame_limit, nodes;
+    uint8_t *live;          /* every frame, newest first, linked through their tails */
+    uint8_t *spare;         /* frames vtd_mem_reset gave back, for reuse */
+    size_t frames, frame_limit, nodes, spares;
     size_t host_limit;      /* bytes of vtd_mem_footprint (0 = unlimited) */
     enum vtd_mem_refusal refusal; /* why the last frame was refused */
     uint64_t enomem;        /* frames refused: frame limit or allocation failure */
@@ -162,6 +178,27 @@ static bool bytes_allowed(const struct vtd_mem *m, uint64_t more)
     return m->host_limit == 0 || (used <= m->host_limit && more <= m->host_limit - used);
 }
 
+/* A zeroed frame: a spare one if a reset left some, else a new allocation. */
+static uint8_t *frame_alloc(struct vtd_mem *m)
+{
+    uint8_t *frame = m->spare;
+    if (!frame)
+        return vtd_calloc(1, FRAME_ALLOC);
+    m->spare = tail_of(frame)->next;
+    m->spares--;
+    memset(frame, 0, FRAME_SIZE);
+    return frame;
+}
+
+static void frame_list_free(uint8_t *frame)
+{
+    while (frame) {
+        uint8_t *next = tail_of(frame)->next;
+        vtd_free(frame);
+        frame = next;
+    }
+}
+
 /* The frame for `fn`, allocating it and any missing index nodes; NULL when out of memory. */
 static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
 {
@@ -172,7 +209,7 @@ static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
     /* The index nodes it needs count against the host limit too: sparse frames cost a node each. */
     uint64_t nodes_needed = !*midp ? 2 : !(*midp)->leaf[NODE_INDEX(fn, 1)];
     m->refusal = !frames_allowed(m, 1) ? VTD_MEM_REFUSED_FRAMES
-                 : !bytes_allowed(m, FRAME_SIZE + nodes_needed * sizeof(struct leaf_node)) ? VTD_MEM_REFUSED_HOST
+                 : !bytes_allowed(m, FRAME_ALLOC + nodes_needed * sizeof(struct leaf_node)) ? VTD_MEM_REFUSED_HOST
                  : VTD_MEM_REFUSED_ALLOC; /* the reason if an allocation below fails */
     if (m->refusal != VTD_MEM_REFUSED_ALLOC)
         goto refused;
@@ -187,8 +224,10 @@ static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
             goto refused;
         m->nodes++;
     }
-    if (!(frame = vtd_calloc(1, FRAME_SIZE)))
+    if (!(frame = frame_alloc(m)))
         goto refused;
+    *tail_of(frame) = (struct frame_tail){.next = m->live, .fn = fn};
+    m->live = frame;
     (*leafp)->frame[NODE_INDEX(fn, 0)] = frame;
     m->frames++;
     cache_remember(m, fn, frame);
@@ -217,7 +256,7 @@ static size_t frames_missing(struct vtd_mem *m, uint64_t pa, uint64_t len)
 static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
     size_t missing = frames_missing(m, pa, len);
-    if (!frames_allowed(m, missing) || !bytes_allowed(m, (uint64_t)missing * FRAME_SIZE)) {
+    if (!frames_allowed(m, missing) || !bytes_allowed(m, (uint64_t)missing * FRAME_ALLOC)) {
         m->refusal = !frames_allowed(m, missing) ? VTD_MEM_REFUSED_FRAMES : VTD_MEM_REFUSED_HOST;
         m->enomem++;
         return VTD_MEM_ENOMEM;
@@ -258,12 +297,7 @@ struct vtd_mem *vtd_mem_new(unsigned haw)
     return m;
 }
 
-static void leaf_free(struct leaf_node *leaf)
-{
-    for (size_t i = 0; i < NODE_SLOTS; i++)
-        vtd_free(leaf->frame[i]);
-    vtd_free(leaf);
-}
+static void leaf_free(struct leaf_node *leaf) { vtd_free(leaf); }
 
 static void mid_free(struct mid_node *mid)
 {
@@ -277,12 +311,40 @@ void vtd_mem_free(struct vtd_mem *m)
 {
     if (!m)
         return;
+    frame_list_free(m->live);
+    frame_list_free(m->spare);
     for (size_t i = 0; i < m->root_slots; i++)
         if (m->root[i])
             mid_free(m->root[i]);
     vtd_free(m->root);
     vtd_free(m->aborts);
     vtd_free(m);
+}
+
+/* Unlinks every frame but keeps them and the index nodes: a caller that fills memory again (a
+ * fuzz harness, input after input) reuses them instead of allocating and clearing new ones. */
+void vtd_mem_reset(struct vtd_mem *m)
+{
+    if (!m)
+        return;
+    while (m->live) {
+        uint8_t *frame = m->live;
+        struct frame_tail *t = tail_of(frame);
+        m->live = t->next;
+        m->root[t->fn >> (2 * NODE_BITS)]->leaf[NODE_INDEX(t->fn, 1)]->frame[NODE_INDEX(t->fn, 0)] = NULL;
+        t->next = m->spare;
+        m->spare = frame;
+        m->spares++;
+    }
+    vtd_free(m->aborts);
+    m->aborts = NULL;
+    m->fast.n_aborts = 0;
+    for (size_t i = 0; i < VTD_MEM_FAST_SLOTS; i++)
+        m->fast.slot[i] = (struct vtd_mem_slot){.fn = NO_FRAME, .frame = NULL};
+    m->frames = m->frame_limit = 0;
+    m->enomem = 0;
+    m->observer = NULL;
+    m->observer_arg = NULL;
 }
 
 unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
@@ -312,7 +374,7 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
     /* Mid and leaf nodes have the same size, so one count covers both. */
     _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
     return sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
-           m->frames * FRAME_SIZE + m->fast.n_aborts * sizeof *m->aborts;
+           (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts;
 }
 
 /* ---- 64-bit accesses ---- */

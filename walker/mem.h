@@ -27,6 +27,12 @@ struct vtd_mem;
 /* New empty memory of `haw` address bits (12..52); NULL on bad width or no memory. */
 struct vtd_mem *vtd_mem_new(unsigned haw);
 void vtd_mem_free(struct vtd_mem *m);
+/*
+ * Back to the state vtd_mem_new left: no frames, no abort ranges, no frame limit, no observer,
+ * same width. The frames and the index's host memory are kept for reuse (vtd_mem_footprint still
+ * counts them).
+ */
+void vtd_mem_reset(struct vtd_mem *m);
 unsigned vtd_mem_haw(const struct vtd_mem *m);
 
 /* Upper bound on allocated frames (0 = unlimited); writes needing a new frame past it fail. */
