@@ -163,7 +163,7 @@ static bool fc_big_number(const char *s, size_t len)
 }
 
 /* Whether the harness runs this command line (see fuzz_cli_input.h). */
-static bool fc_allowed(char **argv, int argc)
+bool fc_allowed(char **argv, int argc)
 {
     bool gen = false, count = false;
     unsigned commas = 0;

@@ -21,6 +21,7 @@
 #ifndef VTDSIM_FUZZ_CLI_INPUT_H
 #define VTDSIM_FUZZ_CLI_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,8 @@
 
 /* Run one command line; 0 (also for a skipped input), or -1 with the violated property in `why`. */
 int fuzz_cli_one(const uint8_t *data, size_t size, char *why, size_t why_len);
+
+/* Whether the harness runs this command line at all (what it skips: see above). */
+bool fc_allowed(char **argv, int argc);
 
 #endif

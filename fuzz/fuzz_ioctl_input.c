@@ -36,12 +36,6 @@
 
 static int fi_last; /* the last call's answer, for FUZZ_IOCTL_TRACE */
 
-struct fi_state {
-    struct vtd_iommu *io;
-    struct vtd_container *c;
-    struct vtd_pt fs;
-};
-
 static uint32_t fi_le(const uint8_t *p, unsigned len)
 {
     uint32_t v = 0;
@@ -56,7 +50,7 @@ static uint64_t fi_le64(const uint8_t *p)
 }
 
 /* The container goes with each input; the IOMMU stays for the next one (fi_iommu). */
-static void fi_free(struct fi_state *s) { vtd_container_free(s->c); }
+void fi_free(struct fi_state *s) { vtd_container_free(s->c); }
 
 /*
  * The IOMMU with its two devices. One instance lives for the whole process and is reset per
@@ -93,7 +87,7 @@ static struct vtd_iommu *fi_iommu(char *why, size_t why_len)
 }
 
 /* The world of fuzz_ioctl_input.h; 0 or -1 with why. */
-static int fi_setup(struct fi_state *s, char *why, size_t why_len)
+int fi_setup(struct fi_state *s, char *why, size_t why_len)
 {
     const char *msg = NULL;
     memset(s, 0, sizeof *s);

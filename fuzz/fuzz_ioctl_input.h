@@ -39,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "walker/builder.h"
+
 #define FI_SID 0x0010u     /* 00:02.0 */
 #define FI_ATS_SID 0x0018u /* 00:03.0 */
 #define FI_HOST_RAM UINT64_C(0x40000000)
@@ -59,6 +61,20 @@ enum fi_op {
 
 /* The guest first-stage root of the fixed world (what a bind's gpgd should name). */
 uint64_t fuzz_ioctl_guest_root(void);
+
+/* The fixed world one input runs in: an IOMMU (kept between inputs), a container with the
+ * guest's RAM mapped and a PASID, and the guest's first-stage table. */
+struct vtd_iommu;
+struct vtd_container;
+struct fi_state {
+    struct vtd_iommu *io;
+    struct vtd_container *c;
+    struct vtd_pt fs;
+};
+/* Build the world (0, or -1 with the reason in `why`); fi_free ends the input's part of it.
+ * Regression tests use them to check a finding directly through the container. */
+int fi_setup(struct fi_state *s, char *why, size_t why_len);
+void fi_free(struct fi_state *s);
 
 /* Run one input; 0, or -1 with the violated property in `why`. */
 int fuzz_ioctl_one(const uint8_t *data, size_t size, char *why, size_t why_len);

@@ -1,6 +1,6 @@
 /*
- * test_fuzz_cli.c: replays fuzz_cli's inputs (fuzz/fuzz_cli_input.c, compiled into this test
- * with the tool, whose main() is renamed vtdsim_tool_main as for the fuzz target): the
+ * test_fuzz_cli.c: replays fuzz_cli's inputs (fuzz/fuzz_cli_input.c, linked in with the tool,
+ * whose main() is renamed vtdsim_tool_main as for the fuzz target): the
  * checked-in seeds, one per command, and hand-made edge cases. Each must return 0 with no
  * sanitizer report. A finding of fuzz_cli becomes a Test here (docs/robustness.md).
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fuzz/fuzz_cli_input.c"
+#include "fuzz_cli_input.h"
 
 static void run_text(const char *name, const char *text)
 {

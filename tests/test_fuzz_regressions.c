@@ -1,6 +1,6 @@
 /*
  * test_fuzz_regressions.c: replays fuzz inputs through the same entry functions the fuzz
- * targets use (fuzz/fuzz_walker_input.c, fuzz/fuzz_qi_input.c, compiled into this test):
+ * targets use (fuzz/fuzz_*_input.c, linked in as the library vtdsim_fuzz_inputs):
  * the checked-in seed corpora, and every input a fuzzer found to crash, hang or violate a
  * property (see docs/robustness.md, "Findings"), plus hand-made edge cases. Each must
  * return 0 with no sanitizer report.
@@ -11,15 +11,21 @@
 #define _POSIX_C_SOURCE 200809L /* fmemopen in fuzz_trace_input.c */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fuzz/fuzz_ioctl_input.c"
-#include "../fuzz/fuzz_qi_input.c"
-#include "../fuzz/fuzz_trace_input.c"
-#include "../fuzz/fuzz_walker_input.c"
-#include "../fuzz/fuzz_yaml_input.c"
+#include <linux/vfio.h>
+
+#include "fuzz_ioctl_input.h"
+#include "fuzz_qi_input.h"
+#include "fuzz_trace_input.h"
+#include "fuzz_walker_input.h"
+#include "fuzz_yaml_input.h"
+#include "host/container.h"
+#include "runner/scenario.h"
+#include "sim/iommu.h"
 
 typedef int (*fuzz_entry)(const uint8_t *data, size_t size, char *why, size_t why_len);
 
