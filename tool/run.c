@@ -23,7 +23,7 @@
 
 struct run_opts {
     const char *json, *junit;
-    bool stats, verbose;
+    bool stats, verbose, list_steps;
     unsigned jobs;
     struct sc_run_opts budgets; /* --max-work, --max-memory, --timeout */
 };
@@ -60,6 +60,8 @@ static const char run_help[] =
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
     "  -v             print one line per file, passed or not\n"
+    "  --list-steps   run nothing: list each file's steps (number, file:line:column, kind), the\n"
+    "                 numbers translate --after takes\n"
     "  --help         this text\n";
 
 static int list_add(struct file_list *l, const char *path)
@@ -182,6 +184,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             o->stats = true;
         } else if (!strcmp(a, "-v")) {
             o->verbose = true;
+        } else if (!strcmp(a, "--list-steps")) {
+            o->list_steps = true;
         } else if (a[0] == '-') {
             return -tool_usage_error("run", "unknown option '%s'", a);
         } else if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -305,6 +309,36 @@ static int check_report(const char *path, const struct file_list *files)
     return 0;
 }
 
+/* --list-steps: the top-level steps of each file, numbered as `translate --after` counts them.
+ * 0, or 2 when a file does not load (its error is printed). */
+static int list_steps(const struct file_list *files)
+{
+    int status = 0;
+    for (unsigned f = 0; f < files->n; f++) {
+        struct sc_error err;
+        struct scenario *s = sc_load_file(files->path[f], &err);
+        if (!s) {
+            char buf[512];
+            sc_error_format(files->path[f], &err, buf, sizeof buf);
+            status = tool_error("run", buf);
+            continue;
+        }
+        for (unsigned i = 0; i < s->nsteps; i++) {
+            const struct sc_step *st = &s->steps[i];
+            char where[600];
+            snprintf(where, sizeof where, "%s:%u:%u", files->path[f], st->line, st->col);
+            printf("%5u  ", i + 1);
+            sc_text_terminal(stdout, where); /* a file name may hold anything */
+            printf("  %s", sc_kind_name(st->kind));
+            if (st->nsub)
+                printf(" (%u step%s repeated)", st->nsub, st->nsub == 1 ? "" : "s");
+            putchar('\n');
+        }
+        sc_free(s);
+    }
+    return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o = {.jobs = 1};
@@ -313,6 +347,11 @@ int cmd_run(int argc, char **argv)
     if (rc) {
         list_free(&files);
         return rc > 0 ? 0 : 2;
+    }
+    if (o.list_steps) {
+        rc = list_steps(&files);
+        list_free(&files);
+        return rc;
     }
     if (check_report(o.json, &files) || check_report(o.junit, &files)) {
         list_free(&files);

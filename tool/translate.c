@@ -18,7 +18,8 @@
 #include "walker/alloc.h"
 
 static const char translate_help[] =
-    "usage: vtdsim translate SCENARIO --after STEP (--device NAME | --sid BB:DD.F) [--pasid N]\n"
+    "usage: vtdsim translate SCENARIO (--after STEP | --at-line N) (--device NAME | --sid BB:DD.F)\n"
+    "                        [--pasid N]\n"
     "                        --addr A [--access r|w|x] [--priv] [--explain]\n"
     "\n"
     "Loads SCENARIO, executes steps 1..STEP (0: none; a failed expectation does not stop it, a\n"
@@ -30,7 +31,8 @@ static const char translate_help[] =
     "IOMMU, the source (walk, psc, iotlb, devtlb) and whether the answer was stale.\n"
     "\n"
     "options:\n"
-    "  --after STEP    steps to execute first\n"
+    "  --after STEP    steps to execute first (vtdsim run --list-steps numbers them)\n"
+    "  --at-line N     execute the steps up to and including the one that starts on line N\n"
     "  --device NAME   the requester, by its name in the scenario's devices\n"
     "  --sid BB:DD.F   the requester, by source-id (hex bus:device.function, or a number)\n"
     "  --pasid N       a request with PASID N (default: without PASID, i.e. RID_PASID)\n"
@@ -47,7 +49,8 @@ static const char translate_help[] =
 struct tr_opts {
     const char *file, *device;
     unsigned long long after;
-    bool has_after, has_sid, has_addr, explain;
+    unsigned long long at_line;
+    bool has_after, has_at_line, has_sid, has_addr, explain;
     struct vtd_request req;
 };
 
@@ -101,6 +104,10 @@ static int parse_valued(struct tr_opts *o, const char *opt, const char *val)
         if (!parse_u64(val, SC_MAX_STEPS, &o->after))
             return usage_err("bad step number '%s'", val);
         o->has_after = true;
+    } else if (!strcmp(opt, "--at-line")) {
+        if (!parse_u64(val, UINT32_MAX, &o->at_line) || !o->at_line)
+            return usage_err("bad line number '%s'", val);
+        o->has_at_line = true;
     } else if (!strcmp(opt, "--device")) {
         o->device = val;
     } else if (!strcmp(opt, "--sid")) {
@@ -147,8 +154,8 @@ static int parse_args(int argc, char **argv, struct tr_opts *o)
     }
     if (!o->file)
         return usage_err("%s", "no scenario given");
-    if (!o->has_after)
-        return usage_err("%s", "--after STEP is required");
+    if (o->has_after == o->has_at_line)
+        return usage_err("%s", "one of --after STEP and --at-line N is required");
     if (!o->device == !o->has_sid)
         return usage_err("%s", "give exactly one of --device NAME and --sid BB:DD.F");
     if (!o->has_addr)
@@ -273,8 +280,23 @@ static int find_device(const struct scenario *s, const char *name)
     return -1;
 }
 
+/* --at-line: the number of the top-level step that starts on that line (0: none does). */
+static unsigned step_at_line(const struct scenario *s, unsigned long long line)
+{
+    for (unsigned i = 0; i < s->nsteps; i++)
+        if (s->steps[i].line == line)
+            return i + 1;
+    return 0;
+}
+
 static int run_translate(struct tr_opts *o, const struct scenario *s)
 {
+    if (o->has_at_line && !(o->after = step_at_line(s, o->at_line))) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: no step starts on line %llu ('vtdsim run --list-steps %s' lists them)",
+                 o->file, o->at_line, o->file);
+        return tool_error("translate", msg);
+    }
     if (o->after > s->nsteps) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s: no step %llu (the scenario has %u steps)", o->file, o->after, s->nsteps);
