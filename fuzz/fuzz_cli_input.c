@@ -76,7 +76,7 @@ static int fc_trace(const char *name, struct fc_file *f)
     p.count = 16;
     p.ring = 8;
     f->name = name;
-    return vtrace_generate_file(&p, name, err) ? -1 : fc_slurp(name, f);
+    return vtrace_generate_file(&p, name, NULL, err) ? -1 : fc_slurp(name, f);
 }
 
 static struct fc_sandbox the_sandbox;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -41,6 +42,9 @@ static const char trace_help[] =
     "                     without PASID, first stage with one)\n"
     "  --nested-ss-page 4k|2m|1g  second-stage pages backing a nested guest (2m)\n"
     "  --oracle           compare every cached answer with a fresh walk (counts stale hits; slow)\n"
+    "  --stale-list N     with --oracle: list the first N stale translations: event, device,\n"
+    "                     PASID, address, caches, the missing invalidation (10; at most 64)\n"
+    "  --fail-on-stale    exit status 1 when the oracle found a stale translation\n"
     "  --max-memory SIZE  host-memory budget of one replay: caches, page tables, records (2g)\n"
     "replay only:\n"
     "  --iotlb N          IOTLB entries (512)      --iotlb-ways W|full (8)\n"
@@ -184,9 +188,20 @@ static int cmd_gen(int argc, char **argv)
     if (!out)
         return usage_err("gen needs -o FILE%s", "");
     char err[VTRACE_ERR_LEN];
-    if (vtrace_generate_file(&p, out, err)) {
+    uint64_t n[VTRACE_NKINDS];
+    if (vtrace_generate_file(&p, out, n, err)) {
         return tool_error("trace gen", err);
     }
+    /* What was written, so a user need not replay the file to know. */
+    struct stat sb;
+    fputs("wrote ", stdout);
+    sc_text_terminal(stdout, out);
+    printf(": %llu dma, %llu map, %llu unmap, %llu invalidate events", (unsigned long long)n[VTRACE_DMA],
+           (unsigned long long)n[VTRACE_MAP], (unsigned long long)n[VTRACE_UNMAP],
+           (unsigned long long)n[VTRACE_INVALIDATE]);
+    if (!stat(out, &sb) && S_ISREG(sb.st_mode))
+        printf(", %lld bytes", (long long)sb.st_size);
+    printf("\n");
     return 0;
 }
 
@@ -214,10 +229,23 @@ struct replay_opts {
     struct vtrace_replay_config cfg;
     unsigned iotlb, ways, psc;
     enum vtd_repl repl;
-    bool json, overhead;
+    bool json, overhead, fail_on_stale;
+    unsigned stale_list;      /* stale translations listed (at most VTRACE_STALE_KEPT) */
     const char *csv;
     struct vtrace_sweep_grid grid;
 };
+
+/* --stale-list N: 0 to VTRACE_STALE_KEPT. */
+static bool parse_stale_list(const char *s, unsigned *n)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s < '0' || *s > '9' || v > VTRACE_STALE_KEPT)
+        return false;
+    *n = (unsigned)v;
+    return true;
+}
 
 /* A comma list of unsigned numbers ('full' allowed when full_ok). */
 static bool parse_list(const char *s, unsigned *out, unsigned *n, bool full_ok)
@@ -278,6 +306,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
         o->csv = v;
     else if (sweep && !strcmp(opt, "--iotlb-sizes") && parse_list(v, o->grid.iotlb_entries, &o->grid.n_iotlb, false))
         ;
+    else if (!sweep && !strcmp(opt, "--stale-list") && parse_stale_list(v, &o->stale_list))
+        ;
     else if (sweep && !strcmp(opt, "--ways") && parse_list(v, o->grid.ways, &o->grid.n_ways, true))
         ;
     else if (sweep && !strcmp(opt, "--repls") && parse_repl_list(v, &o->grid))
@@ -291,7 +321,7 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
 
 static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_opts *o, const char **file)
 {
-    *o = (struct replay_opts){.iotlb = 512, .ways = 8, .psc = 64, .repl = VTD_REPL_LRU};
+    *o = (struct replay_opts){.iotlb = 512, .ways = 8, .psc = 64, .repl = VTD_REPL_LRU, .stale_list = 10};
     vtrace_replay_config_default(&o->cfg);
     vtrace_sweep_grid_default(&o->grid);
     *file = NULL;
@@ -302,6 +332,8 @@ static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_op
             o->json = true;
         else if (!sweep && !strcmp(argv[i], "--overhead"))
             o->overhead = true;
+        else if (!sweep && !strcmp(argv[i], "--fail-on-stale"))
+            o->fail_on_stale = true;
         else if (argv[i][0] != '-') {
             if (*file)
                 return usage_err("one trace file only ('%s' is a second one)", argv[i]);
@@ -340,7 +372,57 @@ static int apply_geometry(struct replay_opts *o)
     return 0;
 }
 
-static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotlb", "psc-fs", "psc-ss"};
+static const char *const cache_names[VTD_C_NKINDS] = {"context", "pasid", "iotlb", "psc-fs", "psc-ss", "devtlb"};
+
+/* The caches a stale report names, as "iotlb psc-fs". */
+static void print_caches(unsigned bits, const char *sep, bool json)
+{
+    const char *s = "";
+    for (unsigned c = 0; c < VTD_C_NKINDS; c++)
+        if (bits & (1u << c)) {
+            printf(json ? "%s\"%s\"" : "%s%s", s, cache_names[c]);
+            s = sep;
+        }
+}
+
+/* The first stale translations the oracle found, each with where it happened and its fix. */
+static void print_stale_list(const struct replay_opts *o, const struct vtrace_replay_result *r)
+{
+    unsigned n = r->nfirst_stale < o->stale_list ? r->nfirst_stale : o->stale_list;
+    if (!n)
+        return;
+    printf("first %u stale translation%s:\n", n, n == 1 ? "" : "s");
+    for (unsigned i = 0; i < n; i++) {
+        const struct vtrace_stale *s = &r->first_stale[i];
+        printf("  event %llu: %s", (unsigned long long)s->event, vtd_bdf_format(s->sid).s);
+        if (s->pasid_valid)
+            printf(" pasid %u", (unsigned)s->pasid);
+        printf(" addr 0x%llx served by ", (unsigned long long)s->addr);
+        print_caches(s->caches, " and ", false);
+        printf("; missing: %s\n", s->fix);
+    }
+}
+
+static void json_stale_list(const struct replay_opts *o, const struct vtrace_replay_result *r)
+{
+    unsigned n = r->nfirst_stale < o->stale_list ? r->nfirst_stale : o->stale_list;
+    printf(",\n  \"first_stale\": [");
+    for (unsigned i = 0; i < n; i++) {
+        const struct vtrace_stale *s = &r->first_stale[i];
+        printf("%s\n    {\"event\": %llu, \"sid\": \"%s\", \"pasid\": ", i ? "," : "", (unsigned long long)s->event,
+               vtd_bdf_format(s->sid).s);
+        if (s->pasid_valid)
+            printf("%u", (unsigned)s->pasid);
+        else
+            printf("null");
+        printf(", \"addr\": %llu, \"caches\": [", (unsigned long long)s->addr);
+        print_caches(s->caches, ", ", true);
+        printf("], \"fix\": ");
+        sc_text_json(stdout, s->fix);
+        printf("}");
+    }
+    printf("%s]", n ? "\n  " : "");
+}
 
 static void print_text(const char *file, const struct replay_opts *o, const struct vtrace_replay_result *r,
                        const struct vtrace_replay_result *dry)
@@ -355,6 +437,7 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
            o->cfg.iommu.oracle ? "on" : "off", (unsigned long long)r->descriptors);
     printf("translations %llu, faults %llu, stale %llu%s\n", (unsigned long long)r->translations,
            (unsigned long long)r->faults, (unsigned long long)r->stale, o->cfg.iommu.oracle ? "" : " (oracle off: not checked)");
+    print_stale_list(o, r);
     printf("reads per translation %.3f (paging-structure reads %.3f)\n", (double)r->reads / t,
            (double)r->paging_reads / t);
     printf("%-8s %8s %12s %12s %12s %9s\n", "cache", "entries", "lookups", "hits", "misses", "hit rate");
@@ -398,6 +481,7 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
     printf("  },\n  \"seconds\": %.6f, \"mtranslations_per_s\": %.3f", r->seconds, t / r->seconds / 1e6);
     if (dry)
         printf(",\n  \"loop_seconds\": %.6f, \"loop_ns_per_translation\": %.2f", dry->seconds, dry->seconds * 1e9 / t);
+    json_stale_list(o, r);
     printf("\n}\n");
 }
 
@@ -424,7 +508,7 @@ static int cmd_replay(int argc, char **argv)
         return tool_error("trace replay", err);
     }
     (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
-    return 0;
+    return o.fail_on_stale && r.stale ? 1 : 0;
 }
 
 struct sweep_out {

@@ -434,15 +434,29 @@ int vtrace_generate(const struct vtrace_gen_params *p, vtrace_emit_fn emit, void
     }
 }
 
-static int emit_to_writer(void *arg, const struct vtrace_event *e) { return vtrace_write(arg, e); }
+/* The writer, and what it was given, kind by kind. */
+struct counted_writer {
+    struct vtrace_writer *w;
+    uint64_t events[VTRACE_NKINDS];
+};
 
-int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, char err[VTRACE_ERR_LEN])
+static int emit_to_writer(void *arg, const struct vtrace_event *e)
 {
-    struct vtrace_writer *w = vtrace_create(path, err);
+    struct counted_writer *cw = arg;
+    if ((unsigned)e->kind < VTRACE_NKINDS)
+        cw->events[e->kind]++;
+    return vtrace_write(cw->w, e);
+}
+
+int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, uint64_t events[VTRACE_NKINDS],
+                         char err[VTRACE_ERR_LEN])
+{
+    struct counted_writer cw = {.w = vtrace_create(path, err)};
+    struct vtrace_writer *w = cw.w;
     if (!w)
         return -1;
     err[0] = 0;
-    int rc = vtrace_generate(p, emit_to_writer, w, err);
+    int rc = vtrace_generate(p, emit_to_writer, &cw, err);
     if (rc && !err[0])
         snprintf(err, VTRACE_ERR_LEN, "%s", vtrace_writer_error(w));
     char ferr[VTRACE_ERR_LEN];
@@ -452,5 +466,7 @@ int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, ch
         snprintf(err, VTRACE_ERR_LEN, "%s", ferr);
         rc = -1;
     }
+    if (!rc && events)
+        memcpy(events, cw.events, sizeof cw.events);
     return rc ? -1 : 0;
 }

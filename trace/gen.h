@@ -67,8 +67,10 @@ typedef int (*vtrace_emit_fn)(void *arg, const struct vtrace_event *e);
  * with the reason in err.
  */
 int vtrace_generate(const struct vtrace_gen_params *p, vtrace_emit_fn emit, void *arg, char err[VTRACE_ERR_LEN]);
-/* The same into a file (format from its name). */
-int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, char err[VTRACE_ERR_LEN]);
+/* The same into a file (format from its name); `events`, when given, gets the events written
+ * per kind (enum vtrace_kind). */
+int vtrace_generate_file(const struct vtrace_gen_params *p, const char *path, uint64_t events[VTRACE_NKINDS],
+                         char err[VTRACE_ERR_LEN]);
 
 /* The generators' random numbers: splitmix64, exposed for tests. */
 uint64_t vtrace_rand(uint64_t *state);

@@ -61,6 +61,8 @@ struct vtrace_replay {
     int64_t events_total;
     double seconds;
     uint64_t budget, held;     /* host-memory budget; bytes of caches and records held */
+    struct vtrace_stale first_stale[VTRACE_STALE_KEPT]; /* what the oracle found first */
+    unsigned nfirst_stale;
     char why[192];             /* why_failed's text */
 };
 
@@ -349,6 +351,18 @@ static void progress(struct vtrace_replay *rp, uint64_t event_index)
         rp->cfg.progress(rp->cfg.progress_arg, event_index, rp->events_total);
 }
 
+/* Keep the first stale translations with where they happened, for the user to look at. */
+static void note_stale(struct vtrace_replay *rp, const struct vtd_request *req, const struct vtd_dma_result *res,
+                       uint64_t index)
+{
+    if (rp->nfirst_stale == VTRACE_STALE_KEPT)
+        return;
+    struct vtrace_stale *s = &rp->first_stale[rp->nfirst_stale++];
+    *s = (struct vtrace_stale){.event = index, .addr = req->addr, .sid = req->sid, .pasid_valid = req->pasid_valid,
+                               .pasid = req->pasid, .caches = res->report.caches};
+    snprintf(s->fix, sizeof s->fix, "%s", res->report.fix);
+}
+
 /* One translation per 4 KiB page the range touches. */
 static void replay_dma(struct vtrace_replay *rp, const struct vtrace_event *e, uint64_t index)
 {
@@ -358,8 +372,8 @@ static void replay_dma(struct vtrace_replay *rp, const struct vtrace_event *e, u
     uint64_t a = e->addr, end = e->addr + e->size;
     do {
         req.addr = a;
-        if (!rp->cfg.dry)
-            vtd_iommu_dma(rp->io, &req, &res);
+        if (!rp->cfg.dry && (vtd_iommu_dma(rp->io, &req, &res), res.stale))
+            note_stale(rp, &req, &res, index);
         rp->translations++;
         a = (a & VTD_PAGE_MASK) + VTD_PAGE_SIZE;
     } while (a < end);
@@ -473,6 +487,8 @@ void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_r
     *res = (struct vtrace_replay_result){.translations = rp->translations, .descriptors = rp->descriptors,
                                          .seconds = rp->seconds};
     memcpy(res->events, rp->events, sizeof(res->events));
+    memcpy(res->first_stale, rp->first_stale, rp->nfirst_stale * sizeof(*rp->first_stale));
+    res->nfirst_stale = rp->nfirst_stale;
     const struct vtd_iommu_stats *st = vtd_iommu_stats(rp->io);
     res->faults = st->faults;
     res->stale = st->stale;

@@ -58,9 +58,24 @@ struct vtrace_replay_config {
  * 4-level tables, 2 MiB second-stage pages under nested first stages. */
 void vtrace_replay_config_default(struct vtrace_replay_config *cfg);
 
+/* One translation the oracle found stale: where in the trace, what was asked, which caches
+ * served it, and the invalidation that would have removed it (the oracle's fix text). */
+#define VTRACE_STALE_KEPT 64
+struct vtrace_stale {
+    uint64_t event;                    /* index of the dma event in the trace */
+    uint64_t addr;                     /* the 4 KiB page's address within it */
+    uint16_t sid;
+    bool pasid_valid;
+    uint32_t pasid;
+    unsigned caches;                   /* bit per enum vtd_cache_id (and VTD_C_DEVTLB) */
+    char fix[sizeof(((struct vtd_stale *)0)->fix)];
+};
+
 struct vtrace_replay_result {
     uint64_t events[VTRACE_NKINDS];
     uint64_t translations, faults, stale;
+    struct vtrace_stale first_stale[VTRACE_STALE_KEPT]; /* the first stale translations, in order */
+    unsigned nfirst_stale;
     uint64_t reads, paging_reads;      /* structure reads made by all translations */
     uint64_t descriptors;              /* invalidation descriptors submitted */
     struct vtd_cache_stats cache[VTD_C_NCACHES];
