@@ -60,7 +60,33 @@ static void json_result(FILE *f, const struct sc_result *r)
         sc_text_json(f, r->fail[i].text);
         fputc('}', f);
     }
+    fprintf(f, "], \"warning_count\": %llu, \"warnings\": [", (unsigned long long)r->warnings);
+    for (unsigned i = 0; i < r->nwarn; i++) {
+        const struct sc_warning *w = &r->warn[i];
+        fprintf(f, "%s{\"step\": %u, \"line\": %u, \"column\": %u, \"expected\": %s, \"text\": ", i ? ", " : "",
+                w->step, w->line, w->col, w->expected ? "true" : "false");
+        sc_text_json(f, w->text);
+        fputc('}', f);
+    }
     fputs("]}", f);
+}
+
+/* The warnings of one file as JUnit's <system-out>: "file:line:col: step N: text" lines. */
+static void junit_warnings(FILE *f, const struct sc_result *r)
+{
+    if (!r->nwarn)
+        return;
+    fputs("      <system-out>", f);
+    for (unsigned i = 0; i < r->nwarn; i++) {
+        char head[64];
+        sc_text_xml(f, r->path);
+        snprintf(head, sizeof head, ":%u:%u: step %u%s: ", r->warn[i].line, r->warn[i].col, r->warn[i].step,
+                 r->warn[i].expected ? " (expected)" : "");
+        sc_text_xml(f, head);
+        sc_text_xml(f, r->warn[i].text);
+        sc_text_xml(f, "\n");
+    }
+    fputs("</system-out>\n", f);
 }
 
 int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
@@ -104,11 +130,17 @@ int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, cha
         fputs("\" file=\"", f);
         sc_text_xml(f, r[i].path);
         fprintf(f, "\" time=\"%.6f\"", r[i].seconds);
-        if (sc_result_passed(&r[i])) {
+        if (sc_result_passed(&r[i]) && !r[i].nwarn) {
             fputs("/>\n", f);
             continue;
         }
-        fprintf(f, ">\n      <failure message=\"%u failed expectation(s)\">", r[i].failed);
+        fputs(">\n", f);
+        junit_warnings(f, &r[i]);
+        if (sc_result_passed(&r[i])) {
+            fputs("    </testcase>\n", f);
+            continue;
+        }
+        fprintf(f, "      <failure message=\"%u failed expectation(s)\">", r[i].failed);
         sc_text_xml(f, r[i].load_error);
         for (unsigned k = 0; k < r[i].nfail; k++)
             sc_text_xml(f, r[i].fail[k].text);

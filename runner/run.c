@@ -318,7 +318,8 @@ static char *stats_text(struct ex *e)
 
 bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_result *r)
 {
-    struct ex e = {.s = s, .r = r, .max_frames = o ? o->max_frames : 0};
+    struct ex e = {.s = s, .r = r, .max_frames = o ? o->max_frames : 0,
+                   .warnings_as_errors = o && o->warnings_as_errors};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!r->path)

@@ -436,9 +436,32 @@ static void check_uapi_faults(struct ex *e, const struct sc_step *st, FILE **f)
                 got[i].flags, got[i].pasid, got[i].grpid, (unsigned long long)got[i].addr);
 }
 
+/*
+ * The warnings this step raised, kept with its place so that a passing run can show them (a
+ * warning is often the finding: an invalidation that covers the range only by luck). Under
+ * warnings_as_errors one that no expectation names fails the step.
+ */
+static void record_warnings(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f)
+{
+    uint64_t now = vtd_iommu_warning_count(e->io);
+    bool expected = st->has_expect && (st->expect.given[E_WARNING] || st->expect.given[E_WARNINGS]);
+    for (uint64_t i = o->warnings_before; i < now; i++) {
+        const char *w = vtd_iommu_warning(e->io, i);
+        e->r->warnings++;
+        if (e->r->nwarn < SC_MAX_WARNINGS_KEPT) {
+            struct sc_warning *k = &e->r->warn[e->r->nwarn++];
+            *k = (struct sc_warning){.step = e->step_no, .line = st->line, .col = st->col, .expected = expected};
+            snprintf(k->text, sizeof k->text, "%s", w ? w : "(no longer kept)");
+        }
+        if (e->warnings_as_errors && !expected)
+            fprintf(want(e, st, f), "    warning (--warnings-as-errors): %s\n", w ? w : "(no longer kept)");
+    }
+}
+
 void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome *o)
 {
     FILE *f = NULL;
+    record_warnings(e, st, o, &f);
     /* A failing operation is a failure even without expectations, unless an errno is expected. */
     if (o->err || (st->has_expect && st->expect.given[E_ERRNO]))
         check_errno(e, st, o, &f);

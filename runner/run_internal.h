@@ -28,6 +28,7 @@ struct ex {
     struct vtd_pt *pt;       /* per table */
     bool *pt_ready;
     unsigned step_no;
+    bool warnings_as_errors; /* sc_run_opts */
     unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
     size_t max_frames;       /* simulated memory cap (sc_run_opts) */
     struct vtd_trace trace;

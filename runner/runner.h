@@ -29,6 +29,14 @@ struct sc_failure {
     char *text;         /* several lines: header, expectation, what happened, traces */
 };
 
+/* A warning a step raised (an ordering or alignment finding of the model, sim/iommu.h). */
+#define SC_MAX_WARNINGS_KEPT 32
+struct sc_warning {
+    unsigned step, line, col;
+    bool expected;          /* the step's expectation named it (warning: or warnings:) */
+    char text[192];
+};
+
 struct sc_result {
     char *path;
     char *name;             /* the scenario's name (NULL if it did not load) */
@@ -43,6 +51,9 @@ struct sc_result {
     bool out_of_memory;     /* an allocation failed: the failures may all follow from it */
     bool timed_out;         /* the run passed opts.timeout and stopped */
     double seconds;
+    uint64_t warnings;      /* warnings raised by the steps */
+    struct sc_warning warn[SC_MAX_WARNINGS_KEPT]; /* the first of them, with their steps */
+    unsigned nwarn;
 };
 
 /*
@@ -59,6 +70,7 @@ struct sc_run_opts {
     uint64_t max_work;      /* work budget in units (0: SC_DEFAULT_MAX_WORK) */
     uint64_t max_host_bytes;/* host-memory budget in bytes (0: SC_DEFAULT_MAX_HOST_BYTES) */
     double timeout;         /* seconds the run may take (0: no limit) */
+    bool warnings_as_errors;/* a warning no expectation names fails the file */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

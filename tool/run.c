@@ -23,7 +23,7 @@
 
 struct run_opts {
     const char *json, *junit;
-    bool stats, verbose, list_steps;
+    bool stats, verbose, list_steps, warnings_as_errors;
     unsigned jobs;
     struct sc_run_opts budgets; /* --max-work, --max-memory, --timeout */
 };
@@ -59,7 +59,9 @@ static const char run_help[] =
     "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
-    "  -v             print one line per file, passed or not\n"
+    "  -v             print one line per file, passed or not, and every warning its steps\n"
+    "                 raised (file:line:column, step)\n"
+    "  --warnings-as-errors  a warning that no expectation names fails the file\n"
     "  --list-steps   run nothing: list each file's steps (number, file:line:column, kind), the\n"
     "                 numbers translate --after takes\n"
     "  --help         this text\n";
@@ -186,6 +188,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             o->verbose = true;
         } else if (!strcmp(a, "--list-steps")) {
             o->list_steps = true;
+        } else if (!strcmp(a, "--warnings-as-errors")) {
+            o->warnings_as_errors = true;
         } else if (a[0] == '-') {
             return -tool_usage_error("run", "unknown option '%s'", a);
         } else if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -239,6 +243,21 @@ static void wait_done(struct pool *p, unsigned i)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Every warning the file's steps raised, with its place (-v). */
+static void print_warnings(const struct sc_result *r)
+{
+    for (unsigned i = 0; i < r->nwarn; i++) {
+        const struct sc_warning *w = &r->warn[i];
+        fputs("  warning: ", stdout);
+        sc_text_terminal(stdout, r->path);
+        printf(":%u:%u: step %u%s: ", w->line, w->col, w->step, w->expected ? " (expected)" : "");
+        sc_text_terminal(stdout, w->text);
+        putchar('\n');
+    }
+    if (r->warnings > r->nwarn)
+        printf("  ... %llu more warnings\n", (unsigned long long)(r->warnings - r->nwarn));
+}
+
 /* A file's result, flushed so that it is seen as soon as the file is done (a write error stays
  * in stdout's error flag: tool/main.c turns it into exit status 2 with the reason). */
 static void print_result(const struct sc_result *r, const struct run_opts *o)
@@ -248,8 +267,13 @@ static void print_result(const struct sc_result *r, const struct run_opts *o)
     if (!ok || o->verbose) {
         fputs(ok ? "PASS " : "FAIL ", stdout);
         sc_text_terminal(stdout, r->path);
-        printf(" (%u steps, %u requests, %u checks, %.3f s)\n", r->steps, r->requests, r->checks, r->seconds);
+        printf(" (%u steps, %u requests, %u checks, %.3f s", r->steps, r->requests, r->checks, r->seconds);
+        if (r->warnings)
+            printf(", %llu warning%s", (unsigned long long)r->warnings, r->warnings == 1 ? "" : "s");
+        printf(")\n");
     }
+    if (o->verbose)
+        print_warnings(r);
     if (r->stats) {
         fputs("statistics of ", stdout);
         sc_text_terminal(stdout, r->path);
@@ -359,6 +383,7 @@ int cmd_run(int argc, char **argv)
     }
     struct pool p = {.files = &files, .opts = o.budgets};
     p.opts.stats = o.stats;
+    p.opts.warnings_as_errors = o.warnings_as_errors;
     p.res = vtd_calloc(files.n, sizeof *p.res);
     p.done = vtd_calloc(files.n, sizeof *p.done);
     if (!p.res || !p.done) {
