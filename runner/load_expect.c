@@ -185,7 +185,8 @@ static bool load_devtlb_counters(struct ld *L, yaml_node_t *map, struct sc_expec
         yaml_node_t *k = ld_node(L, p->key);
         int d = k->type == YAML_SCALAR_NODE ? ld_device_index(L->s, ld_scalar(k)) : -1;
         if (d < 0)
-            return ld_fail(L, k, "unknown device '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+            return ld_fail(L, k, "unknown device '%s'%s", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?",
+                           k->type == YAML_SCALAR_NODE ? ld_device_hint(L, ld_scalar(k)) : "");
         if (!load_cache_counters(L, ld_node(L, p->value), e, VTD_C_DEVTLB, d))
             return false;
     }

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "runner/load_internal.h"
+#include "runner/suggest.h"
 #include "walker/alloc.h"
 #include "walker/fault.h"
 #include "walker/bdf.h"
@@ -265,8 +266,14 @@ static bool convert_fault(struct ld *L, const yaml_node_t *n, const char *s, uin
         *v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
     else if (code >= 0)
         *v = (uint64_t)code;
-    else if (!ld_parse_u64(s, v))
-        return ld_fail(L, n, "unknown fault name '%s'", s);
+    else if (!ld_parse_u64(s, v)) {
+        struct sc_suggest sg;
+        char hint[96];
+        sc_suggest_init(&sg, s);
+        for (int c = 0; c <= 0xff; c++)
+            sc_suggest_offer(&sg, vtd_fault_name(c));
+        return ld_fail(L, n, "unknown fault name '%s'%s", s, sc_suggest_text(&sg, hint, sizeof hint));
+    }
     else if (*v > 0xff || !vtd_fault_known((int)*v)) /* a fault reason is 8 bits (VT-d 7.1.3) */
         return ld_fail(L, n, "unknown fault code %s (a fault reason is one of the 8-bit codes VT-d defines)", s);
     return true;
@@ -280,8 +287,14 @@ static bool convert_table(struct ld *L, const yaml_node_t *n, bool second_stage,
         return true;
     }
     int idx = ld_table_index(L->s, s);
-    if (idx < 0)
-        return ld_fail(L, n, "unknown table '%s'", s);
+    if (idx < 0) {
+        struct sc_suggest sg;
+        char hint[96];
+        sc_suggest_init(&sg, s);
+        for (unsigned i = 0; i < L->s->ntab; i++)
+            sc_suggest_offer(&sg, L->s->tab[i].name);
+        return ld_fail(L, n, "unknown table '%s'%s", s, sc_suggest_text(&sg, hint, sizeof hint));
+    }
     if (second_stage && L->s->tab[idx].first_stage)
         return ld_fail(L, n, "table '%s' is not a second-stage table", s);
     *v = (uint64_t)idx;
@@ -337,7 +350,7 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_DEVICE:
         if ((idx = ld_device_index(L->s, s)) < 0)
-            return ld_fail(L, n, "unknown device '%s'", s);
+            return ld_fail(L, n, "unknown device '%s'%s", s, ld_device_hint(L, s));
         v = (uint64_t)idx;
         break;
     case T_TABLE:
@@ -418,6 +431,16 @@ static bool convert_value(struct ld *L, yaml_node_t *n, const struct field *f, s
     return convert_scalar(L, n, f, out);
 }
 
+/* " (did you mean 'nic0'?)" for a misspelt device name, else "" (the text lives in L). */
+const char *ld_device_hint(struct ld *L, const char *name)
+{
+    struct sc_suggest sg;
+    sc_suggest_init(&sg, name);
+    for (unsigned i = 0; i < L->s->ndev; i++)
+        sc_suggest_offer(&sg, L->s->dev[i].name);
+    return sc_suggest_text(&sg, L->hint, sizeof L->hint);
+}
+
 /* Read a mapping against a table: unknown, duplicate and missing keys are errors. */
 bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct field *t, size_t nt,
                           struct vals *out)
@@ -430,8 +453,14 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
         if (k->type != YAML_SCALAR_NODE)
             return ld_fail(L, k, "keys of %s must be scalars", what);
         const struct field *f = field_find(t, nt, ld_scalar(k));
-        if (!f)
-            return ld_fail(L, k, "unknown key '%s' in %s", ld_scalar(k), what);
+        if (!f) {
+            struct sc_suggest sg;
+            char hint[96];
+            sc_suggest_init(&sg, ld_scalar(k));
+            for (size_t i = 0; i < nt; i++)
+                sc_suggest_offer(&sg, t[i].key);
+            return ld_fail(L, k, "unknown key '%s' in %s%s", ld_scalar(k), what, sc_suggest_text(&sg, hint, sizeof hint));
+        }
         if (out->given[f->id])
             return ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
         if (!convert_value(L, v, f, out))

@@ -21,6 +21,7 @@ struct ld {
     unsigned steps_total;
     uint64_t repeat_mult;   /* product of the counts of the repeats being loaded */
     uint64_t work;          /* work units of the steps loaded so far, repeats multiplied out */
+    char hint[96];          /* ld_device_hint's text */
 };
 
 struct name_val {
@@ -72,6 +73,8 @@ struct vals {
 
 /* Record an error at node `n` (file position from libyaml) and return false. */
 bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* " (did you mean 'x'?)" for a misspelt device name of the scenario, else "". */
+const char *ld_device_hint(struct ld *L, const char *name);
 yaml_node_t *ld_node(struct ld *L, int index);
 const char *ld_scalar(const yaml_node_t *n);
 bool ld_parse_u64(const char *s, uint64_t *out);

@@ -10,6 +10,7 @@
 #include <linux/vfio.h>
 
 #include "runner/load_internal.h"
+#include "runner/suggest.h"
 #include <linux/iommufd_vtd.h>
 #include "walker/alloc.h"
 
@@ -337,8 +338,16 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
     yaml_node_pair_t *p = item->data.mapping.pairs.start;
     yaml_node_t *k = ld_node(L, p->key), *body = ld_node(L, p->value);
     const struct step_kind *sk = k->type == YAML_SCALAR_NODE ? step_kind_find(ld_scalar(k)) : NULL;
-    if (!sk)
-        return ld_fail(L, k, "unknown step kind '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+    if (!sk && k->type != YAML_SCALAR_NODE)
+        return ld_fail(L, k, "a step kind must be a scalar (e.g. 'dma')");
+    if (!sk) {
+        struct sc_suggest sg;
+        char hint[96];
+        sc_suggest_init(&sg, ld_scalar(k));
+        for (size_t i = 0; i < NT(step_kinds); i++)
+            sc_suggest_offer(&sg, step_kinds[i].name);
+        return ld_fail(L, k, "unknown step kind '%s'%s", ld_scalar(k), sc_suggest_text(&sg, hint, sizeof hint));
+    }
     if (++L->steps_total > SC_MAX_STEPS)
         return ld_fail(L, item, "too many steps (at most %u)", SC_MAX_STEPS);
     st->kind = sk->kind;

@@ -37,12 +37,12 @@ Test(loader, accepts_a_valid_scenario)
 Test(loader, unknown_key)
 {
     cr_assert_str_eq(load_error(HEAD "  - dma: {device: nic, adr: 0x1000, access: read}\n"),
-                     "t.yaml:7:24: unknown key 'adr' in 'dma'");
+                     "t.yaml:7:24: unknown key 'adr' in 'dma' (did you mean 'addr'?)");
 }
 
 Test(loader, unknown_top_level_key)
 {
-    cr_assert_str_eq(load_error("name: t\nstep: []\n"), "t.yaml:2:1: unknown key 'step' in the scenario");
+    cr_assert_str_eq(load_error("name: t\nstep: []\n"), "t.yaml:2:1: unknown key 'step' in the scenario (did you mean 'steps'?)");
 }
 
 Test(loader, wrong_type)
@@ -88,7 +88,7 @@ Test(loader, duplicate_device_name)
 Test(loader, unknown_names_and_kinds)
 {
     cr_assert_str_eq(load_error(HEAD "  - dma: {device: gpu, addr: 0, access: read}\n"), "t.yaml:7:19: unknown device 'gpu'");
-    cr_assert_str_eq(load_error(HEAD "  - dmaa: {device: nic}\n"), "t.yaml:7:5: unknown step kind 'dmaa'");
+    cr_assert_str_eq(load_error(HEAD "  - dmaa: {device: nic}\n"), "t.yaml:7:5: unknown step kind 'dmaa' (did you mean 'dma'?)");
     cr_assert_str_eq(load_error(HEAD "  - dma: {device: nic, addr: 0, access: rw}\n"),
                      "t.yaml:7:41: 'access' must be one of: read, write, exec");
 }

@@ -267,6 +267,11 @@ static void print_result(const struct sc_result *r, const struct run_opts *o)
     if (!ok || o->verbose) {
         fputs(ok ? "PASS " : "FAIL ", stdout);
         sc_text_terminal(stdout, r->path);
+        if (r->load_error) { /* nothing ran: the error above says why */
+            printf(" (does not load)\n");
+            fflush(stdout);
+            return;
+        }
         printf(" (%u steps, %u requests, %u checks, %.3f s", r->steps, r->requests, r->checks, r->seconds);
         if (r->warnings)
             printf(", %llu warning%s", (unsigned long long)r->warnings, r->warnings == 1 ? "" : "s");
