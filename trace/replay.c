@@ -412,14 +412,12 @@ static int replay_unmap(struct space *sp, const struct vtrace_event *e, char *er
     return 0;
 }
 
-/* The smallest address mask whose aligned block holds [addr, addr+size). */
+/* The smallest address mask whose aligned block holds [addr, addr+size) (the codec's), at
+ * most AM_ALL. */
 static unsigned covering_am(uint64_t addr, uint64_t size)
 {
-    uint64_t first = addr >> VTD_PAGE_SHIFT, last = (addr + size - 1) >> VTD_PAGE_SHIFT;
-    unsigned am = 0;
-    while (am < AM_ALL && (first >> am) != (last >> am))
-        am++;
-    return am;
+    unsigned am = vtd_qi_am_covering(addr, addr + size - 1);
+    return am < AM_ALL ? am : AM_ALL;
 }
 
 /*
