@@ -8,7 +8,7 @@
  *
  * Input layout:
  *   [0]     flags: 0 direct phase, 1 queue phase, 2 IQA.DW (256-bit queue), 5:3 IQA.QS,
- *           6 re-run the DMAs after every descriptor, 7 clear FSTS.IQE after a queue error (up
+ *           6 one DMA of the list after each descriptor, in turn, 7 clear FSTS.IQE after a queue error (up
  *           to FQ_MAX_RESUMES times: hardware fetches the same descriptor again)
  *   [1..2]  IQT (bits 18:4 kept)
  *   [3..]   descriptor bytes D
