@@ -194,9 +194,7 @@ static void nested_schema(struct gen *g, const char *owner, const struct field *
         nest_ref(f, sub);
         fputs("}", f);
     } else {
-        fputs("{\"allOf\": [", f);
         nest_ref(f, sub);
-        fputs("]}", f);
     }
 }
 
@@ -255,21 +253,22 @@ static void value_schema(struct gen *g, const char *owner, const struct field *f
 
 /* ---- descriptions --------------------------------------------------------------------------- */
 
-/* The hand-written text (runner/schema_doc.c), then what the loader takes, from the tables. */
-static void describe(FILE *f, const char *owner, const struct field *fl)
+/* The hand-written text (runner/schema_doc.c; for a key without one, that of the nest it holds),
+ * then what the loader takes, from the tables, with the range as its messages give it. */
+static void describe(FILE *f, const char *owner, const struct field *fl, const struct ld_nest *sub)
 {
     const char *doc = sc_schema_doc(owner, fl->key);
+    if (!doc && sub)
+        doc = sc_schema_doc(sub->name, NULL);
     char text[1024];
-    size_t used = (size_t)snprintf(text, sizeof text, "%s%s%s", doc ? doc : "", doc ? " (" : "", ld_type_text(fl->type));
+    size_t used = (size_t)snprintf(text, sizeof text, "%s%s%s", doc ? doc : "", doc ? "; " : "", ld_type_text(fl->type));
     if (fl->type == T_ENUM || fl->type == T_FLAGS || (fl->type == T_U64SEQ && fl->names))
         for (const struct name_val *n = fl->names; n && n->name && used < sizeof text; n++)
             used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", n == fl->names ? ": " : ", ", n->name);
     if (fl->max && fl->type != T_ENUM && fl->type != T_FLAGS && used < sizeof text)
-        used += (size_t)snprintf(text + used, sizeof text - used, ", %" PRIu64 "..%" PRIu64, fl->min, fl->max);
+        used += (size_t)snprintf(text + used, sizeof text - used, ", 0x%" PRIx64 "..0x%" PRIx64, fl->min, fl->max);
     if (fl->required && used < sizeof text)
-        used += (size_t)snprintf(text + used, sizeof text - used, ", required");
-    if (doc && used < sizeof text)
-        snprintf(text + used, sizeof text - used, ")");
+        snprintf(text + used, sizeof text - used, ", required");
     json_str(f, text);
 }
 
@@ -303,11 +302,12 @@ static void keys_body(struct gen *g, const char *owner, const struct field *t, s
     fputs("\"type\": \"object\",\n      \"properties\": {", f);
     for (size_t i = 0; i < nt; i++) {
         fputs(i ? ",\n        " : "\n        ", f);
+        const struct ld_nest *sub = link_of(links, nlinks, t[i].key);
         json_str(f, t[i].key);
         fputs(": {\"description\": ", f);
-        describe(f, owner, &t[i]);
+        describe(f, owner, &t[i], sub);
         fputs(", \"allOf\": [", f);
-        value_schema(g, owner, &t[i], link_of(links, nlinks, t[i].key));
+        value_schema(g, owner, &t[i], sub);
         fputs("]}", f);
     }
     fputs("\n      },\n      \"required\": [", f);
