@@ -41,8 +41,15 @@ def messages(errors):
 
 
 def main(argv):
-    with open(argv[1], encoding="utf-8") as f:
-        schema = json.load(f)
+    if len(argv) < 3:
+        print(__doc__.split("\n\n")[1])
+        return 2
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            schema = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"{argv[1]}: cannot read the schema: {e}")
+        return 2
     jsonschema.Draft7Validator.check_schema(schema)
     validator = jsonschema.Draft7Validator(schema)
     valid, invalid, failed, expect_valid = 0, 0, 0, True
