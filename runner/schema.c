@@ -276,9 +276,15 @@ static void describe(FILE *f, const char *owner, const struct field *fl, const s
 
 static bool remember(struct gen *g, const struct ld_nest *n)
 {
-    for (unsigned i = 0; i < g->nnests; i++)
-        if (g->nests[i] == n || !strcmp(g->nests[i]->name, n->name))
+    for (unsigned i = 0; i < g->nnests; i++) {
+        if (g->nests[i] == n)
             return false;
+        /* Two nests under one name would share one definition: the second's keys would be lost. */
+        if (!strcmp(g->nests[i]->name, n->name)) {
+            problem(g, n->name, "*", "two nests of the loader have this name; the schema defines only the first");
+            return false;
+        }
+    }
     if (g->nnests == MAX_NESTS) {
         problem(g, n->name, "*", "more nests than the schema generator holds");
         return false;
@@ -349,17 +355,15 @@ static void kinds_body(struct gen *g, const struct ld_nest *n)
     }
 }
 
-/* Counters by name: the per-cache ones (first) or the global ones. */
-static void counters_object(FILE *f, bool per_cache)
+/* One cache's counters by name (sc_counter_name: the per-cache ones come first). */
+static void cache_counters(FILE *f)
 {
     fputs("{\"type\": \"object\", \"additionalProperties\": false, \"properties\": {", f);
-    bool first = true;
-    for (unsigned c = per_cache ? 0 : SC_CACHE_COUNTERS; per_cache ? c < SC_CACHE_COUNTERS : strcmp(sc_counter_name(c), "?"); c++) {
-        fputs(first ? "" : ", ", f);
+    for (unsigned c = 0; c < SC_CACHE_COUNTERS; c++) {
+        fputs(c ? ", " : "", f);
         json_str(f, sc_counter_name(c));
         fputs(": ", f);
         number_schema(f, 0, UINT64_MAX);
-        first = false;
     }
     fputs("}}", f);
 }
@@ -374,10 +378,10 @@ static void stats_body(FILE *f)
         fputs(": ", f);
         if (c == VTD_C_DEVTLB) {
             fputs("{\"type\": \"object\", \"additionalProperties\": ", f);
-            counters_object(f, true);
+            cache_counters(f);
             fputs("}", f);
         } else {
-            counters_object(f, true);
+            cache_counters(f);
         }
     }
     for (unsigned c = SC_CACHE_COUNTERS; strcmp(sc_counter_name(c), "?"); c++) {
