@@ -76,7 +76,8 @@ enum ld_form {
 
 struct ld_nest;
 
-/* The nest a T_MAP or T_SEQ key of a table holds. */
+/* The nest a T_MAP or T_SEQ key of a table holds. Every such key has one, and the loader reads
+ * the value with that nest (tests/test_schema.c fails on a key without its link). */
 struct ld_link {
     const char *key;
     const struct ld_nest *nest;
