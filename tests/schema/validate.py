@@ -1,6 +1,6 @@
 """Validate scenario files against the generated JSON Schema with Debian's python3-jsonschema.
 
-usage: validate.py SCHEMA [--docs] FILE... [--invalid FILE...]
+usage: validate.py SCHEMA FILE... [--invalid FILE...]
 
 Files before --invalid must validate; a Markdown file (*.md) stands for each of its ```yaml
 blocks that is a whole scenario (it has `name:` and `steps:`). Files after --invalid must not,
@@ -58,7 +58,13 @@ def main(argv):
             expect_valid = False
             continue
         for name, text in documents(arg):
-            errors = sorted(validator.iter_errors(yaml.safe_load(text)), key=lambda e: list(e.absolute_path))
+            try:
+                instance = yaml.safe_load(text)
+            except yaml.YAMLError as e:
+                failed += 1
+                print(f"FAIL {name}: not YAML: {e}")
+                continue
+            errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
             if expect_valid:
                 if errors:
                     failed += 1
