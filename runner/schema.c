@@ -91,33 +91,32 @@ static void number_schema(FILE *f, uint64_t min, uint64_t max)
             min, max);
 }
 
+/* Each name of `t`, then each of `extra`, written by `put` with `sep` between them. */
+static void each_name(FILE *f, const struct name_val *t, const char *const *extra, size_t nextra, const char *sep,
+                      void (*put)(FILE *, const char *))
+{
+    bool first = true;
+    for (const struct name_val *n = t; n && n->name; n++, first = false) {
+        fputs(first ? "" : sep, f);
+        put(f, n->name);
+    }
+    for (size_t i = 0; i < nextra; i++, first = false) {
+        fputs(first ? "" : sep, f);
+        put(f, extra[i]);
+    }
+}
+
 /* The names of a table in their own spelling (for completion), in any case, and numbers as
- * numbers and strings when a name is one ("39", "6.10" stays a string). */
+ * numbers and strings when a name is one ("39"; "6.10" stays a string). */
 static void names_alternatives(FILE *f, const struct name_val *t, const char *const *extra, size_t nextra)
 {
     fputs("{\"enum\": [", f);
-    bool first = true;
-    for (const struct name_val *n = t; n && n->name; n++, first = false) {
-        fputs(first ? "" : ", ", f);
-        json_str(f, n->name);
-    }
-    for (size_t i = 0; i < nextra; i++, first = false) {
-        fputs(first ? "" : ", ", f);
-        json_str(f, extra[i]);
-    }
+    each_name(f, t, extra, nextra, ", ", json_str);
     for (const struct name_val *n = t; n && n->name; n++)
         if (all_digits(n->name))
             fprintf(f, ", %s", n->name);
     fputs("]}, {\"type\": \"string\", \"pattern\": \"^(", f);
-    first = true;
-    for (const struct name_val *n = t; n && n->name; n++, first = false) {
-        fputs(first ? "" : "|", f);
-        ci_name(f, n->name);
-    }
-    for (size_t i = 0; i < nextra; i++, first = false) {
-        fputs(first ? "" : "|", f);
-        ci_name(f, extra[i]);
-    }
+    each_name(f, t, extra, nextra, "|", ci_name);
     fputs(")$\"}", f);
 }
 
