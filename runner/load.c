@@ -49,10 +49,12 @@ static const struct feature features[] = {
 #undef X
 };
 
+/* The widths SAGAW can name (VT-d 11.4.2, CAP_REG.SAGAW). */
+static const struct name_val sagaw_widths[] = {{"39", VTD_SAGAW_39}, {"48", VTD_SAGAW_48}, {"57", VTD_SAGAW_57}, {NULL, 0}};
 static const struct field caps_fields[] = {
     {"haw", T_U64, C_HAW, false, 12, 52, NULL},
     {"mgaw", T_U64, C_MGAW, false, 1, 64, NULL},
-    {"sagaw", T_U64SEQ, C_SAGAW, false, 0, 0, NULL},
+    {"sagaw", T_U64SEQ, C_SAGAW, false, 0, 0, sagaw_widths},
     {"mamv", T_U64, C_MAMV, false, 0, 63, NULL},
     {"nfr", T_U64, C_NFR, false, 1, 256, NULL},
     {"nd", T_U64, C_ND, false, 0, 7, NULL},
@@ -63,15 +65,15 @@ static const struct field caps_fields[] = {
     SC_FEATURES(X)
 #undef X
 };
+static const struct ld_nest caps_nest = NEST_LEAF("caps", "caps", caps_fields);
 
 static bool parse_sagaw(struct ld *L, yaml_node_t *seq, uint64_t *bits)
 {
-    static const struct name_val widths[] = {{"39", VTD_SAGAW_39}, {"48", VTD_SAGAW_48}, {"57", VTD_SAGAW_57}, {NULL, 0}};
     *bits = 0;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         yaml_node_t *n = ld_node(L, *i);
         uint64_t b;
-        if (n->type != YAML_SCALAR_NODE || !ld_lookup_name(widths, ld_scalar(n), &b))
+        if (n->type != YAML_SCALAR_NODE || !ld_lookup_name(sagaw_widths, ld_scalar(n), &b))
             return ld_fail(L, n, "'sagaw' entries must be 39, 48 or 57");
         *bits |= b;
     }
@@ -81,7 +83,7 @@ static bool parse_sagaw(struct ld *L, yaml_node_t *seq, uint64_t *bits)
 static bool load_caps(struct ld *L, yaml_node_t *n, struct vtd_caps *caps)
 {
     struct vals v;
-    if (!ld_mapping(L, n, "caps", caps_fields, NT(caps_fields), &v))
+    if (!ld_nested(L, n, &caps_nest, &v))
         return false;
     /* Whole registers first, then fields and switches on top of them. */
     if (v.given[C_CAP])
@@ -123,12 +125,14 @@ static const struct field geometry_fields[] = {
     {"replacement", T_ENUM, G_REPL, false, 0, 0, repl_names},
     {"seed", T_U64, G_SEED, false, 0, 0, NULL},
 };
+/* Read under each cache's own name (load_geometry's `what`). */
+static const struct ld_nest geometry_nest = NEST_LEAF("cache_geometry", "a cache", geometry_fields);
 
 /* entries alone: fully associative; entries and ways: entries/ways sets; sets and ways: as given. */
 static bool load_geometry(struct ld *L, yaml_node_t *n, const char *what, struct vtd_cache_geometry *g)
 {
     struct vals v;
-    if (!ld_mapping(L, n, what, geometry_fields, NT(geometry_fields), &v))
+    if (!ld_mapping(L, n, what, geometry_nest.fields, geometry_nest.nfields, &v))
         return false;
     if (v.given[G_ENTRIES] && v.given[G_SETS] && v.given[G_WAYS])
         return ld_fail(L, n, "%s: give entries, or sets and ways, or entries and ways, not all three", what);
@@ -170,6 +174,11 @@ static const struct field iommu_fields[] = {
     {"psc_fs", T_MAP, I_CACHE0 + VTD_C_PSC_FS, false, 0, 0, NULL},
     {"psc_ss", T_MAP, I_CACHE0 + VTD_C_PSC_SS, false, 0, 0, NULL},
 };
+static const struct ld_link iommu_links[] = {
+    {"caps", &caps_nest}, {"context_cache", &geometry_nest}, {"pasid_cache", &geometry_nest},
+    {"iotlb", &geometry_nest}, {"psc_fs", &geometry_nest}, {"psc_ss", &geometry_nest},
+};
+static const struct ld_nest iommu_nest = NEST_KEYS("iommu", "iommu", iommu_fields, iommu_links);
 
 const char *sc_cache_key_name(int cache)
 {
@@ -182,7 +191,7 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
     struct scenario *s = L->s;
     s->iommu_line = (unsigned)n->start_mark.line + 1;
     s->iommu_col = (unsigned)n->start_mark.column + 1;
-    if (!ld_mapping(L, n, "iommu", iommu_fields, NT(iommu_fields), &v))
+    if (!ld_nested(L, n, &iommu_nest, &v))
         return false;
     if (v.given[I_CAPS] && !load_caps(L, v.node[I_CAPS], &s->cfg.caps))
         return false;
@@ -218,11 +227,13 @@ static const struct field device_fields[] = {
     {"pasid_bits", T_U64, D_PASID_BITS, false, 0, 20, NULL},
     {"devtlb", T_MAP, D_DEVTLB, false, 0, 0, NULL},
 };
+static const struct ld_link device_links[] = {{"devtlb", &geometry_nest}};
+static const struct ld_nest device_nest = NEST_KEYS("device", "a device", device_fields, device_links);
 
 static bool load_device(struct ld *L, yaml_node_t *n, struct sc_device *d)
 {
     struct vals v;
-    if (!ld_mapping(L, n, "a device", device_fields, NT(device_fields), &v))
+    if (!ld_nested(L, n, &device_nest, &v))
         return false;
     if (ld_device_index(L->s, v.s[D_NAME]) >= 0)
         return ld_fail(L, v.node[D_NAME], "duplicate device name '%s'", v.s[D_NAME]);
@@ -280,6 +291,9 @@ static const struct field mapping_fields[] = {
     {"ad", T_BOOL, M_AD, false, 0, 0, NULL},
     {"snp", T_BOOL, M_SNP, false, 0, 0, NULL},
 };
+static const struct ld_nest mapping_nest = NEST_LEAF("mapping", "a mapping entry", mapping_fields);
+static const struct ld_link table_links[] = {{"mappings", &mapping_nest}};
+static const struct ld_nest table_nest = NEST_KEYS("table", "a table", table_fields, table_links);
 
 static bool load_mappings(struct ld *L, yaml_node_t *seq, struct sc_table *t)
 {
@@ -291,7 +305,7 @@ static bool load_mappings(struct ld *L, yaml_node_t *seq, struct sc_table *t)
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
         yaml_node_t *m = ld_node(L, *i);
-        if (!ld_mapping(L, m, "a mapping entry", mapping_fields, NT(mapping_fields), &v))
+        if (!ld_nested(L, m, &mapping_nest, &v))
             return false;
         t->map[t->nmap++] = (struct sc_mapping){
             .va = v.v[M_VA], .pa = v.v[M_PA], .size = v.v[M_SIZE], .page_shift = (unsigned)v.v[M_PAGE],
@@ -304,7 +318,7 @@ static bool load_mappings(struct ld *L, yaml_node_t *seq, struct sc_table *t)
 static bool load_table(struct ld *L, yaml_node_t *n, struct sc_table *t)
 {
     struct vals v;
-    if (!ld_mapping(L, n, "a table", table_fields, NT(table_fields), &v))
+    if (!ld_nested(L, n, &table_nest, &v))
         return false;
     if (ld_table_index(L->s, v.s[P_NAME]) >= 0)
         return ld_fail(L, v.node[P_NAME], "duplicate table name '%s'", v.s[P_NAME]);
@@ -355,13 +369,14 @@ static const struct field container_fields[] = {
     {"pool_size", T_SIZE, K_POOL_SIZE, false, 0x1000, UINT64_C(1) << 40, NULL},
     {"iommufd_kernel", T_ENUM, K_IOMMUFD, false, 0, 0, iommufd_kernel_names},
 };
+static const struct ld_nest container_nest = NEST_LEAF("container", "container", container_fields);
 
 /* The VFIO container (host/container.h): it owns the root table, the host domain and its pool. */
 static bool load_container(struct ld *L, yaml_node_t *n)
 {
     struct vals v;
     struct sc_container *c = &L->s->container;
-    if (!ld_mapping(L, n, "container", container_fields, NT(container_fields), &v))
+    if (!ld_nested(L, n, &container_nest, &v))
         return false;
     *c = (struct sc_container){.did = v.v[K_DID], .ss_levels = v.v[K_LEVELS], .pool = v.v[K_POOL],
                                .pool_size = v.v[K_POOL_SIZE], .given_did = v.given[K_DID],
@@ -384,6 +399,11 @@ static const struct field root_fields[] = {
     {"steps", T_SEQ, R_STEPS, true, 0, 0, NULL},
     {"container", T_MAP, R_CONTAINER, false, 0, 0, NULL},
 };
+static const struct ld_link root_links[] = {
+    {"iommu", &iommu_nest}, {"devices", &device_nest}, {"tables", &table_nest}, {"steps", &ld_steps_nest},
+    {"container", &container_nest},
+};
+const struct ld_nest ld_scenario_nest = NEST_KEYS("scenario", "the scenario", root_fields, root_links);
 
 /* Depth and size of the node graph; aliases may make it a DAG or even a cycle, so both are bounded. */
 static bool check_shape(struct ld *L, yaml_node_t *n, unsigned depth, unsigned *visited)
@@ -409,7 +429,7 @@ static bool load_document(struct ld *L, yaml_node_t *root)
 {
     struct vals v;
     unsigned visited = 0;
-    if (!check_shape(L, root, 0, &visited) || !ld_mapping(L, root, "the scenario", root_fields, NT(root_fields), &v))
+    if (!check_shape(L, root, 0, &visited) || !ld_nested(L, root, &ld_scenario_nest, &v))
         return false;
     struct scenario *s = L->s;
     if (!(s->name = ld_strdup(v.s[R_NAME])) || (v.given[R_DESCRIPTION] && !(s->description = ld_strdup(v.s[R_DESCRIPTION]))))

@@ -51,6 +51,7 @@ static const struct field ufault_fields[] = {
     {"pasid", T_PASID, UF_PASID, false, 0, 0, NULL},
     {"addr", T_U64, UF_ADDR, false, 0, 0, NULL},
 };
+static const struct ld_nest ufault_nest = NEST_LEAF("uapi_fault", "a 'uapi_faults' entry", ufault_fields);
 
 /* uapi_faults: the whole queue, in order ([] when it must be empty). */
 static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
@@ -61,7 +62,7 @@ static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect 
     e->has_ufault = true;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
-        if (!ld_mapping(L, ld_node(L, *i), "a 'uapi_faults' entry", ufault_fields, NT(ufault_fields), &v))
+        if (!ld_nested(L, ld_node(L, *i), &ufault_nest, &v))
             return false;
         memcpy(e->ufault[e->nufault].given, v.given, sizeof e->ufault[0].given);
         memcpy(e->ufault[e->nufault].v, v.v, sizeof e->ufault[0].v);
@@ -78,6 +79,7 @@ static const struct field frec_fields[] = {
     {"addr", T_U64, FR_ADDR, false, 0, 0, NULL},
     {"write", T_BOOL, FR_WRITE, false, 0, 0, NULL},
 };
+static const struct ld_nest frec_nest = NEST_LEAF("fault_record", "a 'fault_records' entry", frec_fields);
 
 /* fault_records: [{index, reason, device, pasid, addr, write}]; index defaults to the position. */
 static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
@@ -87,7 +89,7 @@ static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
         return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
-        if (!ld_mapping(L, ld_node(L, *i), "a 'fault_records' entry", frec_fields, NT(frec_fields), &v))
+        if (!ld_nested(L, ld_node(L, *i), &frec_nest, &v))
             return false;
         struct sc_frec_expect *r = &e->frec[e->nfrec];
         memcpy(r->given, v.given, sizeof r->given);
@@ -105,6 +107,7 @@ static const struct field mem_fields[] = {
     {"value", T_U64, MX_VALUE, true, 0, 0, NULL},
     {"bytes", T_U64, MX_BYTES, false, 1, 8, NULL},
 };
+static const struct ld_nest mem_nest = NEST_LEAF("mem_expect", "a 'mem' entry", mem_fields);
 
 static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
 {
@@ -113,7 +116,7 @@ static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
         return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
-        if (!ld_mapping(L, ld_node(L, *i), "a 'mem' entry", mem_fields, NT(mem_fields), &v))
+        if (!ld_nested(L, ld_node(L, *i), &mem_nest, &v))
             return false;
         unsigned bytes = v.given[MX_BYTES] ? (unsigned)v.v[MX_BYTES] : 8;
         if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
@@ -128,7 +131,6 @@ static const char *const counter_names[] = {
     "lookups", "hits", "misses", "fills", "evictions", "invalidated", "over_invalidated", "stale_hits",
     "requests", "faults", "stale", "walks", "walk_reads", "warnings",
 };
-#define SC_CACHE_COUNTERS 8u
 #define SC_COUNTERS (sizeof counter_names / sizeof counter_names[0])
 
 const char *sc_counter_name(unsigned c) { return c < SC_COUNTERS ? counter_names[c] : "?"; }
@@ -231,10 +233,19 @@ static bool load_removed_expect(struct ld *L, yaml_node_t *map, struct sc_expect
     return true;
 }
 
+/* stats and removed are read by the functions above; their keys are the cache and counter names. */
+static const struct ld_nest stats_nest = {"stats", "stats", LD_STATS, NULL, 0, NULL, 0, NULL, 0};
+static const struct ld_nest removed_nest = {"removed", "removed", LD_REMOVED, NULL, 0, NULL, 0, NULL, 0};
+static const struct ld_link expect_links[] = {
+    {"mem", &mem_nest}, {"stats", &stats_nest}, {"removed", &removed_nest}, {"fault_records", &frec_nest},
+    {"uapi_faults", &ufault_nest},
+};
+const struct ld_nest ld_expect_nest = NEST_KEYS("expect", "expect", expect_fields, expect_links);
+
 bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
 {
     struct vals v;
-    if (!ld_mapping(L, n, "expect", expect_fields, NT(expect_fields), &v))
+    if (!ld_nested(L, n, &ld_expect_nest, &v))
         return false;
     memcpy(e->given, v.given, sizeof e->given);
     memcpy(e->v, v.v, sizeof e->v);

@@ -188,6 +188,13 @@ static const char *const ftype_names[] = {
     [T_FLAGS] = "a list of names or a number",
 };
 
+const char *ld_type_text(enum ftype t) { return ftype_names[t]; }
+
+const struct name_val *ld_type_names(enum ftype t)
+{
+    return t == T_ERRNO ? errno_names : t == T_REG ? reg_names : t == T_PERM ? perm_letters : NULL;
+}
+
 static const struct field *field_find(const struct field *t, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
@@ -471,6 +478,11 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
         if (t[i].required && !out->given[t[i].id])
             return ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
     return true;
+}
+
+bool ld_nested(struct ld *L, yaml_node_t *map, const struct ld_nest *nest, struct vals *out)
+{
+    return ld_mapping(L, map, nest->what, nest->fields, nest->nfields, out);
 }
 
 char *ld_strdup(const char *s)

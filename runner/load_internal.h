@@ -60,6 +60,54 @@ struct field {
     const struct name_val *names;
 };
 
+/*
+ * What a mapping- or sequence-valued key holds, as data: the loader reads the value with it and
+ * the schema generator (runner/schema.c) walks it, so the JSON Schema for scenario files cannot
+ * drift from the loader. A nest is one table of keys (a mapping, or each item of a sequence),
+ * the step kinds (each item a one-key mapping), or one of the two mappings of `expect:` whose
+ * keys are cache and counter names.
+ */
+enum ld_form {
+    LD_KEYS,    /* a mapping read against `fields` (for a sequence: each item) */
+    LD_KINDS,   /* a sequence of steps: each item maps one of `kinds` to its arguments */
+    LD_STATS,   /* expect.stats: counters by cache (devtlb: by device), global counters */
+    LD_REMOVED, /* expect.removed: a number by cache name */
+};
+
+struct ld_nest;
+
+/* The nest a T_MAP or T_SEQ key of a table holds. Every such key has one, and the loader reads
+ * the value with that nest (tests/test_schema.c fails on a key without its link). */
+struct ld_link {
+    const char *key;
+    const struct ld_nest *nest;
+};
+
+/* One step kind: its name, its arguments and what those of them that nest hold. */
+struct step_kind {
+    const char *name;
+    enum sc_kind kind;
+    const struct field *fields;
+    size_t nfields;
+    const struct ld_link *links;
+    size_t nlinks;
+};
+
+struct ld_nest {
+    const char *name; /* the schema's name for it (its definition) */
+    const char *what; /* the loader's name for it in messages ("caps", "a device") */
+    enum ld_form form;
+    const struct field *fields;
+    size_t nfields;
+    const struct ld_link *links;
+    size_t nlinks;
+    const struct step_kind *kinds;
+    size_t nkinds;
+};
+
+/* The scenario's top level (load.c), the steps (load_steps.c), a step's `expect:` (load_expect.c). */
+extern const struct ld_nest ld_scenario_nest, ld_steps_nest, ld_expect_nest;
+
 #define VALS_MAX 96
 /* What one mapping held, by field id. Strings point into the YAML document. */
 struct vals {
@@ -70,6 +118,9 @@ struct vals {
 };
 
 #define NT(t) (sizeof(t) / sizeof((t)[0]))
+/* A nest of keys: NEST_KEYS(name, what, fields, links); NEST_LEAF for one without nested keys. */
+#define NEST_KEYS(n, w, f, l) {n, w, LD_KEYS, f, NT(f), l, NT(l), NULL, 0}
+#define NEST_LEAF(n, w, f) {n, w, LD_KEYS, f, NT(f), NULL, 0, NULL, 0}
 
 /* Record an error at node `n` (file position from libyaml) and return false. */
 bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -81,6 +132,12 @@ bool ld_parse_u64(const char *s, uint64_t *out);
 bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val);
 /* Read a mapping against a table: unknown, duplicate and missing keys are errors. */
 bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct field *t, size_t nt, struct vals *out);
+/* ld_mapping against a nest of keys. */
+bool ld_nested(struct ld *L, yaml_node_t *map, const struct ld_nest *nest, struct vals *out);
+/* The names a type takes besides numbers when its fields carry none (errno, register names). */
+const struct name_val *ld_type_names(enum ftype t);
+/* What a value of the type is, as the loader's messages say it ("a number"). */
+const char *ld_type_text(enum ftype t);
 char *ld_strdup(const char *s);
 /* Room for the entries of sequence `seq` (at most `max`): a zeroed array of elem-sized items
  * (one at least), their number in *n; NULL with the error set otherwise. `what` names the
@@ -90,6 +147,7 @@ int ld_device_index(const struct scenario *s, const char *name);
 int ld_table_index(const struct scenario *s, const char *name);
 
 /* load_expect.c */
+#define SC_CACHE_COUNTERS 8u /* sc_counter_name(): the per-cache counters come first */
 bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e);
 const char *ld_expect_key(unsigned id);
 

@@ -177,13 +177,14 @@ static const struct field hwpt_inv_entry_fields[] = {
     {"flags", T_FLAGS, HI_FLAGS, false, 0, MEMBER_MAX(struct iommu_hwpt_vtd_s1_invalidate, flags), hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
 };
 
-struct step_kind {
-    const char *name;
-    enum sc_kind kind;
-    const struct field *fields;
-    size_t nfields;
-};
-#define KIND(n, k, t) {n, k, t, NT(t)}
+static const struct ld_nest hwpt_inv_entry_nest = NEST_LEAF("hwpt_invalidate_entry", "an 'entries' item", hwpt_inv_entry_fields);
+
+/* What the arguments of a step that nest hold: `expect:` in every kind but repeat. */
+static const struct ld_link step_links[] = {{"expect", &ld_expect_nest}};
+static const struct ld_link repeat_links[] = {{"steps", &ld_steps_nest}};
+static const struct ld_link hwpt_invalidate_links[] = {{"entries", &hwpt_inv_entry_nest}, {"expect", &ld_expect_nest}};
+#define KIND(n, k, t) {n, k, t, NT(t), step_links, NT(step_links)}
+#define KIND_LINKS(n, k, t, l) {n, k, t, NT(t), l, NT(l)}
 static const struct step_kind step_kinds[] = {
     KIND("attach", SK_ATTACH, attach_fields),
     KIND("pasid_entry", SK_PASID_ENTRY, pasid_entry_fields),
@@ -202,7 +203,7 @@ static const struct step_kind step_kinds[] = {
     KIND("reg_write", SK_REG_WRITE, reg_write_fields),
     KIND("reg_read", SK_REG_READ, reg_read_fields),
     KIND("check", SK_CHECK, check_fields),
-    KIND("repeat", SK_REPEAT, repeat_fields),
+    KIND_LINKS("repeat", SK_REPEAT, repeat_fields, repeat_links),
     KIND("container_attach", SK_CONTAINER_ATTACH, container_attach_fields),
     KIND("get_info", SK_GET_INFO, get_info_fields),
     KIND("map_dma", SK_MAP_DMA, map_dma_fields),
@@ -213,8 +214,9 @@ static const struct step_kind step_kinds[] = {
     KIND("cache_invalidate", SK_CACHE_INVALIDATE, cache_invalidate_fields),
     KIND("page_response", SK_PAGE_RESPONSE, page_response_fields),
     KIND("hwpt_alloc", SK_HWPT_ALLOC, hwpt_alloc_fields),
-    KIND("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields),
+    KIND_LINKS("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields, hwpt_invalidate_links),
 };
+const struct ld_nest ld_steps_nest = {"step", "steps", LD_KINDS, NULL, 0, NULL, 0, step_kinds, NT(step_kinds)};
 
 const char *sc_kind_name(enum sc_kind k)
 {
@@ -254,7 +256,7 @@ static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st
         return false;
     for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
         struct vals v;
-        if (!ld_mapping(L, ld_node(L, *i), "an 'entries' item", hwpt_inv_entry_fields, NT(hwpt_inv_entry_fields), &v))
+        if (!ld_nested(L, ld_node(L, *i), &hwpt_inv_entry_nest, &v))
             return false;
         st->inv[st->ninv++] = (struct sc_hwpt_inv){.addr = v.v[HI_ADDR], .npages = v.v[HI_NPAGES],
                                                    .flags = (uint32_t)v.v[HI_FLAGS], .reserved = (uint32_t)v.v[HI_RESERVED]};

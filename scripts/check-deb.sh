@@ -16,5 +16,12 @@ trap '$SUDO dpkg -r vtdsim >/dev/null' EXIT
 /usr/bin/vtdsim --version
 test -f /usr/share/man/man1/vtdsim.1
 test -f /usr/share/bash-completion/completions/vtdsim
+# The scenario schema, and the installed scenarios valid against it (docs/editors.md).
+test -f /usr/share/vtdsim/schema/scenario.schema.json
+rc=0
+out=$(/usr/bin/python3 tests/schema/validate.py /usr/share/vtdsim/schema/scenario.schema.json \
+  /usr/share/vtdsim/scenarios/*.yaml) || rc=$?
+echo "$out" | tail -n 1
+[ "$rc" = 0 ] || [ "$rc" = 77 ]
 PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --exists vtdsim
 /usr/bin/vtdsim run /usr/share/vtdsim/scenarios | tail -n 1

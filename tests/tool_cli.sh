@@ -58,6 +58,10 @@ exit_status)
     expect 2 "$vtdsim" trace bogus
     expect 0 "$vtdsim" demo
     expect 2 "$vtdsim" demo --bogus
+    expect 0 "$vtdsim" schema -o schema.json
+    expect 0 "$vtdsim" schema --strict
+    expect 2 "$vtdsim" schema --bogus
+    expect 2 "$vtdsim" schema -o
     expect 0 "$vtdsim" --help
     expect 2 "$vtdsim" bogus
     expect 2 "$vtdsim"
@@ -90,6 +94,10 @@ output_errors)
     says err.txt "No space left on device"
     expect 2 sh -c "exec '$vtdsim' demo >/dev/full"
     expect 2 sh -c "exec '$vtdsim' inv-table >/dev/full"
+    expect 2 sh -c "exec '$vtdsim' schema >/dev/full"
+    says err.txt "No space left on device"
+    expect 2 "$vtdsim" schema -o no/such/dir/s.json
+    says err.txt "No such file or directory"
     "$vtdsim" trace gen nic --count 100 -o t.bin >/dev/null 2>&1
     expect 2 sh -c "exec '$vtdsim' trace replay t.bin >/dev/full"
     says err.txt "No space left on device"

@@ -18,6 +18,8 @@ int cmd_translate(int argc, char **argv);
 int cmd_inv_table(int argc, char **argv);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
+/* The JSON Schema for scenario files (tool/schema.c). */
+int cmd_schema(int argc, char **argv);
 
 /*
  * A usage error of `vtdsim CMD`: "vtdsim CMD: " + fmt (with arg) + a pointer to --help on

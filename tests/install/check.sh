@@ -6,6 +6,8 @@ build=$1 src=$(cd "$(dirname "$0")" && pwd)
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
+# The scenario schema for editors (docs/editors.md), as the build generated it.
+cmp "$build/vtdsim-scenario.schema.json" "$prefix/share/vtdsim/schema/scenario.schema.json"
 pc=$(dirname "$(find "$prefix" -name vtdsim.pc | head -n 1)")
 flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs vtdsim)
 libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir vtdsim)
