@@ -91,6 +91,8 @@ int ld_table_index(const struct scenario *s, const char *name);
 
 /* load_expect.c */
 bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e);
+/* One descriptor by the keys of a qi step (load_steps.c), for expect: descriptors. */
+bool ld_qi_spec(struct ld *L, yaml_node_t *n, struct sc_step *st);
 const char *ld_expect_key(unsigned id);
 
 /* load_steps.c */

@@ -248,6 +248,9 @@ void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *
         ok &= dma_checks[i](&st->expect, o, delta, &f, e, st);
     if (!ok)
         describe_dma(e, o, f);
+    /* The report's covering_fix: the first failing request's, when it was stale. */
+    if (!ok && o->res.stale && o->res.report.covering[0] && !e->covering_fix)
+        e->covering_fix = strdup(o->res.report.covering);
 }
 
 /* ---- generic expectations (every step kind) ---- */
@@ -499,5 +502,6 @@ void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome 
     check_misc(e, st, o, &f);
     check_fault_records(e, st, &f);
     check_uapi_faults(e, st, &f);
+    ex_check_issued(e, st);
 }
 

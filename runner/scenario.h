@@ -104,6 +104,9 @@ struct sc_expect {
     bool has_ufault;                    /* the container's fault queue, read (drained) after the step */
     struct sc_ufault_expect *ufault;
     unsigned nufault;
+    bool has_desc;                      /* the descriptors a uAPI step's host layer issued, in order */
+    struct sc_step *desc;               /* each a qi step's fields (kind SK_QI, no expect) */
+    unsigned ndesc;
     unsigned line, col;
 };
 

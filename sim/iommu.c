@@ -159,6 +159,12 @@ void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook
     io->page_request_arg = arg;
 }
 
+void vtd_iommu_set_qi_listener(struct vtd_iommu *io, vtd_qi_listener fn, void *arg)
+{
+    io->qi_listener = fn;
+    io->qi_listener_arg = arg;
+}
+
 void vtd_iommu_set_host(struct vtd_iommu *io, void *host) { io->host = host; }
 void *vtd_iommu_host(const struct vtd_iommu *io) { return io->host; }
 

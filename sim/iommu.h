@@ -167,6 +167,13 @@ void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, v
 void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg);
 void vtd_iommu_set_host(struct vtd_iommu *io, void *host);
 void *vtd_iommu_host(const struct vtd_iommu *io);
+/*
+ * A listener told of every descriptor the IOMMU processes, by vtd_qi_submit or from the queue in
+ * memory, once processed: rc is 0 or the error it was refused with. What lets a tool show which
+ * descriptors host software issued for one of its calls. Kept across vtd_iommu_reset.
+ */
+typedef void (*vtd_qi_listener)(void *arg, const uint64_t *desc, unsigned nqw, int rc);
+void vtd_iommu_set_qi_listener(struct vtd_iommu *io, vtd_qi_listener fn, void *arg);
 /* What host software learns of a device from its PCIe capabilities (not its ATC's geometry). */
 struct vtd_device_info {
     uint16_t sid;

@@ -117,6 +117,8 @@ struct vtd_iommu {
     void *fault_listener_arg;
     vtd_page_request_hook page_request_hook;
     void *page_request_arg;
+    vtd_qi_listener qi_listener;
+    void *qi_listener_arg;
     void *host;
 };
 
