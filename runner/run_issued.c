@@ -59,7 +59,9 @@ static void print_desc(FILE *f, unsigned i, const uint64_t *qw, unsigned nqw, in
 {
     char t[160];
     vtd_qi_describe(qw, nqw, t, sizeof t);
-    fprintf(f, "      %u. %s%s%s\n", i + 1, t, rc ? ", refused: " : "", rc ? strerror(-rc) : "");
+    /* The qwords too: two descriptors may differ in a field the description leaves out. */
+    fprintf(f, "      %u. %s (qw0 0x%llx, qw1 0x%llx)%s%s\n", i + 1, t, (unsigned long long)qw[0],
+            (unsigned long long)qw[1], rc ? ", refused: " : "", rc ? strerror(-rc) : "");
 }
 
 bool ex_check_issued(struct ex *e, const struct sc_step *st)
