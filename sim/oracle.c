@@ -4,7 +4,8 @@
  * permissions, or fault versus success is a stale translation. The report names the caches
  * that held stale data, when they were filled, what the fresh walk says, and the narrowest
  * invalidation descriptors that would have removed them (built and described by sim/qi_desc.h,
- * ready for vtd_qi_submit_desc). The same re-walks decide, for each entry an
+ * ready for vtd_qi_submit_desc), with, from oracle_cover.c, the one descriptor per cache that
+ * removes every entry the same change left stale. The same re-walks decide, for each entry an
  * invalidation removes, whether it was still correct (over-invalidation).
  */
 #include <stdio.h>
