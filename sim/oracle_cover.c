@@ -5,7 +5,8 @@
  * A change is known by the step that last wrote a structure a fresh walk of the entry reads
  * (walker/mem.h's write tags, stamped by vtd_iommu_set_step): an unmap of 16 KiB clears four
  * leaf entries of one table in one step, so the four IOTLB entries it left stale share that step,
- * while an entry left stale by an earlier change to another table does not. Entries of one
+ * while an entry left stale by an earlier change to another table does not. A user that sets no
+ * step (trace replay) has every write at step 0: every stale entry of a tag is then one group. Entries of one
  * group share the cache's tag (DID and PASID tag for the IOTLB, device and PASID tag for a
  * device TLB), so one descriptor can name them all: page-selective with the smallest naturally
  * aligned block over their span (VT-d 6.5.2.3, 6.5.2.4: ADDR aligned to AM; 6.5.2.5, 6.5.2.6:
@@ -153,9 +154,13 @@ static void describe_group(const struct vtd_stale_group *g, struct vtd_stale *re
     char d[128], what[112];
     size_t used = strlen(rep->covering), fused = strlen(rep->fix);
     vtd_qi_describe(g->covering.qw, g->covering.nqw, d, sizeof d);
-    snprintf(what, sizeof what, "the %u stale %s entr%s the change at step %llu left, 0x%llx-0x%llx", g->entries,
-             g->cache == VTD_C_IOTLB ? "IOTLB" : "device-TLB", g->entries == 1 ? "y" : "ies",
-             (unsigned long long)g->change_step, (unsigned long long)g->first, (unsigned long long)g->last);
+    char when[40] = "";
+    /* Step 0: the IOMMU's user numbers no steps (trace replay), so changes are not told apart. */
+    if (g->change_step)
+        snprintf(when, sizeof when, " the change at step %llu left", (unsigned long long)g->change_step);
+    snprintf(what, sizeof what, "the %u stale %s entr%s%s, 0x%llx-0x%llx", g->entries,
+             g->cache == VTD_C_IOTLB ? "IOTLB" : "device-TLB", g->entries == 1 ? "y" : "ies", when,
+             (unsigned long long)g->first, (unsigned long long)g->last);
     snprintf(rep->covering + used, sizeof rep->covering - used, "%s%s (covers %s)", used ? "; " : "", d, what);
     if (g->entries > 1)
         snprintf(rep->fix + fused, sizeof rep->fix - fused, "; or one descriptor for %s: %s", what, d);

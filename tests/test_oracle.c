@@ -696,3 +696,17 @@ Test(oracle, a_block_of_everything_is_pasid_selective)
     struct vtd_desc d = iommu_iotlb_block_fix(io, 2, 5, 0, VTD_QI_AM_EVERYTHING);
     expect_desc_text(&d, "P_IOTLB all-in-PASID DID 2 PASID 5");
 }
+
+/* Without step numbers (trace replay sets none), changes are not told apart: the group is every
+ * stale entry of the tag, and the text says no step. */
+Test(oracle, without_steps_the_group_names_no_change)
+{
+    fs_pages_translated(0x10000, 2);
+    vtd_iommu_set_step(io, 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x2000), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.report.groups[0].change_step, 0);
+    expect_fix(&r, "or one descriptor for the 2 stale IOTLB entries, 0x10000-0x11fff: P_IOTLB PSI DID 2 PASID 1 ADDR "
+                   "0x10000 AM 1 IH 0", FIX_NAMES);
+}
