@@ -37,6 +37,7 @@ static const struct field expect_fields[] = {
     {"fault_records", T_SEQ, X_FREC, false, 0, 0, NULL},
     {"uapi_faults", T_SEQ, X_UFAULT, false, 0, 0, NULL},
     {"descriptors", T_SEQ, X_DESC, false, 0, 0, NULL},
+    {"descriptor_count", T_U64, E_DESC_COUNT, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */

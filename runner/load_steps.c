@@ -341,8 +341,9 @@ static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_s
         return ld_fail(L, n, "expectation 'entry_num' applies to hwpt_invalidate steps only");
     if (st->kind != SK_QI && st->expect.nremoved)
         return ld_fail(L, n, "expectation 'removed' applies to qi steps only");
-    if (st->kind < SK_CONTAINER_ATTACH && st->expect.has_desc)
-        return ld_fail(L, n, "expectation 'descriptors' applies to uAPI steps only");
+    if (st->kind < SK_CONTAINER_ATTACH && (st->expect.has_desc || st->expect.given[E_DESC_COUNT]))
+        return ld_fail(L, n, "expectation '%s' applies to uAPI steps only",
+                       st->expect.has_desc ? "descriptors" : "descriptor_count");
     if (st->kind != SK_REG_READ && st->kind < SK_GET_INFO && st->expect.given[E_VALUE])
         return ld_fail(L, n, "expectation 'value' applies to reg_read and uAPI steps only");
     return true;

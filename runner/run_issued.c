@@ -64,14 +64,29 @@ static void print_desc(FILE *f, unsigned i, const uint64_t *qw, unsigned nqw, in
             (unsigned long long)qw[1], rc ? ", refused: " : "", rc ? strerror(-rc) : "");
 }
 
+/* expect: descriptor_count: how many the step issued, kept or not. */
+static bool check_issued_count(struct ex *e, const struct sc_step *st)
+{
+    const struct sc_expect *x = &st->expect;
+    if (!x->given[E_DESC_COUNT])
+        return true;
+    e->r->checks++;
+    if (e->step_desc_total == x->v[E_DESC_COUNT])
+        return true;
+    fprintf(ex_miss(e, st), "    expected descriptor_count %llu, the host layer issued %llu\n",
+            (unsigned long long)x->v[E_DESC_COUNT], (unsigned long long)e->step_desc_total);
+    return false;
+}
+
 bool ex_check_issued(struct ex *e, const struct sc_step *st)
 {
     const struct sc_expect *x = &st->expect;
     uint64_t want[SC_MAX_LIST][SC_MAX_RAW];
     unsigned nqw[SC_MAX_LIST];
     bool same;
+    bool count_ok = check_issued_count(e, st);
     if (!x->has_desc)
-        return true;
+        return count_ok;
     e->r->checks++;
     for (unsigned i = 0; i < x->ndesc; i++)
         if (ex_qi_desc(e, &x->desc[i], want[i], &nqw[i])) {
@@ -83,7 +98,7 @@ bool ex_check_issued(struct ex *e, const struct sc_step *st)
     for (unsigned i = 0; same && i < x->ndesc; i++)
         same = desc_matches(want[i], &e->step_desc[i]);
     if (same)
-        return true;
+        return count_ok;
     FILE *f = ex_miss(e, st);
     fprintf(f, "    expected %u descriptor%s:\n", x->ndesc, x->ndesc == 1 ? "" : "s");
     for (unsigned i = 0; i < x->ndesc; i++)

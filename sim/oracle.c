@@ -179,9 +179,11 @@ static bool stale_iotlb_key(struct vtd_iommu *io, const struct iommu_use *u, con
                             struct vtd_cache_key *key)
 {
     if ((u->used & (1u << VTD_C_DEVTLB)) == 0) {
-        if ((u->used & (1u << VTD_C_IOTLB)) && u->iotlb_entry)
+        /* Both the full lookup and the fast path name the IOTLB entry that answered. */
+        bool served = (u->used & (1u << VTD_C_IOTLB)) && u->iotlb_entry;
+        if (served)
             *key = u->iotlb_entry->key;
-        return (u->used & (1u << VTD_C_IOTLB)) && u->iotlb_entry;
+        return served;
     }
     struct iotlb_behind b = {.io = io, .req = req};
     vtd_cache_foreach(io->cache[VTD_C_IOTLB], find_iotlb_behind, &b);

@@ -132,6 +132,29 @@ Test(issued, a_different_count_fails_too)
     sc_result_free(&r);
 }
 
+Test(issued, descriptor_count_counts_them_all)
+{
+    char text[2048];
+    snprintf(text, sizeof text, STORY "  - cache_invalidate:\n"
+             "      {cache: [iotlb], granularity: addr, pasid: 1, addr: 0x3000, granule_size: 4K, nb_granules: 2,\n"
+             "       expect: {descriptor_count: %d}}\n", 2);
+    struct scenario *s = load(text);
+    struct sc_result r = {0};
+    cr_assert(sc_run(s, NULL, &r));
+    sc_result_free(&r);
+    sc_free(s);
+    snprintf(text, sizeof text, STORY "  - cache_invalidate:\n"
+             "      {cache: [iotlb], granularity: addr, pasid: 1, addr: 0x3000, granule_size: 4K, nb_granules: 2,\n"
+             "       expect: {descriptor_count: %d}}\n", 3);
+    s = load(text);
+    cr_assert_not(sc_run(s, NULL, &r));
+    char *all = failures(&r);
+    cr_assert(strstr(all, "expected descriptor_count 3, the host layer issued 2") != NULL, "got: %s", all);
+    free(all);
+    sc_result_free(&r);
+    sc_free(s);
+}
+
 Test(issued, a_raw_descriptor_matches_its_qwords)
 {
     struct sc_result r;
@@ -164,6 +187,8 @@ Test(issued, load_errors_name_their_place)
 {
     expect_load_error("name: t\nsteps:\n  - qi: {type: wait, expect: {descriptors: []}}\n", 3, 30,
                       "expectation 'descriptors' applies to uAPI steps only");
+    expect_load_error("name: t\nsteps:\n  - check: {expect: {descriptor_count: 0}}\n", 3, 21,
+                      "expectation 'descriptor_count' applies to uAPI steps only");
     expect_load_error("name: t\ncontainer: {}\nsteps:\n  - get_info: {expect: {descriptors: [{type: wait, expect: {}}]}}\n",
                       4, 60, "a 'descriptors' entry has no 'expect'");
     expect_load_error("name: t\ncontainer: {}\nsteps:\n  - get_info: {expect: {descriptors: [{did: 1}]}}\n", 4, 39,
