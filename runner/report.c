@@ -41,7 +41,8 @@ static int report_commit(struct vtd_outfile *o, char err[SC_REPORT_ERR_LEN])
     return rc;
 }
 
-/* The descriptors the uAPI steps issued: step, line, kind, description and qwords. */
+/* The descriptors the uAPI steps issued: step, line, kind, errno (0: accepted), description and
+ * qwords. */
 static void json_issued(FILE *f, const struct sc_result *r)
 {
     fprintf(f, ", \"descriptor_count\": %llu, \"descriptors\": [", (unsigned long long)r->issued_total);
@@ -50,7 +51,7 @@ static void json_issued(FILE *f, const struct sc_result *r)
         char t[160];
         vtd_qi_describe(d->d.qw, d->d.nqw, t, sizeof t);
         fprintf(f, "%s{\"step\": %u, \"line\": %u, \"kind\": \"%s\", \"error\": %d, \"text\": ", i ? ", " : "",
-                d->step, d->line, sc_kind_name(d->kind), d->rc);
+                d->step, d->line, sc_kind_name(d->kind), -d->rc);
         sc_text_json(f, t);
         fputs(", \"qw\": [", f);
         for (unsigned q = 0; q < d->d.nqw; q++)
