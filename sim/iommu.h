@@ -136,10 +136,10 @@ struct vtd_stale {
     unsigned nfixes;
     /* The same as vtd_qi_describe() prints them, joined by "; ", then, when the same change left
      * more than this entry stale, "; or one descriptor for ...: " and the covering descriptors. */
-    char fix[640];
+    char fix[1024];
     struct vtd_stale_group groups[2]; /* the IOTLB's, then the device TLB's */
     unsigned ngroups;
-    char covering[320];       /* the groups' covering descriptors described, with their spans */
+    char covering[512];       /* the groups' covering descriptors described, with their spans */
 };
 
 struct vtd_dma_result {

@@ -151,10 +151,10 @@ static bool devtlb_group(struct vtd_iommu *io, const struct iommu_use *u, const 
  * than one. */
 static void describe_group(const struct vtd_stale_group *g, struct vtd_stale *rep)
 {
-    char d[128], what[112];
+    char d[128], what[160];
     size_t used = strlen(rep->covering), fused = strlen(rep->fix);
     vtd_qi_describe(g->covering.qw, g->covering.nqw, d, sizeof d);
-    char when[40] = "";
+    char when[64] = "";
     /* Step 0: the IOMMU's user numbers no steps (trace replay), so changes are not told apart. */
     if (g->change_step)
         snprintf(when, sizeof when, " the change at step %llu left", (unsigned long long)g->change_step);

@@ -664,6 +664,15 @@ Test(oracle, device_tlb_and_iotlb_groups_each_get_one_descriptor)
     cr_assert_eq(r.report.groups[1].entries, 4);
     expect_desc_text(&r.report.groups[1].covering,
                      "PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at 0x10000)");
+    /* Both groups' texts fit whole, the IOTLB's first. */
+    expect_fix(&r, "; or one descriptor for the 4 stale device-TLB entries the change at step 8 left, "
+                   "0x10000-0x13fff: PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at 0x10000)",
+               FIX_NAMES);
+    const char *dev = strstr(r.report.covering, "PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at "
+                                                "0x10000) (covers the 4 stale device-TLB entries the change at step 8 "
+                                                "left, 0x10000-0x13fff)");
+    const char *iotlb = strstr(r.report.covering, "P_IOTLB PSI DID");
+    cr_assert(dev && iotlb && iotlb < dev, "%s", r.report.covering);
     for (unsigned i = 0; i < r.report.ngroups; i++)
         cr_assert_eq(vtd_qi_submit_desc(io, &r.report.groups[i].covering, NULL), 0);
     cr_assert_eq(vtd_iommu_warning_count(io), 0);
