@@ -621,6 +621,7 @@ static void free_steps(struct sc_step *st, unsigned n)
         vtd_free(st[i].expect.removed);
         vtd_free(st[i].expect.frec);
         vtd_free(st[i].expect.ufault);
+        vtd_free(st[i].expect.desc); /* qi fields only: they own nothing */
         vtd_free(st[i].inv);
         free_steps(st[i].sub, st[i].nsub);
     }

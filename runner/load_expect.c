@@ -9,7 +9,7 @@
 #include "runner/load_internal.h"
 #include "walker/alloc.h"
 
-enum { X_MEM = E_MAX, X_STATS, X_REMOVED, X_FREC, X_UFAULT };
+enum { X_MEM = E_MAX, X_STATS, X_REMOVED, X_FREC, X_UFAULT, X_DESC };
 static const struct name_val source_names[] = {
     {"walk", VTD_SRC_WALK}, {"psc", VTD_SRC_PSC}, {"iotlb", VTD_SRC_IOTLB}, {"devtlb", VTD_SRC_DEVTLB}, {NULL, 0},
 };
@@ -36,6 +36,8 @@ static const struct field expect_fields[] = {
     {"removed", T_MAP, X_REMOVED, false, 0, 0, NULL},
     {"fault_records", T_SEQ, X_FREC, false, 0, 0, NULL},
     {"uapi_faults", T_SEQ, X_UFAULT, false, 0, 0, NULL},
+    {"descriptors", T_SEQ, X_DESC, false, 0, 0, NULL},
+    {"descriptor_count", T_U64, E_DESC_COUNT, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */
@@ -67,6 +69,21 @@ static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect 
         memcpy(e->ufault[e->nufault].given, v.given, sizeof e->ufault[0].given);
         memcpy(e->ufault[e->nufault].v, v.v, sizeof e->ufault[0].v);
         e->nufault++;
+    }
+    return true;
+}
+
+/* descriptors: what a uAPI step's host layer issued, in order ([] when nothing). */
+static bool load_desc_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
+{
+    size_t n;
+    if (!(e->desc = ld_list_alloc(L, seq, "'descriptors' entries", SC_MAX_LIST, sizeof *e->desc, &n)))
+        return false;
+    e->has_desc = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        if (!ld_qi_spec(L, ld_node(L, *i), &e->desc[e->ndesc]))
+            return false;
+        e->ndesc++;
     }
     return true;
 }
@@ -260,6 +277,8 @@ bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
     if (v.given[X_FREC] && !load_frec_expect(L, v.node[X_FREC], e))
         return false;
     if (v.given[X_UFAULT] && !load_ufault_expect(L, v.node[X_UFAULT], e))
+        return false;
+    if (v.given[X_DESC] && !load_desc_expect(L, v.node[X_DESC], e))
         return false;
     return !v.given[X_REMOVED] || load_removed_expect(L, v.node[X_REMOVED], e);
 }

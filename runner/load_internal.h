@@ -149,6 +149,8 @@ int ld_table_index(const struct scenario *s, const char *name);
 /* load_expect.c */
 #define SC_CACHE_COUNTERS 8u /* sc_counter_name(): the per-cache counters come first */
 bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e);
+/* One descriptor by the keys of a qi step (load_steps.c), for expect: descriptors. */
+bool ld_qi_spec(struct ld *L, yaml_node_t *n, struct sc_step *st);
 const char *ld_expect_key(unsigned id);
 
 /* load_steps.c */

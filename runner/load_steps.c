@@ -280,6 +280,21 @@ static bool check_qi_step(struct ld *L, yaml_node_t *n, const struct vals *v)
     return true;
 }
 
+bool ld_qi_spec(struct ld *L, yaml_node_t *n, struct sc_step *st)
+{
+    struct vals v;
+    if (!ld_mapping(L, n, "a 'descriptors' entry", qi_fields, NT(qi_fields), &v) || !check_qi_step(L, n, &v))
+        return false;
+    if (v.given[S_EXPECT])
+        return ld_fail(L, v.node[S_EXPECT], "a 'descriptors' entry has no 'expect'");
+    st->kind = SK_QI;
+    st->line = (unsigned)n->start_mark.line + 1;
+    st->col = (unsigned)n->start_mark.column + 1;
+    memcpy(st->given, v.given, sizeof st->given);
+    memcpy(st->v, v.v, sizeof st->v);
+    return !v.given[S_RAW] || load_raw(L, v.node[S_RAW], st);
+}
+
 static bool check_edit(struct ld *L, yaml_node_t *n, const struct vals *v)
 {
     if (v->given[A_VALUE] && (v->given[A_SET] || v->given[A_CLEAR]))
@@ -328,6 +343,9 @@ static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_s
         return ld_fail(L, n, "expectation 'entry_num' applies to hwpt_invalidate steps only");
     if (st->kind != SK_QI && st->expect.nremoved)
         return ld_fail(L, n, "expectation 'removed' applies to qi steps only");
+    if (st->kind < SK_CONTAINER_ATTACH && (st->expect.has_desc || st->expect.given[E_DESC_COUNT]))
+        return ld_fail(L, n, "expectation '%s' applies to uAPI steps only",
+                       st->expect.has_desc ? "descriptors" : "descriptor_count");
     if (st->kind != SK_REG_READ && st->kind < SK_GET_INFO && st->expect.given[E_VALUE])
         return ld_fail(L, n, "expectation 'value' applies to reg_read and uAPI steps only");
     return true;

@@ -41,6 +41,26 @@ static int report_commit(struct vtd_outfile *o, char err[SC_REPORT_ERR_LEN])
     return rc;
 }
 
+/* The descriptors the uAPI steps issued: step, line, kind, errno (0: accepted), description and
+ * qwords. */
+static void json_issued(FILE *f, const struct sc_result *r)
+{
+    fprintf(f, ", \"descriptor_count\": %llu, \"descriptors\": [", (unsigned long long)r->issued_total);
+    for (unsigned i = 0; i < r->nissued; i++) {
+        const struct sc_issued *d = &r->issued[i];
+        char t[160];
+        vtd_qi_describe(d->d.qw, d->d.nqw, t, sizeof t);
+        fprintf(f, "%s{\"step\": %u, \"line\": %u, \"kind\": \"%s\", \"error\": %d, \"text\": ", i ? ", " : "",
+                d->step, d->line, sc_kind_name(d->kind), -d->rc);
+        sc_text_json(f, t);
+        fputs(", \"qw\": [", f);
+        for (unsigned q = 0; q < d->d.nqw; q++)
+            fprintf(f, "%s\"0x%llx\"", q ? ", " : "", (unsigned long long)d->d.qw[q]);
+        fputs("]}", f);
+    }
+    fputc(']', f);
+}
+
 static void json_result(FILE *f, const struct sc_result *r)
 {
     fputs("    {\"file\": ", f);
@@ -58,6 +78,10 @@ static void json_result(FILE *f, const struct sc_result *r)
     for (unsigned i = 0; i < r->nfail; i++) {
         fprintf(f, "%s{\"step\": %u, \"line\": %u, \"text\": ", i ? ", " : "", r->fail[i].step, r->fail[i].line);
         sc_text_json(f, r->fail[i].text);
+        if (r->fail[i].covering_fix) {
+            fputs(", \"covering_fix\": ", f);
+            sc_text_json(f, r->fail[i].covering_fix);
+        }
         fputc('}', f);
     }
     fprintf(f, "], \"warning_count\": %llu, \"warnings\": [", (unsigned long long)r->warnings);
@@ -68,7 +92,9 @@ static void json_result(FILE *f, const struct sc_result *r)
         sc_text_json(f, w->text);
         fputc('}', f);
     }
-    fputs("]}", f);
+    fputc(']', f);
+    json_issued(f, r);
+    fputc('}', f);
 }
 
 /* The warnings of one file as JUnit's <system-out>: "file:line:col: step N: text" lines. */

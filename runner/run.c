@@ -47,15 +47,22 @@ FILE *ex_miss(struct ex *e, const struct sc_step *st)
 /* Close the step's failure text and keep it (up to SC_MAX_FAILURES_KEPT). */
 void ex_step_done(struct ex *e, const struct sc_step *st)
 {
-    if (!e->mf)
+    if (!e->mf) {
+        free(e->covering_fix);
+        e->covering_fix = NULL;
         return;
+    }
     fclose(e->mf);
     e->mf = NULL;
-    if (e->r->nfail < SC_MAX_FAILURES_KEPT)
-        e->r->fail[e->r->nfail++] = (struct sc_failure){.step = e->step_no, .line = st->line, .text = e->msg};
-    else
+    if (e->r->nfail < SC_MAX_FAILURES_KEPT) {
+        e->r->fail[e->r->nfail++] = (struct sc_failure){.step = e->step_no, .line = st->line, .text = e->msg,
+                                                        .covering_fix = e->covering_fix};
+    } else {
         free(e->msg);
+        free(e->covering_fix);
+    }
     e->msg = NULL;
+    e->covering_fix = NULL;
 }
 
 /* ---- names for reports ------------------------------------------------------------------ */
@@ -232,6 +239,7 @@ static bool setup(struct ex *e)
         e->r->failed++;
         return false;
     }
+    ex_issued_listen(e);
     vtd_mem_set_frame_limit(vtd_iommu_mem(e->io), e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES);
     vtd_mem_set_host_limit(vtd_iommu_mem(e->io), (size_t)e->mem_host_limit);
     e->ctx = vtd_calloc(s->ndev + 1, sizeof *e->ctx);
@@ -381,8 +389,11 @@ void sc_result_free(struct sc_result *r)
     vtd_free(r->name);
     vtd_free(r->load_error);
     free(r->stats); /* open_memstream buffers come from libc */;
-    for (unsigned i = 0; i < r->nfail; i++)
+    for (unsigned i = 0; i < r->nfail; i++) {
         free(r->fail[i].text);
+        free(r->fail[i].covering_fix); /* strdup's */
+    }
+    vtd_free(r->issued);
     *r = (struct sc_result){0};
 }
 

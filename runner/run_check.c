@@ -53,6 +53,34 @@ static void fresh_walk_trace(struct ex *e, const struct vtd_request *req, FILE *
     vtd_free(t);
 }
 
+/* A descriptor as the qi step that submits it. */
+static void print_as_step(FILE *f, const struct vtd_desc *d)
+{
+    fprintf(f, "      as a step: - qi: {raw: [");
+    for (unsigned q = 0; q < d->nqw; q++)
+        fprintf(f, "%s0x%llx", q ? ", " : "", (unsigned long long)d->qw[q]);
+    fprintf(f, "]}\n");
+}
+
+/* The stale entries one change left in one cache: a descriptor per page, or the one that
+ * covers them all. */
+static void print_group(FILE *f, const struct vtd_stale_group *g)
+{
+    char t[128];
+    fprintf(f, "    the change at step %llu left %u stale %s entr%s, 0x%llx-0x%llx:\n", (unsigned long long)g->change_step,
+            g->entries, g->cache == VTD_C_IOTLB ? "IOTLB" : "device-TLB", g->entries == 1 ? "y" : "ies",
+            (unsigned long long)g->first, (unsigned long long)g->last);
+    for (unsigned i = 0; i < g->npages; i++) {
+        vtd_qi_describe(g->pages[i].qw, g->pages[i].nqw, t, sizeof t);
+        fprintf(f, "      per page: %s\n", t);
+    }
+    if (g->entries > g->npages)
+        fprintf(f, "      ... and %u more pages\n", g->entries - g->npages);
+    vtd_qi_describe(g->covering.qw, g->covering.nqw, t, sizeof t);
+    fprintf(f, "      or one descriptor: %s\n", t);
+    print_as_step(f, &g->covering);
+}
+
 static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
 {
     const struct vtd_dma_result *r = &o->res;
@@ -81,12 +109,10 @@ static void describe_dma(struct ex *e, const struct outcome *o, FILE *f)
             fprintf(f, "out 0x%llx page %s perm %s", (unsigned long long)s->fresh.out, ex_page_str(s->fresh.page_shift),
                     ex_perm_str(s->fresh.perm, pb));
         fprintf(f, "\n    oracle's fix: %s\n", s->fix);
-        for (unsigned i = 0; i < s->nfixes; i++) {
-            fprintf(f, "      as a step: - qi: {raw: [");
-            for (unsigned q = 0; q < s->fixes[i].nqw; q++)
-                fprintf(f, "%s0x%llx", q ? ", " : "", (unsigned long long)s->fixes[i].qw[q]);
-            fprintf(f, "]}\n");
-        }
+        for (unsigned i = 0; i < s->nfixes; i++)
+            print_as_step(f, &s->fixes[i]);
+        for (unsigned i = 0; i < s->ngroups; i++)
+            print_group(f, &s->groups[i]);
     }
     fprintf(f, "    walk trace (cached path):\n");
     print_trace(f, &e->trace);
@@ -222,6 +248,9 @@ void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *
         ok &= dma_checks[i](&st->expect, o, delta, &f, e, st);
     if (!ok)
         describe_dma(e, o, f);
+    /* The report's covering_fix: the first failing request's, when it was stale. */
+    if (!ok && o->res.stale && o->res.report.covering[0] && !e->covering_fix)
+        e->covering_fix = strdup(o->res.report.covering);
 }
 
 /* ---- generic expectations (every step kind) ---- */
@@ -473,5 +502,6 @@ void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome 
     check_misc(e, st, o, &f);
     check_fault_records(e, st, &f);
     check_uapi_faults(e, st, &f);
+    ex_check_issued(e, st);
 }
 

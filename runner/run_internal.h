@@ -15,6 +15,8 @@
 #include "sim/qi.h"
 #include "support/world.h"
 
+#define SC_STEP_ISSUED_MAX 64u
+
 struct ex {
     const struct scenario *s;
     struct sc_result *r;
@@ -38,6 +40,14 @@ struct ex {
     struct timespec deadline;
     bool stop;               /* a budget ran out: no further step runs */
     uint64_t mem_refused_before; /* vtd_mem_enomem_count when the step began */
+    /* The descriptors the running uAPI step's host layer issued (run_issued.c), the first
+     * SC_STEP_ISSUED_MAX of them and how many in all. */
+    bool recording;
+    struct vtd_desc step_desc[SC_STEP_ISSUED_MAX];
+    int step_rc[SC_STEP_ISSUED_MAX];
+    unsigned nstep_desc;
+    uint64_t step_desc_total;
+    char *covering_fix;      /* the failing stale DMA's covering descriptors (sc_failure) */
     /* The failure text of the step being checked (a memory stream, opened on the first miss). */
     char *msg;
     size_t msg_len;
@@ -96,6 +106,17 @@ bool ex_out_of_time(struct ex *e, const struct sc_step *st);
 
 /* run_steps.c */
 void ex_run_steps(struct ex *e, const struct sc_step *steps, unsigned n, bool top);
+
+/* The descriptor a qi step (or an expect: descriptors entry) describes: 0, or -EINVAL for a
+ * granularity its type does not have. */
+int ex_qi_desc(const struct ex *e, const struct sc_step *st, uint64_t q[SC_MAX_RAW], unsigned *nqw);
+
+/* run_issued.c: the descriptors uAPI steps issued, logged per step and checked. */
+void ex_issued_listen(struct ex *e);
+void ex_issued_begin(struct ex *e, const struct sc_step *st);
+void ex_issued_end(struct ex *e, const struct sc_step *st);
+/* expect: descriptors: true when it holds (or is not given), else a failure naming both lists. */
+bool ex_check_issued(struct ex *e, const struct sc_step *st);
 
 /* run_check.c */
 void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta);

@@ -331,25 +331,34 @@ static struct vtd_desc qi_encode(const struct ex *e, const struct sc_step *st, u
     }
 }
 
+int ex_qi_desc(const struct ex *e, const struct sc_step *st, uint64_t q[SC_MAX_RAW], unsigned *nqw)
+{
+    uint64_t g = 0;
+    memset(q, 0, SC_MAX_RAW * sizeof q[0]);
+    if (st->nraw) {
+        memcpy(q, st->raw, sizeof st->raw);
+        *nqw = st->nraw;
+        return 0;
+    }
+    unsigned type = (unsigned)ARGV(st, A_TYPE);
+    if (qi_gran(st, type, &g))
+        return -EINVAL;
+    struct vtd_desc d = qi_encode(e, st, type, g);
+    memcpy(q, d.qw, sizeof d.qw);
+    /* PASID-based descriptors exist only in the 256-bit format (VT-d 6.5.2). */
+    *nqw = (unsigned)ARG_OR(st, A_WIDTH, type >= VTD_QI_PIOTLB && type <= VTD_QI_PGRP_RESP ? 256 : 128) / 64;
+    return 0;
+}
+
 static int do_qi(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
-    uint64_t q[SC_MAX_RAW] = {0}, g = 0;
+    uint64_t q[SC_MAX_RAW];
     unsigned nqw;
     o->is_qi = true;
     o->err_what = "qi";
-    if (st->nraw) {
-        memcpy(q, st->raw, sizeof q);
-        nqw = st->nraw;
-    } else {
-        unsigned type = (unsigned)ARGV(st, A_TYPE);
-        if (qi_gran(st, type, &g)) {
-            o->err_what = "qi: that granularity does not exist for this descriptor type";
-            return -EINVAL;
-        }
-        struct vtd_desc d = qi_encode(e, st, type, g);
-        memcpy(q, d.qw, sizeof d.qw);
-        /* PASID-based descriptors exist only in the 256-bit format (VT-d 6.5.2). */
-        nqw = (unsigned)ARG_OR(st, A_WIDTH, type >= VTD_QI_PIOTLB && type <= VTD_QI_PGRP_RESP ? 256 : 128) / 64;
+    if (ex_qi_desc(e, st, q, &nqw)) {
+        o->err_what = "qi: that granularity does not exist for this descriptor type";
+        return -EINVAL;
     }
     o->qi = (struct vtd_qi_result){0};
     return vtd_qi_submit(e->io, q, nqw, &o->qi);
@@ -460,8 +469,10 @@ static void run_step(struct ex *e, const struct sc_step *st)
     o.err = ex_table_ready(e, st, A_TABLE, &o.err_what);
     if (!o.err)
         o.err = ex_table_ready(e, st, A_SS_TABLE, &o.err_what);
+    ex_issued_begin(e, st);
     if (!o.err)
         o.err = step_handlers[st->kind](e, st, &o);
+    ex_issued_end(e, st);
     /* Remembered for sc_run_until: a step that could not execute, as opposed to a missed check. */
     if (o.err && !st->expect.given[E_ERRNO] && !e->bad_step)
         e->bad_step = e->step_no;

@@ -27,6 +27,17 @@ struct sc_failure {
     unsigned step;      /* 1-based step number */
     unsigned line;      /* of the step in the file */
     char *text;         /* several lines: header, expectation, what happened, traces */
+    char *covering_fix; /* a stale DMA's one covering descriptor per cache, described (or NULL) */
+};
+
+/* A descriptor the host layer submitted to the IOMMU during a uAPI step (sim/iommu.h's
+ * descriptor listener), with the step that issued it. */
+#define SC_MAX_ISSUED_KEPT 256u
+struct sc_issued {
+    unsigned step, line;
+    enum sc_kind kind;
+    struct vtd_desc d;
+    int rc;                 /* 0, or the error the IOMMU refused it with */
 };
 
 /* A warning a step raised (an ordering or alignment finding of the model, sim/iommu.h). */
@@ -54,6 +65,9 @@ struct sc_result {
     uint64_t warnings;      /* warnings raised by the steps */
     struct sc_warning warn[SC_MAX_WARNINGS_KEPT]; /* the first of them, with their steps */
     unsigned nwarn;
+    uint64_t issued_total;  /* descriptors the uAPI steps issued */
+    struct sc_issued *issued; /* the first SC_MAX_ISSUED_KEPT of them, in order */
+    unsigned nissued;
 };
 
 /*

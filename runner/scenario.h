@@ -57,7 +57,7 @@ enum sc_arg {
 /* Expectations. */
 enum sc_exp {
     E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
-    E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM,
+    E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM, E_DESC_COUNT,
     E_MAX
 };
 
@@ -104,6 +104,9 @@ struct sc_expect {
     bool has_ufault;                    /* the container's fault queue, read (drained) after the step */
     struct sc_ufault_expect *ufault;
     unsigned nufault;
+    bool has_desc;                      /* the descriptors a uAPI step's host layer issued, in order */
+    struct sc_step *desc;               /* each a qi step's fields (kind SK_QI, no expect) */
+    unsigned ndesc;
     unsigned line, col;
 };
 

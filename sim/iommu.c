@@ -140,7 +140,12 @@ void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
     io->te = true;
 }
 
-void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step) { io->step = step; }
+void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step)
+{
+    io->step = step;
+    /* The oracle tells which change left an entry stale by the step that last wrote its tables. */
+    vtd_mem_set_write_tag(io->mem, step);
+}
 
 void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, void *arg)
 {
@@ -152,6 +157,12 @@ void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook
 {
     io->page_request_hook = fn;
     io->page_request_arg = arg;
+}
+
+void vtd_iommu_set_qi_listener(struct vtd_iommu *io, vtd_qi_listener fn, void *arg)
+{
+    io->qi_listener = fn;
+    io->qi_listener_arg = arg;
 }
 
 void vtd_iommu_set_host(struct vtd_iommu *io, void *host) { io->host = host; }

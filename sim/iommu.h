@@ -104,17 +104,42 @@ void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step);
 enum vtd_source { VTD_SRC_WALK, VTD_SRC_PSC, VTD_SRC_IOTLB, VTD_SRC_DEVTLB };
 const char *vtd_source_name(enum vtd_source s);
 
+/*
+ * The stale entries one change left in one cache: when the oracle reports a stale IOTLB or
+ * device-TLB entry, it looks for the other entries of that cache with the same tag (DID and
+ * PASID, or device and PASID) that are stale too and were made stale by the same change (the
+ * step that last wrote a structure their fresh walk reads; vtd_iommu_set_step), and gives the
+ * narrowest single descriptor that removes them all: page-selective with the smallest aligned
+ * AM (or device-TLB size) that covers their span, else PASID- or domain-selective.
+ */
+#define VTD_STALE_PAGES_KEPT 8
+struct vtd_stale_group {
+    enum vtd_cache_id cache;  /* VTD_C_IOTLB or VTD_C_DEVTLB */
+    unsigned entries;         /* stale entries of that change in the cache, the reported one included */
+    uint64_t first, last;     /* the lowest and highest input address they translate */
+    uint64_t change_step;     /* the step whose write left them stale */
+    struct vtd_desc pages[VTD_STALE_PAGES_KEPT]; /* one descriptor per entry, lowest addresses first */
+    unsigned npages;          /* of `entries`, the ones kept in pages[] */
+    struct vtd_desc covering; /* the one descriptor that removes all of them */
+};
+
 /* A stale-translation report from the oracle. The fix is one descriptor per stale cache, in the
- * order software must issue them (VT-d 6.5.3: context, PASID, IOTLB, device TLB): at most the
- * context cache, the PASID cache and the two paging-structure caches. */
-#define VTD_STALE_FIXES_MAX 4
+ * order software must issue them (VT-d 6.5.3: context, PASID, IOTLB, device TLB; 6.5.2.5: the
+ * device TLB after the IOTLB): at most the context cache, the PASID cache, the two
+ * paging-structure caches or the IOTLB, and the device TLB. */
+#define VTD_STALE_FIXES_MAX 5
 struct vtd_stale {
     unsigned caches;          /* bit per enum vtd_cache_id (and VTD_C_DEVTLB) that served stale data */
     uint64_t filled_step;     /* when the (oldest) stale entry was filled */
     struct vtd_xlate fresh;   /* what an uncached walk of current memory says */
     struct vtd_desc fixes[VTD_STALE_FIXES_MAX]; /* the narrowest descriptors that would have removed it */
     unsigned nfixes;
-    char fix[256];            /* the same as vtd_qi_describe() prints them, joined by "; " */
+    /* The same as vtd_qi_describe() prints them, joined by "; ", then, when the same change left
+     * more than this entry stale, "; or one descriptor for ...: " and the covering descriptors. */
+    char fix[1024];
+    struct vtd_stale_group groups[2]; /* the IOTLB's, then the device TLB's */
+    unsigned ngroups;
+    char covering[512];       /* the groups' covering descriptors described, with their spans */
 };
 
 struct vtd_dma_result {
@@ -142,6 +167,13 @@ void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, v
 void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg);
 void vtd_iommu_set_host(struct vtd_iommu *io, void *host);
 void *vtd_iommu_host(const struct vtd_iommu *io);
+/*
+ * A listener told of every descriptor the IOMMU processes, by vtd_qi_submit or from the queue in
+ * memory, once processed: rc is 0 or the error it was refused with. What lets a tool show which
+ * descriptors host software issued for one of its calls. Kept across vtd_iommu_reset.
+ */
+typedef void (*vtd_qi_listener)(void *arg, const uint64_t *desc, unsigned nqw, int rc);
+void vtd_iommu_set_qi_listener(struct vtd_iommu *io, vtd_qi_listener fn, void *arg);
 /* What host software learns of a device from its PCIe capabilities (not its ATC's geometry). */
 struct vtd_device_info {
     uint16_t sid;

@@ -117,6 +117,8 @@ struct vtd_iommu {
     void *fault_listener_arg;
     vtd_page_request_hook page_request_hook;
     void *page_request_arg;
+    vtd_qi_listener qi_listener;
+    void *qi_listener_arg;
     void *host;
 };
 
@@ -186,6 +188,22 @@ bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *
  * `use` is what the request used from the caches. */
 void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
                         struct vtd_dma_result *res);
+
+/* The narrowest descriptor that removes one IOTLB entry, or one device-TLB entry of 2^shift
+ * bytes at addr (oracle.c). */
+struct vtd_desc iommu_iotlb_entry_fix(const struct vtd_iommu *io, const struct vtd_cache_key *key);
+/* The same for the IOTLB entries of one DID and PASID tag in the 2^(12+am) bytes at addr. */
+struct vtd_desc iommu_iotlb_block_fix(const struct vtd_iommu *io, uint16_t did, uint64_t pasid_tag, uint64_t addr,
+                                      unsigned am);
+struct vtd_desc iommu_devtlb_entry_fix(uint16_t sid, uint64_t pasid_tag, uint64_t addr, unsigned shift);
+/*
+ * The stale entries the change that left this request's entry stale left in the same cache, and
+ * the one descriptor that covers them (oracle_cover.c): for the IOTLB entry `iotlb` (NULL: none)
+ * and for the device-TLB entry `devtlb_use` describes (NULL: none). Fills rep->groups and
+ * rep->covering and adds the covering descriptors to rep->fix.
+ */
+void iommu_oracle_cover(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_cache_key *iotlb,
+                        const struct iommu_use *devtlb_use, struct vtd_stale *rep);
 
 /* ---- ordering checks (ordering.c) ---- */
 void iommu_warn(struct vtd_iommu *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -4,7 +4,8 @@
  * permissions, or fault versus success is a stale translation. The report names the caches
  * that held stale data, when they were filled, what the fresh walk says, and the narrowest
  * invalidation descriptors that would have removed them (built and described by sim/qi_desc.h,
- * ready for vtd_qi_submit_desc). The same re-walks decide, for each entry an
+ * ready for vtd_qi_submit_desc), with, from oracle_cover.c, the one descriptor per cache that
+ * removes every entry the same change left stale. The same re-walks decide, for each entry an
  * invalidation removes, whether it was still correct (over-invalidation).
  */
 #include <stdio.h>
@@ -78,21 +79,46 @@ static struct vtd_desc iotlb_fix(const struct vtd_caps *caps, uint16_t did, uint
     return vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, did, addr, am, false, false, false);
 }
 
-/* The narrowest descriptor that removes the entry of `cache` this request used. IH stays 0:
- * only software knows that no paging-structure entry changed. */
+/* The narrowest descriptor that removes the IOTLB entries of one tag in the 2^(12+am) bytes at
+ * addr: PASID-based for a PASID tag (first-stage or nested entries; all of the PASID when the
+ * block is everything), type 2 for the others (VT-d 6.5.2.3, 6.5.2.4). */
+struct vtd_desc iommu_iotlb_block_fix(const struct vtd_iommu *io, uint16_t did, uint64_t pasid_tag, uint64_t addr,
+                                      unsigned am)
+{
+    if (pasid_tag == VTD_TAG_NO_PASID)
+        return iotlb_fix(&io->cfg.caps, did, addr, am);
+    if (am >= VTD_QI_AM_EVERYTHING)
+        return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PASID, did, (uint32_t)pasid_tag, 0, 0, false);
+    return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, (uint32_t)pasid_tag, addr, am, false);
+}
+
+struct vtd_desc iommu_iotlb_entry_fix(const struct vtd_iommu *io, const struct vtd_cache_key *key)
+{
+    struct iotlb_tag t = iotlb_tag_unpack(key);
+    return iommu_iotlb_block_fix(io, t.did, t.pasid_tag, t.page << t.shift, t.shift - VTD_PAGE_SHIFT);
+}
+
+/* The narrowest descriptor that removes a device-TLB entry of 2^shift bytes at addr. */
+struct vtd_desc iommu_devtlb_entry_fix(uint16_t sid, uint64_t pasid_tag, uint64_t addr, unsigned shift)
+{
+    struct vtd_devtlb_size size = vtd_devtlb_size_encode(addr, shift - VTD_PAGE_SHIFT);
+    if (pasid_tag != VTD_TAG_NO_PASID)
+        return vtd_desc_p_devtlb(sid, 0, 0, (uint32_t)pasid_tag, false, size);
+    return vtd_desc_devtlb(sid, 0, 0, size);
+}
+
+/* The narrowest descriptor that removes the entry of `cache` this request used (the IOTLB's:
+ * `iotlb`). IH stays 0: only software knows that no paging-structure entry changed. */
 static struct vtd_desc fix_for(struct vtd_iommu *io, const struct iommu_use *u, enum vtd_cache_id cache,
-                               const struct vtd_request *req, const struct vtd_xlate *x)
+                               const struct vtd_request *req, const struct vtd_xlate *x,
+                               const struct vtd_cache_key *iotlb)
 {
     uint16_t did = x->pe.did;
     unsigned shift;
     switch (cache) {
     case VTD_C_CONTEXT: return vtd_desc_cc(VTD_QI_CC_G_DEVICE, did, u->sid, 0);
     case VTD_C_PASID: return vtd_desc_pc(VTD_QI_PC_G_PASID, did, u->pasid);
-    case VTD_C_IOTLB:
-        if (u->iotlb_tagged)
-            return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, u->pasid, page_of(req->addr, u->iotlb_shift),
-                                    u->iotlb_shift - VTD_PAGE_SHIFT, false);
-        return iotlb_fix(&io->cfg.caps, did, page_of(req->addr, u->iotlb_shift), u->iotlb_shift - VTD_PAGE_SHIFT);
+    case VTD_C_IOTLB: return iommu_iotlb_entry_fix(io, iotlb);
     case VTD_C_PSC_FS:
         shift = vtd_pt_level_shift(u->psc_fs_level);
         return vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, u->pasid, page_of(req->addr, shift),
@@ -100,12 +126,9 @@ static struct vtd_desc fix_for(struct vtd_iommu *io, const struct iommu_use *u, 
     case VTD_C_PSC_SS:
         shift = vtd_pt_level_shift(u->psc_ss_level);
         return iotlb_fix(&io->cfg.caps, did, page_of(u->psc_ss_gpa, shift), shift - VTD_PAGE_SHIFT);
-    default: { /* VTD_C_DEVTLB */
-        struct vtd_devtlb_size size = vtd_devtlb_size_encode(req->addr, u->iotlb_shift - VTD_PAGE_SHIFT);
-        if (req->pasid_valid)
-            return vtd_desc_p_devtlb(u->sid, 0, 0, req->pasid, false, size);
-        return vtd_desc_devtlb(u->sid, 0, 0, size);
-    }
+    default: /* VTD_C_DEVTLB */
+        return iommu_devtlb_entry_fix(u->sid, req->pasid_valid ? req->pasid : VTD_TAG_NO_PASID,
+                                      page_of(req->addr, u->iotlb_shift), u->iotlb_shift);
     }
 }
 
@@ -131,8 +154,46 @@ static bool psc_entry_stale(struct vtd_iommu *io, enum vtd_cache_id id, struct v
     return e && !iommu_entry_still_ok(io, id, e);
 }
 
+/* What stands behind a device-TLB answer: an IOTLB entry the device's translation requests
+ * were answered from (it filled it: same requester and PASID) that holds the address and is
+ * stale too. Left alone, it refills the device TLB after the device-TLB invalidation. */
+struct iotlb_behind {
+    struct vtd_iommu *io;
+    const struct vtd_request *req;
+    const struct vtd_cache_entry *found;
+};
+
+static void find_iotlb_behind(const struct vtd_cache_entry *e, void *arg)
+{
+    struct iotlb_behind *b = arg;
+    const struct iotlb_payload *p = (const struct iotlb_payload *)e->payload;
+    struct iotlb_tag t = iotlb_tag_unpack(&e->key);
+    bool same_requester = p->fill_sid == b->req->sid && p->fill_pasid_valid == b->req->pasid_valid &&
+                          (!p->fill_pasid_valid || p->fill_pasid == b->req->pasid);
+    if (!b->found && same_requester && t.page == b->req->addr >> t.shift && !iommu_entry_still_ok(b->io, VTD_C_IOTLB, e))
+        b->found = e;
+}
+
+/* The stale IOTLB entry this request used or that stands behind its device-TLB answer. */
+static bool stale_iotlb_key(struct vtd_iommu *io, const struct iommu_use *u, const struct vtd_request *req,
+                            struct vtd_cache_key *key)
+{
+    if ((u->used & (1u << VTD_C_DEVTLB)) == 0) {
+        /* Both the full lookup and the fast path name the IOTLB entry that answered. */
+        bool served = (u->used & (1u << VTD_C_IOTLB)) && u->iotlb_entry;
+        if (served)
+            *key = u->iotlb_entry->key;
+        return served;
+    }
+    struct iotlb_behind b = {.io = io, .req = req};
+    vtd_cache_foreach(io->cache[VTD_C_IOTLB], find_iotlb_behind, &b);
+    if (b.found)
+        *key = b.found->key;
+    return b.found != NULL;
+}
+
 static unsigned stale_caches(struct vtd_iommu *io, const struct iommu_use *u, const struct vtd_request *req,
-                             const struct vtd_xlate *served)
+                             const struct vtd_xlate *served, bool iotlb_behind)
 {
     unsigned used = u->used, stale = 0;
     struct vtd_ctx ctx;
@@ -142,9 +203,10 @@ static unsigned stale_caches(struct vtd_iommu *io, const struct iommu_use *u, co
     if ((used & (1u << VTD_C_PASID)) && (!fresh_pasid(io, u->sid, u->pasid, &pe) || !pasid_cfg_equal(&pe, &served->pe)))
         stale |= 1u << VTD_C_PASID;
     /* A device-TLB or IOTLB answer stands on its own (it hides everything below it); the
-     * paging-structure entries a walk started from are checked one by one. */
+     * paging-structure entries a walk started from are checked one by one. A device-TLB answer
+     * also blames the stale IOTLB entry behind it, which would refill it. */
     if (used & (1u << VTD_C_DEVTLB))
-        return stale | 1u << VTD_C_DEVTLB;
+        return stale | 1u << VTD_C_DEVTLB | (iotlb_behind ? 1u << VTD_C_IOTLB : 0);
     if (used & (1u << VTD_C_IOTLB))
         return stale | 1u << VTD_C_IOTLB;
     if ((used & (1u << VTD_C_PSC_FS)) &&
@@ -175,20 +237,25 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const
     if (!results_differ(res->x.fault.code, &res->x, rc_fresh, &rep->fresh))
         return;
     res->stale = true;
-    rep->caches = stale_caches(io, use, req, &res->x);
+    struct vtd_cache_key iotlb = {{0}};
+    bool behind = stale_iotlb_key(io, use, req, &iotlb);
+    rep->caches = stale_caches(io, use, req, &res->x, behind);
     rep->filled_step = oldest_fill(use, rep->caches);
     rep->fix[0] = 0;
     rep->nfixes = 0;
-    /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, device TLB. */
+    /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, then the
+     * device TLB (6.5.2.5: a device-TLB invalidation before the IOTLB's can be refilled). */
     static const enum vtd_cache_id order[] = {VTD_C_CONTEXT, VTD_C_PASID, VTD_C_PSC_SS, VTD_C_PSC_FS, VTD_C_IOTLB,
                                               VTD_C_DEVTLB};
     for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]); i++)
         if (rep->caches & (1u << order[i])) {
-            struct vtd_desc d = fix_for(io, use, order[i], req, &res->x);
+            struct vtd_desc d = fix_for(io, use, order[i], req, &res->x, &iotlb);
             fix_append(rep, &d);
-            if (order[i] < VTD_C_NCACHES)
+            if (order[i] < VTD_C_NCACHES && (use->used & (1u << order[i])))
                 vtd_cache_stats_mut(io->cache[order[i]])->stale_hits++;
         }
+    iommu_oracle_cover(io, req, (rep->caches & (1u << VTD_C_IOTLB)) ? &iotlb : NULL,
+                       (rep->caches & (1u << VTD_C_DEVTLB)) ? use : NULL, rep);
 }
 
 /* ---- over-invalidation: was a removed entry still correct? ---- */

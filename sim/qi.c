@@ -518,7 +518,7 @@ static int qi_check_reserved(struct qi_op *op)
     return 0;
 }
 
-int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, struct vtd_qi_result *r)
+static int qi_process(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, struct vtd_qi_result *r)
 {
     struct vtd_qi_result local;
     if (!r)
@@ -534,6 +534,14 @@ int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, stru
         return qi_fail(&op, IQEI_WIDTH, "needs a 256-bit descriptor");
     int rc = qi_check_reserved(&op);
     return rc ? rc : op.t->handle(&op);
+}
+
+int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, struct vtd_qi_result *r)
+{
+    int rc = qi_process(io, desc, nqw, r);
+    if (io->qi_listener && desc)
+        io->qi_listener(io->qi_listener_arg, desc, nqw > 4 ? 4 : nqw, rc);
+    return rc;
 }
 
 /* ---- the queue in memory (6.5.2; registers IQA, IQH, IQT, IQERCD: 11.4) ---- */

@@ -40,7 +40,7 @@ struct vtd_qi_range vtd_qi_am_range(uint64_t addr, unsigned am)
 unsigned vtd_qi_am_covering(uint64_t first, uint64_t last)
 {
     unsigned am = 0;
-    while (am < 52 && (first >> (VTD_PAGE_SHIFT + am)) != (last >> (VTD_PAGE_SHIFT + am)))
+    while (am < VTD_QI_AM_EVERYTHING && (first >> (VTD_PAGE_SHIFT + am)) != (last >> (VTD_PAGE_SHIFT + am)))
         am++;
     return am;
 }

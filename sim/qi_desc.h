@@ -134,6 +134,8 @@ struct vtd_qi_range {
 /* [ADDR, ADDR + 2^(12 + AM)) of a page-selective IOTLB or P_IOTLB descriptor, ADDR aligned down
  * (6.5.2.3; hardware ignores the ADDR bits below AM). AM 52 and above: everything. */
 struct vtd_qi_range vtd_qi_am_range(uint64_t addr, unsigned am);
+/* The AM from which a block covers every address (52 address bits above 12). */
+#define VTD_QI_AM_EVERYTHING 52u
 /* The smallest AM whose naturally aligned block holds [first, last] (at most 52). */
 unsigned vtd_qi_am_covering(uint64_t first, uint64_t last);
 

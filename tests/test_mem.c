@@ -659,8 +659,8 @@ Test(mem, cmpxchg_on_untouched_memory_compares_against_zero)
  *    worst case): under a frame + 2 x 64 KiB per frame, still proportional to frames touched and
  *    unrelated to the 2^48-byte span.
  */
-/* A frame is 4 KiB plus a 16-byte tail (its frame number and list link, walker/mem.c). */
-#define FRAME_BYTES ((size_t)4096 + 16)
+/* A frame is 4 KiB plus a 24-byte tail (its frame number, list link and write tag, walker/mem.c). */
+#define FRAME_BYTES ((size_t)4096 + 24)
 #define WORST_INDEX_PER_FRAME ((size_t)2 * 65536)
 
 static size_t footprint_after_clustered_frames(size_t n)
@@ -842,4 +842,30 @@ Test(mem_reset, keeps_host_memory_for_reuse)
         wr(f * PAGE, PATTERN);
     cr_assert_eq(vtd_mem_footprint(mem), full, "refilling takes the spares, allocating nothing");
     vtd_mem_reset(NULL); /* harmless */
+}
+
+/* The write tag (walker/mem.h): every software write stamps the frames it touches with the
+ * current tag; compare-exchange (the IOMMU's A/D updates) and untouched frames keep theirs. */
+Test(mem, write_tags_follow_software_writes)
+{
+    uint64_t old;
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 0, "no frame yet");
+    vtd_mem_set_write_tag(mem, 3);
+    wr(0x1008, 1);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1ff8), 3);
+    vtd_mem_set_write_tag(mem, 5);
+    uint8_t buf[16] = {1};
+    cr_assert_eq(vtd_mem_write(mem, 0x2ff8, buf, sizeof buf), 0); /* across two frames */
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x2000), 5);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x3000), 5);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 3, "a frame not written keeps its tag");
+    vtd_mem_set_write_tag(mem, 7);
+    cr_assert_eq(vtd_mem_cmpxchg64(mem, 0x1008, 1, 0x21, &old), 0);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 3, "an A/D update is not a software change");
+    cr_assert_eq(vtd_mem_fill(mem, 0x1000, 0, 0x3000), 0);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 7);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x3000), 7);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, UINT64_MAX & ~0xfffull), 0, "beyond the address width");
+    vtd_mem_reset(mem);
+    cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 0);
 }

@@ -232,13 +232,20 @@ Test(oracle, unmapped_page_in_a_device_tlb_is_stale)
     cr_assert_eq(vtd_pt_unmap(&fs, 0x200000, 0x200000), 0);
     cr_assert_eq(dma(ATS_SID, 5, 0x200000, VTD_ACC_R, &r), 0);
     cr_assert(r.stale);
-    cr_assert_eq(r.report.caches, 1u << VTD_C_DEVTLB, "caches %#x", r.report.caches);
-    expect_fix(&r, "PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x2ff000 (2048 KiB at 0x200000)", FIX_IS);
-    /* A device-TLB answer hides the IOTLB behind it, so the oracle names the device TLB only;
-     * software invalidates the IOTLB first (VT-d 6.5.3), then issues the fix. */
-    struct vtd_desc iotlb_first = vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PASID, cfg.did, 5, 0, 0, false);
-    cr_assert_eq(vtd_qi_submit_desc(io, &iotlb_first, NULL), 0);
+    /* The IOTLB entry behind the device TLB is stale too (it would refill it), so the fix names
+     * both, the IOTLB first (VT-d 6.5.2.5). */
+    cr_assert_eq(r.report.caches, (1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB), "caches %#x", r.report.caches);
+    char want[160];
+    snprintf(want, sizeof want, "P_IOTLB PSI DID %u PASID 5 ADDR 0x200000 AM 9 IH 0; PASID-based device-TLB SID "
+             "00:04.0 PASID 5 ADDR 0x2ff000 (2048 KiB at 0x200000)", cfg.did);
+    expect_fix(&r, want, FIX_IS);
+    cr_assert_eq(vtd_desc_type(r.report.fixes[0].qw[0]), VTD_QI_PIOTLB);
+    cr_assert_eq(vtd_desc_type(r.report.fixes[1].qw[0]), VTD_QI_PDEVTLB);
+    uint64_t stale_before = vtd_cache_stats(vtd_iommu_cache(io, VTD_C_IOTLB))->stale_hits;
     fix_removes_stale(ATS_SID, 5, 0x200000, &r);
+    cr_assert_eq(vtd_cache_stats(vtd_iommu_cache(io, VTD_C_IOTLB))->stale_hits, stale_before,
+                 "the IOTLB served nothing, so it counts no stale hit");
+    cr_assert_eq(vtd_iommu_warning_count(io), 0, "the fix's order raises no ordering warning");
 }
 
 /* Permissions reduced without invalidation: a read the new entry still allows is served with
@@ -317,9 +324,13 @@ Test(oracle, unmapped_page_in_a_device_tlb_without_pasid_is_stale)
     cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x1000), 0);
     cr_assert_eq(dma(ATS_SID, -1, 0x10000, VTD_ACC_R, &r), 0);
     cr_assert(r.stale);
-    cr_assert_eq(r.report.caches, 1u << VTD_C_DEVTLB, "caches %#x", r.report.caches);
+    cr_assert_eq(r.report.caches, (1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB), "caches %#x", r.report.caches);
     cr_assert_eq(r.report.fresh.fault.code, VTD_FR_FS_P);
-    expect_fix(&r, "device-TLB SID 00:04.0 ADDR 0x10000 S 0 (4 KiB at 0x10000)", FIX_IS);
+    char want[160];
+    snprintf(want, sizeof want, "P_IOTLB PSI DID %u PASID 0 ADDR 0x10000 AM 0 IH 0; device-TLB SID 00:04.0 ADDR "
+             "0x10000 S 0 (4 KiB at 0x10000)", cfg.did);
+    expect_fix(&r, want, FIX_IS);
+    fix_removes_stale(ATS_SID, -1, 0x10000, &r);
 }
 
 /* ---- IH: a leaf-only invalidation keeps the paging-structure caches -------------------- */
@@ -491,4 +502,220 @@ Test(oracle_off, reports_nothing, .init = setup_no_oracle, .fini = teardown)
     cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
     cr_assert_eq(r.source, VTD_SRC_IOTLB);
     cr_assert_not(r.stale);
+}
+
+/* ---- one descriptor for every entry one change left stale -------------------------------- */
+
+/* PASID 1 on SID with `n` 4 KiB pages from va, each translated once at step 2. */
+static void fs_pages_translated(uint64_t va, unsigned n)
+{
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, va, 0x800000, (uint64_t)n << 12, 12, RWU, 0), 0);
+    vtd_iommu_set_step(io, 2);
+    struct vtd_dma_result r;
+    for (unsigned i = 0; i < n; i++) {
+        cr_assert_eq(dma(SID, 1, va + ((uint64_t)i << 12), VTD_ACC_R, &r), 0);
+        cr_assert_not(r.stale);
+    }
+}
+
+static void expect_desc_text(const struct vtd_desc *d, const char *text)
+{
+    char got[128];
+    vtd_qi_describe(d->qw, d->nqw, got, sizeof got);
+    cr_assert_str_eq(got, text);
+}
+
+/* One unmap of 16 KiB leaves four IOTLB entries stale: the per-page fix names the page asked
+ * for, the group names all four, and one P_IOTLB of AM 2 at the aligned base removes them. */
+Test(oracle, one_unmap_of_four_pages_is_covered_by_one_am2_descriptor)
+{
+    fs_pages_translated(0x10000, 4);
+    vtd_iommu_set_step(io, 5);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x4000), 0);
+    vtd_iommu_set_step(io, 6);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x12000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    cr_assert_eq(r.report.ngroups, 1);
+    const struct vtd_stale_group *g = &r.report.groups[0];
+    cr_assert_eq(g->cache, VTD_C_IOTLB);
+    cr_assert_eq(g->entries, 4);
+    cr_assert_eq(g->npages, 4);
+    cr_assert_eq(g->change_step, 5);
+    cr_assert_eq(g->first, 0x10000);
+    cr_assert_eq(g->last, 0x13fff);
+    expect_desc_text(&g->pages[0], "P_IOTLB PSI DID 2 PASID 1 ADDR 0x10000 AM 0 IH 0");
+    expect_desc_text(&g->pages[3], "P_IOTLB PSI DID 2 PASID 1 ADDR 0x13000 AM 0 IH 0");
+    expect_desc_text(&g->covering, "P_IOTLB PSI DID 2 PASID 1 ADDR 0x10000 AM 2 IH 0");
+    expect_fix(&r, "P_IOTLB PSI DID 2 PASID 1 ADDR 0x12000 AM 0 IH 0; or one descriptor for the 4 stale IOTLB "
+                   "entries the change at step 5 left, 0x10000-0x13fff: P_IOTLB PSI DID 2 PASID 1 ADDR 0x10000 AM 2 IH 0",
+               FIX_IS);
+    cr_assert(strstr(r.report.covering, "ADDR 0x10000 AM 2") != NULL, "%s", r.report.covering);
+    struct vtd_qi_result q;
+    cr_assert_eq(vtd_qi_submit_desc(io, &g->covering, &q), 0, "%s", q.why);
+    cr_assert_eq(q.removed[VTD_C_IOTLB], 4);
+    for (uint64_t va = 0x10000; va < 0x14000; va += 0x1000) {
+        cr_assert_eq(dma(SID, 1, va, VTD_ACC_R, &r), VTD_FR_FS_P);
+        cr_assert_not(r.stale, "0x%llx still stale", (unsigned long long)va);
+    }
+}
+
+/* Two pages across a 16 KiB boundary: the aligned block that holds both is 32 KiB (AM 3). */
+Test(oracle, a_span_across_an_alignment_boundary_needs_the_next_am)
+{
+    fs_pages_translated(0x13000, 2);
+    vtd_iommu_set_step(io, 5);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x13000, 0x2000), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x13000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.report.groups[0].entries, 2);
+    expect_desc_text(&r.report.groups[0].covering, "P_IOTLB PSI DID 2 PASID 1 ADDR 0x10000 AM 3 IH 0");
+}
+
+/* An entry another change left stale (an earlier unmap in another page table) is not in the
+ * group: the covering descriptor stays the one the later unmap needs. */
+Test(oracle, entries_left_stale_by_another_change_are_not_grouped)
+{
+    fs_pages_translated(0x10000, 2);
+    cr_assert_eq(vtd_pt_map(&fs, 0x400000, 0x900000, 0x1000, 12, RWU, 0), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x400000, VTD_ACC_R, &r), 0);
+    vtd_iommu_set_step(io, 3);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x400000, 0x1000), 0);
+    vtd_iommu_set_step(io, 5);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x2000), 0);
+    cr_assert_eq(dma(SID, 1, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert(r.stale);
+    const struct vtd_stale_group *g = &r.report.groups[0];
+    cr_assert_eq(g->entries, 2, "entries %u", g->entries);
+    cr_assert_eq(g->change_step, 5);
+    expect_desc_text(&g->covering, "P_IOTLB PSI DID 2 PASID 1 ADDR 0x10000 AM 1 IH 0");
+    /* The earlier change's entry has its own group, of one: no "or one descriptor" then. */
+    cr_assert_eq(dma(SID, 1, 0x400000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.report.groups[0].entries, 1);
+    cr_assert_eq(r.report.groups[0].change_step, 3);
+    cr_assert_null(strstr(r.report.fix, "or one descriptor"), "%s", r.report.fix);
+}
+
+/* Second-stage entries take a type-2 descriptor, whose AM CAP.MAMV bounds: above it, the
+ * narrowest single descriptor is domain-selective (VT-d 6.5.2.3). */
+static void ss_four_pages_unmapped(struct vtd_dma_result *r)
+{
+    struct vtd_pt sl;
+    cr_assert_eq(world_pasid(&w, &ctx, 2, VTD_PGTT_SS, 4, 0, NULL, &sl, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&sl, 0x10000, 0x80000, 0x4000, 12, VTD_PERM_R | VTD_PERM_W, 0), 0);
+    for (uint64_t va = 0x10000; va < 0x14000; va += 0x1000)
+        cr_assert_eq(dma(SID, 2, va, VTD_ACC_R, r), 0);
+    vtd_iommu_set_step(io, 4);
+    cr_assert_eq(vtd_pt_unmap(&sl, 0x10000, 0x4000), 0);
+    cr_assert_eq(dma(SID, 2, 0x10000, VTD_ACC_R, r), 0);
+    cr_assert(r->stale);
+    cr_assert_eq(r->report.groups[0].entries, 4);
+}
+
+Test(oracle, second_stage_group_takes_a_type2_psi_within_mamv)
+{
+    struct vtd_dma_result r;
+    ss_four_pages_unmapped(&r);
+    char want[64];
+    snprintf(want, sizeof want, "IOTLB PSI DID %u ADDR 0x10000 AM 2 IH 0", cfg.did);
+    expect_desc_text(&r.report.groups[0].covering, want);
+}
+
+/* Replaces the suite's IOMMU (its init ran first) with one of MAMV 1. */
+static void setup_mamv1(void)
+{
+    teardown();
+    struct vtd_iommu_config c;
+    vtd_iommu_config_default(&c);
+    c.caps.cap = (c.caps.cap & ~VTD_CAP_MAMV) | vtd_field_prep(1, VTD_CAP_MAMV);
+    setup_with(&c);
+}
+
+Test(oracle, second_stage_group_above_mamv_is_domain_selective, .init = setup_mamv1)
+{
+    struct vtd_dma_result r;
+    ss_four_pages_unmapped(&r);
+    char want[64];
+    snprintf(want, sizeof want, "IOTLB domain-selective DID %u", cfg.did);
+    expect_desc_text(&r.report.groups[0].covering, want);
+    struct vtd_qi_result q;
+    cr_assert_eq(vtd_qi_submit_desc(io, &r.report.groups[0].covering, &q), 0, "%s", q.why);
+    cr_assert_eq(q.removed[VTD_C_IOTLB], 4);
+}
+
+/* A device TLB and the IOTLB behind it, both stale for four pages: one group each, the IOTLB's
+ * first, and the device TLB's covering descriptor is the 16 KiB size encoding (S = 1). */
+Test(oracle, device_tlb_and_iotlb_groups_each_get_one_descriptor)
+{
+    cr_assert_eq(world_pasid(&w, &ats_ctx, 5, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x10000, 0x800000, 0x4000, 12, RWU, 0), 0);
+    struct vtd_dma_result r;
+    for (uint64_t va = 0x10000; va < 0x14000; va += 0x1000)
+        cr_assert_eq(dma(ATS_SID, 5, va, VTD_ACC_R, &r), 0);
+    vtd_iommu_set_step(io, 8);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x4000), 0);
+    cr_assert_eq(dma(ATS_SID, 5, 0x11000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.source, VTD_SRC_DEVTLB);
+    cr_assert_eq(r.report.ngroups, 2);
+    cr_assert_eq(r.report.groups[0].cache, VTD_C_IOTLB);
+    cr_assert_eq(r.report.groups[1].cache, VTD_C_DEVTLB);
+    cr_assert_eq(r.report.groups[1].entries, 4);
+    expect_desc_text(&r.report.groups[1].covering,
+                     "PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at 0x10000)");
+    /* Both groups' texts fit whole, the IOTLB's first. */
+    expect_fix(&r, "; or one descriptor for the 4 stale device-TLB entries the change at step 8 left, "
+                   "0x10000-0x13fff: PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at 0x10000)",
+               FIX_NAMES);
+    const char *dev = strstr(r.report.covering, "PASID-based device-TLB SID 00:04.0 PASID 5 ADDR 0x11000 (16 KiB at "
+                                                "0x10000) (covers the 4 stale device-TLB entries the change at step 8 "
+                                                "left, 0x10000-0x13fff)");
+    const char *iotlb = strstr(r.report.covering, "P_IOTLB PSI DID");
+    cr_assert(dev && iotlb && iotlb < dev, "%s", r.report.covering);
+    for (unsigned i = 0; i < r.report.ngroups; i++)
+        cr_assert_eq(vtd_qi_submit_desc(io, &r.report.groups[i].covering, NULL), 0);
+    cr_assert_eq(vtd_iommu_warning_count(io), 0);
+    for (uint64_t va = 0x10000; va < 0x14000; va += 0x1000) {
+        cr_assert_eq(dma(ATS_SID, 5, va, VTD_ACC_R, &r), VTD_FR_FS_P);
+        cr_assert_not(r.stale);
+    }
+}
+
+/* More stale entries than the report keeps descriptors for: the lowest addresses are kept, all
+ * are counted and covered. */
+Test(oracle, a_large_group_keeps_its_lowest_pages)
+{
+    fs_pages_translated(0x20000, 12);
+    vtd_iommu_set_step(io, 5);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x20000, 0xc000), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x2b000, VTD_ACC_R, &r), 0);
+    const struct vtd_stale_group *g = &r.report.groups[0];
+    cr_assert_eq(g->entries, 12);
+    cr_assert_eq(g->npages, VTD_STALE_PAGES_KEPT);
+    expect_desc_text(&g->pages[0], "P_IOTLB PSI DID 2 PASID 1 ADDR 0x20000 AM 0 IH 0");
+    expect_desc_text(&g->pages[VTD_STALE_PAGES_KEPT - 1], "P_IOTLB PSI DID 2 PASID 1 ADDR 0x27000 AM 0 IH 0");
+    expect_desc_text(&g->covering, "P_IOTLB PSI DID 2 PASID 1 ADDR 0x20000 AM 4 IH 0");
+}
+
+/* A block of the whole address space is better said PASID-selective. */
+Test(oracle, a_block_of_everything_is_pasid_selective)
+{
+    struct vtd_desc d = iommu_iotlb_block_fix(io, 2, 5, 0, VTD_QI_AM_EVERYTHING);
+    expect_desc_text(&d, "P_IOTLB all-in-PASID DID 2 PASID 5");
+}
+
+/* Without step numbers (trace replay sets none), changes are not told apart: the group is every
+ * stale entry of the tag, and the text says no step. */
+Test(oracle, without_steps_the_group_names_no_change)
+{
+    fs_pages_translated(0x10000, 2);
+    vtd_iommu_set_step(io, 0);
+    cr_assert_eq(vtd_pt_unmap(&fs, 0x10000, 0x2000), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(SID, 1, 0x10000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.report.groups[0].change_step, 0);
+    expect_fix(&r, "or one descriptor for the 2 stale IOTLB entries, 0x10000-0x11fff: P_IOTLB PSI DID 2 PASID 1 ADDR "
+                   "0x10000 AM 1 IH 0", FIX_NAMES);
 }

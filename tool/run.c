@@ -46,8 +46,9 @@ static const char run_help[] =
     "happened, and for DMA steps: the structures the cached path read (its walk trace, empty when\n"
     "a cache answered), a fresh uncached walk of current memory (what the answer should have\n"
     "been, with every structure read), and the oracle's explanation of a stale translation:\n"
-    "which caches held stale data, when they were filled, and the narrowest invalidation\n"
-    "descriptor that would have removed them.\n"
+    "which caches held stale data, when they were filled, the narrowest invalidation\n"
+    "descriptor that would have removed them and, when the same change left more entries\n"
+    "stale, the one descriptor that removes them all.\n"
     "\n"
     "options:\n"
     "  --json FILE    write a JSON report (per file: result, counts, failures)\n"
@@ -59,8 +60,8 @@ static const char run_help[] =
     "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
-    "  -v             print one line per file, passed or not, and every warning its steps\n"
-    "                 raised (file:line:column, step)\n"
+    "  -v             print one line per file, passed or not, every warning its steps raised\n"
+    "                 (file:line:column, step) and every descriptor its uAPI steps issued\n"
     "  --warnings-as-errors  a warning that no expectation names fails the file\n"
     "  --list-steps   run nothing: list each file's steps (number, file:line:column, kind), the\n"
     "                 numbers translate --after takes\n"
@@ -258,6 +259,22 @@ static void print_warnings(const struct sc_result *r)
         printf("  ... %llu more warnings\n", (unsigned long long)(r->warnings - r->nwarn));
 }
 
+/* The hardware descriptors the file's uAPI steps made the host layer issue, each with its step (-v). */
+static void print_issued(const struct sc_result *r)
+{
+    for (unsigned i = 0; i < r->nissued; i++) {
+        const struct sc_issued *d = &r->issued[i];
+        char t[160];
+        vtd_qi_describe(d->d.qw, d->d.nqw, t, sizeof t);
+        fputs("  issued: ", stdout);
+        sc_text_terminal(stdout, r->path);
+        printf(":%u: step %u (%s): %s%s%s\n", d->line, d->step, sc_kind_name(d->kind), t, d->rc ? ", refused: " : "",
+               d->rc ? strerror(-d->rc) : "");
+    }
+    if (r->issued_total > r->nissued)
+        printf("  ... %llu more descriptors issued\n", (unsigned long long)(r->issued_total - r->nissued));
+}
+
 /* A file's result, flushed so that it is seen as soon as the file is done (a write error stays
  * in stdout's error flag: tool/main.c turns it into exit status 2 with the reason). */
 static void print_result(const struct sc_result *r, const struct run_opts *o)
@@ -277,8 +294,10 @@ static void print_result(const struct sc_result *r, const struct run_opts *o)
             printf(", %llu warning%s", (unsigned long long)r->warnings, r->warnings == 1 ? "" : "s");
         printf(")\n");
     }
-    if (o->verbose)
+    if (o->verbose) {
         print_warnings(r);
+        print_issued(r);
+    }
     if (r->stats) {
         fputs("statistics of ", stdout);
         sc_text_terminal(stdout, r->path);

@@ -40,7 +40,8 @@ static const char translate_help[] =
     "  --access r|w|x  read (default), write or execute\n"
     "  --priv          a privileged (supervisor) request\n"
     "  --explain       print every structure each path read, decoded; the IOMMU's path also lists\n"
-    "                  the A/D updates it wrote (the uncached walk is a dry run and writes none)\n"
+    "                  the A/D updates it wrote (the uncached walk is a dry run and writes none);\n"
+    "                  first, every descriptor the uAPI steps executed made the host layer issue\n"
     "  --help          this text\n"
     "\n"
     "Exit status: 0 when both translations ran (a fault is an answer), 2 on a usage error, an\n"
@@ -52,6 +53,7 @@ struct tr_opts {
     unsigned long long at_line;
     bool has_after, has_at_line, has_sid, has_addr, explain;
     struct vtd_request req;
+    const struct sc_result *run; /* the steps' result so far (the descriptors they issued) */
 };
 
 /* ---- argument parsing ---------------------------------------------------------------------- */
@@ -239,6 +241,21 @@ static void explain_trace(struct vtd_mem *m, const struct vtd_trace *t)
         printf("  ... %u more records\n", t->dropped);
 }
 
+/* The hardware descriptors the uAPI steps executed so far made the host layer issue. */
+static void explain_issued(const struct sc_result *r, unsigned long long after)
+{
+    printf("descriptors the uAPI steps 1..%llu issued: %llu\n", after, (unsigned long long)r->issued_total);
+    for (unsigned i = 0; i < r->nissued; i++) {
+        const struct sc_issued *d = &r->issued[i];
+        char t[160];
+        vtd_qi_describe(d->d.qw, d->d.nqw, t, sizeof t);
+        printf("  step %u (%s, line %u): %s%s%s\n", d->step, sc_kind_name(d->kind), d->line, t,
+               d->rc ? ", refused: " : "", d->rc ? strerror(-d->rc) : "");
+    }
+    if (r->issued_total > r->nissued)
+        printf("  ... %llu more\n", (unsigned long long)(r->issued_total - r->nissued));
+}
+
 /* ---- the two translations ------------------------------------------------------------------ */
 
 static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
@@ -247,6 +264,8 @@ static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
     struct vtd_trace *t = vtd_calloc(2, sizeof *t);
     if (!t)
         return -ENOMEM;
+    if (o->explain)
+        explain_issued(o->run, o->after);
     struct vtd_walk_env env;
     struct vtd_xlate x = {0};
     /* A dry run: the A/D updates are traced but not written, so the IOMMU below sees the same memory. */
@@ -323,6 +342,7 @@ static int run_translate(struct tr_opts *o, const struct scenario *s)
         printf("         (without PASID: the walk uses the context's RID_PASID)\n");
     struct sc_result r = {0};
     unsigned bad = 0;
+    o->run = &r;
     int rc = sc_run_until(s, (unsigned)o->after, &r, &bad, translate_both, o);
     if (rc == -EIO && bad) {
         char msg[1024];

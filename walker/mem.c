@@ -41,6 +41,7 @@
 struct frame_tail {
     uint8_t *next;
     uint64_t fn;
+    uint64_t write_tag; /* the memory's write tag at the frame's last software write */
 };
 #define FRAME_ALLOC (FRAME_SIZE + sizeof(struct frame_tail))
 
@@ -75,6 +76,7 @@ struct vtd_mem {
     unsigned haw;
     vtd_mem_observer observer;
     void *observer_arg;
+    uint64_t write_tag;     /* stamped on every frame a software write touches */
 };
 _Static_assert(offsetof(struct vtd_mem, fast) == 0, "mem.h reads the fast-path state at the start");
 
@@ -226,7 +228,7 @@ static uint8_t *frame_get(struct vtd_mem *m, uint64_t fn)
     }
     if (!(frame = frame_alloc(m)))
         goto refused;
-    *tail_of(frame) = (struct frame_tail){.next = m->live, .fn = fn};
+    *tail_of(frame) = (struct frame_tail){.next = m->live, .fn = fn, .write_tag = m->write_tag};
     m->live = frame;
     (*leafp)->frame[NODE_INDEX(fn, 0)] = frame;
     m->frames++;
@@ -345,6 +347,7 @@ void vtd_mem_reset(struct vtd_mem *m)
     m->enomem = 0;
     m->observer = NULL;
     m->observer_arg = NULL;
+    m->write_tag = 0;
 }
 
 unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
@@ -410,7 +413,16 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
         m->observer(m->observer_arg, pa, 8, bytes, 0);
     }
     store_le64(frame + FRAME_OFFSET(pa), val);
+    tail_of(frame)->write_tag = m->write_tag;
     return VTD_MEM_OK;
+}
+
+void vtd_mem_set_write_tag(struct vtd_mem *m, uint64_t tag) { m->write_tag = tag; }
+
+uint64_t vtd_mem_write_tag_of(struct vtd_mem *m, uint64_t pa)
+{
+    uint8_t *frame = m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
+    return frame ? tail_of(frame)->write_tag : 0;
 }
 
 void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg)
@@ -477,7 +489,9 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
         m->observer(m->observer_arg, pa, len, buf, 0);
     for (const uint8_t *in = buf; len;) {
         size_t n = chunk_len(pa, len);
-        memcpy(frame_find(m, pa >> FRAME_SHIFT) + FRAME_OFFSET(pa), in, n);
+        uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
+        memcpy(frame + FRAME_OFFSET(pa), in, n);
+        tail_of(frame)->write_tag = m->write_tag;
         in += n, pa += n, len -= n;
     }
     return VTD_MEM_OK;
@@ -503,8 +517,10 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
     while (len) {
         size_t n = chunk_len(pa, len);
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
-        if (frame)
+        if (frame) {
             memset(frame + FRAME_OFFSET(pa), byte, n);
+            tail_of(frame)->write_tag = m->write_tag;
+        }
         pa += n, len -= n;
     }
     return VTD_MEM_OK;

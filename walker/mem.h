@@ -124,6 +124,14 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len);
 typedef void (*vtd_mem_observer)(void *arg, uint64_t pa, size_t len, const void *data, uint8_t fill);
 void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg);
 
+/*
+ * A tag stamped on every frame a software write (write64, write, fill; not an A/D update)
+ * touches, and the tag a frame got last (0 if never written). sim/ stamps the step number, so
+ * that the oracle can tell which change left a cached translation stale.
+ */
+void vtd_mem_set_write_tag(struct vtd_mem *m, uint64_t tag);
+uint64_t vtd_mem_write_tag_of(struct vtd_mem *m, uint64_t pa);
+
 /* Mark [pa, pa+len) to abort reads and/or writes (flags 0 clears the marking of that range). */
 int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags);
 
