@@ -255,7 +255,7 @@ static const struct ld_nest stats_nest = {"stats", "stats", LD_STATS, NULL, 0, N
 static const struct ld_nest removed_nest = {"removed", "removed", LD_REMOVED, NULL, 0, NULL, 0, NULL, 0};
 static const struct ld_link expect_links[] = {
     {"mem", &mem_nest}, {"stats", &stats_nest}, {"removed", &removed_nest}, {"fault_records", &frec_nest},
-    {"uapi_faults", &ufault_nest},
+    {"uapi_faults", &ufault_nest}, {"descriptors", &ld_qi_spec_nest},
 };
 const struct ld_nest ld_expect_nest = NEST_KEYS("expect", "expect", expect_fields, expect_links);
 

@@ -107,6 +107,8 @@ struct ld_nest {
 
 /* The scenario's top level (load.c), the steps (load_steps.c), a step's `expect:` (load_expect.c). */
 extern const struct ld_nest ld_scenario_nest, ld_steps_nest, ld_expect_nest;
+/* One entry of `expect: descriptors` (load_steps.c): a qi step's fields without `expect`. */
+extern const struct ld_nest ld_qi_spec_nest;
 
 #define VALS_MAX 96
 /* What one mapping held, by field id. Strings point into the YAML document. */

@@ -72,17 +72,20 @@ static const struct field dma_fields[] = {
     {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 32, NULL}, {"access", T_ENUM, A_ACCESS, true, 0, 0, access_names},
     ARG("priv", T_BOOL, A_PRIV), ARGE("ats", A_ATS, ats_names), EXPECT,
 };
-static const struct field qi_fields[] = {
-    {"type", T_ENUM, A_TYPE, false, 0, 15, qi_type_names}, {"granularity", T_ENUM, A_GRAN, false, 0, 3, gran_names},
-    ARGN("did", A_DID, 0, 0xFFFF), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARG("addr", T_U64, A_ADDR),
-    {"size", T_SIZE, A_SIZE, false, 0x1000, UINT64_MAX, NULL}, ARGN("am", A_AM, 0, 63), ARG("ih", T_BOOL, A_IH),
-    ARG("device", T_DEVICE, A_DEVICE), ARG("sid", T_BDF, A_SID), ARG("s", T_BOOL, A_S), ARG("g", T_BOOL, A_G),
-    ARGN("fm", A_FM, 0, 3), ARGN("pfsid", A_PFSID, 0, 0xFFFF), ARGN("qdep", A_QDEP, 0, 31), ARG("dw", T_BOOL, A_DW),
-    ARG("dr", T_BOOL, A_DR), ARG("if", T_BOOL, A_IF), ARG("sw", T_BOOL, A_SW), ARG("fn", T_BOOL, A_FN),
-    ARG("pd", T_BOOL, A_PD), ARG("status_addr", T_U64, A_STATUS_ADDR), ARGN("status_data", A_STATUS_DATA, 0, 0xFFFFFFFF),
-    ARGN("rc", A_RC, 0, 15), ARGN("prgi", A_PRGI, 0, 511), ARG("pp", T_BOOL, A_PP), ARGN("width", A_WIDTH, 128, 256),
-    {"raw", T_U64SEQ, S_RAW, false, 0, 0, NULL}, EXPECT,
-};
+/* A qi step's descriptor fields; an `expect: descriptors` entry has these and no `expect`. */
+#define QI_ARGS \
+    {"type", T_ENUM, A_TYPE, false, 0, 15, qi_type_names}, {"granularity", T_ENUM, A_GRAN, false, 0, 3, gran_names}, \
+    ARGN("did", A_DID, 0, 0xFFFF), {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARG("addr", T_U64, A_ADDR), \
+    {"size", T_SIZE, A_SIZE, false, 0x1000, UINT64_MAX, NULL}, ARGN("am", A_AM, 0, 63), ARG("ih", T_BOOL, A_IH), \
+    ARG("device", T_DEVICE, A_DEVICE), ARG("sid", T_BDF, A_SID), ARG("s", T_BOOL, A_S), ARG("g", T_BOOL, A_G), \
+    ARGN("fm", A_FM, 0, 3), ARGN("pfsid", A_PFSID, 0, 0xFFFF), ARGN("qdep", A_QDEP, 0, 31), ARG("dw", T_BOOL, A_DW), \
+    ARG("dr", T_BOOL, A_DR), ARG("if", T_BOOL, A_IF), ARG("sw", T_BOOL, A_SW), ARG("fn", T_BOOL, A_FN), \
+    ARG("pd", T_BOOL, A_PD), ARG("status_addr", T_U64, A_STATUS_ADDR), ARGN("status_data", A_STATUS_DATA, 0, 0xFFFFFFFF), \
+    ARGN("rc", A_RC, 0, 15), ARGN("prgi", A_PRGI, 0, 511), ARG("pp", T_BOOL, A_PP), ARGN("width", A_WIDTH, 128, 256), \
+    {"raw", T_U64SEQ, S_RAW, false, 0, 0, NULL}
+static const struct field qi_fields[] = {QI_ARGS, EXPECT};
+static const struct field qi_spec_fields[] = {QI_ARGS};
+const struct ld_nest ld_qi_spec_nest = NEST_LEAF("descriptor", "a 'descriptors' entry", qi_spec_fields);
 static const struct field write_root_fields[] = {
     ARGN("bus", A_BUS, 0, 255), ARGE("half", A_HALF, half_names), EDIT_VALUE, EXPECT,
 };
@@ -283,10 +286,8 @@ static bool check_qi_step(struct ld *L, yaml_node_t *n, const struct vals *v)
 bool ld_qi_spec(struct ld *L, yaml_node_t *n, struct sc_step *st)
 {
     struct vals v;
-    if (!ld_mapping(L, n, "a 'descriptors' entry", qi_fields, NT(qi_fields), &v) || !check_qi_step(L, n, &v))
+    if (!ld_nested(L, n, &ld_qi_spec_nest, &v) || !check_qi_step(L, n, &v))
         return false;
-    if (v.given[S_EXPECT])
-        return ld_fail(L, v.node[S_EXPECT], "a 'descriptors' entry has no 'expect'");
     st->kind = SK_QI;
     st->line = (unsigned)n->start_mark.line + 1;
     st->col = (unsigned)n->start_mark.column + 1;

@@ -190,7 +190,7 @@ Test(issued, load_errors_name_their_place)
     expect_load_error("name: t\nsteps:\n  - check: {expect: {descriptor_count: 0}}\n", 3, 21,
                       "expectation 'descriptor_count' applies to uAPI steps only");
     expect_load_error("name: t\ncontainer: {}\nsteps:\n  - get_info: {expect: {descriptors: [{type: wait, expect: {}}]}}\n",
-                      4, 60, "a 'descriptors' entry has no 'expect'");
+                      4, 52, "unknown key 'expect' in a 'descriptors' entry");
     expect_load_error("name: t\ncontainer: {}\nsteps:\n  - get_info: {expect: {descriptors: [{did: 1}]}}\n", 4, 39,
                       "a qi step needs 'type' (or 'raw')");
     expect_load_error("name: t\ncontainer: {}\nsteps:\n  - get_info: {expect: {descriptors: [{type: wait, dd: 1}]}}\n",
