@@ -20,15 +20,82 @@
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
 
+/* Keep one more error (the first is also err's line, col and msg), or stop past the limit. */
+static void record(struct ld *L, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+    struct sc_error *e = L->err;
+    if (L->stop)
+        return;
+    if (e->count >= L->max_errors) {
+        e->more = true;
+        L->stop = true;
+        return;
+    }
+    struct sc_error_at *at = &e->at[e->count++];
+    vsnprintf(at->msg, sizeof at->msg, fmt, ap);
+    at->line = line;
+    at->col = col;
+    if (e->count == 1) {
+        memcpy(e->msg, at->msg, sizeof e->msg);
+        e->line = line;
+        e->col = col;
+    }
+}
+
 bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+    record(L, n ? (unsigned)n->start_mark.line + 1 : 0, n ? (unsigned)n->start_mark.column + 1 : 0, fmt, ap);
     va_end(ap);
-    L->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-    L->err->col = n ? (unsigned)n->start_mark.column + 1 : 0;
     return false;
+}
+
+bool ld_fail_mark(struct ld *L, const yaml_mark_t *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(L, (unsigned)m->line + 1, (unsigned)m->column + 1, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool ld_fatal(struct ld *L, const yaml_node_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(L, n ? (unsigned)n->start_mark.line + 1 : 0, n ? (unsigned)n->start_mark.column + 1 : 0, fmt, ap);
+    va_end(ap);
+    L->stop = true;
+    return false;
+}
+
+void ld_failed_device(struct ld *L, const char *name)
+{
+    if (name && L->nfailed_dev < SC_MAX_DEVICES)
+        L->failed_dev[L->nfailed_dev++] = name;
+}
+
+void ld_failed_table(struct ld *L, const char *name)
+{
+    if (name && L->nfailed_tab < SC_MAX_TABLES)
+        L->failed_tab[L->nfailed_tab++] = name;
+}
+
+static bool name_in(const char *const *names, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return true;
+    return false;
+}
+
+/* An unknown device: reported, unless its definition failed (that error was reported). */
+bool ld_unknown_device(struct ld *L, const yaml_node_t *n, const char *name)
+{
+    if (name_in(L->failed_dev, L->nfailed_dev, name))
+        return false;
+    return ld_fail(L, n, "unknown device '%s'%s", name, ld_device_hint(L, name));
 }
 
 yaml_node_t *ld_node(struct ld *L, int index) { return yaml_document_get_node(L->doc, index); }
@@ -287,6 +354,8 @@ static bool convert_table(struct ld *L, const yaml_node_t *n, bool second_stage,
         return true;
     }
     int idx = ld_table_index(L->s, s);
+    if (idx < 0 && name_in(L->failed_tab, L->nfailed_tab, s))
+        return false; /* its definition failed and said why */
     if (idx < 0) {
         struct sc_suggest sg;
         char hint[96];
@@ -350,7 +419,7 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_DEVICE:
         if ((idx = ld_device_index(L->s, s)) < 0)
-            return ld_fail(L, n, "unknown device '%s'%s", s, ld_device_hint(L, s));
+            return ld_unknown_device(L, n, s);
         v = (uint64_t)idx;
         break;
     case T_TABLE:
@@ -448,10 +517,15 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
     memset(out, 0, sizeof *out);
     if (map->type != YAML_MAPPING_NODE)
         return ld_fail(L, map, "%s must be a mapping, not %s", what, node_type_name(map));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    /* A key in error is skipped and the others read; `seen` keeps a key whose value was wrong,
+     * or that a misspelt key was taken for ("did you mean"), from being reported missing too. */
+    bool ok = true, seen[VALS_MAX] = {false}, meant[VALS_MAX] = {false};
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++) {
         yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);
-        if (k->type != YAML_SCALAR_NODE)
-            return ld_fail(L, k, "keys of %s must be scalars", what);
+        if (k->type != YAML_SCALAR_NODE) {
+            ok = ld_fail(L, k, "keys of %s must be scalars", what);
+            continue;
+        }
         const struct field *f = field_find(t, nt, ld_scalar(k));
         if (!f) {
             struct sc_suggest sg;
@@ -459,18 +533,27 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
             sc_suggest_init(&sg, ld_scalar(k));
             for (size_t i = 0; i < nt; i++)
                 sc_suggest_offer(&sg, t[i].key);
-            return ld_fail(L, k, "unknown key '%s' in %s%s", ld_scalar(k), what, sc_suggest_text(&sg, hint, sizeof hint));
+            ok = ld_fail(L, k, "unknown key '%s' in %s%s", ld_scalar(k), what, sc_suggest_text(&sg, hint, sizeof hint));
+            if (hint[0] && (f = field_find(t, nt, sg.best)))
+                meant[f->id] = true;
+            continue;
         }
-        if (out->given[f->id])
-            return ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
-        if (!convert_value(L, v, f, out))
-            return false;
+        if (seen[f->id]) {
+            ok = ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
+            continue;
+        }
+        seen[f->id] = true;
+        if (!convert_value(L, v, f, out)) {
+            out->node[f->id] = NULL;
+            ok = false;
+            continue;
+        }
         out->given[f->id] = true;
     }
-    for (size_t i = 0; i < nt; i++)
-        if (t[i].required && !out->given[t[i].id])
-            return ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
-    return true;
+    for (size_t i = 0; i < nt && !L->stop; i++)
+        if (t[i].required && !seen[t[i].id] && !meant[t[i].id])
+            ok = ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
+    return ok;
 }
 
 char *ld_strdup(const char *s)
@@ -487,6 +570,6 @@ void *ld_list_alloc(struct ld *L, yaml_node_t *seq, const char *what, unsigned m
     }
     void *p = vtd_calloc(*n ? *n : 1, elem);
     if (!p)
-        ld_fail(L, seq, "out of memory");
+        ld_fatal(L, seq, "out of memory");
     return p;
 }

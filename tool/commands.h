@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "runner/scenario.h"
 #include "runner/text.h"
 
 int cmd_demo(int argc, char **argv);
@@ -31,6 +32,27 @@ static inline int tool_usage_error(const char *cmd, const char *fmt, const char 
     fprintf(stderr, "vtdsim %s: ", cmd);
     sc_text_terminal(stderr, msg);
     fprintf(stderr, "\n(see 'vtdsim %s --help')\n", cmd);
+    return 2;
+}
+
+/* The errors of a scenario that does not load, one a line as tool_error prints them, then
+ * "FILE: N errors" when there are several. Returns 2. */
+static inline int tool_load_errors(const char *cmd, const char *path, const struct sc_error *err)
+{
+    char buf[1024];
+    unsigned n = sc_error_count(err);
+    for (unsigned i = 0; i < n; i++) {
+        sc_error_format_nth(path, err, i, buf, sizeof buf);
+        fprintf(stderr, "vtdsim %s: ", cmd);
+        sc_text_terminal(stderr, buf);
+        fputc('\n', stderr);
+    }
+    if (n > 1 || err->more) {
+        sc_error_format_summary(path, err, buf, sizeof buf);
+        fprintf(stderr, "vtdsim %s: ", cmd);
+        sc_text_terminal(stderr, buf);
+        fputc('\n', stderr);
+    }
     return 2;
 }
 

@@ -351,11 +351,8 @@ int cmd_translate(int argc, char **argv)
         return rc;
     struct sc_error err;
     struct scenario *s = sc_load_file(o.file, &err);
-    if (!s) {
-        char buf[512];
-        sc_error_format(o.file, &err, buf, sizeof buf);
-        return tool_error("translate", buf);
-    }
+    if (!s)
+        return tool_load_errors("translate", o.file, &err);
     rc = run_translate(&o, s);
     sc_free(s);
     return rc;
