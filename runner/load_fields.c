@@ -5,7 +5,6 @@
  * parse.c.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "walker/alloc.h"
 #include "walker/fault.h"
 #include "walker/bdf.h"
+#include "walker/number.h"
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
 
@@ -114,61 +114,8 @@ static const char *node_type_name(const yaml_node_t *n)
 
 /* ---- scalar conversions ----------------------------------------------------------------- */
 
-/* Decimal, or hexadecimal with 0x. No sign, no octal (a leading 0 is decimal). */
-bool ld_parse_u64(const char *s, uint64_t *out)
-{
-    int base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-    }
-    if (!*s)
-        return false;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        unsigned d;
-        if (*s >= '0' && *s <= '9')
-            d = (unsigned)(*s - '0');
-        else if (base == 16 && *s >= 'a' && *s <= 'f')
-            d = (unsigned)(*s - 'a' + 10);
-        else if (base == 16 && *s >= 'A' && *s <= 'F')
-            d = (unsigned)(*s - 'A' + 10);
-        else
-            return false;
-        if (v > (UINT64_MAX - d) / (unsigned)base)
-            return false;
-        v = v * (unsigned)base + d;
-    }
-    *out = v;
-    return true;
-}
-
-static const struct name_val size_suffixes[] = {
-    {"K", UINT64_C(1) << 10}, {"M", UINT64_C(1) << 20}, {"G", UINT64_C(1) << 30}, {"T", UINT64_C(1) << 40},
-};
-
-/* A number with an optional K/M/G/T suffix (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *out)
-{
-    size_t len = strlen(s);
-    if (len < 2 || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
-        return ld_parse_u64(s, out);
-    for (size_t i = 0; i < sizeof size_suffixes / sizeof size_suffixes[0]; i++) {
-        if (strcasecmp(s + len - 1, size_suffixes[i].name))
-            continue;
-        char num[32];
-        uint64_t v;
-        if (len - 1 >= sizeof num)
-            return false;
-        memcpy(num, s, len - 1);
-        num[len - 1] = 0;
-        if (!ld_parse_u64(num, &v) || v > UINT64_MAX / size_suffixes[i].val)
-            return false;
-        *out = v * size_suffixes[i].val;
-        return true;
-    }
-    return ld_parse_u64(s, out);
-}
+/* Numbers and sizes are spelt as everywhere else (walker/number.h). */
+bool ld_parse_u64(const char *s, uint64_t *out) { return vtd_number_parse(s, out) == 0; }
 
 bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val)
 {
@@ -288,25 +235,8 @@ int ld_table_index(const struct scenario *s, const char *name)
     return -1;
 }
 
-/* Digits only (hex after 0x), with an optional K/M/G/T: a number, maybe too large for 64 bits. */
-static bool looks_numeric(const char *s, bool suffix)
-{
-    size_t len = strlen(s);
-    bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    if (suffix && !hex && len > 1 && strchr("KMGTkmgt", s[len - 1]))
-        len--;
-    if (len == 0)
-        return false;
-    for (size_t i = hex ? 2 : 0; i < len; i++)
-        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
-            return false;
-    return true;
-}
-
 static bool type_error(struct ld *L, const yaml_node_t *n, const struct field *f)
 {
-    if ((f->type == T_U64 || f->type == T_SIZE) && looks_numeric(ld_scalar(n), f->type == T_SIZE))
-        return ld_fail(L, n, "'%s' does not fit in 64 bits: %s", f->key, ld_scalar(n));
     if (f->type == T_ENUM) {
         char list[256];
         names_list(f->names, list, sizeof list);
@@ -376,11 +306,14 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
     const char *s = ld_scalar(n);
     uint64_t v = 0;
     bool ok = true;
-    int idx;
+    int idx, rc;
     switch (f->type) {
     case T_U64:
     case T_SIZE:
-        if (!(f->type == T_U64 ? ld_parse_u64(s, &v) : parse_size(s, &v)))
+        rc = f->type == T_U64 ? vtd_number_parse(s, &v) : vtd_size_parse(s, &v);
+        if (rc == -ERANGE)
+            return ld_fail(L, n, "'%s' does not fit in 64 bits: %s", f->key, s);
+        if (rc)
             return type_error(L, n, f);
         if (!range_check(L, n, f, v))
             return false;
@@ -399,7 +332,7 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_PERM: ok = parse_perm(s, &v); break;
     case T_PAGE:
-        ok = parse_size(s, &v) && (v == (UINT64_C(1) << 12) || v == (UINT64_C(1) << 21) || v == (UINT64_C(1) << 30));
+        ok = vtd_size_parse(s, &v) == 0 && (v == (UINT64_C(1) << 12) || v == (UINT64_C(1) << 21) || v == (UINT64_C(1) << 30));
         v = ok ? (uint64_t)__builtin_ctzll(v) : 0;
         break;
     case T_PASID:

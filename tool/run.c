@@ -5,7 +5,6 @@
  * are done. A write error on stdout or a report is exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include "runner/text.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
+#include "walker/number.h"
 
 struct run_opts {
     const char *json, *junit;
@@ -117,22 +117,13 @@ static int list_add_dir(struct file_list *l, const char *dir)
     return rc;
 }
 
-/* A budget's value: a positive number, with K/M/G/T (powers of 1024) when `sizes`. */
+/* A budget's value: a positive number, or a size when `sizes` (walker/number.h). */
 static bool parse_budget(const char *s, bool sizes, uint64_t *v)
 {
-    char *end;
-    if (*s < '0' || *s > '9')
+    uint64_t x;
+    if ((sizes ? vtd_size_parse(s, &x) : vtd_number_parse(s, &x)) || !x)
         return false;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (sizes && *end && strchr("KMGTkmgt", *end) && !end[1]) {
-        shift = (unsigned)(strchr("KMGT", toupper((unsigned char)*end)) - "KMGT" + 1) * 10;
-        end++;
-    }
-    if (errno || *end || !x || x > (UINT64_MAX >> shift))
-        return false;
-    *v = (uint64_t)x << shift;
+    *v = x;
     return true;
 }
 
@@ -179,16 +170,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
         } else if (!strcmp(a, "--junit")) {
             o->junit = argv[++i];
         } else if (!strcmp(a, "-j")) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 1 || n > 256) {
+            uint64_t n;
+            if (vtd_number_parse(argv[++i], &n) || n < 1 || n > 256) {
                 return -tool_usage_error("run", "-j takes a number from 1 to 256, not '%s'", argv[i]);
             }
             o->jobs = (unsigned)n;
         } else if (!strcmp(a, "--max-errors")) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || argv[i][0] < '0' || argv[i][0] > '9' || n < 1 || n > (long)SC_MAX_ERRORS)
+            uint64_t n;
+            if (vtd_number_parse(argv[++i], &n) || n < 1 || n > SC_MAX_ERRORS)
                 return -tool_usage_error("run", "--max-errors takes a number from 1 to 100, not '%s'", argv[i]);
             o->budgets.max_errors = (unsigned)n;
         } else if (!strcmp(a, "--stats")) {
