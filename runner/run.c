@@ -47,6 +47,7 @@ FILE *ex_miss(struct ex *e, const struct sc_step *st)
 /* Close the step's failure text and keep it (up to SC_MAX_FAILURES_KEPT). */
 void ex_step_done(struct ex *e, const struct sc_step *st)
 {
+    ex_dma_summary(e);
     if (!e->mf)
         return;
     fclose(e->mf);
