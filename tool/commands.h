@@ -5,6 +5,7 @@
 #ifndef VTDSIM_TOOL_COMMANDS_H
 #define VTDSIM_TOOL_COMMANDS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "runner/scenario.h"
@@ -17,6 +18,8 @@ int cmd_run(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
 /* Probe every CACHE_INVLD cell on fresh simulated worlds (host/invtable.c). */
 int cmd_inv_table(int argc, char **argv);
+/* inv-table --range: one range under every policy (tool/invrange.c, host/invrange.c). */
+int inv_table_range(uint64_t addr, uint64_t size);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
 
