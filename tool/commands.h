@@ -19,7 +19,7 @@ int cmd_translate(int argc, char **argv);
 /* Probe every CACHE_INVLD cell on fresh simulated worlds (host/invtable.c). */
 int cmd_inv_table(int argc, char **argv);
 /* inv-table --range: one range under every policy (tool/invrange.c, host/invrange.c). */
-int inv_table_range(uint64_t addr, uint64_t size);
+int inv_table_range(uint64_t addr, uint64_t size, const char *json);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
 

@@ -181,7 +181,7 @@ static int write_json(const char *path, const struct inv_table *t, struct vtd_ou
 
 static const char inv_help[] =
     "usage: vtdsim inv-table [--policy spec|linux-5.10] [--json FILE]\n"
-    "       vtdsim inv-table --range ADDR SIZE\n"
+    "       vtdsim inv-table --range ADDR SIZE [--json FILE]\n"
     "\n"
     "Validates the uAPI invalidation table (CACHE_INVLD, docs/uapi.md) without hardware. For\n"
     "every granularity (DOMAIN, PASID, ADDR) x cache (DEV_IOTLB, IOTLB, PASID cache) cell and\n"
@@ -201,7 +201,7 @@ static const char inv_help[] =
     "\n"
     "options:\n"
     "  --policy P   spec (default) or linux-5.10\n"
-    "  --json FILE  also write the table as JSON\n"
+    "  --json FILE  also write the table (or the --range probe) as JSON\n"
     "  --range ADDR SIZE  probe one range under every policy (ADDR a number, SIZE a size\n"
     "               such as 12K or 0x3000)\n"
     "  --help       this text\n"
@@ -262,10 +262,10 @@ int cmd_inv_table(int argc, char **argv)
         else
             return inv_usage("unknown policy '%s' (spec or linux-5.10)", v);
     }
-    if (range && (json || policy_given))
-        return inv_usage("--range probes every policy and prints text: not with %s", json ? "--json" : "--policy");
+    if (range && policy_given)
+        return inv_usage("--range probes every policy: not with %s", "--policy");
     if (range)
-        return inv_table_range(addr, size);
+        return inv_table_range(addr, size, json);
     struct inv_table *t = vtd_malloc(sizeof *t);
     if (!t) {
         fputs("vtdsim inv-table: out of memory\n", stderr);
