@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "trace/gen.h"
+#include "walker/number.h"
 
 int vtdsim_tool_main(int argc, char **argv);
 
@@ -143,23 +144,20 @@ static int fc_restore(const struct fc_sandbox *sb)
     return 0;
 }
 
-/* Whether a word is a number above FC_MAX_NUMBER (0x hex or decimal), or a size with a k/m/g
- * suffix above FC_MAX_SIZE (the tool's own defaults go up to 1 GiB). */
+/* Whether a word is a number above FC_MAX_NUMBER, or a size with a K/M/G/T suffix above
+ * FC_MAX_SIZE (the tool's own defaults go up to 1 GiB), as the tool reads them
+ * (walker/number.h); beyond 64 bits counts as big. */
 static bool fc_big_number(const char *s, size_t len)
 {
-    char buf[FC_MAX_WORD + 1], *end;
+    char buf[FC_MAX_WORD + 1];
+    uint64_t v;
     memcpy(buf, s, len);
     buf[len] = '\0';
-    if (!(buf[0] >= '0' && buf[0] <= '9'))
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 0);
-    if (errno)
-        return true;
-    unsigned shift = (*end == 'k' || *end == 'K') ? 10 : (*end == 'm' || *end == 'M') ? 20 : (*end == 'g' || *end == 'G') ? 30 : 0;
-    if (shift)
-        return v > (FC_MAX_SIZE >> shift);
-    return v > FC_MAX_NUMBER;
+    int rc = vtd_number_parse(buf, &v);
+    if (rc != -EINVAL)
+        return rc == -ERANGE || v > FC_MAX_NUMBER;
+    rc = vtd_size_parse(buf, &v);
+    return rc == -ERANGE || (rc == 0 && v > FC_MAX_SIZE);
 }
 
 /* Whether the harness runs this command line (see fuzz_cli_input.h). */

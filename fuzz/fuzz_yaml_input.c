@@ -4,7 +4,8 @@
  * Properties checked, beyond "no crash, no sanitizer report, no leak":
  *   - a rejected file gets a non-empty, terminated reason whose line is within the file (or
  *     one past its last line, where "end of file" problems are reported);
- *   - sc_error_format always terminates its text;
+ *   - sc_error_format always terminates its text; every error of the list has a reason and a
+ *     line of the file, and there are no more of them than the limit;
  *   - a run keeps at most SC_MAX_FAILURES_KEPT failure texts, each non-empty, counts at least
  *     as many failures as it keeps, and a passed run has none.
  */
@@ -79,6 +80,12 @@ static int fy_check_error(const uint8_t *data, size_t size, const struct sc_erro
     sc_error_format("fuzz.yaml", err, buf, sizeof buf);
     if (!memchr(buf, '\0', sizeof buf))
         return fuzz_fail(why, why_len, "sc_error_format did not terminate its text");
+    /* Every error of the list: within the limit, each with a reason and a line of the file. */
+    if (err->count > err->limit || (err->more && err->count != err->limit))
+        return fuzz_fail(why, why_len, "%u errors kept with a limit of %u", err->count, err->limit);
+    for (unsigned i = 1; i < err->count; i++)
+        if (!memchr(err->at[i].msg, '\0', sizeof err->at[i].msg) || !err->at[i].msg[0] || err->at[i].line > lines + 1)
+            return fuzz_fail(why, why_len, "error %u of %u without a reason or beyond the file", i, err->count);
     return 0;
 }
 

@@ -3,8 +3,10 @@
  * devices, tables, container). libyaml's document API (yaml_parser_load) gives a node tree with
  * positions; every mapping is then read against a table of {key, type, id, required, range}
  * (load_fields.c), so that an unknown key, a wrong type or an out-of-range value is always
- * reported as file:line:column: reason, and the first error stops the load. Steps and their
- * expectations are read by load_steps.c and load_expect.c.
+ * reported as file:line:column: reason. An error skips the key, entry or step at fault and the
+ * load reads on, so that one pass reports every error of a file (up to a limit); a device or
+ * table whose definition failed is remembered, and the steps naming it say nothing more. Steps
+ * and their expectations are read by load_steps.c and load_expect.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -83,8 +85,7 @@ static bool parse_sagaw(struct ld *L, yaml_node_t *seq, uint64_t *bits)
 static bool load_caps(struct ld *L, yaml_node_t *n, struct vtd_caps *caps)
 {
     struct vals v;
-    if (!ld_nested(L, n, &caps_nest, &v))
-        return false;
+    bool ok = ld_nested(L, n, &caps_nest, &v);
     /* Whole registers first, then fields and switches on top of them. */
     if (v.given[C_CAP])
         caps->cap = v.v[C_CAP];
@@ -111,7 +112,7 @@ static bool load_caps(struct ld *L, yaml_node_t *n, struct vtd_caps *caps)
     for (unsigned i = 0; i < NT(features); i++)
         if (v.given[C_F_cm + i])
             vtd_caps_set(features[i].reg ? &caps->ecap : &caps->cap, features[i].bit, v.v[C_F_cm + i] != 0);
-    return true;
+    return ok;
 }
 
 enum { G_ENTRIES, G_SETS, G_WAYS, G_REPL, G_SEED };
@@ -191,10 +192,10 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
     struct scenario *s = L->s;
     s->iommu_line = (unsigned)n->start_mark.line + 1;
     s->iommu_col = (unsigned)n->start_mark.column + 1;
-    if (!ld_nested(L, n, &iommu_nest, &v))
-        return false;
+    /* The caps and each cache are read even after an error elsewhere: their errors are their own. */
+    bool ok = ld_nested(L, n, &iommu_nest, &v);
     if (v.given[I_CAPS] && !load_caps(L, v.node[I_CAPS], &s->cfg.caps))
-        return false;
+        ok = false;
     if (v.given[I_ORACLE])
         s->cfg.oracle = v.v[I_ORACLE];
     if (v.given[I_ORDERING])
@@ -204,13 +205,17 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
     for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
         if (!v.given[I_CACHE0 + c])
             continue;
-        if (!load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c]))
-            return false;
+        if (!load_geometry(L, v.node[I_CACHE0 + c], cache_keys[c], &s->cfg.cache[c])) {
+            ok = false;
+            continue;
+        }
         /* For the host-memory budget's message (runner/budget.c). */
         s->cache_line[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.line + 1;
         s->cache_col[c] = (unsigned)v.node[I_CACHE0 + c]->start_mark.column + 1;
     }
     const char *why = NULL;
+    if (!ok)
+        return false; /* the capabilities may be half set: their consistency means nothing yet */
     if (!vtd_caps_valid(&s->cfg.caps, &why))
         return ld_fail(L, n, "inconsistent capabilities: %s", why ? why : "?");
     return true;
@@ -230,26 +235,38 @@ static const struct field device_fields[] = {
 static const struct ld_link device_links[] = {{"devtlb", &geometry_nest}};
 static const struct ld_nest device_nest = NEST_KEYS("device", "a device", device_fields, device_links);
 
+/* A device's name and bdf are its own: no other device of the scenario has either. */
+static bool device_is_new(struct ld *L, const struct vals *v)
+{
+    if (ld_device_index(L->s, v->s[D_NAME]) >= 0)
+        return ld_fail(L, v->node[D_NAME], "duplicate device name '%s'", v->s[D_NAME]);
+    for (unsigned i = 0; i < L->s->ndev; i++)
+        if (L->s->dev[i].cfg.sid == v->v[D_BDF])
+            return ld_fail(L, v->node[D_BDF], "bdf %s already belongs to device '%s'", ld_scalar(v->node[D_BDF]),
+                           L->s->dev[i].name);
+    return true;
+}
+
 static bool load_device(struct ld *L, yaml_node_t *n, struct sc_device *d)
 {
     struct vals v;
-    if (!ld_nested(L, n, &device_nest, &v))
+    if (!ld_nested(L, n, &device_nest, &v) || !device_is_new(L, &v)) {
+        if (v.given[D_DEVTLB])
+            load_geometry(L, v.node[D_DEVTLB], "devtlb", &d->cfg.devtlb); /* for its own errors */
+        ld_failed_device(L, v.s[D_NAME]);
         return false;
-    if (ld_device_index(L->s, v.s[D_NAME]) >= 0)
-        return ld_fail(L, v.node[D_NAME], "duplicate device name '%s'", v.s[D_NAME]);
-    for (unsigned i = 0; i < L->s->ndev; i++)
-        if (L->s->dev[i].cfg.sid == v.v[D_BDF])
-            return ld_fail(L, v.node[D_BDF], "bdf %s already belongs to device '%s'", ld_scalar(v.node[D_BDF]),
-                           L->s->dev[i].name);
+    }
     d->line = (unsigned)n->start_mark.line + 1;
     d->col = (unsigned)n->start_mark.column + 1;
     d->cfg = (struct vtd_device_config){.sid = (uint16_t)v.v[D_BDF], .ats = v.v[D_ATS], .pri = v.v[D_PRI],
                                         .pasid_bits = v.given[D_PASID_BITS] ? (unsigned)v.v[D_PASID_BITS] : 20,
                                         .devtlb = {.sets = 1, .ways = 64, .repl = VTD_REPL_LRU}};
-    if (v.given[D_DEVTLB] && !load_geometry(L, v.node[D_DEVTLB], "devtlb", &d->cfg.devtlb))
+    if (v.given[D_DEVTLB] && !load_geometry(L, v.node[D_DEVTLB], "devtlb", &d->cfg.devtlb)) {
+        ld_failed_device(L, v.s[D_NAME]);
         return false;
+    }
     d->name = ld_strdup(v.s[D_NAME]);
-    return d->name != NULL || ld_fail(L, n, "out of memory");
+    return d->name != NULL || ld_fatal(L, n, "out of memory");
 }
 
 static bool load_devices(struct ld *L, yaml_node_t *seq)
@@ -258,13 +275,15 @@ static bool load_devices(struct ld *L, yaml_node_t *seq)
     if (n > SC_MAX_DEVICES)
         return ld_fail(L, seq, "too many devices (%zu; at most %u)", n, SC_MAX_DEVICES);
     if (!(L->s->dev = vtd_calloc(n ? n : 1, sizeof *L->s->dev)))
-        return ld_fail(L, seq, "out of memory");
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
-        if (!load_device(L, ld_node(L, *i), &L->s->dev[L->s->ndev]))
-            return false;
-        L->s->ndev++;
+        return ld_fatal(L, seq, "out of memory");
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
+        if (load_device(L, ld_node(L, *i), &L->s->dev[L->s->ndev]))
+            L->s->ndev++;
+        else
+            ok = false; /* its slot is reused by the next device */
     }
-    return true;
+    return ok;
 }
 
 /* ---- page tables --------------------------------------------------------------------------- */
@@ -301,44 +320,58 @@ static bool load_mappings(struct ld *L, yaml_node_t *seq, struct sc_table *t)
     if (n > SC_MAX_STEPS)
         return ld_fail(L, seq, "too many mappings (%zu)", n);
     if (!(t->map = vtd_calloc(n ? n : 1, sizeof *t->map)))
-        return ld_fail(L, seq, "out of memory");
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        return ld_fatal(L, seq, "out of memory");
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         struct vals v;
         yaml_node_t *m = ld_node(L, *i);
-        if (!ld_nested(L, m, &mapping_nest, &v))
-            return false;
+        if (!ld_nested(L, m, &mapping_nest, &v)) {
+            ok = false;
+            continue;
+        }
         t->map[t->nmap++] = (struct sc_mapping){
             .va = v.v[M_VA], .pa = v.v[M_PA], .size = v.v[M_SIZE], .page_shift = (unsigned)v.v[M_PAGE],
             .perm = (unsigned)v.v[M_PERM], .flags = (v.v[M_AD] ? VTD_MAP_AD : 0) | (v.v[M_SNP] ? VTD_MAP_SNP : 0),
             .line = (unsigned)m->start_mark.line + 1, .col = (unsigned)m->start_mark.column + 1};
     }
+    return ok;
+}
+
+/* The checks of a table's keys together (its mapping read without error). */
+static bool check_table(struct ld *L, yaml_node_t *n, const struct vals *v, struct sc_table *t)
+{
+    if (ld_table_index(L->s, v->s[P_NAME]) >= 0)
+        return ld_fail(L, v->node[P_NAME], "duplicate table name '%s'", v->s[P_NAME]);
+    t->first_stage = v->v[P_FORMAT] == 1;
+    t->levels = v->given[P_LEVELS] ? (unsigned)v->v[P_LEVELS] : 4;
+    if (t->first_stage && t->levels == 3)
+        return ld_fail(L, v->node[P_LEVELS], "a first-stage table has 4 or 5 levels");
+    if (v->given[P_BACKING] && !t->first_stage)
+        return ld_fail(L, v->node[P_BACKING], "only a first-stage table lives behind a second-stage one");
+    t->backing = v->given[P_BACKING] ? (int)(int64_t)v->v[P_BACKING] : SC_BACKING_NONE;
+    t->pool = v->given[P_POOL] ? v->v[P_POOL] : 0x100000;
+    t->pool_size = v->given[P_POOL_SIZE] ? v->v[P_POOL_SIZE] : 0x1000000;
+    if ((t->pool | t->pool_size) & 0xfff)
+        return ld_fail(L, v->node[P_POOL] ? v->node[P_POOL] : n, "pool and pool_size must be 4 KiB aligned");
     return true;
 }
 
+/* A failed table keeps no name (nothing finds it) and is remembered as failed; its mappings
+ * are read all the same, for their own errors. */
 static bool load_table(struct ld *L, yaml_node_t *n, struct sc_table *t)
 {
     struct vals v;
-    if (!ld_nested(L, n, &table_nest, &v))
-        return false;
-    if (ld_table_index(L->s, v.s[P_NAME]) >= 0)
-        return ld_fail(L, v.node[P_NAME], "duplicate table name '%s'", v.s[P_NAME]);
-    t->first_stage = v.v[P_FORMAT] == 1;
-    t->levels = v.given[P_LEVELS] ? (unsigned)v.v[P_LEVELS] : 4;
-    if (t->first_stage && t->levels == 3)
-        return ld_fail(L, v.node[P_LEVELS], "a first-stage table has 4 or 5 levels");
-    if (v.given[P_BACKING] && !t->first_stage)
-        return ld_fail(L, v.node[P_BACKING], "only a first-stage table lives behind a second-stage one");
-    t->backing = v.given[P_BACKING] ? (int)(int64_t)v.v[P_BACKING] : SC_BACKING_NONE;
-    t->pool = v.given[P_POOL] ? v.v[P_POOL] : 0x100000;
-    t->pool_size = v.given[P_POOL_SIZE] ? v.v[P_POOL_SIZE] : 0x1000000;
-    if ((t->pool | t->pool_size) & 0xfff)
-        return ld_fail(L, v.node[P_POOL] ? v.node[P_POOL] : n, "pool and pool_size must be 4 KiB aligned");
+    bool ok = ld_nested(L, n, &table_nest, &v) && check_table(L, n, &v, t);
     t->line = (unsigned)n->start_mark.line + 1;
     t->col = (unsigned)n->start_mark.column + 1;
-    if (v.given[P_MAPPINGS] && !load_mappings(L, v.node[P_MAPPINGS], t))
+    if (v.given[P_MAPPINGS] && !L->stop && !load_mappings(L, v.node[P_MAPPINGS], t))
+        ok = false;
+    if (!ok) {
+        ld_failed_table(L, v.s[P_NAME]);
         return false;
+    }
     t->name = ld_strdup(v.s[P_NAME]);
-    return t->name != NULL || ld_fail(L, n, "out of memory");
+    return t->name != NULL || ld_fatal(L, n, "out of memory");
 }
 
 static bool load_tables(struct ld *L, yaml_node_t *seq)
@@ -347,15 +380,16 @@ static bool load_tables(struct ld *L, yaml_node_t *seq)
     if (n > SC_MAX_TABLES)
         return ld_fail(L, seq, "too many tables (%zu; at most %u)", n, SC_MAX_TABLES);
     if (!(L->s->tab = vtd_calloc(n ? n : 1, sizeof *L->s->tab)))
-        return ld_fail(L, seq, "out of memory");
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        return ld_fatal(L, seq, "out of memory");
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         /* Counted before loading so that a failed table's allocations are freed too. */
         L->s->ntab++;
         L->s->tab[L->s->ntab - 1].backing = -1;
         if (!load_table(L, ld_node(L, *i), &L->s->tab[L->s->ntab - 1]))
-            return false;
+            ok = false;
     }
-    return true;
+    return ok;
 }
 
 /* ---- the document ------------------------------------------------------------------------- */
@@ -376,6 +410,8 @@ static bool load_container(struct ld *L, yaml_node_t *n)
 {
     struct vals v;
     struct sc_container *c = &L->s->container;
+    /* Even with an error in it, the container exists: the steps using it say nothing more. */
+    L->s->has_container = true;
     if (!ld_nested(L, n, &container_nest, &v))
         return false;
     *c = (struct sc_container){.did = v.v[K_DID], .ss_levels = v.v[K_LEVELS], .pool = v.v[K_POOL],
@@ -409,9 +445,9 @@ const struct ld_nest ld_scenario_nest = NEST_KEYS("scenario", "the scenario", ro
 static bool check_shape(struct ld *L, yaml_node_t *n, unsigned depth, unsigned *visited)
 {
     if (depth > SC_MAX_DEPTH)
-        return ld_fail(L, n, "nesting deeper than %u levels", SC_MAX_DEPTH);
+        return ld_fatal(L, n, "nesting deeper than %u levels", SC_MAX_DEPTH);
     if (++*visited > SC_MAX_NODES)
-        return ld_fail(L, n, "document too large (more than %u nodes, aliases included)", SC_MAX_NODES);
+        return ld_fatal(L, n, "document too large (more than %u nodes, aliases included)", SC_MAX_NODES);
     if (n->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++)
             if (!check_shape(L, ld_node(L, *i), depth + 1, visited))
@@ -425,48 +461,53 @@ static bool check_shape(struct ld *L, yaml_node_t *n, unsigned depth, unsigned *
     return true;
 }
 
+/* Every section is read, whatever errors an earlier one had; true when none had any. */
 static bool load_document(struct ld *L, yaml_node_t *root)
 {
     struct vals v;
     unsigned visited = 0;
-    if (!check_shape(L, root, 0, &visited) || !ld_nested(L, root, &ld_scenario_nest, &v))
+    if (!check_shape(L, root, 0, &visited))
         return false;
+    bool ok = ld_nested(L, root, &ld_scenario_nest, &v);
     struct scenario *s = L->s;
-    if (!(s->name = ld_strdup(v.s[R_NAME])) || (v.given[R_DESCRIPTION] && !(s->description = ld_strdup(v.s[R_DESCRIPTION]))))
-        return ld_fail(L, root, "out of memory");
+    if ((v.given[R_NAME] && !(s->name = ld_strdup(v.s[R_NAME]))) ||
+        (v.given[R_DESCRIPTION] && !(s->description = ld_strdup(v.s[R_DESCRIPTION]))))
+        return ld_fatal(L, root, "out of memory");
     /* Sections in dependency order: steps and tables name devices and tables. */
-    if (v.given[R_IOMMU] && !load_iommu(L, v.node[R_IOMMU]))
-        return false;
-    if (v.given[R_CONTAINER] && !load_container(L, v.node[R_CONTAINER]))
-        return false;
-    if (v.given[R_DEVICES] && !load_devices(L, v.node[R_DEVICES]))
-        return false;
-    if (v.given[R_TABLES] && !load_tables(L, v.node[R_TABLES]))
-        return false;
-    if (!ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps))
-        return false;
+    if (v.given[R_IOMMU] && !L->stop && !load_iommu(L, v.node[R_IOMMU]))
+        ok = false;
+    if (v.given[R_CONTAINER] && !L->stop && !load_container(L, v.node[R_CONTAINER]))
+        ok = false;
+    if (v.given[R_DEVICES] && !L->stop && !load_devices(L, v.node[R_DEVICES]))
+        ok = false;
+    if (v.given[R_TABLES] && !L->stop && !load_tables(L, v.node[R_TABLES]))
+        ok = false;
+    if (v.given[R_STEPS] && !L->stop && !ld_steps(L, v.node[R_STEPS], &s->steps, &s->nsteps))
+        ok = false;
     s->work = L->work;
-    return true;
+    return ok && !L->stop;
 }
 
+/* A syntax error ends the load: libyaml cannot read past it. */
 static bool yaml_problem(struct ld *L, const yaml_parser_t *p)
 {
-    L->err->line = (unsigned)p->problem_mark.line + 1;
-    L->err->col = (unsigned)p->problem_mark.column + 1;
-    snprintf(L->err->msg, sizeof L->err->msg, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown",
-             p->context ? " " : "", p->context ? p->context : "");
+    ld_fail_mark(L, &p->problem_mark, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown",
+                 p->context ? " " : "", p->context ? p->context : "");
+    L->stop = true;
     return false;
 }
 
+/* The event pass's errors end the load too: they are about the shape of the whole file. */
 static bool fail_at(struct ld *L, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail_at(struct ld *L, const yaml_mark_t *m, const char *fmt, ...)
 {
+    char msg[sizeof L->err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    L->err->line = (unsigned)m->line + 1;
-    L->err->col = (unsigned)m->column + 1;
+    ld_fail_mark(L, m, "%s", msg);
+    L->stop = true;
     return false;
 }
 
@@ -533,7 +574,16 @@ static bool check_events(struct ld *L, const char *text, size_t len)
 
 struct scenario *sc_load_string(const char *name, const char *text, size_t len, struct sc_error *err)
 {
-    *err = (struct sc_error){0};
+    return sc_load_string_max(name, text, len, 0, err);
+}
+
+struct scenario *sc_load_string_max(const char *name, const char *text, size_t len, unsigned max_errors,
+                                    struct sc_error *err)
+{
+    if (max_errors == 0 || max_errors > SC_MAX_ERRORS)
+        max_errors = max_errors ? SC_MAX_ERRORS : SC_DEFAULT_MAX_ERRORS;
+    memset(err, 0, sizeof *err);
+    err->limit = max_errors;
     struct scenario *s = vtd_calloc(1, sizeof *s);
     if (!s || !(s->path = vtd_strdup(name))) {
         vtd_free(s);
@@ -541,7 +591,7 @@ struct scenario *sc_load_string(const char *name, const char *text, size_t len, 
         return NULL;
     }
     vtd_iommu_config_default(&s->cfg);
-    struct ld L = {.s = s, .err = err, .repeat_mult = 1};
+    struct ld L = {.s = s, .err = err, .repeat_mult = 1, .max_errors = max_errors};
     bool ok;
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -563,6 +613,7 @@ struct scenario *sc_load_string(const char *name, const char *text, size_t len, 
     } else {
         yaml_node_t *root = yaml_document_get_root_node(&doc);
         ok = root ? load_document(&L, root) : ld_fail(&L, NULL, "empty document");
+        ok = ok && err->count == 0;
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&parser);
@@ -575,7 +626,12 @@ struct scenario *sc_load_string(const char *name, const char *text, size_t len, 
 
 struct scenario *sc_load_file(const char *path, struct sc_error *err)
 {
-    *err = (struct sc_error){0};
+    return sc_load_file_max(path, 0, err);
+}
+
+struct scenario *sc_load_file_max(const char *path, unsigned max_errors, struct sc_error *err)
+{
+    memset(err, 0, sizeof *err);
     uint64_t size = 0;
     /* A FIFO or device named *.yaml is refused without being opened for a blocking read. */
     FILE *f = vtd_fopen_regular(path, &size, err->msg, sizeof err->msg);
@@ -606,7 +662,7 @@ struct scenario *sc_load_file(const char *path, struct sc_error *err)
         snprintf(err->msg, sizeof err->msg, "file too large (%zu bytes; at most %u)", len, SC_MAX_FILE_BYTES);
         return NULL;
     }
-    struct scenario *s = sc_load_string(path, buf, len, err);
+    struct scenario *s = sc_load_string_max(path, buf, len, max_errors, err);
     vtd_free(buf);
     return s;
 }
@@ -653,4 +709,52 @@ void sc_error_format(const char *path, const struct sc_error *err, char *buf, si
         snprintf(buf, len, "%s:%u:%u: %s", path, err->line, err->col, err->msg);
     else
         snprintf(buf, len, "%s: %s", path, err->msg);
+}
+
+unsigned sc_error_count(const struct sc_error *err) { return err->count ? err->count : 1; }
+
+void sc_error_format_nth(const char *path, const struct sc_error *err, unsigned i, char *buf, size_t len)
+{
+    if (i == 0 || i >= err->count) {
+        sc_error_format(path, err, buf, len);
+        return;
+    }
+    const struct sc_error_at *at = &err->at[i];
+    if (at->line)
+        snprintf(buf, len, "%s:%u:%u: %s", path, at->line, at->col, at->msg);
+    else
+        snprintf(buf, len, "%s: %s", path, at->msg);
+}
+
+void sc_error_format_summary(const char *path, const struct sc_error *err, char *buf, size_t len)
+{
+    unsigned n = sc_error_count(err);
+    if (err->more)
+        snprintf(buf, len, "%s: %u error%s shown; the load stopped at the limit of %u (there are more)", path, n,
+                 n == 1 ? "" : "s", err->limit);
+    else
+        snprintf(buf, len, "%s: %u error%s", path, n, n == 1 ? "" : "s");
+}
+
+char *sc_error_text(const char *path, const struct sc_error *err)
+{
+    unsigned n = sc_error_count(err);
+    bool summary = n > 1 || err->more;
+    size_t line_max = strlen(path) + sizeof err->msg + 64, len = 0;
+    char *text = vtd_malloc(line_max * (n + 1));
+    if (!text)
+        return NULL;
+    for (unsigned i = 0; i <= n; i++) {
+        if (i == n && !summary)
+            break;
+        if (i)
+            text[len++] = '\n';
+        if (i < n)
+            sc_error_format_nth(path, err, i, text + len, line_max);
+        else
+            sc_error_format_summary(path, err, text + len, line_max);
+        len += strlen(text + len);
+    }
+    text[len] = 0;
+    return text;
 }

@@ -62,15 +62,18 @@ static bool load_ufault_expect(struct ld *L, yaml_node_t *seq, struct sc_expect 
     if (!(e->ufault = ld_list_alloc(L, seq, "'uapi_faults' entries", SC_MAX_LIST, sizeof *e->ufault, &n)))
         return false;
     e->has_ufault = true;
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         struct vals v;
-        if (!ld_nested(L, ld_node(L, *i), &ufault_nest, &v))
-            return false;
+        if (!ld_nested(L, ld_node(L, *i), &ufault_nest, &v)) {
+            ok = false;
+            continue;
+        }
         memcpy(e->ufault[e->nufault].given, v.given, sizeof e->ufault[0].given);
         memcpy(e->ufault[e->nufault].v, v.v, sizeof e->ufault[0].v);
         e->nufault++;
     }
-    return true;
+    return ok;
 }
 
 /* descriptors: what a uAPI step's host layer issued, in order ([] when nothing). */
@@ -80,12 +83,16 @@ static bool load_desc_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
     if (!(e->desc = ld_list_alloc(L, seq, "'descriptors' entries", SC_MAX_LIST, sizeof *e->desc, &n)))
         return false;
     e->has_desc = true;
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
-        if (!ld_qi_spec(L, ld_node(L, *i), &e->desc[e->ndesc]))
-            return false;
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
+        if (!ld_qi_spec(L, ld_node(L, *i), &e->desc[e->ndesc])) {
+            e->desc[e->ndesc] = (struct sc_step){0}; /* the next entry starts clean */
+            ok = false;
+            continue;
+        }
         e->ndesc++;
     }
-    return true;
+    return ok;
 }
 
 static const struct field frec_fields[] = {
@@ -104,10 +111,13 @@ static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
     size_t n;
     if (!(e->frec = ld_list_alloc(L, seq, "'fault_records' entries", SC_MAX_LIST, sizeof *e->frec, &n)))
         return false;
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         struct vals v;
-        if (!ld_nested(L, ld_node(L, *i), &frec_nest, &v))
-            return false;
+        if (!ld_nested(L, ld_node(L, *i), &frec_nest, &v)) {
+            ok = false;
+            continue;
+        }
         struct sc_frec_expect *r = &e->frec[e->nfrec];
         memcpy(r->given, v.given, sizeof r->given);
         memcpy(r->v, v.v, sizeof r->v);
@@ -115,7 +125,7 @@ static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
             r->v[FR_INDEX] = e->nfrec;
         e->nfrec++;
     }
-    return true;
+    return ok;
 }
 
 enum { MX_ADDR, MX_VALUE, MX_BYTES };
@@ -131,16 +141,21 @@ static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
     size_t n;
     if (!(e->mem = ld_list_alloc(L, seq, "'mem' entries", SC_MAX_LIST, sizeof *e->mem, &n)))
         return false;
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         struct vals v;
-        if (!ld_nested(L, ld_node(L, *i), &mem_nest, &v))
-            return false;
+        if (!ld_nested(L, ld_node(L, *i), &mem_nest, &v)) {
+            ok = false;
+            continue;
+        }
         unsigned bytes = v.given[MX_BYTES] ? (unsigned)v.v[MX_BYTES] : 8;
-        if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8)
-            return ld_fail(L, v.node[MX_BYTES], "'bytes' must be 1, 2, 4 or 8");
+        if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) {
+            ok = ld_fail(L, v.node[MX_BYTES], "'bytes' must be 1, 2, 4 or 8");
+            continue;
+        }
         e->mem[e->nmem++] = (struct sc_mem_expect){.addr = v.v[MX_ADDR], .value = v.v[MX_VALUE], .bytes = bytes};
     }
-    return true;
+    return ok;
 }
 
 /* Counters: per cache (struct vtd_cache_stats order), then global (struct vtd_iommu_stats). */
@@ -184,15 +199,16 @@ static bool load_cache_counters(struct ld *L, yaml_node_t *map, struct sc_expect
 {
     if (map->type != YAML_MAPPING_NODE)
         return ld_fail(L, map, "statistics of '%s' must be a mapping of counters", sc_cache_key_name(cache));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    bool ok = true;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++) {
         yaml_node_t *k = ld_node(L, p->key);
         int c = k->type == YAML_SCALAR_NODE ? counter_index(ld_scalar(k), 0, SC_CACHE_COUNTERS) : -1;
         if (c < 0)
-            return ld_fail(L, k, "unknown cache counter '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
-        if (!add_counter(L, k, e, cache, dev, (unsigned)c, ld_node(L, p->value)))
-            return false;
+            ok = ld_fail(L, k, "unknown cache counter '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+        else if (!add_counter(L, k, e, cache, dev, (unsigned)c, ld_node(L, p->value)))
+            ok = false;
     }
-    return true;
+    return ok;
 }
 
 /* devtlb: {device-name: {counter: n}} */
@@ -200,23 +216,24 @@ static bool load_devtlb_counters(struct ld *L, yaml_node_t *map, struct sc_expec
 {
     if (map->type != YAML_MAPPING_NODE)
         return ld_fail(L, map, "'devtlb' statistics must map device names to counters");
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    bool ok = true;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++) {
         yaml_node_t *k = ld_node(L, p->key);
         int d = k->type == YAML_SCALAR_NODE ? ld_device_index(L->s, ld_scalar(k)) : -1;
         if (d < 0)
-            return ld_fail(L, k, "unknown device '%s'%s", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?",
-                           k->type == YAML_SCALAR_NODE ? ld_device_hint(L, ld_scalar(k)) : "");
-        if (!load_cache_counters(L, ld_node(L, p->value), e, VTD_C_DEVTLB, d))
-            return false;
+            ok = ld_unknown_device(L, k, k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+        else if (!load_cache_counters(L, ld_node(L, p->value), e, VTD_C_DEVTLB, d))
+            ok = false;
     }
-    return true;
+    return ok;
 }
 
 static bool load_stats_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
 {
     if (!(e->stats = vtd_calloc(SC_MAX_LIST, sizeof *e->stats)))
-        return ld_fail(L, map, "out of memory");
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        return ld_fatal(L, map, "out of memory");
+    bool all_ok = true;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++) {
         yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);
         const char *name = k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?";
         int cache = cache_index(name), global = counter_index(name, SC_CACHE_COUNTERS, SC_COUNTERS);
@@ -224,30 +241,36 @@ static bool load_stats_expect(struct ld *L, yaml_node_t *map, struct sc_expect *
                   : cache >= 0          ? load_cache_counters(L, v, e, cache, -1)
                   : global >= 0         ? add_counter(L, k, e, -1, -1, (unsigned)global, v)
                                         : ld_fail(L, k, "unknown statistic '%s'", name);
-        if (!ok)
-            return false;
+        all_ok = all_ok && ok;
     }
+    return all_ok;
+}
+
+/* One "cache: count" of removed. */
+static bool load_removed_entry(struct ld *L, yaml_node_t *k, yaml_node_t *v, struct sc_expect *e)
+{
+    int cache = k->type == YAML_SCALAR_NODE ? cache_index(ld_scalar(k)) : -1;
+    uint64_t n;
+    if (cache < 0)
+        return ld_fail(L, k, "unknown cache '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
+    if (v->type != YAML_SCALAR_NODE || !ld_parse_u64(ld_scalar(v), &n))
+        return ld_fail(L, v, "'%s' must be a number", ld_scalar(k));
+    for (unsigned i = 0; i < e->nremoved; i++)
+        if (e->removed[i].cache == cache)
+            return ld_fail(L, k, "duplicate key '%s' in removed", ld_scalar(k));
+    e->removed[e->nremoved++] = (struct sc_counter_expect){.cache = cache, .value = n};
     return true;
 }
 
 static bool load_removed_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
 {
     if (!(e->removed = vtd_calloc(VTD_C_NKINDS, sizeof *e->removed)))
-        return ld_fail(L, map, "out of memory");
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);
-        int cache = k->type == YAML_SCALAR_NODE ? cache_index(ld_scalar(k)) : -1;
-        uint64_t n;
-        if (cache < 0)
-            return ld_fail(L, k, "unknown cache '%s'", k->type == YAML_SCALAR_NODE ? ld_scalar(k) : "?");
-        if (v->type != YAML_SCALAR_NODE || !ld_parse_u64(ld_scalar(v), &n))
-            return ld_fail(L, v, "'%s' must be a number", ld_scalar(k));
-        for (unsigned i = 0; i < e->nremoved; i++)
-            if (e->removed[i].cache == cache)
-                return ld_fail(L, k, "duplicate key '%s' in removed", ld_scalar(k));
-        e->removed[e->nremoved++] = (struct sc_counter_expect){.cache = cache, .value = n};
-    }
-    return true;
+        return ld_fatal(L, map, "out of memory");
+    bool ok = true;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++)
+        if (!load_removed_entry(L, ld_node(L, p->key), ld_node(L, p->value), e))
+            ok = false;
+    return ok;
 }
 
 /* stats and removed are read by the functions above; their keys are the cache and counter names. */
@@ -262,25 +285,27 @@ const struct ld_nest ld_expect_nest = NEST_KEYS("expect", "expect", expect_field
 bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
 {
     struct vals v;
-    if (!ld_nested(L, n, &ld_expect_nest, &v))
-        return false;
+    /* Each list is read even after an error in another key (its errors are its own). */
+    bool ok = ld_nested(L, n, &ld_expect_nest, &v);
     memcpy(e->given, v.given, sizeof e->given);
     memcpy(e->v, v.v, sizeof e->v);
     e->line = (unsigned)n->start_mark.line + 1;
     e->col = (unsigned)n->start_mark.column + 1;
     if ((v.given[E_FIX] && !(e->fix = ld_strdup(v.s[E_FIX]))) || (v.given[E_WARNING] && !(e->warning = ld_strdup(v.s[E_WARNING]))))
-        return ld_fail(L, n, "out of memory");
-    if (v.given[X_MEM] && !load_mem_expect(L, v.node[X_MEM], e))
-        return false;
-    if (v.given[X_STATS] && !load_stats_expect(L, v.node[X_STATS], e))
-        return false;
-    if (v.given[X_FREC] && !load_frec_expect(L, v.node[X_FREC], e))
-        return false;
-    if (v.given[X_UFAULT] && !load_ufault_expect(L, v.node[X_UFAULT], e))
-        return false;
-    if (v.given[X_DESC] && !load_desc_expect(L, v.node[X_DESC], e))
-        return false;
-    return !v.given[X_REMOVED] || load_removed_expect(L, v.node[X_REMOVED], e);
+        return ld_fatal(L, n, "out of memory");
+    if (v.given[X_MEM] && !L->stop && !load_mem_expect(L, v.node[X_MEM], e))
+        ok = false;
+    if (v.given[X_STATS] && !L->stop && !load_stats_expect(L, v.node[X_STATS], e))
+        ok = false;
+    if (v.given[X_FREC] && !L->stop && !load_frec_expect(L, v.node[X_FREC], e))
+        ok = false;
+    if (v.given[X_UFAULT] && !L->stop && !load_ufault_expect(L, v.node[X_UFAULT], e))
+        ok = false;
+    if (v.given[X_REMOVED] && !L->stop && !load_removed_expect(L, v.node[X_REMOVED], e))
+        ok = false;
+    if (v.given[X_DESC] && !L->stop && !load_desc_expect(L, v.node[X_DESC], e))
+        ok = false;
+    return ok;
 }
 
 /* The key an expectation id is written with, for error messages. */

@@ -5,7 +5,6 @@
  * parse.c.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,18 +16,86 @@
 #include "walker/alloc.h"
 #include "walker/fault.h"
 #include "walker/bdf.h"
+#include "walker/number.h"
 
 /* ---- the loader's state and error reporting ------------------------------------------- */
+
+/* Keep one more error (the first is also err's line, col and msg), or stop past the limit. */
+static void record(struct ld *L, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+    struct sc_error *e = L->err;
+    if (L->stop)
+        return;
+    if (e->count >= L->max_errors) {
+        e->more = true;
+        L->stop = true;
+        return;
+    }
+    struct sc_error_at *at = &e->at[e->count++];
+    vsnprintf(at->msg, sizeof at->msg, fmt, ap);
+    at->line = line;
+    at->col = col;
+    if (e->count == 1) {
+        memcpy(e->msg, at->msg, sizeof e->msg);
+        e->line = line;
+        e->col = col;
+    }
+}
 
 bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(L->err->msg, sizeof L->err->msg, fmt, ap);
+    record(L, n ? (unsigned)n->start_mark.line + 1 : 0, n ? (unsigned)n->start_mark.column + 1 : 0, fmt, ap);
     va_end(ap);
-    L->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-    L->err->col = n ? (unsigned)n->start_mark.column + 1 : 0;
     return false;
+}
+
+bool ld_fail_mark(struct ld *L, const yaml_mark_t *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(L, (unsigned)m->line + 1, (unsigned)m->column + 1, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool ld_fatal(struct ld *L, const yaml_node_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(L, n ? (unsigned)n->start_mark.line + 1 : 0, n ? (unsigned)n->start_mark.column + 1 : 0, fmt, ap);
+    va_end(ap);
+    L->stop = true;
+    return false;
+}
+
+void ld_failed_device(struct ld *L, const char *name)
+{
+    if (name && L->nfailed_dev < SC_MAX_DEVICES)
+        L->failed_dev[L->nfailed_dev++] = name;
+}
+
+void ld_failed_table(struct ld *L, const char *name)
+{
+    if (name && L->nfailed_tab < SC_MAX_TABLES)
+        L->failed_tab[L->nfailed_tab++] = name;
+}
+
+static bool name_in(const char *const *names, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return true;
+    return false;
+}
+
+/* An unknown device: reported, unless its definition failed (that error was reported). */
+bool ld_unknown_device(struct ld *L, const yaml_node_t *n, const char *name)
+{
+    if (name_in(L->failed_dev, L->nfailed_dev, name))
+        return false;
+    return ld_fail(L, n, "unknown device '%s'%s", name, ld_device_hint(L, name));
 }
 
 yaml_node_t *ld_node(struct ld *L, int index) { return yaml_document_get_node(L->doc, index); }
@@ -47,61 +114,8 @@ static const char *node_type_name(const yaml_node_t *n)
 
 /* ---- scalar conversions ----------------------------------------------------------------- */
 
-/* Decimal, or hexadecimal with 0x. No sign, no octal (a leading 0 is decimal). */
-bool ld_parse_u64(const char *s, uint64_t *out)
-{
-    int base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-    }
-    if (!*s)
-        return false;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        unsigned d;
-        if (*s >= '0' && *s <= '9')
-            d = (unsigned)(*s - '0');
-        else if (base == 16 && *s >= 'a' && *s <= 'f')
-            d = (unsigned)(*s - 'a' + 10);
-        else if (base == 16 && *s >= 'A' && *s <= 'F')
-            d = (unsigned)(*s - 'A' + 10);
-        else
-            return false;
-        if (v > (UINT64_MAX - d) / (unsigned)base)
-            return false;
-        v = v * (unsigned)base + d;
-    }
-    *out = v;
-    return true;
-}
-
-static const struct name_val size_suffixes[] = {
-    {"K", UINT64_C(1) << 10}, {"M", UINT64_C(1) << 20}, {"G", UINT64_C(1) << 30}, {"T", UINT64_C(1) << 40},
-};
-
-/* A number with an optional K/M/G/T suffix (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *out)
-{
-    size_t len = strlen(s);
-    if (len < 2 || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
-        return ld_parse_u64(s, out);
-    for (size_t i = 0; i < sizeof size_suffixes / sizeof size_suffixes[0]; i++) {
-        if (strcasecmp(s + len - 1, size_suffixes[i].name))
-            continue;
-        char num[32];
-        uint64_t v;
-        if (len - 1 >= sizeof num)
-            return false;
-        memcpy(num, s, len - 1);
-        num[len - 1] = 0;
-        if (!ld_parse_u64(num, &v) || v > UINT64_MAX / size_suffixes[i].val)
-            return false;
-        *out = v * size_suffixes[i].val;
-        return true;
-    }
-    return ld_parse_u64(s, out);
-}
+/* Numbers and sizes are spelt as everywhere else (walker/number.h). */
+bool ld_parse_u64(const char *s, uint64_t *out) { return vtd_number_parse(s, out) == 0; }
 
 bool ld_lookup_name(const struct name_val *t, const char *name, uint64_t *val)
 {
@@ -228,25 +242,8 @@ int ld_table_index(const struct scenario *s, const char *name)
     return -1;
 }
 
-/* Digits only (hex after 0x), with an optional K/M/G/T: a number, maybe too large for 64 bits. */
-static bool looks_numeric(const char *s, bool suffix)
-{
-    size_t len = strlen(s);
-    bool hex = len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    if (suffix && !hex && len > 1 && strchr("KMGTkmgt", s[len - 1]))
-        len--;
-    if (len == 0)
-        return false;
-    for (size_t i = hex ? 2 : 0; i < len; i++)
-        if (!(hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i])))
-            return false;
-    return true;
-}
-
 static bool type_error(struct ld *L, const yaml_node_t *n, const struct field *f)
 {
-    if ((f->type == T_U64 || f->type == T_SIZE) && looks_numeric(ld_scalar(n), f->type == T_SIZE))
-        return ld_fail(L, n, "'%s' does not fit in 64 bits: %s", f->key, ld_scalar(n));
     if (f->type == T_ENUM) {
         char list[256];
         names_list(f->names, list, sizeof list);
@@ -294,6 +291,8 @@ static bool convert_table(struct ld *L, const yaml_node_t *n, bool second_stage,
         return true;
     }
     int idx = ld_table_index(L->s, s);
+    if (idx < 0 && name_in(L->failed_tab, L->nfailed_tab, s))
+        return false; /* its definition failed and said why */
     if (idx < 0) {
         struct sc_suggest sg;
         char hint[96];
@@ -314,11 +313,14 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
     const char *s = ld_scalar(n);
     uint64_t v = 0;
     bool ok = true;
-    int idx;
+    int idx, rc;
     switch (f->type) {
     case T_U64:
     case T_SIZE:
-        if (!(f->type == T_U64 ? ld_parse_u64(s, &v) : parse_size(s, &v)))
+        rc = f->type == T_U64 ? vtd_number_parse(s, &v) : vtd_size_parse(s, &v);
+        if (rc == -ERANGE)
+            return ld_fail(L, n, "'%s' does not fit in 64 bits: %s", f->key, s);
+        if (rc)
             return type_error(L, n, f);
         if (!range_check(L, n, f, v))
             return false;
@@ -337,7 +339,7 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_PERM: ok = parse_perm(s, &v); break;
     case T_PAGE:
-        ok = parse_size(s, &v) && (v == (UINT64_C(1) << 12) || v == (UINT64_C(1) << 21) || v == (UINT64_C(1) << 30));
+        ok = vtd_size_parse(s, &v) == 0 && (v == (UINT64_C(1) << 12) || v == (UINT64_C(1) << 21) || v == (UINT64_C(1) << 30));
         v = ok ? (uint64_t)__builtin_ctzll(v) : 0;
         break;
     case T_PASID:
@@ -357,7 +359,7 @@ static bool convert_scalar(struct ld *L, const yaml_node_t *n, const struct fiel
         break;
     case T_DEVICE:
         if ((idx = ld_device_index(L->s, s)) < 0)
-            return ld_fail(L, n, "unknown device '%s'%s", s, ld_device_hint(L, s));
+            return ld_unknown_device(L, n, s);
         v = (uint64_t)idx;
         break;
     case T_TABLE:
@@ -455,10 +457,15 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
     memset(out, 0, sizeof *out);
     if (map->type != YAML_MAPPING_NODE)
         return ld_fail(L, map, "%s must be a mapping, not %s", what, node_type_name(map));
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    /* A key in error is skipped and the others read; `seen` keeps a key whose value was wrong,
+     * or that a misspelt key was taken for ("did you mean"), from being reported missing too. */
+    bool ok = true, seen[VALS_MAX] = {false}, meant[VALS_MAX] = {false};
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !L->stop; p++) {
         yaml_node_t *k = ld_node(L, p->key), *v = ld_node(L, p->value);
-        if (k->type != YAML_SCALAR_NODE)
-            return ld_fail(L, k, "keys of %s must be scalars", what);
+        if (k->type != YAML_SCALAR_NODE) {
+            ok = ld_fail(L, k, "keys of %s must be scalars", what);
+            continue;
+        }
         const struct field *f = field_find(t, nt, ld_scalar(k));
         if (!f) {
             struct sc_suggest sg;
@@ -466,18 +473,27 @@ bool ld_mapping(struct ld *L, yaml_node_t *map, const char *what, const struct f
             sc_suggest_init(&sg, ld_scalar(k));
             for (size_t i = 0; i < nt; i++)
                 sc_suggest_offer(&sg, t[i].key);
-            return ld_fail(L, k, "unknown key '%s' in %s%s", ld_scalar(k), what, sc_suggest_text(&sg, hint, sizeof hint));
+            ok = ld_fail(L, k, "unknown key '%s' in %s%s", ld_scalar(k), what, sc_suggest_text(&sg, hint, sizeof hint));
+            if (hint[0] && (f = field_find(t, nt, sg.best)))
+                meant[f->id] = true;
+            continue;
         }
-        if (out->given[f->id])
-            return ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
-        if (!convert_value(L, v, f, out))
-            return false;
+        if (seen[f->id]) {
+            ok = ld_fail(L, k, "duplicate key '%s' in %s", ld_scalar(k), what);
+            continue;
+        }
+        seen[f->id] = true;
+        if (!convert_value(L, v, f, out)) {
+            out->node[f->id] = NULL;
+            ok = false;
+            continue;
+        }
         out->given[f->id] = true;
     }
-    for (size_t i = 0; i < nt; i++)
-        if (t[i].required && !out->given[t[i].id])
-            return ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
-    return true;
+    for (size_t i = 0; i < nt && !L->stop; i++)
+        if (t[i].required && !seen[t[i].id] && !meant[t[i].id])
+            ok = ld_fail(L, map, "missing key '%s' in %s", t[i].key, what);
+    return ok;
 }
 
 bool ld_nested(struct ld *L, yaml_node_t *map, const struct ld_nest *nest, struct vals *out)
@@ -499,6 +515,6 @@ void *ld_list_alloc(struct ld *L, yaml_node_t *seq, const char *what, unsigned m
     }
     void *p = vtd_calloc(*n ? *n : 1, elem);
     if (!p)
-        ld_fail(L, seq, "out of memory");
+        ld_fatal(L, seq, "out of memory");
     return p;
 }

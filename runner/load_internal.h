@@ -22,6 +22,11 @@ struct ld {
     uint64_t repeat_mult;   /* product of the counts of the repeats being loaded */
     uint64_t work;          /* work units of the steps loaded so far, repeats multiplied out */
     char hint[96];          /* ld_device_hint's text */
+    unsigned max_errors;    /* errors kept before the load stops */
+    bool stop;              /* the limit was passed or an error ends the load (out of memory) */
+    /* Names whose definition failed: a later reference to one is not reported again. */
+    const char *failed_dev[SC_MAX_DEVICES], *failed_tab[SC_MAX_TABLES];
+    unsigned nfailed_dev, nfailed_tab;
 };
 
 struct name_val {
@@ -124,8 +129,18 @@ struct vals {
 #define NEST_KEYS(n, w, f, l) {n, w, LD_KEYS, f, NT(f), l, NT(l), NULL, 0}
 #define NEST_LEAF(n, w, f) {n, w, LD_KEYS, f, NT(f), NULL, 0, NULL, 0}
 
-/* Record an error at node `n` (file position from libyaml) and return false. */
+/* Record an error at node `n` (file position from libyaml) and return false. Past the limit
+ * nothing more is recorded and L->stop is set: every loop of the loader ends on it. */
 bool ld_fail(struct ld *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same at a libyaml mark (line and column 0-based, as libyaml counts). */
+bool ld_fail_mark(struct ld *L, const yaml_mark_t *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Record an error after which reading on makes no sense (out of memory, the step limit). */
+bool ld_fatal(struct ld *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Remember that the device (table) called `name` failed to load: references to it are quiet. */
+void ld_failed_device(struct ld *L, const char *name);
+void ld_failed_table(struct ld *L, const char *name);
+/* "unknown device 'x'" with a suggestion; quiet (false all the same) for a failed definition. */
+bool ld_unknown_device(struct ld *L, const yaml_node_t *n, const char *name);
 /* " (did you mean 'x'?)" for a misspelt device name of the scenario, else "". */
 const char *ld_device_hint(struct ld *L, const char *name);
 yaml_node_t *ld_node(struct ld *L, int index);

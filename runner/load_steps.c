@@ -257,14 +257,17 @@ static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st
     size_t n;
     if (!(st->inv = ld_list_alloc(L, seq, "'entries'", SC_MAX_HWPT_INV, sizeof *st->inv, &n)))
         return false;
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+    bool ok = true;
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         struct vals v;
-        if (!ld_nested(L, ld_node(L, *i), &hwpt_inv_entry_nest, &v))
-            return false;
+        if (!ld_nested(L, ld_node(L, *i), &hwpt_inv_entry_nest, &v)) {
+            ok = false;
+            continue;
+        }
         st->inv[st->ninv++] = (struct sc_hwpt_inv){.addr = v.v[HI_ADDR], .npages = v.v[HI_NPAGES],
                                                    .flags = (uint32_t)v.v[HI_FLAGS], .reserved = (uint32_t)v.v[HI_RESERVED]};
     }
-    return true;
+    return ok;
 }
 
 /* What a qi step must say: a raw descriptor, or a type with the fields it needs. */
@@ -352,6 +355,29 @@ static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_s
     return true;
 }
 
+/* The sub-steps of a repeat, their iterations multiplied by its count (1 when the count is in
+ * error: the steps are still read for their own errors). */
+static bool load_repeat_steps(struct ld *L, const struct vals *v, struct sc_step *st)
+{
+    uint64_t outer = L->repeat_mult, count = v->given[A_COUNT] ? v->v[A_COUNT] : 1;
+    /* Nested repeats multiply: bound the iterations of the innermost steps as one repeat is. */
+    if (outer * count > SC_MAX_REPEAT)
+        return ld_fail(L, v->node[A_COUNT], "nested repeats run their steps more than %u times", SC_MAX_REPEAT);
+    L->repeat_mult = outer * count;
+    bool ok = ld_steps(L, v->node[S_STEPS], &st->sub, &st->nsub);
+    L->repeat_mult = outer;
+    st->work_upto = L->work;
+    return ok;
+}
+
+/* A step's expectations: read even when its other keys had errors (theirs are their own). */
+static bool load_step_expect(struct ld *L, yaml_node_t *n, struct sc_step *st)
+{
+    st->has_expect = true;
+    bool ok = ld_expect(L, n, &st->expect);
+    return check_expect_applies(L, n, st) && ok;
+}
+
 static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
 {
     if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1)
@@ -370,39 +396,29 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
         return ld_fail(L, k, "unknown step kind '%s'%s", ld_scalar(k), sc_suggest_text(&sg, hint, sizeof hint));
     }
     if (++L->steps_total > SC_MAX_STEPS)
-        return ld_fail(L, item, "too many steps (at most %u)", SC_MAX_STEPS);
+        return ld_fatal(L, item, "too many steps (at most %u)", SC_MAX_STEPS);
     st->kind = sk->kind;
     st->line = (unsigned)k->start_mark.line + 1;
     st->col = (unsigned)k->start_mark.column + 1;
     struct vals v;
     char what[64];
     snprintf(what, sizeof what, "'%s'", sk->name);
-    if (!ld_mapping(L, body, what, sk->fields, sk->nfields, &v) || !check_step(L, body, sk->kind, &v))
-        return false;
+    /* The checks across keys need them all: they run only on a mapping read without error. */
+    bool ok = ld_mapping(L, body, what, sk->fields, sk->nfields, &v) && check_step(L, body, sk->kind, &v);
     memcpy(st->given, v.given, sizeof st->given);
     memcpy(st->v, v.v, sizeof st->v);
-    if (v.given[S_RAW] && !load_raw(L, v.node[S_RAW], st))
-        return false;
-    if (v.given[S_ENTRIES] && !load_hwpt_entries(L, v.node[S_ENTRIES], st))
-        return false;
-    if (v.given[S_EXPECT]) {
-        st->has_expect = true;
-        if (!ld_expect(L, v.node[S_EXPECT], &st->expect) || !check_expect_applies(L, v.node[S_EXPECT], st))
-            return false;
-    }
+    if (v.given[S_RAW] && !L->stop && !load_raw(L, v.node[S_RAW], st))
+        ok = false;
+    if (v.given[S_ENTRIES] && !L->stop && !load_hwpt_entries(L, v.node[S_ENTRIES], st))
+        ok = false;
+    if (v.given[S_EXPECT] && !L->stop && !load_step_expect(L, v.node[S_EXPECT], st))
+        ok = false;
     /* The work budget (runner/budget.c) is checked against these totals before a run. */
-    L->work = sc_work_add(L->work, sc_step_work(L->s, st), L->repeat_mult);
+    if (ok)
+        L->work = sc_work_add(L->work, sc_step_work(L->s, st), L->repeat_mult);
     st->work_upto = L->work;
-    if (!v.given[S_STEPS])
-        return true;
-    /* Nested repeats multiply: bound the iterations of the innermost steps as one repeat is. */
-    uint64_t outer = L->repeat_mult;
-    if (outer * v.v[A_COUNT] > SC_MAX_REPEAT)
-        return ld_fail(L, v.node[A_COUNT], "nested repeats run their steps more than %u times", SC_MAX_REPEAT);
-    L->repeat_mult = outer * v.v[A_COUNT];
-    bool ok = ld_steps(L, v.node[S_STEPS], &st->sub, &st->nsub);
-    L->repeat_mult = outer;
-    st->work_upto = L->work;
+    if (v.given[S_STEPS] && !L->stop && !load_repeat_steps(L, &v, st))
+        ok = false;
     return ok;
 }
 
@@ -412,11 +428,13 @@ bool ld_steps(struct ld *L, yaml_node_t *seq, struct sc_step **out, unsigned *no
     if (n > SC_MAX_STEPS)
         return ld_fail(L, seq, "too many steps (%zu; at most %u)", n, SC_MAX_STEPS);
     if (!(*out = vtd_calloc(n ? n : 1, sizeof **out)))
-        return ld_fail(L, seq, "out of memory");
-    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        return ld_fatal(L, seq, "out of memory");
+    bool ok = true;
+    /* A step in error is skipped and the next one read. */
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top && !L->stop; i++) {
         (*nout)++; /* counted first: a half-loaded step is freed with the others */
         if (!load_step(L, ld_node(L, *i), &(*out)[*nout - 1]))
-            return false;
+            ok = false;
     }
-    return true;
+    return ok;
 }

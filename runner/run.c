@@ -47,6 +47,7 @@ FILE *ex_miss(struct ex *e, const struct sc_step *st)
 /* Close the step's failure text and keep it (up to SC_MAX_FAILURES_KEPT). */
 void ex_step_done(struct ex *e, const struct sc_step *st)
 {
+    ex_dma_summary(e);
     if (!e->mf) {
         free(e->covering_fix);
         e->covering_fix = NULL;
@@ -368,11 +369,11 @@ bool sc_run_file(const char *path, const struct sc_run_opts *o, struct sc_result
     struct sc_error err;
     *r = (struct sc_result){0};
     r->path = result_strdup(r, path);
-    struct scenario *s = sc_load_file(path, &err);
+    struct scenario *s = sc_load_file_max(path, o ? o->max_errors : 0, &err);
     if (!s) {
-        char buf[512];
-        sc_error_format(path, &err, buf, sizeof buf);
-        r->load_error = result_strdup(r, buf);
+        r->load_error = sc_error_text(path, &err);
+        if (!r->load_error)
+            r->out_of_memory = true;
         r->failed = 1;
         return false;
     }

@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner/run_internal.h"
@@ -237,6 +238,52 @@ static bool chk_dirty(const struct sc_expect *x, const struct outcome *o, uint64
 
 static const dma_check_fn dma_checks[] = {chk_fault, chk_out, chk_page, chk_perm, chk_source, chk_stale, chk_fix,
                                           chk_reads, chk_dirty};
+/* The expectation each of dma_checks holds, for the summary of requests not described. */
+static const char *const dma_check_names[] = {"fault", "out", "page", "perm", "source", "stale", "fix", "reads",
+                                              "dirty"};
+
+/* A later request of a step whose first failed request was described: its checks count as
+ * before, their text is dropped, and the request joins the step's summary line. */
+static void count_more_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta)
+{
+    char *scratch = NULL;
+    size_t len = 0;
+    FILE *sink = open_memstream(&scratch, &len), *f = sink; /* NULL: the text goes where it did */
+    unsigned failed = 0;
+    for (size_t i = 0; i < sizeof dma_checks / sizeof dma_checks[0]; i++)
+        if (!dma_checks[i](&st->expect, o, delta, &f, e, st))
+            failed |= 1u << i;
+    if (sink)
+        fclose(sink);
+    free(scratch); /* open_memstream's buffer comes from libc */
+    if (!failed)
+        return;
+    if (!e->dma_more++)
+        e->dma_more_lo = o->req.addr;
+    e->dma_more_hi = o->req.addr;
+    e->dma_more_checks |= failed;
+}
+
+void ex_dma_summary(struct ex *e)
+{
+    if (e->dma_more && e->mf) {
+        fprintf(e->mf, "    ... and %llu more request%s of this step failed (addr 0x%llx", (unsigned long long)e->dma_more,
+                e->dma_more == 1 ? "" : "s", (unsigned long long)e->dma_more_lo);
+        if (e->dma_more > 1)
+            fprintf(e->mf, " to 0x%llx", (unsigned long long)e->dma_more_hi);
+        fprintf(e->mf, "; expected");
+        const char *sep = " ";
+        for (size_t i = 0; i < sizeof dma_check_names / sizeof dma_check_names[0]; i++)
+            if (e->dma_more_checks & (1u << i)) {
+                fprintf(e->mf, "%s%s", sep, dma_check_names[i]);
+                sep = ", ";
+            }
+        fprintf(e->mf, "): only the first failed request is described\n");
+    }
+    e->dma_shown = false;
+    e->dma_more = e->dma_more_lo = e->dma_more_hi = 0;
+    e->dma_more_checks = 0;
+}
 
 void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta)
 {
@@ -244,10 +291,16 @@ void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *
     bool ok = true;
     /* One check per request: its answer against every translation expectation of the step. */
     e->r->checks++;
+    if (e->dma_shown) {
+        count_more_dma(e, st, o, delta);
+        return;
+    }
     for (size_t i = 0; i < sizeof dma_checks / sizeof dma_checks[0]; i++)
         ok &= dma_checks[i](&st->expect, o, delta, &f, e, st);
-    if (!ok)
+    if (!ok) {
         describe_dma(e, o, f);
+        e->dma_shown = true;
+    }
     /* The report's covering_fix: the first failing request's, when it was stale. */
     if (!ok && o->res.stale && o->res.report.covering[0] && !e->covering_fix)
         e->covering_fix = strdup(o->res.report.covering);

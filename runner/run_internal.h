@@ -52,6 +52,11 @@ struct ex {
     char *msg;
     size_t msg_len;
     FILE *mf;
+    /* A dma step's failed requests: the first is described whole (with its walk traces), the
+     * later ones of the same step only counted, with their addresses and failed expectations. */
+    bool dma_shown;
+    uint64_t dma_more, dma_more_lo, dma_more_hi;
+    unsigned dma_more_checks;   /* bit per expectation (run_check.c's dma_checks) */
 };
 
 /* What a step did, for the expectations. */
@@ -119,6 +124,8 @@ void ex_issued_end(struct ex *e, const struct sc_step *st);
 bool ex_check_issued(struct ex *e, const struct sc_step *st);
 
 /* run_check.c */
+/* The line that closes a dma step's failure text when more requests failed than were shown. */
+void ex_dma_summary(struct ex *e);
 void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta);
 void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
 

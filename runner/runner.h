@@ -51,7 +51,8 @@ struct sc_warning {
 struct sc_result {
     char *path;
     char *name;             /* the scenario's name (NULL if it did not load) */
-    char *load_error;       /* "file:line:col: reason" when loading failed */
+    char *load_error;       /* "file:line:col: reason" when loading failed: one line per error,
+                               then "file: N errors" when there are several */
     unsigned steps;         /* top-level steps executed */
     unsigned requests;      /* DMA requests made */
     unsigned checks;        /* expectations checked */
@@ -85,6 +86,7 @@ struct sc_run_opts {
     uint64_t max_host_bytes;/* host-memory budget in bytes (0: SC_DEFAULT_MAX_HOST_BYTES) */
     double timeout;         /* seconds the run may take (0: no limit) */
     bool warnings_as_errors;/* a warning no expectation names fails the file */
+    unsigned max_errors;    /* load errors reported per file before the load stops (0: SC_DEFAULT_MAX_ERRORS) */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -204,20 +204,49 @@ enum sc_policy policy;
     unsigned cache_line[VTD_C_NCACHES], cache_col[VTD_C_NCACHES]; /* where a cache was configured */
 };
 
-/* A loader error: where, and why (the text after "file:line:column: "). */
-struct sc_error {
+/*
+ * Loader errors. The loader reads on past an error (it skips the key, entry or step at fault
+ * and checks the rest) and keeps every error up to a limit; a name whose definition failed
+ * (a device, a table) is remembered so that the steps naming it are not reported again.
+ */
+#define SC_DEFAULT_MAX_ERRORS 20u
+#define SC_MAX_ERRORS 100u          /* the most errors one load keeps (the limit's maximum) */
+
+struct sc_error_at {
     unsigned line, col; /* 1-based; 0 when the error concerns the whole file */
     char msg[256];
 };
 
-/* Load a file; NULL on error with *err filled. */
+struct sc_error {
+    unsigned line, col; /* the first error: where (1-based; 0 for the whole file) */
+    char msg[256];      /* and why (the text after "file:line:column: ") */
+    unsigned count;     /* errors kept in at[], in file order of discovery (at[0] is the first) */
+    bool more;          /* the limit stopped the load: there were further errors */
+    unsigned limit;     /* the limit the load ran with */
+    struct sc_error_at at[SC_MAX_ERRORS];
+};
+
+/* Load a file; NULL on error with *err filled (at most SC_DEFAULT_MAX_ERRORS errors). */
 struct scenario *sc_load_file(const char *path, struct sc_error *err);
 /* Load from memory (`name` is used as the path in messages). */
 struct scenario *sc_load_string(const char *name, const char *text, size_t len, struct sc_error *err);
+/* The same, keeping at most max_errors errors (1..SC_MAX_ERRORS; 0: the default). */
+struct scenario *sc_load_file_max(const char *path, unsigned max_errors, struct sc_error *err);
+struct scenario *sc_load_string_max(const char *name, const char *text, size_t len, unsigned max_errors,
+                                    struct sc_error *err);
 void sc_free(struct scenario *s);
 
-/* Format "path:line:column: reason" (or "path: reason") into buf. */
+/* Format the first error as "path:line:column: reason" (or "path: reason") into buf. */
 void sc_error_format(const char *path, const struct sc_error *err, char *buf, size_t len);
+/* The number of errors err holds (1 for an error set without the list, such as a read error). */
+unsigned sc_error_count(const struct sc_error *err);
+/* Format error i (0-based, below sc_error_count) as sc_error_format does. */
+void sc_error_format_nth(const char *path, const struct sc_error *err, unsigned i, char *buf, size_t len);
+/* Format "path: N errors" (with the limit when it stopped the load) into buf. */
+void sc_error_format_summary(const char *path, const struct sc_error *err, char *buf, size_t len);
+/* Every error, one a line, then the summary line when there are several: allocated text
+ * (vtd_free), or NULL when out of memory. */
+char *sc_error_text(const char *path, const struct sc_error *err);
 
 /* Work units of one execution of a step of s (runner/budget.c), and a + b * c saturating. */
 uint64_t sc_step_work(const struct scenario *s, const struct sc_step *st);

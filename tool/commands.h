@@ -5,8 +5,10 @@
 #ifndef VTDSIM_TOOL_COMMANDS_H
 #define VTDSIM_TOOL_COMMANDS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include "runner/scenario.h"
 #include "runner/text.h"
 
 int cmd_demo(int argc, char **argv);
@@ -16,6 +18,8 @@ int cmd_run(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
 /* Probe every CACHE_INVLD cell on fresh simulated worlds (host/invtable.c). */
 int cmd_inv_table(int argc, char **argv);
+/* inv-table --range: one range under every policy (tool/invrange.c, host/invrange.c). */
+int inv_table_range(uint64_t addr, uint64_t size, const char *json);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
 /* The JSON Schema for scenario files (tool/schema.c). */
@@ -33,6 +37,27 @@ static inline int tool_usage_error(const char *cmd, const char *fmt, const char 
     fprintf(stderr, "vtdsim %s: ", cmd);
     sc_text_terminal(stderr, msg);
     fprintf(stderr, "\n(see 'vtdsim %s --help')\n", cmd);
+    return 2;
+}
+
+/* The errors of a scenario that does not load, one a line as tool_error prints them, then
+ * "FILE: N errors" when there are several. Returns 2. */
+static inline int tool_load_errors(const char *cmd, const char *path, const struct sc_error *err)
+{
+    char buf[1024];
+    unsigned n = sc_error_count(err);
+    for (unsigned i = 0; i < n; i++) {
+        sc_error_format_nth(path, err, i, buf, sizeof buf);
+        fprintf(stderr, "vtdsim %s: ", cmd);
+        sc_text_terminal(stderr, buf);
+        fputc('\n', stderr);
+    }
+    if (n > 1 || err->more) {
+        sc_error_format_summary(path, err, buf, sizeof buf);
+        fprintf(stderr, "vtdsim %s: ", cmd);
+        sc_text_terminal(stderr, buf);
+        fputc('\n', stderr);
+    }
     return 2;
 }
 

@@ -5,7 +5,6 @@
  * are done. A write error on stdout or a report is exit status 2.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include "runner/text.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
+#include "walker/number.h"
 
 struct run_opts {
     const char *json, *junit;
@@ -65,6 +65,8 @@ static const char run_help[] =
     "  --warnings-as-errors  a warning that no expectation names fails the file\n"
     "  --list-steps   run nothing: list each file's steps (number, file:line:column, kind), the\n"
     "                 numbers translate --after takes\n"
+    "  --max-errors N  report at most N errors of a file that does not load, 1 to 100\n"
+    "                 (default 20)\n"
     "  --help         this text\n";
 
 static int list_add(struct file_list *l, const char *path)
@@ -116,22 +118,13 @@ static int list_add_dir(struct file_list *l, const char *dir)
     return rc;
 }
 
-/* A budget's value: a positive number, with K/M/G/T (powers of 1024) when `sizes`. */
+/* A budget's value: a positive number, or a size when `sizes` (walker/number.h). */
 static bool parse_budget(const char *s, bool sizes, uint64_t *v)
 {
-    char *end;
-    if (*s < '0' || *s > '9')
+    uint64_t x;
+    if ((sizes ? vtd_size_parse(s, &x) : vtd_number_parse(s, &x)) || !x)
         return false;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    if (sizes && *end && strchr("KMGTkmgt", *end) && !end[1]) {
-        shift = (unsigned)(strchr("KMGT", toupper((unsigned char)*end)) - "KMGT" + 1) * 10;
-        end++;
-    }
-    if (errno || *end || !x || x > (UINT64_MAX >> shift))
-        return false;
-    *v = (uint64_t)x << shift;
+    *v = x;
     return true;
 }
 
@@ -166,7 +159,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             fputs(run_help, stdout);
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j") || !strcmp(a, "--max-work") ||
-                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout")) && i + 1 >= argc) {
+                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout") || !strcmp(a, "--max-errors")) &&
+                   i + 1 >= argc) {
             return -tool_usage_error("run", "%s needs an argument", a);
         } else if (a[0] == '-' && a[1] == '-' && (rc = parse_budget_opt(a, argv[i + 1], &o->budgets))) {
             if (rc < 0)
@@ -177,12 +171,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
         } else if (!strcmp(a, "--junit")) {
             o->junit = argv[++i];
         } else if (!strcmp(a, "-j")) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 1 || n > 256) {
+            uint64_t n;
+            if (vtd_number_parse(argv[++i], &n) || n < 1 || n > 256) {
                 return -tool_usage_error("run", "-j takes a number from 1 to 256, not '%s'", argv[i]);
             }
             o->jobs = (unsigned)n;
+        } else if (!strcmp(a, "--max-errors")) {
+            uint64_t n;
+            if (vtd_number_parse(argv[++i], &n) || n < 1 || n > SC_MAX_ERRORS)
+                return -tool_usage_error("run", "--max-errors takes a number from 1 to 100, not '%s'", argv[i]);
+            o->budgets.max_errors = (unsigned)n;
         } else if (!strcmp(a, "--stats")) {
             o->stats = true;
         } else if (!strcmp(a, "-v")) {
@@ -359,16 +357,14 @@ static int check_report(const char *path, const struct file_list *files)
 
 /* --list-steps: the top-level steps of each file, numbered as `translate --after` counts them.
  * 0, or 2 when a file does not load (its error is printed). */
-static int list_steps(const struct file_list *files)
+static int list_steps(const struct file_list *files, unsigned max_errors)
 {
     int status = 0;
     for (unsigned f = 0; f < files->n; f++) {
         struct sc_error err;
-        struct scenario *s = sc_load_file(files->path[f], &err);
+        struct scenario *s = sc_load_file_max(files->path[f], max_errors, &err);
         if (!s) {
-            char buf[512];
-            sc_error_format(files->path[f], &err, buf, sizeof buf);
-            status = tool_error("run", buf);
+            status = tool_load_errors("run", files->path[f], &err);
             continue;
         }
         for (unsigned i = 0; i < s->nsteps; i++) {
@@ -397,7 +393,7 @@ int cmd_run(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     if (o.list_steps) {
-        rc = list_steps(&files);
+        rc = list_steps(&files, o.budgets.max_errors);
         list_free(&files);
         return rc;
     }

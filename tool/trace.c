@@ -18,6 +18,7 @@
 #include "walker/alloc.h"
 #include "walker/outfile.h"
 #include "walker/bdf.h"
+#include "walker/number.h"
 
 static const char trace_help[] =
     "usage: vtdsim trace gen KIND [options] -o FILE     generate a trace (FILE.csv: CSV, else binary)\n"
@@ -35,7 +36,7 @@ static const char trace_help[] =
     "  storage:  --buffer B (1g)  --req-min B (128k)  --req-max B (1m)  --small-pages\n"
     "  uniform, zipf: --pages N (4096)  --dma-size B (64)  --zipf-s S (1.0)\n"
     "  sva:      --pasid N (1)  --dma-size B (64)  --small-pages\n"
-    "  sizes take k, m, g suffixes (powers of 1024)\n"
+    "  numbers are decimal (010 is ten) or 0x hex; sizes take K, M, G, T suffixes (powers of 1024)\n"
     "\n"
     "replay and sweep:\n"
     "  --mode auto|ss|fs|nested  translation type of every address space (auto: second stage\n"
@@ -64,28 +65,14 @@ static const char trace_help[] =
 
 static int usage_err(const char *fmt, const char *arg) { return tool_usage_error("trace", fmt, arg); }
 
-/* A number with an optional k/m/g suffix (powers of 1024). */
+/* A size as scenarios spell it (walker/number.h: decimal or 0x hex, K/M/G/T), at most max. */
 static bool parse_size(const char *s, unsigned long long max, unsigned long long *v)
 {
-    char *end;
-    /* strtoull would take leading blanks and a sign (and wrap " -1"): digits only. */
-    if (!s || *s < '0' || *s > '9')
+    uint64_t x;
+    if (vtd_size_parse(s, &x) || x > max)
         return false;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
-    unsigned shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift)
-        end++;
-    if (errno || *end || (shift && x > (max >> shift)))
-        return false;
-    *v = x << shift;
-    return *v <= max;
+    *v = x;
+    return true;
 }
 
 /* bb:dd.f, strictly (walker/bdf.h). */
@@ -238,10 +225,8 @@ struct replay_opts {
 /* --stale-list N: 0 to VTRACE_STALE_KEPT. */
 static bool parse_stale_list(const char *s, unsigned *n)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || *s < '0' || *s > '9' || v > VTRACE_STALE_KEPT)
+    uint64_t v;
+    if (vtd_number_parse(s, &v) || v > VTRACE_STALE_KEPT)
         return false;
     *n = (unsigned)v;
     return true;

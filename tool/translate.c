@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "runner/runner.h"
 #include "walker/bdf.h"
+#include "walker/number.h"
 #include "walker/explain.h"
 #include "walker/alloc.h"
 
@@ -60,15 +61,14 @@ struct tr_opts {
 
 static int usage_err(const char *fmt, const char *arg) { return tool_usage_error("translate", fmt, arg); }
 
+/* A number as scenarios spell it (walker/number.h: decimal or 0x hex), at most max. */
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *v)
 {
-    char *end;
-    /* strtoull would take leading blanks and a sign (and wrap "-1"): digits only. */
-    if (!s || *s < '0' || *s > '9')
+    uint64_t x;
+    if (vtd_number_parse(s, &x) || x > max)
         return false;
-    errno = 0;
-    *v = strtoull(s, &end, 0);
-    return !errno && !*end && *v <= max;
+    *v = x;
+    return true;
 }
 
 /* "BB:DD.F" in hex (as lspci prints it), or a plain 16-bit number. */
@@ -371,11 +371,8 @@ int cmd_translate(int argc, char **argv)
         return rc;
     struct sc_error err;
     struct scenario *s = sc_load_file(o.file, &err);
-    if (!s) {
-        char buf[512];
-        sc_error_format(o.file, &err, buf, sizeof buf);
-        return tool_error("translate", buf);
-    }
+    if (!s)
+        return tool_load_errors("translate", o.file, &err);
     rc = run_translate(&o, s);
     sc_free(s);
     return rc;
