@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "walker/legacy_ctx_entry.h"
 #include "world.h"
 
 #define SID 0x0018
@@ -23,6 +24,7 @@ struct walk_case {
     const char *name;
     unsigned pgtt, levels, ss_levels;
     bool hot; /* translate one address again and again: the tables stay in the CPU's caches */
+    bool legacy; /* legacy mode (TTM 00b): a legacy context entry over the second stage */
 };
 
 
@@ -38,7 +40,10 @@ static struct bench_row bench_case(const struct walk_case *c, long iters)
         return r;
     unsigned perm = VTD_PERM_R | VTD_PERM_W | VTD_PERM_U | VTD_PERM_X;
     int rc;
-    if (c->pgtt == VTD_PGTT_NESTED) {
+    if (c->legacy) {
+        rc = world_legacy_root(&w);
+        rc = rc ? rc : world_legacy_device(&w, SID, VTD_LCTX_TT_UNTRANSLATED, c->levels, 1, &ss, &ctx);
+    } else if (c->pgtt == VTD_PGTT_NESTED) {
         rc = vtd_pt_init(&ss, &w.b, VTD_PT_SS, c->ss_levels, NULL, 0, 0);
         rc = rc ? rc : vtd_pt_map(&ss, 0, WORLD_GUEST_RAM_HPA, 32u << 20, 12, perm & ~VTD_PERM_U, VTD_MAP_AD);
         rc = rc ? rc : vtd_pt_init(&fs, &w.b, VTD_PT_FS, c->levels, &ss, WORLD_GUEST_PT_GPA, WORLD_GUEST_PT_SIZE);
@@ -66,7 +71,8 @@ static struct bench_row bench_case(const struct walk_case *c, long iters)
         return r;
     }
     w.env.trace = NULL;
-    struct vtd_request req = {.sid = SID, .pasid_valid = true, .pasid = 1, .access = VTD_ACC_R};
+    /* Legacy mode has no PASID; scalable mode uses PASID 1. */
+    struct vtd_request req = {.sid = SID, .pasid_valid = !c->legacy, .pasid = 1, .access = VTD_ACC_R};
     struct vtd_xlate x;
     double samples[RUNS];
     for (int run = 0; run < RUNS; run++) {
@@ -93,16 +99,17 @@ int main(int argc, char **argv)
         return 2;
     long iters = o.quick ? 20000 : 200000;
     static const struct walk_case cases[] = {
-        {"walk: first stage 4-level", VTD_PGTT_FS, 4, 0, false},
-        {"walk: first stage 5-level", VTD_PGTT_FS, 5, 0, false},
-        {"walk: second stage 3-level", VTD_PGTT_SS, 3, 0, false},
-        {"walk: second stage 4-level", VTD_PGTT_SS, 4, 0, false},
-        {"walk: second stage 5-level", VTD_PGTT_SS, 5, 0, false},
-        {"walk: nested 4x4", VTD_PGTT_NESTED, 4, 4, false},
-        {"walk: nested 5x5", VTD_PGTT_NESTED, 5, 5, false},
-        {"walk: nested 4x4, one address", VTD_PGTT_NESTED, 4, 4, true},
-        {"walk: first stage 4-level, one address", VTD_PGTT_FS, 4, 0, true},
-        {"walk: pass-through", VTD_PGTT_PT, 0, 0, false},
+        {"walk: first stage 4-level", VTD_PGTT_FS, 4, 0, false, false},
+        {"walk: first stage 5-level", VTD_PGTT_FS, 5, 0, false, false},
+        {"walk: second stage 3-level", VTD_PGTT_SS, 3, 0, false, false},
+        {"walk: second stage 4-level", VTD_PGTT_SS, 4, 0, false, false},
+        {"walk: legacy second stage 4-level", VTD_PGTT_SS, 4, 0, false, true},
+        {"walk: second stage 5-level", VTD_PGTT_SS, 5, 0, false, false},
+        {"walk: nested 4x4", VTD_PGTT_NESTED, 4, 4, false, false},
+        {"walk: nested 5x5", VTD_PGTT_NESTED, 5, 5, false, false},
+        {"walk: nested 4x4, one address", VTD_PGTT_NESTED, 4, 4, true, false},
+        {"walk: first stage 4-level, one address", VTD_PGTT_FS, 4, 0, true, false},
+        {"walk: pass-through", VTD_PGTT_PT, 0, 0, false, false},
     };
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
     struct bench_row rows[NCASES + 2];

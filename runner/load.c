@@ -159,8 +159,10 @@ static bool load_geometry(struct ld *L, yaml_node_t *n, const char *what, struct
     return true;
 }
 
-enum { I_CAPS, I_ORACLE, I_ORDERING, I_POLICY, I_CACHE0 };
+enum { I_CAPS, I_ORACLE, I_ORDERING, I_POLICY, I_MODE, I_CACHE0 };
 static const struct name_val policy_names[] = {{"spec", SC_POLICY_SPEC}, {"linux-5.10", SC_POLICY_LINUX_5_10}, {NULL, 0}};
+/* The translation table mode RTADDR_REG selects (TTM 01b scalable, 00b legacy). */
+static const struct name_val mode_names[] = {{"scalable", 0}, {"legacy", 1}, {NULL, 0}};
 /* Cache keys in enum vtd_cache_id order (also the names expectations use). */
 static const char *const cache_keys[VTD_C_NKINDS] = {"context_cache", "pasid_cache", "iotlb", "psc_fs", "psc_ss",
                                                           "devtlb"};
@@ -169,6 +171,7 @@ static const struct field iommu_fields[] = {
     {"oracle", T_BOOL, I_ORACLE, false, 0, 0, NULL},
     {"ordering_checks", T_BOOL, I_ORDERING, false, 0, 0, NULL},
     {"invalidation_policy", T_ENUM, I_POLICY, false, 0, 0, policy_names},
+    {"mode", T_ENUM, I_MODE, false, 0, 0, mode_names},
     {"context_cache", T_MAP, I_CACHE0 + VTD_C_CONTEXT, false, 0, 0, NULL},
     {"pasid_cache", T_MAP, I_CACHE0 + VTD_C_PASID, false, 0, 0, NULL},
     {"iotlb", T_MAP, I_CACHE0 + VTD_C_IOTLB, false, 0, 0, NULL},
@@ -202,6 +205,7 @@ static bool load_iommu(struct ld *L, yaml_node_t *n)
         s->cfg.ordering_checks = v.v[I_ORDERING];
     if (v.given[I_POLICY])
         s->policy = (enum sc_policy)v.v[I_POLICY];
+    s->legacy = v.given[I_MODE] && v.v[I_MODE];
     for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
         if (!v.given[I_CACHE0 + c])
             continue;
@@ -414,6 +418,9 @@ static bool load_container(struct ld *L, yaml_node_t *n)
     L->s->has_container = true;
     if (!ld_nested(L, n, &container_nest, &v))
         return false;
+    /* The VFIO/iommufd front ends program a scalable-mode root table of their own. */
+    if (L->s->legacy)
+        return ld_fail(L, n, "a container needs the scalable mode (iommu mode is legacy)");
     *c = (struct sc_container){.did = v.v[K_DID], .ss_levels = v.v[K_LEVELS], .pool = v.v[K_POOL],
                                .pool_size = v.v[K_POOL_SIZE], .given_did = v.given[K_DID],
                                .given_levels = v.given[K_LEVELS], .given_pool = v.given[K_POOL],

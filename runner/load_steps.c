@@ -21,6 +21,8 @@ static const struct name_val ats_names[] = {
     {"none", VTD_REQ_UNTRANSLATED}, {"translate", VTD_REQ_TRANSLATION}, {"translated", VTD_REQ_TRANSLATED}, {NULL, 0},
 };
 static const struct name_val pgtt_names[] = {{"fs", 1}, {"ss", 2}, {"nested", 3}, {"pt", 4}, {NULL, 0}};
+/* Legacy context entry translation types (VT-d 9.3 TT). */
+static const struct name_val tt_names[] = {{"untranslated", 0}, {"all", 1}, {"pass-through", 2}, {NULL, 0}};
 static const struct name_val half_names[] = {{"lo", 0}, {"hi", 1}, {NULL, 0}};
 static const struct name_val qi_type_names[] = {
     {"cc", 1}, {"iotlb", 2}, {"devtlb", 3}, {"iec", 4}, {"wait", 5}, {"p_iotlb", 6}, {"pc", 7}, {"p_devtlb", 8},
@@ -44,7 +46,8 @@ static const struct name_val gran_names[] = {
 static const struct field attach_fields[] = {
     DEVICE, ARGN("pdts", A_PDTS, 0, 7), ARG("paside", T_BOOL, A_PASIDE), ARG("dte", T_BOOL, A_DTE),
     ARG("pre", T_BOOL, A_PRE), ARG("fpd", T_BOOL, A_FPD), ARGN("rid_pasid", A_RID_PASID, 0, 0xFFFFF),
-    ARG("rid_priv", T_BOOL, A_RID_PRIV), EXPECT,
+    ARG("rid_priv", T_BOOL, A_RID_PRIV), ARGE("tt", A_TT, tt_names), ARG("table", T_SSTABLE, A_TABLE),
+    ARGN("did", A_DID, 0, 0xFFFF), EXPECT,
 };
 static const struct field pasid_entry_fields[] = {
     DEVICE, PASIDR, {"pgtt", T_ENUM, A_PGTT, true, 0, 7, pgtt_names}, ARG("table", T_TABLE, A_TABLE),
@@ -308,10 +311,44 @@ static bool check_edit(struct ld *L, yaml_node_t *n, const struct vals *v)
     return true;
 }
 
+static const char *attach_key(enum sc_arg id)
+{
+    for (size_t i = 0; i < NT(attach_fields); i++)
+        if (attach_fields[i].id == (unsigned)id)
+            return attach_fields[i].key;
+    return "?";
+}
+
+/* An attach writes a legacy context entry (tt, table, did) or a scalable one (the rest). */
+static bool check_attach(struct ld *L, yaml_node_t *n, const struct vals *v)
+{
+    static const enum sc_arg scalable_only[] = {A_PDTS, A_PASIDE, A_DTE, A_PRE, A_RID_PASID, A_RID_PRIV};
+    static const enum sc_arg legacy_only[] = {A_TT, A_TABLE, A_DID};
+    const enum sc_arg *wrong = L->s->legacy ? scalable_only : legacy_only;
+    size_t nwrong = L->s->legacy ? NT(scalable_only) : NT(legacy_only);
+    for (size_t i = 0; i < nwrong; i++)
+        if (v->given[wrong[i]])
+            return ld_fail(L, v->node[wrong[i]], "'%s' is a %s context-entry field (iommu mode is %s)",
+                           attach_key(wrong[i]), L->s->legacy ? "scalable-mode" : "legacy-mode",
+                           L->s->legacy ? "legacy" : "scalable");
+    if (!L->s->legacy)
+        return true;
+    bool pt = v->given[A_TT] && v->v[A_TT] == 2;
+    if (pt && v->given[A_TABLE])
+        return ld_fail(L, v->node[A_TABLE], "'table' has no use with tt: pass-through");
+    if (!pt && !v->given[A_TABLE])
+        return ld_fail(L, n, "a legacy attach needs 'table' (a second-stage table) unless tt is pass-through");
+    return true;
+}
+
 /* Per-kind checks beyond single fields. */
 static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struct vals *v)
 {
+    /* Legacy mode has no PASID structures (VT-d 3.4.2). */
+    if (L->s->legacy && (k == SK_PASID_ENTRY || k == SK_PASID_CLEAR || k == SK_WRITE_PDIR || k == SK_WRITE_PASID))
+        return ld_fail(L, n, "'%s' edits PASID structures, which legacy mode does not have", sc_kind_name(k));
     switch (k) {
+    case SK_ATTACH: return check_attach(L, n, v);
     case SK_QI: return check_qi_step(L, n, v);
     case SK_WRITE_ROOT: case SK_WRITE_CONTEXT: case SK_WRITE_PDIR: case SK_WRITE_PASID: case SK_WRITE_PTE:
         return check_edit(L, n, v);

@@ -260,7 +260,8 @@ static bool setup(struct ex *e)
         e->b = sc_uapi_builder(e->c);
         e->rtaddr = sc_uapi_rtaddr(e->io);
     } else {
-        if ((rc = world_init_mem(&e->w, vtd_iommu_caps(e->io), vtd_iommu_mem(e->io))))
+        if ((rc = world_init_mem(&e->w, vtd_iommu_caps(e->io), vtd_iommu_mem(e->io))) ||
+            (s->legacy && (rc = world_legacy_root(&e->w))))
             return setup_fail(e, s->iommu_line, "root table", rc);
         vtd_iommu_set_root(e->io, e->w.rtaddr);
         e->b = &e->w.b;

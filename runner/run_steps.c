@@ -12,6 +12,7 @@
 #include "host/container.h"
 #include "sim/regs.h"
 #include "walker/builder.h"
+#include "walker/legacy_ctx_entry.h"
 #include "walker/pasid_dir.h"
 #include "walker/root_entry.h"
 
@@ -37,8 +38,44 @@ static int need_attached(struct ex *e, const struct sc_step *st, struct outcome 
     return 0;
 }
 
+/* The widest second-stage table SAGAW announces (legacy pass-through must name it, VT-d 9.3). */
+static unsigned widest_sagaw_levels(const struct vtd_caps *caps)
+{
+    unsigned levels = 5;
+    while (levels > 3 && !vtd_caps_sagaw_allows(caps, levels))
+        levels--;
+    return levels;
+}
+
+/* A legacy context entry: TT (default: all for an ATS device when ECAP.DT allows, else
+ * untranslated), the second-stage table, DID, FPD. */
+static int do_attach_legacy(struct ex *e, const struct sc_step *st, struct outcome *o)
+{
+    unsigned d = (unsigned)ARGV(st, A_DEVICE);
+    const struct vtd_caps *caps = vtd_iommu_caps(e->io);
+    const struct sc_device *dev = step_dev(e, st);
+    bool ats = dev->cfg.ats && vtd_ecap_has(caps, VTD_ECAP_DT);
+    struct vtd_ctx c = {.legacy = true, .fpd = ARG_OR(st, A_FPD, 0), .did = (uint16_t)ARG_OR(st, A_DID, 1),
+                        .tt = (unsigned)ARG_OR(st, A_TT, ats ? VTD_LCTX_TT_ALL : VTD_LCTX_TT_UNTRANSLATED),
+                        .ss_levels = widest_sagaw_levels(caps)};
+    if (HAS(st, A_TABLE)) {
+        const struct vtd_pt *ss = &e->pt[ARGV(st, A_TABLE)];
+        c.ss_levels = ss->levels;
+        c.slptptr = ss->root;
+    }
+    o->err_what = "attach (legacy context entry)";
+    int rc = vtd_build_legacy_context(e->b, e->rtaddr, dev->cfg.sid, &c);
+    if (!rc) {
+        e->ctx[d] = c;
+        e->attached[d] = true;
+    }
+    return rc;
+}
+
 static int do_attach(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
+    if (e->s->legacy)
+        return do_attach_legacy(e, st, o);
     unsigned d = (unsigned)ARGV(st, A_DEVICE);
     const struct vtd_caps *caps = vtd_iommu_caps(e->io);
     const struct sc_device *dev = step_dev(e, st);
@@ -174,23 +211,30 @@ static int do_write_root(struct ex *e, const struct sc_step *st, struct outcome 
     return edit_qword(e, st, addr, o);
 }
 
-/* The context entry's address, from the root entry as it is in memory now. */
+/* The context entry's address, from the root entry as it is in memory now (legacy mode: the
+ * low qword serves every devfn, entries are 16 bytes). */
 static int context_addr(struct ex *e, uint16_t sid, uint64_t *addr)
 {
     uint64_t half;
-    uint64_t re = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + ((sid & 0x80) ? 8 : 0);
+    bool split = !e->s->legacy && (sid & 0x80);
+    uint64_t re = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + (split ? 8 : 0);
     int rc = vtd_mem_read64(vtd_iommu_mem(e->io), re, &half);
     if (rc)
         return rc;
     if (!(half & VTD_ROOT_P))
         return -ENOENT;
-    *addr = vtd_ctx_entry_addr(half & VTD_ROOT_CTP, (uint8_t)sid);
+    *addr = e->s->legacy ? vtd_lctx_entry_addr(half & VTD_ROOT_CTP, (uint8_t)sid)
+                         : vtd_ctx_entry_addr(half & VTD_ROOT_CTP, (uint8_t)sid);
     return 0;
 }
 
 static int do_write_context(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
     uint64_t addr;
+    if (e->s->legacy && ARG_OR(st, A_QWORD, 0) > 1) {
+        o->err_what = "write_context: a legacy context entry has qwords 0 and 1";
+        return -EINVAL;
+    }
     int rc = context_addr(e, step_dev(e, st)->cfg.sid, &addr);
     o->err_what = "write_context: no context table for the device";
     return rc ? rc : edit_qword(e, st, addr + 8 * ARG_OR(st, A_QWORD, 0), o);

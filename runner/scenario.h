@@ -47,7 +47,7 @@ enum sc_arg {
     A_NXE, A_SMEP, A_PWSNP, A_PGSNP, A_PDTS, A_DTE, A_PRE, A_PASIDE, A_RID_PASID, A_RID_PRIV,
     A_AD, A_SNP, A_TYPE, A_GRAN, A_AM, A_IH, A_SID, A_S, A_G, A_FM, A_PFSID, A_QDEP, A_DW, A_DR,
     A_IF, A_SW, A_FN, A_PD, A_STATUS_ADDR, A_STATUS_DATA, A_RC, A_PRGI, A_PP, A_WIDTH, A_QWORD,
-    A_VALUE, A_SET, A_CLEAR, A_LEVEL, A_BUS, A_HALF, A_OFFSET, A_COUNT, A_FILL,
+    A_VALUE, A_SET, A_CLEAR, A_LEVEL, A_BUS, A_HALF, A_OFFSET, A_COUNT, A_FILL, A_TT,
     /* uAPI structure fields */
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
@@ -191,6 +191,7 @@ struct scenario {
 
 enum sc_policy policy;
     unsigned iommu_line, iommu_col;
+    bool legacy;            /* iommu mode: legacy (RTADDR_REG.TTM 00b) */
     bool has_container;
     struct sc_container container;
     unsigned container_line;

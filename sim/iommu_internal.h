@@ -81,6 +81,7 @@ struct vtd_regs {
     uint64_t iqercd;
     uint64_t pqa, pqh, pqt;
     uint32_t prs, pectl;
+    uint64_t ccmd, iva, iotlb;  /* register-based invalidation (reg_inv.c) */
     uint64_t frcd[256][2];      /* fault-recording registers (CAP.NFR of them are used) */
     unsigned frcd_next;         /* next fault-recording register to fill */
     uint64_t faults_dropped;    /* faults not recorded for want of a free record (PFO) */
@@ -207,6 +208,13 @@ void iommu_oracle_cover(struct vtd_iommu *io, const struct vtd_request *req, con
 
 /* ---- ordering checks (ordering.c) ---- */
 void iommu_warn(struct vtd_iommu *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Register-based invalidation (reg_inv.c), run when software sets CCMD.ICC or IOTLB_REG.IVT:
+ * the request in io->regs.ccmd (or io->regs.iotlb with io->regs.iva) is performed and the
+ * register gets its completion (ICC/IVT clear, CAIG/IAIG the granularity performed).
+ */
+void iommu_reg_context_invalidate(struct vtd_iommu *io);
+void iommu_reg_iotlb_invalidate(struct vtd_iommu *io);
 /* Start watching a PASID entry the PASID cache now holds, for in-place modification. */
 void iommu_order_watch_pasid(struct vtd_iommu *io, const struct vtd_ctx *ctx, uint16_t sid, uint32_t pasid);
 /* A paging-structure entry pointing at `table` was invalidated: the page may be freed only

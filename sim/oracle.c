@@ -13,6 +13,7 @@
 
 #include "sim/iommu_internal.h"
 #include "walker/fault.h"
+#include "walker/legacy_ctx_entry.h"
 
 /* A fresh walk with no caches and no A/D writes. */
 static int fresh_translate(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_xlate *x)
@@ -29,7 +30,9 @@ static int fresh_translate(struct vtd_iommu *io, const struct vtd_request *req, 
 static bool ctx_equal(const struct vtd_ctx *a, const struct vtd_ctx *b)
 {
     return a->fpd == b->fpd && a->dte == b->dte && a->paside == b->paside && a->pre == b->pre &&
-           a->rid_priv == b->rid_priv && a->pdts == b->pdts && a->pdtp == b->pdtp && a->rid_pasid == b->rid_pasid;
+           a->rid_priv == b->rid_priv && a->pdts == b->pdts && a->pdtp == b->pdtp && a->rid_pasid == b->rid_pasid &&
+           a->legacy == b->legacy && a->tt == b->tt && a->ss_levels == b->ss_levels && a->did == b->did &&
+           a->slptptr == b->slptptr;
 }
 
 static bool pasid_cfg_equal(const struct vtd_pasid_cfg *a, const struct vtd_pasid_cfg *b)
@@ -53,7 +56,14 @@ static bool fresh_pasid(struct vtd_iommu *io, uint16_t sid, uint32_t pasid, stru
 {
     struct vtd_ctx ctx;
     struct vtd_fault_info f;
-    return fresh_ctx(io, sid, &ctx) && vtd_pasid_fetch(&io->oracle_env, &ctx, pasid, pe, &f) == 0;
+    if (!fresh_ctx(io, sid, &ctx))
+        return false;
+    /* A legacy context entry holds the paging configuration itself (no PASID structures). */
+    if (ctx.legacy) {
+        vtd_lctx_paging_cfg(&ctx, pe);
+        return true;
+    }
+    return vtd_pasid_fetch(&io->oracle_env, &ctx, pasid, pe, &f) == 0;
 }
 
 static bool results_differ(int rc_a, const struct vtd_xlate *a, int rc_b, const struct vtd_xlate *b)
@@ -116,7 +126,8 @@ static struct vtd_desc fix_for(struct vtd_iommu *io, const struct iommu_use *u, 
     uint16_t did = x->pe.did;
     unsigned shift;
     switch (cache) {
-    case VTD_C_CONTEXT: return vtd_desc_cc(VTD_QI_CC_G_DEVICE, did, u->sid, 0);
+    case VTD_C_CONTEXT: /* a legacy entry is tagged by its own DID, whatever stage the request reached */
+        return vtd_desc_cc(VTD_QI_CC_G_DEVICE, x->ctx.legacy ? x->ctx.did : did, u->sid, 0);
     case VTD_C_PASID: return vtd_desc_pc(VTD_QI_PC_G_PASID, did, u->pasid);
     case VTD_C_IOTLB: return iommu_iotlb_entry_fix(io, iotlb);
     case VTD_C_PSC_FS:

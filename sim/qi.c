@@ -124,10 +124,14 @@ static bool region_in_scope(const struct qi_scope *s, struct vtd_qi_range region
     return !s->ranged || ranges_overlap(region, s->range);
 }
 
-/* Context cache (keys: sim/cache_keys_internal.h). */
+/* Context cache (keys: sim/cache_keys_internal.h). A legacy entry is also tagged by its DID
+ * (the payload's ctx.did), which domain- and device-selective requests must match (6.5.2.1). */
 static bool ctx_in_scope(const struct vtd_cache_entry *e, void *arg)
 {
     const struct qi_scope *s = arg;
+    const struct vtd_ctx *c = &((const struct ctx_cache_payload *)e->payload)->ctx;
+    if (s->by_did && c->legacy && c->did != s->did)
+        return false;
     return (ctx_cache_tag_unpack(&e->key).sid & s->sid_mask) == (s->sid & s->sid_mask);
 }
 
@@ -237,10 +241,16 @@ static int qi_context_cache(struct qi_op *op)
     struct qi_scope s = {.op = op, .cache = VTD_C_CONTEXT, .sid_mask = 0};
     switch (f.g) {
     case VTD_QI_CC_G_GLOBAL:
+        break;
     case VTD_QI_CC_G_DOMAIN:
-        /* Scalable-mode context entries carry no DID: a domain-selective request removes them all. */
+        /* Scalable-mode context entries carry no DID: a domain-selective request removes them all
+         * (legacy ones only with the DID, ctx_in_scope). */
+        s.by_did = true;
+        s.did = f.did;
         break;
     case VTD_QI_CC_G_DEVICE:
+        s.by_did = true;
+        s.did = f.did;
         s.sid = f.sid;
         s.sid_mask = (uint16_t)~cc_function_mask(f.fm);
         break;

@@ -183,6 +183,22 @@ static void fsts_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t v
         qi_kick(io);
 }
 
+/* ---- register-based invalidation (6.5.1): setting ICC or IVT starts it ---- */
+
+static void ccmd_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
+{
+    plain_write(io, r, val, wmask);
+    if (io->regs.ccmd & VTD_CCMD_ICC)
+        iommu_reg_context_invalidate(io);
+}
+
+static void iotlb_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
+{
+    plain_write(io, r, val, wmask);
+    if (io->regs.iotlb & VTD_IOTLB_IVT)
+        iommu_reg_iotlb_invalidate(io);
+}
+
 /* ---- global command (11.4.4) ---- */
 
 /* SRTP: latch RTADDR for every walk; RTPS reports completion. Caches are not flushed: software
@@ -271,6 +287,9 @@ static void frcd_hi_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_
 /* ---- the table ---- */
 
 #define ECTL_RW VTD_ECTL_IM
+#define CCMD_RW (VTD_CCMD_ICC | VTD_CCMD_CIRG | VTD_CCMD_FM | VTD_CCMD_SID | VTD_CCMD_DID)
+#define IVA_RW (VTD_IVA_ADDR | VTD_IVA_IH | VTD_IVA_AM)
+#define IOTLB_RW (VTD_IOTLB_IVT | VTD_IOTLB_IIRG | VTD_IOTLB_DR | VTD_IOTLB_DW | VTD_IOTLB_DID)
 
 static const struct reg_desc reg_table[] = {
     {VTD_REG_VER, 4, "VER", ver_read, ignore_write, 0, 0, NO_FIELD},
@@ -279,7 +298,7 @@ static const struct reg_desc reg_table[] = {
     {VTD_REG_GCMD, 4, "GCMD", zero_read, gcmd_write, 0, 0, FIELD(gcmd)},  /* write-only */
     {VTD_REG_GSTS, 4, "GSTS", gsts_read, ignore_write, 0, 0, FIELD(gsts)},
     {VTD_REG_RTADDR, 8, "RTADDR", plain_read, plain_write, VTD_RTADDR_RTA | VTD_RTADDR_TTM, 0, FIELD(rtaddr)},
-    {VTD_REG_CCMD, 8, "CCMD", zero_read, ignore_write, 0, 0, NO_FIELD},  /* register-based invalidation */
+    {VTD_REG_CCMD, 8, "CCMD", plain_read, ccmd_write, CCMD_RW, 0, FIELD(ccmd)},  /* register-based invalidation */
     {VTD_REG_FSTS, 4, "FSTS", plain_read, fsts_write, 0, FSTS_RW1C, FIELD(fsts)},
     {VTD_REG_FECTL, 4, "FECTL", plain_read, ectl_write, ECTL_RW, 0, FIELD(fectl)},
     {VTD_REG_FEDATA, 4, "FEDATA", plain_read, plain_write, VTD_GENMASK(15, 0), 0, FIELD(fedata)},
@@ -303,11 +322,13 @@ static const struct reg_desc reg_table[] = {
 FIELD_IS(gcmd, 4); FIELD_IS(gsts, 4); FIELD_IS(rtaddr, 8); FIELD_IS(fsts, 4); FIELD_IS(fectl, 4);
 FIELD_IS(fedata, 4); FIELD_IS(feaddr, 4); FIELD_IS(feuaddr, 4); FIELD_IS(iqh, 8); FIELD_IS(iqt, 8);
 FIELD_IS(iqa, 8); FIELD_IS(ics, 4); FIELD_IS(iectl, 4); FIELD_IS(iqercd, 8); FIELD_IS(pqh, 8);
-FIELD_IS(pqt, 8); FIELD_IS(pqa, 8); FIELD_IS(prs, 4); FIELD_IS(pectl, 4);
+FIELD_IS(pqt, 8); FIELD_IS(pqa, 8); FIELD_IS(prs, 4); FIELD_IS(pectl, 4); FIELD_IS(ccmd, 8);
+FIELD_IS(iva, 8); FIELD_IS(iotlb, 8);
 
 /* Registers whose place comes from the capabilities (offsets relative to their group). */
-static const struct reg_desc iva_desc = {VTD_REG_IVA_OFF, 8, "IVA", zero_read, ignore_write, 0, 0, NO_FIELD};
-static const struct reg_desc iotlb_desc = {VTD_REG_IOTLB_OFF, 8, "IOTLB", zero_read, ignore_write, 0, 0, NO_FIELD};
+static const struct reg_desc iva_desc = {VTD_REG_IVA_OFF, 8, "IVA", plain_read, plain_write, IVA_RW, 0, FIELD(iva)};
+static const struct reg_desc iotlb_desc = {VTD_REG_IOTLB_OFF, 8, "IOTLB", plain_read, iotlb_write, IOTLB_RW, 0,
+                                           FIELD(iotlb)};
 static const struct reg_desc frcd_lo_desc = {0, 8, "FRCD_LO", frcd_lo_read, ignore_write, 0, 0, NO_FIELD};
 static const struct reg_desc frcd_hi_desc = {8, 8, "FRCD_HI", frcd_hi_read, frcd_hi_write, 0, VTD_FRCD_HI_F, NO_FIELD};
 

@@ -7,8 +7,9 @@
  * Bit positions cross-checked against QEMU hw/i386/intel_iommu_internal.h, Linux
  * drivers/iommu/intel/iommu.h (DMA_FSTS_*, dma_frcd_*) and VirtualBox include/VBox/iommu-intel.h.
  *
- * Not modelled: register-based invalidation (CCMD, IVA, IOTLB_REG read 0 and ignore writes: it is
- * not allowed in scalable mode nor while queued invalidation is enabled, VT-d 6.5), interrupt
+ * Register-based invalidation (CCMD, and IVA/IOTLB_REG at ECAP.IRO, VT-d 6.5.1) works in legacy
+ * mode with queued invalidation off; in scalable mode or with QI enabled a request is ignored
+ * with a warning and reports granularity 0 (6.5: not allowed there). Not modelled: interrupt
  * remapping (IRE, SIRTP, CFI), write-buffer flushing (WBF), advanced fault logging (SFL, EAFL),
  * fault compression (every fault takes a record) and the interrupt messages themselves (only
  * the IP bits of the event control registers are kept).
@@ -80,6 +81,25 @@
 /* ---- RTADDR_REG (11.4.5) ---- */
 #define VTD_RTADDR_TTM VTD_GENMASK(11, 10) /* translation table mode: 01b scalable */
 #define VTD_RTADDR_RTA VTD_GENMASK(63, 12)
+
+/* ---- CCMD_REG (11.4.7; QEMU's VTD_CCMD_*) ---- */
+#define VTD_CCMD_DID VTD_GENMASK(15, 0)
+#define VTD_CCMD_SID VTD_GENMASK(31, 16)
+#define VTD_CCMD_FM VTD_GENMASK(33, 32)
+#define VTD_CCMD_CAIG VTD_GENMASK(60, 59)  /* actual granularity (RO): 0 when not performed */
+#define VTD_CCMD_CIRG VTD_GENMASK(62, 61)  /* requested: 1 global, 2 domain, 3 device */
+#define VTD_CCMD_ICC VTD_BIT(63)           /* set to invalidate; hardware clears it when done */
+
+/* ---- IVA_REG and IOTLB_REG at ECAP.IRO * 16 (11.4.8; QEMU's VTD_TLB_*, VTD_IVA_*) ---- */
+#define VTD_IVA_AM VTD_GENMASK(5, 0)
+#define VTD_IVA_IH VTD_BIT(6)
+#define VTD_IVA_ADDR VTD_GENMASK(63, 12)
+#define VTD_IOTLB_DID VTD_GENMASK(47, 32)
+#define VTD_IOTLB_DW VTD_BIT(48)           /* drain writes */
+#define VTD_IOTLB_DR VTD_BIT(49)           /* drain reads */
+#define VTD_IOTLB_IAIG VTD_GENMASK(58, 57) /* actual granularity (RO): 0 when not performed */
+#define VTD_IOTLB_IIRG VTD_GENMASK(61, 60) /* requested: 1 global, 2 domain, 3 page (IVA) */
+#define VTD_IOTLB_IVT VTD_BIT(63)          /* set to invalidate; hardware clears it when done */
 
 /* ---- FSTS_REG (11.4) ---- */
 #define VTD_FSTS_PFO VTD_BIT(0)  /* primary fault overflow (RW1C) */

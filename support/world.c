@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include "walker/legacy_ctx_entry.h"
+
 int world_init_mem(struct world *w, const struct vtd_caps *caps, struct vtd_mem *mem)
 {
     *w = (struct world){0};
@@ -89,6 +91,38 @@ int world_pasid(struct world *w, const struct vtd_ctx *ctx, uint32_t pasid, unsi
         rc = vtd_build_pasid_entry(&w->b, ctx, pasid, &cfg);
     if (cfg_out)
         *cfg_out = cfg;
+    return rc;
+}
+
+int world_legacy_root(struct world *w)
+{
+    int rc = vtd_build_legacy_root_table(&w->b, &w->rtaddr);
+    w->env.rtaddr = w->rtaddr;
+    return rc;
+}
+
+/* The widest second-stage table the capabilities announce (what legacy pass-through names). */
+static unsigned widest_levels(const struct vtd_caps *caps)
+{
+    unsigned levels = 5;
+    while (levels > 3 && !vtd_caps_sagaw_allows(caps, levels))
+        levels--;
+    return levels;
+}
+
+int world_legacy_device(struct world *w, uint16_t sid, unsigned tt, unsigned levels, uint16_t did, struct vtd_pt *ss,
+                        struct vtd_ctx *ctx_out)
+{
+    struct vtd_ctx c = {.legacy = true, .tt = tt, .ss_levels = levels, .did = did};
+    int rc = 0;
+    if (tt == VTD_LCTX_TT_PT)
+        c.ss_levels = widest_levels(&w->caps);
+    else if (!(rc = vtd_pt_init(ss, &w->b, VTD_PT_SS, levels, NULL, 0, 0)))
+        c.slptptr = ss->root;
+    if (!rc)
+        rc = vtd_build_legacy_context(&w->b, w->rtaddr, sid, &c);
+    if (ctx_out)
+        *ctx_out = c;
     return rc;
 }
 

@@ -47,6 +47,16 @@ int world_device(struct world *w, uint16_t sid, struct vtd_ctx *ctx);
 int world_pasid(struct world *w, const struct vtd_ctx *ctx, uint32_t pasid, unsigned pgtt, unsigned levels,
                 unsigned ss_levels, struct vtd_pt *fs, struct vtd_pt *ss, struct vtd_pasid_cfg *cfg_out);
 
+/*
+ * Legacy mode (TTM 00b): world_legacy_root() switches the world to a new, empty legacy root
+ * table; world_legacy_device() writes a legacy context entry of type `tt` (enum vtd_lctx_tt) for
+ * `sid` with domain `did` over an empty second-stage table of `levels` (3-5; pass-through
+ * gets the widest SAGAW and no table). ctx_out receives the decoded context written.
+ */
+int world_legacy_root(struct world *w);
+int world_legacy_device(struct world *w, uint16_t sid, unsigned tt, unsigned levels, uint16_t did, struct vtd_pt *ss,
+                        struct vtd_ctx *ctx_out);
+
 /* Translate with tracing on; pasid < 0 means a request without PASID. Returns the fault code. */
 int world_xlate(struct world *w, uint16_t sid, int64_t pasid, uint64_t addr, unsigned access, bool priv,
                 struct vtd_xlate *x);

@@ -75,7 +75,10 @@ Test(caps, fault_names_and_descriptions)
     cr_assert_str_eq(vtd_fault_name(VTD_FR_FS_P), "FS_PAGING_ENTRY_P");
     cr_assert_eq(vtd_fault_by_name("FS_PAGING_ENTRY_P"), VTD_FR_FS_P);
     cr_assert(strlen(vtd_fault_desc(VTD_FR_FS_P)) > 0);
-    cr_assert_null(vtd_fault_name(0x3));
-    cr_assert_str_eq(vtd_fault_desc(0x3), "unknown fault reason");
-    cr_assert_not(vtd_fault_known(0x3));
+    /* 0Fh lies between the legacy codes (01h-0Eh) and the scalable-mode ones (30h on). */
+    cr_assert_null(vtd_fault_name(0xF));
+    cr_assert_str_eq(vtd_fault_desc(0xF), "unknown fault reason");
+    cr_assert_not(vtd_fault_known(0xF));
+    cr_assert_not(vtd_fault_qualified(0xF));
+    cr_assert_str_eq(vtd_fault_name(0x3), "LEGACY_CTX_ENTRY_INV");
 }

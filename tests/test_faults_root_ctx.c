@@ -45,8 +45,9 @@ Test(faults, ttm_legacy_with_pasid)
     pt_pasid(1);
     w.rtaddr &= ~VTD_RTADDR_TTM; /* TTM 00b: legacy mode */
     EXPECT_AT(xl(1, 0x1000, VTD_ACC_R, false), 0x31, 0, 0);
-    /* Without PASID legacy mode is simply not modelled: the register is invalid. */
-    EXPECT(xl(-1, 0x1000, VTD_ACC_R, false), 0x30);
+    /* Without PASID the scalable-mode tables are read as legacy ones: the 16-byte context entry
+     * at devfn 0x18 lies inside the (empty) scalable entry of devfn 12, not present (2h). */
+    EXPECT(xl(-1, 0x1000, VTD_ACC_R, false), 0x2);
     /* The same request with TTM 01b. */
     w.rtaddr |= vtd_field_prep(VTD_TTM_SCALABLE, VTD_RTADDR_TTM);
     EXPECT(xl(1, 0x1000, VTD_ACC_R, false), 0);

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <string.h>
 
 #include "sim/iommu_internal.h"
 #include "sim/qi.h"
@@ -198,17 +199,81 @@ Test(regs, unknown_offsets_read_zero_and_ignore_writes)
     cr_assert_null(vtd_iommu_reg_name(io, 0x50));
 }
 
-Test(regs, register_based_invalidation_reads_zero)
+/* The last warning, if any was raised since `before`. */
+static const char *warning_since(uint64_t before)
+{
+    uint64_t n = vtd_iommu_warning_count(io);
+    return n > before ? vtd_iommu_warning(io, n - 1) : NULL;
+}
+
+Test(regs, register_based_invalidation_reports_granularity)
 {
     unsigned iro = (unsigned)vtd_field(cfg.caps.ecap, VTD_ECAP_IRO) * 16;
     cr_assert_str_eq(vtd_iommu_reg_name(io, iro), "IVA");
     cr_assert_str_eq(vtd_iommu_reg_name(io, iro + 12), "IOTLB");
-    wr(iro, 8, 0x1000);
-    wr(iro + 8, 8, UINT64_C(1) << 63 | UINT64_C(1) << 60);
-    wr(VTD_REG_CCMD, 8, UINT64_C(1) << 63 | UINT64_C(1) << 61);
-    cr_assert_eq(rd(iro, 8), 0);
-    cr_assert_eq(rd(iro + 8, 8), 0, "IVT reads clear: a polling driver does not hang");
-    cr_assert_eq(rd(VTD_REG_CCMD, 8), 0);
+    /* After reset no root table is latched: TTM 00b, legacy mode, QI off. */
+    wr(iro, 8, 0x1000 | VTD_IVA_IH | 1);
+    wr(iro + 8, 8, VTD_IOTLB_IVT | vtd_field_prep(3, VTD_IOTLB_IIRG) | vtd_field_prep(5, VTD_IOTLB_DID));
+    uint64_t v = rd(iro + 8, 8);
+    cr_assert_eq(v & VTD_IOTLB_IVT, 0, "IVT reads clear: a polling driver does not hang");
+    cr_assert_eq(vtd_field(v, VTD_IOTLB_IAIG), 3, "page-selective performed");
+    cr_assert_eq(vtd_field(v, VTD_IOTLB_DID), 5);
+    cr_assert_eq(rd(iro, 8), 0x1000 | VTD_IVA_IH | 1);
+    wr(VTD_REG_CCMD, 8, VTD_CCMD_ICC | vtd_field_prep(1, VTD_CCMD_CIRG));
+    v = rd(VTD_REG_CCMD, 8);
+    cr_assert_eq(v & VTD_CCMD_ICC, 0);
+    cr_assert_eq(vtd_field(v, VTD_CCMD_CAIG), 1, "global performed");
+    /* A reserved granularity is not performed: CAIG 0 and a warning. */
+    uint64_t w0 = vtd_iommu_warning_count(io);
+    wr(VTD_REG_CCMD, 8, VTD_CCMD_ICC);
+    cr_assert_eq(vtd_field(rd(VTD_REG_CCMD, 8), VTD_CCMD_CAIG), 0);
+    cr_assert_not_null(warning_since(w0));
+    /* A 4-byte write of the low half starts nothing; the high half (with ICC) does. */
+    wr(VTD_REG_CCMD, 4, 7);
+    cr_assert_eq(rd(VTD_REG_CCMD, 8), 7);
+    wr(VTD_REG_CCMD + 4, 4, (uint32_t)((VTD_CCMD_ICC | vtd_field_prep(2, VTD_CCMD_CIRG)) >> 32));
+    cr_assert_eq(rd(VTD_REG_CCMD, 8), 7 | vtd_field_prep(2, VTD_CCMD_CIRG) | vtd_field_prep(2, VTD_CCMD_CAIG));
+}
+
+Test(regs, register_based_invalidation_without_psi_is_domain_selective)
+{
+    vtd_iommu_free(io);
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.cap &= ~VTD_CAP_PSI;
+    const char *why = NULL;
+    cr_assert_not_null(io = vtd_iommu_new(&cfg, &why), "%s", why ? why : "");
+    unsigned iro = (unsigned)vtd_field(cfg.caps.ecap, VTD_ECAP_IRO) * 16;
+    wr(iro, 8, 0x4000);
+    wr(iro + 8, 8, VTD_IOTLB_IVT | vtd_field_prep(3, VTD_IOTLB_IIRG) | vtd_field_prep(2, VTD_IOTLB_DID));
+    cr_assert_eq(vtd_field(rd(iro + 8, 8), VTD_IOTLB_IAIG), 2);
+    /* AM above MAMV is refused: IAIG 0. */
+    vtd_iommu_free(io);
+    vtd_iommu_config_default(&cfg);
+    cr_assert_not_null(io = vtd_iommu_new(&cfg, &why), "%s", why ? why : "");
+    wr(iro, 8, vtd_caps_mamv(&cfg.caps) + 1);
+    wr(iro + 8, 8, VTD_IOTLB_IVT | vtd_field_prep(3, VTD_IOTLB_IIRG));
+    cr_assert_eq(vtd_field(rd(iro + 8, 8), VTD_IOTLB_IAIG), 0);
+}
+
+Test(regs, register_based_invalidation_refused_in_scalable_mode_and_with_qi)
+{
+    unsigned iro = (unsigned)vtd_field(cfg.caps.ecap, VTD_ECAP_IRO) * 16;
+    wr(VTD_REG_RTADDR, 8, 0x5000 | vtd_field_prep(1, VTD_RTADDR_TTM));
+    wr(VTD_REG_GCMD, 4, (uint32_t)VTD_GCMD_SRTP);
+    uint64_t w0 = vtd_iommu_warning_count(io);
+    wr(VTD_REG_CCMD, 8, VTD_CCMD_ICC | vtd_field_prep(1, VTD_CCMD_CIRG));
+    cr_assert_eq(rd(VTD_REG_CCMD, 8), vtd_field_prep(1, VTD_CCMD_CIRG), "ICC clear, CAIG 0");
+    cr_assert(strstr(warning_since(w0), "scalable mode"), "%s", warning_since(w0));
+    /* Legacy root table, but queued invalidation enabled. */
+    wr(VTD_REG_RTADDR, 8, 0x5000);
+    wr(VTD_REG_GCMD, 4, (uint32_t)VTD_GCMD_SRTP);
+    wr(VTD_REG_IQA, 8, 0x9000);
+    wr(VTD_REG_GCMD, 4, (uint32_t)VTD_GCMD_QIE);
+    cr_assert(rd(VTD_REG_GSTS, 4) & VTD_GSTS_QIES);
+    w0 = vtd_iommu_warning_count(io);
+    wr(iro + 8, 8, VTD_IOTLB_IVT | vtd_field_prep(1, VTD_IOTLB_IIRG));
+    cr_assert_eq(vtd_field(rd(iro + 8, 8), VTD_IOTLB_IAIG), 0);
+    cr_assert(strstr(warning_since(w0), "queued invalidation is enabled"), "%s", warning_since(w0));
 }
 
 Test(regs, names)

@@ -338,7 +338,7 @@ static int run_translate(struct tr_opts *o, const struct scenario *s)
     printf(", addr 0x%" PRIx64 ", %s%s, after step %llu of %u\n", o->req.addr,
            o->req.access & VTD_ACC_W ? "write" : o->req.access & VTD_ACC_X ? "execute" : "read",
            o->req.priv ? ", privileged" : "", o->after, s->nsteps);
-    if (!o->req.pasid_valid)
+    if (!o->req.pasid_valid && !s->legacy)
         printf("         (without PASID: the walk uses the context's RID_PASID)\n");
     struct sc_result r = {0};
     unsigned bad = 0;

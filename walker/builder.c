@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "walker/fs_entry.h"
+#include "walker/legacy_ctx_entry.h"
 #include "walker/pasid_dir.h"
 #include "walker/root_entry.h"
 #include "walker/ss_entry.h"
@@ -173,6 +174,43 @@ int vtd_build_context(struct vtd_builder *b, uint64_t rtaddr, uint16_t sid, cons
         return rc;
     ctx_entry_encode(ctx, qw);
     return write_entry_p_last(b, vtd_ctx_entry_addr(ctp, (uint8_t)sid), qw, CTX_QWORDS);
+}
+
+/* ---- legacy-mode root and context tables (VT-d 9.1, 9.3) ------------------------------- */
+
+int vtd_build_legacy_root_table(struct vtd_builder *b, uint64_t *rtaddr)
+{
+    int rc = vtd_build_root_table(b, rtaddr);
+    if (!rc)
+        *rtaddr &= ~VTD_RTADDR_TTM; /* TTM 00b */
+    return rc;
+}
+
+/* The legacy context table of a bus (one for all 256 devfns, from the root entry's low qword),
+ * created and hooked into the root entry if absent. */
+static int legacy_ctx_table_for(struct vtd_builder *b, uint64_t rta, uint8_t bus, uint64_t *ctp)
+{
+    return ctx_table_for(b, rta, (uint16_t)(bus << 8), ctp);
+}
+
+static bool lctx_representable(const struct vtd_ctx *c)
+{
+    return c->tt <= field_max(VTD_LCTX_TT) && c->ss_levels >= 3 && c->ss_levels <= 5 &&
+           !(c->slptptr & ~VTD_LCTX_SLPTPTR);
+}
+
+int vtd_build_legacy_context(struct vtd_builder *b, uint64_t rtaddr, uint16_t sid, const struct vtd_ctx *ctx)
+{
+    if (!b || !ctx || (rtaddr & VTD_RTADDR_RSVD) || !vtd_rtaddr_is_legacy(rtaddr) || !lctx_representable(ctx))
+        return -EINVAL;
+    uint64_t ctp;
+    int rc = legacy_ctx_table_for(b, rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8), &ctp);
+    if (rc)
+        return rc;
+    struct vtd_lctx_entry ce;
+    lctx_entry_encode(ctx, &ce);
+    uint64_t qw[2] = {ce.lo, ce.hi};
+    return write_entry_p_last(b, vtd_lctx_entry_addr(ctp, (uint8_t)sid), qw, 2);
 }
 
 /* ---- PASID directory and tables -------------------------------------------------------- */

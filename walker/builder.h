@@ -38,6 +38,14 @@ int vtd_builder_alloc_page(struct vtd_builder *b, uint64_t *pa);
 int vtd_build_root_table(struct vtd_builder *b, uint64_t *rtaddr);
 /* Write the context entry for `sid` (present), creating the context table if needed. */
 int vtd_build_context(struct vtd_builder *b, uint64_t rtaddr, uint16_t sid, const struct vtd_ctx *ctx);
+/* A legacy-mode root table (VT-d 9.1); *rtaddr receives the RTADDR_REG value (TTM = 00b). */
+int vtd_build_legacy_root_table(struct vtd_builder *b, uint64_t *rtaddr);
+/*
+ * Write the legacy context entry for `sid` (present) from the legacy fields of `ctx` (tt,
+ * ss_levels, did, slptptr, fpd), creating the context table if needed. -EINVAL unless rtaddr
+ * selects legacy mode and the fields fit the entry (TT 0-3, 3-5 levels, SLPTPTR page-aligned).
+ */
+int vtd_build_legacy_context(struct vtd_builder *b, uint64_t rtaddr, uint16_t sid, const struct vtd_ctx *ctx);
 /* A PASID directory for a context with `pdts` (2^(pdts+7) entries); *pdtp receives it. */
 int vtd_build_pasid_dir(struct vtd_builder *b, unsigned pdts, uint64_t *pdtp);
 /* Write the PASID entry for `pasid` (present), creating its PASID table if needed. */

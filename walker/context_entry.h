@@ -34,12 +34,19 @@ struct vtd_ctx_entry {
     uint64_t qw[4];
 };
 
-/* Decoded context entry: what the rest of the walk needs (also what a context cache holds). */
+/* Decoded context entry, scalable or legacy: what the rest of the walk needs (also what a
+ * context cache holds). */
 struct vtd_ctx {
     bool fpd, dte, paside, pre, rid_priv;
     unsigned pdts;          /* directory holds 2^(pdts+7) entries */
     uint64_t pdtp;          /* PASID directory address */
     uint32_t rid_pasid;     /* PASID used for requests without PASID */
+    /* A legacy-mode entry (TTM 00b, legacy_ctx_entry.h): only fpd above and these apply. */
+    bool legacy;
+    unsigned tt;            /* enum vtd_lctx_tt */
+    unsigned ss_levels;     /* second-stage levels from AW: 3, 4 or 5 */
+    uint16_t did;
+    uint64_t slptptr;       /* second-stage table */
 };
 
 /* Address of the context entry for a devfn inside the table at `ctp`. */

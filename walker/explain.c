@@ -9,6 +9,7 @@
 
 #include "walker/context_entry.h"
 #include "walker/fs_entry.h"
+#include "walker/legacy_ctx_entry.h"
 #include "walker/pasid_dir.h"
 #include "walker/pasid_entry.h"
 #include "walker/root_entry.h"
@@ -17,11 +18,25 @@
 static int explain_root(struct vtd_mem *m, const struct vtd_trace_rec *r, char *buf, size_t n)
 {
     (void)m;
-    return snprintf(buf, n, "P=%d CTP=0x%" PRIx64, !!(r->val & VTD_ROOT_P), r->val & VTD_ROOT_CTP);
+    return snprintf(buf, n, "P=%d CTP=0x%" PRIx64 "%s", !!(r->val & VTD_ROOT_P), r->val & VTD_ROOT_CTP,
+                    r->legacy ? " (legacy: devfn 0-255)" : "");
+}
+
+/* A legacy context entry (VT-d 9.3): both qwords, read again whole. */
+static int explain_lctx(struct vtd_mem *m, const struct vtd_trace_rec *r, char *buf, size_t n)
+{
+    struct vtd_lctx_entry ce = {0, 0};
+    vtd_mem_read(m, r->addr, &ce, sizeof ce);
+    unsigned tt = (unsigned)vtd_field(ce.lo, VTD_LCTX_TT), aw = (unsigned)vtd_field(ce.hi, VTD_LCTX_AW);
+    return snprintf(buf, n, "legacy P=%d FPD=%d TT=%u (%s) SLPTPTR=0x%" PRIx64 " AW=%u (%u-level SS) DID=%" PRIu64,
+                    !!(ce.lo & VTD_LCTX_P), !!(ce.lo & VTD_LCTX_FPD), tt, vtd_lctx_tt_name(tt),
+                    ce.lo & VTD_LCTX_SLPTPTR, aw, vtd_lctx_aw_levels(aw), vtd_field(ce.hi, VTD_LCTX_DID));
 }
 
 static int explain_ctx(struct vtd_mem *m, const struct vtd_trace_rec *r, char *buf, size_t n)
 {
+    if (r->legacy)
+        return explain_lctx(m, r, buf, n);
     struct vtd_ctx_entry ce = {{0}};
     vtd_mem_read(m, r->addr, &ce, sizeof ce);
     uint64_t q = ce.qw[0];

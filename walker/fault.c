@@ -1,4 +1,4 @@
-/* fault.c: names and descriptions of scalable-mode fault reasons (VT-d appendix A). */
+/* fault.c: names and descriptions of legacy and scalable-mode fault reasons (VT-d appendix A). */
 #include "walker/fault.h"
 
 #include <stddef.h>
@@ -11,6 +11,20 @@ struct fault_desc {
 };
 
 static const struct fault_desc fault_table[] = {
+    {VTD_FR_L_ROOT_P, "LEGACY_ROOT_ENTRY_P", "legacy: present bit clear in the root entry"},
+    {VTD_FR_L_CTX_P, "LEGACY_CTX_ENTRY_P", "legacy: present bit clear in the context entry"},
+    {VTD_FR_L_CTX_INVALID, "LEGACY_CTX_ENTRY_INV", "legacy: context entry programmed with a TT or AW the hardware lacks"},
+    {VTD_FR_L_BEYOND_AGAW, "LEGACY_BEYOND_AGAW", "legacy: input address beyond the smaller of MGAW and the context's AGAW"},
+    {VTD_FR_L_WRITE, "LEGACY_WRITE_DENIED", "legacy: write request without write permission"},
+    {VTD_FR_L_READ, "LEGACY_READ_DENIED", "legacy: read request without read permission"},
+    {VTD_FR_L_PAGING_ACCESS, "LEGACY_PAGING_ENTRY_ACCESS", "legacy: error reading a second-stage paging entry"},
+    {VTD_FR_L_ROOT_ACCESS, "LEGACY_ROOT_ENTRY_ACCESS", "legacy: error reading the root entry"},
+    {VTD_FR_L_CTX_ACCESS, "LEGACY_CTX_ENTRY_ACCESS", "legacy: error reading the context entry"},
+    {VTD_FR_L_ROOT_RSVD, "LEGACY_ROOT_ENTRY_RSVD", "legacy: reserved bit set in the root entry"},
+    {VTD_FR_L_CTX_RSVD, "LEGACY_CTX_ENTRY_RSVD", "legacy: reserved bit set in the context entry"},
+    {VTD_FR_L_PAGING_RSVD, "LEGACY_PAGING_ENTRY_RSVD", "legacy: reserved bit set in a second-stage paging entry"},
+    {VTD_FR_L_TT_BLOCKED, "LEGACY_TT_BLOCKED", "legacy: translation or translated request blocked by the context's TT"},
+    {VTD_FR_L_INTR_ADDR, "LEGACY_INTR_ADDR", "legacy: translation output in the interrupt address range"},
     {VTD_FR_RTADDR_INVALID, "RTADDR_INVALID", "root-table address invalid (beyond HAW, reserved TTM, or legacy mode)"},
     {VTD_FR_TTM_PASID, "TTM_PASID", "legacy translation mode (TTM 00b) and a request with PASID"},
     {VTD_FR_TTM_PRQ, "TTM_PRQ", "legacy translation mode (TTM 00b) and a page request"},
@@ -89,8 +103,34 @@ int vtd_fault_by_name(const char *name)
 
 bool vtd_fault_known(int code) { return fault_find(code) != NULL; }
 
+/* Legacy faults FPD may suppress, as QEMU's vtd_qualified_faults[] lists them: all but the
+ * root-entry faults, the table access errors and a context entry's reserved bits. */
+static bool legacy_qualified(int code)
+{
+    return code != VTD_FR_L_ROOT_P && code != VTD_FR_L_ROOT_ACCESS && code != VTD_FR_L_CTX_ACCESS &&
+           code != VTD_FR_L_ROOT_RSVD && code != VTD_FR_L_CTX_RSVD;
+}
+
 bool vtd_fault_qualified(int code)
 {
+    if (!vtd_fault_known(code))
+        return false;
+    if (code <= VTD_FR_L_INTR_ADDR)
+        return legacy_qualified(code);
     /* Faults found before a context entry is accepted cannot be covered by any FPD bit. */
-    return vtd_fault_known(code) && code >= VTD_FR_CTX_DTE;
+    return code >= VTD_FR_CTX_DTE;
+}
+
+int vtd_fault_to_legacy(int code)
+{
+    switch (code) {
+    case VTD_FR_SS_ACCESS: return VTD_FR_L_PAGING_ACCESS;
+    case VTD_FR_SS_RSVD: return VTD_FR_L_PAGING_RSVD;
+    case VTD_FR_BEYOND_HAW:
+    case VTD_FR_BEYOND_AGAW: return VTD_FR_L_BEYOND_AGAW;
+    case VTD_FR_WRITE: return VTD_FR_L_WRITE;
+    case VTD_FR_READ: return VTD_FR_L_READ;
+    case VTD_FR_INTR_ADDR: return VTD_FR_L_INTR_ADDR;
+    default: return code;
+    }
 }

@@ -1,9 +1,10 @@
 /*
- * fault.h: scalable-mode translation fault reasons.
+ * fault.h: translation fault reasons, legacy (01h-0Eh) and scalable mode (30h on).
  *
- * The codes are those the VT-d specification lists for scalable-mode remapping (appendix A,
- * "Non-Recoverable Fault Reason Encodings"; cross-checked against the reason table in Linux's
- * drivers/iommu/intel/dmar.c). Each has a short symbolic name for scenarios and reports.
+ * The codes are those the VT-d specification lists (appendix A, "Non-Recoverable Fault Reason
+ * Encodings"; cross-checked against the reason table in Linux's drivers/iommu/intel/dmar.c and,
+ * for the legacy ones, QEMU's VTDFaultReason in hw/i386/intel_iommu_internal.h). Each has a
+ * short symbolic name for scenarios and reports; legacy names start with "LEGACY_".
  */
 #ifndef VTDSIM_WALKER_FAULT_H
 #define VTDSIM_WALKER_FAULT_H
@@ -12,6 +13,22 @@
 
 enum vtd_fault {
     VTD_FR_NONE = 0,
+    /* Legacy mode (RTADDR_REG.TTM = 00b). */
+    VTD_FR_L_ROOT_P = 0x1,
+    VTD_FR_L_CTX_P = 0x2,
+    VTD_FR_L_CTX_INVALID = 0x3,       /* TT or AW the hardware does not support */
+    VTD_FR_L_BEYOND_AGAW = 0x4,       /* input above 2^min(MGAW, AGAW) - 1 */
+    VTD_FR_L_WRITE = 0x5,
+    VTD_FR_L_READ = 0x6,
+    VTD_FR_L_PAGING_ACCESS = 0x7,     /* error reading a second-stage paging entry */
+    VTD_FR_L_ROOT_ACCESS = 0x8,
+    VTD_FR_L_CTX_ACCESS = 0x9,
+    VTD_FR_L_ROOT_RSVD = 0xA,
+    VTD_FR_L_CTX_RSVD = 0xB,
+    VTD_FR_L_PAGING_RSVD = 0xC,
+    VTD_FR_L_TT_BLOCKED = 0xD,        /* translation or translated request blocked by TT */
+    VTD_FR_L_INTR_ADDR = 0xE,         /* output in the interrupt address range */
+    /* Scalable mode (and the TTM checks of requests the legacy mode cannot serve). */
     VTD_FR_RTADDR_INVALID = 0x30,     /* root-table address beyond HAW or TTM reserved */
     VTD_FR_TTM_PASID = 0x31,          /* legacy TTM and a request with PASID */
     VTD_FR_TTM_PRQ = 0x32,            /* legacy TTM and a page request */
@@ -66,12 +83,19 @@ const char *vtd_fault_name(int code);
 const char *vtd_fault_desc(int code);
 /* Code for a symbolic name (case-insensitive), or -1. */
 int vtd_fault_by_name(const char *name);
-/* Whether the code is a known scalable-mode fault reason. */
+/* Whether the code is a known fault reason (legacy or scalable mode). */
 bool vtd_fault_known(int code);
 /*
  * Whether a fault may be suppressed by FPD ("qualified"): root-table address and root/context
- * entry errors found before a context entry was accepted are never qualified.
+ * entry errors found before a context entry was accepted are never qualified; in legacy mode
+ * a context entry's FPD covers its own not-present and invalid-programming faults too.
  */
 bool vtd_fault_qualified(int code);
+/*
+ * The legacy code of a fault the shared second-stage walk, pass-through or output check
+ * reported with its scalable-mode code (78h -> 7h, 7Ah -> Ch, 83h/84h -> 4h, 85h -> 5h,
+ * 86h -> 6h, 87h -> Eh); any other code unchanged.
+ */
+int vtd_fault_to_legacy(int code);
 
 #endif

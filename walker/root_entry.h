@@ -1,13 +1,15 @@
 /*
- * root_entry.h: the scalable-mode root table (VT-d 9.2).
+ * root_entry.h: the root table, scalable mode (VT-d 9.2) and legacy mode (9.1).
  *
- * 256 entries of 128 bits indexed by bus number. The low half points at the context table for
- * devfn 0-127, the high half at the one for devfn 128-255. RTADDR_REG's TTM field selects
- * scalable mode (01b).
+ * 256 entries of 128 bits indexed by bus number. In scalable mode the low half points at the
+ * context table for devfn 0-127, the high half at the one for devfn 128-255. In legacy mode
+ * the low half points at one context table for all 256 devfns and the high half is reserved.
+ * RTADDR_REG's TTM field selects the mode (00b legacy, 01b scalable).
  */
 #ifndef VTDSIM_WALKER_ROOT_ENTRY_H
 #define VTDSIM_WALKER_ROOT_ENTRY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "walker/bits.h"
@@ -15,7 +17,8 @@
 #define VTD_ROOT_ENTRY_SIZE 16u
 #define VTD_ROOT_ENTRIES 256u
 
-/* Each qword of a scalable-mode root entry: present bit and context-table pointer. */
+/* Each qword of a scalable-mode root entry, and the low qword of a legacy one: present bit and
+ * context-table pointer. */
 #define VTD_ROOT_P VTD_BIT(0)
 #define VTD_ROOT_RSVD_LOW VTD_GENMASK(11, 1)
 #define VTD_ROOT_CTP VTD_GENMASK(63, 12)
@@ -26,6 +29,9 @@
 #define VTD_RTADDR_RTA VTD_GENMASK(63, 12)
 #define VTD_TTM_LEGACY 0u
 #define VTD_TTM_SCALABLE 1u
+
+/* Whether RTADDR_REG selects legacy mode (TTM 00b). */
+static inline bool vtd_rtaddr_is_legacy(uint64_t rtaddr) { return vtd_field(rtaddr, VTD_RTADDR_TTM) == VTD_TTM_LEGACY; }
 
 struct vtd_root_entry {
     uint64_t lo; /* devfn 0-127 */

@@ -5,13 +5,15 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "walker/legacy_ctx_entry.h"
+#include "walker/root_entry.h"
 #include "walker/walk_internal.h"
 
 /* ATS translation requests report "no access" instead of faulting on permission (VT-d 4.2.3). */
 static bool ats_permission_outcome(int code)
 {
     return code == VTD_FR_FS_P || code == VTD_FR_US || code == VTD_FR_WRITE || code == VTD_FR_READ ||
-           code == VTD_FR_EXEC;
+           code == VTD_FR_EXEC || code == VTD_FR_L_WRITE || code == VTD_FR_L_READ;
 }
 
 static int translate_passthrough(const struct vtd_walk_env *env, uint64_t addr, struct vtd_xlate *x)
@@ -80,8 +82,6 @@ void vtd_xlate_set_device(const struct vtd_request *req, const struct vtd_ctx *c
 static int translate_device(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
 {
     int rc;
-    if (req->pasid_valid && vtd_field(env->rtaddr, VTD_GENMASK(11, 10)) == 0)
-        return walk_fault(&x->fault, VTD_FR_TTM_PASID, 0, 0);
     const struct vtd_walk_hooks *h = env->hooks;
     if ((rc = (h && h->ctx_fetch ? h->ctx_fetch : vtd_ctx_fetch)(env, req->sid, &x->ctx, &x->fault)))
         return rc;
@@ -114,9 +114,64 @@ bool vtd_xlate_out_blocked(const struct vtd_request *req, uint64_t out)
     return req->kind == VTD_REQ_UNTRANSLATED && out >= VTD_INTR_ADDR_FIRST && out <= VTD_INTR_ADDR_LAST;
 }
 
+/* Legacy device stage: the legacy context entry and the TT's verdict on ATS requests. */
+static int translate_legacy_device(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    int rc;
+    const struct vtd_walk_hooks *h = env->hooks;
+    if ((rc = (h && h->ctx_fetch ? h->ctx_fetch : vtd_ctx_fetch)(env, req->sid, &x->ctx, &x->fault)))
+        return rc;
+    if (req->kind != VTD_REQ_UNTRANSLATED && !vtd_lctx_tt_allows_ats(x->ctx.tt))
+        return walk_fault(&x->fault, VTD_FR_L_TT_BLOCKED, 0, 0);
+    vtd_xlate_set_device(req, &x->ctx, x);
+    return 0;
+}
+
+/* Legacy input width: the smaller of MGAW and the context's AGAW (fault 4h, VT-d 7.1.3). */
+static bool legacy_beyond_agaw(const struct vtd_caps *caps, const struct vtd_ctx *ctx, uint64_t addr)
+{
+    unsigned agaw = vtd_pt_level_shift(ctx->ss_levels + 1), mgaw = vtd_caps_mgaw(caps);
+    return addr & vtd_bits_above(agaw < mgaw ? agaw : mgaw);
+}
+
+/*
+ * A request in legacy mode (TTM 00b): the legacy context, then the second stage or
+ * pass-through through the same paging step as scalable mode, with the paging faults in
+ * their scalable-mode codes (the caller turns them into legacy ones).
+ */
+static int translate_legacy(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    int rc;
+    /* Legacy mode has no PASID: such requests get the scalable-mode code for it (31h). */
+    if (req->pasid_valid)
+        return walk_fault(&x->fault, VTD_FR_TTM_PASID, 0, 0);
+    if ((rc = translate_legacy_device(env, req, x)))
+        return rc;
+    if (req->kind == VTD_REQ_TRANSLATED)
+        return translate_passthrough(env, req->addr, x);
+    vtd_lctx_paging_cfg(&x->ctx, &x->pe);
+    if (legacy_beyond_agaw(env->caps, &x->ctx, req->addr))
+        return walk_fault(&x->fault, VTD_FR_L_BEYOND_AGAW, 0, 0);
+    struct vtd_request eff;
+    unsigned access;
+    /* No request check applies to a second-stage or pass-through configuration. */
+    (void)vtd_xlate_set_pasid(env->caps, req, &x->pe, x, &eff, &access);
+    const struct vtd_walk_hooks *h = env->hooks;
+    if ((rc = (h && h->paging ? h->paging : vtd_translate_paging)(env, &eff, access, x)))
+        return rc;
+    if (vtd_xlate_out_blocked(req, x->out))
+        return walk_fault(&x->fault, VTD_FR_INTR_ADDR, 0, 0);
+    return 0;
+}
+
 static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
 {
     int rc;
+    if (vtd_rtaddr_is_legacy(env->rtaddr)) {
+        if ((rc = translate_legacy(env, req, x)))
+            x->fault.code = rc = vtd_fault_to_legacy(rc);
+        return rc;
+    }
     if ((rc = translate_device(env, req, x)))
         return rc;
     if (req->kind == VTD_REQ_TRANSLATED)

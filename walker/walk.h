@@ -2,7 +2,8 @@
  * walk.h: the scalable-mode translation walk (VT-d chapter 3 and 9), without any caching.
  *
  * One DMA request in, one translation or one fault out, with a record of every structure read
- * and every A/D write. The stages are separate functions so that sim/ can put a cache in front
+ * and every A/D write. Legacy mode (TTM 00b) has a device stage of its own
+ * (vtd_legacy_ctx_fetch) and then the same second-stage walk. The stages are separate functions so that sim/ can put a cache in front
  * of each while composing the very same functions its uncached oracle uses:
  *
  *   vtd_ctx_fetch()    root entry -> scalable-mode context entry
@@ -67,6 +68,7 @@ struct vtd_trace_rec {
     uint8_t level;     /* paging level for FS/SS entries */
     bool write;        /* an A/D update rather than a read */
     bool for_fs;       /* a second-stage access made to reach a first-stage structure */
+    bool legacy;       /* a legacy-mode root or context entry (TTM 00b) */
     uint64_t addr;     /* physical address of the entry (first qword) */
     uint64_t val;      /* value read (or written) */
 };
@@ -212,8 +214,14 @@ struct vtd_xlate {
 /* Initialise an environment with no trace and the uncached second stage. */
 void vtd_walk_env_init(struct vtd_walk_env *env, struct vtd_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr);
 
-/* Stage 1: root and context entry for a source-id. */
+/* Stage 1: root and context entry for a source-id (legacy mode: vtd_legacy_ctx_fetch). */
 int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f);
+/*
+ * Stage 1 in legacy mode (RTADDR_REG.TTM 00b): the root entry's low qword and the 128-bit
+ * legacy context entry, with the legacy fault codes (1h-3h, 8h-Bh). *out holds the legacy
+ * fields (ctx->legacy set); vtd_translate() then walks the second stage or passes through.
+ */
+int vtd_legacy_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f);
 /* Stage 2: PASID directory and table entry. */
 int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_t pasid, struct vtd_pasid_cfg *out,
                     struct vtd_fault_info *f);

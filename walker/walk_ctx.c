@@ -13,7 +13,7 @@ static int root_table_addr(const struct vtd_walk_env *env, uint64_t *rta, struct
 {
     uint64_t reg = env->rtaddr;
     *rta = reg & VTD_RTADDR_RTA;
-    /* Only scalable mode is modelled: legacy (00b) and the reserved encodings are rejected. */
+    /* Legacy mode (00b) went to vtd_legacy_ctx_fetch(); the reserved encodings are rejected. */
     if (vtd_field(reg, VTD_RTADDR_TTM) != VTD_TTM_SCALABLE || (reg & VTD_RTADDR_RSVD) ||
         (*rta & vtd_bits_above(env->caps->haw)))
         return walk_fault(f, VTD_FR_RTADDR_INVALID, *rta, 0);
@@ -36,28 +36,10 @@ static int root_entry_fetch(struct vtd_walk_env *env, uint64_t rta, uint16_t sid
     return 0;
 }
 
-/*
- * Read a multi-qword structure in one block access; it is counted and traced as one read.
- * Simulated memory is little-endian, like the x86 hosts this model runs on. Always inlined so
- * that `n` is a constant at each call: a variable-length copy compiles to a string move
- * ("rep movs") whose start-up cost was a tenth of a nested walk.
- */
-static inline __attribute__((always_inline)) int read_qwords(struct vtd_walk_env *env, unsigned kind, uint64_t addr,
-                                                             uint64_t *qw, unsigned n)
-{
-    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "block reads assume a little-endian host");
-    env->cnt.reads++;
-    env->cnt.by_kind[kind]++;
-    int rc = walk_mem_read(env, kind, 0, addr, qw, 8 * (size_t)n);
-    if (rc)
-        memset(qw, 0, 8 * (size_t)n);
-    if (env->trace)
-        walk_trace(env, kind, 0, false, addr, qw[0]);
-    return rc;
-}
-
 int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
 {
+    if (vtd_rtaddr_is_legacy(env->rtaddr))
+        return vtd_legacy_ctx_fetch(env, sid, out, f);
     uint64_t rta, ctp;
     int rc = root_table_addr(env, &rta, f);
     if (!rc)
@@ -66,7 +48,7 @@ int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, s
         return rc;
     uint64_t addr = vtd_ctx_entry_addr(ctp, sid & 0xff);
     struct vtd_ctx_entry ce;
-    if (read_qwords(env, VTD_TR_CTX, addr, ce.qw, 4))
+    if (walk_read_qwords(env, VTD_TR_CTX, addr, ce.qw, 4))
         return walk_fault(f, VTD_FR_CTX_ACCESS, addr, 0);
     rc = ctx_entry_decode(&ce, env->caps, out);
     return rc ? walk_fault(f, rc, addr, 0) : 0;
@@ -88,7 +70,7 @@ int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_
     bool dir_fpd = pde & VTD_PDIR_FPD;
     uint64_t paddr = vtd_pasid_entry_addr(pde & VTD_PDIR_PTP, pasid);
     struct vtd_pasid_entry pe;
-    int rc = read_qwords(env, VTD_TR_PASID, paddr, pe.qw, 8) ? VTD_FR_PASID_ACCESS
+    int rc = walk_read_qwords(env, VTD_TR_PASID, paddr, pe.qw, 8) ? VTD_FR_PASID_ACCESS
                                                               : pasid_entry_decode(&pe, env->caps, out);
     if (rc) {
         walk_fault(f, rc, paddr, 0);

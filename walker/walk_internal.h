@@ -90,6 +90,26 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
  */
 int walk_set_bits(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr, uint64_t *val, uint64_t bits);
 
+/*
+ * Read a multi-qword structure in one block access; it is counted and traced as one read.
+ * Simulated memory is little-endian, like the x86 hosts this model runs on. Always inlined so
+ * that `n` is a constant at each call: a variable-length copy compiles to a string move
+ * ("rep movs") whose start-up cost was a tenth of a nested walk.
+ */
+static inline __attribute__((always_inline)) int walk_read_qwords(struct vtd_walk_env *env, unsigned kind, uint64_t addr,
+                                                                  uint64_t *qw, unsigned n)
+{
+    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "block reads assume a little-endian host");
+    env->cnt.reads++;
+    env->cnt.by_kind[kind]++;
+    int rc = walk_mem_read(env, kind, 0, addr, qw, 8 * (size_t)n);
+    if (rc)
+        memset(qw, 0, 8 * (size_t)n);
+    if (env->trace)
+        walk_trace(env, kind, 0, false, addr, qw[0]);
+    return rc;
+}
+
 void walk_masks_compute(struct vtd_walk_env *env);
 
 /* The reserved-bit masks for the current capabilities. */
