@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "runner/text.h"
+#include "walker/mem.h"
+#include "walker/walk.h"
 
 int cmd_demo(int argc, char **argv);
 /* Replay YAML scenarios (tool/run.c). */
@@ -16,6 +18,11 @@ int cmd_run(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
 /* Probe every CACHE_INVLD cell on fresh simulated worlds (host/invtable.c). */
 int cmd_inv_table(int argc, char **argv);
+/* Read the structures of a memory image (tool/inspect.c, inspect/). */
+int cmd_inspect(int argc, char **argv);
+/* Every structure a walk read, one line of address and value and one of decoded fields each
+ * (translate --explain, inspect translate --explain; tool/explain_print.c). */
+void tool_explain_trace(struct vtd_mem *m, const struct vtd_trace *t);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
 
