@@ -26,6 +26,8 @@ static void put(struct out *o, const char *s, size_t len)
 }
 
 static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
+/* A string literal, its length known at compile time. */
+#define put_lit(o, lit) put((o), (lit), sizeof(lit) - 1)
 
 static void put_hex(struct out *o, uint64_t v)
 {
@@ -78,7 +80,7 @@ static const char *access_letter(unsigned access)
 static void format_text(struct out *o, const struct vtd_request *req, int rc, const struct vtd_xlate *x)
 {
     char pb[8], sb[24];
-    puts_(o, vtd_bdf_format(req->sid).s);
+    put(o, vtd_bdf_format(req->sid).s, VTD_BDF_LEN - 1);
     put(o, " ", 1);
     if (req->pasid_valid)
         put_dec(o, req->pasid);
@@ -89,19 +91,19 @@ static void format_text(struct out *o, const struct vtd_request *req, int rc, co
     put(o, " ", 1);
     puts_(o, access_letter(req->access));
     if (req->priv)
-        puts_(o, " priv");
+        put_lit(o, " priv");
     if (rc) {
         const char *name = vtd_fault_name(rc);
-        puts_(o, " -> fault ");
+        put_lit(o, " -> fault ");
         put_hex(o, (uint64_t)rc);
         put(o, " ", 1);
         puts_(o, name ? name : "UNKNOWN");
     } else {
-        puts_(o, " -> out ");
+        put_lit(o, " -> out ");
         put_hex(o, x->out);
-        puts_(o, " page ");
+        put_lit(o, " page ");
         puts_(o, vtd_insp_page_name(x->page_shift, sb));
-        puts_(o, " perm ");
+        put_lit(o, " perm ");
         puts_(o, vtd_insp_perm_letters(x->perm, pb));
     }
     put(o, "\n", 1);
@@ -110,34 +112,37 @@ static void format_text(struct out *o, const struct vtd_request *req, int rc, co
 static void format_json(struct out *o, const struct vtd_request *req, int rc, const struct vtd_xlate *x)
 {
     char pb[8];
-    puts_(o, "{\"sid\": \"");
-    puts_(o, vtd_bdf_format(req->sid).s);
-    puts_(o, "\", \"pasid\": ");
+    put_lit(o, "{\"sid\": \"");
+    put(o, vtd_bdf_format(req->sid).s, VTD_BDF_LEN - 1);
+    put_lit(o, "\", \"pasid\": ");
     if (req->pasid_valid)
         put_dec(o, req->pasid);
     else
-        puts_(o, "null");
-    puts_(o, ", \"addr\": \"");
+        put_lit(o, "null");
+    put_lit(o, ", \"addr\": \"");
     put_hex(o, req->addr);
-    puts_(o, "\", \"access\": \"");
+    put_lit(o, "\", \"access\": \"");
     puts_(o, access_letter(req->access));
-    puts_(o, req->priv ? "\", \"priv\": true" : "\", \"priv\": false");
+    if (req->priv)
+        put_lit(o, "\", \"priv\": true");
+    else
+        put_lit(o, "\", \"priv\": false");
     if (rc) {
         const char *name = vtd_fault_name(rc);
-        puts_(o, ", \"out\": null, \"page_size\": null, \"perm\": null, \"fault\": {\"code\": \"");
+        put_lit(o, ", \"out\": null, \"page_size\": null, \"perm\": null, \"fault\": {\"code\": \"");
         put_hex(o, (uint64_t)rc);
-        puts_(o, "\", \"name\": \"");
+        put_lit(o, "\", \"name\": \"");
         puts_(o, name ? name : "UNKNOWN");
-        puts_(o, "\"}}\n");
+        put_lit(o, "\"}}\n");
         return;
     }
-    puts_(o, ", \"out\": \"");
+    put_lit(o, ", \"out\": \"");
     put_hex(o, x->out);
-    puts_(o, "\", \"page_size\": ");
+    put_lit(o, "\", \"page_size\": ");
     put_dec(o, x->page_shift < 64 ? UINT64_C(1) << x->page_shift : 0);
-    puts_(o, ", \"perm\": \"");
+    put_lit(o, ", \"perm\": \"");
     puts_(o, vtd_insp_perm_letters(x->perm, pb));
-    puts_(o, "\", \"fault\": null}\n");
+    put_lit(o, "\", \"fault\": null}\n");
 }
 
 size_t vtd_insp_format_answer(char *buf, size_t n, const struct vtd_request *req, int rc, const struct vtd_xlate *x,

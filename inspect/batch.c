@@ -1,6 +1,7 @@
 /*
  * batch.c: one request per text line, parsed by hand and translated with one long-lived
- * dry-run environment (its frame and mask memo makes consecutive walks cheap).
+ * dry-run environment (its frame and mask memo makes consecutive walks cheap), whose context
+ * and PASID fetches are remembered (inspect/memo.h): every paging structure is still walked.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "inspect/batch.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "inspect/answer.h"
+#include "inspect/memo.h"
 #include "walker/alloc.h"
 #include "walker/bdf.h"
 
@@ -112,16 +114,42 @@ int vtd_insp_parse_request(const char *line, size_t len, struct vtd_request *req
     return 0;
 }
 
+/* Answers are gathered and written in blocks: one stdio call per answer costs as much as a walk. */
+#define BATCH_OUT_BYTES 65536
+#define BATCH_ANSWER_MAX 256
+
+struct out_block {
+    FILE *f;
+    char buf[BATCH_OUT_BYTES];
+    size_t len;
+    struct vtd_insp_memo memo; /* the walks' context and PASID fetches (inspect/memo.h) */
+};
+
+static int flush_block(struct out_block *o)
+{
+    size_t n = o->len;
+    o->len = 0;
+    return fwrite(o->buf, 1, n, o->f) == n ? 0 : -EIO;
+}
+
 int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name, FILE *out_f, bool json,
                       struct vtd_insp_batch_stats *st, char *err, size_t errlen)
 {
     struct vtd_walk_env env;
-    char *line = NULL, ans[256];
+    char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
+    struct out_block *o = vtd_malloc(sizeof *o);
     *st = (struct vtd_insp_batch_stats){0};
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    o->f = out_f;
+    o->len = 0;
     vtd_inspect_env(in, &env);
+    vtd_insp_memo_attach(&o->memo, &env);
     for (uint64_t lineno = 1; (len = getline(&line, &cap, in_f)) >= 0; lineno++) {
         struct vtd_request req;
         struct vtd_xlate x;
@@ -141,17 +169,20 @@ int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name
         int f = vtd_translate(&env, &req, &x);
         st->requests++;
         st->faults += f != 0;
-        size_t alen = vtd_insp_format_answer(ans, sizeof ans, &req, f, &x, json);
-        if (fwrite(ans, 1, alen, out_f) != alen) {
-            snprintf(err, errlen, "cannot write the answers: %s", strerror(errno ? errno : EIO));
-            rc = -EIO;
+        if (BATCH_OUT_BYTES - o->len < BATCH_ANSWER_MAX && (rc = flush_block(o)))
             break;
-        }
+        o->len += vtd_insp_format_answer(o->buf + o->len, BATCH_ANSWER_MAX, &req, f, &x, json);
     }
+    /* What was answered before a bad line is still written. */
+    int wrc = flush_block(o);
+    rc = rc ? rc : wrc;
+    if (rc == -EIO)
+        snprintf(err, errlen, "cannot write the answers: %s", strerror(errno ? errno : EIO));
     if (!rc && ferror(in_f)) {
         snprintf(err, errlen, "%s: read error: %s", name, strerror(errno ? errno : EIO));
         rc = -EIO;
     }
     free(line); /* getline's buffer comes from malloc */
+    vtd_free(o);
     return rc;
 }

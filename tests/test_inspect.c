@@ -17,6 +17,7 @@
 #include "inspect/mappings.h"
 #include "inspect/queue.h"
 #include "inspect/structs.h"
+#include "walker/bdf.h"
 #include "sim/qi_desc.h"
 #include "walker/fs_entry.h"
 #include "walker/pasid_dir.h"
@@ -669,4 +670,52 @@ Test(inspect, dmesg_lines)
     cr_assert_str_eq(d.unit[2].name, "dmar2");
     cr_assert_eq(vtd_insp_dmesg_find(&d, "dmar1"), &d.unit[1]);
     cr_assert_null(vtd_insp_dmesg_find(&d, "dmar3"));
+}
+
+/* The batch's memo of context and PASID fetches changes no answer: random requests over every
+ * device, PASID (present or not) and address, compared with the plain uncached walk. */
+Test(inspect, batch_memo_answers_as_the_uncached_walk)
+{
+    clean_world();
+    struct vtd_ctx c2;
+    cr_assert_eq(world_device(&w, SID2, &c2), 0);
+    cr_assert_eq(world_pasid(&w, &c2, 1, VTD_PGTT_PT, 0, 0, NULL, NULL, NULL), 0);
+    const uint16_t sids[] = {SID, SID2, vtd_sid(0, 7, 0), vtd_sid(3, 0, 0)};
+    static const uint64_t addrs[] = {0x4000, 0x5008, 0x6000, 0x200100, 0x7010, 0, 0xfee00000};
+    char *text = NULL, *out = NULL, *want = NULL;
+    size_t tlen = 0, olen = 0, wlen = 0;
+    FILE *t = open_memstream(&text, &tlen), *wf = open_memstream(&want, &wlen);
+    struct vtd_walk_env env;
+    vtd_inspect_env(&in, &env);
+    uint64_t x = 12345;
+    for (int i = 0; i < 3000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        struct vtd_request r = {.sid = sids[x % 4], .pasid_valid = (x >> 4) % 5 != 0, .pasid = (uint32_t)((x >> 8) % 6),
+                                .addr = addrs[(x >> 12) % 7], .access = (x >> 16) & 1 ? VTD_ACC_W : VTD_ACC_R};
+        char pasid[16] = "-";
+        if (r.pasid_valid)
+            snprintf(pasid, sizeof pasid, "%u", (unsigned)r.pasid);
+        fprintf(t, "%s %s %#llx %s\n", vtd_bdf_format(r.sid).s, pasid, (unsigned long long)r.addr,
+                r.access == VTD_ACC_W ? "w" : "r");
+        struct vtd_xlate xl;
+        char ans[256];
+        int rc = vtd_translate(&env, &r, &xl);
+        vtd_insp_format_answer(ans, sizeof ans, &r, rc, &xl, false);
+        fputs(ans, wf);
+    }
+    fclose(t);
+    fclose(wf);
+    FILE *f = fmemopen(text, tlen, "r"), *o = open_memstream(&out, &olen);
+    struct vtd_insp_batch_stats st;
+    char err[256];
+    int rc = vtd_inspect_batch(&in, f, "r", o, false, &st, err, sizeof err);
+    fclose(f);
+    fclose(o);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_eq(st.requests, 3000);
+    cr_assert_gt(st.faults, 100);
+    cr_assert_str_eq(out, want);
+    free(text);
+    free(out);
+    free(want);
 }
