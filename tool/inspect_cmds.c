@@ -282,7 +282,7 @@ int insp_cmd_check(const struct vtd_inspect *in, int argc, char **argv)
     struct vtd_insp_check_stats st;
     if (vtd_inspect_check(in, show_finding, NULL, &st))
         return tool_error("inspect", "out of memory");
-    printf("check: %" PRIu64 " entries in %" PRIu64 " paging tables and the tables above them: %" PRIu64 " finding%s",
+    printf("check: %" PRIu64 " present entries, %" PRIu64 " paging tables: %" PRIu64 " finding%s",
            st.entries, st.tables, st.findings, st.findings == 1 ? "" : "s");
     const char *sep = " (";
     for (unsigned k = 0; k < VTD_INSP_NKINDS; k++)
