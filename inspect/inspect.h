@@ -32,6 +32,7 @@ struct vtd_inspect {
     /* What the image covers, for the "beyond the image" check; nranges 0: unknown (no check). */
     const struct vtd_inspect_range *ranges;
     size_t nranges;
+    uint64_t max_leaves;  /* mappings: leaves reported at most (0: VTD_INSP_MAX_LEAVES, mappings.h) */
 };
 
 /* A walk environment over the context that writes nothing (env->dry_run). */

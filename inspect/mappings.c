@@ -40,6 +40,10 @@ static void flush(struct map_walk *w)
 static void emit(struct map_walk *w, uint64_t iova, uint64_t out, uint64_t size, unsigned shift, unsigned perm)
 {
     struct vtd_insp_range *p = &w->pending;
+    if (w->st->leaves == (w->in->max_leaves ? w->in->max_leaves : VTD_INSP_MAX_LEAVES)) {
+        w->st->truncated = true;
+        return;
+    }
     w->st->leaves++;
     if (p->size && p->iova + p->size == iova && p->out + p->size == out && p->page_shift == shift &&
         p->perm == perm) {
@@ -66,7 +70,7 @@ static void ss_enum(struct map_walk *w, const struct ss_sink *s, uint64_t table,
     uint64_t span = UINT64_C(1) << shift;
     vtd_insp_read_table(w->in->mem, table, ent);
     unsigned first = lo > base ? (unsigned)((lo - base) >> shift) : 0;
-    for (unsigned i = first; i < VTD_INSP_PT_ENTRIES && !w->rc; i++) {
+    for (unsigned i = first; i < VTD_INSP_PT_ENTRIES && !w->rc && !w->st->truncated; i++) {
         uint64_t start = base + (uint64_t)i * span, last = start + (span - 1);
         if (start > hi)
             break;
@@ -133,7 +137,7 @@ static void fs_enum(struct map_walk *w, uint64_t table, unsigned level, uint64_t
     /* Nested first-stage addresses are guest-physical: bounded by 52 bits, not the HAW. */
     unsigned aw = nested ? 52 : w->in->caps.haw;
     vtd_insp_read_table(w->in->mem, hpa, ent);
-    for (unsigned i = 0; i < VTD_INSP_PT_ENTRIES && !w->rc; i++) {
+    for (unsigned i = 0; i < VTD_INSP_PT_ENTRIES && !w->rc && !w->st->truncated; i++) {
         uint64_t e = ent[i], start = base + ((uint64_t)i << shift);
         if (!vtd_fs_entry_present(e))
             continue;

@@ -23,7 +23,12 @@ struct vtd_insp_map_stats {
     uint64_t ranges;       /* ranges reported */
     uint64_t bad_entries;  /* present entries skipped: reserved bits set, or (nested) a table the
                             * second stage does not map; `check` names each */
+    bool truncated;        /* stopped at the leaf limit */
 };
+
+/* Leaves one enumeration reports at most (1 TiB of 4 KiB pages): tables that point back at
+ * each other can make 2^36 leaves of one 4-level space, which nothing would finish printing. */
+#define VTD_INSP_MAX_LEAVES (UINT64_C(1) << 28)
 
 typedef int (*vtd_insp_range_fn)(void *arg, const struct vtd_insp_range *r);
 
@@ -33,7 +38,8 @@ typedef int (*vtd_insp_range_fn)(void *arg, const struct vtd_insp_range *r);
  * if every level allows user access, X unless a level sets XD). Second stage: R, W, X as the
  * entries grant them (X implied without SSEE), and U. Nested: the first stage's ranges through
  * the second stage (both sets of permissions, the smaller page). Pass-through: one range, the
- * identity over the host address width. Returns 0 or the callback's nonzero value.
+ * identity over the host address width. Past in->max_leaves (default VTD_INSP_MAX_LEAVES)
+ * leaves the walk stops with st->truncated set. Returns 0 or the callback's nonzero value.
  */
 int vtd_inspect_mappings(const struct vtd_inspect *in, const struct vtd_pasid_cfg *pe, vtd_insp_range_fn fn,
                          void *arg, struct vtd_insp_map_stats *st);

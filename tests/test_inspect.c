@@ -291,6 +291,33 @@ Test(inspect, malformed_entries_are_skipped_and_counted)
     cr_assert_eq(s.nrange, 2);
 }
 
+/* Tables that point back at each other: 512^4 leaves from four tables; the walk stops. */
+Test(inspect, looping_tables_stop_at_the_leaf_limit)
+{
+    struct vtd_pt fs;
+    struct vtd_pasid_cfg cfg;
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0, 0x9000, 0x1000, 12, RWU, 0), 0);
+    uint64_t t[5], e;
+    for (unsigned l = 4; l >= 1; l--)
+        t[l] = entry_addr(&fs, 0, l) & VTD_PAGE_MASK;
+    for (unsigned l = 4; l >= 1; l--) {
+        cr_assert_eq(vtd_mem_read64(w.mem, t[l], &e), 0);
+        for (unsigned i = 1; i < 512; i++)
+            cr_assert_eq(vtd_mem_write64(w.mem, t[l] + 8 * i, e), 0);
+    }
+    in.max_leaves = 5000;
+    struct vtd_insp_map_stats st;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(vtd_inspect_mappings(&in, &cfg, on_range, NULL, &st), 0);
+    cr_assert(st.truncated);
+    cr_assert_eq(st.leaves, 5000);
+    /* The audit reads each of the four tables once. */
+    struct vtd_insp_check_stats cs;
+    cr_assert_eq(vtd_inspect_check(&in, on_find, NULL, &cs), 0);
+    cr_assert_eq(cs.tables, 4);
+}
+
 /* ---- check: one test per class of finding ---- */
 
 Test(inspect, check_clean_world_has_no_finding)

@@ -249,6 +249,9 @@ int insp_cmd_mappings(const struct vtd_inspect *in, int argc, char **argv)
     printf("%" PRIu64 " ranges from %" PRIu64 " leaves", st.ranges, st.leaves);
     if (st.bad_entries)
         printf("; %" PRIu64 " present entries skipped as malformed ('check' names them)", st.bad_entries);
+    if (st.truncated)
+        printf("; stopped there: more than %" PRIu64 " leaves (tables that point back at each other?)",
+               (uint64_t)VTD_INSP_MAX_LEAVES);
     printf("\n");
     return 0;
 }
