@@ -47,7 +47,8 @@ typedef int (*vtd_insp_finding_fn)(void *arg, const struct vtd_insp_finding *f);
 
 /*
  * Audit everything; each finding goes to fn as it is found (the DID and sharing findings at
- * the end). Returns 0, fn's nonzero value, or -ENOMEM.
+ * the end). Returns 0, fn's nonzero value, -ENOMEM, or -E2BIG when there are more PASID tables
+ * than VTD_INSP_MAX_PASID_TABLES (structs.h; the findings so far were reported).
  */
 int vtd_inspect_check(const struct vtd_inspect *in, vtd_insp_finding_fn fn, void *arg,
                       struct vtd_insp_check_stats *st);

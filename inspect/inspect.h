@@ -33,6 +33,7 @@ struct vtd_inspect {
     const struct vtd_inspect_range *ranges;
     size_t nranges;
     uint64_t max_leaves;  /* mappings: leaves reported at most (0: VTD_INSP_MAX_LEAVES, mappings.h) */
+    uint64_t max_pasid_tables; /* PASID tables visited at most (0: VTD_INSP_MAX_PASID_TABLES, structs.h) */
 };
 
 /* A walk environment over the context that writes nothing (env->dry_run). */

@@ -4,6 +4,8 @@
  */
 #include "inspect/structs.h"
 
+#include <errno.h>
+
 #include "walker/fault.h"
 #include "walker/pasid_dir.h"
 
@@ -54,7 +56,7 @@ static int visit_pasid_table(const struct vtd_inspect *in, const struct vtd_insp
 
 /* The directory of one usable context entry. */
 static int visit_pasid_dir(const struct vtd_inspect *in, const struct vtd_insp_visitor *v,
-                           const struct vtd_insp_device *d)
+                           const struct vtd_insp_device *d, uint64_t *tables)
 {
     uint32_t n = vtd_ctx_pdir_entries(&d->ctx);
     if (n > INSP_PDIR_MAX_ENTRIES)
@@ -64,6 +66,8 @@ static int visit_pasid_dir(const struct vtd_inspect *in, const struct vtd_insp_v
         pd.val = read_or_zero(in, pd.addr);
         if (!(pd.val & VTD_PDIR_P))
             continue;
+        if (++*tables > (in->max_pasid_tables ? in->max_pasid_tables : VTD_INSP_MAX_PASID_TABLES))
+            return -E2BIG;
         pd.fault = vtd_insp_pdir_fault(in, pd.val);
         int rc = v->pdir ? v->pdir(v->arg, d, &pd) : 0;
         if (!rc && !pd.fault)
@@ -76,7 +80,7 @@ static int visit_pasid_dir(const struct vtd_inspect *in, const struct vtd_insp_v
 
 /* The 128 context entries one root-entry half points at. */
 static int visit_context_table(const struct vtd_inspect *in, const struct vtd_insp_visitor *v,
-                               const struct vtd_insp_root *r)
+                               const struct vtd_insp_root *r, uint64_t *tables)
 {
     uint64_t ctp = r->val & VTD_ROOT_CTP;
     for (unsigned i = 0; i < 128; i++) {
@@ -89,7 +93,7 @@ static int visit_context_table(const struct vtd_inspect *in, const struct vtd_in
         d.fault = ctx_entry_decode(&d.raw, &in->caps, &d.ctx);
         int rc = v->device ? v->device(v->arg, &d) : 0;
         if (!rc && !d.fault)
-            rc = visit_pasid_dir(in, v, &d);
+            rc = visit_pasid_dir(in, v, &d, tables);
         if (rc)
             return rc;
     }
@@ -99,7 +103,7 @@ static int visit_context_table(const struct vtd_inspect *in, const struct vtd_in
 int vtd_inspect_structs(const struct vtd_inspect *in, const struct vtd_insp_visitor *v)
 {
     int fault;
-    uint64_t rta = vtd_inspect_root_table(in, &fault);
+    uint64_t rta = vtd_inspect_root_table(in, &fault), tables = 0;
     if (fault)
         return fault;
     for (unsigned bus = 0; bus < VTD_ROOT_ENTRIES; bus++)
@@ -111,7 +115,7 @@ int vtd_inspect_structs(const struct vtd_inspect *in, const struct vtd_insp_visi
                 continue;
             int rc = v->root ? v->root(v->arg, &r) : 0;
             if (!rc && !vtd_insp_root_fault(in, r.val))
-                rc = visit_context_table(in, v, &r);
+                rc = visit_context_table(in, v, &r, &tables);
             if (rc)
                 return rc;
         }

@@ -57,10 +57,16 @@ struct vtd_insp_visitor {
     void *arg;
 };
 
+/* Present PASID-directory entries (each a PASID table) visited at most: 16 M PASID entries.
+ * Context entries and directories that share their tables can name 2^36 PASID entries from a
+ * few pages. */
+#define VTD_INSP_MAX_PASID_TABLES (UINT64_C(1) << 18)
+
 /*
- * Visit every present structure. Returns 0, a visitor's nonzero value, or VTD_FR_RTADDR_INVALID
- * when RTADDR cannot be used (nothing is visited then). Memory that cannot be read (beyond HAW,
- * an abort range) reads as not present.
+ * Visit every present structure. Returns 0, a visitor's nonzero value, VTD_FR_RTADDR_INVALID
+ * when RTADDR cannot be used (nothing is visited then), or -E2BIG past
+ * in->max_pasid_tables (default VTD_INSP_MAX_PASID_TABLES) present directory entries. Memory that cannot be read (beyond HAW, an abort
+ * range) reads as not present.
  */
 int vtd_inspect_structs(const struct vtd_inspect *in, const struct vtd_insp_visitor *v);
 

@@ -746,3 +746,23 @@ Test(inspect, batch_memo_answers_as_the_uncached_walk)
     free(out);
     free(want);
 }
+
+/* Every context entry of bus 0 sharing one directory of 16384 present entries: 2^21 PASID
+ * tables named from a few pages; the enumeration stops at its bound (lowered here to keep the
+ * test short) instead of reading them. */
+Test(inspect, shared_directories_stop_at_the_table_bound)
+{
+    struct vtd_pasid_cfg cfg;
+    cr_assert_eq(world_pasid(&w, &ctx, 0, VTD_PGTT_PT, 0, 0, NULL, NULL, &cfg), 0);
+    uint64_t pde;
+    cr_assert_eq(vtd_mem_read64(w.mem, ctx.pdtp, &pde), 0);
+    for (uint32_t i = 1; i < 16384; i++)
+        cr_assert_eq(vtd_mem_write64(w.mem, ctx.pdtp + 8 * i, pde), 0);
+    for (unsigned devfn = 0; devfn < 128; devfn++)
+        cr_assert_eq(vtd_build_context(&w.b, w.rtaddr, vtd_sid(0, devfn >> 3, devfn & 7), &ctx), 0);
+    in.max_pasid_tables = 3000;
+    struct vtd_insp_visitor v = {0};
+    cr_assert_eq(vtd_inspect_structs(&in, &v), -E2BIG);
+    struct vtd_insp_check_stats st;
+    cr_assert_eq(vtd_inspect_check(&in, on_find, NULL, &st), -E2BIG);
+}

@@ -145,6 +145,15 @@ int insp_cmd_translate(const struct vtd_inspect *in, int argc, char **argv)
 
 /* ---- devices ---- */
 
+/* The enumeration's bound was met (inspect/structs.h). */
+static int too_many_tables(void)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "stopped: more than %" PRIu64 " present PASID-directory entries (directories or context "
+             "tables that share their tables?)", (uint64_t)VTD_INSP_MAX_PASID_TABLES);
+    return tool_error("inspect", msg);
+}
+
 static int show_device(void *arg, const struct vtd_insp_device *d)
 {
     const struct vtd_inspect *in = arg;
@@ -198,6 +207,8 @@ int insp_cmd_devices(const struct vtd_inspect *in, int argc, char **argv)
         return rc;
     struct vtd_insp_visitor v = {.device = show_device, .pdir = show_pdir, .pasid = show_pasid, .arg = (void *)in};
     rc = vtd_inspect_structs(in, &v);
+    if (rc == -E2BIG)
+        return too_many_tables();
     if (rc) {
         char msg[256];
         snprintf(msg, sizeof msg, "RTADDR 0x%" PRIx64 " is not a scalable-mode root table (fault 0x%x %s)", in->rtaddr,
@@ -283,7 +294,10 @@ int insp_cmd_check(const struct vtd_inspect *in, int argc, char **argv)
     if (rc)
         return rc;
     struct vtd_insp_check_stats st;
-    if (vtd_inspect_check(in, show_finding, NULL, &st))
+    rc = vtd_inspect_check(in, show_finding, NULL, &st);
+    if (rc == -E2BIG)
+        return too_many_tables();
+    if (rc)
         return tool_error("inspect", "out of memory");
     printf("check: %" PRIu64 " present entries, %" PRIu64 " paging tables: %" PRIu64 " finding%s",
            st.entries, st.tables, st.findings, st.findings == 1 ? "" : "s");
