@@ -1,7 +1,8 @@
 # bash completion for vtdsim. Commands, options and enumerated values come from the tool's own
 # help texts (`vtdsim --help`, `vtdsim COMMAND --help`), so the completion follows the tool:
 # an option written "--opt a|b|c" completes to a, b, c; run and translate complete scenario
-# files (*.yaml) and folders; trace's gen completes its workload kinds.
+# files (*.yaml) and folders; trace's gen completes its workload kinds; inspect completes its
+# commands after IMAGE.
 
 # Option names in a help text (--long, and short ones such as -j, -o, -v).
 _vtdsim_options() {
@@ -31,6 +32,16 @@ _vtdsim() {
         words=$("$tool" trace --help 2>/dev/null | sed -n 's/^gen KIND: //p' | tr -d ',')
         mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
         return
+    fi
+    # inspect: machine options (each with a value), IMAGE, then a command from the help's list.
+    if [ "$cmd" = inspect ] && [[ $cur != -* ]]; then
+        local i=2
+        while [ "$i" -lt "$COMP_CWORD" ] && [[ ${COMP_WORDS[i]} == -* ]]; do i=$((i + 2)); done
+        if [ "$i" -eq $((COMP_CWORD - 1)) ]; then
+            words=$("$tool" inspect --help 2>/dev/null | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ && !seen[$1]++ { print $1 }')
+            mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+            return
+        fi
     fi
     case $prev in
     --*)

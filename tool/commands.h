@@ -10,6 +10,8 @@
 
 #include "runner/scenario.h"
 #include "runner/text.h"
+#include "walker/mem.h"
+#include "walker/walk.h"
 
 int cmd_demo(int argc, char **argv);
 /* Replay YAML scenarios (tool/run.c). */
@@ -20,6 +22,11 @@ int cmd_translate(int argc, char **argv);
 int cmd_inv_table(int argc, char **argv);
 /* inv-table --range: one range under every policy (tool/invrange.c, host/invrange.c). */
 int inv_table_range(uint64_t addr, uint64_t size, const char *json);
+/* Read the structures of a memory image (tool/inspect.c, inspect/). */
+int cmd_inspect(int argc, char **argv);
+/* Every structure a walk read, one line of address and value and one of decoded fields each
+ * (translate --explain, inspect translate --explain; tool/explain_print.c). */
+void tool_explain_trace(struct vtd_mem *m, const struct vtd_trace *t);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
 /* The JSON Schema for scenario files (tool/schema.c). */

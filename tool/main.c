@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"translate", cmd_translate, "replay a scenario up to a step, translate one request uncached and cached"},
     {"inv-table", cmd_inv_table, "probe every CACHE_INVLD cell: errno, stale entries removed, over-invalidation"},
     {"trace", cmd_trace, "DMA traces: generate, replay with hit rates, sweep cache geometries, convert"},
+    {"inspect", cmd_inspect, "read the VT-d structures of a memory image: translate, devices, mappings, check, queue"},
     {"schema", cmd_schema, "write the JSON Schema of scenario files, for editors and validators"},
     {"demo", cmd_demo, "build every translation type in simulated memory, translate, check, summarize"},
 };

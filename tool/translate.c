@@ -218,29 +218,6 @@ static void print_dma(int rc, const struct vtd_dma_result *r)
     printf(" (filled at step %" PRIu64 "); the fix: %s\n", s->filled_step, s->fix);
 }
 
-static void explain_trace(struct vtd_mem *m, const struct vtd_trace *t)
-{
-    for (unsigned i = 0; i < t->n; i++) {
-        const struct vtd_trace_rec *r = &t->rec[i];
-        printf("  %-5s %-9s", r->write ? "A/D" : "read", vtd_trace_kind_name(r->kind));
-        printf(r->level ? " L%u" : "   ", r->level);
-        printf(" %s@0x%012" PRIx64 " = 0x%016" PRIx64 "\n%33s", r->for_fs ? "(for FS) " : "", r->addr, r->val, "");
-        char text[320];
-        vtd_explain_entry(m, r, text, sizeof text);
-        /* A second line of fields (the PASID entry's first stage) is indented like the first. */
-        char *nl = strchr(text, '\n');
-        if (nl)
-            *nl = 0;
-        printf("%s\n", text);
-        if (nl)
-            printf("%33s%s\n", "", nl + 1);
-    }
-    if (!t->n)
-        printf("  (no structure read: a cache answered)\n");
-    if (t->dropped)
-        printf("  ... %u more records\n", t->dropped);
-}
-
 /* The hardware descriptors the uAPI steps executed so far made the host layer issue. */
 static void explain_issued(const struct sc_result *r, unsigned long long after)
 {
@@ -275,7 +252,7 @@ static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
     int rc = vtd_translate(&env, &o->req, &x);
     print_xlate("uncached", rc, &x);
     if (o->explain)
-        explain_trace(vtd_iommu_mem(io), &t[0]);
+        tool_explain_trace(vtd_iommu_mem(io), &t[0]);
 
     struct vtd_dma_result res = {0};
     vtd_iommu_set_trace(io, &t[1]);
@@ -284,7 +261,7 @@ static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
     print_dma(rc, &res);
     if (o->explain) {
         printf("  structures the IOMMU read:\n");
-        explain_trace(vtd_iommu_mem(io), &t[1]);
+        tool_explain_trace(vtd_iommu_mem(io), &t[1]);
     }
     vtd_free(t);
     return 0;

@@ -41,7 +41,9 @@ bool vtd_sid_parse(const char *s, size_t n, uint16_t *sid)
 
 struct vtd_bdf_text vtd_bdf_format(uint16_t sid)
 {
-    struct vtd_bdf_text t;
-    snprintf(t.s, sizeof t.s, "%02x:%02x.%x", (unsigned)(sid >> 8), (unsigned)((sid >> 3) & 0x1f), (unsigned)(sid & 7));
+    /* By hand rather than snprintf: reports of a million requests format one per line. */
+    static const char hex[] = "0123456789abcdef";
+    unsigned bus = sid >> 8, dev = (sid >> 3) & 0x1f;
+    struct vtd_bdf_text t = {{hex[bus >> 4], hex[bus & 15], ':', hex[dev >> 4], hex[dev & 15], '.', hex[sid & 7], 0}};
     return t;
 }

@@ -14,11 +14,14 @@
  */
 #include "walker/mem.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "walker/alloc.h"
+#include "walker/mem_image.h"
+#include "walker/mem_internal.h"
 
 #define FRAME_SHIFT 12
 #define FRAME_SIZE ((size_t)1 << FRAME_SHIFT)
@@ -61,6 +64,22 @@ struct abort_range {
     unsigned flags;
 };
 
+/*
+ * An attached image (mem_image.c maps it): the only backed memory while it is attached. Its
+ * frames are read and written in place in the private mapping; `dirty` has one bit per frame
+ * (numbered across segments) once a write has made the kernel copy it, for the accounting.
+ */
+struct mem_image {
+    struct vtd_mem_backing_seg *seg; /* sorted by pa, disjoint */
+    size_t n;
+    void *map;
+    size_t map_len;
+    vtd_mem_unmap_fn unmap;
+    uint64_t *dirty;
+    size_t dirty_words;
+    size_t dirty_frames;
+};
+
 struct vtd_mem {
     /* Hot fields first, in the layout mem.h's inline read expects. */
     struct vtd_mem_fast fast;
@@ -77,6 +96,7 @@ struct vtd_mem {
     vtd_mem_observer observer;
     void *observer_arg;
     uint64_t write_tag;     /* stamped on every frame a software write touches */
+    struct mem_image *image; /* NULL: sparse frames, zero where never written */
 };
 _Static_assert(offsetof(struct vtd_mem, fast) == 0, "mem.h reads the fast-path state at the start");
 
@@ -121,6 +141,8 @@ static bool range_aborts(const struct vtd_mem *m, uint64_t pa, uint64_t len, uns
     return false;
 }
 
+static bool image_covers(const struct mem_image *img, uint64_t pa, uint64_t len);
+
 /* Common argument check of a block access: 0, or the error to return. */
 static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned kinds)
 {
@@ -128,8 +150,61 @@ static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsig
         return VTD_MEM_EFAULT;
     if (m->fast.n_aborts && range_aborts(m, pa, len, kinds))
         return VTD_MEM_EFAULT;
+    if (m->image && !image_covers(m->image, pa, len))
+        return VTD_MEM_EFAULT;
     return VTD_MEM_OK;
 }
+
+/* ---- an attached image ---- */
+
+/* The segment holding `pa`, or NULL in a hole (binary search: segments are sorted). */
+static const struct vtd_mem_backing_seg *image_seg_at(const struct mem_image *img, uint64_t pa)
+{
+    size_t lo = 0, hi = img->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct vtd_mem_backing_seg *s = &img->seg[mid];
+        if (pa < s->pa)
+            hi = mid;
+        else if (pa - s->pa >= s->len)
+            lo = mid + 1;
+        else
+            return s;
+    }
+    return NULL;
+}
+
+/* The host bytes of frame `fn` inside the image, or NULL in a hole. */
+static uint8_t *image_frame(const struct mem_image *img, uint64_t fn)
+{
+    uint64_t pa = fn << FRAME_SHIFT;
+    const struct vtd_mem_backing_seg *s = image_seg_at(img, pa);
+    return s ? s->host + (pa - s->pa) : NULL;
+}
+
+/* Whether [pa, pa+len) lies inside segments (adjacent ones may share a block); len > 0. */
+static bool image_covers(const struct mem_image *img, uint64_t pa, uint64_t len)
+{
+    uint64_t last = pa + (len - 1); /* no wrap: callers checked range_in_width first */
+    for (;;) {
+        const struct vtd_mem_backing_seg *s = image_seg_at(img, pa);
+        if (!s)
+            return false;
+        uint64_t seg_last = s->pa + (s->len - 1);
+        if (last <= seg_last)
+            return true;
+        pa = seg_last + 1;
+    }
+}
+
+/* Frame number of `fn` among all segments' frames (fn is backed). */
+static uint64_t image_frame_index(const struct mem_image *img, uint64_t fn)
+{
+    const struct vtd_mem_backing_seg *s = image_seg_at(img, fn << FRAME_SHIFT);
+    return s->first_frame + (fn - (s->pa >> FRAME_SHIFT));
+}
+
+static bool image_dirty_test(const struct mem_image *img, uint64_t i) { return img->dirty[i / 64] >> (i % 64) & 1; }
 
 /* ---- the frame index ---- */
 
@@ -152,7 +227,8 @@ static uint8_t *index_find(const struct vtd_mem *m, uint64_t fn)
 /* The cache miss path, kept out of line so the read64 hit path stays small. */
 static __attribute__((noinline)) uint8_t *frame_find_slow(struct vtd_mem *m, uint64_t fn)
 {
-    uint8_t *frame = index_find(m, fn);
+    /* With an image attached the sparse index stays empty: every frame is in the mapping. */
+    uint8_t *frame = m->image ? image_frame(m->image, fn) : index_find(m, fn);
     if (frame)
         cache_remember(m, fn, frame);
     return frame;
@@ -167,10 +243,14 @@ static inline uint8_t *frame_find(struct vtd_mem *m, uint64_t fn)
     return frame_find_slow(m, fn);
 }
 
-/* Whether one more frame stays within the limit (0 = unlimited). */
+/* Frames the model holds: allocated ones and the image frames it wrote (private copies). */
+static size_t frames_used(const struct vtd_mem *m) { return m->frames + (m->image ? m->image->dirty_frames : 0); }
+
+/* Whether `more` frames stay within the limit (0 = unlimited). */
 static bool frames_allowed(const struct vtd_mem *m, size_t more)
 {
-    return m->frame_limit == 0 || (m->frames <= m->frame_limit && more <= m->frame_limit - m->frames);
+    size_t used = frames_used(m);
+    return m->frame_limit == 0 || (used <= m->frame_limit && more <= m->frame_limit - used);
 }
 
 /* Whether `more` bytes of frames and index nodes stay within the host limit (0 = unlimited). */
@@ -269,6 +349,38 @@ static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
     return VTD_MEM_OK;
 }
 
+/*
+ * Before a write of [pa, pa+len) into the image: every byte must be backed (else EFAULT), and
+ * the frames written for the first time, which the kernel is about to copy, must stay within
+ * the limits (else ENOMEM, nothing marked). Then they are marked written.
+ */
+static int image_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    struct mem_image *img = m->image;
+    if (!image_covers(img, pa, len))
+        return VTD_MEM_EFAULT;
+    size_t fresh = 0;
+    for (uint64_t fn = pa >> FRAME_SHIFT; fn <= last_fn(pa, len); fn++)
+        fresh += !image_dirty_test(img, image_frame_index(img, fn));
+    if (!frames_allowed(m, fresh) || !bytes_allowed(m, (uint64_t)fresh * FRAME_SIZE)) {
+        m->refusal = !frames_allowed(m, fresh) ? VTD_MEM_REFUSED_FRAMES : VTD_MEM_REFUSED_HOST;
+        m->enomem++;
+        return VTD_MEM_ENOMEM;
+    }
+    for (uint64_t fn = pa >> FRAME_SHIFT; fn <= last_fn(pa, len); fn++) {
+        uint64_t i = image_frame_index(img, fn);
+        img->dirty[i / 64] |= UINT64_C(1) << (i % 64);
+    }
+    img->dirty_frames += fresh;
+    return VTD_MEM_OK;
+}
+
+/* Room for a write of [pa, pa+len): image frames marked, or sparse frames allocated. */
+static int frames_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    return m->image ? image_prepare_write(m, pa, len) : frames_reserve(m, pa, len);
+}
+
 /* Bytes of [pa, pa+len) that lie in pa's frame. */
 static size_t chunk_len(uint64_t pa, uint64_t len)
 {
@@ -299,6 +411,19 @@ struct vtd_mem *vtd_mem_new(unsigned haw)
     return m;
 }
 
+/* Let the image go: unmapped, and the memory sparse again. */
+static void image_detach(struct vtd_mem *m)
+{
+    struct mem_image *img = m->image;
+    if (!img)
+        return;
+    img->unmap(img->map, img->map_len);
+    vtd_free(img->seg);
+    vtd_free(img->dirty);
+    vtd_free(img);
+    m->image = NULL;
+}
+
 static void leaf_free(struct leaf_node *leaf) { vtd_free(leaf); }
 
 static void mid_free(struct mid_node *mid)
@@ -320,6 +445,7 @@ void vtd_mem_free(struct vtd_mem *m)
             mid_free(m->root[i]);
     vtd_free(m->root);
     vtd_free(m->aborts);
+    image_detach(m);
     vtd_free(m);
 }
 
@@ -341,6 +467,7 @@ void vtd_mem_reset(struct vtd_mem *m)
     vtd_free(m->aborts);
     m->aborts = NULL;
     m->fast.n_aborts = 0;
+    image_detach(m);
     for (size_t i = 0; i < VTD_MEM_FAST_SLOTS; i++)
         m->fast.slot[i] = (struct vtd_mem_slot){.fn = NO_FRAME, .frame = NULL};
     m->frames = m->frame_limit = 0;
@@ -366,7 +493,7 @@ void vtd_mem_set_host_limit(struct vtd_mem *m, size_t bytes)
 
 enum vtd_mem_refusal vtd_mem_last_refusal(const struct vtd_mem *m) { return m ? m->refusal : VTD_MEM_REFUSED_NONE; }
 
-size_t vtd_mem_frames(const struct vtd_mem *m) { return m ? m->frames : 0; }
+size_t vtd_mem_frames(const struct vtd_mem *m) { return m ? frames_used(m) : 0; }
 
 uint64_t vtd_mem_enomem_count(const struct vtd_mem *m) { return m ? m->enomem : 0; }
 
@@ -376,8 +503,14 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
         return 0;
     /* Mid and leaf nodes have the same size, so one count covers both. */
     _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
-    return sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
-           (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts;
+    size_t bytes = sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
+                   (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts;
+    const struct mem_image *img = m->image;
+    if (img)
+        /* The mapping costs nothing until read; the frames written are private copies. */
+        bytes += sizeof *img + img->n * sizeof *img->seg + img->dirty_words * sizeof *img->dirty +
+                 img->dirty_frames * FRAME_SIZE;
+    return bytes;
 }
 
 /* ---- 64-bit accesses ---- */
@@ -389,6 +522,8 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
         return VTD_MEM_EFAULT;
     const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
+    if (!frame && m->image)
+        return VTD_MEM_EFAULT; /* a hole in the image */
     *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
     return VTD_MEM_OK;
 }
@@ -404,6 +539,9 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
         return VTD_MEM_EINVAL;
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_WRITE)))
         return VTD_MEM_EFAULT;
+    int rc = m->image ? image_prepare_write(m, pa, 8) : VTD_MEM_OK;
+    if (rc)
+        return rc;
     uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
     if (!frame)
         return VTD_MEM_ENOMEM;
@@ -439,9 +577,14 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ | VTD_MEM_ABORT_WRITE)))
         return VTD_MEM_EFAULT;
     const uint8_t *found = frame_find(m, pa >> FRAME_SHIFT);
+    if (!found && m->image)
+        return VTD_MEM_EFAULT; /* a hole in the image */
     uint64_t cur = found ? load_le64(found + FRAME_OFFSET(pa)) : 0;
     if (cur == expected && desired != cur) {
         /* Only a store that changes the word needs a frame. */
+        int rc = m->image ? image_prepare_write(m, pa, 8) : VTD_MEM_OK;
+        if (rc)
+            return rc;
         uint8_t *frame = frame_get(m, pa >> FRAME_SHIFT);
         if (!frame)
             return VTD_MEM_ENOMEM;
@@ -482,7 +625,7 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
         return VTD_MEM_OK;
     int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
     if (!rc)
-        rc = frames_reserve(m, pa, len);
+        rc = frames_prepare_write(m, pa, len);
     if (rc)
         return rc;
     if (m->observer)
@@ -508,8 +651,8 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
     if (len == 0)
         return VTD_MEM_OK;
     int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
-    if (!rc && byte != 0)
-        rc = frames_reserve(m, pa, len);
+    if (!rc && (byte != 0 || m->image))
+        rc = frames_prepare_write(m, pa, len);
     if (rc)
         return rc;
     if (m->observer)
@@ -569,4 +712,47 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
     m->aborts = next;
     m->fast.n_aborts = n;
     return VTD_MEM_OK;
+}
+
+/* ---- image backing (mem_image.c maps the file) ---- */
+
+int vtd_mem_back(struct vtd_mem *m, struct vtd_mem_backing_seg *seg, size_t n, void *map, size_t map_len,
+                 vtd_mem_unmap_fn unmap)
+{
+    if (m->image || m->frames)
+        return -EBUSY; /* the image would hide data already written */
+    uint64_t frames = 0;
+    for (size_t i = 0; i < n; i++) {
+        seg[i].first_frame = frames;
+        frames += seg[i].len >> FRAME_SHIFT;
+    }
+    struct mem_image *img = vtd_calloc(1, sizeof *img);
+    size_t words = (size_t)((frames + 63) / 64);
+    uint64_t *dirty = img ? vtd_calloc(words ? words : 1, sizeof *dirty) : NULL;
+    if (!dirty) {
+        vtd_free(img);
+        return VTD_MEM_ENOMEM;
+    }
+    *img = (struct mem_image){.seg = seg, .n = n, .map = map, .map_len = map_len, .unmap = unmap,
+                              .dirty = dirty, .dirty_words = words};
+    m->image = img; /* no frame exists, so the frame cache holds nothing to forget */
+    return VTD_MEM_OK;
+}
+
+size_t vtd_mem_image_segments(const struct vtd_mem *m, struct vtd_mem_image_segment *out, size_t max)
+{
+    if (!m || !m->image)
+        return 0;
+    const struct mem_image *img = m->image;
+    for (size_t i = 0; i < img->n && i < max; i++)
+        out[i] = (struct vtd_mem_image_segment){.pa = img->seg[i].pa, .len = img->seg[i].len,
+                                                 .file_offset = img->seg[i].file_offset};
+    return img->n;
+}
+
+bool vtd_mem_backed(const struct vtd_mem *m, uint64_t pa, uint64_t len)
+{
+    if (!m || len == 0 || !range_in_width(m, pa, len))
+        return false;
+    return !m->image || image_covers(m->image, pa, len);
 }

@@ -1,0 +1,188 @@
+/*
+ * batch.c: one request per text line, parsed by hand and translated with one long-lived
+ * dry-run environment (its frame and mask memo makes consecutive walks cheap), whose context
+ * and PASID fetches are remembered (inspect/memo.h): every paging structure is still walked.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "inspect/batch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect/answer.h"
+#include "inspect/memo.h"
+#include "walker/alloc.h"
+#include "walker/bdf.h"
+
+struct cursor {
+    const char *s, *end, *start;
+};
+
+static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+static void skip_blanks(struct cursor *c)
+{
+    while (c->s < c->end && blank(*c->s))
+        c->s++;
+}
+
+/* The next field: [*f, *f + *n); the cursor moves past it. */
+static void field(struct cursor *c, const char **f, size_t *n)
+{
+    skip_blanks(c);
+    *f = c->s;
+    while (c->s < c->end && !blank(*c->s))
+        c->s++;
+    *n = (size_t)(c->s - *f);
+}
+
+static int digit_value(char ch, unsigned base)
+{
+    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : 99;
+    return v < (int)base ? v : -1;
+}
+
+/* A number in decimal or with 0x in hexadecimal, nothing else, at most `max`. */
+static bool parse_number(const char *f, size_t n, uint64_t max, uint64_t *v)
+{
+    unsigned base = 10;
+    if (n > 2 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X')) {
+        base = 16;
+        f += 2;
+        n -= 2;
+    }
+    if (!n)
+        return false;
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = digit_value(f[i], base);
+        if (d < 0 || acc > (max - (uint64_t)d) / base)
+            return false;
+        acc = acc * base + (uint64_t)d;
+    }
+    *v = acc;
+    return true;
+}
+
+static bool parse_access(const char *f, size_t n, unsigned *acc)
+{
+    if (n != 1)
+        return false;
+    /* An execute request is also a read, as in `vtdsim translate --access x`. */
+    *acc = *f == 'r' ? VTD_ACC_R : *f == 'w' ? VTD_ACC_W : *f == 'x' ? VTD_ACC_X | VTD_ACC_R : 0;
+    return *acc != 0;
+}
+
+static int bad(const struct cursor *c, const char *f, unsigned *col, const char **why, const char *what)
+{
+    *col = (unsigned)(f - c->start) + 1;
+    *why = what;
+    return -EINVAL;
+}
+
+int vtd_insp_parse_request(const char *line, size_t len, struct vtd_request *req, unsigned *col, const char **why)
+{
+    struct cursor c = {line, line + len, line};
+    const char *f;
+    size_t n;
+    uint64_t v;
+    *req = (struct vtd_request){0};
+    skip_blanks(&c);
+    if (c.s == c.end || *c.s == '#')
+        return 1;
+    field(&c, &f, &n);
+    if (!vtd_sid_parse(f, n, &req->sid))
+        return bad(&c, f, col, why, "bad source-id (want bb:dd.f in hex)");
+    field(&c, &f, &n);
+    if (n == 1 && *f == '-')
+        req->pasid_valid = false;
+    else if (parse_number(f, n, (UINT32_C(1) << 20) - 1, &v)) {
+        req->pasid_valid = true;
+        req->pasid = (uint32_t)v;
+    } else
+        return bad(&c, f, col, why, n ? "bad PASID (0 to 0xfffff, or - for none)" : "missing PASID (or - for none)");
+    field(&c, &f, &n);
+    if (!parse_number(f, n, UINT64_MAX, &req->addr))
+        return bad(&c, f, col, why, n ? "bad address (0x-hex or decimal, at most 64 bits)" : "missing address");
+    field(&c, &f, &n);
+    if (!parse_access(f, n, &req->access))
+        return bad(&c, f, col, why, n ? "bad access (r, w or x)" : "missing access (r, w or x)");
+    skip_blanks(&c);
+    if (c.s != c.end)
+        return bad(&c, c.s, col, why, "unexpected text after the access");
+    return 0;
+}
+
+/* Answers are gathered and written in blocks: one stdio call per answer costs as much as a walk. */
+#define BATCH_OUT_BYTES 65536
+#define BATCH_ANSWER_MAX 256
+
+struct out_block {
+    FILE *f;
+    char buf[BATCH_OUT_BYTES];
+    size_t len;
+    struct vtd_insp_memo memo; /* the walks' context and PASID fetches (inspect/memo.h) */
+};
+
+static int flush_block(struct out_block *o)
+{
+    size_t n = o->len;
+    o->len = 0;
+    return fwrite(o->buf, 1, n, o->f) == n ? 0 : -EIO;
+}
+
+int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name, FILE *out_f, bool json,
+                      struct vtd_insp_batch_stats *st, char *err, size_t errlen)
+{
+    struct vtd_walk_env env;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    struct out_block *o = vtd_malloc(sizeof *o);
+    *st = (struct vtd_insp_batch_stats){0};
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    o->f = out_f;
+    o->len = 0;
+    vtd_inspect_env(in, &env);
+    vtd_insp_memo_attach(&o->memo, &env);
+    for (uint64_t lineno = 1; (len = getline(&line, &cap, in_f)) >= 0; lineno++) {
+        struct vtd_request req;
+        struct vtd_xlate x;
+        unsigned col;
+        const char *why;
+        size_t n = (size_t)len;
+        if (n && line[n - 1] == '\n')
+            n--;
+        int p = vtd_insp_parse_request(line, n, &req, &col, &why);
+        if (p < 0) {
+            snprintf(err, errlen, "%s:%llu:%u: %s", name, (unsigned long long)lineno, col, why);
+            rc = -EINVAL;
+            break;
+        }
+        if (p)
+            continue;
+        int f = vtd_translate(&env, &req, &x);
+        st->requests++;
+        st->faults += f != 0;
+        if (BATCH_OUT_BYTES - o->len < BATCH_ANSWER_MAX && (rc = flush_block(o)))
+            break;
+        o->len += vtd_insp_format_answer(o->buf + o->len, BATCH_ANSWER_MAX, &req, f, &x, json);
+    }
+    /* What was answered before a bad line is still written. */
+    int wrc = flush_block(o);
+    rc = rc ? rc : wrc;
+    if (rc == -EIO)
+        snprintf(err, errlen, "cannot write the answers: %s", strerror(errno ? errno : EIO));
+    if (!rc && ferror(in_f)) {
+        snprintf(err, errlen, "%s: read error: %s", name, strerror(errno ? errno : EIO));
+        rc = -EIO;
+    }
+    free(line); /* getline's buffer comes from malloc */
+    vtd_free(o);
+    return rc;
+}
