@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -59,6 +60,8 @@ static const char run_help[] =
     "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
+    "  --max-failures N  print the failures of the first N failed steps of each file (default\n"
+    "                 20; 0: every one, up to 64 MiB of text per file)\n"
     "  -v             print one line per file, passed or not, and every warning its steps\n"
     "                 raised (file:line:column, step)\n"
     "  --warnings-as-errors  a warning that no expectation names fails the file\n"
@@ -165,7 +168,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             fputs(run_help, stdout);
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j") || !strcmp(a, "--max-work") ||
-                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout")) && i + 1 >= argc) {
+                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout") || !strcmp(a, "--max-failures")) &&
+                   i + 1 >= argc) {
             return -tool_usage_error("run", "%s needs an argument", a);
         } else if (a[0] == '-' && a[1] == '-' && (rc = parse_budget_opt(a, argv[i + 1], &o->budgets))) {
             if (rc < 0)
@@ -182,6 +186,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
                 return -tool_usage_error("run", "-j takes a number from 1 to 256, not '%s'", argv[i]);
             }
             o->jobs = (unsigned)n;
+        } else if (!strcmp(a, "--max-failures")) {
+            char *end;
+            const char *v = argv[++i];
+            errno = 0;
+            unsigned long n = *v >= '0' && *v <= '9' ? strtoul(v, &end, 10) : ULONG_MAX;
+            if (n == ULONG_MAX || errno || *end || n >= SC_FAILURES_ALL)
+                return -tool_usage_error("run", "--max-failures takes a number (0: no limit), not '%s'", v);
+            o->budgets.max_failures = n ? (unsigned)n : SC_FAILURES_ALL;
         } else if (!strcmp(a, "--stats")) {
             o->stats = true;
         } else if (!strcmp(a, "-v")) {
