@@ -225,8 +225,10 @@ static uint8_t *index_find(const struct vtd_mem *m, uint64_t fn)
 /* The cache miss path, kept out of line so the read64 hit path stays small. */
 static __attribute__((noinline)) uint8_t *frame_find_slow(struct vtd_mem *m, uint64_t fn)
 {
+    uint8_t *frame = index_find(m, fn);
     /* With an image attached the sparse index stays empty: every frame is in the mapping. */
-    uint8_t *frame = m->image ? image_frame(m->image, fn) : index_find(m, fn);
+    if (!frame && m->image)
+        frame = image_frame(m->image, fn);
     if (frame)
         cache_remember(m, fn, frame);
     return frame;
@@ -352,7 +354,7 @@ static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
  * the frames written for the first time, which the kernel is about to copy, must stay within
  * the limits (else ENOMEM, nothing marked). Then they are marked written.
  */
-static int image_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
+static __attribute__((noinline, cold)) int image_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
     struct mem_image *img = m->image;
     if (!image_covers(img, pa, len))
@@ -512,16 +514,33 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
 
 /* ---- 64-bit accesses ---- */
 
-int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+/*
+ * A read whose frame is not in the frame cache, out of line and reached by a tail call so that
+ * the hit path saves no registers. No frame: zero in sparse memory, a hole (an access error)
+ * in an image.
+ */
+static __attribute__((noinline)) int read64_miss(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+{
+    const uint8_t *frame = frame_find_slow(m, pa >> FRAME_SHIFT);
+    if (!frame)
+        return m->image ? VTD_MEM_EFAULT : (*val = 0, VTD_MEM_OK);
+    *val = load_le64(frame + FRAME_OFFSET(pa));
+    return VTD_MEM_OK;
+}
+
+/* Out of line: it is the walker's miss path (vtd_mem_read64_fast inlines the hit), and inlined
+ * into the walks with link-time optimisation it would only crowd their registers. */
+__attribute__((noinline)) int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
 {
     if (!m || !val || (pa & 7))
         return VTD_MEM_EINVAL;
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
         return VTD_MEM_EFAULT;
-    const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
-    if (!frame && m->image)
-        return VTD_MEM_EFAULT; /* a hole in the image */
-    *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
+    uint64_t fn = pa >> FRAME_SHIFT;
+    const struct vtd_mem_slot *s = &m->fast.slot[vtd_mem_slot_index(fn)];
+    if (s->fn != fn)
+        return read64_miss(m, pa, val);
+    *val = load_le64(s->frame + FRAME_OFFSET(pa)); /* a cached frame always exists */
     return VTD_MEM_OK;
 }
 
