@@ -313,3 +313,105 @@ Test(scenario_image, fresh_walk_follows_the_latched_root)
     cr_assert(strstr(got, "expected out 0x5000, got 0x1000"), "%s", got);
     cr_assert(strstr(got, "fresh uncached walk of current memory: out 0x1000 page 4K"), "%s", got);
 }
+
+/* ---- the bundled image: scenarios/images/guest-nic.elf ---- */
+
+#define FIX_POOL UINT64_C(0x100000)
+#define FIX_DATA UINT64_C(0x8000)   /* two pages of RAM: the DMA target 0x9000 among them */
+#define FIX_HOLE_TABLE UINT64_C(0x80000) /* PASID 2's first-stage root: not in the dump */
+
+/* A fixed-size buffer the image is assembled in. */
+struct fix_file {
+    uint8_t bytes[64 * 1024];
+    size_t len;
+};
+
+static void fix_put(struct fix_file *f, size_t off, const void *p, size_t n)
+{
+    cr_assert_leq(off + n, sizeof f->bytes);
+    memcpy(f->bytes + off, p, n);
+    if (off + n > f->len)
+        f->len = off + n;
+}
+
+/*
+ * The guest of scenarios/image-guest-nic.yaml: 00:03.0 with PASID 1 (first stage, 0x4000 ->
+ * 0x9000) and PASID 2 (first stage whose root table lies in a hole of the dump), dumped as
+ * QEMU would: a note, RAM [0x8000, 0xa000), and the pages of its IOMMU tables from 0x100000.
+ */
+static void fixture_build(struct fix_file *f, uint64_t *rtaddr)
+{
+    struct vtd_caps caps;
+    vtd_caps_default(&caps);
+    struct vtd_mem *m = vtd_mem_new(caps.haw);
+    struct vtd_builder b;
+    struct vtd_ctx ctx = {.paside = true, .pdts = 0};
+    struct vtd_pt fs;
+    struct vtd_pasid_cfg c1, c2;
+    cr_assert_eq(vtd_builder_init(&b, m, &caps, FIX_POOL, 0x10000), 0);
+    cr_assert_eq(vtd_build_root_table(&b, rtaddr), 0);
+    cr_assert_eq(vtd_build_pasid_dir(&b, 0, &ctx.pdtp), 0);
+    cr_assert_eq(vtd_build_context(&b, *rtaddr, 0x0018, &ctx), 0);
+    cr_assert_eq(vtd_pt_init(&fs, &b, VTD_PT_FS, 4, NULL, 0, 0), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0x4000, 0x9000, PAGE, 12, VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, VTD_MAP_AD), 0);
+    vtd_pasid_cfg_init(&c1, VTD_PGTT_FS, 1);
+    c1.fsptptr = fs.root;
+    cr_assert_eq(vtd_build_pasid_entry(&b, &ctx, 1, &c1), 0);
+    vtd_pasid_cfg_init(&c2, VTD_PGTT_FS, 2);
+    c2.fsptptr = FIX_HOLE_TABLE;
+    cr_assert_eq(vtd_build_pasid_entry(&b, &ctx, 2, &c2), 0);
+    cr_assert_eq(vtd_mem_write(m, 0x9000, "a packet", 8), 0);
+    uint64_t pool_len = b.pool_next - FIX_POOL;
+    size_t hdr = sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr), note = 24, data = hdr + note;
+    Elf64_Ehdr eh = {.e_type = ET_CORE, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_phoff = sizeof eh,
+                     .e_ehsize = sizeof eh, .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 3};
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    Elf64_Phdr ph[3] = {
+        {.p_type = PT_NOTE, .p_offset = hdr, .p_filesz = note, .p_memsz = note},
+        {.p_type = PT_LOAD, .p_offset = data, .p_paddr = FIX_DATA, .p_filesz = 2 * PAGE, .p_memsz = 2 * PAGE},
+        {.p_type = PT_LOAD, .p_offset = data + 2 * PAGE, .p_paddr = FIX_POOL, .p_filesz = pool_len, .p_memsz = pool_len},
+    };
+    /* An empty ELF note as QEMU's begins (namesz 5, "CORE"), enough for a reader to skip. */
+    const uint8_t note_bytes[24] = {5, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 'C', 'O', 'R', 'E', 0};
+    *f = (struct fix_file){.len = 0};
+    fix_put(f, 0, &eh, sizeof eh);
+    fix_put(f, sizeof eh, ph, sizeof ph);
+    fix_put(f, hdr, note_bytes, note);
+    cr_assert_eq(vtd_mem_read(m, FIX_DATA, f->bytes + data, 2 * PAGE), 0);
+    cr_assert_leq(data + 2 * PAGE + pool_len, sizeof f->bytes);
+    cr_assert_eq(vtd_mem_read(m, FIX_POOL, f->bytes + data + 2 * PAGE, pool_len), 0);
+    f->len = data + 2 * PAGE + pool_len;
+    vtd_mem_free(m);
+}
+
+/*
+ * The bundled image is exactly what the builders make (VTDSIM_WRITE_FIXTURE=1 rewrites it after
+ * a deliberate change), and its scenario's rtaddr is the root table's.
+ */
+Test(scenario_image, bundled_image_is_what_the_builders_make)
+{
+    static struct fix_file f;
+    uint64_t rtaddr;
+    fixture_build(&f, &rtaddr);
+    char path[1024];
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(path, sizeof path, "%.*s/../scenarios/images/guest-nic.elf", slash ? (int)(slash - __FILE__) : 1,
+             slash ? __FILE__ : ".");
+    if (getenv("VTDSIM_WRITE_FIXTURE")) {
+        FILE *w = fopen(path, "wb");
+        cr_assert_not_null(w, "%s", path);
+        cr_assert_eq(fwrite(f.bytes, 1, f.len, w), f.len);
+        fclose(w);
+    }
+    static uint8_t disk[sizeof f.bytes + 1];
+    FILE *r = fopen(path, "rb");
+    cr_assert_not_null(r, "%s", path);
+    size_t n = fread(disk, 1, sizeof disk, r);
+    fclose(r);
+    cr_assert_eq(n, f.len, "%s: %zu bytes, the builders make %zu", path, n, f.len);
+    cr_assert_eq(memcmp(disk, f.bytes, n), 0, "%s differs from what the builders make", path);
+    cr_assert_eq(rtaddr, UINT64_C(0x100400), "scenarios/image-guest-nic.yaml says rtaddr: 0x100400");
+}
