@@ -3,7 +3,7 @@
 # after the other (never two fuzzers at once), each until RUNS executions (default 10,000,000)
 # or SECONDS seconds (default: no time limit), whichever comes first, under `nice -n 10`.
 #
-#   VTDSIM_FUZZ_TARGETS   targets (default: all six, as fuzz/run.sh)
+#   VTDSIM_FUZZ_TARGETS   targets (default: all seven, as fuzz/run.sh)
 #   VTDSIM_FUZZ_BUILD     build directory (default: build-fuzz)
 #
 # Each target starts from its seeds plus whatever an earlier campaign left in
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 runs=${1:-10000000}
 secs=${2:-0}
-targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl fuzz_trace fuzz_cli"}
+targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl fuzz_trace fuzz_cli fuzz_image"}
 build=${VTDSIM_FUZZ_BUILD:-$root/build-fuzz}
 
 CC=clang cmake -S "$root" -B "$build" -DVTDSIM_FUZZ=ON -DVTDSIM_TESTS=OFF -DVTDSIM_BENCH=OFF \

@@ -2,7 +2,7 @@
 # fuzz/run.sh: build the fuzz targets with clang in build-fuzz/ and run each for a fixed time.
 #
 #   VTDSIM_FUZZ_SECONDS   seconds per target (default 60)
-#   VTDSIM_FUZZ_TARGETS   targets to run (default: all six, see below)
+#   VTDSIM_FUZZ_TARGETS   targets to run (default: all seven, see below)
 #   VTDSIM_FUZZ_BUILD     build directory (default: build-fuzz)
 #
 # Each target starts from a copy of its seeds in <build>/fuzz/run/<target>/: the checked-in
@@ -16,7 +16,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 secs=${VTDSIM_FUZZ_SECONDS:-60}
-targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl fuzz_trace fuzz_cli"}
+targets=${VTDSIM_FUZZ_TARGETS:-"fuzz_walker fuzz_qi fuzz_yaml fuzz_ioctl fuzz_trace fuzz_cli fuzz_image"}
 build=${VTDSIM_FUZZ_BUILD:-$root/build-fuzz}
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang not found: apt-get install clang" >&2; exit 1; }

@@ -19,6 +19,7 @@
 #include "walker/alloc.h"
 #include "walker/builder.h"
 #include "walker/hostfile.h"
+#include "walker/root_entry.h"
 
 /* ---- iommu: capabilities, caches, policies ------------------------------------------- */
 
@@ -432,7 +433,76 @@ static bool load_container(struct ld *L, yaml_node_t *n)
     return true;
 }
 
-enum { R_NAME, R_DESCRIPTION, R_IOMMU, R_DEVICES, R_TABLES, R_STEPS, R_CONTAINER };
+/* ---- memory and rtaddr: a real guest's tables ------------------------------------------ */
+
+enum { Y_IMAGE, Y_FORMAT, Y_BASE };
+static const struct name_val image_format_names[] = {{"raw", VTD_IMAGE_RAW}, {"elf", VTD_IMAGE_ELF}, {NULL, 0}};
+static const struct field memory_fields[] = {
+    {"image", T_STR, Y_IMAGE, true, 0, 0, NULL},
+    {"format", T_ENUM, Y_FORMAT, false, 0, 0, image_format_names},
+    {"base", T_U64, Y_BASE, false, 0, 0, NULL},
+};
+static const struct ld_nest memory_nest = NEST_LEAF("memory", "memory", memory_fields);
+
+/* The image's path as the run opens it: a relative one is relative to the scenario's folder. */
+static char *image_path(const char *scenario, const char *image)
+{
+    const char *slash = strrchr(scenario, '/');
+    size_t dir = image[0] == '/' || !slash ? 0 : (size_t)(slash - scenario) + 1;
+    char *p = vtd_malloc(dir + strlen(image) + 1);
+    if (p) {
+        memcpy(p, scenario, dir);
+        strcpy(p + dir, image);
+    }
+    return p;
+}
+
+/* The file is opened when the run starts (its errors then point here): loading reads no image. */
+static bool load_memory(struct ld *L, yaml_node_t *n)
+{
+    struct vals v;
+    struct sc_memory *m = &L->s->memory;
+    if (!ld_nested(L, n, &memory_nest, &v))
+        return false;
+    if (!(m->image = image_path(L->s->path, v.s[Y_IMAGE])))
+        return ld_fail(L, n, "out of memory");
+    m->format = v.given[Y_FORMAT] ? (enum vtd_image_format)v.v[Y_FORMAT] : VTD_IMAGE_RAW;
+    m->base = v.v[Y_BASE];
+    if (m->base & 0xfff)
+        return ld_fail(L, v.node[Y_BASE], "'base' must be 4 KiB aligned");
+    m->line = (unsigned)n->start_mark.line + 1;
+    m->col = (unsigned)n->start_mark.column + 1;
+    L->s->has_memory = true;
+    return true;
+}
+
+/*
+ * rtaddr: the RTADDR_REG value, as a driver writes it (VT-d 11.4.5): the root table's address
+ * with TTM in bits 11:10: 01b (0x400) for scalable mode, 00b for legacy mode, which the scenario
+ * then names (`iommu: {mode: legacy}`); 10b is reserved and 11b (abort DMA) is not modelled.
+ */
+static bool load_rtaddr(struct ld *L, yaml_node_t *n, uint64_t v)
+{
+    if (v & VTD_RTADDR_RSVD)
+        return ld_fail(L, n, "'rtaddr' bits 9:0 are reserved (RTADDR_REG: the address, TTM in bits 11:10)");
+    uint64_t ttm = vtd_field(v, VTD_RTADDR_TTM);
+    if (ttm != VTD_TTM_SCALABLE && ttm != VTD_TTM_LEGACY)
+        return ld_fail(L, n, "'rtaddr' TTM (bits 11:10) is %llub; vtdsim models scalable (01b, 0x400) and legacy (00b) mode",
+                       (unsigned long long)ttm);
+    if ((ttm == VTD_TTM_LEGACY) != L->s->legacy)
+        return ld_fail(L, n, "'rtaddr' TTM (bits 11:10) is %s but the iommu mode is %s: %s",
+                       ttm == VTD_TTM_LEGACY ? "00b (legacy)" : "01b (scalable)", L->s->legacy ? "legacy" : "scalable",
+                       L->s->legacy ? "clear bit 10" : "set iommu: {mode: legacy}");
+    if (L->s->has_container)
+        return ld_fail(L, n, "'rtaddr' and 'container' both choose the root table: give one");
+    L->s->has_rtaddr = true;
+    L->s->rtaddr = v;
+    L->s->rtaddr_line = (unsigned)n->start_mark.line + 1;
+    L->s->rtaddr_col = (unsigned)n->start_mark.column + 1;
+    return true;
+}
+
+enum { R_NAME, R_DESCRIPTION, R_IOMMU, R_DEVICES, R_TABLES, R_STEPS, R_CONTAINER, R_MEMORY, R_RTADDR };
 static const struct field root_fields[] = {
     {"name", T_STR, R_NAME, true, 0, 0, NULL},
     {"description", T_STR, R_DESCRIPTION, false, 0, 0, NULL},
@@ -441,10 +511,12 @@ static const struct field root_fields[] = {
     {"tables", T_SEQ, R_TABLES, false, 0, 0, NULL},
     {"steps", T_SEQ, R_STEPS, true, 0, 0, NULL},
     {"container", T_MAP, R_CONTAINER, false, 0, 0, NULL},
+    {"memory", T_MAP, R_MEMORY, false, 0, 0, NULL},
+    {"rtaddr", T_U64, R_RTADDR, false, 0, 0, NULL},
 };
 static const struct ld_link root_links[] = {
     {"iommu", &iommu_nest}, {"devices", &device_nest}, {"tables", &table_nest}, {"steps", &ld_steps_nest},
-    {"container", &container_nest},
+    {"container", &container_nest}, {"memory", &memory_nest},
 };
 const struct ld_nest ld_scenario_nest = NEST_KEYS("scenario", "the scenario", root_fields, root_links);
 
@@ -484,6 +556,10 @@ static bool load_document(struct ld *L, yaml_node_t *root)
     if (v.given[R_IOMMU] && !L->stop && !load_iommu(L, v.node[R_IOMMU]))
         ok = false;
     if (v.given[R_CONTAINER] && !L->stop && !load_container(L, v.node[R_CONTAINER]))
+        ok = false;
+    if (v.given[R_MEMORY] && !L->stop && !load_memory(L, v.node[R_MEMORY]))
+        ok = false;
+    if (v.given[R_RTADDR] && !L->stop && !load_rtaddr(L, v.node[R_RTADDR], v.v[R_RTADDR]))
         ok = false;
     if (v.given[R_DEVICES] && !L->stop && !load_devices(L, v.node[R_DEVICES]))
         ok = false;
@@ -686,6 +762,7 @@ static void free_steps(struct sc_step *st, unsigned n)
         vtd_free(st[i].expect.ufault);
         vtd_free(st[i].expect.desc); /* qi fields only: they own nothing */
         vtd_free(st[i].inv);
+        vtd_free(st[i].bulk);
         free_steps(st[i].sub, st[i].nsub);
     }
     vtd_free(st);
@@ -703,6 +780,7 @@ void sc_free(struct scenario *s)
         vtd_free(s->tab[i].map);
     }
     vtd_free(s->tab);
+    vtd_free(s->memory.image);
     free_steps(s->steps, s->nsteps);
     vtd_free(s->path);
     vtd_free(s->name);

@@ -123,6 +123,8 @@ static bool load_frec_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e
         memcpy(r->v, v.v, sizeof r->v);
         if (!r->given[FR_INDEX])
             r->v[FR_INDEX] = e->nfrec;
+        if (r->given[FR_REASON] && r->v[FR_REASON] == SC_FAULT_ANY)
+            r->given[FR_REASON] = false; /* a pending record always holds some reason */
         e->nfrec++;
     }
     return ok;

@@ -266,6 +266,8 @@ static bool convert_fault(struct ld *L, const yaml_node_t *n, const char *s, uin
     int code = vtd_fault_by_name(s);
     if (!strcasecmp(s, "none"))
         *v = 0;
+    else if (!strcasecmp(s, "any"))
+        *v = SC_FAULT_ANY; /* some fault: a real image's tables may fail in more than one way */
     else if (!strcasecmp(s, "PAGE_REQUEST"))
         *v = VTD_DMA_PAGE_REQUEST; /* not a fault: the device sent a page request (PRI) */
     else if (code >= 0)

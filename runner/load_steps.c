@@ -14,7 +14,7 @@
 #include <linux/iommufd_vtd.h>
 #include "walker/alloc.h"
 
-enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES };
+enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES, S_QWORDS, S_HEX };
 
 static const struct name_val access_names[] = {{"read", VTD_ACC_R}, {"write", VTD_ACC_W}, {"exec", VTD_ACC_X}, {NULL, 0}};
 static const struct name_val ats_names[] = {
@@ -102,7 +102,9 @@ static const struct field write_pte_fields[] = {
 static const struct field write_mem_fields[] = {
     ARGR("addr", T_U64, A_ADDR), ARG("value", T_U64, A_VALUE), ARGN("fill", A_FILL, 0, 255),
     /* Filled memory is real memory: at most 16 MiB per step. */
-    {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 24, NULL}, EXPECT,
+    {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 24, NULL},
+    /* Bulk forms, one page at most: a table written in one step. */
+    {"qwords", T_U64SEQ, S_QWORDS, false, 0, 0, NULL}, ARG("hex", T_STR, S_HEX), EXPECT,
 };
 static const struct field reg_write_fields[] = {
     ARGR("reg", T_REG, A_OFFSET), {"width", T_U64, A_WIDTH, false, 4, 8, NULL}, ARGR("value", T_U64, A_VALUE), EXPECT,
@@ -273,6 +275,53 @@ static bool load_hwpt_entries(struct ld *L, yaml_node_t *seq, struct sc_step *st
     return ok;
 }
 
+/* qwords: numbers, each stored little-endian as memory holds it, at most one page of them. */
+static bool load_qwords(struct ld *L, yaml_node_t *seq, struct sc_step *st)
+{
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n == 0 || n > SC_MAX_BULK / 8)
+        return ld_fail(L, seq, "'qwords' holds 1 to %u numbers (one page), not %zu", SC_MAX_BULK / 8, n);
+    if (!(st->bulk = vtd_calloc(n, 8)))
+        return ld_fail(L, seq, "out of memory");
+    for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+        yaml_node_t *q = ld_node(L, *i);
+        uint64_t v;
+        if (q->type != YAML_SCALAR_NODE || !ld_parse_u64(ld_scalar(q), &v))
+            return ld_fail(L, q, "'qwords' entries must be numbers");
+        for (unsigned b = 0; b < 8; b++)
+            st->bulk[st->nbulk++] = (uint8_t)(v >> (8 * b));
+    }
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* hex: bytes in file order as two hex digits each ("00 10 ff"), blanks and newlines between bytes. */
+static bool load_hex(struct ld *L, yaml_node_t *node, struct sc_step *st)
+{
+    const char *s = ld_scalar(node);
+    if (!(st->bulk = vtd_malloc(SC_MAX_BULK)))
+        return ld_fail(L, node, "out of memory");
+    for (size_t i = 0; s[i];) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n') {
+            i++;
+            continue;
+        }
+        int hi = hex_digit(s[i]), lo = hi < 0 ? -1 : hex_digit(s[i + 1]);
+        if (lo < 0)
+            return ld_fail(L, node, "'hex' must be pairs of hex digits (blanks between bytes allowed); '%c' at offset %zu",
+                           hi < 0 ? s[i] : s[i + 1] ? s[i + 1] : '?', hi < 0 ? i : i + 1);
+        if (st->nbulk == SC_MAX_BULK)
+            return ld_fail(L, node, "'hex' holds more than %u bytes (one page)", SC_MAX_BULK);
+        st->bulk[st->nbulk++] = (uint8_t)(hi << 4 | lo);
+        i += 2;
+    }
+    return st->nbulk || ld_fail(L, node, "'hex' holds no bytes");
+}
+
 /* What a qi step must say: a raw descriptor, or a type with the fields it needs. */
 static bool check_qi_step(struct ld *L, yaml_node_t *n, const struct vals *v)
 {
@@ -353,10 +402,12 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
     case SK_WRITE_ROOT: case SK_WRITE_CONTEXT: case SK_WRITE_PDIR: case SK_WRITE_PASID: case SK_WRITE_PTE:
         return check_edit(L, n, v);
     case SK_WRITE_MEM:
-        if (v->given[A_VALUE] == v->given[A_FILL])
-            return ld_fail(L, n, "write_mem takes 'value' or 'fill' (with 'size')");
+        if (v->given[A_VALUE] + v->given[A_FILL] + v->given[S_QWORDS] + v->given[S_HEX] != 1)
+            return ld_fail(L, n, "write_mem takes one of 'value', 'fill' (with 'size'), 'qwords' or 'hex'");
         if (v->given[A_FILL] && !v->given[A_SIZE])
             return ld_fail(L, n, "'fill' needs 'size'");
+        if ((v->given[S_QWORDS] || v->given[S_HEX]) && v->given[A_SIZE])
+            return ld_fail(L, v->node[A_SIZE], "'size' goes with 'value' or 'fill': 'qwords' and 'hex' give their own");
         return true;
     case SK_REG_WRITE: case SK_REG_READ:
         if (v->given[A_WIDTH] && v->v[A_WIDTH] != 4 && v->v[A_WIDTH] != 8)
@@ -447,6 +498,10 @@ static bool load_step(struct ld *L, yaml_node_t *item, struct sc_step *st)
     if (v.given[S_RAW] && !L->stop && !load_raw(L, v.node[S_RAW], st))
         ok = false;
     if (v.given[S_ENTRIES] && !L->stop && !load_hwpt_entries(L, v.node[S_ENTRIES], st))
+        ok = false;
+    if (v.given[S_QWORDS] && !L->stop && !load_qwords(L, v.node[S_QWORDS], st))
+        ok = false;
+    if (v.given[S_HEX] && !L->stop && !load_hex(L, v.node[S_HEX], st))
         ok = false;
     if (v.given[S_EXPECT] && !L->stop && !load_step_expect(L, v.node[S_EXPECT], st))
         ok = false;

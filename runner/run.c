@@ -14,6 +14,7 @@
 #include "runner/run_internal.h"
 #include "runner/text.h"
 #include "runner/uapi.h"
+#include "sim/regs.h"
 #include "walker/alloc.h"
 #include "walker/builder.h"
 #include "walker/fault.h"
@@ -44,7 +45,21 @@ FILE *ex_miss(struct ex *e, const struct sc_step *st)
     return e->mf ? e->mf : stderr;
 }
 
-/* Close the step's failure text and keep it (up to SC_MAX_FAILURES_KEPT). */
+/* Room for one more failure record; false when out of memory. */
+static bool fail_room(struct sc_result *r)
+{
+    if (r->nfail < r->fail_cap)
+        return true;
+    unsigned cap = r->fail_cap ? r->fail_cap * 2 : 8;
+    struct sc_failure *f = vtd_realloc(r->fail, cap * sizeof *f);
+    if (!f)
+        return false;
+    r->fail = f;
+    r->fail_cap = cap;
+    return true;
+}
+
+/* Close the step's failure text and keep it, within the count and byte limits. */
 void ex_step_done(struct ex *e, const struct sc_step *st)
 {
     ex_dma_summary(e);
@@ -55,12 +70,20 @@ void ex_step_done(struct ex *e, const struct sc_step *st)
     }
     fclose(e->mf);
     e->mf = NULL;
-    if (e->r->nfail < SC_MAX_FAILURES_KEPT) {
-        e->r->fail[e->r->nfail++] = (struct sc_failure){.step = e->step_no, .line = st->line, .text = e->msg,
-                                                        .covering_fix = e->covering_fix};
+    struct sc_result *r = e->r;
+    bool keep = e->msg && r->nfail < e->max_failures && r->fail_bytes + e->msg_len <= SC_MAX_FAILURE_BYTES;
+    if (keep && !fail_room(r)) {
+        keep = false;
+        r->out_of_memory = true;
+    }
+    if (keep) {
+        r->fail[r->nfail++] = (struct sc_failure){.step = e->step_no, .line = st->line, .text = e->msg,
+                                                  .covering_fix = e->covering_fix};
+        r->fail_bytes += e->msg_len;
     } else {
         free(e->msg);
         free(e->covering_fix);
+        r->fail_dropped++;
     }
     e->msg = NULL;
     e->covering_fix = NULL;
@@ -87,6 +110,8 @@ const char *ex_fault_str(int code, char buf[48])
     const char *n = vtd_fault_name(code);
     if (!code)
         snprintf(buf, 48, "none");
+    else if (code == SC_FAULT_ANY)
+        snprintf(buf, 48, "any");
     else if (code == VTD_DMA_PAGE_REQUEST)
         snprintf(buf, 48, "PAGE_REQUEST (a page request was sent)");
     else if (n)
@@ -229,6 +254,46 @@ bool ex_setup_error(struct ex *e, unsigned line, unsigned col, const char *fmt, 
     return false;
 }
 
+/* memory: the image is attached before anything is written (walker/mem_image.h). */
+static bool memory_attach(struct ex *e)
+{
+    const struct sc_memory *m = &e->s->memory;
+    char why[384];
+    int rc = vtd_mem_attach_image(vtd_iommu_mem(e->io), m->image, m->format, m->base, why, sizeof why);
+    return !rc || ex_setup_error(e, m->line, m->col, "memory: %s (%s)", why, sc_errno_name(-rc));
+}
+
+/*
+ * The runner's builder without its root table: with an image, memory is the guest's, and a
+ * root table written at the pool's start would replace the guest's bytes there. Structures the
+ * steps build still come from the pool.
+ */
+static int builder_only(struct ex *e)
+{
+    e->w = (struct world){.caps = *vtd_iommu_caps(e->io), .mem = vtd_iommu_mem(e->io)};
+    return vtd_builder_init(&e->w.b, e->w.mem, &e->w.caps, WORLD_POOL_BASE, WORLD_POOL_SIZE);
+}
+
+/*
+ * rtaddr: as a driver sets the root table (Linux iommu_set_root_entry, VT-d 11.4.4): RTADDR_REG,
+ * then GCMD.SRTP to latch it, then translation enabled. GCMD bits are levels, so the ones
+ * already on (GSTS) are written back with each command.
+ */
+static bool rtaddr_latch(struct ex *e)
+{
+    uint64_t sts = 0;
+    int rc = vtd_iommu_reg_write(e->io, VTD_REG_RTADDR, 8, e->s->rtaddr);
+    if (!rc)
+        rc = vtd_iommu_reg_read(e->io, VTD_REG_GSTS, 4, &sts);
+    uint32_t on = (sts & VTD_GSTS_TES ? (uint32_t)VTD_GCMD_TE : 0) | (sts & VTD_GSTS_QIES ? (uint32_t)VTD_GCMD_QIE : 0);
+    if (!rc)
+        rc = vtd_iommu_reg_write(e->io, VTD_REG_GCMD, 4, on | VTD_GCMD_SRTP);
+    if (!rc)
+        rc = vtd_iommu_reg_write(e->io, VTD_REG_GCMD, 4, on | VTD_GCMD_TE);
+    return !rc || ex_setup_error(e, e->s->rtaddr_line, e->s->rtaddr_col, "rtaddr: latching it failed (%s)",
+                                 sc_errno_name(-rc));
+}
+
 static bool setup(struct ex *e)
 {
     const struct scenario *s = e->s;
@@ -243,6 +308,8 @@ static bool setup(struct ex *e)
     ex_issued_listen(e);
     vtd_mem_set_frame_limit(vtd_iommu_mem(e->io), e->max_frames ? e->max_frames : SC_DEFAULT_MAX_FRAMES);
     vtd_mem_set_host_limit(vtd_iommu_mem(e->io), (size_t)e->mem_host_limit);
+    if (s->has_memory && !memory_attach(e))
+        return false;
     e->ctx = vtd_calloc(s->ndev + 1, sizeof *e->ctx);
     e->attached = vtd_calloc(s->ndev + 1, sizeof *e->attached);
     e->pt = vtd_calloc(s->ntab + 1, sizeof *e->pt);
@@ -258,15 +325,19 @@ static bool setup(struct ex *e)
         if (sc_uapi_container_new(e->io, s, &e->c, &why))
             return setup_fail_why(e, s->container_line, "container", why);
         e->b = sc_uapi_builder(e->c);
-        e->rtaddr = sc_uapi_rtaddr(e->io);
+    } else if (s->has_memory) {
+        if ((rc = builder_only(e)))
+            return setup_fail(e, s->iommu_line, "builder", rc);
+        e->b = &e->w.b;
     } else {
         if ((rc = world_init_mem(&e->w, vtd_iommu_caps(e->io), vtd_iommu_mem(e->io))) ||
             (s->legacy && (rc = world_legacy_root(&e->w))))
             return setup_fail(e, s->iommu_line, "root table", rc);
         vtd_iommu_set_root(e->io, e->w.rtaddr);
         e->b = &e->w.b;
-        e->rtaddr = e->w.rtaddr;
     }
+    if (s->has_rtaddr && !rtaddr_latch(e))
+        return false;
     for (unsigned i = 0; i < s->ntab; i++) {
         unsigned bad = s->tab[i].line;
         /* Guest tables behind the container wait for MAP_DMA to map their pool (table_ready). */
@@ -329,7 +400,8 @@ static char *stats_text(struct ex *e)
 bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_result *r)
 {
     struct ex e = {.s = s, .r = r, .max_frames = o ? o->max_frames : 0,
-                   .warnings_as_errors = o && o->warnings_as_errors};
+                   .warnings_as_errors = o && o->warnings_as_errors,
+                   .max_failures = o && o->max_failures ? o->max_failures : SC_MAX_FAILURES_KEPT};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!r->path)
@@ -349,7 +421,7 @@ bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_res
 int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, unsigned *bad_step,
                  sc_inspect_fn fn, void *arg)
 {
-    struct ex e = {.s = s, .r = r};
+    struct ex e = {.s = s, .r = r, .max_failures = SC_MAX_FAILURES_KEPT};
     int rc = -EIO;
     if (upto > s->nsteps)
         return -ERANGE;
@@ -359,7 +431,7 @@ int sc_run_until(const struct scenario *s, unsigned upto, struct sc_result *r, u
         ex_run_steps(&e, s->steps, upto, true);
         if (bad_step)
             *bad_step = e.bad_step;
-        rc = e.bad_step ? -EIO : fn(e.io, e.rtaddr, arg);
+        rc = e.bad_step ? -EIO : fn(e.io, ex_rtaddr(&e), arg);
     }
     teardown(&e);
     return rc;
@@ -396,6 +468,7 @@ void sc_result_free(struct sc_result *r)
         free(r->fail[i].covering_fix); /* strdup's */
     }
     vtd_free(r->issued);
+    vtd_free(r->fail);
     *r = (struct sc_result){0};
 }
 
@@ -413,9 +486,10 @@ void sc_result_print(const struct sc_result *r, FILE *out)
     }
     for (unsigned i = 0; i < r->nfail; i++)
         sc_text_terminal(out, r->fail[i].text);
-    if (r->failed > r->nfail && r->nfail == SC_MAX_FAILURES_KEPT) {
+    if (r->fail_dropped) {
         sc_text_terminal(out, path);
-        fputs(": ... more failed expectations not shown\n", out);
+        fprintf(out, ": ... %u more failed step%s not shown (--max-failures N shows N, 0 all)\n", r->fail_dropped,
+                r->fail_dropped == 1 ? "" : "s");
     }
 }
 

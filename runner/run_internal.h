@@ -24,13 +24,13 @@ struct ex {
     struct world w;          /* root table and builder, without a container */
     struct vtd_container *c; /* with a `container:` section: it owns root table and builder */
     struct vtd_builder *b;
-    uint64_t rtaddr;
     struct vtd_ctx *ctx;     /* per device, valid when attached */
     bool *attached;
     struct vtd_pt *pt;       /* per table */
     bool *pt_ready;
     unsigned step_no;
     bool warnings_as_errors; /* sc_run_opts */
+    unsigned max_failures;   /* failure texts to keep (sc_run_opts, resolved) */
     unsigned bad_step;       /* first step that raised an error it did not expect (0: none) */
     size_t max_frames;       /* simulated memory cap (sc_run_opts) */
     struct vtd_trace trace;
@@ -84,6 +84,13 @@ struct outcome {
 #define ARG_OR(st, a, d) (HAS(st, a) ? ARGV(st, a) : (uint64_t)(d))
 
 static inline const struct sc_device *step_dev(const struct ex *e, const struct sc_step *st) { return &e->s->dev[ARGV(st, A_DEVICE)]; }
+
+/*
+ * RTADDR as the IOMMU latched it (VT-d 11.4.4), TTM bits included: the root table every view
+ * and every raw edit goes through. A scenario may point RTADDR at a table of its own and latch
+ * it with GCMD.SRTP; the table the runner built is then just memory.
+ */
+static inline uint64_t ex_rtaddr(const struct ex *e) { return vtd_iommu_root(e->io); }
 
 /* run.c */
 /* The failure text of the step being checked, opened (with its heading) on the first miss. */

@@ -64,7 +64,7 @@ static int do_attach_legacy(struct ex *e, const struct sc_step *st, struct outco
         c.slptptr = ss->root;
     }
     o->err_what = "attach (legacy context entry)";
-    int rc = vtd_build_legacy_context(e->b, e->rtaddr, dev->cfg.sid, &c);
+    int rc = vtd_build_legacy_context(e->b, ex_rtaddr(e), dev->cfg.sid, &c);
     if (!rc) {
         e->ctx[d] = c;
         e->attached[d] = true;
@@ -92,7 +92,7 @@ static int do_attach(struct ex *e, const struct sc_step *st, struct outcome *o)
     else
         rc = vtd_build_pasid_dir(e->b, c.pdts, &c.pdtp);
     if (!rc)
-        rc = vtd_build_context(e->b, e->rtaddr, dev->cfg.sid, &c);
+        rc = vtd_build_context(e->b, ex_rtaddr(e), dev->cfg.sid, &c);
     if (!rc) {
         e->ctx[d] = c;
         e->attached[d] = true;
@@ -207,7 +207,7 @@ static int edit_qword(struct ex *e, const struct sc_step *st, uint64_t addr, str
 
 static int do_write_root(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
-    uint64_t addr = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)ARG_OR(st, A_BUS, 0)) + 8 * ARG_OR(st, A_HALF, 0);
+    uint64_t addr = vtd_root_entry_addr(ex_rtaddr(e) & VTD_RTADDR_RTA, (uint8_t)ARG_OR(st, A_BUS, 0)) + 8 * ARG_OR(st, A_HALF, 0);
     return edit_qword(e, st, addr, o);
 }
 
@@ -217,7 +217,7 @@ static int context_addr(struct ex *e, uint16_t sid, uint64_t *addr)
 {
     uint64_t half;
     bool split = !e->s->legacy && (sid & 0x80);
-    uint64_t re = vtd_root_entry_addr(e->rtaddr & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + (split ? 8 : 0);
+    uint64_t re = vtd_root_entry_addr(ex_rtaddr(e) & VTD_RTADDR_RTA, (uint8_t)(sid >> 8)) + (split ? 8 : 0);
     int rc = vtd_mem_read64(vtd_iommu_mem(e->io), re, &half);
     if (rc)
         return rc;
@@ -240,24 +240,46 @@ static int do_write_context(struct ex *e, const struct sc_step *st, struct outco
     return rc ? rc : edit_qword(e, st, addr + 8 * ARG_OR(st, A_QWORD, 0), o);
 }
 
-static int do_write_pdir(struct ex *e, const struct sc_step *st, struct outcome *o)
+/*
+ * The PASID-directory entry's address, found as the IOMMU finds it: root entry, context entry
+ * (its PDTP, whatever else the entry holds) and directory index, all as they are in memory now.
+ */
+static int pdir_entry_addr(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t *addr)
 {
-    int rc = need_attached(e, st, o);
+    uint64_t ce, qw0;
+    int rc = context_addr(e, step_dev(e, st)->cfg.sid, &ce);
+    o->err_what = "device not attached: no context table for it (add an attach or container_attach step first)";
     if (rc)
+        return rc == -ENOENT ? -ENODEV : rc;
+    o->err_what = "reading the context entry";
+    if ((rc = vtd_mem_read64(vtd_iommu_mem(e->io), ce, &qw0)))
         return rc;
-    return edit_qword(e, st, vtd_pasid_dir_entry_addr(e->ctx[ARGV(st, A_DEVICE)].pdtp, (uint32_t)ARGV(st, A_PASID)), o);
+    *addr = vtd_pasid_dir_entry_addr(qw0 & VTD_CTX_PDTP, (uint32_t)ARGV(st, A_PASID));
+    return 0;
 }
 
+static int do_write_pdir(struct ex *e, const struct sc_step *st, struct outcome *o)
+{
+    uint64_t addr;
+    int rc = pdir_entry_addr(e, st, o, &addr);
+    return rc ? rc : edit_qword(e, st, addr, o);
+}
+
+/* The PASID entry through the directory entry in memory (its PASID table must exist). */
 static int do_write_pasid(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
-    int rc = need_attached(e, st, o);
+    uint64_t addr, de;
+    int rc = pdir_entry_addr(e, st, o, &addr);
     if (rc)
         return rc;
-    uint64_t addr = vtd_build_pasid_entry_addr(e->b, &e->ctx[ARGV(st, A_DEVICE)], (uint32_t)ARGV(st, A_PASID));
-    if (!addr) {
+    o->err_what = "reading the PASID-directory entry";
+    if ((rc = vtd_mem_read64(vtd_iommu_mem(e->io), addr, &de)))
+        return rc;
+    if (!(de & VTD_PDIR_P)) {
         o->err_what = "write_pasid: the PASID has no PASID table";
         return -ENOENT;
     }
+    addr = vtd_pasid_entry_addr(de & VTD_PDIR_PTP, (uint32_t)ARGV(st, A_PASID));
     return edit_qword(e, st, addr + 8 * ARG_OR(st, A_QWORD, 0), o);
 }
 
@@ -275,6 +297,8 @@ static int do_write_mem(struct ex *e, const struct sc_step *st, struct outcome *
     o->err_what = "write_mem";
     if (HAS(st, A_FILL))
         return vtd_mem_fill(m, ARGV(st, A_ADDR), (uint8_t)ARGV(st, A_FILL), (size_t)ARGV(st, A_SIZE));
+    if (st->nbulk)
+        return vtd_mem_write(m, ARGV(st, A_ADDR), st->bulk, st->nbulk);
     uint64_t v = ARGV(st, A_VALUE);
     return vtd_mem_write(m, ARGV(st, A_ADDR), &v, HAS(st, A_SIZE) && ARGV(st, A_SIZE) < 8 ? (size_t)ARGV(st, A_SIZE) : 8);
 }

@@ -20,8 +20,14 @@
 
 #include "runner/scenario.h"
 
-/* At most this many failures are kept per file (all are counted). */
+/*
+ * Failure texts kept per file by default (all are counted); sc_run_opts.max_failures changes it.
+ * Even with no limit, texts stop being kept past SC_MAX_FAILURE_BYTES in all: a repeat can fail
+ * ten million times.
+ */
 #define SC_MAX_FAILURES_KEPT 20u
+#define SC_FAILURES_ALL UINT32_MAX
+#define SC_MAX_FAILURE_BYTES (UINT64_C(64) << 20)
 
 struct sc_failure {
     unsigned step;      /* 1-based step number */
@@ -57,8 +63,10 @@ struct sc_result {
     unsigned requests;      /* DMA requests made */
     unsigned checks;        /* expectations checked */
     unsigned failed;        /* expectations that did not hold (and steps that failed to execute) */
-    struct sc_failure fail[SC_MAX_FAILURES_KEPT];
-    unsigned nfail;
+    struct sc_failure *fail; /* nfail of them, in step order */
+    unsigned nfail, fail_cap;
+    unsigned fail_dropped;  /* failed steps whose text was not kept (the limit was reached) */
+    uint64_t fail_bytes;    /* of the texts kept */
     char *stats;            /* cache statistics table (with opts.stats) */
     bool out_of_memory;     /* an allocation failed: the failures may all follow from it */
     bool timed_out;         /* the run passed opts.timeout and stopped */
@@ -87,6 +95,7 @@ struct sc_run_opts {
     double timeout;         /* seconds the run may take (0: no limit) */
     bool warnings_as_errors;/* a warning no expectation names fails the file */
     unsigned max_errors;    /* load errors reported per file before the load stops (0: SC_DEFAULT_MAX_ERRORS) */
+    unsigned max_failures;  /* failure texts kept (0: SC_MAX_FAILURES_KEPT; SC_FAILURES_ALL: all) */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "sim/iommu.h"
+#include "walker/mem_image.h"
 
 /* Resource limits: a scenario file beyond them is rejected with a clear error. */
 #define SC_MAX_FILE_BYTES (4u << 20)
@@ -29,6 +30,7 @@
 #define SC_MAX_LIST 64u             /* entries of an expectation list (mem, stats, removed) */
 #define SC_MAX_RAW 8u               /* qwords of a raw QI descriptor */
 #define SC_MAX_HWPT_INV 64u         /* entries of one hwpt_invalidate step */
+#define SC_MAX_BULK 4096u           /* bytes of one bulk write_mem (qwords or hex): one page */
 #define SC_DEFAULT_MAX_FRAMES (1u << 18) /* simulated memory a run may fill: 1 GiB of 4 KiB frames */
 
 enum sc_kind {
@@ -68,6 +70,9 @@ struct sc_counter_expect {
     unsigned counter;   /* index into the loader's counter table */
     uint64_t value;
 };
+
+/* expect: {fault: any}: the request faulted, whatever the reason (not a page request). */
+#define SC_FAULT_ANY 0x200u
 
 struct sc_mem_expect {
     uint64_t addr, value;
@@ -125,6 +130,8 @@ struct sc_step {
     unsigned nraw;
     struct sc_hwpt_inv *inv; /* SK_HWPT_INVALIDATE: the array of struct iommu_hwpt_vtd_s1_invalidate */
     unsigned ninv;
+    uint8_t *bulk;          /* SK_WRITE_MEM with qwords or hex: the bytes written at addr */
+    unsigned nbulk;
     bool has_expect;
     struct sc_expect expect;
     struct sc_step *sub;    /* SK_REPEAT: the steps repeated */
@@ -178,6 +185,14 @@ struct sc_container {
     enum sc_iommufd_kernel iommufd_kernel;
 };
 
+/* memory: simulated memory backed by an image file (walker/mem_image.h). */
+struct sc_memory {
+    char *image;            /* the path to open: relative ones resolved against the scenario's folder */
+    enum vtd_image_format format;
+    uint64_t base;
+    unsigned line, col;     /* of the `memory:` mapping, for the image's errors */
+};
+
 struct scenario {
     char *path;
     char *name, *description;
@@ -192,6 +207,11 @@ struct scenario {
 enum sc_policy policy;
     unsigned iommu_line, iommu_col;
     bool legacy;            /* iommu mode: legacy (RTADDR_REG.TTM 00b) */
+    bool has_memory;
+    struct sc_memory memory;
+    bool has_rtaddr;        /* rtaddr: written to RTADDR_REG and latched (GCMD.SRTP) before the first step */
+    uint64_t rtaddr;
+    unsigned rtaddr_line, rtaddr_col;
     bool has_container;
     struct sc_container container;
     unsigned container_line;

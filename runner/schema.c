@@ -120,10 +120,10 @@ static void names_alternatives(FILE *f, const struct name_val *t, const char *co
     fputs(")$\"}", f);
 }
 
-/* A fault reason by name (walker/fault.c), a known 8-bit code, none or PAGE_REQUEST. */
+/* A fault reason by name (walker/fault.c), a known 8-bit code, none, PAGE_REQUEST, or any (expectations only). */
 static void fault_schema(FILE *f)
 {
-    static const char *const extra[] = {"none", "PAGE_REQUEST"};
+    static const char *const extra[] = {"none", "PAGE_REQUEST", "any"};
     struct name_val names[257];
     size_t n = 0;
     for (int c = 0; c <= 0xff; c++)
@@ -131,7 +131,7 @@ static void fault_schema(FILE *f)
             names[n++] = (struct name_val){vtd_fault_name(c), (uint64_t)c};
     names[n] = (struct name_val){NULL, 0};
     fputs("{\"anyOf\": [", f);
-    names_alternatives(f, names, extra, 2);
+    names_alternatives(f, names, extra, sizeof extra / sizeof extra[0]);
     fputs(", {\"enum\": [", f);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s%" PRIu64, i ? ", " : "", names[i].val);

@@ -15,7 +15,6 @@
 
 #include "host/container.h"
 #include <linux/iommufd_vtd.h>
-#include "sim/regs.h"
 #include "walker/alloc.h"
 
 #define HAS(st, a) ((st)->given[a])
@@ -50,13 +49,6 @@ void sc_uapi_container_free(struct vtd_container *c)
 
 struct vtd_builder *sc_uapi_builder(struct vtd_container *c) { return vtd_container_builder(c); }
 const struct vtd_pt *sc_uapi_container_ss(const struct vtd_container *c) { return c ? vtd_container_ss(c) : NULL; }
-
-uint64_t sc_uapi_rtaddr(struct vtd_iommu *io)
-{
-    uint64_t v = 0;
-    vtd_iommu_reg_read(io, VTD_REG_RTADDR, 8, &v);
-    return v;
-}
 
 /* ---- one function per ioctl ---- */
 

@@ -18,8 +18,6 @@ int sc_uapi_container_new(struct vtd_iommu *io, const struct scenario *s, struct
 void sc_uapi_container_free(struct vtd_container *c);
 struct vtd_builder *sc_uapi_builder(struct vtd_container *c);
 const struct vtd_pt *sc_uapi_container_ss(const struct vtd_container *c);
-/* RTADDR as the container programmed it. */
-uint64_t sc_uapi_rtaddr(struct vtd_iommu *io);
 
 /*
  * One uAPI step: `gpt` is the guest table a bind names (its root is gpgd), `sid` the device of

@@ -140,6 +140,8 @@ void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
     io->te = true;
 }
 
+uint64_t vtd_iommu_root(const struct vtd_iommu *io) { return io->rtaddr; }
+
 void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step)
 {
     io->step = step;

@@ -93,6 +93,12 @@ int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *d
 
 /* Set RTADDR and enable translation in one go (what a driver does through GCMD). */
 void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr);
+/*
+ * The root-table pointer walks use: RTADDR_REG as latched by the last GCMD.SRTP (VT-d 11.4.4,
+ * 11.4.5) or vtd_iommu_set_root, TTM bits included; not a later RTADDR write that no SRTP
+ * latched. 0 before any. Every view of "the IOMMU's tables" starts here.
+ */
+uint64_t vtd_iommu_root(const struct vtd_iommu *io);
 
 /* Record the structures the IOMMU reads and writes for the following requests (NULL: stop). */
 void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace);

@@ -18,6 +18,7 @@
 
 #include <linux/vfio.h>
 
+#include "fuzz_image_input.h"
 #include "fuzz_ioctl_input.h"
 #include "fuzz_qi_input.h"
 #include "fuzz_trace_input.h"
@@ -102,6 +103,37 @@ Test(fuzz_regressions, yaml_seed_corpus, .timeout = 300)
 
 /* ---- hand-made edge cases ---- */
 
+Test(fuzz_regressions, image_seed_corpus)
+{
+    cr_assert_geq(replay_corpus(fuzz_image_one, "fuzz_image"), 3);
+}
+
+/* Each seed cut at every length and under every selector byte: all refused or attached cleanly. */
+Test(fuzz_regressions, image_prefixes_and_selectors)
+{
+    static const char *const seeds[] = {"elf-note-two-loads", "elf-pn-xnum"};
+    for (size_t k = 0; k < sizeof seeds / sizeof *seeds; k++) {
+        const char *slash = strrchr(__FILE__, '/');
+        char path[1024];
+        snprintf(path, sizeof path, "%.*s/../fuzz/corpus/fuzz_image/%s", slash ? (int)(slash - __FILE__) : 1,
+                 slash ? __FILE__ : ".", seeds[k]);
+        FILE *f = fopen(path, "rb");
+        cr_assert_not_null(f, "%s", path);
+        static uint8_t buf[16384];
+        size_t size = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        for (size_t len = 0; len <= size; len += len < 400 ? 1 : 251)
+            for (unsigned sel = 0; sel < 32; sel += len % 7 ? 31 : 1) {
+                uint8_t *in = malloc(len ? len : 1);
+                memcpy(in, buf, len);
+                if (len)
+                    in[0] = (uint8_t)sel;
+                run_bytes(fuzz_image_one, seeds[k], in, len);
+                free(in);
+            }
+    }
+}
+
 Test(fuzz_regressions, empty_and_tiny_inputs)
 {
     static const uint8_t one[1] = {0xff};
@@ -115,6 +147,8 @@ Test(fuzz_regressions, empty_and_tiny_inputs)
     run_bytes(fuzz_yaml_one, "yaml 1 byte", one, 1);
     run_bytes(fuzz_trace_one, "trace empty", one, 0);
     run_bytes(fuzz_trace_one, "trace 1 byte", one, 1);
+    run_bytes(fuzz_image_one, "image empty", one, 0);
+    run_bytes(fuzz_image_one, "image 1 byte", one, 1);
 }
 
 /* A CSV trace of every event kind, replayed in each mode, with and without the oracle: it must

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "walker/alloc.h"
 #include "walker/mem.h"
 #include "walker/mem_image.h"
+#include "walker/mem_internal.h"
 
 #define PAGE UINT64_C(0x1000)
 
@@ -508,4 +510,47 @@ Test(mem_image_hostile, every_prefix_and_header_byte)
             vtd_mem_reset(mem);
             file[i] ^= (uint8_t)(1u << bit);
         }
+}
+
+/* Every allocation of an attach failing in turn: a clean -ENOMEM with memory unchanged. */
+Test(mem_image_hostile, each_allocation_failure_leaves_memory_unchanged)
+{
+    static struct elf_build b;
+    const char *p = elf_qemu_like(&b);
+    int rc = -ENOMEM;
+    uint64_t nth;
+    for (nth = 1; rc == -ENOMEM && nth < 50; nth++) {
+        vtd_alloc_fail_nth(nth);
+        rc = vtd_mem_attach_image(mem, p, VTD_IMAGE_ELF, 0, err, sizeof err);
+        bool delivered = vtd_alloc_fault_delivered();
+        vtd_alloc_fail_nth(0);
+        if (rc == -ENOMEM) {
+            cr_assert(delivered, "ENOMEM without an injected failure: %s", err);
+            cr_assert(strstr(err, "out of memory"), "%s", err);
+            cr_assert_eq(vtd_mem_image_segments(mem, NULL, 0), 0);
+        }
+    }
+    cr_assert_eq(rc, 0, "attach after %llu injected failures: %s", (unsigned long long)nth, err);
+    cr_assert_gt(nth, 3, "the attach allocates");
+    cr_assert_eq(rd(0x1008), UINT64_C(1) << 32 | 8);
+}
+
+/* The hand-over refuses memory that holds data, whoever calls it. */
+Test(mem_image, backing_needs_empty_memory)
+{
+    cr_assert_eq(vtd_mem_write64(mem, 0x1000, 1), 0);
+    struct vtd_mem_backing_seg seg = {.pa = 0, .len = PAGE};
+    cr_assert_eq(vtd_mem_back(mem, &seg, 1, NULL, 0, NULL), -EBUSY);
+    cr_assert_eq(vtd_mem_image_segments(NULL, NULL, 0), 0);
+    cr_assert_eq(vtd_mem_image_segments(mem, NULL, 0), 0);
+}
+
+/* A reason longer than the caller's buffer is cut, still terminated. */
+Test(mem_image, short_error_buffer)
+{
+    char small[8];
+    cr_assert_eq(vtd_mem_attach_image(mem, path_of("none"), VTD_IMAGE_RAW, 0, small, sizeof small), -ENOENT);
+    cr_assert_eq(strlen(small), sizeof small - 1);
+    cr_assert_eq(vtd_mem_attach_image(mem, path_of("none"), VTD_IMAGE_RAW, 0, small, 2), -ENOENT);
+    cr_assert_str_eq(small, "/");
 }

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ static const char run_help[] =
     "  --max-memory SIZE  host-memory budget per file for caches, device TLBs and simulated\n"
     "                 memory, e.g. 512M or 4G (default 2G)\n"
     "  --timeout SECONDS  stop a file that runs longer (default: no limit)\n"
+    "  --max-failures N  print the failures of the first N failed steps of each file (default\n"
+    "                 20; 0: every one, up to 64 MiB of text per file)\n"
     "  -v             print one line per file, passed or not, every warning its steps raised\n"
     "                 (file:line:column, step) and every descriptor its uAPI steps issued\n"
     "  --warnings-as-errors  a warning that no expectation names fails the file\n"
@@ -159,7 +162,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             fputs(run_help, stdout);
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j") || !strcmp(a, "--max-work") ||
-                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout") || !strcmp(a, "--max-errors")) &&
+                    !strcmp(a, "--max-memory") || !strcmp(a, "--timeout") || !strcmp(a, "--max-errors") ||
+                    !strcmp(a, "--max-failures")) &&
                    i + 1 >= argc) {
             return -tool_usage_error("run", "%s needs an argument", a);
         } else if (a[0] == '-' && a[1] == '-' && (rc = parse_budget_opt(a, argv[i + 1], &o->budgets))) {
@@ -181,6 +185,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             if (vtd_number_parse(argv[++i], &n) || n < 1 || n > SC_MAX_ERRORS)
                 return -tool_usage_error("run", "--max-errors takes a number from 1 to 100, not '%s'", argv[i]);
             o->budgets.max_errors = (unsigned)n;
+        } else if (!strcmp(a, "--max-failures")) {
+            /* One number convention (walker/number.h); 0 keeps every failure. */
+            uint64_t n;
+            if (vtd_number_parse(argv[++i], &n) || n >= SC_FAILURES_ALL)
+                return -tool_usage_error("run", "--max-failures takes a number (0: no limit), not '%s'", argv[i]);
+            o->budgets.max_failures = n ? (unsigned)n : SC_FAILURES_ALL;
         } else if (!strcmp(a, "--stats")) {
             o->stats = true;
         } else if (!strcmp(a, "-v")) {

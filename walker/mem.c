@@ -143,6 +143,14 @@ static bool range_aborts(const struct vtd_mem *m, uint64_t pa, uint64_t len, uns
 
 static bool image_covers(const struct mem_image *img, uint64_t pa, uint64_t len);
 
+/* The write tag of a software write. Image frames have no tail (they are the mapping's own
+ * pages), so over an image every frame reads tag 0: one change as far as the oracle can tell. */
+static void stamp_write(const struct vtd_mem *m, uint8_t *frame)
+{
+    if (!m->image)
+        tail_of(frame)->write_tag = m->write_tag;
+}
+
 /* Common argument check of a block access: 0, or the error to return. */
 static int block_check(const struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned kinds)
 {
@@ -227,8 +235,10 @@ static uint8_t *index_find(const struct vtd_mem *m, uint64_t fn)
 /* The cache miss path, kept out of line so the read64 hit path stays small. */
 static __attribute__((noinline)) uint8_t *frame_find_slow(struct vtd_mem *m, uint64_t fn)
 {
+    uint8_t *frame = index_find(m, fn);
     /* With an image attached the sparse index stays empty: every frame is in the mapping. */
-    uint8_t *frame = m->image ? image_frame(m->image, fn) : index_find(m, fn);
+    if (!frame && m->image)
+        frame = image_frame(m->image, fn);
     if (frame)
         cache_remember(m, fn, frame);
     return frame;
@@ -354,7 +364,7 @@ static int frames_reserve(struct vtd_mem *m, uint64_t pa, uint64_t len)
  * the frames written for the first time, which the kernel is about to copy, must stay within
  * the limits (else ENOMEM, nothing marked). Then they are marked written.
  */
-static int image_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
+static __attribute__((noinline, cold)) int image_prepare_write(struct vtd_mem *m, uint64_t pa, uint64_t len)
 {
     struct mem_image *img = m->image;
     if (!image_covers(img, pa, len))
@@ -515,16 +525,33 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
 
 /* ---- 64-bit accesses ---- */
 
-int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+/*
+ * A read whose frame is not in the frame cache, out of line and reached by a tail call so that
+ * the hit path saves no registers. No frame: zero in sparse memory, a hole (an access error)
+ * in an image.
+ */
+static __attribute__((noinline)) int read64_miss(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+{
+    const uint8_t *frame = frame_find_slow(m, pa >> FRAME_SHIFT);
+    if (!frame)
+        return m->image ? VTD_MEM_EFAULT : (*val = 0, VTD_MEM_OK);
+    *val = load_le64(frame + FRAME_OFFSET(pa));
+    return VTD_MEM_OK;
+}
+
+/* Out of line: it is the walker's miss path (vtd_mem_read64_fast inlines the hit), and inlined
+ * into the walks with link-time optimisation it would only crowd their registers. */
+__attribute__((noinline)) int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
 {
     if (!m || !val || (pa & 7))
         return VTD_MEM_EINVAL;
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_READ)))
         return VTD_MEM_EFAULT;
-    const uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
-    if (!frame && m->image)
-        return VTD_MEM_EFAULT; /* a hole in the image */
-    *val = frame ? load_le64(frame + FRAME_OFFSET(pa)) : 0;
+    uint64_t fn = pa >> FRAME_SHIFT;
+    const struct vtd_mem_slot *s = &m->fast.slot[vtd_mem_slot_index(fn)];
+    if (s->fn != fn)
+        return read64_miss(m, pa, val);
+    *val = load_le64(s->frame + FRAME_OFFSET(pa)); /* a cached frame always exists */
     return VTD_MEM_OK;
 }
 
@@ -551,7 +578,7 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
         m->observer(m->observer_arg, pa, 8, bytes, 0);
     }
     store_le64(frame + FRAME_OFFSET(pa), val);
-    tail_of(frame)->write_tag = m->write_tag;
+    stamp_write(m, frame);
     return VTD_MEM_OK;
 }
 
@@ -560,7 +587,7 @@ void vtd_mem_set_write_tag(struct vtd_mem *m, uint64_t tag) { m->write_tag = tag
 uint64_t vtd_mem_write_tag_of(struct vtd_mem *m, uint64_t pa)
 {
     uint8_t *frame = m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
-    return frame ? tail_of(frame)->write_tag : 0;
+    return frame && !m->image ? tail_of(frame)->write_tag : 0;
 }
 
 void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg)
@@ -634,7 +661,7 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
         size_t n = chunk_len(pa, len);
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
         memcpy(frame + FRAME_OFFSET(pa), in, n);
-        tail_of(frame)->write_tag = m->write_tag;
+        stamp_write(m, frame);
         in += n, pa += n, len -= n;
     }
     return VTD_MEM_OK;
@@ -662,7 +689,7 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
         if (frame) {
             memset(frame + FRAME_OFFSET(pa), byte, n);
-            tail_of(frame)->write_tag = m->write_tag;
+            stamp_write(m, frame);
         }
         pa += n, len -= n;
     }

@@ -4,7 +4,9 @@
  * Sparse 4 KiB frames, allocated on first write; memory never written reads as zero. Accesses
  * at or beyond the host address width fail, as do accesses to ranges marked to abort reads or
  * writes: that is how tests reach the "access error" fault codes. All translation structures
- * and all DMA data live here; the walker sees memory only through this interface.
+ * and all DMA data live here; the walker sees memory only through this interface. Memory may
+ * instead be an image file of a guest's memory (walker/mem_image.h): then only its segments
+ * exist, and every other address fails like an abort range.
  */
 #ifndef VTDSIM_WALKER_MEM_H
 #define VTDSIM_WALKER_MEM_H
@@ -29,7 +31,7 @@ struct vtd_mem *vtd_mem_new(unsigned haw);
 void vtd_mem_free(struct vtd_mem *m);
 /*
  * Back to the state vtd_mem_new left: no frames, no abort ranges, no frame limit, no observer,
- * same width. The frames and the index's host memory are kept for reuse (vtd_mem_footprint still
+ * no image (it is unmapped), same width. The frames and the index's host memory are kept for reuse (vtd_mem_footprint still
  * counts them).
  */
 void vtd_mem_reset(struct vtd_mem *m);

@@ -275,10 +275,16 @@ static int map_file(struct image *img, void **map)
     FILE *f = vtd_fopen_regular(img->path, &img->size, why, sizeof why);
     if (!f)
         return FAIL(img, -(errno ? errno : EINVAL), "%s", why);
-    if (img->size == 0 || img->size > SIZE_MAX) {
+    if (img->size == 0) {
         fclose(f);
-        return FAIL(img, -EINVAL, "%s", img->size ? "too large to map" : "empty file");
+        return FAIL(img, -EINVAL, "empty file");
     }
+#if SIZE_MAX < UINT64_MAX
+    if (img->size > SIZE_MAX) {
+        fclose(f);
+        return FAIL(img, -EFBIG, "too large to map on this host");
+    }
+#endif
     void *p = mmap(NULL, (size_t)img->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fileno(f), 0);
     int e = errno;
     fclose(f); /* the mapping keeps the file */
