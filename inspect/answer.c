@@ -10,6 +10,7 @@
 
 #include "walker/bdf.h"
 #include "walker/fault.h"
+#include "walker/pasid_entry.h"
 
 /* A bounded writer: everything past the end is dropped, the length stays exact up to it. */
 struct out {
@@ -109,6 +110,16 @@ static void format_text(struct out *o, const struct vtd_request *req, int rc, co
     put(o, "\n", 1);
 }
 
+/* The paging entry that gave the output address: the second stage's for second-stage-only and
+ * nested translations (the final address is its output), the first stage's for first-stage
+ * only; 0 for pass-through. Lets a reader compare it with the entry another model used. */
+static uint64_t leaf_entry_addr(const struct vtd_xlate *x)
+{
+    if (vtd_pgtt_uses_ss(x->pgtt))
+        return x->ss.leaf_entry_addr;
+    return vtd_pgtt_uses_fs(x->pgtt) ? x->fs.leaf_entry_addr : 0;
+}
+
 static void format_json(struct out *o, const struct vtd_request *req, int rc, const struct vtd_xlate *x)
 {
     char pb[8];
@@ -142,7 +153,14 @@ static void format_json(struct out *o, const struct vtd_request *req, int rc, co
     put_dec(o, x->page_shift < 64 ? UINT64_C(1) << x->page_shift : 0);
     put_lit(o, ", \"perm\": \"");
     puts_(o, vtd_insp_perm_letters(x->perm, pb));
-    put_lit(o, "\", \"fault\": null}\n");
+    uint64_t leaf = leaf_entry_addr(x);
+    if (leaf) {
+        put_lit(o, "\", \"leaf_entry\": \"");
+        put_hex(o, leaf);
+        put_lit(o, "\", \"fault\": null}\n");
+    } else {
+        put_lit(o, "\", \"leaf_entry\": null, \"fault\": null}\n");
+    }
 }
 
 size_t vtd_insp_format_answer(char *buf, size_t n, const struct vtd_request *req, int rc, const struct vtd_xlate *x,

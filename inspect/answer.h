@@ -5,7 +5,9 @@
  *   text: 00:03.0 1 0x4000 w -> out 0xb000 page 4K perm rwu
  *         00:03.0 - 0x9000 r -> fault 0x71 FS_PAGING_ENTRY_P
  *   JSON: {"sid": "00:03.0", "pasid": 1, "addr": "0x4000", "access": "w", "out": "0xb000",
- *          "page_size": 4096, "perm": "rwu", "fault": null}
+ *          "page_size": 4096, "perm": "rwu", "leaf_entry": "0x8f020", "fault": null}
+ * leaf_entry: the address of the paging entry that gave the output (the second stage's when
+ * there is one), null for pass-through.
  * Addresses are hexadecimal strings in JSON (64-bit values exceed a JSON reader's doubles).
  */
 #ifndef VTDSIM_INSPECT_ANSWER_H

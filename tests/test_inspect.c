@@ -659,7 +659,16 @@ Test(inspect, answers_in_json)
     vtd_insp_format_answer(buf, sizeof buf, &r, 0, &x, true);
     cr_assert_str_eq(buf, "{\"sid\": \"00:03.0\", \"pasid\": 7, \"addr\": \"0xfee00000\", \"access\": \"r\", "
                           "\"priv\": false, \"out\": \"0x1234000\", \"page_size\": 2097152, \"perm\": \"rw\", "
-                          "\"fault\": null}\n");
+                          "\"leaf_entry\": null, \"fault\": null}\n");
+    /* The leaf entry: the second stage's for second-stage-only and nested, else the first's. */
+    x.pgtt = VTD_PGTT_NESTED;
+    x.fs.leaf_entry_addr = 0x5008;
+    x.ss.leaf_entry_addr = 0x7010;
+    vtd_insp_format_answer(buf, sizeof buf, &r, 0, &x, true);
+    cr_assert(strstr(buf, "\"perm\": \"rw\", \"leaf_entry\": \"0x7010\", \"fault\": null}"), "%s", buf);
+    x.pgtt = VTD_PGTT_FS;
+    vtd_insp_format_answer(buf, sizeof buf, &r, 0, &x, true);
+    cr_assert(strstr(buf, "\"leaf_entry\": \"0x5008\""), "%s", buf);
     r.pasid_valid = false;
     r.priv = true;
     vtd_insp_format_answer(buf, sizeof buf, &r, VTD_FR_INTR_ADDR, &x, true);

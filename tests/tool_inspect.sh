@@ -80,7 +80,8 @@ json)
     expect 0 elf translate --sid 00:03.0 --pasid 1 --addr 0x100000 --json
     python3 -m json.tool out.txt >/dev/null || fail "not JSON: $(cat out.txt)"
     says out.txt '"sid": "00:03.0", "pasid": 1, "addr": "0x100000"'
-    says out.txt '"out": "0x900000", "page_size": 4096, "perm": "rwu", "fault": null'
+    says out.txt '"out": "0x900000", "page_size": 4096, "perm": "rwu", "leaf_entry": "0x'
+    grep -qE '"leaf_entry": "0x[0-9a-f]+", "fault": null' out.txt || fail "no leaf_entry address: $(cat out.txt)"
     expect 0 elf translate --sid 00:03.0 --pasid 9 --addr 0 --json
     python3 -m json.tool out.txt >/dev/null || fail "not JSON: $(cat out.txt)"
     says out.txt '"fault": {"code": "0x59", "name": "PASID_ENTRY_P"}'

@@ -10,7 +10,8 @@ entry, QEMU's output address, page size and permissions.
 
 Usage: qemu_e2e.py VTDSIM [--mode scalable|legacy] [--work DIR] [--keep]
 Exit status: 0 all compared pairs agree, 1 a disagreement or a failed step, 77 the tools are
-missing (qemu-system-x86_64, a static busybox, a kernel image with its modules).
+missing (qemu-system-x86_64, a static busybox, a kernel image with its modules; Debian's
+qemu-system-x86, busybox-static, linux-image-amd64), 1 then too with VTDSIM_REQUIRE_E2E set.
 """
 import argparse
 import glob
@@ -250,6 +251,33 @@ def bdf(sid):
     return "%02x:%02x.%x" % (sid >> 8, (sid >> 3) & 0x1f, sid & 7)
 
 
+class ElfCore:
+    """Guest-physical reads from an ELF core's PT_LOAD segments (what dump-guest-memory writes)."""
+
+    def __init__(self, path):
+        self.f = open(path, "rb")
+        eh = self.f.read(64)
+        if eh[:4] != b"\x7fELF" or eh[4] != 2:
+            raise RuntimeError("%s is not an ELF64 core" % path)
+        phoff = int.from_bytes(eh[32:40], "little")
+        phentsize = int.from_bytes(eh[54:56], "little")
+        phnum = int.from_bytes(eh[56:58], "little")
+        self.loads = []
+        for i in range(phnum):
+            self.f.seek(phoff + i * phentsize)
+            ph = self.f.read(56)
+            if int.from_bytes(ph[0:4], "little") == 1:  # PT_LOAD
+                off, paddr, filesz = (int.from_bytes(ph[a:a + 8], "little") for a in (8, 24, 32))
+                self.loads.append((paddr, filesz, off))
+
+    def read64(self, pa):
+        for paddr, size, off in self.loads:
+            if paddr <= pa and pa + 8 <= paddr + size:
+                self.f.seek(off + pa - paddr)
+                return int.from_bytes(self.f.read(8), "little")
+        return None
+
+
 def compare(vtdsim, image, console, last, rtaddr, work):
     batch = os.path.join(work, "requests.txt")
     keys = sorted(last)
@@ -265,18 +293,21 @@ def compare(vtdsim, image, console, last, rtaddr, work):
     answers = [json.loads(l) for l in res.stdout.splitlines() if l.strip()]
     if len(answers) != len(keys):
         raise RuntimeError("vtdsim answered %d of %d requests" % (len(answers), len(keys)))
+    core = ElfCore(image)
     compared = unmapped = remapped = 0
-    bad = []
+    bad, seen = [], []
     for (sid, iova), ans in zip(keys, answers):
         gpa, size, pte = last[(sid, iova)]
         if ans.get("fault"):
             unmapped += 1  # unmapped since QEMU's translation (the DMA API unmaps after use)
             continue
-        leaf = ans.get("leaf")
-        if leaf is not None and pte is not None and int(str(leaf), 0) != pte:
+        leaf_addr = ans.get("leaf_entry")
+        leaf = core.read64(int(leaf_addr, 0)) if leaf_addr else None
+        if leaf is not None and pte is not None and leaf != pte:
             remapped += 1  # the IOVA was mapped again since, to another page or with other rights
             continue
         compared += 1
+        seen.append((sid, iova))
         out = int(str(ans["out"]), 0)
         psize = int(str(ans["page_size"]), 0)
         want_out = gpa + (iova & (size - 1))
@@ -292,7 +323,19 @@ def compare(vtdsim, image, console, last, rtaddr, work):
                     problems.append("permission %s: vtdsim %r, QEMU's leaf 0x%x" % (letter, perm, pte))
         if problems:
             bad.append("%s iova 0x%x: %s" % (bdf(sid), iova, "; ".join(problems)))
-    return compared, unmapped, remapped, bad
+    return compared, unmapped, remapped, bad, seen
+
+
+def check_catches_a_wrong_answer(vtdsim, image, console, last, rtaddr, work, key):
+    """The comparison can fail: QEMU's answer for one compared pair, moved by a page, must be
+    the one disagreement found."""
+    gpa, size, pte = last[key]
+    _, _, _, bad, _ = compare(vtdsim, image, console, {key: (gpa + 0x1000, size, pte)}, rtaddr, work)
+    if len(bad) == 1 and "output" in bad[0]:
+        say("self-check: a wrong QEMU answer is reported (%s)" % bad[0])
+        return 0
+    say("FAIL: self-check expected one output disagreement, got %r" % bad)
+    return 1
 
 
 def main():
@@ -305,8 +348,10 @@ def main():
     args = ap.parse_args()
     tools, why = find_tools()
     if not tools:
-        say("skipped: " + why)
-        return SKIP
+        # CI installs the tools: there a missing one is a failure, not a skip.
+        required = os.environ.get("VTDSIM_REQUIRE_E2E")
+        say(("FAIL: " if required else "skipped: ") + why)
+        return 1 if required else SKIP
     work = args.work or tempfile.mkdtemp(prefix="vtdsim-e2e-")
     os.makedirs(work, exist_ok=True)
     try:
@@ -317,7 +362,7 @@ def main():
         if not last:
             raise RuntimeError("QEMU translated nothing (no vtd_dmar_translate events)")
         say("QEMU translated %d distinct (device, IOVA) pairs; root table 0x%x" % (len(last), rtaddr))
-        compared, unmapped, remapped, bad = compare(args.vtdsim, image, console, last, rtaddr, work)
+        compared, unmapped, remapped, bad, seen = compare(args.vtdsim, image, console, last, rtaddr, work)
         say("compared %d pairs still mapped (%d unmapped since, %d mapped again since): %d disagree"
             % (compared, unmapped, remapped, len(bad)))
         for b in bad[:20]:
@@ -325,7 +370,10 @@ def main():
         if compared == 0:
             say("FAIL: no pair was still mapped, nothing was compared")
             return 1
-        return 1 if bad else 0
+        if bad:
+            return 1
+        return check_catches_a_wrong_answer(args.vtdsim, image, console, last, rtaddr, work,
+                                            seen[0])
     except (RuntimeError, OSError) as e:
         say("FAIL: %s (files in %s)" % (e, work))
         args.keep = True
