@@ -11,7 +11,7 @@ static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotl
 
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
 {
-    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true};
+    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true, .oracle_groups = true};
     vtd_caps_default(&cfg->caps);
     cfg->cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 64};
     cfg->cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1, .ways = 128};

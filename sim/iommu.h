@@ -48,12 +48,16 @@ struct vtd_iommu_config {
      * same checks, counts and replacement state as a full lookup (default on; off only to
      * compare, see tests/test_fastpath.c). */
     bool fast_path;
+    /* With the oracle: also find the one descriptor that covers every entry the same change left
+     * stale (a scan of the cache per stale answer; default on; trace replay turns it off, since
+     * a trace's events carry no step to tell one change from another). */
+    bool oracle_groups;
 };
 
 /*
  * Defaults: vtd_caps_default(); context cache 64 entries and PASID cache 128 (fully
  * associative), IOTLB 512 (64 sets x 8 ways), paging-structure caches 64 each (16 x 4), all LRU;
- * oracle, ordering checks and the IOTLB-hit fast path on.
+ * oracle (with its covering groups), ordering checks and the IOTLB-hit fast path on.
  */
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg);
 

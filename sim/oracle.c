@@ -265,8 +265,9 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const
             if (order[i] < VTD_C_NCACHES && (use->used & (1u << order[i])))
                 vtd_cache_stats_mut(io->cache[order[i]])->stale_hits++;
         }
-    iommu_oracle_cover(io, req, (rep->caches & (1u << VTD_C_IOTLB)) ? &iotlb : NULL,
-                       (rep->caches & (1u << VTD_C_DEVTLB)) ? use : NULL, rep);
+    if (io->cfg.oracle_groups)
+        iommu_oracle_cover(io, req, (rep->caches & (1u << VTD_C_IOTLB)) ? &iotlb : NULL,
+                           (rep->caches & (1u << VTD_C_DEVTLB)) ? use : NULL, rep);
 }
 
 /* ---- over-invalidation: was a removed entry still correct? ---- */

@@ -81,6 +81,7 @@ void vtrace_replay_config_default(struct vtrace_replay_config *cfg)
     *cfg = (struct vtrace_replay_config){.mode = VTRACE_MODE_AUTO, .fs_levels = 4, .ss_levels = 4, .nested_ss_shift = 21};
     vtd_iommu_config_default(&cfg->iommu);
     cfg->iommu.oracle = false;          /* for speed; --oracle turns it on */
+    cfg->iommu.oracle_groups = false;   /* a scan per stale answer, and events carry no step */
     cfg->iommu.ordering_checks = false; /* the replay's own table updates are not under study */
 }
 
