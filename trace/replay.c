@@ -22,6 +22,12 @@ _Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_
 /* Host-physical pool for every structure the replay builds (below the generators' 4 GiB outputs). */
 #define HOST_POOL_BASE UINT64_C(0x10000000)
 #define HOST_POOL_SIZE UINT64_C(0xE0000000)
+/* When that pool runs low (each device's PASID directory takes 128 KiB of it, so about 27,000
+ * devices fill it), the builder moves on to this one, above any trace's outputs and below the
+ * nested guest memory; a replay that fits the first pool places its tables as it always did. */
+#define HIGH_POOL_BASE (UINT64_C(1) << 43)
+#define HIGH_POOL_SIZE (UINT64_C(1) << 43)
+#define POOL_RESERVE (UINT64_C(64) << 20)
 /* Nested: the guest's first-stage tables live at these guest-physical addresses, and guest
  * memory sits at host address gpa + NESTED_HPA_OFFSET. */
 #define GUEST_PT_GPA UINT64_C(0x40000000)
@@ -234,6 +240,13 @@ static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
     return true;
 }
 
+/* Move the builder to the high pool when the first one is nearly used up (once). */
+static void pool_keep_room(struct vtrace_replay *rp)
+{
+    if (rp->b.pool_end - rp->b.pool_next < POOL_RESERVE && rp->b.pool_end <= HOST_POOL_BASE + HOST_POOL_SIZE)
+        vtd_builder_init(&rp->b, vtd_iommu_mem(rp->io), vtd_iommu_caps(rp->io), HIGH_POOL_BASE, HIGH_POOL_SIZE);
+}
+
 static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out, char *err)
 {
     int64_t found = vtrace_key_index_find(&rp->dev_by_sid, sid);
@@ -250,6 +263,7 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
         return efail(err, "out of memory");
     struct device *d = &rp->devs[rp->ndevs];
     *d = (struct device){.sid = sid, .ctx = {.paside = true, .pdts = REPLAY_PDTS}};
+    pool_keep_room(rp);
     int rc = vtd_build_pasid_dir(&rp->b, REPLAY_PDTS, &d->ctx.pdtp);
     if (!rc)
         rc = vtd_build_context(&rp->b, rp->rtaddr, sid, &d->ctx);
@@ -394,6 +408,7 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
         return efail(err, "out of memory");
     }
     rp->spaces[rp->nspaces++] = sp;
+    pool_keep_room(rp);
     int rc = space_build(rp, sp, d);
     if (rc)
         return efail(err, "cannot build the %s tables of %s PASID %u: %s", pgtt_name(sp->pgtt),
@@ -449,6 +464,7 @@ static unsigned pt_perm(const struct space *sp, unsigned access)
 static int replay_map(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err, uint64_t i)
 {
     int rc = 0;
+    pool_keep_room(rp);
     if (sp->pgtt == VTD_PGTT_NESTED)
         rc = nested_back(rp, sp, e->out, e->size);
     if (!rc)
