@@ -196,11 +196,13 @@ int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *d
     struct vtd_device *d = vtd_calloc(1, sizeof(*d));
     if (!d)
         return -ENOMEM;
-    *d = (struct vtd_device){.sid = dc->sid, .ats = dc->ats, .pri = dc->pri, .pasid_bits = dc->pasid_bits};
-    if (dc->ats && !(d->devtlb = vtd_cache_new("devtlb", &dc->devtlb, sizeof(struct devtlb_payload)))) {
+    /* A geometry the device TLB could not have is refused now, as when it was made here. */
+    if (dc->ats && vtd_cache_host_bytes(&dc->devtlb, sizeof(struct devtlb_payload)) == UINT64_MAX) {
         vtd_free(d);
         return -ENOMEM;
     }
+    *d = (struct vtd_device){.sid = dc->sid, .ats = dc->ats, .pri = dc->pri, .pasid_bits = dc->pasid_bits,
+                             .devtlb_geo = dc->devtlb};
     (*bus)->dev[dc->sid & 0xff] = d;
     return 0;
 }
@@ -210,10 +212,17 @@ struct vtd_cache *vtd_iommu_cache(struct vtd_iommu *io, enum vtd_cache_id id)
     return id < VTD_C_NCACHES ? io->cache[id] : NULL;
 }
 
+struct vtd_cache *iommu_devtlb_of(struct vtd_iommu *io, struct vtd_device *d)
+{
+    if (d->ats && !d->devtlb && !(d->devtlb = vtd_cache_new("devtlb", &d->devtlb_geo, sizeof(struct devtlb_payload))))
+        io->stats.alloc_failures++;
+    return d->devtlb;
+}
+
 struct vtd_cache *vtd_iommu_devtlb(struct vtd_iommu *io, uint16_t sid)
 {
     struct vtd_device *d = iommu_device(io, sid);
-    return d ? d->devtlb : NULL;
+    return d ? iommu_devtlb_of(io, d) : NULL;
 }
 
 const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io) { return &io->stats; }

@@ -17,8 +17,13 @@ struct vtd_device {
     uint16_t sid;
     bool ats, pri;
     unsigned pasid_bits;
-    struct vtd_cache *devtlb; /* NULL without ATS */
+    struct vtd_cache *devtlb; /* NULL without ATS, and until first used (iommu_devtlb_of) */
+    struct vtd_cache_geometry devtlb_geo;
 };
+
+/* A device's TLB, made on first use so that an idle device costs a few bytes; NULL without ATS,
+ * or when memory ran out (counted in the statistics' alloc_failures: the device goes on without). */
+struct vtd_cache *iommu_devtlb_of(struct vtd_iommu *io, struct vtd_device *d);
 
 /* Devices by source-id: one table of 256 per bus, allocated when the bus gets a device. */
 struct vtd_bus {

@@ -345,7 +345,7 @@ static int qi_iotlb(struct qi_op *op)
 static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, uint64_t tag, struct vtd_qi_range range)
 {
     struct vtd_device *dev = iommu_device(op->io, sid);
-    if (!dev || !dev->devtlb)
+    if (!dev || !iommu_devtlb_of(op->io, dev))
         return;
     /* The IOTLB must have been invalidated first, or the device can refill stale entries. */
     uint64_t end = range.last == UINT64_MAX ? UINT64_MAX : range.last + 1;

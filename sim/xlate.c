@@ -488,7 +488,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     /* One count per DMA: an ATS miss makes a translation request and a translated one. */
     io->env.cnt = (struct vtd_walk_counters){0};
     struct vtd_device *dev = iommu_device(io, req->sid);
-    int rc = dev && dev->devtlb && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, u, dev, req, res)
+    int rc = dev && dev->ats && iommu_devtlb_of(io, dev) && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, u, dev, req, res)
                                                                      : iommu_translate_direct(io, u, req, &res->x);
     io->env.opaque = NULL; /* rq ends here */
     res->used = u->used;

@@ -767,3 +767,44 @@ Test(replay, map_events_stop_at_the_host_budget)
     vtrace_replay_free(rp);
     free(ev);
 }
+
+/* Address spaces are found by (source-id, PASID) and devices by source-id among many: each of
+ * 3 devices x 400 PASIDs (and each device's space without PASID) maps a page of its own at an
+ * address no other space maps; interleaved accesses to its own page all translate, and to its
+ * neighbour's page all fault. */
+Test(replay, many_spaces_each_find_their_own_tables)
+{
+    enum { NSID = 3, NPASID = 401 }; /* PASID slot 0: the request without PASID */
+    static const uint16_t sids[NSID] = {0x0008, 0x0100, 0xff07};
+    struct vtrace_event *ev = calloc(4 * NSID * NPASID, sizeof(*ev));
+    cr_assert_not_null(ev);
+    long n = 0;
+    for (unsigned k = 0; k < NSID * NPASID; k++) {
+        uint64_t page = UINT64_C(0x100000) + ((uint64_t)k << 12);
+        struct vtrace_event m = map4k(page, UINT64_C(0x200000000) + ((uint64_t)k << 12), 4096);
+        m.sid = sids[k % NSID];
+        m.pasid = k / NSID;
+        m.flags = m.pasid ? VTRACE_F_PASID : 0;
+        ev[n++] = m;
+    }
+    long maps = n;
+    for (int pass = 0; pass < 2; pass++)
+        for (long k = 0; k < maps; k++) {
+            struct vtrace_event d = ev[k];
+            d.kind = VTRACE_DMA;
+            d.access = VTRACE_ACC_R;
+            d.page_shift = 0;
+            d.out = 0;
+            if (pass) /* the page of the next space (the last one's: the first one's) */
+                d.addr = ev[(k + 1) % maps].addr;
+            ev[n++] = d;
+        }
+    struct vtrace_replay_config cfg;
+    vtrace_replay_config_default(&cfg);
+    struct vtrace_replay_result r;
+    replay(ev, n, &cfg, &r);
+    cr_assert_eq(r.translations, (uint64_t)(2 * maps));
+    cr_assert_eq(r.faults, (uint64_t)maps, "only the accesses to a neighbour's page fault: %llu",
+                 (unsigned long long)r.faults);
+    free(ev);
+}

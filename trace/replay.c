@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sim/qi.h"
+#include "trace/key_index.h"
 #include "walker/alloc.h"
 #include "walker/bdf.h"
 #include "walker/bits.h"
@@ -21,6 +22,12 @@ _Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_
 /* Host-physical pool for every structure the replay builds (below the generators' 4 GiB outputs). */
 #define HOST_POOL_BASE UINT64_C(0x10000000)
 #define HOST_POOL_SIZE UINT64_C(0xE0000000)
+/* When that pool runs low (each device's PASID directory takes 128 KiB of it, so about 27,000
+ * devices fill it), the builder moves on to this one, above any trace's outputs and below the
+ * nested guest memory; a replay that fits the first pool places its tables as it always did. */
+#define HIGH_POOL_BASE (UINT64_C(1) << 43)
+#define HIGH_POOL_SIZE (UINT64_C(1) << 43)
+#define POOL_RESERVE (UINT64_C(64) << 20)
 /* Nested: the guest's first-stage tables live at these guest-physical addresses, and guest
  * memory sits at host address gpa + NESTED_HPA_OFFSET. */
 #define GUEST_PT_GPA UINT64_C(0x40000000)
@@ -30,6 +37,10 @@ _Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_
 #define REPLAY_PDTS 7u
 /* Progress is reported every this many translations. */
 #define PROGRESS_EVERY (UINT64_C(1) << 22)
+
+/* Domain ids 1..DID_UNIQUE go one to each address space, in order of first use; later spaces
+ * (first-stage only) share one with first-stage spaces of other PASIDs. */
+#define DID_UNIQUE 0xfffeu
 
 /* Widest AM worth encoding: a block of 2^(12+45) bytes covers every 57-bit address. */
 #define AM_ALL 45u
@@ -56,6 +67,9 @@ struct vtrace_replay {
     unsigned ndevs, devcap;
     struct space **spaces;
     unsigned nspaces, spacecap;
+    struct vtrace_key_index dev_by_sid;      /* sid -> index in devs */
+    struct vtrace_key_index space_by_key;    /* space_key() -> index in spaces */
+    struct vtrace_key_index space_by_tag;    /* (DID, PASID) -> index, once DIDs are shared */
     struct space *last;        /* the space of the previous event */
     uint64_t events[VTRACE_NKINDS], translations, descriptors, next_progress, events_done;
     int64_t events_total;
@@ -203,6 +217,9 @@ void vtrace_replay_free(struct vtrace_replay *rp)
         vtd_free(rp->spaces[i]);
     vtd_free(rp->spaces);
     vtd_free(rp->devs);
+    vtrace_key_index_free(&rp->dev_by_sid);
+    vtrace_key_index_free(&rp->space_by_key);
+    vtrace_key_index_free(&rp->space_by_tag);
     vtd_iommu_free(rp->io);
     vtd_free(rp);
 }
@@ -224,21 +241,30 @@ static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
     return true;
 }
 
+/* Move the builder to the high pool when the first one is nearly used up (once). */
+static void pool_keep_room(struct vtrace_replay *rp)
+{
+    if (rp->b.pool_end - rp->b.pool_next < POOL_RESERVE && rp->b.pool_end <= HOST_POOL_BASE + HOST_POOL_SIZE)
+        vtd_builder_init(&rp->b, vtd_iommu_mem(rp->io), vtd_iommu_caps(rp->io), HIGH_POOL_BASE, HIGH_POOL_SIZE);
+}
+
 static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out, char *err)
 {
-    for (unsigned i = 0; i < rp->ndevs; i++)
-        if (rp->devs[i].sid == sid) {
-            *out = &rp->devs[i];
-            return 0;
-        }
+    int64_t found = vtrace_key_index_find(&rp->dev_by_sid, sid);
+    if (found >= 0) {
+        *out = &rp->devs[found];
+        return 0;
+    }
     struct vtd_device_config dc = {.sid = sid, .pasid_bits = VTRACE_PASID_BITS};
-    if (!budget_hold(rp, sizeof(*rp->devs) + vtd_device_host_bytes(&dc)))
+    if (!budget_hold(rp, sizeof(*rp->devs) + VTRACE_KEY_INDEX_BYTES_PER_KEY + vtd_device_host_bytes(&dc)))
         return efail(err, "device %s: the replay reached its host-memory budget of %llu MiB (--max-memory)",
                      vtd_bdf_format(sid).s, (unsigned long long)mib(rp->budget));
-    if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)))
+    if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)) ||
+        !vtrace_key_index_add(&rp->dev_by_sid, sid, rp->ndevs))
         return efail(err, "out of memory");
     struct device *d = &rp->devs[rp->ndevs];
     *d = (struct device){.sid = sid, .ctx = {.paside = true, .pdts = REPLAY_PDTS}};
+    pool_keep_room(rp);
     int rc = vtd_build_pasid_dir(&rp->b, REPLAY_PDTS, &d->ctx.pdtp);
     if (!rc)
         rc = vtd_build_context(&rp->b, rp->rtaddr, sid, &d->ctx);
@@ -308,6 +334,43 @@ static int space_build(struct vtrace_replay *rp, struct space *sp, const struct 
     return rc ? rc : vtd_build_pasid_entry(&rp->b, &d->ctx, sp->pasid, &pc);
 }
 
+/* The key of a space: its source-id above its PASID (20 bits). */
+static uint64_t space_key(uint16_t sid, uint32_t pasid) { return (uint64_t)sid << 32 | pasid; }
+/* The tag a first-stage space's cache entries carry: its DID above its PASID. */
+static uint64_t space_tag(uint16_t did, uint32_t pasid) { return (uint64_t)did << 32 | pasid; }
+
+/* Index the tags of the first-stage spaces so far: from now on DIDs are shared. */
+static bool tags_index_all(struct vtrace_replay *rp)
+{
+    for (unsigned i = 0; i < rp->nspaces; i++)
+        if (rp->spaces[i]->pgtt == VTD_PGTT_FS &&
+            !vtrace_key_index_add(&rp->space_by_tag, space_tag(rp->spaces[i]->did, rp->spaces[i]->pasid), i))
+            return false;
+    return true;
+}
+
+/*
+ * The DID of the next space. The first DID_UNIQUE spaces get DIDs 1, 2, ... in order. Past
+ * them, a first-stage space shares the DID of a first-stage space (cache entries and their
+ * invalidations are tagged by DID and PASID, so spaces of different PASIDs never meet) whose
+ * (DID, PASID) is still free, trying DIDs round-robin; second-stage and nested spaces cannot
+ * share (their entries are tagged by DID alone). 0: none left.
+ */
+static uint16_t did_for(struct vtrace_replay *rp, unsigned pgtt, uint32_t pasid)
+{
+    if (rp->nspaces < DID_UNIQUE)
+        return (uint16_t)(rp->nspaces + 1);
+    if (pgtt != VTD_PGTT_FS)
+        return 0;
+    for (unsigned k = 0; k < DID_UNIQUE; k++) {
+        uint16_t did = (uint16_t)(1 + (rp->nspaces + k) % DID_UNIQUE);
+        if (rp->spaces[did - 1]->pgtt == VTD_PGTT_FS && /* the DID's first owner */
+            vtrace_key_index_find(&rp->space_by_tag, space_tag(did, pasid)) < 0)
+            return did;
+    }
+    return 0;
+}
+
 static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, struct space **out, char *err)
 {
     uint32_t pasid = (e->flags & VTRACE_F_PASID) ? e->pasid : 0; /* RID_PASID is 0 */
@@ -316,25 +379,37 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
         *out = sp;
         return 0;
     }
-    for (unsigned i = 0; i < rp->nspaces; i++)
-        if (rp->spaces[i]->sid == e->sid && rp->spaces[i]->pasid == pasid) {
-            *out = rp->last = rp->spaces[i];
-            return 0;
-        }
+    int64_t found = vtrace_key_index_find(&rp->space_by_key, space_key(e->sid, pasid));
+    if (found >= 0) {
+        *out = rp->last = rp->spaces[found];
+        return 0;
+    }
     struct device *d = NULL;
     if (device_of(rp, e->sid, &d, err))
         return -1;
-    if (rp->nspaces >= 0xfffe)
-        return efail(err, "more than 65534 address spaces: no domain ids left");
-    if (!budget_hold(rp, sizeof(*sp) + sizeof(*rp->spaces)))
+    unsigned pgtt = pgtt_for(rp, e->flags & VTRACE_F_PASID);
+    if (rp->nspaces == DID_UNIQUE && !tags_index_all(rp))
+        return efail(err, "out of memory");
+    uint16_t did = did_for(rp, pgtt, pasid);
+    if (!did)
+        return efail(err, "more than %u address spaces: no domain id left for the %s space of %s PASID %u "
+                          "(only first-stage spaces share domain ids)",
+                     DID_UNIQUE, pgtt_name(pgtt), vtd_bdf_format(e->sid).s, (unsigned)pasid);
+    if (!budget_hold(rp, sizeof(*sp) + sizeof(*rp->spaces) + 2 * VTRACE_KEY_INDEX_BYTES_PER_KEY))
         return efail(err, "address space %s PASID %u: %s", vtd_bdf_format(e->sid).s, (unsigned)pasid,
                      budget_text(rp));
     if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
         !(sp = vtd_calloc(1, sizeof(*sp))))
         return efail(err, "out of memory");
-    *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = (uint16_t)(rp->nspaces + 1),
-                         .pgtt = pgtt_for(rp, e->flags & VTRACE_F_PASID)};
+    *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = did, .pgtt = pgtt};
+    /* The tag first: a tag left behind by a failure only keeps that (DID, PASID) unused. */
+    if ((rp->nspaces >= DID_UNIQUE && !vtrace_key_index_add(&rp->space_by_tag, space_tag(did, pasid), rp->nspaces)) ||
+        !vtrace_key_index_add(&rp->space_by_key, space_key(e->sid, pasid), rp->nspaces)) {
+        vtd_free(sp);
+        return efail(err, "out of memory");
+    }
     rp->spaces[rp->nspaces++] = sp;
+    pool_keep_room(rp);
     int rc = space_build(rp, sp, d);
     if (rc)
         return efail(err, "cannot build the %s tables of %s PASID %u: %s", pgtt_name(sp->pgtt),
@@ -390,6 +465,7 @@ static unsigned pt_perm(const struct space *sp, unsigned access)
 static int replay_map(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err, uint64_t i)
 {
     int rc = 0;
+    pool_keep_room(rp);
     if (sp->pgtt == VTD_PGTT_NESTED)
         rc = nested_back(rp, sp, e->out, e->size);
     if (!rc)
