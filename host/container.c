@@ -166,21 +166,7 @@ struct vtd_builder *vtd_container_builder(struct vtd_container *c) { return &c->
 int cont_qi(struct vtd_container *c, struct vtd_desc d)
 {
     struct vtd_qi_result r;
-    if (c->rec) {
-        if (*c->rec_n < c->rec_max)
-            c->rec[*c->rec_n] = d;
-        ++*c->rec_n;
-    }
     return vtd_qi_submit_desc(c->io, &d, &r);
-}
-
-void vtd_container_record_descs(struct vtd_container *c, struct vtd_desc *buf, unsigned max, unsigned *n)
-{
-    c->rec = n ? buf : NULL;
-    c->rec_max = max;
-    c->rec_n = n;
-    if (c->rec)
-        *n = 0;
 }
 
 int cont_qi_wait(struct vtd_container *c) { return cont_qi(c, vtd_desc_wait(0, 0, 0)); }

@@ -111,13 +111,6 @@ int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const
 /* Host-side views for tests and tools. */
 uint16_t vtd_container_did(const struct vtd_container *c);
 /*
- * Keep a copy of every descriptor the container submits from now on in buf (at most max; *n
- * counts them all, past max too), to show what a request became (`vtdsim inv-table --range`).
- * buf NULL stops recording.
- */
-struct vtd_desc;
-void vtd_container_record_descs(struct vtd_container *c, struct vtd_desc *buf, unsigned max, unsigned *n);
-/*
  * Pages a container may pin over all its MAP_DMAs, like the RLIMIT_MEMLOCK accounting of Linux
  * 5.9's vfio_pin_pages_remote: MAP_DMA answers -ENOMEM past it. And the pages pinned now.
  */

@@ -85,9 +85,6 @@ struct vtd_container {
     size_t nsids, capsids;
     struct vtd_ctx ctx_proto; /* the directory every attached device shares */
     struct vtd_container_x x; /* nesting state (container_nest.c) */
-    /* vtd_container_record_descs: where submitted descriptors are copied (NULL: nowhere). */
-    struct vtd_desc *rec;
-    unsigned rec_max, *rec_n;
 };
 
 /* Submit one descriptor (built with sim/qi_desc.h) / an invalidation wait. */

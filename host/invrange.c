@@ -230,6 +230,19 @@ static int window(uint64_t addr, uint64_t size, struct inv_range_result *out)
     return 0;
 }
 
+/* The IOMMU's descriptor listener: what the host layer issued for the guest's request. */
+static void record_desc(void *arg, const uint64_t *qw, unsigned nqw, int rc)
+{
+    (void)rc;
+    struct inv_range_result *out = arg;
+    if (out->ndesc < INV_RANGE_MAX_DESCS) {
+        struct vtd_desc *d = &out->desc[out->ndesc];
+        *d = (struct vtd_desc){.nqw = nqw};
+        memcpy(d->qw, qw, 8u * (nqw < 4 ? nqw : 4));
+    }
+    out->ndesc++;
+}
+
 int inv_range_probe(enum inv_range_policy policy, uint64_t addr, uint64_t size, struct inv_range_result *out)
 {
     *out = (struct inv_range_result){.policy = policy};
@@ -241,9 +254,9 @@ int inv_range_probe(enum inv_range_policy policy, uint64_t addr, uint64_t size, 
     warm(&w, out);
     rc = change_range(&w, out);
     if (!rc) {
-        vtd_container_record_descs(w.c, out->desc, INV_RANGE_MAX_DESCS, &out->ndesc);
+        vtd_iommu_set_qi_listener(w.io, record_desc, out);
         out->err = request(&w, policy, addr, inv_range_pages(addr, size));
-        vtd_container_record_descs(w.c, NULL, 0, NULL);
+        vtd_iommu_set_qi_listener(w.io, NULL, NULL);
         observe(&w, out);
     }
     world_free(&w);
