@@ -203,8 +203,7 @@ struct scenario {
 #define SC_GRAN_DEVICE 0x102u
 #define SC_GRAN_PAGE 0x103u
 #define SC_GRAN_PASID 0x104u
-
-enum sc_policy policy;
+    enum sc_policy policy;
     unsigned iommu_line, iommu_col;
     bool legacy;            /* iommu mode: legacy (RTADDR_REG.TTM 00b) */
     bool has_memory;

@@ -16,25 +16,7 @@
     "tables:\n  - {name: ss, format: ss, levels: 3}\nsteps:\n"
 #define SCALABLE_HEAD "name: t\ndevices:\n  - {name: nic, bdf: \"00:03.0\"}\ntables:\n  - {name: ss, format: ss}\nsteps:\n"
 
-/* The loader's "line:col: reason" for a scenario that must not load. */
-static const char *load_error(const char *text)
-{
-    static char buf[512];
-    struct sc_error err;
-    struct scenario *s = sc_load_string("t.yaml", text, strlen(text), &err);
-    if (s) {
-        sc_free(s);
-        return "(loaded)";
-    }
-    snprintf(buf, sizeof buf, "%u:%u: %s", err.line, err.col, err.msg);
-    return buf;
-}
-
-#define expect_load_error(text, want)                                                                      \
-    do {                                                                                                   \
-        const char *got_ = load_error(text);                                                               \
-        cr_assert(strstr(got_, want) != NULL, "expected \"%s\", got \"%s\"", want, got_);                  \
-    } while (0)
+#include "load_error_fixture.h"
 
 /* Load and run; whether every step passed. */
 static bool runs(const char *text)
