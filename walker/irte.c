@@ -88,7 +88,8 @@ void vtd_irte_encode(const struct vtd_irte *e, bool eime, uint64_t *lo, uint64_t
     } else {
         l |= (e->dm ? VTD_IRTE_DM : 0) | (e->rh ? VTD_IRTE_RH : 0) | (e->tm ? VTD_IRTE_TM : 0) |
              vtd_field_prep(e->dlm, VTD_IRTE_DLM) |
-             (eime ? vtd_field_prep(e->dest, VTD_IRTE_DST) : vtd_field_prep(e->dest, VTD_IRTE_DST_XAPIC_ID));
+             /* xAPIC: the ID at DST bits 15:8; a wider value spills into the reserved bits. */
+             vtd_field_prep(eime ? e->dest : (uint64_t)e->dest << 8, VTD_IRTE_DST);
         *hi = 0;
     }
     *hi |= vtd_field_prep(e->sid, VTD_IRTE_SID) | vtd_field_prep(e->sq, VTD_IRTE_SQ) |
