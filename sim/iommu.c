@@ -18,7 +18,7 @@ void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
     cfg->cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 64, .ways = 8};
     cfg->cache[VTD_C_PSC_FS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
     cfg->cache[VTD_C_PSC_SS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
-    cfg->iec = (struct vtd_cache_geometry){.sets = 1, .ways = 256};
+    cfg->iec = (struct vtd_cache_geometry){.sets = 64, .ways = 4};
 }
 
 static size_t cache_payload_size(enum vtd_cache_id id)

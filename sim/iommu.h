@@ -53,7 +53,7 @@ struct vtd_iommu_config {
      * a trace's events carry no step to tell one change from another). */
     bool oracle_groups;
     /* The interrupt entry cache (IRTEs by interrupt index, sim/ir.c); default 256 entries,
-     * fully associative, LRU. */
+     * 64 sets of 4 ways, LRU. */
     struct vtd_cache_geometry iec;
 };
 
