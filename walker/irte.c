@@ -66,7 +66,8 @@ bool vtd_irte_sid_ok(const struct vtd_irte *e, uint16_t requester)
 {
     switch (e->svt) {
     case VTD_SVT_SID: {
-        /* SQ 01b/10b/11b: ignore function bit 2, bits 2:1, bits 2:0 of the requester id. */
+        /* SQ 01b/10b/11b: ignore function bit 2, bits 2:1, bits 2:0 of the requester id (9.10;
+         * QEMU's vtd_svt_mask has the same masks). */
         static const uint16_t ignore[4] = {0, 0x4, 0x6, 0x7};
         uint16_t mask = (uint16_t)~ignore[e->sq & 3];
         return (requester & mask) == (e->sid & mask);
