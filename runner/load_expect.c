@@ -11,7 +11,14 @@
 
 enum { X_MEM = E_MAX, X_STATS, X_REMOVED, X_FREC, X_UFAULT, X_DESC };
 static const struct name_val source_names[] = {
-    {"walk", VTD_SRC_WALK}, {"psc", VTD_SRC_PSC}, {"iotlb", VTD_SRC_IOTLB}, {"devtlb", VTD_SRC_DEVTLB}, {NULL, 0},
+    {"walk", VTD_SRC_WALK}, {"psc", VTD_SRC_PSC}, {"iotlb", VTD_SRC_IOTLB}, {"devtlb", VTD_SRC_DEVTLB},
+    {"iec", VTD_SRC_IEC}, {NULL, 0},
+};
+/* Destination mode, trigger mode and delivery mode of an interrupt (walker/irte.h). */
+const struct name_val ld_dest_mode_names[] = {{"physical", 0}, {"logical", 1}, {NULL, 0}};
+const struct name_val ld_trigger_names[] = {{"edge", 0}, {"level", 1}, {NULL, 0}};
+const struct name_val ld_dlm_names[] = {
+    {"fixed", 0}, {"lowest", 1}, {"smi", 2}, {"nmi", 4}, {"init", 5}, {"extint", 7}, {NULL, 0},
 };
 static const struct field expect_fields[] = {
     {"out", T_U64, E_OUT, false, 0, 0, NULL},
@@ -38,6 +45,14 @@ static const struct field expect_fields[] = {
     {"uapi_faults", T_SEQ, X_UFAULT, false, 0, 0, NULL},
     {"descriptors", T_SEQ, X_DESC, false, 0, 0, NULL},
     {"descriptor_count", T_U64, E_DESC_COUNT, false, 0, 0, NULL},
+    {"vector", T_U64, E_VECTOR, false, 0, 255, NULL},
+    {"destination", T_U64, E_DEST, false, 0, 0xFFFFFFFF, NULL},
+    {"dest_mode", T_ENUM, E_DEST_MODE, false, 0, 1, ld_dest_mode_names},
+    {"trigger", T_ENUM, E_TRIGGER, false, 0, 1, ld_trigger_names},
+    {"delivery", T_ENUM, E_DLM, false, 0, 7, ld_dlm_names},
+    {"posted", T_BOOL, E_POSTED, false, 0, 0, NULL},
+    {"pda", T_U64, E_PDA, false, 0, 0, NULL},
+    {"remapped", T_BOOL, E_REMAPPED, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */

@@ -185,7 +185,7 @@ const char *sc_errno_name(int e)
 static const struct name_val reg_names[] = {
     {"VER", 0x00}, {"CAP", 0x08}, {"ECAP", 0x10}, {"GCMD", 0x18}, {"GSTS", 0x1C}, {"RTADDR", 0x20},
     {"FSTS", 0x34}, {"FECTL", 0x38}, {"IQH", 0x80}, {"IQT", 0x88}, {"IQA", 0x90}, {"ICS", 0x9C},
-    {"IECTL", 0xA0}, {"IQERCD", 0xB0}, {"PQH", 0xC0}, {"PQT", 0xC8}, {"PQA", 0xD0}, {"PRS", 0xDC},
+    {"IECTL", 0xA0}, {"IQERCD", 0xB0}, {"IRTA", 0xB8}, {"PQH", 0xC0}, {"PQT", 0xC8}, {"PQA", 0xD0}, {"PRS", 0xDC},
     {"PECTL", 0xE0}, {"CCMD", 0x28}, {NULL, 0},
 };
 

@@ -115,7 +115,7 @@ extern const struct ld_nest ld_scenario_nest, ld_steps_nest, ld_expect_nest;
 /* One entry of `expect: descriptors` (load_steps.c): a qi step's fields without `expect`. */
 extern const struct ld_nest ld_qi_spec_nest;
 
-#define VALS_MAX 96
+#define VALS_MAX 128
 /* What one mapping held, by field id. Strings point into the YAML document. */
 struct vals {
     bool given[VALS_MAX];
@@ -169,6 +169,9 @@ bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e);
 /* One descriptor by the keys of a qi step (load_steps.c), for expect: descriptors. */
 bool ld_qi_spec(struct ld *L, yaml_node_t *n, struct sc_step *st);
 const char *ld_expect_key(unsigned id);
+
+/* load_expect.c: interrupt fields by name (shared with the irte step's keys) */
+extern const struct name_val ld_dest_mode_names[], ld_trigger_names[], ld_dlm_names[];
 
 /* load_steps.c */
 bool ld_steps(struct ld *L, yaml_node_t *seq, struct sc_step **out, unsigned *nout);

@@ -31,7 +31,7 @@ static const struct name_val qi_type_names[] = {
 /* Granularity names; a number is taken as the raw G field. */
 static const struct name_val gran_names[] = {
     {"global", SC_GRAN_GLOBAL}, {"domain", SC_GRAN_DOMAIN}, {"device", SC_GRAN_DEVICE}, {"page", SC_GRAN_PAGE},
-    {"pasid", SC_GRAN_PASID}, {NULL, 0},
+    {"pasid", SC_GRAN_PASID}, {"index", SC_GRAN_INDEX}, {NULL, 0},
 };
 
 #define ARG(k, t, id) {k, t, id, false, 0, 0, NULL}
@@ -85,6 +85,7 @@ static const struct field dma_fields[] = {
     ARG("dr", T_BOOL, A_DR), ARG("if", T_BOOL, A_IF), ARG("sw", T_BOOL, A_SW), ARG("fn", T_BOOL, A_FN), \
     ARG("pd", T_BOOL, A_PD), ARG("status_addr", T_U64, A_STATUS_ADDR), ARGN("status_data", A_STATUS_DATA, 0, 0xFFFFFFFF), \
     ARGN("rc", A_RC, 0, 15), ARGN("prgi", A_PRGI, 0, 511), ARG("pp", T_BOOL, A_PP), ARGN("width", A_WIDTH, 128, 256), \
+    ARGN("index", A_INDEX, 0, 0xFFFF), ARGN("im", A_IM, 0, 31), \
     {"raw", T_U64SEQ, S_RAW, false, 0, 0, NULL}
 static const struct field qi_fields[] = {QI_ARGS, EXPECT};
 static const struct field qi_spec_fields[] = {QI_ARGS};
@@ -111,6 +112,25 @@ static const struct field reg_write_fields[] = {
 };
 static const struct field reg_read_fields[] = {
     ARGR("reg", T_REG, A_OFFSET), {"width", T_U64, A_WIDTH, false, 4, 8, NULL}, EXPECT,
+};
+/* Interrupt remapping (VT-d 5.1, 9.10, 9.11): the table, one IRTE, one interrupt request. */
+static const struct name_val svt_names[] = {{"none", 0}, {"sid", 1}, {"bus", 2}, {NULL, 0}};
+static const struct field irt_fields[] = {
+    ARGR("addr", T_U64, A_ADDR), {"entries", T_U64, A_COUNT, false, 2, 65536, NULL}, ARG("eime", T_BOOL, A_EIME),
+    ARG("cfi", T_BOOL, A_CFI), EXPECT,
+};
+static const struct field irte_fields[] = {
+    ARGN("index", A_INDEX, 0, 0xFFFF), ARG("present", T_BOOL, A_PRESENT), ARG("fpd", T_BOOL, A_FPD),
+    ARGN("vector", A_VECTOR, 0, 255), ARGN("destination", A_DEST, 0, 0xFFFFFFFF),
+    {"dest_mode", T_ENUM, A_DEST_MODE, false, 0, 1, ld_dest_mode_names},
+    {"trigger", T_ENUM, A_TRIGGER, false, 0, 1, ld_trigger_names},
+    {"delivery", T_ENUM, A_DLM, false, 0, 7, ld_dlm_names}, ARG("redirection_hint", T_BOOL, A_RH),
+    ARG("device", T_DEVICE, A_DEVICE), ARG("sid", T_BDF, A_SID), ARGN("sid_value", A_SID_VALUE, 0, 0xFFFF),
+    ARGN("sq", A_SQ, 0, 3), {"svt", T_ENUM, A_SVT, false, 0, 3, svt_names}, ARG("posted", T_BOOL, A_POSTED),
+    ARG("pda", T_U64, A_PDA), ARG("urgent", T_BOOL, A_URGENT), ARGE("half", A_HALF, half_names), EXPECT,
+};
+static const struct field interrupt_fields[] = {
+    DEVICE, ARGR("addr", T_U64, A_ADDR), ARGN("data", A_DATA, 0, 0xFFFFFFFF), EXPECT,
 };
 static const struct field check_fields[] = {ARG("device", T_DEVICE, A_DEVICE), EXPECT};
 static const struct field repeat_fields[] = {
@@ -212,6 +232,9 @@ static const struct step_kind step_kinds[] = {
     KIND("reg_read", SK_REG_READ, reg_read_fields),
     KIND("check", SK_CHECK, check_fields),
     KIND_LINKS("repeat", SK_REPEAT, repeat_fields, repeat_links),
+    KIND("irt", SK_IRT, irt_fields),
+    KIND("irte", SK_IRTE, irte_fields),
+    KIND("interrupt", SK_INTERRUPT, interrupt_fields),
     KIND("container_attach", SK_CONTAINER_ATTACH, container_attach_fields),
     KIND("get_info", SK_GET_INFO, get_info_fields),
     KIND("map_dma", SK_MAP_DMA, map_dma_fields),
@@ -399,6 +422,25 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
     switch (k) {
     case SK_ATTACH: return check_attach(L, n, v);
     case SK_QI: return check_qi_step(L, n, v);
+    case SK_DMA:
+        /* The IOMMU takes such a write for an interrupt request (VT-d 3.14, 5.1). */
+        if (!v->given[A_PASID] && v->v[A_ACCESS] == VTD_ACC_W && vtd_irq_addr_is_interrupt(v->v[A_ADDR]) &&
+            (!v->given[A_ATS] || v->v[A_ATS] == VTD_REQ_UNTRANSLATED))
+            return ld_fail(L, v->node[A_ADDR], "a write without PASID to 0xFEEx_xxxx is an interrupt request, not a "
+                                               "DMA: use an 'interrupt' step");
+        return true;
+    case SK_IRTE:
+        if (v->given[A_DEVICE] + v->given[A_SID] + v->given[A_SID_VALUE] > 1)
+            return ld_fail(L, n, "give one of 'device', 'sid' or 'sid_value' for the IRTE's SID");
+        if (v->given[A_PDA] && (v->v[A_PDA] & 0x3F))
+            return ld_fail(L, v->node[A_PDA], "'pda' must be 64-byte aligned (VT-d 9.11)");
+        return true;
+    case SK_IRT:
+        if (v->given[A_COUNT] && (v->v[A_COUNT] & (v->v[A_COUNT] - 1)))
+            return ld_fail(L, v->node[A_COUNT], "'entries' must be a power of two (IRTA_REG.S: 2^(S+1))");
+        if (v->v[A_ADDR] & 0xFFF)
+            return ld_fail(L, v->node[A_ADDR], "'addr' must be 4 KiB aligned (IRTA_REG)");
+        return true;
     case SK_WRITE_ROOT: case SK_WRITE_CONTEXT: case SK_WRITE_PDIR: case SK_WRITE_PASID: case SK_WRITE_PTE:
         return check_edit(L, n, v);
     case SK_WRITE_MEM:
@@ -424,11 +466,20 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
 /* Expectations about a translation belong to dma steps; 'removed' to qi steps. */
 static bool check_expect_applies(struct ld *L, yaml_node_t *n, const struct sc_step *st)
 {
-    static const enum sc_exp dma_only[] = {E_OUT, E_PAGE, E_PERM, E_FAULT, E_SOURCE, E_STALE, E_FIX,
-                                           E_READS, E_PAGING_READS, E_DIRTY};
+    static const enum sc_exp dma_only[] = {E_OUT, E_PAGE, E_PERM, E_PAGING_READS, E_DIRTY};
+    static const enum sc_exp request_only[] = {E_FAULT, E_SOURCE, E_STALE, E_FIX, E_READS};
+    static const enum sc_exp interrupt_only[] = {E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA,
+                                                 E_REMAPPED};
     for (size_t i = 0; st->kind != SK_DMA && i < NT(dma_only); i++)
         if (st->expect.given[dma_only[i]])
             return ld_fail(L, n, "expectation '%s' applies to dma steps only", ld_expect_key(dma_only[i]));
+    for (size_t i = 0; st->kind != SK_DMA && st->kind != SK_INTERRUPT && i < NT(request_only); i++)
+        if (st->expect.given[request_only[i]])
+            return ld_fail(L, n, "expectation '%s' applies to dma and interrupt steps only",
+                           ld_expect_key(request_only[i]));
+    for (size_t i = 0; st->kind != SK_INTERRUPT && i < NT(interrupt_only); i++)
+        if (st->expect.given[interrupt_only[i]])
+            return ld_fail(L, n, "expectation '%s' applies to interrupt steps only", ld_expect_key(interrupt_only[i]));
     if (st->kind != SK_UNBIND && st->kind != SK_CACHE_INVALIDATE && st->expect.given[E_IOMMU_ERRNO])
         return ld_fail(L, n, "expectation 'iommu_errno' applies to unbind and cache_invalidate steps only");
     if (st->kind != SK_HWPT_INVALIDATE && st->expect.given[E_ENTRY_NUM])

@@ -130,6 +130,11 @@ void ex_issued_end(struct ex *e, const struct sc_step *st);
 /* expect: descriptors: true when it holds (or is not given), else a failure naming both lists. */
 bool ex_check_issued(struct ex *e, const struct sc_step *st);
 
+/* steps_interrupt.c: the irt, irte and interrupt steps (an interrupt checks its own expectations) */
+int ex_do_irt(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_irte(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_interrupt(struct ex *e, const struct sc_step *st, struct outcome *o);
+
 /* run_check.c */
 /* The line that closes a dma step's failure text when more requests failed than were shown. */
 void ex_dma_summary(struct ex *e);

@@ -324,6 +324,7 @@ static const struct { unsigned type, gran, g; } gran_table[] = {
     {2, SC_GRAN_GLOBAL, 1}, {2, SC_GRAN_DOMAIN, 2}, {2, SC_GRAN_PAGE, 3},
     {6, SC_GRAN_PASID, 2}, {6, SC_GRAN_PAGE, 3},
     {7, SC_GRAN_DOMAIN, 0}, {7, SC_GRAN_PASID, 1}, {7, SC_GRAN_GLOBAL, 3},
+    {4, SC_GRAN_GLOBAL, 0}, {4, SC_GRAN_INDEX, 1},
 };
 
 static int qi_gran(const struct sc_step *st, unsigned type, uint64_t *g)
@@ -394,7 +395,9 @@ static struct vtd_desc qi_encode(const struct ex *e, const struct sc_step *st, u
     case VTD_QI_PGRP_RESP:
         return vtd_desc_pgrp_resp(sid, ARG_OR(st, A_PP, HAS(st, A_PASID)), pasid, (unsigned)ARG_OR(st, A_PRGI, 0),
                                   (unsigned)ARG_OR(st, A_RC, 0));
-    case VTD_QI_IEC: return vtd_desc_iec(false, 0, 0); /* global: the step has no IEC fields */
+    case VTD_QI_IEC: /* index-selective when the granularity says so or an index is given */
+        return vtd_desc_iec(HAS(st, A_GRAN) ? g == 1 : HAS(st, A_INDEX), (uint16_t)ARG_OR(st, A_INDEX, 0),
+                            (unsigned)ARG_OR(st, A_IM, 0));
     default: return vtd_desc_bare(type);                /* a type the IOMMU is to refuse */
     }
 }
@@ -520,6 +523,7 @@ static const step_fn step_handlers[] = {
     [SK_WRITE_ROOT] = do_write_root, [SK_WRITE_CONTEXT] = do_write_context, [SK_WRITE_PDIR] = do_write_pdir,
     [SK_WRITE_PASID] = do_write_pasid, [SK_WRITE_PTE] = do_write_pte, [SK_WRITE_MEM] = do_write_mem,
     [SK_REG_WRITE] = do_reg_write, [SK_REG_READ] = do_reg_read, [SK_CHECK] = do_nothing, [SK_REPEAT] = do_repeat,
+    [SK_IRT] = ex_do_irt, [SK_IRTE] = ex_do_irte, [SK_INTERRUPT] = ex_do_interrupt,
     [SK_CONTAINER_ATTACH] = do_uapi, [SK_GET_INFO] = do_uapi, [SK_MAP_DMA] = do_uapi, [SK_UNMAP_DMA] = do_uapi,
     [SK_PASID_REQUEST] = do_uapi, [SK_BIND] = do_uapi, [SK_UNBIND] = do_uapi, [SK_CACHE_INVALIDATE] = do_uapi,
     [SK_PAGE_RESPONSE] = do_uapi, [SK_HWPT_ALLOC] = do_uapi, [SK_HWPT_INVALIDATE] = do_uapi,

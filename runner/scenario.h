@@ -37,6 +37,8 @@ enum sc_kind {
     SK_ATTACH, SK_PASID_ENTRY, SK_PASID_CLEAR, SK_MAP, SK_UNMAP, SK_PROTECT, SK_DMA, SK_QI,
     SK_WRITE_ROOT, SK_WRITE_CONTEXT, SK_WRITE_PDIR, SK_WRITE_PASID, SK_WRITE_PTE, SK_WRITE_MEM,
     SK_REG_WRITE, SK_REG_READ, SK_CHECK, SK_REPEAT,
+    /* interrupt remapping (runner/steps_interrupt.c) */
+    SK_IRT, SK_IRTE, SK_INTERRUPT,
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
@@ -53,6 +55,9 @@ enum sc_arg {
     /* uAPI structure fields */
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
+    /* interrupt remapping: the table, an IRTE, an interrupt request, an IEC descriptor */
+    A_EIME, A_CFI, A_INDEX, A_VECTOR, A_DEST, A_DEST_MODE, A_TRIGGER, A_RH, A_DLM, A_SQ, A_SVT, A_SID_VALUE,
+    A_PRESENT, A_POSTED, A_PDA, A_URGENT, A_DATA, A_IM,
     A_MAX
 };
 
@@ -60,6 +65,8 @@ enum sc_arg {
 enum sc_exp {
     E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
     E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM, E_DESC_COUNT,
+    /* an interrupt step's delivered interrupt */
+    E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA, E_REMAPPED,
     E_MAX
 };
 
@@ -170,6 +177,7 @@ struct sc_table {
 #define SC_GRAN_DEVICE 0x102u
 #define SC_GRAN_PAGE 0x103u
 #define SC_GRAN_PASID 0x104u
+#define SC_GRAN_INDEX 0x105u    /* IEC index-selective */
 
 enum sc_policy { SC_POLICY_SPEC, SC_POLICY_LINUX_5_10 };
 /* Which kernel's iommufd answers HWPT_INVALIDATE (docs/uapi.md). */

@@ -56,6 +56,17 @@ static inline struct vtd_cache_key pasid_cache_key(uint16_t sid, uint32_t pasid)
     return pasid_cache_tag_pack((struct pasid_cache_tag){sid, pasid});
 }
 
+/* ---- interrupt entry cache: the interrupt index (6.2.6) ---- */
+struct iec_tag {
+    uint32_t index;
+};
+static inline struct vtd_cache_key iec_tag_pack(struct iec_tag t) { return (struct vtd_cache_key){{t.index, 0, 0, 0}}; }
+static inline struct iec_tag iec_tag_unpack(const struct vtd_cache_key *k)
+{
+    return (struct iec_tag){.index = (uint32_t)k->w[0]};
+}
+static inline struct vtd_cache_key iec_key(uint32_t index) { return iec_tag_pack((struct iec_tag){index}); }
+
 /* ---- IOTLB: DID, PASID tag (VTD_TAG_NO_PASID for second-stage-only and pass-through
  * entries), page number and page size ---- */
 struct iotlb_tag {

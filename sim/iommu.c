@@ -18,6 +18,7 @@ void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
     cfg->cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 64, .ways = 8};
     cfg->cache[VTD_C_PSC_FS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
     cfg->cache[VTD_C_PSC_SS] = (struct vtd_cache_geometry){.sets = 16, .ways = 4};
+    cfg->iec = (struct vtd_cache_geometry){.sets = 64, .ways = 4};
 }
 
 static size_t cache_payload_size(enum vtd_cache_id id)
@@ -73,6 +74,7 @@ void vtd_iommu_free(struct vtd_iommu *io)
     iommu_order_free(io);
     for (unsigned i = 0; i < VTD_C_NCACHES; i++)
         vtd_cache_free(io->cache[i]);
+    iommu_ir_free(io);
     vtd_mem_free(io->mem);
     vtd_free(io);
 }
@@ -103,6 +105,12 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
         }
     }
     envs_init(io, NULL);
+    if (iommu_ir_init(io)) {
+        if (why)
+            *why = "bad interrupt-entry-cache geometry or out of memory";
+        vtd_iommu_free(io);
+        return NULL;
+    }
     vtd_iommu_reg_reset(io);
     return io;
 }
@@ -127,6 +135,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     /* The walk environments remember host frame pointers, which the memory reset freed. */
     envs_init(io, io->env.trace);
     vtd_iommu_reg_reset(io);
+    iommu_ir_reset(io);
 }
 
 struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io) { return io->mem; }
@@ -229,6 +238,6 @@ const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io) { retu
 
 const char *vtd_source_name(enum vtd_source s)
 {
-    static const char *const names[] = {"walk", "psc", "iotlb", "devtlb"};
+    static const char *const names[] = {"walk", "psc", "iotlb", "devtlb", "iec"};
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }

@@ -52,6 +52,9 @@ struct vtd_iommu_config {
      * stale (a scan of the cache per stale answer; default on; trace replay turns it off, since
      * a trace's events carry no step to tell one change from another). */
     bool oracle_groups;
+    /* The interrupt entry cache (IRTEs by interrupt index, sim/ir.c); default 256 entries,
+     * 64 sets of 4 ways, LRU. */
+    struct vtd_cache_geometry iec;
 };
 
 /*
@@ -111,7 +114,7 @@ void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace);
 void vtd_iommu_set_step(struct vtd_iommu *io, uint64_t step);
 
 /* Where a translation came from. */
-enum vtd_source { VTD_SRC_WALK, VTD_SRC_PSC, VTD_SRC_IOTLB, VTD_SRC_DEVTLB };
+enum vtd_source { VTD_SRC_WALK, VTD_SRC_PSC, VTD_SRC_IOTLB, VTD_SRC_DEVTLB, VTD_SRC_IEC };
 const char *vtd_source_name(enum vtd_source s);
 
 /*
@@ -234,10 +237,31 @@ struct vtd_iommu_stats {
     /* Allocations that failed where the model carries on without them (ordering checks, page
      * requests); the frames simulated memory refused are in vtd_mem_enomem_count(). */
     uint64_t alloc_failures;
+    uint64_t interrupts;                 /* interrupt requests (vtd_iommu_interrupt), in `requests` too */
 };
 const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
 /* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the
  * statistics above, which are the same with the fast path on or off. */
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io);
+
+/*
+ * Interrupt remapping (sim/ir.c, docs/interrupt-remapping.md). An interrupt request is a
+ * VTD_REQ_INTERRUPT request (addr and data of the DWORD write), or any untranslated write
+ * without PASID to 0xFEEx_xxxx, which vtd_iommu_dma hands here: it is never a DMA. With
+ * remapping on (GCMD.IRE, ECAP.IR) the IRTE of a remappable request comes from the interrupt
+ * entry cache or the table IRTA_REG pointed at when GCMD.SIRTP latched it; res->x.intr holds
+ * the interrupt delivered, res->x.fault a fault 20h-26h (recorded like any other, the index in
+ * FRCD's FI bits 63:48). With the oracle an IEC hit is compared with the table in memory: a
+ * difference is reported stale (source VTD_SRC_IEC) with the IEC descriptor that removes it.
+ */
+bool vtd_iommu_is_interrupt(const struct vtd_request *req);
+int vtd_iommu_interrupt(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+/* Point IRTA at a table and enable remapping in one go (SIRTP and IRE, CFI as given), as
+ * vtd_iommu_set_root does for translation. The IEC is not invalidated. */
+void vtd_iommu_set_irt(struct vtd_iommu *io, uint64_t irta, bool cfi);
+/* Remapping as the walks see it: the latched IRTA, IRES, CFIS. */
+struct vtd_ir_cfg vtd_iommu_ir(const struct vtd_iommu *io);
+/* The interrupt entry cache. */
+struct vtd_cache *vtd_iommu_iec(struct vtd_iommu *io);
 
 #endif

@@ -87,6 +87,7 @@ struct vtd_regs {
     uint64_t pqa, pqh, pqt;
     uint32_t prs, pectl;
     uint64_t ccmd, iva, iotlb;  /* register-based invalidation (reg_inv.c) */
+    uint64_t irta;              /* as written; latched by GCMD.SIRTP (ir.c) */
     uint64_t frcd[256][2];      /* fault-recording registers (CAP.NFR of them are used) */
     unsigned frcd_next;         /* next fault-recording register to fill */
     uint64_t faults_dropped;    /* faults not recorded for want of a free record (PFO) */
@@ -126,6 +127,10 @@ struct vtd_iommu {
     vtd_qi_listener qi_listener;
     void *qi_listener_arg;
     void *host;
+    /* Interrupt remapping (ir.c): its walks' environment (ir: the latched state; hooks: the
+     * IEC) and the interrupt entry cache. */
+    struct vtd_walk_env ir_env;
+    struct vtd_cache *iec;
 };
 
 /* ---- cache payloads (keys: sim/cache_keys_internal.h) ---- */
@@ -164,6 +169,11 @@ struct psc_payload {
     unsigned perm;
     uint16_t fill_sid;      /* who filled it: lets the oracle re-walk it */
     uint32_t fill_pasid;
+};
+
+/* interrupt entry cache: the decoded IRTE */
+struct iec_payload {
+    struct vtd_irte irte;
 };
 
 /* device TLB (in the device) */
@@ -257,6 +267,14 @@ static inline void xlate_untranslated(struct vtd_xlate *x, uint64_t addr)
 
 /* Record an unrecoverable fault in the fault-recording registers (regs.c). */
 void iommu_record_fault(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
+/* Interrupt remapping (ir.c): set-up with the instance, reset, GCMD's IR commands, and an IEC
+ * invalidation (the entries removed). */
+int iommu_ir_init(struct vtd_iommu *io);
+void iommu_ir_free(struct vtd_iommu *io);
+void iommu_ir_reset(struct vtd_iommu *io);
+void iommu_ir_gcmd(struct vtd_iommu *io, uint32_t cmd);
+unsigned iommu_iec_invalidate(struct vtd_iommu *io, bool index_selective, uint16_t iidx, unsigned im);
+
 /* Process the invalidation queue from IQH to IQT (qi.c); called when IQT is written. */
 void iommu_qi_drain(struct vtd_iommu *io);
 

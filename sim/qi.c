@@ -377,11 +377,12 @@ static int qi_pasid_devtlb(struct qi_op *op)
     return 0;
 }
 
-/* ---- 4: interrupt entry cache (6.5.2.7): not modelled, accepted ---- */
+/* ---- 4: interrupt entry cache (6.5.2.7): global, or index-selective over 2^IM indices ---- */
 
 static int qi_iec(struct qi_op *op)
 {
-    (void)op;
+    struct vtd_desc_iec_fields f = vtd_desc_iec_decode(op->d);
+    op->r->iec_removed += iommu_iec_invalidate(op->io, f.index_selective, f.iidx, f.im);
     return 0;
 }
 

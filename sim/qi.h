@@ -21,6 +21,7 @@ struct vtd_qi_result {
     char why[128];       /* for an error: the descriptor and the reason */
     unsigned removed[VTD_C_NKINDS];     /* entries removed per cache (device TLBs: VTD_C_DEVTLB) */
     unsigned over[VTD_C_NKINDS];        /* of those, entries that were still correct */
+    unsigned iec_removed;               /* interrupt-entry-cache entries removed */
 };
 
 /*

@@ -22,7 +22,7 @@ enum vtd_qi_type {
     VTD_QI_CC = 1,       /* context-cache invalidation (6.5.2.1) */
     VTD_QI_IOTLB = 2,    /* IOTLB invalidation (6.5.2.3) */
     VTD_QI_DEVTLB = 3,   /* device-TLB invalidation (6.5.2.5) */
-    VTD_QI_IEC = 4,      /* interrupt entry cache (6.5.2.7; not modelled: accepted, no effect) */
+    VTD_QI_IEC = 4,      /* interrupt entry cache (6.5.2.7) */
     VTD_QI_WAIT = 5,     /* invalidation wait (6.5.2.8) */
     VTD_QI_PIOTLB = 6,   /* PASID-based IOTLB invalidation (6.5.2.4) */
     VTD_QI_PC = 7,       /* PASID-cache invalidation (6.5.2.2) */

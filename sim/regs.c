@@ -237,8 +237,8 @@ static void gcmd_qie(struct vtd_iommu *io, bool on)
 
 /*
  * TE and QIE are levels (writing the register without them turns them off, which is why
- * drivers keep a shadow copy); SRTP is a one-shot command. WBF, SFL, EAFL, IRE, SIRTP and CFI
- * are accepted and ignored.
+ * drivers keep a shadow copy); SRTP is a one-shot command. IRE, CFI and SIRTP go to
+ * interrupt remapping (ir.c) the same way; WBF, SFL and EAFL are accepted and ignored.
  */
 static void gcmd_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
 {
@@ -249,6 +249,7 @@ static void gcmd_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t v
         gcmd_srtp(io);
     gcmd_te(io, cmd & VTD_GCMD_TE);
     gcmd_qie(io, cmd & VTD_GCMD_QIE);
+    iommu_ir_gcmd(io, cmd);
 }
 
 /* GSTS.TES follows io->te, which vtd_iommu_set_root() also sets. */
@@ -289,6 +290,7 @@ static void frcd_hi_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_
 #define ECTL_RW VTD_ECTL_IM
 #define CCMD_RW (VTD_CCMD_ICC | VTD_CCMD_CIRG | VTD_CCMD_FM | VTD_CCMD_SID | VTD_CCMD_DID)
 #define IVA_RW (VTD_IVA_ADDR | VTD_IVA_IH | VTD_IVA_AM)
+#define IRTA_RW (VTD_IRTA_IRTA | VTD_IRTA_EIME | VTD_IRTA_S)
 #define IOTLB_RW (VTD_IOTLB_IVT | VTD_IOTLB_IIRG | VTD_IOTLB_DR | VTD_IOTLB_DW | VTD_IOTLB_DID)
 
 static const struct reg_desc reg_table[] = {
@@ -310,6 +312,7 @@ static const struct reg_desc reg_table[] = {
     {VTD_REG_ICS, 4, "ICS", plain_read, ics_write, 0, VTD_ICS_IWC, FIELD(ics)},
     {VTD_REG_IECTL, 4, "IECTL", plain_read, ectl_write, ECTL_RW, 0, FIELD(iectl)},
     {VTD_REG_IQERCD, 8, "IQERCD", plain_read, plain_write, 0, 0, FIELD(iqercd)},
+    {VTD_REG_IRTA, 8, "IRTA", plain_read, plain_write, IRTA_RW, 0, FIELD(irta)},
     {VTD_REG_PQH, 8, "PQH", plain_read, plain_write, VTD_PQH_PQH, 0, FIELD(pqh)},
     {VTD_REG_PQT, 8, "PQT", plain_read, plain_write, VTD_PQT_PQT, 0, FIELD(pqt)},
     {VTD_REG_PQA, 8, "PQA", plain_read, plain_write, VTD_PQA_PQA | VTD_PQA_PQS, 0, FIELD(pqa)},
@@ -323,7 +326,7 @@ FIELD_IS(gcmd, 4); FIELD_IS(gsts, 4); FIELD_IS(rtaddr, 8); FIELD_IS(fsts, 4); FI
 FIELD_IS(fedata, 4); FIELD_IS(feaddr, 4); FIELD_IS(feuaddr, 4); FIELD_IS(iqh, 8); FIELD_IS(iqt, 8);
 FIELD_IS(iqa, 8); FIELD_IS(ics, 4); FIELD_IS(iectl, 4); FIELD_IS(iqercd, 8); FIELD_IS(pqh, 8);
 FIELD_IS(pqt, 8); FIELD_IS(pqa, 8); FIELD_IS(prs, 4); FIELD_IS(pectl, 4); FIELD_IS(ccmd, 8);
-FIELD_IS(iva, 8); FIELD_IS(iotlb, 8);
+FIELD_IS(iva, 8); FIELD_IS(iotlb, 8); FIELD_IS(irta, 8);
 
 /* Registers whose place comes from the capabilities (offsets relative to their group). */
 static const struct reg_desc iva_desc = {VTD_REG_IVA_OFF, 8, "IVA", plain_read, plain_write, IVA_RW, 0, FIELD(iva)};
@@ -428,6 +431,7 @@ void vtd_iommu_reg_reset(struct vtd_iommu *io)
                                  .pectl = (uint32_t)VTD_ECTL_IM};
     io->te = false;
     io->rtaddr = io->env.rtaddr = io->oracle_env.rtaddr = 0;
+    io->ir_env.ir = (struct vtd_ir_cfg){0};
 }
 
 /* ---- primary fault logging (7.2.1) ---- */
@@ -435,7 +439,8 @@ void vtd_iommu_reg_reset(struct vtd_iommu *io)
 static uint64_t frcd_hi_value(const struct vtd_request *req, int code)
 {
     uint64_t hi = vtd_field_prep(req->sid, VTD_FRCD_HI_SID) | vtd_field_prep((unsigned)code & 0xff, VTD_FRCD_HI_FR);
-    hi |= vtd_field_prep((unsigned)req->kind, VTD_FRCD_HI_AT);
+    /* An interrupt request is an untranslated write (7.2.1). */
+    hi |= vtd_field_prep(req->kind == VTD_REQ_INTERRUPT ? 0u : (unsigned)req->kind, VTD_FRCD_HI_AT);
     if (!(req->access & VTD_ACC_W))
         hi |= VTD_FRCD_HI_T1;
     if (req->pasid_valid) {
@@ -464,7 +469,9 @@ void iommu_record_fault(struct vtd_iommu *io, const struct vtd_request *req, con
         fsts_raise(io, (uint32_t)VTD_FSTS_PFO, false);
         return;
     }
-    g->frcd[i][0] = req->addr & VTD_FRCD_LO_FI;
+    /* For an interrupt FI's bits 63:48 hold the interrupt index instead (7.2.1). */
+    g->frcd[i][0] = req->kind == VTD_REQ_INTERRUPT ? vtd_field_prep(x->intr.index, VTD_FRCD_LO_IIDX)
+                                                   : req->addr & VTD_FRCD_LO_FI;
     g->frcd[i][1] = frcd_hi_value(req, x->fault.code) | VTD_FRCD_HI_F;
     if (!(g->fsts & VTD_FSTS_PPF)) {
         g->fsts = (g->fsts & ~(uint32_t)VTD_FSTS_FRI) | (uint32_t)vtd_field_prep(i, VTD_FSTS_FRI);

@@ -9,8 +9,8 @@
  *
  * Register-based invalidation (CCMD, and IVA/IOTLB_REG at ECAP.IRO, VT-d 6.5.1) works in legacy
  * mode with queued invalidation off; in scalable mode or with QI enabled a request is ignored
- * with a warning and reports granularity 0 (6.5: not allowed there). Not modelled: interrupt
- * remapping (IRE, SIRTP, CFI), write-buffer flushing (WBF), advanced fault logging (SFL, EAFL),
+ * with a warning and reports granularity 0 (6.5: not allowed there). IRTA_REG with GCMD's
+ * SIRTP, IRE and CFI drive interrupt remapping (sim/ir.c). Not modelled: write-buffer flushing (WBF), advanced fault logging (SFL, EAFL),
  * fault compression (every fault takes a record) and the interrupt messages themselves (only
  * the IP bits of the event control registers are kept).
  */
@@ -42,6 +42,7 @@
 #define VTD_REG_ICS 0x9Cu
 #define VTD_REG_IECTL 0xA0u
 #define VTD_REG_IQERCD 0xB0u
+#define VTD_REG_IRTA 0xB8u
 #define VTD_REG_PQH 0xC0u
 #define VTD_REG_PQT 0xC8u
 #define VTD_REG_PQA 0xD0u
@@ -65,9 +66,9 @@
 #define VTD_GCMD_EAFL VTD_BIT(28)   /* enable advanced fault logging (ignored) */
 #define VTD_GCMD_WBF VTD_BIT(27)    /* write buffer flush (one-shot; ignored) */
 #define VTD_GCMD_QIE VTD_BIT(26)    /* queued invalidation enable (level) */
-#define VTD_GCMD_IRE VTD_BIT(25)    /* interrupt remapping enable (ignored) */
-#define VTD_GCMD_SIRTP VTD_BIT(24)  /* set interrupt remap table pointer (one-shot; ignored) */
-#define VTD_GCMD_CFI VTD_BIT(23)    /* compatibility format interrupt (ignored) */
+#define VTD_GCMD_IRE VTD_BIT(25)    /* interrupt remapping enable (level; needs ECAP.IR) */
+#define VTD_GCMD_SIRTP VTD_BIT(24)  /* set interrupt remap table pointer (one-shot) */
+#define VTD_GCMD_CFI VTD_BIT(23)    /* compatibility format interrupts pass (level) */
 #define VTD_GSTS_TES VTD_BIT(31)
 #define VTD_GSTS_RTPS VTD_BIT(30)
 #define VTD_GSTS_FLS VTD_BIT(29)
@@ -139,6 +140,7 @@
  * (7:0); word 2 (offset +8) holds PP (31) and SID (15:0). In the high qword those are the bits below.
  */
 #define VTD_FRCD_LO_FI VTD_GENMASK(63, 12)   /* faulting page address */
+#define VTD_FRCD_LO_IIDX VTD_GENMASK(63, 48) /* interrupt faults: the interrupt index */
 #define VTD_FRCD_HI_SID VTD_GENMASK(15, 0)
 #define VTD_FRCD_HI_T2 VTD_BIT(28)           /* type bit 2: page request (never set here) */
 #define VTD_FRCD_HI_PRIV VTD_BIT(29)         /* privileged (supervisor) request, with PP */

@@ -471,6 +471,8 @@ uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits;
 
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {
+    if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
+        return vtd_iommu_interrupt(io, req, res);
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;

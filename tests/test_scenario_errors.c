@@ -173,7 +173,7 @@ Test(errors, nested_parts_are_read_after_an_error)
     assert_error(&err, 0, "t.yaml:3:3: unknown key 'oracel' in iommu (did you mean 'oracle'?)");
     assert_error(&err, 1, "t.yaml:4:29: iotlb: 7 entries is not a multiple of 2 ways");
     assert_error(&err, 2, "t.yaml:8:41: 'access' must be one of: read, write, exec");
-    assert_error(&err, 3, "t.yaml:8:64: 'source' must be one of: walk, psc, iotlb, devtlb");
+    assert_error(&err, 3, "t.yaml:8:64: 'source' must be one of: walk, psc, iotlb, devtlb, iec");
     assert_error(&err, 4, "t.yaml:10:14: 'count' out of range: 0 (allowed 0x1..0x989680)");
     assert_error(&err, 5, "t.yaml:12:51: 'warnings' must be a number");
 }

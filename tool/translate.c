@@ -21,7 +21,7 @@
 static const char translate_help[] =
     "usage: vtdsim translate SCENARIO (--after STEP | --at-line N) (--device NAME | --sid BB:DD.F)\n"
     "                        [--pasid N]\n"
-    "                        --addr A [--access r|w|x] [--priv] [--explain]\n"
+    "                        --addr A [--access r|w|x] [--priv] [--data D] [--explain]\n"
     "\n"
     "Loads SCENARIO, executes steps 1..STEP (0: none; a failed expectation does not stop it, a\n"
     "step that cannot execute is an error), then translates one request twice:\n"
@@ -40,6 +40,8 @@ static const char translate_help[] =
     "  --addr A        the input address\n"
     "  --access r|w|x  read (default), write or execute\n"
     "  --priv          a privileged (supervisor) request\n"
+    "  --data D        the DWORD written: a write without PASID to 0xFEEx_xxxx is an interrupt\n"
+    "                  request, remapped through the interrupt-remapping table (vector, destination)\n"
     "  --explain       print every structure each path read, decoded; the IOMMU's path also lists\n"
     "                  the A/D updates it wrote (the uncached walk is a dry run and writes none);\n"
     "                  first, every descriptor the uAPI steps executed made the host layer issue\n"
@@ -126,6 +128,10 @@ static int parse_valued(struct tr_opts *o, const char *opt, const char *val)
             return usage_err("bad address '%s'", val);
         o->req.addr = v;
         o->has_addr = true;
+    } else if (!strcmp(opt, "--data")) {
+        if (!parse_u64(val, UINT32_MAX, &v))
+            return usage_err("bad data '%s' (0 to 0xffffffff)", val);
+        o->req.data = (uint32_t)v;
     } else if (!strcmp(opt, "--access")) {
         if (!parse_access(val, &o->req.access))
             return usage_err("bad access '%s' (r, w or x)", val);
@@ -218,6 +224,68 @@ static void print_dma(int rc, const struct vtd_dma_result *r)
     printf(" (filled at step %" PRIu64 "); the fix: %s\n", s->filled_step, s->fix);
 }
 
+/* An interrupt request's answer: the interrupt delivered, or the fault. */
+static void print_intr(const char *label, int rc, const struct vtd_xlate *x)
+{
+    const struct vtd_intr *i = &x->intr;
+    printf("%-9s ", label);
+    if (rc)
+        print_fault(rc);
+    else if (!i->remapped)
+        printf("interrupt not remapped: vector 0x%x, destination 0x%x (compatibility format)", i->vector, i->dest);
+    else if (i->posted)
+        printf("interrupt posted: vector 0x%x, descriptor 0x%" PRIx64 "%s", i->vector, i->pda,
+               i->urgent ? ", urgent" : "");
+    else
+        printf("interrupt vector 0x%x, destination 0x%x, %s, %s, %s%s", i->vector, i->dest,
+               i->dm ? "logical" : "physical", i->tm ? "level" : "edge", vtd_irte_dlm_name(i->dlm),
+               i->rh ? ", redirection hint" : "");
+    if (rc || i->remapped)
+        printf(" (index %u, IRTE at 0x%" PRIx64 ")", i->index, i->irte_addr);
+    printf("\n");
+}
+
+/* The IRTE a remapped interrupt used, as memory holds it, field by field. */
+static void explain_irte(struct vtd_iommu *io, const struct vtd_xlate *x)
+{
+    const struct vtd_intr *i = &x->intr;
+    uint64_t qw[2];
+    struct vtd_irte e;
+    struct vtd_ir_cfg ir = vtd_iommu_ir(io);
+    if (!i->irte_addr || vtd_mem_read(vtd_iommu_mem(io), i->irte_addr, qw, sizeof qw))
+        return;
+    int rc = vtd_irte_decode(qw[0], qw[1], vtd_iommu_caps(io), ir.irta & VTD_IRTA_EIME, &e);
+    printf("  IRTE %u at 0x%" PRIx64 " = 0x%016" PRIx64 " 0x%016" PRIx64 "%s\n", i->index, i->irte_addr, qw[1], qw[0],
+           rc ? " (not usable)" : "");
+    printf("    P=%d FPD=%d IM=%d (%s) V=0x%x", e.present, e.fpd, e.posted, e.posted ? "posted" : "remapped", e.vector);
+    if (e.posted)
+        printf(" PDA=0x%" PRIx64 " URG=%d", e.pda, e.urgent);
+    else
+        printf(" DST=0x%x DM=%d RH=%d TM=%d DLM=%u (%s)", e.dest, e.dm, e.rh, e.tm, e.dlm, vtd_irte_dlm_name(e.dlm));
+    printf(" SID=%s SQ=%u SVT=%u\n", vtd_bdf_format(e.sid).s, e.sq, e.svt);
+}
+
+/* An interrupt request: the table walked uncached, then the IOMMU with its entry cache. */
+static void translate_interrupt(struct vtd_iommu *io, struct vtd_walk_env *env, const struct tr_opts *o)
+{
+    struct vtd_request req = o->req;
+    struct vtd_xlate x = {0};
+    req.kind = VTD_REQ_INTERRUPT;
+    env->ir = vtd_iommu_ir(io);
+    int rc = vtd_translate(env, &req, &x);
+    print_intr("uncached", rc, &x);
+    if (o->explain)
+        explain_irte(io, &x);
+    struct vtd_dma_result res = {0};
+    rc = vtd_iommu_dma(io, &o->req, &res);
+    print_intr("iommu", rc, &res.x);
+    printf("          source %s, stale %s, structure reads %u\n", vtd_source_name(res.source),
+           res.stale ? "true" : "false", res.reads);
+    if (res.stale)
+        printf("          stale from the interrupt entry cache (filled at step %" PRIu64 "); the fix: %s\n",
+               res.report.filled_step, res.report.fix);
+}
+
 /* The hardware descriptors the uAPI steps executed so far made the host layer issue. */
 static void explain_issued(const struct sc_result *r, unsigned long long after)
 {
@@ -248,6 +316,11 @@ static int translate_both(struct vtd_iommu *io, uint64_t rtaddr, void *arg)
     /* A dry run: the A/D updates are traced but not written, so the IOMMU below sees the same memory. */
     vtd_walk_env_init(&env, vtd_iommu_mem(io), vtd_iommu_caps(io), rtaddr);
     env.dry_run = true;
+    if (vtd_iommu_is_interrupt(&o->req)) {
+        translate_interrupt(io, &env, o);
+        vtd_free(t);
+        return 0;
+    }
     env.trace = &t[0];
     int rc = vtd_translate(&env, &o->req, &x);
     print_xlate("uncached", rc, &x);
@@ -315,7 +388,10 @@ static int run_translate(struct tr_opts *o, const struct scenario *s)
     printf(", addr 0x%" PRIx64 ", %s%s, after step %llu of %u\n", o->req.addr,
            o->req.access & VTD_ACC_W ? "write" : o->req.access & VTD_ACC_X ? "execute" : "read",
            o->req.priv ? ", privileged" : "", o->after, s->nsteps);
-    if (!o->req.pasid_valid && !s->legacy)
+    if (vtd_iommu_is_interrupt(&o->req))
+        printf("         (a write without PASID to 0xFEEx_xxxx: an interrupt request, data 0x%" PRIx32 ")\n",
+               o->req.data);
+    else if (!o->req.pasid_valid && !s->legacy)
         printf("         (without PASID: the walk uses the context's RID_PASID)\n");
     struct sc_result r = {0};
     unsigned bad = 0;

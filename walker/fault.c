@@ -25,6 +25,13 @@ static const struct fault_desc fault_table[] = {
     {VTD_FR_L_PAGING_RSVD, "LEGACY_PAGING_ENTRY_RSVD", "legacy: reserved bit set in a second-stage paging entry"},
     {VTD_FR_L_TT_BLOCKED, "LEGACY_TT_BLOCKED", "legacy: translation or translated request blocked by the context's TT"},
     {VTD_FR_L_INTR_ADDR, "LEGACY_INTR_ADDR", "legacy: translation output in the interrupt address range"},
+    {VTD_FR_IR_REQ_RSVD, "IR_REQ_RSVD", "interrupt: reserved field set in a remappable interrupt request"},
+    {VTD_FR_IR_INDEX_OVER, "IR_INDEX_OVER", "interrupt: index beyond the interrupt-remapping table's size"},
+    {VTD_FR_IR_ENTRY_P, "IR_ENTRY_P", "interrupt: present bit clear in the IRTE"},
+    {VTD_FR_IR_ROOT_INVAL, "IR_TABLE_ACCESS", "interrupt: error reading the interrupt-remapping table"},
+    {VTD_FR_IR_IRTE_RSVD, "IR_IRTE_RSVD", "interrupt: reserved field set in a present IRTE"},
+    {VTD_FR_IR_REQ_COMPAT, "IR_COMPAT_BLOCKED", "interrupt: compatibility-format request blocked (CFI clear)"},
+    {VTD_FR_IR_SID_ERR, "IR_SID_ERR", "interrupt: requester id fails the IRTE's source validation"},
     {VTD_FR_RTADDR_INVALID, "RTADDR_INVALID", "root-table address invalid (beyond HAW, reserved TTM, or legacy mode)"},
     {VTD_FR_TTM_PASID, "TTM_PASID", "legacy translation mode (TTM 00b) and a request with PASID"},
     {VTD_FR_TTM_PRQ, "TTM_PRQ", "legacy translation mode (TTM 00b) and a page request"},
@@ -117,6 +124,9 @@ bool vtd_fault_qualified(int code)
         return false;
     if (code <= VTD_FR_L_INTR_ADDR)
         return legacy_qualified(code);
+    /* Interrupt faults: only those found in a fetched IRTE, whose FPD covers them (5.1.4.1). */
+    if (code <= VTD_FR_IR_SID_ERR)
+        return code == VTD_FR_IR_ENTRY_P || code == VTD_FR_IR_IRTE_RSVD || code == VTD_FR_IR_SID_ERR;
     /* Faults found before a context entry is accepted cannot be covered by any FPD bit. */
     return code >= VTD_FR_CTX_DTE;
 }

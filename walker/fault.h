@@ -1,5 +1,6 @@
 /*
- * fault.h: translation fault reasons, legacy (01h-0Eh) and scalable mode (30h on).
+ * fault.h: translation fault reasons, legacy (01h-0Eh), interrupt remapping (20h-26h) and
+ * scalable mode (30h on).
  *
  * The codes are those the VT-d specification lists (appendix A, "Non-Recoverable Fault Reason
  * Encodings"; cross-checked against the reason table in Linux's drivers/iommu/intel/dmar.c and,
@@ -28,6 +29,14 @@ enum vtd_fault {
     VTD_FR_L_PAGING_RSVD = 0xC,
     VTD_FR_L_TT_BLOCKED = 0xD,        /* translation or translated request blocked by TT */
     VTD_FR_L_INTR_ADDR = 0xE,         /* output in the interrupt address range */
+    /* Interrupt remapping (VT-d 5.1.4.1; Linux's irq_remap_fault_reasons, QEMU's VTD_FR_IR_*). */
+    VTD_FR_IR_REQ_RSVD = 0x20,        /* reserved field set in a remappable interrupt request */
+    VTD_FR_IR_INDEX_OVER = 0x21,      /* interrupt index beyond the table IRTA_REG.S sizes */
+    VTD_FR_IR_ENTRY_P = 0x22,         /* present bit clear in the IRTE */
+    VTD_FR_IR_ROOT_INVAL = 0x23,      /* error reading the IRTE (table address not accessible) */
+    VTD_FR_IR_IRTE_RSVD = 0x24,       /* reserved field set in a present IRTE */
+    VTD_FR_IR_REQ_COMPAT = 0x25,      /* compatibility-format interrupt blocked (IRE set, CFIS clear) */
+    VTD_FR_IR_SID_ERR = 0x26,         /* requester id fails the IRTE's source validation */
     /* Scalable mode (and the TTM checks of requests the legacy mode cannot serve). */
     VTD_FR_RTADDR_INVALID = 0x30,     /* root-table address beyond HAW or TTM reserved */
     VTD_FR_TTM_PASID = 0x31,          /* legacy TTM and a request with PASID */

@@ -167,6 +167,8 @@ static int translate_legacy(struct vtd_walk_env *env, const struct vtd_request *
 static int translate_walk(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x)
 {
     int rc;
+    if (req->kind == VTD_REQ_INTERRUPT)
+        return vtd_interrupt_translate(env, req, x);
     if (vtd_rtaddr_is_legacy(env->rtaddr)) {
         if ((rc = translate_legacy(env, req, x)))
             x->fault.code = rc = vtd_fault_to_legacy(rc);

@@ -23,6 +23,7 @@
 #include "walker/caps.h"
 #include "walker/context_entry.h"
 #include "walker/fault.h"
+#include "walker/irte.h"
 #include "walker/mem.h"
 #include "walker/pasid_entry.h"
 
@@ -46,6 +47,7 @@ enum vtd_req_kind {
     VTD_REQ_UNTRANSLATED = 0, /* ordinary DMA */
     VTD_REQ_TRANSLATION,      /* ATS translation request: permissions reported, not enforced */
     VTD_REQ_TRANSLATED,       /* ATS translated request: address already a host address */
+    VTD_REQ_INTERRUPT,        /* interrupt request: a DWORD write of `data` to 0xFEEx_xxxx (VT-d 5.1) */
 };
 
 struct vtd_request {
@@ -56,6 +58,7 @@ struct vtd_request {
     unsigned access;      /* VTD_ACC_* */
     bool priv;            /* privileged (supervisor) request; with PASID only */
     enum vtd_req_kind kind;
+    uint32_t data;        /* VTD_REQ_INTERRUPT: the DWORD written */
 };
 
 /* What the trace records: which structure, at which level, read or A/D write. */
@@ -112,6 +115,26 @@ struct vtd_stage_result {
 
 struct vtd_walk_env;
 
+/* Interrupt remapping's state (VT-d 11.4.4 GSTS.IRES/CFIS, 11.4.12 IRTA_REG latched by SIRTP). */
+struct vtd_ir_cfg {
+    uint64_t irta;    /* table address, S and EIME */
+    bool enabled;     /* IRES: remap interrupt requests */
+    bool cfi;         /* CFIS: let compatibility-format requests through unremapped */
+};
+
+/* What an interrupt request became (vtd_translate with VTD_REQ_INTERRUPT). */
+struct vtd_intr {
+    bool remapped;       /* through an IRTE; false: passed through in compatibility format */
+    bool posted;         /* the IRTE is in posted format: vector and pda, no destination */
+    uint32_t index;      /* interrupt index (remappable format) */
+    uint64_t irte_addr;  /* where the IRTE is */
+    uint8_t vector;
+    uint32_t dest;       /* destination ID */
+    bool dm, rh, tm, urgent;
+    unsigned dlm;
+    uint64_t pda;        /* posted: descriptor address */
+};
+
 struct vtd_xlate;
 struct vtd_walk_start;
 
@@ -134,6 +157,8 @@ struct vtd_walk_hooks {
     /* Second-stage translation (nested table fetches, the nested output, PGTT 2). */
     int (*ss_translate)(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
                         struct vtd_stage_result *out, struct vtd_fault_info *f);
+    /* The IRTE of an interrupt index (interrupt entry cache); the uncached one is vtd_irte_fetch(). */
+    int (*irte_fetch)(struct vtd_walk_env *env, uint32_t index, struct vtd_irte *out, struct vtd_fault_info *f);
 };
 
 /*
@@ -181,6 +206,7 @@ struct vtd_walk_env {
     void *opaque;               /* for the hooks */
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
+    struct vtd_ir_cfg ir;       /* interrupt remapping as GSTS and the latched IRTA_REG say */
     struct vtd_walk_counters cnt;
     struct vtd_walk_host host;  /* private to the walker */
 };
@@ -209,6 +235,7 @@ struct vtd_xlate {
     /* Stage details, valid only when the walk ran that stage (pgtt_uses_fs/ss) and the answer
      * did not come from an IOTLB; they come last so that vtd_translate() need not clear them. */
     struct vtd_stage_result fs, ss; /* ss: of the final address */
+    struct vtd_intr intr;     /* interrupt requests only (set whole by their stage) */
 };
 
 /* Initialise an environment with no trace and the uncached second stage. */
@@ -287,6 +314,15 @@ void vtd_xlate_set_device(const struct vtd_request *req, const struct vtd_ctx *c
 int vtd_xlate_set_pasid(const struct vtd_caps *caps, const struct vtd_request *req, const struct vtd_pasid_cfg *pe,
                         struct vtd_xlate *x, struct vtd_request *eff, unsigned *access);
 bool vtd_xlate_out_blocked(const struct vtd_request *req, uint64_t out);
+
+/*
+ * The interrupt stage (VT-d 5.1): the IRTE for `index` from the table env->ir.irta names:
+ * VTD_FR_IR_INDEX_OVER, VTD_FR_IR_ROOT_INVAL (unreadable), or the decoder's faults (irte.h).
+ * out->fpd is valid whenever the entry was read.
+ */
+int vtd_irte_fetch(struct vtd_walk_env *env, uint32_t index, struct vtd_irte *out, struct vtd_fault_info *f);
+/* An interrupt request through interrupt remapping (vtd_translate calls it for VTD_REQ_INTERRUPT). */
+int vtd_interrupt_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);
 
 /* The whole walk for one request. Returns 0 or the fault code (also in x->fault). */
 int vtd_translate(struct vtd_walk_env *env, const struct vtd_request *req, struct vtd_xlate *x);

@@ -8,7 +8,12 @@ core, and checks that `vtdsim inspect ... translate --batch` gives, for every (d
 QEMU translated (its vtd_dmar_translate trace events) that is still mapped with the same leaf
 entry, QEMU's output address, page size and permissions.
 
-Usage: qemu_e2e.py VTDSIM [--mode scalable|legacy] [--work DIR] [--keep]
+With --intremap QEMU's model also remaps interrupts (intremap=on) and traces it (vtd_ir_*): for
+every interrupt index QEMU remapped whose IRTE the dump still holds as QEMU read it, a scenario
+over the same dump (`irt` at the IRTA QEMU latched, one `interrupt` step per MSI address and
+data) must give QEMU's vector, destination, trigger, delivery and destination modes.
+
+Usage: qemu_e2e.py VTDSIM [--mode scalable|legacy] [--intremap] [--work DIR] [--keep]
 Exit status: 0 all compared pairs agree, 1 a disagreement or a failed step, 77 the tools are
 missing (qemu-system-x86_64, a static busybox, a kernel image with its modules; Debian's
 qemu-system-x86, busybox-static, linux-image-amd64), 1 then too with VTDSIM_REQUIRE_E2E set.
@@ -167,7 +172,7 @@ class Qmp:
                 raise RuntimeError("QMP %s: %s" % (name, msg["error"]))
 
 
-def run_guest(tools, work, mode, timeout):
+def run_guest(tools, work, mode, timeout, intremap=False):
     disk = os.path.join(work, "disk.img")
     with open(disk, "wb") as f:
         f.write(os.urandom(8 << 20))
@@ -176,6 +181,7 @@ def run_guest(tools, work, mode, timeout):
     console = os.path.join(work, "console.log")
     trace = os.path.join(work, "qemu-trace.log")
     iommu = "intel-iommu,aw-bits=48" + (",x-scalable-mode=on" if mode == "scalable" else "")
+    iommu += ",intremap=on" if intremap else ""
     # no_timer_check: under a loaded TCG host the IO-APIC timer test can miss its window, and with
     # interrupt remapping on, Linux panics instead of falling back.
     cmdline = "console=ttyS0 panic=-1 loglevel=7 no_timer_check iommu.strict=1 " + (
@@ -190,6 +196,8 @@ def run_guest(tools, work, mode, timeout):
             "-device", "virtio-net-pci,netdev=n0,iommu_platform=on,disable-legacy=on",
             "-trace", "vtd_dmar_translate", "-trace", "vtd_iotlb_page_update",
             "-trace", "vtd_iotlb_page_hit", "-trace", "vtd_reg_dmar_root", "-D", trace]
+    if intremap:
+        argv[-2:-2] = ["-trace", "vtd_ir_*", "-trace", "vtd_reg_ir_root"]
     say("booting %s under QEMU (TCG, %s mode)" % (tools["kernel"], mode))
     start = time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "qemu.err"), "w"))
@@ -245,6 +253,97 @@ def parse_trace(path):
             if m:
                 rtaddr = int(m.group(1), 16) | (int(m.group(2)) << 10)
     return last, rtaddr
+
+
+IR_ROOT = re.compile(r"vtd_reg_ir_root addr 0x([0-9a-f]+) size 0x([0-9a-f]+)")
+IR_REQ = re.compile(r"vtd_ir_remap_msi_req addr 0x([0-9a-f]+) data 0x([0-9a-f]+)")
+IR_IRTE = re.compile(r"vtd_ir_irte_get index (\d+) low 0x([0-9a-f]+) high 0x([0-9a-f]+)")
+IR_REMAP = re.compile(r"vtd_ir_remap index (\d+) trigger (\d+) vector (\d+) deliver (\d+) dest 0x([0-9a-f]+) mode (\d+)")
+
+
+def parse_ir_trace(path):
+    """QEMU's last remapping per interrupt index: the MSI address and data, the IRTE it read
+    and what it delivered; and the interrupt-remapping table it latched (address, entries)."""
+    last, root, req, irte = {}, None, None, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = IR_ROOT.search(line)
+            if m:
+                root = (int(m.group(1), 16), int(m.group(2), 16))
+                continue
+            m = IR_REQ.search(line)
+            if m:
+                req, irte = (int(m.group(1), 16), int(m.group(2), 16)), None
+                continue
+            m = IR_IRTE.search(line)
+            if m:
+                # QEMU passes the entry's qwords to this event high first: its "low" is bits
+                # 127:64 (SID, SQ, SVT), its "high" bits 63:0 (P, vector, destination).
+                irte = (int(m.group(1)), int(m.group(3), 16), int(m.group(2), 16))
+                continue
+            m = IR_REMAP.search(line)
+            if m and req and irte and irte[0] == int(m.group(1)):
+                index, tri, vec, dlm, dest, dm = (int(m.group(i), 16 if i == 5 else 10) for i in range(1, 7))
+                last[index] = {"addr": req[0], "data": req[1], "lo": irte[1], "hi": irte[2],
+                               "trigger": tri, "vector": vec, "delivery": dlm, "dest": dest, "dest_mode": dm}
+                req = irte = None
+    return last, root
+
+
+def ir_scenario(image, root, events, core):
+    """A scenario over the dump: the table QEMU latched, one interrupt per index whose IRTE the
+    dump still holds as QEMU read it, each expecting QEMU's answer. Returns (text, compared, changed)."""
+    devices, steps, compared, changed = {}, [], 0, 0
+    for index in sorted(events):
+        ev = events[index]
+        at = root[0] + 16 * index
+        if core.read64(at) != ev["lo"] or core.read64(at + 8) != ev["hi"]:
+            changed += 1  # rewritten since QEMU's remapping (affinity change, teardown)
+            continue
+        # The requester the IRTE validates (SVT 01b: its SID; 10b: the first bus of its range).
+        sid, svt = ev["hi"] & 0xffff, (ev["hi"] >> 18) & 3
+        sid = sid if svt == 1 else (sid & 0xff00) if svt == 2 else 0
+        name = devices.setdefault(sid, "d%d" % len(devices))
+        steps.append("  - interrupt: {device: %s, addr: 0x%x, data: 0x%x, expect: {vector: %d, destination: 0x%x, "
+                     "trigger: %d, delivery: %d, dest_mode: %d, remapped: true}}"
+                     % (name, ev["addr"], ev["data"], ev["vector"], ev["dest"], ev["trigger"], ev["delivery"],
+                        ev["dest_mode"]))
+        compared += 1
+    text = ["name: e2e-intremap", "description: QEMU's interrupt remappings against vtdsim's over the same dump",
+            "iommu: {caps: {ir: true}}", "memory: {image: %s, format: elf}" % image, "devices:"]
+    text += ['  - {name: %s, bdf: "%s"}' % (n, bdf(s)) for s, n in devices.items()]
+    text += ["steps:", "  - irt: {addr: 0x%x, entries: %d}" % root] + steps
+    return "\n".join(text) + "\n", compared, changed
+
+
+def compare_interrupts(vtdsim, image, trace, work):
+    """0 when vtdsim remaps every comparable interrupt as QEMU did, 1 otherwise."""
+    events, root = parse_ir_trace(trace)
+    if root is None or not events:
+        say("FAIL: QEMU remapped no interrupt (no vtd_reg_ir_root / vtd_ir_remap events)")
+        return 1
+    text, compared, changed = ir_scenario(image, root, events, ElfCore(image))
+    path = os.path.join(work, "intremap.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    say("QEMU remapped %d interrupt indices (IRT 0x%x, %d entries); %d still as QEMU read them, %d rewritten since"
+        % (len(events), root[0], root[1], compared, changed))
+    if not compared:
+        say("FAIL: no IRTE was left as QEMU read it, nothing was compared")
+        return 1
+    res = subprocess.run([vtdsim, "run", path], capture_output=True, text=True)
+    say(res.stdout.strip().splitlines()[-1] if res.stdout.strip() else "vtdsim run said nothing")
+    if res.returncode:
+        say("FAIL: vtdsim disagrees with QEMU:\n" + res.stdout + res.stderr)
+        return 1
+    # The comparison can fail: one expectation moved by one vector must be reported.
+    with open(path, "w") as f:
+        f.write(re.sub(r"vector: (\d+)", lambda m: "vector: %d" % ((int(m.group(1)) + 1) % 256), text, count=1))
+    if subprocess.run([vtdsim, "run", path], capture_output=True, text=True).returncode == 0:
+        say("FAIL: self-check: a wrong vector was not reported")
+        return 1
+    say("self-check: a wrong QEMU vector is reported")
+    return 0
 
 
 def bdf(sid):
@@ -344,6 +443,7 @@ def main():
     ap.add_argument("--mode", choices=("scalable", "legacy"), default="scalable")
     ap.add_argument("--work")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--intremap", action="store_true")
     ap.add_argument("--timeout", type=int, default=240)
     args = ap.parse_args()
     tools, why = find_tools()
@@ -355,7 +455,7 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="vtdsim-e2e-")
     os.makedirs(work, exist_ok=True)
     try:
-        image, console, trace = run_guest(tools, work, args.mode, args.timeout)
+        image, console, trace = run_guest(tools, work, args.mode, args.timeout, args.intremap)
         last, rtaddr = parse_trace(trace)
         if rtaddr is None:
             raise RuntimeError("QEMU's trace has no root-table latch (vtd_reg_dmar_root)")
@@ -372,8 +472,10 @@ def main():
             return 1
         if bad:
             return 1
-        return check_catches_a_wrong_answer(args.vtdsim, image, console, last, rtaddr, work,
-                                            seen[0])
+        rc = check_catches_a_wrong_answer(args.vtdsim, image, console, last, rtaddr, work, seen[0])
+        if rc or not args.intremap:
+            return rc
+        return compare_interrupts(args.vtdsim, image, trace, work)
     except (RuntimeError, OSError) as e:
         say("FAIL: %s (files in %s)" % (e, work))
         args.keep = True
