@@ -937,10 +937,13 @@ Test(nest, page_requests_are_bounded)
     for (unsigned i = 0; i < 128; i++)
         cr_assert_neq(dma_p(DEV_PLAIN, VA + 0x100000, VTD_ACC_R, &r), 0);
     uint64_t over = vtd_container_fault_overflows(c);
+    cr_assert_eq(vtd_iommu_pri_status(io, DEV_ATS, &ps), 0);
+    cr_assert_eq(ps.invalid, invalid + 1 + 128, "the VMM's 128 answers reached the device");
+    invalid = ps.invalid;
     cr_assert_eq(dma_p(DEV_ATS, VA + 0x300000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
     cr_assert_eq(vtd_container_fault_overflows(c), over + 1, "the page request with no room is counted");
     cr_assert_eq(vtd_iommu_pri_status(io, DEV_ATS, &ps), 0);
-    cr_assert_eq(ps.invalid, invalid + 2);
+    cr_assert_eq(ps.invalid, invalid + 1);
     cr_assert_eq(ps.outstanding, 0, "every group was answered");
     cr_assert_eq(vtd_container_pending_page_requests(c), 0);
 }
