@@ -130,6 +130,11 @@ void ex_issued_end(struct ex *e, const struct sc_step *st);
 /* expect: descriptors: true when it holds (or is not given), else a failure naming both lists. */
 bool ex_check_issued(struct ex *e, const struct sc_step *st);
 
+/* steps_prq.c: page_request and pri_reset steps, and the expectations prq, prq_messages, pri. */
+int ex_do_page_request(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_pri_reset(struct ex *e, const struct sc_step *st, struct outcome *o);
+void ex_check_prq(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f);
+
 /* run_check.c */
 /* The line that closes a dma step's failure text when more requests failed than were shown. */
 void ex_dma_summary(struct ex *e);

@@ -40,6 +40,8 @@ enum sc_kind {
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
+    /* page requests into the queue in memory (runner/steps_prq.c) */
+    SK_PAGE_REQUEST, SK_PRI_RESET,
 };
 
 /* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
@@ -53,6 +55,8 @@ enum sc_arg {
     /* uAPI structure fields */
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
+    /* page_request */
+    A_READ, A_WRITE, A_EXEC, A_LAST, A_DATA_LO, A_DATA_HI,
     A_MAX
 };
 
@@ -60,6 +64,7 @@ enum sc_arg {
 enum sc_exp {
     E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
     E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM, E_DESC_COUNT,
+    E_PRQ, E_PRQ_MESSAGES,
     E_MAX
 };
 
@@ -93,6 +98,13 @@ struct sc_ufault_expect {
     uint64_t v[UF_MAX];
 };
 
+/* A device's PRI state expectation (expect: pri). */
+enum sc_pri_field { PRI_OPEN, PRI_OUTSTANDING, PRI_RF, PRI_UPRGI, PRI_SUCCESS, PRI_INVALID, PRI_FAILURE, PRI_UNEXPECTED, PRI_MAX };
+struct sc_pri_expect {
+    bool given[PRI_MAX];
+    uint64_t v[PRI_MAX];
+};
+
 struct sc_expect {
     bool given[E_MAX];
     uint64_t v[E_MAX];
@@ -112,6 +124,8 @@ struct sc_expect {
     bool has_desc;                      /* the descriptors a uAPI step's host layer issued, in order */
     struct sc_step *desc;               /* each a qi step's fields (kind SK_QI, no expect) */
     unsigned ndesc;
+    bool has_pri;                       /* the step's device's PRI state after the step */
+    struct sc_pri_expect pri;
     unsigned line, col;
 };
 
