@@ -33,12 +33,14 @@ static const unsigned resp_rc[] = { VTD_PRG_RC_SUCCESS, VTD_PRG_RC_INVALID, VTD_
 #define PRQ_PQS 0u
 #define PRQ_BYTES (UINT64_C(4096) << PRQ_PQS)
 
-static uint64_t reg64(struct vtd_iommu *io, unsigned off)
+static uint64_t reg(struct vtd_iommu *io, unsigned off, unsigned size)
 {
     uint64_t v = 0;
-    vtd_iommu_reg_read(io, off, 8, &v);
+    vtd_iommu_reg_read(io, off, size, &v);
     return v;
 }
+
+static uint64_t reg64(struct vtd_iommu *io, unsigned off) { return reg(io, off, 8); }
 
 static int respond(struct vtd_iommu *io, const struct vtd_page_request *pr, unsigned rc)
 {
@@ -135,7 +137,7 @@ static void prq_event(void *arg)
     }
     vtd_iommu_reg_write(io, VTD_REG_PQH, 8, tail);
     /* PRO is cleared only with the queue seen empty, so that no request is lost unseen. */
-    if ((reg64(io, VTD_REG_PRS) & VTD_PRS_PRO) &&
+    if ((reg(io, VTD_REG_PRS, 4) & VTD_PRS_PRO) &&
         (reg64(io, VTD_REG_PQH) & VTD_PQH_PQH) == (reg64(io, VTD_REG_PQT) & VTD_PQT_PQT))
         vtd_iommu_reg_write(io, VTD_REG_PRS, 4, VTD_PRS_PRO);
 }
