@@ -163,8 +163,8 @@ struct vtd_dma_result {
 
 /*
  * What host software above the IOMMU (host/: the VFIO container) is told by it and keeps on it.
- * The fault listener hears every recorded unrecoverable fault (after the fault registers); the
- * page requests go through the queue in memory and its interrupt handler (sim/prq.h). The
+ * The fault listener hears every recorded unrecoverable fault (after the fault registers);
+ * page requests go through the queue in memory and its event handler (sim/prq.h). The
  * host slot is one pointer the host layer keeps per IOMMU (what all containers of one IOMMU
  * share: the root table, the system-wide PASID space), so that state belongs to the instance
  * and not to the process; the IOMMU never looks inside it, and the layer that set it clears
