@@ -120,13 +120,12 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
     c->ctx_proto = (struct vtd_ctx){ .paside = true, .pdts = pdts_for_bits(vtd_caps_pasid_bits(vtd_iommu_caps(io))) };
     if (vtd_build_pasid_dir(&c->b, c->ctx_proto.pdts, &c->ctx_proto.pdtp))
         goto bad_pool_shared;
-    if (cont_fault_init(c, cfg->fault_queue)) {
+    if (cont_fault_init(c, cfg->fault_queue) || cont_prq_init(c)) {
         cont_fault_fini(c);
         share_put(c->share);
         vtd_free(c);
         goto nomem;
     }
-    cont_prq_init(c);
     return c;
 bad_pool_shared:
     share_put(c->share);

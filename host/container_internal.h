@@ -31,6 +31,7 @@ struct iommu_share {
     size_t npasids, cap;
     struct vtd_container **conts; /* the containers on this IOMMU (fault dispatch) */
     size_t nconts;
+    bool prq_ready; /* the page request queue is set up (prq.c) */
 };
 
 
@@ -64,7 +65,6 @@ struct vtd_container_x {
     struct fault_queue faults;
     struct pending_group *groups;
     size_t ngroups, capgroups;
-    uint32_t next_grpid;
     struct bound_pasid *bound;
     size_t nbound, capbound;
     int last_inv_error;
@@ -126,7 +126,7 @@ int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
 int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order);
 /* Page requests (prq.c). */
-void cont_prq_init(struct vtd_container *c);
+int cont_prq_init(struct vtd_container *c);
 void cont_prq_fini(struct vtd_container *c);
 
 /* The uAPI permission bits (IOMMU_FAULT_PERM_*) of a request (container_fault.c). */

@@ -1,10 +1,17 @@
 /*
- * prq.c: page requests (PRI) of a container's devices and the VMM's page responses.
+ * prq.c: page requests (PRI) of a container's devices and the VMM's page responses, as the host
+ * driver handles them (Linux drivers/iommu/intel/prq.c and svm.c).
  *
- * A PRI device whose ATS completion grants too little sends a one-page request group (LAST
- * set); it is queued to the container as an iommu_fault of type PAGE_REQ. The VMM answers with
+ * The first container of an IOMMU sets up its page request queue (one 4 KiB page, 128
+ * descriptors: PQH = PQT = 0, then PQA) and unmasks the page request event. The event's handler
+ * drains the queue as Linux's prq_event_thread does: PRS.PPR cleared first, every descriptor
+ * from PQH to PQT read from memory, PQH moved to the tail, then PRS.PRO cleared once the queue
+ * is seen empty. Each request goes to the container its device is attached to as an
+ * iommu_fault of type PAGE_REQ; a last-page-in-group request is remembered as a pending group
+ * (iommu_report_device_fault). A request nobody can take (no container, a full fault queue) is
+ * answered Invalid Request when it ends its group (handle_bad_prq_event). The VMM answers with
  * struct iommu_page_response; the answer reaches the device as a page group response
- * descriptor (VT-d 6.5.2.8) and the device may retry.
+ * descriptor (VT-d 6.5.2.x) and the device may retry.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,89 +20,154 @@
 #include <linux/iommu.h>
 
 #include "host/container_internal.h"
+#include "sim/prq.h"
+#include "sim/regs.h"
 #include "walker/alloc.h"
+#include "walker/mem.h"
 
-/* VT-d page group response codes (6.5.2.8) for the uAPI codes SUCCESS, INVALID, FAILURE. */
-static const unsigned resp_rc[] = { 0x0, 0x1, 0xF };
+/* VT-d page group response codes for the uAPI codes SUCCESS, INVALID, FAILURE. */
+static const unsigned resp_rc[] = { VTD_PRG_RC_SUCCESS, VTD_PRG_RC_INVALID, VTD_PRG_RC_FAILURE };
 
-static struct pending_group *find_group(struct vtd_container *c, uint16_t sid, uint32_t grpid)
+/* The queue's size in PQA.PQS: 2^0 pages (Linux uses 2^4; one page is enough for a model
+ * whose handler drains the queue at each event). */
+#define PRQ_PQS 0u
+#define PRQ_BYTES (UINT64_C(4096) << PRQ_PQS)
+
+static uint64_t reg(struct vtd_iommu *io, unsigned off, unsigned size)
 {
-    for (size_t i = 0; i < c->x.ngroups; i++)
-        if (c->x.groups[i].grpid == grpid && (sid == UINT16_MAX || c->x.groups[i].sid == sid))
-            return &c->x.groups[i];
-    return NULL;
+    uint64_t v = 0;
+    vtd_iommu_reg_read(io, off, size, &v);
+    return v;
 }
 
-/* A free 9-bit page request group index (PRGI) for the device. */
-static int free_grpid(struct vtd_container *c, uint16_t sid, uint32_t *grpid)
+static uint64_t reg64(struct vtd_iommu *io, unsigned off) { return reg(io, off, 8); }
+
+static int respond(struct vtd_iommu *io, const struct vtd_page_request *pr, unsigned rc)
 {
-    for (uint32_t g = 0; g < 512; g++) {
-        uint32_t cand = (c->x.next_grpid + g) & 511;
-        if (!find_group(c, sid, cand)) {
-            *grpid = cand;
-            c->x.next_grpid = (cand + 1) & 511;
-            return 0;
-        }
-    }
-    return -ENOSPC;
+    struct vtd_qi_result r;
+    struct vtd_desc d = vtd_desc_pgrp_resp(pr->sid, pr->pasid_present, pr->pasid_present ? pr->pasid : 0, pr->prgi, rc);
+    return vtd_qi_submit_desc(io, &d, &r);
 }
 
-static int send_page_request(struct vtd_container *c, const struct vtd_request *req)
+static uint32_t request_perm(const struct vtd_page_request *pr)
 {
-    uint32_t grpid;
-    if (c->x.ngroups >= c->x.faults.cap || free_grpid(c, req->sid, &grpid)) {
-        c->x.faults.overflows++; /* no room for another group: dropped, never silently */
-        return -ENOSPC;
-    }
+    return (pr->read ? IOMMU_FAULT_PERM_READ : 0) | (pr->write ? IOMMU_FAULT_PERM_WRITE : 0) |
+           (pr->exec ? IOMMU_FAULT_PERM_EXEC : 0) | (pr->priv ? IOMMU_FAULT_PERM_PRIV : 0);
+}
+
+static struct iommu_fault request_record(const struct vtd_page_request *pr)
+{
     struct iommu_fault f;
     memset(&f, 0, sizeof(f));
     f.type = IOMMU_FAULT_PAGE_REQ;
-    f.prm.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE;
-    if (req->pasid_valid) {
+    f.prm.flags = pr->last ? IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE : 0;
+    if (pr->pasid_present) {
         f.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID | IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID;
-        f.prm.pasid = req->pasid;
+        f.prm.pasid = pr->pasid;
     }
-    f.prm.grpid = grpid;
-    f.prm.perm = container_fault_perm(req);
-    f.prm.addr = req->addr & ~UINT64_C(0xFFF);
-    /* Room for the pending group first, so that a failure leaves no record without its group. */
-    if (c->x.ngroups == c->x.capgroups) {
-        size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
-        struct pending_group *p = vtd_realloc(c->x.groups, n * sizeof(*p));
-        if (!p) {
-            vtd_iommu_count_alloc_failure(c->io);
-            return -ENOMEM;
-        }
-        c->x.groups = p;
-        c->x.capgroups = n;
+    f.prm.grpid = pr->prgi;
+    f.prm.perm = request_perm(pr);
+    f.prm.addr = pr->addr;
+    /* Revision 3.0's PDP bit is gone from the descriptor: data is private when not zero. */
+    if (pr->data[0] || pr->data[1]) {
+        f.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PRIV_DATA;
+        memcpy(f.prm.private_data, pr->data, sizeof(f.prm.private_data));
     }
-    if (cont_fault_push(c, &f))
-        return -ENOSPC; /* counted as an overflow; the device falls back */
-    c->x.groups[c->x.ngroups++] =
-        (struct pending_group){ .sid = req->sid, .pasid = req->pasid, .pasid_valid = req->pasid_valid, .grpid = grpid };
+    return f;
+}
+
+/* Room for one more pending group (a group ends with its last page). */
+static int reserve_group(struct vtd_container *c)
+{
+    if (c->x.ngroups < c->x.capgroups)
+        return 0;
+    size_t n = c->x.capgroups ? 2 * c->x.capgroups : 16;
+    struct pending_group *p = vtd_realloc(c->x.groups, n * sizeof(*p));
+    if (!p) {
+        vtd_iommu_count_alloc_failure(c->io);
+        return -ENOMEM;
+    }
+    c->x.groups = p;
+    c->x.capgroups = n;
     return 0;
 }
 
-/* The IOMMU's page-request hook: the container the device is attached to takes it. */
-static int on_page_request(void *arg, const struct vtd_request *req, const struct vtd_xlate *x)
+/* iommu_report_device_fault: the record queued; a last page leaves a pending group. */
+static int report_request(struct vtd_container *c, const struct vtd_page_request *pr)
 {
-    struct iommu_share *s = arg;
-    (void)x;
-    for (size_t i = 0; i < s->nconts; i++)
-        if (cont_attached(s->conts[i], req->sid))
-            return send_page_request(s->conts[i], req);
-    return -ENODEV;
+    if (pr->last && (c->x.ngroups >= c->x.faults.cap || reserve_group(c))) {
+        c->x.faults.overflows++; /* no room for another group: answered, never silent */
+        return -ENOSPC;
+    }
+    struct iommu_fault f = request_record(pr);
+    if (cont_fault_push(c, &f))
+        return -ENOSPC; /* counted as an overflow */
+    if (pr->last)
+        c->x.groups[c->x.ngroups++] = (struct pending_group){
+            .sid = pr->sid, .pasid = pr->pasid, .pasid_valid = pr->pasid_present, .grpid = pr->prgi};
+    return 0;
 }
 
-void cont_prq_init(struct vtd_container *c)
+static void handle_request(struct iommu_share *s, const struct vtd_page_request *pr)
 {
-    vtd_iommu_set_page_request_hook(c->io, on_page_request, c->share);
+    for (size_t i = 0; i < s->nconts; i++)
+        if (cont_attached(s->conts[i], pr->sid)) {
+            if (report_request(s->conts[i], pr) == 0)
+                return;
+            break;
+        }
+    if (pr->last)
+        respond(s->io, pr, VTD_PRG_RC_INVALID);
 }
+
+/* The page request event's handler (Linux prq_event_thread). */
+static void prq_event(void *arg)
+{
+    struct iommu_share *s = arg;
+    struct vtd_iommu *io = s->io;
+    vtd_iommu_reg_write(io, VTD_REG_PRS, 4, VTD_PRS_PPR);
+    uint64_t base = reg64(io, VTD_REG_PQA) & VTD_PQA_PQA;
+    uint64_t head = reg64(io, VTD_REG_PQH) & VTD_PQH_PQH, tail = reg64(io, VTD_REG_PQT) & VTD_PQT_PQT;
+    while (head != tail) {
+        uint64_t qw[4];
+        struct vtd_page_request pr;
+        if (vtd_mem_read(vtd_iommu_mem(io), base + head, qw, sizeof(qw)) == 0 && vtd_prq_desc_decode(qw, &pr) == 0)
+            handle_request(s, &pr);
+        head = (head + VTD_PRQ_DESC_BYTES) % PRQ_BYTES;
+    }
+    vtd_iommu_reg_write(io, VTD_REG_PQH, 8, tail);
+    /* PRO is cleared only with the queue seen empty, so that no request is lost unseen. */
+    if ((reg(io, VTD_REG_PRS, 4) & VTD_PRS_PRO) &&
+        (reg64(io, VTD_REG_PQH) & VTD_PQH_PQH) == (reg64(io, VTD_REG_PQT) & VTD_PQT_PQT))
+        vtd_iommu_reg_write(io, VTD_REG_PRS, 4, VTD_PRS_PRO);
+}
+
+/* Linux intel_svm_enable_prq: the queue, head and tail at 0, PQA, the event unmasked. */
+static int prq_setup(struct vtd_container *c)
+{
+    struct iommu_share *s = c->share;
+    if (!(vtd_iommu_caps(c->io)->ecap & VTD_ECAP_PRS))
+        return 0;
+    if (!s->prq_ready) {
+        uint64_t pa;
+        if (vtd_builder_alloc_page(&c->b, &pa))
+            return -ENOMEM;
+        vtd_iommu_reg_write(c->io, VTD_REG_PQH, 8, 0);
+        vtd_iommu_reg_write(c->io, VTD_REG_PQT, 8, 0);
+        vtd_iommu_reg_write(c->io, VTD_REG_PQA, 8, pa | PRQ_PQS);
+        s->prq_ready = true;
+    }
+    vtd_iommu_set_prq_handler(c->io, prq_event, s);
+    vtd_iommu_reg_write(c->io, VTD_REG_PECTL, 4, 0);
+    return 0;
+}
+
+int cont_prq_init(struct vtd_container *c) { return prq_setup(c); }
 
 void cont_prq_fini(struct vtd_container *c)
 {
     if (c->share->nconts == 0)
-        vtd_iommu_set_page_request_hook(c->io, NULL, NULL);
+        vtd_iommu_set_prq_handler(c->io, NULL, NULL);
     vtd_free(c->x.groups);
 }
 

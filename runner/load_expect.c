@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "runner/load_internal.h"
+#include "sim/prq.h"
 #include "walker/alloc.h"
 
-enum { X_MEM = E_MAX, X_STATS, X_REMOVED, X_FREC, X_UFAULT, X_DESC };
+enum { X_MEM = E_MAX, X_STATS, X_REMOVED, X_FREC, X_UFAULT, X_DESC, X_PRI };
 static const struct name_val source_names[] = {
     {"walk", VTD_SRC_WALK}, {"psc", VTD_SRC_PSC}, {"iotlb", VTD_SRC_IOTLB}, {"devtlb", VTD_SRC_DEVTLB},
     {"iec", VTD_SRC_IEC}, {NULL, 0},
@@ -19,6 +20,9 @@ const struct name_val ld_dest_mode_names[] = {{"physical", 0}, {"logical", 1}, {
 const struct name_val ld_trigger_names[] = {{"edge", 0}, {"level", 1}, {NULL, 0}};
 const struct name_val ld_dlm_names[] = {
     {"fixed", 0}, {"lowest", 1}, {"smi", 2}, {"nmi", 4}, {"init", 5}, {"extint", 7}, {NULL, 0},
+};
+static const struct name_val prq_names[] = {
+    {"queued", VTD_PRQ_QUEUED}, {"dropped", VTD_PRQ_DROPPED}, {"auto_success", VTD_PRQ_AUTO_SUCCESS}, {NULL, 0},
 };
 static const struct field expect_fields[] = {
     {"out", T_U64, E_OUT, false, 0, 0, NULL},
@@ -53,6 +57,9 @@ static const struct field expect_fields[] = {
     {"posted", T_BOOL, E_POSTED, false, 0, 0, NULL},
     {"pda", T_U64, E_PDA, false, 0, 0, NULL},
     {"remapped", T_BOOL, E_REMAPPED, false, 0, 0, NULL},
+    {"prq", T_ENUM, E_PRQ, false, 0, 0, prq_names},
+    {"prq_messages", T_U64, E_PRQ_MESSAGES, false, 0, 0, NULL},
+    {"pri", T_MAP, X_PRI, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */
@@ -290,12 +297,32 @@ static bool load_removed_expect(struct ld *L, yaml_node_t *map, struct sc_expect
     return ok;
 }
 
+static const struct field pri_fields[] = {
+    {"open", T_U64, PRI_OPEN, false, 0, 512, NULL}, {"outstanding", T_U64, PRI_OUTSTANDING, false, 0, 512, NULL},
+    {"rf", T_BOOL, PRI_RF, false, 0, 0, NULL}, {"uprgi", T_BOOL, PRI_UPRGI, false, 0, 0, NULL},
+    {"success", T_U64, PRI_SUCCESS, false, 0, 0, NULL}, {"invalid", T_U64, PRI_INVALID, false, 0, 0, NULL},
+    {"failure", T_U64, PRI_FAILURE, false, 0, 0, NULL}, {"unexpected", T_U64, PRI_UNEXPECTED, false, 0, 0, NULL},
+};
+static const struct ld_nest pri_nest = NEST_LEAF("pri_expect", "'pri'", pri_fields);
+
+/* pri: {open, outstanding, rf, uprgi, success, invalid, failure, unexpected}, the fields given. */
+static bool load_pri_expect(struct ld *L, yaml_node_t *map, struct sc_expect *e)
+{
+    struct vals v;
+    if (!ld_nested(L, map, &pri_nest, &v))
+        return false;
+    e->has_pri = true;
+    memcpy(e->pri.given, v.given, sizeof e->pri.given);
+    memcpy(e->pri.v, v.v, sizeof e->pri.v);
+    return true;
+}
+
 /* stats and removed are read by the functions above; their keys are the cache and counter names. */
 static const struct ld_nest stats_nest = {"stats", "stats", LD_STATS, NULL, 0, NULL, 0, NULL, 0};
 static const struct ld_nest removed_nest = {"removed", "removed", LD_REMOVED, NULL, 0, NULL, 0, NULL, 0};
 static const struct ld_link expect_links[] = {
     {"mem", &mem_nest}, {"stats", &stats_nest}, {"removed", &removed_nest}, {"fault_records", &frec_nest},
-    {"uapi_faults", &ufault_nest}, {"descriptors", &ld_qi_spec_nest},
+    {"uapi_faults", &ufault_nest}, {"descriptors", &ld_qi_spec_nest}, {"pri", &pri_nest},
 };
 const struct ld_nest ld_expect_nest = NEST_KEYS("expect", "expect", expect_fields, expect_links);
 
@@ -321,6 +348,8 @@ bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
     if (v.given[X_REMOVED] && !L->stop && !load_removed_expect(L, v.node[X_REMOVED], e))
         ok = false;
     if (v.given[X_DESC] && !L->stop && !load_desc_expect(L, v.node[X_DESC], e))
+        ok = false;
+    if (v.given[X_PRI] && !L->stop && !load_pri_expect(L, v.node[X_PRI], e))
         ok = false;
     return ok;
 }

@@ -172,7 +172,8 @@ static const struct name_val errno_names[] = {
     {"EPERM", EPERM}, {"ENOENT", ENOENT}, {"ESRCH", ESRCH}, {"EIO", EIO}, {"ENXIO", ENXIO}, {"E2BIG", E2BIG},
     {"EAGAIN", EAGAIN}, {"ENOMEM", ENOMEM}, {"EACCES", EACCES}, {"EFAULT", EFAULT}, {"EBUSY", EBUSY},
     {"EEXIST", EEXIST}, {"ENODEV", ENODEV}, {"EINVAL", EINVAL}, {"ENOSPC", ENOSPC}, {"ENOTTY", ENOTTY},
-    {"ERANGE", ERANGE}, {"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOSYS", ENOSYS}, {NULL, 0},
+    {"ERANGE", ERANGE}, {"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOSYS", ENOSYS},
+    {"ECANCELED", ECANCELED}, {NULL, 0},
 };
 
 const char *sc_errno_name(int e)
@@ -186,7 +187,7 @@ static const struct name_val reg_names[] = {
     {"VER", 0x00}, {"CAP", 0x08}, {"ECAP", 0x10}, {"GCMD", 0x18}, {"GSTS", 0x1C}, {"RTADDR", 0x20},
     {"FSTS", 0x34}, {"FECTL", 0x38}, {"IQH", 0x80}, {"IQT", 0x88}, {"IQA", 0x90}, {"ICS", 0x9C},
     {"IECTL", 0xA0}, {"IQERCD", 0xB0}, {"IRTA", 0xB8}, {"PQH", 0xC0}, {"PQT", 0xC8}, {"PQA", 0xD0}, {"PRS", 0xDC},
-    {"PECTL", 0xE0}, {"CCMD", 0x28}, {NULL, 0},
+    {"PECTL", 0xE0}, {"CCMD", 0x28}, {"PEDATA", 0xE4}, {"PEADDR", 0xE8}, {"PEUADDR", 0xEC}, {NULL, 0},
 };
 
 /* ---- tables of keys ------------------------------------------------------------------- */

@@ -133,6 +133,14 @@ static const struct field interrupt_fields[] = {
     DEVICE, ARGR("addr", T_U64, A_ADDR), ARGN("data", A_DATA, 0, 0xFFFFFFFF), EXPECT,
 };
 static const struct field check_fields[] = {ARG("device", T_DEVICE, A_DEVICE), EXPECT};
+/* A page request as a PRI device sends it (sim/prq.h). */
+static const struct field page_request_fields[] = {
+    DEVICE, {"pasid", T_PASID, A_PASID, false, 0, 0, NULL}, ARGR("addr", T_U64, A_ADDR), ARG("read", T_BOOL, A_READ),
+    ARG("write", T_BOOL, A_WRITE), ARG("exec", T_BOOL, A_EXEC), ARG("priv", T_BOOL, A_PRIV), ARG("last", T_BOOL, A_LAST),
+    ARGN("prgi", A_PRGI, 0, 511), ARG("private_data", T_U64, A_DATA_LO), ARG("private_data_hi", T_U64, A_DATA_HI),
+    EXPECT,
+};
+static const struct field pri_reset_fields[] = {DEVICE, EXPECT};
 static const struct field repeat_fields[] = {
     {"count", T_U64, A_COUNT, true, 1, SC_MAX_REPEAT, NULL}, {"steps", T_SEQ, S_STEPS, true, 0, 0, NULL},
 };
@@ -246,6 +254,8 @@ static const struct step_kind step_kinds[] = {
     KIND("page_response", SK_PAGE_RESPONSE, page_response_fields),
     KIND("hwpt_alloc", SK_HWPT_ALLOC, hwpt_alloc_fields),
     KIND_LINKS("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields, hwpt_invalidate_links),
+    KIND("page_request", SK_PAGE_REQUEST, page_request_fields),
+    KIND("pri_reset", SK_PRI_RESET, pri_reset_fields),
 };
 const struct ld_nest ld_steps_nest = {"step", "steps", LD_KINDS, NULL, 0, NULL, 0, step_kinds, NT(step_kinds)};
 

@@ -555,6 +555,7 @@ void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome 
     check_misc(e, st, o, &f);
     check_fault_records(e, st, &f);
     check_uapi_faults(e, st, &f);
+    ex_check_prq(e, st, o, &f);
     ex_check_issued(e, st);
 }
 

@@ -134,6 +134,10 @@ bool ex_check_issued(struct ex *e, const struct sc_step *st);
 int ex_do_irt(struct ex *e, const struct sc_step *st, struct outcome *o);
 int ex_do_irte(struct ex *e, const struct sc_step *st, struct outcome *o);
 int ex_do_interrupt(struct ex *e, const struct sc_step *st, struct outcome *o);
+/* steps_prq.c: page_request and pri_reset steps, and the expectations prq, prq_messages, pri. */
+int ex_do_page_request(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_pri_reset(struct ex *e, const struct sc_step *st, struct outcome *o);
+void ex_check_prq(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f);
 
 /* run_check.c */
 /* The line that closes a dma step's failure text when more requests failed than were shown. */

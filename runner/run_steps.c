@@ -527,6 +527,7 @@ static const step_fn step_handlers[] = {
     [SK_CONTAINER_ATTACH] = do_uapi, [SK_GET_INFO] = do_uapi, [SK_MAP_DMA] = do_uapi, [SK_UNMAP_DMA] = do_uapi,
     [SK_PASID_REQUEST] = do_uapi, [SK_BIND] = do_uapi, [SK_UNBIND] = do_uapi, [SK_CACHE_INVALIDATE] = do_uapi,
     [SK_PAGE_RESPONSE] = do_uapi, [SK_HWPT_ALLOC] = do_uapi, [SK_HWPT_INVALIDATE] = do_uapi,
+    [SK_PAGE_REQUEST] = ex_do_page_request, [SK_PRI_RESET] = ex_do_pri_reset,
 };
 
 static void run_step(struct ex *e, const struct sc_step *st)

@@ -42,6 +42,8 @@ enum sc_kind {
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
+    /* page requests into the queue in memory (runner/steps_prq.c) */
+    SK_PAGE_REQUEST, SK_PRI_RESET,
 };
 
 /* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
@@ -58,6 +60,8 @@ enum sc_arg {
     /* interrupt remapping: the table, an IRTE, an interrupt request, an IEC descriptor */
     A_EIME, A_CFI, A_INDEX, A_VECTOR, A_DEST, A_DEST_MODE, A_TRIGGER, A_RH, A_DLM, A_SQ, A_SVT, A_SID_VALUE,
     A_PRESENT, A_POSTED, A_PDA, A_URGENT, A_DATA, A_IM,
+    /* page_request */
+    A_READ, A_WRITE, A_EXEC, A_LAST, A_DATA_LO, A_DATA_HI,
     A_MAX
 };
 
@@ -67,6 +71,7 @@ enum sc_exp {
     E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM, E_DESC_COUNT,
     /* an interrupt step's delivered interrupt */
     E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA, E_REMAPPED,
+    E_PRQ, E_PRQ_MESSAGES,
     E_MAX
 };
 
@@ -100,6 +105,13 @@ struct sc_ufault_expect {
     uint64_t v[UF_MAX];
 };
 
+/* A device's PRI state expectation (expect: pri). */
+enum sc_pri_field { PRI_OPEN, PRI_OUTSTANDING, PRI_RF, PRI_UPRGI, PRI_SUCCESS, PRI_INVALID, PRI_FAILURE, PRI_UNEXPECTED, PRI_MAX };
+struct sc_pri_expect {
+    bool given[PRI_MAX];
+    uint64_t v[PRI_MAX];
+};
+
 struct sc_expect {
     bool given[E_MAX];
     uint64_t v[E_MAX];
@@ -119,6 +131,8 @@ struct sc_expect {
     bool has_desc;                      /* the descriptors a uAPI step's host layer issued, in order */
     struct sc_step *desc;               /* each a qi step's fields (kind SK_QI, no expect) */
     unsigned ndesc;
+    bool has_pri;                       /* the step's device's PRI state after the step */
+    struct sc_pri_expect pri;
     unsigned line, col;
 };
 

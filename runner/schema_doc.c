@@ -141,6 +141,8 @@ static const struct doc docs[] = {
     {"step", "unbind", "NESTING_OP UNBIND_PGTBL"},
     {"step", "cache_invalidate", "NESTING_OP CACHE_INVLD with iommu_cache_invalidate_info"},
     {"step", "page_response", "answer a page request (iommu_page_response)"},
+    {"step", "page_request", "a PRI device sends one page request into the page request queue (docs/page-requests.md)"},
+    {"step", "pri_reset", "software resets the device's PRI: status and groups cleared"},
     {"step", "hwpt_alloc", "iommufd IOMMU_HWPT_ALLOC with iommu_hwpt_vtd_s1"},
     {"step", "hwpt_invalidate", "iommufd IOMMU_HWPT_INVALIDATE with iommu_hwpt_vtd_s1_invalidate entries"},
 
@@ -252,6 +254,9 @@ static const struct doc docs[] = {
     {"expect", "warnings", "ordering warnings the step raised"},
     {"expect", "warning", "text one of the step's warnings contains"},
     {"expect", "pending_faults", "fault-recording registers holding a fault"},
+    {"expect", "prq", "what the IOMMU did with a page_request: queued, dropped, or auto_success"},
+    {"expect", "prq_messages", "page request event messages sent so far"},
+    {"expect", "pri", "the step's device's PRI state: groups open and outstanding, RF, UPRGI, responses by effect"},
     {"expect", "value", "reg_read and uAPI steps: the value read or returned"},
     {"expect", "dirty", "dma: the translation may serve writes without an A/D update"},
     {"expect", "mem", "memory values after the step"},

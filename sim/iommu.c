@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/prq_internal.h"
 #include "sim/regs.h"
 #include "walker/alloc.h"
 
@@ -47,8 +48,10 @@ static void devices_free(struct vtd_iommu *io)
     for (unsigned b = 0; b < 256; b++) {
         for (unsigned i = 0; io->bus[b] && i < 256; i++) {
             struct vtd_device *d = io->bus[b]->dev[i];
-            if (d)
+            if (d) {
                 vtd_cache_free(d->devtlb);
+                iommu_pri_free(d);
+            }
             vtd_free(d);
         }
         vtd_free(io->bus[b]);
@@ -123,11 +126,15 @@ void vtd_iommu_reset(struct vtd_iommu *io)
         vtd_cache_reset(io->cache[i]);
     for (unsigned b = 0; b < 256; b++)
         for (unsigned i = 0; io->bus[b] && i < 256; i++)
-            if (io->bus[b]->dev[i] && io->bus[b]->dev[i]->devtlb)
-                vtd_cache_reset(io->bus[b]->dev[i]->devtlb);
+            if (io->bus[b]->dev[i]) {
+                if (io->bus[b]->dev[i]->devtlb)
+                    vtd_cache_reset(io->bus[b]->dev[i]->devtlb);
+                iommu_pri_free(io->bus[b]->dev[i]);
+            }
     iommu_order_free(io);
     io->step = 0;
     io->stats = (struct vtd_iommu_stats){0};
+    io->prq_stats = (struct vtd_prq_stats){0};
     io->last_ctx = io->last_pasid = NULL;
     memset(io->fast, 0, sizeof io->fast);
     io->fast_hits = 0;
@@ -162,12 +169,6 @@ void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, v
 {
     io->fault_listener = fn;
     io->fault_listener_arg = arg;
-}
-
-void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg)
-{
-    io->page_request_hook = fn;
-    io->page_request_arg = arg;
 }
 
 void vtd_iommu_set_qi_listener(struct vtd_iommu *io, vtd_qi_listener fn, void *arg)

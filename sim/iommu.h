@@ -166,18 +166,15 @@ struct vtd_dma_result {
 
 /*
  * What host software above the IOMMU (host/: the VFIO container) is told by it and keeps on it.
- * The fault listener hears every recorded unrecoverable fault (after the fault registers); the
- * page-request hook is asked to deliver a page request for a PRI device whose ATS completion
- * granted too little (0: queued; else the device falls back to an untranslated request). The
+ * The fault listener hears every recorded unrecoverable fault (after the fault registers);
+ * page requests go through the queue in memory and its event handler (sim/prq.h). The
  * host slot is one pointer the host layer keeps per IOMMU (what all containers of one IOMMU
  * share: the root table, the system-wide PASID space), so that state belongs to the instance
  * and not to the process; the IOMMU never looks inside it, and the layer that set it clears
  * and frees it before vtd_iommu_free. Each setter replaces what was set (NULL clears).
  */
 typedef void (*vtd_fault_listener)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
-typedef int (*vtd_page_request_hook)(void *arg, const struct vtd_request *req, const struct vtd_xlate *x);
 void vtd_iommu_set_fault_listener(struct vtd_iommu *io, vtd_fault_listener fn, void *arg);
-void vtd_iommu_set_page_request_hook(struct vtd_iommu *io, vtd_page_request_hook fn, void *arg);
 void vtd_iommu_set_host(struct vtd_iommu *io, void *host);
 void *vtd_iommu_host(const struct vtd_iommu *io);
 /*

@@ -10,6 +10,7 @@
 
 #include "sim/cache_keys_internal.h"
 #include "sim/iommu.h"
+#include "sim/prq.h"
 #include "walker/context_entry.h"
 #include "walker/pasid_entry.h"
 
@@ -19,6 +20,7 @@ struct vtd_device {
     unsigned pasid_bits;
     struct vtd_cache *devtlb; /* NULL without ATS, and until first used (iommu_devtlb_of) */
     struct vtd_cache_geometry devtlb_geo;
+    struct pri_state *pri_st; /* page request groups (prq.c); NULL until the first request */
 };
 
 /* A device's TLB, made on first use so that an idle device costs a few bytes; NULL without ATS,
@@ -91,6 +93,7 @@ struct vtd_regs {
     uint64_t frcd[256][2];      /* fault-recording registers (CAP.NFR of them are used) */
     unsigned frcd_next;         /* next fault-recording register to fill */
     uint64_t faults_dropped;    /* faults not recorded for want of a free record (PFO) */
+    uint32_t pedata, peaddr, peuaddr; /* page request event message (prq.c) */
 };
 
 #define IOMMU_WARNINGS_KEPT 64
@@ -122,8 +125,9 @@ struct vtd_iommu {
     /* Host software's listeners and slot (sim/iommu.h, vtd_iommu_set_fault_listener ...). */
     vtd_fault_listener fault_listener;
     void *fault_listener_arg;
-    vtd_page_request_hook page_request_hook;
-    void *page_request_arg;
+    vtd_prq_handler prq_handler;             /* page request event message (prq.c) */
+    void *prq_handler_arg;
+    struct vtd_prq_stats prq_stats;
     vtd_qi_listener qi_listener;
     void *qi_listener_arg;
     void *host;

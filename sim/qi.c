@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/prq_internal.h"
 #include "sim/regs.h"
 
 /* IQERCD_REG.IQEI (11.4; encodings as Intel's register documentation lists them). */
@@ -473,22 +474,14 @@ static int qi_pasid_cache(struct qi_op *op)
 
 /* ---- 9: page group response (7.6) ---- */
 
-/*
- * Hook for the page-request front end (a later issue): the response would go to the device
- * `rid` for page request group `prgi`. Nothing is cached by page requests, so nothing is removed.
- */
-static void qi_page_group_response(struct vtd_iommu *io, uint16_t rid, bool pasid_present, uint32_t pasid,
-                                   unsigned prgi, unsigned rc)
-{
-    (void)io, (void)rid, (void)pasid_present, (void)pasid, (void)prgi, (void)rc;
-}
-
 /* LPIG (qw1 bit 2) is reserved since revision 4.0 but ignored by hardware, and older Linux
  * drivers still set it: it is accepted and ignored. */
 static int qi_page_group(struct qi_op *op)
 {
     struct vtd_desc_pgrp_resp_fields f = vtd_desc_pgrp_resp_decode(op->d);
-    qi_page_group_response(op->io, f.rid, f.pasid_present, f.pasid, f.prgi, f.rc);
+    /* The response goes to device `rid`, which matches it to its group (prq.c); nothing is
+     * cached by page requests, so nothing is removed. */
+    iommu_pri_response(op->io, f.rid, f.prgi, f.rc);
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/prq_internal.h"
 
 struct reg_desc;
 
@@ -146,6 +147,22 @@ static void ectl_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t v
     uint64_t v = field_get(io, r->d);
     if (!(v & VTD_ECTL_IM))
         field_set(io, r->d, v & ~VTD_ECTL_IP);
+}
+
+/* PECTL: clearing IM while IP holds an event sends the page request message (prq.c). */
+static void pectl_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
+{
+    bool held = io->regs.pectl & VTD_ECTL_IP;
+    ectl_write(io, r, val, wmask);
+    if (held && !(io->regs.pectl & VTD_ECTL_IM))
+        iommu_prq_message(io);
+}
+
+/* PRS: RW1C status; clearing what held the page request event services it (prq.c). */
+static void prs_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
+{
+    plain_write(io, r, val, wmask);
+    iommu_prs_written(io);
 }
 
 /* ---- queued invalidation (6.5.2) ---- */
@@ -316,8 +333,11 @@ static const struct reg_desc reg_table[] = {
     {VTD_REG_PQH, 8, "PQH", plain_read, plain_write, VTD_PQH_PQH, 0, FIELD(pqh)},
     {VTD_REG_PQT, 8, "PQT", plain_read, plain_write, VTD_PQT_PQT, 0, FIELD(pqt)},
     {VTD_REG_PQA, 8, "PQA", plain_read, plain_write, VTD_PQA_PQA | VTD_PQA_PQS, 0, FIELD(pqa)},
-    {VTD_REG_PRS, 4, "PRS", plain_read, plain_write, 0, VTD_PRS_PPR | VTD_PRS_PRO, FIELD(prs)},
-    {VTD_REG_PECTL, 4, "PECTL", plain_read, ectl_write, ECTL_RW, 0, FIELD(pectl)},
+    {VTD_REG_PRS, 4, "PRS", plain_read, prs_write, 0, VTD_PRS_PPR | VTD_PRS_PRO, FIELD(prs)},
+    {VTD_REG_PECTL, 4, "PECTL", plain_read, pectl_write, ECTL_RW, 0, FIELD(pectl)},
+    {VTD_REG_PEDATA, 4, "PEDATA", plain_read, plain_write, VTD_GENMASK(15, 0), 0, FIELD(pedata)},
+    {VTD_REG_PEADDR, 4, "PEADDR", plain_read, plain_write, VTD_GENMASK(31, 2), 0, FIELD(peaddr)},
+    {VTD_REG_PEUADDR, 4, "PEUADDR", plain_read, plain_write, VTD_GENMASK(31, 0), 0, FIELD(peuaddr)},
 };
 
 /* Backing fields must have the register's width. */
@@ -326,7 +346,8 @@ FIELD_IS(gcmd, 4); FIELD_IS(gsts, 4); FIELD_IS(rtaddr, 8); FIELD_IS(fsts, 4); FI
 FIELD_IS(fedata, 4); FIELD_IS(feaddr, 4); FIELD_IS(feuaddr, 4); FIELD_IS(iqh, 8); FIELD_IS(iqt, 8);
 FIELD_IS(iqa, 8); FIELD_IS(ics, 4); FIELD_IS(iectl, 4); FIELD_IS(iqercd, 8); FIELD_IS(pqh, 8);
 FIELD_IS(pqt, 8); FIELD_IS(pqa, 8); FIELD_IS(prs, 4); FIELD_IS(pectl, 4); FIELD_IS(ccmd, 8);
-FIELD_IS(iva, 8); FIELD_IS(iotlb, 8); FIELD_IS(irta, 8);
+FIELD_IS(iva, 8); FIELD_IS(iotlb, 8); FIELD_IS(irta, 8); FIELD_IS(pedata, 4); FIELD_IS(peaddr, 4);
+FIELD_IS(peuaddr, 4);
 
 /* Registers whose place comes from the capabilities (offsets relative to their group). */
 static const struct reg_desc iva_desc = {VTD_REG_IVA_OFF, 8, "IVA", plain_read, plain_write, IVA_RW, 0, FIELD(iva)};

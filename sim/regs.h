@@ -48,6 +48,9 @@
 #define VTD_REG_PQA 0xD0u
 #define VTD_REG_PRS 0xDCu
 #define VTD_REG_PECTL 0xE0u
+#define VTD_REG_PEDATA 0xE4u
+#define VTD_REG_PEADDR 0xE8u
+#define VTD_REG_PEUADDR 0xECu
 /* IOTLB registers at ECAP.IRO * 16: IVA_REG, then IOTLB_REG (11.4). */
 #define VTD_REG_IVA_OFF 0x0u
 #define VTD_REG_IOTLB_OFF 0x8u
@@ -126,7 +129,7 @@
 #define VTD_IQERCD_ITESID VTD_GENMASK(47, 32)
 #define VTD_IQERCD_ICESID VTD_GENMASK(63, 48)
 
-/* ---- page request queue registers (11.4; stored only: page requests are not modelled) ---- */
+/* ---- page request queue registers (11.4; the queue and its event: sim/prq.h) ---- */
 #define VTD_PQH_PQH VTD_GENMASK(18, 5)
 #define VTD_PQT_PQT VTD_GENMASK(18, 5)
 #define VTD_PQA_PQS VTD_GENMASK(2, 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/prq_internal.h"
 #include "walker/fault.h"
 
 /* The page sizes an IOTLB or device-TLB entry can have (4 KiB, 2 MiB, 1 GiB), smallest first. */
@@ -419,10 +420,9 @@ static int devtlb_dma(struct vtd_iommu *io, struct iommu_use *u, struct vtd_devi
         return rc;
     if (!devtlb_allows(res->x.perm, req->access, req->priv)) {
         /* The completion grants too little: a PRI device whose context allows page requests
-         * asks for the page (the uAPI front end queues it); otherwise the device falls back to
-         * an untranslated request. */
-        if (dev->pri && res->x.ctx.pre && io->page_request_hook &&
-            io->page_request_hook(io->page_request_arg, req, &res->x) == 0)
+         * asks for the page (into the page request queue, prq.c); a device that cannot send
+         * one falls back to an untranslated request. */
+        if (dev->pri && res->x.ctx.pre && iommu_pri_request_page(io, dev, req) == 0)
             return VTD_DMA_PAGE_REQUEST;
         return iommu_translate(io, u, req, &res->x);
     }
