@@ -37,6 +37,8 @@ enum sc_kind {
     SK_ATTACH, SK_PASID_ENTRY, SK_PASID_CLEAR, SK_MAP, SK_UNMAP, SK_PROTECT, SK_DMA, SK_QI,
     SK_WRITE_ROOT, SK_WRITE_CONTEXT, SK_WRITE_PDIR, SK_WRITE_PASID, SK_WRITE_PTE, SK_WRITE_MEM,
     SK_REG_WRITE, SK_REG_READ, SK_CHECK, SK_REPEAT,
+    /* the CPU's write-back cache (steps_cpu.c), device-TLB invalidation completion (steps_ats.c) */
+    SK_CPU_CACHE, SK_CLFLUSH, SK_WBINVD, SK_ATS_REPLY, SK_ELAPSE, SK_UNPLUG, SK_QI_QUEUE,
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
@@ -53,6 +55,8 @@ enum sc_arg {
     /* uAPI structure fields */
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
+    /* CPU cache and device-TLB invalidation completion steps */
+    A_ON, A_REPLY, A_DELAY_US, A_US, A_MS,
     A_MAX
 };
 

@@ -104,6 +104,7 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
     }
     envs_init(io, NULL);
     vtd_iommu_reg_reset(io);
+    iommu_ats_reset(io);
     return io;
 }
 
@@ -127,6 +128,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     /* The walk environments remember host frame pointers, which the memory reset freed. */
     envs_init(io, io->env.trace);
     vtd_iommu_reg_reset(io);
+    iommu_ats_reset(io);
 }
 
 struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io) { return io->mem; }
