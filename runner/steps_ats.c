@@ -29,10 +29,10 @@ int ex_do_unplug(struct ex *e, const struct sc_step *st, struct outcome *o)
     return vtd_iommu_unplug(e->io, step_dev(e, st)->cfg.sid);
 }
 
-static uint64_t reg64(struct ex *e, unsigned offset)
+static uint64_t reg_value(struct ex *e, unsigned offset, unsigned width)
 {
     uint64_t v = 0;
-    vtd_iommu_reg_read(e->io, offset, 8, &v);
+    vtd_iommu_reg_read(e->io, offset, width, &v);
     return v;
 }
 
@@ -48,8 +48,8 @@ int ex_do_qi_queue(struct ex *e, const struct sc_step *st, struct outcome *o)
     o->err_what = "qi_queue: that granularity does not exist for this descriptor type";
     if (ex_qi_desc(e, st, q, &nqw))
         return -EINVAL;
-    uint64_t gsts = reg64(e, VTD_REG_GSTS), iqa = reg64(e, VTD_REG_IQA);
-    uint64_t head = reg64(e, VTD_REG_IQH) & VTD_IQH_QH, tail = reg64(e, VTD_REG_IQT) & VTD_IQT_QT;
+    uint64_t gsts = reg_value(e, VTD_REG_GSTS, 4), iqa = reg_value(e, VTD_REG_IQA, 8);
+    uint64_t head = reg_value(e, VTD_REG_IQH, 8) & VTD_IQH_QH, tail = reg_value(e, VTD_REG_IQT, 8) & VTD_IQT_QT;
     unsigned slot_qw = (iqa & VTD_IQA_DW) ? 4 : 2;
     uint64_t size = VTD_PAGE_SIZE << vtd_field(iqa, VTD_IQA_QS), next = (tail + 8 * slot_qw) % size;
     o->err_what = "qi_queue: queued invalidation is not enabled (write IQA, then GCMD with QIE)";
