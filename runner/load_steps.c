@@ -116,7 +116,7 @@ static const struct field reg_read_fields[] = {
 };
 static const struct field check_fields[] = {ARG("device", T_DEVICE, A_DEVICE), EXPECT};
 /* The CPU's write-back cache (steps_cpu.c). */
-static const struct field cpu_cache_fields[] = {ARGR("on", T_BOOL, A_ON), EXPECT};
+static const struct field cpu_cache_fields[] = {ARGR("enable", T_BOOL, A_ON), EXPECT};
 static const struct field clflush_fields[] = {
     ARGR("addr", T_U64, A_ADDR), {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 32, NULL}, EXPECT,
 };
@@ -127,9 +127,7 @@ static const struct field ats_reply_fields[] = {
     DEVICE, {"reply", T_ENUM, A_REPLY, true, 0, 0, reply_names}, ARGN("delay_us", A_DELAY_US, 0, UINT64_C(1) << 40),
     EXPECT,
 };
-static const struct field elapse_fields[] = {
-    ARGN("us", A_US, 0, UINT64_C(1) << 40), ARGN("ms", A_MS, 0, UINT64_C(1) << 30), EXPECT,
-};
+static const struct field elapse_fields[] = {{"us", T_U64, A_US, true, 0, UINT64_C(1) << 40, NULL}, EXPECT};
 static const struct field unplug_fields[] = {DEVICE, EXPECT};
 static const struct field repeat_fields[] = {
     {"count", T_U64, A_COUNT, true, 1, SC_MAX_REPEAT, NULL}, {"steps", T_SEQ, S_STEPS, true, 0, 0, NULL},
@@ -424,10 +422,6 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
     switch (k) {
     case SK_ATTACH: return check_attach(L, n, v);
     case SK_QI: case SK_QI_QUEUE: return check_qi_step(L, n, v);
-    case SK_ELAPSE:
-        if (v->given[A_US] == v->given[A_MS])
-            return ld_fail(L, n, "elapse takes one of 'us' or 'ms'");
-        return true;
     case SK_ATS_REPLY:
         if ((v->v[A_REPLY] == 1 || v->v[A_REPLY] == 3) != v->given[A_DELAY_US])
             return ld_fail(L, n, "'delay_us' goes with reply delayed or bad_itag, and they need it");

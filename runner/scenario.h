@@ -56,7 +56,7 @@ enum sc_arg {
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
     /* CPU cache and device-TLB invalidation completion steps */
-    A_ON, A_REPLY, A_DELAY_US, A_US, A_MS,
+    A_ON, A_REPLY, A_DELAY_US, A_US,
     A_MAX
 };
 

@@ -125,8 +125,7 @@ static const struct doc docs[] = {
     {"step_ats_reply", "reply", "now, delayed, never, or bad_itag (an invalid completion: ICE)"},
     {"step_ats_reply", "delay_us", "microseconds before the answer (delayed, bad_itag)"},
     {"step_elapse", "us", "microseconds"},
-    {"step_elapse", "ms", "milliseconds"},
-    {"step_cpu_cache", "on", "true: writes stay in the CPU cache; false: flush everything and write through"},
+    {"step_cpu_cache", "enable", "true: writes stay in the CPU cache; false: flush everything and write through"},
 
     {"step_dma", "device", "the requesting device"},
     {"step_dma", "pasid", "the request's PASID, or none"},

@@ -19,7 +19,7 @@ int ex_do_ats_reply(struct ex *e, const struct sc_step *st, struct outcome *o)
 int ex_do_elapse(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
     (void)o;
-    vtd_iommu_advance(e->io, HAS(st, A_US) ? ARGV(st, A_US) * 1000 : ARGV(st, A_MS) * 1000000);
+    vtd_iommu_advance(e->io, ARGV(st, A_US) * 1000);
     return 0;
 }
 
