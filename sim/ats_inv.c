@@ -62,14 +62,15 @@ static void pending_remove(struct iommu_ats *a, unsigned i)
     a->npend--;
 }
 
-/* Every request before the held wait has completed: the wait completes, the queue goes on. */
-static void held_wait_release(struct vtd_iommu *io)
+/* A request was answered: a held wait completes once none is left before it, and the queue goes
+ * on (it may also have stopped for want of a free request slot). */
+static void queue_resume(struct vtd_iommu *io)
 {
     struct iommu_ats *a = &io->ats;
-    if (a->npend || !a->wait_held)
-        return;
-    a->wait_held = false;
-    iommu_qi_complete(io, a->wait_desc, a->wait_nqw);
+    if (a->wait_held && !a->npend) {
+        a->wait_held = false;
+        iommu_qi_complete(io, a->wait_desc, a->wait_nqw);
+    }
     if (io->regs.gsts & VTD_GSTS_QIES)
         iommu_qi_drain(io);
 }
@@ -79,7 +80,7 @@ static void request_completed(struct vtd_iommu *io, unsigned i)
     struct ats_pending p = io->ats.pend[i];
     pending_remove(&io->ats, i);
     iommu_qi_complete(io, p.desc, p.nqw);
-    held_wait_release(io);
+    queue_resume(io);
 }
 
 /* A completion whose ITag matches no request (6.5.2.10): ICE with the sender in ICESID; the
