@@ -118,7 +118,8 @@ void vtd_iommu_advance(struct vtd_iommu *io, uint64_t ns)
 {
     uint64_t end = add_sat(io->ats.now_ns, ns);
     unsigned i = 0;
-    for (uint64_t t; (t = next_event(io, &i)) <= end;) {
+    /* NEVER is no event, even when the clock saturates there. */
+    for (uint64_t t; (t = next_event(io, &i)) != NEVER && t <= end;) {
         io->ats.now_ns = t > io->ats.now_ns ? t : io->ats.now_ns;
         event_happen(io, i);
     }

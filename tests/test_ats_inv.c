@@ -187,6 +187,19 @@ Test(ats_inv, direct_submission_is_answered_at_once)
     cr_assert_eq(vtd_iommu_inv_outstanding(io), 0);
 }
 
+Test(ats_inv, the_clock_saturates_without_inventing_events)
+{
+    queue_on();
+    cr_assert_eq(vtd_iommu_set_ats_reply(io, ATS_SID, VTD_ATS_REPLY_NEVER, 0), 0);
+    vtd_iommu_set_inv_timeout(io, UINT64_MAX);
+    queue(vtd_desc_p_devtlb(ATS_SID, 0, 0, 1, false, vtd_devtlb_size_encode(0x10000, 0)));
+    vtd_iommu_advance(io, UINT64_MAX);
+    vtd_iommu_advance(io, 1);
+    cr_assert_eq(vtd_iommu_now(io), UINT64_MAX);
+    cr_assert_eq(vtd_iommu_inv_outstanding(io), 1, "a deadline past the end of time never comes");
+    cr_assert_eq(reg(VTD_REG_FSTS, 4), 0);
+}
+
 Test(ats_inv, api_errors_and_reset)
 {
     cr_assert_eq(vtd_iommu_set_ats_reply(io, vtd_sid(9, 0, 0), VTD_ATS_REPLY_NEVER, 0), -ENODEV);

@@ -163,6 +163,23 @@ Test(cpu_cache, errors_and_reset)
     cr_assert_eq(mem64(0x6000), 0);
 }
 
+Test(cpu_cache, dirty_lines_count_against_the_host_limit)
+{
+    size_t before = vtd_mem_footprint(mem);
+    cr_assert_eq(vtd_mem_set_cpu_cache(mem, true), 0);
+    cr_assert_eq(vtd_mem_write64(mem, 0x1000, 1), 0);
+    cr_assert_gt(vtd_mem_footprint(mem), before + 4096, "a frame and the table of lines");
+    vtd_mem_set_host_limit(mem, vtd_mem_footprint(mem) + 4096);
+    int rc = 0;
+    for (uint64_t i = 0; i < 64 && !rc; i++)
+        rc = vtd_mem_write64(mem, 0x1000 + 64 * (i % 64), i + 2);
+    cr_assert_eq(rc, 0, "lines in a frame already held fit while the table has room");
+    for (uint64_t i = 0; i < 4096 && !rc; i++)
+        rc = vtd_mem_fill(mem, 0x2000 + 64 * i, 0xff, 64);
+    cr_assert_eq(rc, VTD_MEM_ENOMEM, "the table may not grow past the limit");
+    cr_assert_eq(vtd_mem_last_refusal(mem), VTD_MEM_REFUSED_HOST);
+}
+
 /* ---- the table of lines ---- */
 
 Test(cpu_lines, remove_keeps_every_other_line_findable)

@@ -521,7 +521,8 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
     /* Mid and leaf nodes have the same size, so one count covers both. */
     _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
     size_t bytes = sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
-                   (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts;
+                   (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts +
+                   m->cpu.cap * sizeof(struct cpu_line);
     const struct mem_image *img = m->image;
     if (img)
         /* The mapping costs nothing until read; the frames written are private copies. */
@@ -614,8 +615,16 @@ static int cpu_store(struct vtd_mem *m, uint64_t pa, const uint8_t *src, uint8_t
         line_from_memory(m, line, mem);
         uint8_t *d = cpu_lines_find(&m->cpu, line);
         if (!d) {
-            if (!(d = cpu_lines_add(&m->cpu, line)))
+            /* The table of dirty lines counts against the host limit like frames do (it
+             * doubles when half full). */
+            bool grows = 2 * (m->cpu.n + 1) > m->cpu.cap;
+            uint64_t more = grows ? (m->cpu.cap ? m->cpu.cap : 32) * 2 * sizeof(struct cpu_line) : 0;
+            bool allowed = bytes_allowed(m, more);
+            if (!allowed || !(d = cpu_lines_add(&m->cpu, line))) {
+                m->refusal = allowed ? VTD_MEM_REFUSED_ALLOC : VTD_MEM_REFUSED_HOST;
+                m->enomem++;
                 return VTD_MEM_ENOMEM;
+            }
             memcpy(d, mem, CPU_LINE_SIZE); /* a line starts as memory holds it */
         }
         uint64_t from = line > pa ? line : pa, to = line + CPU_LINE_SIZE < pa + len ? line + CPU_LINE_SIZE : pa + len;
