@@ -112,6 +112,10 @@ struct vtd_container *vtd_container_new(struct vtd_iommu *io, const struct vtd_c
     c->cfg = *cfg;
     if (vtd_builder_init(&c->b, vtd_iommu_mem(io), vtd_iommu_caps(io), cfg->pool_base, cfg->pool_size))
         goto bad_pool;
+    /* Linux flushes root, context and PASID entries unless ECAP.C, page tables unless
+     * ECAP.SMPWC (__iommu_flush_cache, iommu_paging_structure_coherency): the host layer
+     * flushes everything it writes unless both are set. */
+    c->b.flush_writes = !vtd_ecap_has(vtd_iommu_caps(io), VTD_ECAP_C) || !vtd_ecap_has(vtd_iommu_caps(io), VTD_ECAP_SMPWC);
     c->share = share_get(io, &c->b);
     if (!c->share)
         goto bad_pool;

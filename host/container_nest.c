@@ -21,6 +21,13 @@
 
 /* ---- descriptors ---- */
 
+
+/* Write back an entry the host wrote when the IOMMU's walks may not see the CPU's cache
+ * (the builder's flush_writes, set from ECAP.C and ECAP.SMPWC in container.c). */
+static int host_flush(struct vtd_container *c, uint64_t pa, uint64_t len)
+{
+    return c->b.flush_writes ? vtd_mem_clflush(vtd_iommu_mem(c->io), pa, len, NULL) : 0;
+}
 static int qi_pc_pasid(struct vtd_container *c, uint32_t pasid)
 {
     return cont_qi(c, vtd_desc_pc(VTD_QI_PC_G_PASID, c->cfg.did, pasid));
@@ -116,7 +123,7 @@ static int pasid_entry_pa(struct vtd_container *c, uint32_t pasid, bool create, 
         if (vtd_builder_alloc_page(&c->b, &table))
             return -ENOMEM;
         de = table | 1; /* the table is zero: no entry appears present before it is written */
-        if (vtd_mem_write64(m, de_pa, de))
+        if (vtd_mem_write64(m, de_pa, de) || host_flush(c, de_pa, 8))
             return -EFAULT;
     }
     *pa = (de & ~UINT64_C(0xFFF)) + (uint64_t)(pasid & 63) * VTD_PASID_ENTRY_SIZE;
@@ -214,7 +221,8 @@ static int write_entry_untorn(struct vtd_container *c, uint64_t pa, const struct
     int rc = vtd_mem_write64(m, pa, pe->qw[0] & ~(uint64_t)VTD_PE_P);
     for (unsigned i = 1; !rc && i < 8; i++)
         rc = vtd_mem_write64(m, pa + 8 * i, pe->qw[i]);
-    return rc ? rc : vtd_mem_write64(m, pa, pe->qw[0] | VTD_PE_P);
+    rc = rc ? rc : vtd_mem_write64(m, pa, pe->qw[0] | VTD_PE_P);
+    return rc ? rc : host_flush(c, pa, VTD_PASID_ENTRY_SIZE);
 }
 
 /* Whether the PASID's entry is present (an absent directory entry means no). */
@@ -269,11 +277,12 @@ static int clear_entry(struct vtd_container *c, uint32_t pasid)
     if (rc)
         return rc;
     struct vtd_mem *m = vtd_iommu_mem(c->io);
-    if ((rc = vtd_mem_write64(m, pa, 0)))
+    if ((rc = vtd_mem_write64(m, pa, 0)) || (rc = host_flush(c, pa, 8)))
         return rc;
     if ((rc = flush_pasid_entry(c, pasid)))
         return rc;
-    return vtd_mem_fill(m, pa, 0, VTD_PASID_ENTRY_SIZE);
+    rc = vtd_mem_fill(m, pa, 0, VTD_PASID_ENTRY_SIZE);
+    return rc ? rc : host_flush(c, pa, VTD_PASID_ENTRY_SIZE);
 }
 
 int cont_unbind_pasid(struct vtd_container *c, uint32_t pasid)

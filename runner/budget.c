@@ -59,6 +59,8 @@ uint64_t sc_step_work(const struct scenario *s, const struct sc_step *st)
     case SK_QI: case SK_CACHE_INVALIDATE: case SK_UNBIND: return 1 + scan_units(s);
     case SK_HWPT_INVALIDATE: return 1 + SC_MAX_HWPT_INV * scan_units(s);
     case SK_REG_WRITE: return st->v[A_OFFSET] == 0x88 /* IQT */ ? 1 + QUEUE_MAX_DESCRIPTORS * scan_units(s) : 1;
+    /* A queued descriptor, or time passing that completes held ones and resumes the queue. */
+    case SK_QI_QUEUE: case SK_ELAPSE: case SK_ATS_REPLY: return 1 + QUEUE_MAX_DESCRIPTORS * scan_units(s);
     case SK_UNMAP_DMA: return pages_capped(st->v[A_SIZE]) + scan_units(s);
     case SK_MAP: case SK_UNMAP: case SK_PROTECT: case SK_MAP_DMA:
         return pages_capped(st->v[A_SIZE]);

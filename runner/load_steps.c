@@ -88,6 +88,8 @@ static const struct field dma_fields[] = {
     ARGN("index", A_INDEX, 0, 0xFFFF), ARGN("im", A_IM, 0, 31), \
     {"raw", T_U64SEQ, S_RAW, false, 0, 0, NULL}
 static const struct field qi_fields[] = {QI_ARGS, EXPECT};
+/* qi_queue: the same descriptor, written at IQT into the queue in memory (steps_ats.c). */
+static const struct field qi_queue_fields[] = {QI_ARGS, EXPECT};
 static const struct field qi_spec_fields[] = {QI_ARGS};
 const struct ld_nest ld_qi_spec_nest = NEST_LEAF("descriptor", "a 'descriptors' entry", qi_spec_fields);
 static const struct field write_root_fields[] = {
@@ -141,6 +143,20 @@ static const struct field page_request_fields[] = {
     EXPECT,
 };
 static const struct field pri_reset_fields[] = {DEVICE, EXPECT};
+/* The CPU's write-back cache (steps_cpu.c). */
+static const struct field cpu_cache_fields[] = {ARGR("enable", T_BOOL, A_ON), EXPECT};
+static const struct field clflush_fields[] = {
+    ARGR("addr", T_U64, A_ADDR), {"size", T_SIZE, A_SIZE, false, 1, UINT64_C(1) << 32, NULL}, EXPECT,
+};
+static const struct field wbinvd_fields[] = {EXPECT};
+/* Device-TLB invalidation completion (steps_ats.c). */
+static const struct name_val reply_names[] = {{"now", 0}, {"delayed", 1}, {"never", 2}, {"bad_itag", 3}, {NULL, 0}};
+static const struct field ats_reply_fields[] = {
+    DEVICE, {"reply", T_ENUM, A_REPLY, true, 0, 0, reply_names}, ARGN("delay_us", A_DELAY_US, 0, UINT64_C(1) << 40),
+    EXPECT,
+};
+static const struct field elapse_fields[] = {{"us", T_U64, A_US, true, 0, UINT64_C(1) << 40, NULL}, EXPECT};
+static const struct field unplug_fields[] = {DEVICE, EXPECT};
 static const struct field repeat_fields[] = {
     {"count", T_U64, A_COUNT, true, 1, SC_MAX_REPEAT, NULL}, {"steps", T_SEQ, S_STEPS, true, 0, 0, NULL},
 };
@@ -243,6 +259,13 @@ static const struct step_kind step_kinds[] = {
     KIND("irt", SK_IRT, irt_fields),
     KIND("irte", SK_IRTE, irte_fields),
     KIND("interrupt", SK_INTERRUPT, interrupt_fields),
+    KIND("cpu_cache", SK_CPU_CACHE, cpu_cache_fields),
+    KIND("clflush", SK_CLFLUSH, clflush_fields),
+    KIND("wbinvd", SK_WBINVD, wbinvd_fields),
+    KIND("ats_reply", SK_ATS_REPLY, ats_reply_fields),
+    KIND("elapse", SK_ELAPSE, elapse_fields),
+    KIND("unplug", SK_UNPLUG, unplug_fields),
+    KIND("qi_queue", SK_QI_QUEUE, qi_queue_fields),
     KIND("container_attach", SK_CONTAINER_ATTACH, container_attach_fields),
     KIND("get_info", SK_GET_INFO, get_info_fields),
     KIND("map_dma", SK_MAP_DMA, map_dma_fields),
@@ -431,7 +454,7 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
         return ld_fail(L, n, "'%s' edits PASID structures, which legacy mode does not have", sc_kind_name(k));
     switch (k) {
     case SK_ATTACH: return check_attach(L, n, v);
-    case SK_QI: return check_qi_step(L, n, v);
+    case SK_QI: case SK_QI_QUEUE: return check_qi_step(L, n, v);
     case SK_DMA:
         /* The IOMMU takes such a write for an interrupt request (VT-d 3.14, 5.1). */
         if (!v->given[A_PASID] && v->v[A_ACCESS] == VTD_ACC_W && vtd_irq_addr_is_interrupt(v->v[A_ADDR]) &&
@@ -450,6 +473,10 @@ static bool check_step(struct ld *L, yaml_node_t *n, enum sc_kind k, const struc
             return ld_fail(L, v->node[A_COUNT], "'entries' must be a power of two (IRTA_REG.S: 2^(S+1))");
         if (v->v[A_ADDR] & 0xFFF)
             return ld_fail(L, v->node[A_ADDR], "'addr' must be 4 KiB aligned (IRTA_REG)");
+        return true;
+    case SK_ATS_REPLY:
+        if ((v->v[A_REPLY] == 1 || v->v[A_REPLY] == 3) != v->given[A_DELAY_US])
+            return ld_fail(L, n, "'delay_us' goes with reply delayed or bad_itag, and they need it");
         return true;
     case SK_WRITE_ROOT: case SK_WRITE_CONTEXT: case SK_WRITE_PDIR: case SK_WRITE_PASID: case SK_WRITE_PTE:
         return check_edit(L, n, v);

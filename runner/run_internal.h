@@ -123,6 +123,15 @@ void ex_run_steps(struct ex *e, const struct sc_step *steps, unsigned n, bool to
  * granularity its type does not have. */
 int ex_qi_desc(const struct ex *e, const struct sc_step *st, uint64_t q[SC_MAX_RAW], unsigned *nqw);
 
+/* steps_cpu.c and steps_ats.c: the CPU cache's steps and device-TLB invalidation completion. */
+int ex_do_cpu_cache(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_clflush(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_wbinvd(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_ats_reply(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_elapse(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_unplug(struct ex *e, const struct sc_step *st, struct outcome *o);
+int ex_do_qi_queue(struct ex *e, const struct sc_step *st, struct outcome *o);
+
 /* run_issued.c: the descriptors uAPI steps issued, logged per step and checked. */
 void ex_issued_listen(struct ex *e);
 void ex_issued_begin(struct ex *e, const struct sc_step *st);

@@ -39,6 +39,8 @@ enum sc_kind {
     SK_REG_WRITE, SK_REG_READ, SK_CHECK, SK_REPEAT,
     /* interrupt remapping (runner/steps_interrupt.c) */
     SK_IRT, SK_IRTE, SK_INTERRUPT,
+    /* the CPU's write-back cache (steps_cpu.c), device-TLB invalidation completion (steps_ats.c) */
+    SK_CPU_CACHE, SK_CLFLUSH, SK_WBINVD, SK_ATS_REPLY, SK_ELAPSE, SK_UNPLUG, SK_QI_QUEUE,
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
@@ -62,6 +64,8 @@ enum sc_arg {
     A_PRESENT, A_POSTED, A_PDA, A_URGENT, A_DATA, A_IM,
     /* page_request */
     A_READ, A_WRITE, A_EXEC, A_LAST, A_DATA_LO, A_DATA_HI,
+    /* CPU cache and device-TLB invalidation completion steps */
+    A_ON, A_REPLY, A_DELAY_US, A_US,
     A_MAX
 };
 

@@ -115,6 +115,7 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
         return NULL;
     }
     vtd_iommu_reg_reset(io);
+    iommu_ats_reset(io);
     return io;
 }
 
@@ -143,6 +144,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     envs_init(io, io->env.trace);
     vtd_iommu_reg_reset(io);
     iommu_ir_reset(io);
+    iommu_ats_reset(io);
 }
 
 struct vtd_mem *vtd_iommu_mem(struct vtd_iommu *io) { return io->mem; }

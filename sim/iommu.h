@@ -162,6 +162,11 @@ struct vtd_dma_result {
     unsigned used;            /* bit per cache that had an entry used (context/PASID hits too) */
     bool stale;
     struct vtd_stale report;  /* when stale */
+    /* With the CPU's write-back cache holding dirty lines (walker/mem.h): the walk read a
+     * structure whose newer value is still only in the CPU's cache, and the answer differs from
+     * the one software meant; flush_fix names the structure, both values and the line to flush. */
+    bool unflushed;
+    char flush_fix[256];
 };
 
 /*

@@ -21,6 +21,10 @@ struct vtd_device {
     struct vtd_cache *devtlb; /* NULL without ATS, and until first used (iommu_devtlb_of) */
     struct vtd_cache_geometry devtlb_geo;
     struct pri_state *pri_st; /* page request groups (prq.c); NULL until the first request */
+    /* How it answers device-TLB invalidations (sim/ats_inv.h); unplugged: it answers nothing. */
+    unsigned ats_reply;
+    uint64_t ats_delay_ns;
+    bool unplugged;
 };
 
 /* A device's TLB, made on first use so that an idle device costs a few bytes; NULL without ATS,
@@ -96,6 +100,30 @@ struct vtd_regs {
     uint32_t pedata, peaddr, peuaddr; /* page request event message (prq.c) */
 };
 
+/*
+ * Device-TLB invalidation requests sent and not yet answered (ats_inv.c), at most
+ * IOMMU_ATS_PENDING_MAX (the queue stops fetching when they are all in use), and the
+ * invalidation wait held behind them.
+ */
+#define IOMMU_ATS_PENDING_MAX 16
+struct ats_pending {
+    uint64_t desc[4];
+    unsigned nqw;
+    uint16_t sid;
+    uint64_t issued_ns;
+    bool ice_done;       /* a bad-ITag completion was already reported */
+};
+struct iommu_ats {
+    uint64_t now_ns, timeout_ns;
+    struct ats_pending pend[IOMMU_ATS_PENDING_MAX];
+    unsigned npend;
+    bool wait_held;
+    uint64_t wait_desc[4];
+    unsigned wait_nqw;
+    bool from_queue;     /* the descriptor being processed came from the queue in memory */
+    bool completing;     /* replaying an answered request: remove the entries now */
+};
+
 #define IOMMU_WARNINGS_KEPT 64
 struct order_watch;   /* ordering.c: PASID entries and table pages under watch */
 
@@ -135,6 +163,7 @@ struct vtd_iommu {
      * IEC) and the interrupt entry cache. */
     struct vtd_walk_env ir_env;
     struct vtd_cache *iec;
+    struct iommu_ats ats;                    /* device-TLB invalidation completion (ats_inv.c) */
 };
 
 /* ---- cache payloads (keys: sim/cache_keys_internal.h) ---- */
@@ -269,6 +298,9 @@ static inline void xlate_untranslated(struct vtd_xlate *x, uint64_t addr)
     xlate_answer(x, addr, VTD_PAGE_SHIFT, VTD_PERM_ALL, true);
 }
 
+/* The missing-flush check of a DMA while the CPU cache holds dirty lines (coherency.c). */
+void iommu_coherency_check(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+
 /* Record an unrecoverable fault in the fault-recording registers (regs.c). */
 void iommu_record_fault(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
 /* Interrupt remapping (ir.c): set-up with the instance, reset, GCMD's IR commands, and an IEC
@@ -281,5 +313,16 @@ unsigned iommu_iec_invalidate(struct vtd_iommu *io, bool index_selective, uint16
 
 /* Process the invalidation queue from IQH to IQT (qi.c); called when IQT is written. */
 void iommu_qi_drain(struct vtd_iommu *io);
+
+/* ---- device-TLB invalidation completion (ats_inv.c) ---- */
+/* Whether a device-TLB invalidation for `dev` must wait for the device's answer (from the queue,
+ * the device not answering at once); if so it is recorded as outstanding (the caller removes
+ * nothing). The queue must not send it when no slot is free (iommu_ats_slots_full). */
+bool iommu_ats_defer(struct vtd_iommu *io, const struct vtd_device *dev, const uint64_t *desc, unsigned nqw);
+bool iommu_ats_slots_full(const struct vtd_iommu *io);
+/* Run an answered request's removal (qi.c, from ats_inv.c). */
+void iommu_qi_complete(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw);
+/* Back to no request outstanding, the clock at 0 and every device answering at once. */
+void iommu_ats_reset(struct vtd_iommu *io);
 
 #endif

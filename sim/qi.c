@@ -348,12 +348,19 @@ static void devtlb_remove(struct qi_op *op, uint16_t sid, enum tag_rule rule, ui
     struct vtd_device *dev = iommu_device(op->io, sid);
     if (!dev || !iommu_devtlb_of(op->io, dev))
         return;
-    /* The IOTLB must have been invalidated first, or the device can refill stale entries. */
+    /* The IOTLB must have been invalidated first, or the device can refill stale entries
+     * (checked when the request is sent, not again when its answer arrives). */
     uint64_t end = range.last == UINT64_MAX ? UINT64_MAX : range.last + 1;
-    if (rule == TAG_EQUAL)
+    if (op->io->ats.completing)
+        ;
+    else if (rule == TAG_EQUAL)
         iommu_order_check_devtlb(op->io, sid, tag, range.first, end);
     else
         iommu_order_check_devtlb_all_pasids(op->io, sid, dev->devtlb, range.first, end);
+    /* From the queue, a device that does not answer at once keeps its entries until it does
+     * (sim/ats_inv.c). */
+    if (iommu_ats_defer(op->io, dev, op->d, op->nqw))
+        return;
     struct qi_scope s = {.op = op, .cache = VTD_C_DEVTLB, .dev = dev, .tag_rule = rule, .tag = tag,
                          .ranged = true, .range = range};
     scope_remove(&s, devtlb_in_scope);
@@ -522,6 +529,19 @@ static int qi_check_reserved(struct qi_op *op)
     return 0;
 }
 
+/* The checks every descriptor passes before its handler runs (type, width, reserved bits). */
+static int qi_validate(struct qi_op *op)
+{
+    if (op->nqw != 2 && op->nqw != 4)
+        return qi_fail(op, IQEI_WIDTH, "a descriptor is 2 or 4 qwords, not %u", op->nqw);
+    unsigned type = vtd_desc_type(op->d[0]);
+    if (!(op->t = qi_type_lookup(type)))
+        return qi_fail(op, IQEI_TYPE, "invalid descriptor type %u", type);
+    if (op->t->wide_only && op->nqw != 4)
+        return qi_fail(op, IQEI_WIDTH, "needs a 256-bit descriptor");
+    return qi_check_reserved(op);
+}
+
 static int qi_process(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, struct vtd_qi_result *r)
 {
     struct vtd_qi_result local;
@@ -529,15 +549,16 @@ static int qi_process(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, 
         r = &local;
     memset(r, 0, sizeof(*r));
     struct qi_op op = {.io = io, .d = desc, .nqw = nqw, .r = r};
-    if (nqw != 2 && nqw != 4)
-        return qi_fail(&op, IQEI_WIDTH, "a descriptor is 2 or 4 qwords, not %u", nqw);
-    unsigned type = vtd_desc_type(desc[0]);
-    if (!(op.t = qi_type_lookup(type)))
-        return qi_fail(&op, IQEI_TYPE, "invalid descriptor type %u", type);
-    if (op.t->wide_only && nqw != 4)
-        return qi_fail(&op, IQEI_WIDTH, "needs a 256-bit descriptor");
-    int rc = qi_check_reserved(&op);
+    int rc = qi_validate(&op);
     return rc ? rc : op.t->handle(&op);
+}
+
+/* Whether a wait descriptor is valid (its handler's own check included), without running it. */
+static bool qi_wait_valid(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw)
+{
+    struct vtd_qi_result r;
+    struct qi_op op = {.io = io, .d = desc, .nqw = nqw, .r = &r};
+    return !qi_validate(&op) && (!vtd_desc_wait_decode(desc).pd || vtd_ecap_has(&io->cfg.caps, VTD_ECAP_PDS));
 }
 
 int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, struct vtd_qi_result *r)
@@ -546,6 +567,15 @@ int vtd_qi_submit(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw, stru
     if (io->qi_listener && desc)
         io->qi_listener(io->qi_listener_arg, desc, nqw > 4 ? 4 : nqw, rc);
     return rc;
+}
+
+/* An outstanding device-TLB request was answered, or a held wait may complete: the descriptor
+ * takes effect now (it was checked and told to the listener when it was read). */
+void iommu_qi_complete(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw)
+{
+    io->ats.completing = true;
+    (void)qi_process(io, desc, nqw, NULL);
+    io->ats.completing = false;
 }
 
 /* ---- the queue in memory (6.5.2; registers IQA, IQH, IQT, IQERCD: 11.4) ---- */
@@ -572,10 +602,30 @@ static int qi_fetch(struct vtd_iommu *io, uint64_t base, uint64_t off, unsigned 
  * fetches again once software clears IQE. The caller (regs.c) checks that queued invalidation
  * is enabled; a queue halted by IQE is left alone here too.
  */
+/*
+ * Whether the descriptor at IQH must wait (sim/ats_inv.h): an invalidation wait behind
+ * device-TLB requests still outstanding is fetched and held (IQH moves past it); a device-TLB
+ * descriptor finds no free request slot and stays at IQH. Either way fetching stops for now.
+ */
+static bool qi_must_wait(struct vtd_iommu *io, const uint64_t *desc, unsigned nqw)
+{
+    unsigned type = vtd_desc_type(desc[0]);
+    if (type == VTD_QI_WAIT && io->ats.npend && qi_wait_valid(io, desc, nqw)) {
+        io->ats.wait_held = true;
+        memcpy(io->ats.wait_desc, desc, nqw * sizeof desc[0]);
+        io->ats.wait_nqw = nqw;
+        if (io->qi_listener)
+            io->qi_listener(io->qi_listener_arg, desc, nqw, 0);
+        return true;
+    }
+    return (type == VTD_QI_DEVTLB || type == VTD_QI_PDEVTLB) && iommu_ats_slots_full(io);
+}
+
 void iommu_qi_drain(struct vtd_iommu *io)
 {
     struct vtd_regs *g = &io->regs;
-    if (g->fsts & VTD_FSTS_IQE)
+    /* Halted by an error until software clears it, or waiting for the devices' answers. */
+    if ((g->fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) || io->ats.wait_held)
         return;
     bool wide = g->iqa & VTD_IQA_DW;
     unsigned nqw = wide ? 4 : 2, bytes = 8 * nqw;
@@ -600,7 +650,15 @@ void iommu_qi_drain(struct vtd_iommu *io)
             qi_raise_iqe(io, IQEI_FETCH);
             return;
         }
-        if (vtd_qi_submit(io, desc, nqw, &r)) {
+        if (qi_must_wait(io, desc, nqw)) {
+            if (io->ats.wait_held)
+                g->iqh = (head + bytes) % size;
+            return;
+        }
+        io->ats.from_queue = true;
+        int rc = vtd_qi_submit(io, desc, nqw, &r);
+        io->ats.from_queue = false;
+        if (rc) {
             qi_raise_iqe(io, r.error);
             return;
         }

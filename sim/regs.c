@@ -171,7 +171,7 @@ static void prs_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t va
 static void qi_kick(struct vtd_iommu *io)
 {
     struct vtd_regs *g = &io->regs;
-    if ((g->gsts & VTD_GSTS_QIES) && !(g->fsts & VTD_FSTS_IQE) && g->iqh != g->iqt)
+    if ((g->gsts & VTD_GSTS_QIES) && !(g->fsts & (VTD_FSTS_IQE | VTD_FSTS_ITE)) && g->iqh != g->iqt)
         iommu_qi_drain(io);
 }
 
@@ -190,13 +190,15 @@ static void ics_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t va
         io->regs.iectl &= ~(uint32_t)VTD_ECTL_IP;
 }
 
-/* FSTS: RW1C status. Once IQE is cleared hardware fetches again from IQH (6.5.2). */
+/* FSTS: RW1C status. Once IQE (or ITE, sim/ats_inv.h) is cleared hardware fetches again from
+ * IQH (6.5.2.10). */
 static void fsts_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t val, uint64_t wmask)
 {
-    bool had_iqe = io->regs.fsts & VTD_FSTS_IQE;
+    uint32_t halts = (uint32_t)(VTD_FSTS_IQE | VTD_FSTS_ITE);
+    bool halted = io->regs.fsts & halts;
     plain_write(io, r, val, wmask);
     fault_event_serviced(io);
-    if (had_iqe && !(io->regs.fsts & VTD_FSTS_IQE))
+    if (halted && !(io->regs.fsts & halts))
         qi_kick(io);
 }
 

@@ -211,7 +211,7 @@ static const char *kind_extra(const char *kind)
     static const char *const extra[][2] = {
         {"qi", ", type: cc"}, {"write_root", ", value: 0"}, {"write_context", ", value: 0"},
         {"write_pdir", ", value: 0"}, {"write_pasid", ", value: 0"}, {"write_pte", ", value: 0"},
-        {"write_mem", ", value: 0"},
+        {"write_mem", ", value: 0"}, {"qi_queue", ", type: cc"},
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (!strcmp(extra[i][0], kind))

@@ -49,7 +49,17 @@ static int mem_rc(int rc)
 }
 
 static int rd64(const struct vtd_builder *b, uint64_t pa, uint64_t *v) { return mem_rc(vtd_mem_read64(b->mem, pa, v)); }
-static int wr64(const struct vtd_builder *b, uint64_t pa, uint64_t v) { return mem_rc(vtd_mem_write64(b->mem, pa, v)); }
+/* Write back what was written when the builder flushes its writes (flush_writes). */
+static int wr_flush(const struct vtd_builder *b, uint64_t pa, uint64_t len)
+{
+    return b->flush_writes ? mem_rc(vtd_mem_clflush(b->mem, pa, len, NULL)) : 0;
+}
+
+static int wr64(const struct vtd_builder *b, uint64_t pa, uint64_t v)
+{
+    int rc = mem_rc(vtd_mem_write64(b->mem, pa, v));
+    return rc ? rc : wr_flush(b, pa, 8);
+}
 
 /* End (exclusive) of an address space of `width` bits. */
 static uint64_t space_end(unsigned width) { return width >= 64 ? UINT64_MAX : UINT64_C(1) << width; }
@@ -81,6 +91,8 @@ static int builder_alloc_pages(struct vtd_builder *b, uint64_t n, uint64_t *pa)
     if (builder_free_pages(b) < n)
         return -ENOMEM;
     int rc = mem_rc(vtd_mem_fill(b->mem, b->pool_next, 0, (size_t)(n * VTD_PAGE_SIZE)));
+    if (!rc)
+        rc = wr_flush(b, b->pool_next, n * VTD_PAGE_SIZE);
     if (rc)
         return rc;
     *pa = b->pool_next;
@@ -483,6 +495,8 @@ static int pt_alloc_table(struct vtd_pt *pt, uint64_t *addr)
     int rc = vtd_pt_table_hpa(pt, pt->gpa_next, &hpa);
     if (!rc)
         rc = mem_rc(vtd_mem_fill(pt->b->mem, hpa, 0, VTD_PAGE_SIZE));
+    if (!rc)
+        rc = wr_flush(pt->b, hpa, VTD_PAGE_SIZE);
     if (rc)
         return rc;
     *addr = pt->gpa_next;

@@ -22,6 +22,10 @@ struct vtd_builder {
     struct vtd_mem *mem;
     const struct vtd_caps *caps;
     uint64_t pool_next, pool_end;
+    /* Write back (clflush) every entry and zeroed table written, as a driver must when the
+     * IOMMU's walks do not snoop the CPU's cache (mem.h; docs/walker.md, "Coherency"). Off
+     * after vtd_builder_init. */
+    bool flush_writes;
 };
 
 /* Errors: -EINVAL (bad argument, misalignment, unsupported size), -EEXIST (overlap with an

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "walker/alloc.h"
+#include "walker/cpu_lines.h"
 #include "walker/mem_image.h"
 #include "walker/mem_internal.h"
 
@@ -97,6 +98,8 @@ struct vtd_mem {
     void *observer_arg;
     uint64_t write_tag;     /* stamped on every frame a software write touches */
     struct mem_image *image; /* NULL: sparse frames, zero where never written */
+    bool cpu_on;            /* software's writes go to the CPU's write-back cache */
+    struct cpu_lines cpu;   /* its dirty lines (fast.n_dirty counts them) */
 };
 _Static_assert(offsetof(struct vtd_mem, fast) == 0, "mem.h reads the fast-path state at the start");
 
@@ -456,6 +459,7 @@ void vtd_mem_free(struct vtd_mem *m)
     vtd_free(m->root);
     vtd_free(m->aborts);
     image_detach(m);
+    cpu_lines_free(&m->cpu);
     vtd_free(m);
 }
 
@@ -485,6 +489,9 @@ void vtd_mem_reset(struct vtd_mem *m)
     m->observer = NULL;
     m->observer_arg = NULL;
     m->write_tag = 0;
+    cpu_lines_clear(&m->cpu);
+    m->cpu_on = false;
+    m->fast.n_dirty = 0;
 }
 
 unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
@@ -514,7 +521,8 @@ size_t vtd_mem_footprint(const struct vtd_mem *m)
     /* Mid and leaf nodes have the same size, so one count covers both. */
     _Static_assert(sizeof(struct mid_node) == sizeof(struct leaf_node), "node sizes differ");
     size_t bytes = sizeof *m + m->root_slots * sizeof *m->root + m->nodes * sizeof(struct leaf_node) +
-                   (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts;
+                   (m->frames + m->spares) * FRAME_ALLOC + m->fast.n_aborts * sizeof *m->aborts +
+                   m->cpu.cap * sizeof(struct cpu_line);
     const struct mem_image *img = m->image;
     if (img)
         /* The mapping costs nothing until read; the frames written are private copies. */
@@ -540,8 +548,9 @@ static __attribute__((noinline)) int read64_miss(struct vtd_mem *m, uint64_t pa,
 }
 
 /* Out of line: it is the walker's miss path (vtd_mem_read64_fast inlines the hit), and inlined
- * into the walks with link-time optimisation it would only crowd their registers. */
-__attribute__((noinline)) int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+ * into the walks with link-time optimisation it would only crowd their registers. Memory itself,
+ * past the CPU's cache. */
+__attribute__((noinline)) int vtd_mem_read64_nosnoop(struct vtd_mem *m, uint64_t pa, uint64_t *val)
 {
     if (!m || !val || (pa & 7))
         return VTD_MEM_EINVAL;
@@ -555,9 +564,79 @@ __attribute__((noinline)) int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uin
     return VTD_MEM_OK;
 }
 
+/* The CPU's bytes of [pa, pa+len) over what memory gave in buf (a snooped read). */
+static void cpu_overlay(const struct vtd_mem *m, uint64_t pa, uint8_t *buf, size_t len)
+{
+    for (uint64_t line = pa & CPU_LINE_MASK; line < pa + len; line += CPU_LINE_SIZE) {
+        const uint8_t *d = cpu_lines_find(&m->cpu, line);
+        if (!d)
+            continue;
+        uint64_t from = line > pa ? line : pa, to = line + CPU_LINE_SIZE < pa + len ? line + CPU_LINE_SIZE : pa + len;
+        memcpy(buf + (from - pa), d + (from - line), (size_t)(to - from));
+    }
+}
+
+int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
+{
+    int rc = vtd_mem_read64_nosnoop(m, pa, val);
+    if (!rc && m->fast.n_dirty) {
+        uint8_t b[8];
+        store_le64(b, *val);
+        cpu_overlay(m, pa, b, 8);
+        *val = load_le64(b);
+    }
+    return rc;
+}
+
 const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa)
 {
     return m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
+}
+
+/* Memory's bytes of the line at `line` (zero where no frame exists). */
+static void line_from_memory(struct vtd_mem *m, uint64_t line, uint8_t out[CPU_LINE_SIZE])
+{
+    const uint8_t *frame = frame_find(m, line >> FRAME_SHIFT);
+    if (frame)
+        memcpy(out, frame + FRAME_OFFSET(line), CPU_LINE_SIZE);
+    else
+        memset(out, 0, CPU_LINE_SIZE);
+}
+
+/*
+ * A software write into the CPU's cache: `src` (NULL: `fill`) over [pa, pa+len), line by line;
+ * a line left equal to memory is clean and dropped. The checks, frames, observer and write tag
+ * were done by the caller.
+ */
+static int cpu_store(struct vtd_mem *m, uint64_t pa, const uint8_t *src, uint8_t fill, uint64_t len)
+{
+    for (uint64_t line = pa & CPU_LINE_MASK; line < pa + len; line += CPU_LINE_SIZE) {
+        uint8_t mem[CPU_LINE_SIZE];
+        line_from_memory(m, line, mem);
+        uint8_t *d = cpu_lines_find(&m->cpu, line);
+        if (!d) {
+            /* The table of dirty lines counts against the host limit like frames do (it
+             * doubles when half full). */
+            bool grows = 2 * (m->cpu.n + 1) > m->cpu.cap;
+            uint64_t more = grows ? (m->cpu.cap ? m->cpu.cap : 32) * 2 * sizeof(struct cpu_line) : 0;
+            bool allowed = bytes_allowed(m, more);
+            if (!allowed || !(d = cpu_lines_add(&m->cpu, line))) {
+                m->refusal = allowed ? VTD_MEM_REFUSED_ALLOC : VTD_MEM_REFUSED_HOST;
+                m->enomem++;
+                return VTD_MEM_ENOMEM;
+            }
+            memcpy(d, mem, CPU_LINE_SIZE); /* a line starts as memory holds it */
+        }
+        uint64_t from = line > pa ? line : pa, to = line + CPU_LINE_SIZE < pa + len ? line + CPU_LINE_SIZE : pa + len;
+        if (src)
+            memcpy(d + (from - line), src + (from - pa), (size_t)(to - from));
+        else
+            memset(d + (from - line), fill, (size_t)(to - from));
+        if (!memcmp(d, mem, CPU_LINE_SIZE))
+            cpu_lines_remove(&m->cpu, line);
+        m->fast.n_dirty = m->cpu.n;
+    }
+    return VTD_MEM_OK;
 }
 
 int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
@@ -577,8 +656,13 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
         store_le64(bytes, val);
         m->observer(m->observer_arg, pa, 8, bytes, 0);
     }
-    store_le64(frame + FRAME_OFFSET(pa), val);
     stamp_write(m, frame);
+    if (m->cpu_on) {
+        uint8_t bytes[8];
+        store_le64(bytes, val);
+        return cpu_store(m, pa, bytes, 0, 8);
+    }
+    store_le64(frame + FRAME_OFFSET(pa), val);
     return VTD_MEM_OK;
 }
 
@@ -606,6 +690,15 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
     const uint8_t *found = frame_find(m, pa >> FRAME_SHIFT);
     if (!found && m->image)
         return VTD_MEM_EFAULT; /* a hole in the image */
+    uint8_t *line = m->fast.n_dirty ? cpu_lines_find(&m->cpu, pa & CPU_LINE_MASK) : NULL;
+    if (line) {
+        /* A snooped locked update of a line the CPU holds dirty happens in that line. */
+        uint8_t *w = line + (pa & (CPU_LINE_SIZE - 1));
+        *actual = load_le64(w);
+        if (*actual == expected)
+            store_le64(w, desired);
+        return VTD_MEM_OK;
+    }
     uint64_t cur = found ? load_le64(found + FRAME_OFFSET(pa)) : 0;
     if (cur == expected && desired != cur) {
         /* Only a store that changes the word needs a frame. */
@@ -623,7 +716,7 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
 
 /* ---- block accesses ---- */
 
-int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len)
+int vtd_mem_read_nosnoop(struct vtd_mem *m, uint64_t pa, void *buf, size_t len)
 {
     if (!m || !buf)
         return VTD_MEM_EINVAL;
@@ -644,6 +737,14 @@ int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len)
     return VTD_MEM_OK;
 }
 
+int vtd_mem_read(struct vtd_mem *m, uint64_t pa, void *buf, size_t len)
+{
+    int rc = vtd_mem_read_nosnoop(m, pa, buf, len);
+    if (!rc && len && m->fast.n_dirty)
+        cpu_overlay(m, pa, buf, len);
+    return rc;
+}
+
 int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
 {
     if (!m || !buf)
@@ -657,6 +758,11 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
         return rc;
     if (m->observer)
         m->observer(m->observer_arg, pa, len, buf, 0);
+    if (m->cpu_on) {
+        for (uint64_t a = pa & ~(uint64_t)(FRAME_SIZE - 1); a < pa + len; a += FRAME_SIZE)
+            stamp_write(m, frame_find(m, a >> FRAME_SHIFT));
+        return cpu_store(m, pa, buf, 0, len);
+    }
     for (const uint8_t *in = buf; len;) {
         size_t n = chunk_len(pa, len);
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
@@ -684,6 +790,8 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
         return rc;
     if (m->observer)
         m->observer(m->observer_arg, pa, len, NULL, byte);
+    if (m->cpu_on)
+        return cpu_store(m, pa, NULL, byte, len);
     while (len) {
         size_t n = chunk_len(pa, len);
         uint8_t *frame = frame_find(m, pa >> FRAME_SHIFT);
@@ -782,4 +890,74 @@ bool vtd_mem_backed(const struct vtd_mem *m, uint64_t pa, uint64_t len)
     if (!m || len == 0 || !range_in_width(m, pa, len))
         return false;
     return !m->image || image_covers(m->image, pa, len);
+}
+
+/* ---- the CPU's write-back cache (mem.h) ---- */
+
+/* Write the dirty line at `line` to memory and drop it. */
+static int line_write_back(struct vtd_mem *m, uint64_t line)
+{
+    const uint8_t *d = cpu_lines_find(&m->cpu, line);
+    if (!d)
+        return VTD_MEM_OK;
+    uint8_t *frame = frame_find(m, line >> FRAME_SHIFT);
+    if (!frame)
+        return VTD_MEM_ENOMEM; /* the write reserved it: never reached */
+    memcpy(frame + FRAME_OFFSET(line), d, CPU_LINE_SIZE);
+    cpu_lines_remove(&m->cpu, line);
+    m->fast.n_dirty = m->cpu.n;
+    return VTD_MEM_OK;
+}
+
+int vtd_mem_clflush(struct vtd_mem *m, uint64_t pa, uint64_t len, size_t *written)
+{
+    if (!m || pa + len < pa)
+        return VTD_MEM_EINVAL;
+    size_t before = m->cpu.n;
+    int rc = VTD_MEM_OK;
+    if (len / CPU_LINE_SIZE > m->cpu.cap) {
+        /* A range wider than the table: visit the lines held instead of the addresses. */
+        for (size_t i = 0; i < m->cpu.cap && !rc; i++) {
+            uint64_t key = m->cpu.slot[i].key;
+            if (key && key - 1 + CPU_LINE_SIZE > pa && key - 1 < pa + len && !(rc = line_write_back(m, key - 1)))
+                i--; /* backward-shift deletion may have moved another line here */
+        }
+    } else {
+        for (uint64_t line = pa & CPU_LINE_MASK; line < pa + len && !rc && m->cpu.n; line += CPU_LINE_SIZE)
+            rc = line_write_back(m, line);
+    }
+    if (written)
+        *written = before - m->cpu.n;
+    return rc;
+}
+
+int vtd_mem_wbinvd(struct vtd_mem *m, size_t *written)
+{
+    if (!m)
+        return VTD_MEM_EINVAL;
+    return vtd_mem_clflush(m, 0, UINT64_MAX, written);
+}
+
+int vtd_mem_set_cpu_cache(struct vtd_mem *m, bool on)
+{
+    if (!m)
+        return VTD_MEM_EINVAL;
+    int rc = on ? VTD_MEM_OK : vtd_mem_wbinvd(m, NULL);
+    if (!rc)
+        m->cpu_on = on;
+    return rc;
+}
+
+bool vtd_mem_cpu_cache_on(const struct vtd_mem *m) { return m && m->cpu_on; }
+
+bool vtd_mem_cpu_pending(struct vtd_mem *m, uint64_t pa, uint64_t *cpu_val, uint64_t *mem_val)
+{
+    const uint8_t *d = m && m->fast.n_dirty && !(pa & 7) ? cpu_lines_find(&m->cpu, pa & CPU_LINE_MASK) : NULL;
+    uint64_t mem = 0;
+    if (!d || vtd_mem_read64_nosnoop(m, pa, &mem))
+        return false;
+    uint64_t cpu = load_le64(d + (pa & (CPU_LINE_SIZE - 1)));
+    *cpu_val = cpu;
+    *mem_val = mem;
+    return cpu != mem;
 }

@@ -70,6 +70,7 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val);
 struct vtd_mem_fast {
     uint64_t end;       /* 2^haw */
     size_t n_aborts;    /* abort ranges (a read hit needs none) */
+    size_t n_dirty;     /* dirty lines in the CPU's write-back cache (a read hit needs none) */
     struct vtd_mem_slot {
         uint64_t fn;    /* frame number, or UINT64_MAX */
         uint8_t *frame;
@@ -88,7 +89,7 @@ static inline int vtd_mem_read64_fast(struct vtd_mem *m, uint64_t pa, uint64_t *
     const struct vtd_mem_fast *f = (const struct vtd_mem_fast *)(const void *)m;
     uint64_t fn = pa >> 12;
     const struct vtd_mem_slot *s = &f->slot[vtd_mem_slot_index(fn)];
-    if (__builtin_expect(s->fn == fn && !(pa & 7) && pa < f->end && !f->n_aborts, 1)) {
+    if (__builtin_expect(s->fn == fn && !(pa & 7) && pa < f->end && !f->n_aborts && !f->n_dirty, 1)) {
         __builtin_memcpy(val, s->frame + (pa & 0xfff), 8); /* little-endian host, as mem.c */
         return 0;
     }
@@ -136,5 +137,36 @@ uint64_t vtd_mem_write_tag_of(struct vtd_mem *m, uint64_t pa);
 
 /* Mark [pa, pa+len) to abort reads and/or writes (flags 0 clears the marking of that range). */
 int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags);
+
+/*
+ * ---- The CPU's write-back cache (docs/walker.md, "Coherency") ----
+ *
+ * Off by default: software's writes reach memory at once. On, software's writes (write64,
+ * write, fill) stay in 64-byte dirty lines of the CPU's cache until software flushes them
+ * (clflush of a line or range, wbinvd of everything); the reads above, and compare-exchange,
+ * see the CPU's view (a snooped access). Only the *_nosnoop reads see memory as it is, which
+ * is what an IOMMU whose page walks do not snoop reads. A line equal to memory is clean and not
+ * kept. Frames a dirty line needs are allocated at the write, so a flush cannot fail for want
+ * of memory.
+ */
+#define VTD_CPU_LINE_SIZE 64u
+/* Turn the cache on or off; turning it off writes every dirty line back. 0 or VTD_MEM_EINVAL. */
+int vtd_mem_set_cpu_cache(struct vtd_mem *m, bool on);
+bool vtd_mem_cpu_cache_on(const struct vtd_mem *m);
+/* Dirty lines held now. */
+static inline size_t vtd_mem_cpu_dirty(const struct vtd_mem *m)
+{
+    return ((const struct vtd_mem_fast *)(const void *)m)->n_dirty;
+}
+/* Write back (and drop) the dirty lines [pa, pa+len) touches; *written (if given) counts them. */
+int vtd_mem_clflush(struct vtd_mem *m, uint64_t pa, uint64_t len, size_t *written);
+/* Write back every dirty line (WBINVD). */
+int vtd_mem_wbinvd(struct vtd_mem *m, size_t *written);
+/* Reads of memory itself, past the CPU's cache (same errors as vtd_mem_read64, vtd_mem_read). */
+int vtd_mem_read64_nosnoop(struct vtd_mem *m, uint64_t pa, uint64_t *val);
+int vtd_mem_read_nosnoop(struct vtd_mem *m, uint64_t pa, void *buf, size_t len);
+/* Whether the 8-byte aligned word at pa has a value in the CPU's cache that memory does not
+ * have yet; if so *cpu_val and *mem_val receive both. */
+bool vtd_mem_cpu_pending(struct vtd_mem *m, uint64_t pa, uint64_t *cpu_val, uint64_t *mem_val);
 
 #endif

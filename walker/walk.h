@@ -207,6 +207,12 @@ struct vtd_walk_env {
     bool for_fs;                /* set while the second stage serves a first-stage fetch */
     bool dry_run;               /* compute A/D updates but write nothing (the oracle's walks) */
     struct vtd_ir_cfg ir;       /* interrupt remapping as GSTS and the latched IRTA_REG say */
+    /* Coherency (docs/walker.md): whether the paging structures being walked are snooped (the
+     * PASID entry's PWSNP, set by the stage walks), and a switch that makes every read snooped
+     * (the CPU's view, for the missing-flush check). Only matter while the CPU cache holds
+     * dirty lines (walker/mem.h). */
+    bool paging_pwsnp;
+    bool snoop_all;
     struct vtd_walk_counters cnt;
     struct vtd_walk_host host;  /* private to the walker */
 };

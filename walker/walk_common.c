@@ -1,5 +1,6 @@
 /* walk_common.c: counted and traced structure accesses used by every stage of the walk. */
 #include "walker/fs_entry.h"
+#include "walker/root_entry.h"
 #include "walker/ss_entry.h"
 #include "walker/walk_internal.h"
 
@@ -74,17 +75,36 @@ static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame 
     fr[0] = (struct vtd_walk_frame){.fn_plus1 = key, .frame = frame};
 }
 
-int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val)
+bool walk_snooped(const struct vtd_walk_env *env, unsigned kind)
 {
-    int rc = vtd_mem_read64_fast(env->mem, addr, val);
+    const struct vtd_caps *c = env->caps;
+    if (env->snoop_all)
+        return true;
+    if (kind != VTD_TR_FS && kind != VTD_TR_SS)
+        return vtd_ecap_has(c, VTD_ECAP_C);
+    if (vtd_rtaddr_is_legacy(env->rtaddr))
+        return vtd_ecap_has(c, VTD_ECAP_C);
+    return vtd_ecap_has(c, VTD_ECAP_SMPWC) && env->paging_pwsnp;
+}
+
+int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr,
+                         uint64_t *val)
+{
+    int rc;
+    if (!vtd_mem_cpu_dirty(env->mem))
+        rc = vtd_mem_read64_fast(env->mem, addr, val);
+    else
+        rc = walk_snooped(env, kind) ? vtd_mem_read64(env->mem, addr, val) : vtd_mem_read64_nosnoop(env->mem, addr, val);
     if (!rc)
         walk_frame_remember(env, fr, addr);
     return rc;
 }
 
-int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len)
+int walk_mem_read_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr, void *buf,
+                       size_t len)
 {
-    int rc = vtd_mem_read(env->mem, addr, buf, len);
+    int rc = walk_snooped(env, kind) ? vtd_mem_read(env->mem, addr, buf, len)
+                                     : vtd_mem_read_nosnoop(env->mem, addr, buf, len);
     if (!rc)
         walk_frame_remember(env, fr, addr);
     return rc;

@@ -154,6 +154,7 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     /* Not zero-initialised: the walk fills each level's slots before anything reads them, and
      * clearing all 184 bytes (a string store) cost about 5% of a nested walk. */
     struct fs_walk w;
+    env->paging_pwsnp = pe->pwsnp;
     w.nested = pe->pgtt == VTD_PGTT_NESTED;
     w.start_level = start->level;
     out->top_level = pe->fs_levels;

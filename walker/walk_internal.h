@@ -32,9 +32,27 @@ static inline const uint8_t *walk_frame_find(const struct vtd_walk_env *env, con
     return fr[1].fn_plus1 == key ? fr[1].frame : NULL;
 }
 
-/* The slow paths of the two reads below: simulated memory, then remember the frame. */
-int walk_mem_read64_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val);
-int walk_mem_read_slow(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr, void *buf, size_t len);
+/*
+ * Whether a read of a structure of this kind is snooped (sees the CPU's cache): root, context and
+ * PASID structures with ECAP.C; scalable-mode paging structures with ECAP.SMPWC and the PASID
+ * entry's PWSNP; legacy-mode paging structures with ECAP.C (VT-d 11.4.3; Linux
+ * iommu_paging_structure_coherency() and __iommu_flush_cache()).
+ */
+bool walk_snooped(const struct vtd_walk_env *env, unsigned kind);
+
+/* Whether the read must see the CPU's view rather than memory: only while the CPU cache holds
+ * dirty lines (they are otherwise the same). */
+static inline bool walk_cpu_view(const struct vtd_walk_env *env, unsigned kind)
+{
+    return __builtin_expect(vtd_mem_cpu_dirty(env->mem) != 0, 0) && walk_snooped(env, kind);
+}
+
+/* The slow paths of the two reads below: simulated memory (the CPU's view or memory itself, as
+ * the kind's coherency says), then remember the frame. */
+int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr,
+                         uint64_t *val);
+int walk_mem_read_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr, void *buf,
+                       size_t len);
 
 /*
  * The word at `addr` through a frame remembered for (kind, level), or through simulated
@@ -44,7 +62,7 @@ static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsig
                                   uint64_t *val)
 {
     struct vtd_walk_frame *fr = env->host.frames[kind][level];
-    const uint8_t *frame = walk_frame_find(env, fr, addr);
+    const uint8_t *frame = walk_cpu_view(env, kind) ? NULL : walk_frame_find(env, fr, addr);
     if (__builtin_expect(frame && !(addr & 7), 1)) {
         __builtin_memcpy(val, frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
         return 0;
@@ -52,7 +70,7 @@ static inline int walk_mem_read64(struct vtd_walk_env *env, unsigned kind, unsig
     /* Through a local: were the caller's variable passed out, it would live in memory and
      * every entry read would make a store-to-load round trip on the walk's dependent chain. */
     uint64_t v;
-    int rc = walk_mem_read64_slow(env, fr, addr, &v);
+    int rc = walk_mem_read64_slow(env, kind, fr, addr, &v);
     *val = v;
     return rc;
 }
@@ -62,12 +80,12 @@ static inline int walk_mem_read(struct vtd_walk_env *env, unsigned kind, unsigne
                                 size_t len)
 {
     struct vtd_walk_frame *fr = env->host.frames[kind][level];
-    const uint8_t *frame = walk_frame_find(env, fr, addr);
+    const uint8_t *frame = walk_cpu_view(env, kind) ? NULL : walk_frame_find(env, fr, addr);
     if (frame && (addr & 0xfff) + len <= 0x1000) {
         memcpy(buf, frame + (addr & 0xfff), len);
         return 0;
     }
-    return walk_mem_read_slow(env, fr, addr, buf, len);
+    return walk_mem_read_slow(env, kind, fr, addr, buf, len);
 }
 
 /* Read one 64-bit structure word, counting and tracing it; returns the memory result. */

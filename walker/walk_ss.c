@@ -69,6 +69,7 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
 {
     const struct vtd_caps *caps = env->caps;
     struct ss_walk w;
+    env->paging_pwsnp = pe->pwsnp;
     /* Only the scalar fields are reset: the per-level arrays are filled as the walk goes. */
     out->top_level = pe->ss_levels;
     out->leaf_level = 0;
