@@ -115,7 +115,7 @@ extern const struct ld_nest ld_scenario_nest, ld_steps_nest, ld_expect_nest;
 /* One entry of `expect: descriptors` (load_steps.c): a qi step's fields without `expect`. */
 extern const struct ld_nest ld_qi_spec_nest;
 
-#define VALS_MAX 96
+#define VALS_MAX 128
 /* What one mapping held, by field id. Strings point into the YAML document. */
 struct vals {
     bool given[VALS_MAX];

@@ -40,6 +40,8 @@ enum sc_kind {
     /* the uAPI (host/container.h) */
     SK_CONTAINER_ATTACH, SK_GET_INFO, SK_MAP_DMA, SK_UNMAP_DMA, SK_PASID_REQUEST, SK_BIND, SK_UNBIND,
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
+    /* dirty tracking (runner/steps_dirty.c) */
+    SK_DIRTY_PAGES, SK_HWPT_SET_DIRTY, SK_HWPT_GET_DIRTY,
 };
 
 /* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
@@ -53,6 +55,8 @@ enum sc_arg {
     /* uAPI structure fields */
     A_IOVA, A_VADDR, A_ARGSZ, A_FLAGS, A_MIN, A_MAX_PASID, A_OP, A_HPASID, A_GPASID, A_ADDR_WIDTH, A_VERSION,
     A_FORMAT, A_CACHE, A_UGRAN, A_GRANULE, A_NB, A_LEAF, A_ARCHID, A_GRPID, A_CODE,
+    /* dirty tracking */
+    A_PGSIZE, A_BITMAP_SIZE, A_NO_CLEAR, A_DISCARD, A_ENABLE,
     A_MAX
 };
 
@@ -60,6 +64,7 @@ enum sc_arg {
 enum sc_exp {
     E_OUT, E_PAGE, E_PERM, E_FAULT, E_ERRNO, E_SOURCE, E_STALE, E_FIX, E_READS, E_PAGING_READS,
     E_WARNINGS, E_WARNING, E_PENDING_FAULTS, E_VALUE, E_DIRTY, E_QI_ERROR, E_IOMMU_ERRNO, E_ENTRY_NUM, E_DESC_COUNT,
+    E_DIRTY_LOST, E_ACCESSED_LOST, E_ALL_WRITES_REPORTED, E_PAGES_REPORTED, E_PAGES_WRITTEN,
     E_MAX
 };
 
@@ -183,6 +188,7 @@ struct sc_container {
     uint64_t did, ss_levels, pool, pool_size;
     bool given_did, given_levels, given_pool, given_pool_size;
     enum sc_iommufd_kernel iommufd_kernel;
+    unsigned dirty_source, dirty_flush; /* enum vtd_dirty_source, enum vtd_dirty_flush */
 };
 
 /* memory: simulated memory backed by an image file (walker/mem_image.h). */

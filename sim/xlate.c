@@ -474,6 +474,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;
+    res->lost.dirty = res->lost.accessed = false;
     /* This request's passage through the caches, reached by the hooks through the environment.
      * Fields other than these are read only for the caches `used` names (a whole-struct clear
      * is a rep stos costing a tenth of an IOTLB hit). */
@@ -502,6 +503,8 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     }
     if (io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST) /* a page request served nothing */
         iommu_oracle_check(io, u, req, res);
+    if (io->cfg.oracle && !rc && (u->used & ((1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB))))
+        iommu_ad_lost_check(io, u, req, res);
     count_request(io, res, rc);
     return rc;
 }
