@@ -305,9 +305,11 @@ static bool range_mapped(struct vtd_container *c, uint64_t iova, uint64_t last)
 /* iommufd_check_iova_range (6.7). */
 static int check_iova_range(uint64_t iova, uint64_t length, uint64_t page_size, uint64_t *last)
 {
-    if (!length || iova + (length - 1) < iova)
-        return -EOVERFLOW;
+    /* check_add_overflow(iova, length - 1): length 0 wraps to the whole space, an overflow
+     * unless iova is 0 (then the range has holes). */
     *last = iova + (length - 1);
+    if (*last < iova)
+        return -EOVERFLOW;
     if ((iova & (MIN_PGSIZE - 1)) || ((*last + 1) & (MIN_PGSIZE - 1)))
         return -EINVAL;
     /* The bitmap's page size must be a power of two (iova_bitmap counts in shifts): vtdsim's

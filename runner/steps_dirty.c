@@ -4,9 +4,9 @@
  * `hwpt_get_dirty` iommufd's two calls (host/container.h). While tracking is on, the runner
  * notes every page a device wrote through the container's second stage (requests without PASID:
  * their address is the IOVA the bitmaps speak of) and every page a bitmap reported; `expect:
- * {all_writes_reported: true}` holds when each written page was reported by some bitmap since
- * tracking started. That is the migration's correctness condition: a page written and never
- * reported is not copied again, and the destination runs with stale memory.
+ * {all_writes_reported: true}` holds when, for each page written, a bitmap retrieved after its
+ * last write reported it. That is the migration's correctness condition: a page written after
+ * the round that copied it and never reported again keeps its old contents on the destination.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -19,15 +19,20 @@
 #include "runner/run_internal.h"
 #include "walker/alloc.h"
 
-/* Pages (address >> 12), appended as met and sorted without duplicates when read. */
+/* Pages (address >> 12) with the last time they were met, appended as met and merged (one
+ * entry per page, the latest time) when read. */
+struct page_at {
+    uint64_t page, when;
+};
 struct page_set {
-    uint64_t *p;
+    struct page_at *p;
     size_t n, cap;
     bool sorted;
 };
 
 struct ex_dirty {
     bool tracking;
+    uint64_t clock;           /* orders writes and reports */
     struct page_set written, reported;
     uint64_t step_reported;   /* pages the last bitmap step reported */
 };
@@ -35,57 +40,64 @@ struct ex_dirty {
 /* The largest bitmap the runner allocates for one step (1 TiB at 4 KiB a bit). */
 #define BITMAP_MAX_BYTES (UINT64_C(32) << 20)
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_page(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    const struct page_at *x = a, *y = b;
+    if (x->page != y->page)
+        return x->page < y->page ? -1 : 1;
+    return x->when < y->when ? -1 : x->when > y->when;
 }
 
 static void set_normalise(struct page_set *s)
 {
     if (s->sorted || !s->n)
         return;
-    qsort(s->p, s->n, sizeof *s->p, cmp_u64);
+    qsort(s->p, s->n, sizeof *s->p, cmp_page);
     size_t out = 1;
-    for (size_t i = 1; i < s->n; i++)
-        if (s->p[i] != s->p[out - 1])
-            s->p[out++] = s->p[i];
+    for (size_t i = 1; i < s->n; i++) {
+        if (s->p[i].page != s->p[out - 1].page)
+            out++;
+        s->p[out - 1] = s->p[i]; /* sorted by time within a page: the last is the latest */
+    }
     s->n = out;
     s->sorted = true;
 }
 
-static int set_add(struct page_set *s, uint64_t page)
+static int set_add(struct page_set *s, uint64_t page, uint64_t when)
 {
-    if (s->n && s->p[s->n - 1] == page)
+    if (s->n && s->p[s->n - 1].page == page) {
+        s->p[s->n - 1].when = when;
         return 0;
+    }
     if (s->n == s->cap) {
         set_normalise(s); /* duplicates out before growing */
         if (s->n == s->cap) {
             size_t cap = s->cap ? 2 * s->cap : 256;
-            uint64_t *p = vtd_realloc(s->p, cap * sizeof *p);
+            struct page_at *p = vtd_realloc(s->p, cap * sizeof *p);
             if (!p)
                 return -ENOMEM;
             s->p = p;
             s->cap = cap;
         }
     }
-    if (s->n && s->p[s->n - 1] > page)
+    if (s->n && s->p[s->n - 1].page > page)
         s->sorted = false;
-    s->p[s->n++] = page;
+    s->p[s->n++] = (struct page_at){page, when};
     return 0;
 }
 
-static bool set_has(const struct page_set *s, uint64_t page)
+/* When a (merged) set last met the page; 0: never. */
+static uint64_t set_when(const struct page_set *s, uint64_t page)
 {
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (s->p[mid] < page)
+        if (s->p[mid].page < page)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < s->n && s->p[lo] == page;
+    return lo < s->n && s->p[lo].page == page ? s->p[lo].when : 0;
 }
 
 static void set_clear(struct page_set *s)
@@ -117,7 +129,7 @@ void ex_dirty_note_dma(struct ex *e, const struct outcome *o)
     if (!d || !d->tracking || o->fault || o->req.pasid_valid || !(o->req.access & VTD_ACC_W) ||
         o->req.kind == VTD_REQ_TRANSLATION)
         return;
-    if (set_add(&d->written, o->req.addr >> VTD_PAGE_SHIFT))
+    if (set_add(&d->written, o->req.addr >> VTD_PAGE_SHIFT, ++d->clock))
         vtd_iommu_count_alloc_failure(e->io);
 }
 
@@ -136,12 +148,13 @@ static int note_bitmap(struct ex_dirty *d, const uint64_t *bm, uint64_t nbits, u
                        bool discard)
 {
     d->step_reported = 0;
+    d->clock++;
     for (uint64_t i = 0; i < nbits; i++) {
         if (!(bm[i / 64] & (UINT64_C(1) << (i % 64))))
             continue;
         d->step_reported++;
         for (uint64_t off = 0; !discard && off < pgsize; off += VTD_PAGE_SIZE)
-            if (set_add(&d->reported, (iova + i * pgsize + off) >> VTD_PAGE_SHIFT))
+            if (set_add(&d->reported, (iova + i * pgsize + off) >> VTD_PAGE_SHIFT, d->clock))
                 return -ENOMEM;
     }
     return 0;
@@ -232,20 +245,26 @@ int ex_dirty_step(struct ex *e, const struct sc_step *st, struct outcome *o)
 
 /* ---- the expectations ---- */
 
-/* The written pages no bitmap reported, the first few listed. */
+/* A written page is reported when a bitmap retrieved after its last write holds it: one
+ * retrieved before was copied with the old contents. */
+static bool page_reported(const struct ex_dirty *d, const struct page_at *w)
+{
+    return set_when(&d->reported, w->page) > w->when;
+}
+
+/* The written pages no later bitmap reported, the first few listed. */
 static void list_unreported(const struct ex_dirty *d, FILE *f)
 {
-    unsigned shown = 0;
     uint64_t missing = 0;
     for (size_t i = 0; i < d->written.n; i++) {
-        if (set_has(&d->reported, d->written.p[i]))
+        if (page_reported(d, &d->written.p[i]))
             continue;
-        if (shown++ < 8)
-            fprintf(f, "      written, never reported: 0x%llx\n",
-                    (unsigned long long)(d->written.p[i] << VTD_PAGE_SHIFT));
-        missing++;
+        if (missing++ < 8)
+            fprintf(f, "      written, not reported after the write: 0x%llx%s\n",
+                    (unsigned long long)(d->written.p[i].page << VTD_PAGE_SHIFT),
+                    set_when(&d->reported, d->written.p[i].page) ? " (reported only before it)" : "");
     }
-    if (shown > 8)
+    if (missing > 8)
         fprintf(f, "      ... %llu such pages in all\n", (unsigned long long)missing);
 }
 
@@ -254,7 +273,7 @@ static bool all_reported(struct ex_dirty *d)
     set_normalise(&d->written);
     set_normalise(&d->reported);
     for (size_t i = 0; i < d->written.n; i++)
-        if (!set_has(&d->reported, d->written.p[i]))
+        if (!page_reported(d, &d->written.p[i]))
             return false;
     return true;
 }
