@@ -188,10 +188,10 @@ static const struct field hwpt_inv_entry_fields[] = {
 
 /* Dirty tracking (runner/steps_dirty.c): VFIO_IOMMU_DIRTY_PAGES and iommufd's two calls. */
 static const struct name_val dirty_op_names[] = {{"start", 1}, {"stop", 2}, {"get_bitmap", 4}, {NULL, 0}};
-#define DIRTY_RANGE ARG("iova", T_U64, A_IOVA), ARG("size", T_SIZE, A_SIZE), \
-    {"bitmap_size", T_U64, A_BITMAP_SIZE, false, 0, (UINT64_C(1) << 28) + 4096, NULL}, ARG("discard", T_BOOL, A_DISCARD)
+#define DIRTY_RANGE ARG("iova", T_U64, A_IOVA), ARG("size", T_SIZE, A_SIZE), ARG("discard", T_BOOL, A_DISCARD)
 static const struct field dirty_pages_fields[] = {
-    {"op", T_ENUM, A_OP, true, 0, 0, dirty_op_names}, DIRTY_RANGE, ARG("pgsize", T_SIZE, A_PGSIZE), ARGSZ,
+    {"op", T_ENUM, A_OP, true, 0, 0, dirty_op_names}, DIRTY_RANGE, ARG("pgsize", T_SIZE, A_PGSIZE),
+    {"bitmap_size", T_U64, A_BITMAP_SIZE, false, 0, (UINT64_C(1) << 28) + 4096, NULL}, ARGSZ,
     FLAGS(struct vfio_iommu_type1_dirty_bitmap), EXPECT,
 };
 static const struct field hwpt_set_dirty_fields[] = {ARG("enable", T_BOOL, A_ENABLE), ARGN("flags", A_FLAGS, 0, 0xFFFFFFFF), EXPECT};

@@ -206,6 +206,7 @@ static int dirty_pages(struct ex *e, const struct sc_step *st, struct outcome *o
 static int hwpt_get_dirty(struct ex *e, const struct sc_step *st, struct outcome *o, struct ex_dirty *d)
 {
     uint64_t iova = ARG_OR(st, A_IOVA, 0), size = ARG_OR(st, A_SIZE, 0), pgsize = ARG_OR(st, A_PGSIZE, VTD_PAGE_SIZE);
+    /* iommufd sizes the bitmap from the range itself: always enough for it. */
     uint64_t given, alloc = bitmap_bytes(st, size, pgsize, &given);
     if (alloc > BITMAP_MAX_BYTES) {
         o->err_what = "hwpt_get_dirty (the bitmap is larger than the runner's 32 MiB)";
