@@ -19,7 +19,7 @@
 #include <linux/vfio.h>
 
 #include "host/container_internal.h"
-#include "host/harvest.h"
+#include "walker/harvest.h"
 #include "walker/pasid_entry.h"
 
 /* The smallest page size of Intel's pgsize_bitmap: the only one a bitmap may use (5.8). */

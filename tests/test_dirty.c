@@ -9,7 +9,7 @@
 #include <linux/vfio.h>
 
 #include "host/container.h"
-#include "host/harvest.h"
+#include "walker/harvest.h"
 #include "sim/iommu.h"
 #include "sim/qi.h"
 #include "walker/builder.h"

@@ -4,7 +4,7 @@
  * harvest costs about what a plain read of the same leaves costs, plus one compare-exchange per
  * dirty leaf.
  */
-#include "host/harvest.h"
+#include "walker/harvest.h"
 
 #include <errno.h>
 

@@ -2,10 +2,11 @@
  * harvest.h: what a host IOMMU driver does to collect dirty pages from second-stage tables with
  * SSADE on: read the D bit of every leaf in a range, and clear it (Linux 6.7+
  * intel_iommu_read_and_clear_dirty; the flush that must follow is the caller's). Software, not
- * the IOMMU: it reads and writes the tables as the CPU would, with an atomic clear.
+ * the IOMMU: it reads and writes the tables as the CPU would, with an atomic clear. Beside the
+ * builders, so that both the host layer (host/container_dirty.c) and trace replay use it.
  */
-#ifndef VTDSIM_HOST_HARVEST_H
-#define VTDSIM_HOST_HARVEST_H
+#ifndef VTDSIM_WALKER_HARVEST_H
+#define VTDSIM_WALKER_HARVEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
