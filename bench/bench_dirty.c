@@ -83,6 +83,19 @@ static void count_dirty(void *arg, uint64_t iova, uint64_t size)
     *(uint64_t *)arg += size;
 }
 
+/* The builder bounds the leaves of one call (VTD_PT_MAX_LEAVES): map 1 GiB at a time. */
+static int map_in_chunks(struct vtd_pt *pt, uint64_t bytes, unsigned shift)
+{
+    const uint64_t chunk = UINT64_C(1) << 30;
+    for (uint64_t off = 0; off < bytes; off += chunk) {
+        int rc = vtd_pt_map(pt, off, OUT_BASE + off, bytes - off < chunk ? bytes - off : chunk, shift,
+                            VTD_PERM_R | VTD_PERM_W, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static void bench_harvest(const char *name, uint64_t bytes, unsigned shift, struct bench_row *harvest,
                           struct bench_row *plain)
 {
@@ -97,7 +110,7 @@ static void bench_harvest(const char *name, uint64_t bytes, unsigned shift, stru
     /* Tables: one 4 KiB page per 512 leaves, plus the levels above. */
     uint64_t pool = (leaves / 512 + 64) * 4096 * 2;
     if (!m || vtd_builder_init(&b, m, &caps, POOL_BASE, pool) || vtd_pt_init(&pt, &b, VTD_PT_SS, 4, NULL, 0, 0) ||
-        vtd_pt_map(&pt, 0, OUT_BASE, bytes, shift, VTD_PERM_R | VTD_PERM_W, 0)) {
+        map_in_chunks(&pt, bytes, shift)) {
         fprintf(stderr, "%s: setup failed\n", name);
         vtd_mem_free(m);
         return;

@@ -243,6 +243,7 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
     vtd_pasid_cfg_init(&pe, VTD_PGTT_SS, c->cfg.did);
     pe.ss_levels = c->cfg.ss_levels;
     pe.ssptptr = c->ss.root;
+    pe.ssade = c->ssade; /* dirty tracking on: the new entry tracks too (container_dirty.c) */
     /* The RID_PASID entry goes in before the context entry points at the directory. */
     int rc = vtd_build_pasid_entry(&c->b, &ctx, 0, &pe);
     if (!rc)

@@ -65,7 +65,9 @@ static int entry_set_ssade(struct vtd_container *c, uint32_t pasid, bool on)
 {
     uint64_t addr = vtd_build_pasid_entry_addr(&c->b, &c->ctx_proto, pasid), qw0;
     struct vtd_mem *m = vtd_iommu_mem(c->io);
-    if (!addr || vtd_mem_read64(m, addr, &qw0))
+    if (!addr)
+        return 0; /* no table yet: no entry uses the second stage */
+    if (vtd_mem_read64(m, addr, &qw0))
         return -EFAULT;
     if (!(qw0 & VTD_PE_P))
         return 0;
