@@ -171,17 +171,20 @@ static struct bench_row bench_write(const char *name, bool ssade, bool miss, lon
     struct vtd_request req = {.sid = SID, .access = VTD_ACC_W};
     struct vtd_dma_result res;
     double samples[RUNS];
+    uint64_t reads = 0;
     for (int run = 0; run < RUNS; run++) {
         double t0 = bench_now_ns();
         for (long i = 0; i < iters; i++) {
             req.addr = ((uint64_t)(i & (npages - 1)) << 12) | 0x40;
             vtd_iommu_dma(io, &req, &res);
             bench_sink += res.x.out;
+            reads += res.paging_reads;
         }
         samples[run] = (bench_now_ns() - t0) / (double)iters;
     }
     r.ns = bench_median(samples, RUNS);
     r.mops = 1e3 / r.ns;
+    r.reads = (double)reads / (double)(iters * RUNS);
     world_fini(&w);
     vtd_iommu_free(io);
     return r;
