@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,9 +161,27 @@ static size_t fi_min_arg(unsigned long request)
         return sizeof(struct vfio_iommu_type1_pasid_request);
     case VFIO_IOMMU_NESTING_OP:
         return sizeof(struct vfio_iommu_type1_nesting_op) + sizeof(struct iommu_gpasid_bind_data);
+    case VFIO_IOMMU_DIRTY_PAGES:
+        return sizeof(struct vfio_iommu_type1_dirty_bitmap) + sizeof(struct vfio_iommu_type1_dirty_bitmap_get);
     default:
         return 0;
     }
+}
+
+/* A dirty bitmap's user pointer cannot come from the input (the model writes through it, as the
+ * kernel's copy_to_user would): the struct vfio_bitmap at `off` gets the harness's own buffer,
+ * its size clamped to that buffer, or NULL when the input's pointer was NULL (-EFAULT). */
+#define FI_BITMAP_BYTES 4096u
+static void fi_own_bitmap(uint8_t *buf, size_t len, size_t off, uint64_t *bitmap)
+{
+    if (off + sizeof(struct vfio_bitmap) > len)
+        return;
+    struct vfio_bitmap bm;
+    memcpy(&bm, buf + off, sizeof bm);
+    if (bm.size > FI_BITMAP_BYTES)
+        bm.size = FI_BITMAP_BYTES;
+    bm.data = bm.data ? (__u64 *)(void *)bitmap : NULL;
+    memcpy(buf + off, &bm, sizeof bm);
 }
 
 /* Lower a u32 argsz at `off` of a `len`-byte buffer to what remains of the buffer from `base`. */
@@ -190,6 +209,12 @@ static int fi_ioctl(struct fi_state *s, unsigned long request, const uint8_t *p,
     fi_clamp_argsz(buf, len, 0, 0);
     if (request == VFIO_IOMMU_NESTING_OP)
         fi_clamp_argsz(buf, len, sizeof(struct vfio_iommu_type1_nesting_op), sizeof(struct vfio_iommu_type1_nesting_op));
+    uint64_t bitmap[FI_BITMAP_BYTES / 8];
+    if (request == VFIO_IOMMU_DIRTY_PAGES)
+        fi_own_bitmap(buf, len, sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+                                    offsetof(struct vfio_iommu_type1_dirty_bitmap_get, bitmap), bitmap);
+    if (request == VFIO_IOMMU_UNMAP_DMA)
+        fi_own_bitmap(buf, len, sizeof(struct vfio_iommu_type1_dma_unmap), bitmap);
     uint32_t argsz_in = len >= 4 ? fi_le(buf, 4) : 0;
     int rc = fi_last = vtd_container_ioctl(s->c, request, buf);
     int bad = 0;

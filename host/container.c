@@ -85,6 +85,8 @@ static const char *config_error(const struct vtd_iommu *io, const struct vtd_con
         return "unknown invalidation policy";
     if (cfg->iommufd_kernel != VTD_IOMMUFD_6_10 && cfg->iommufd_kernel != VTD_IOMMUFD_6_8)
         return "unknown iommufd kernel";
+    if ((unsigned)cfg->dirty_source > VTD_DIRTY_SSADE || (unsigned)cfg->dirty_flush > VTD_DIRTY_FLUSH_IOTLB)
+        return "unknown dirty-tracking source or flush";
     if (!vtd_ecap_has(caps, VTD_ECAP_SMTS) || !vtd_ecap_has(caps, VTD_ECAP_NEST))
         return "the IOMMU lacks scalable mode or nesting";
     return NULL;
@@ -197,6 +199,8 @@ static int qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last
     return cont_qi(c, vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, c->cfg.did, addr, am, false, false, false));
 }
 
+int cont_qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last) { return qi_iotlb_range(c, start, last); }
+
 /* The device TLB's size encoding for the block that covers [start, last] (VT-d 6.5.2.5). */
 static int qi_devtlb(struct vtd_container *c, uint16_t sid, uint64_t start, uint64_t last)
 {
@@ -242,6 +246,7 @@ int vtd_container_attach_device(struct vtd_container *c, uint16_t sid)
     vtd_pasid_cfg_init(&pe, VTD_PGTT_SS, c->cfg.did);
     pe.ss_levels = c->cfg.ss_levels;
     pe.ssptptr = c->ss.root;
+    pe.ssade = c->ssade; /* dirty tracking on: the new entry tracks too (container_dirty.c) */
     /* The RID_PASID entry goes in before the context entry points at the directory. */
     int rc = vtd_build_pasid_entry(&c->b, &ctx, 0, &pe);
     if (!rc)
@@ -387,6 +392,8 @@ static struct dma_map *find_dma(struct vtd_container *c, uint64_t start, uint64_
     return NULL;
 }
 
+struct dma_map *cont_find_dma(struct vtd_container *c, uint64_t start, uint64_t size) { return find_dma(c, start, size); }
+
 static uint64_t pinned_pages(const struct vtd_container *c)
 {
     uint64_t n = 0;
@@ -481,6 +488,8 @@ static int flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last
     return rc ? rc : cont_qi_wait(c);
 }
 
+int cont_flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last) { return flush_ss_range(c, start, last); }
+
 static int unmap_one(struct vtd_container *c, struct dma_map *m, uint64_t *unmapped)
 {
     uint64_t iova = m->iova, size = m->size;
@@ -503,10 +512,17 @@ static int unmap_dma(struct vtd_container *c, void *arg)
     /* vfio_iommu_type1_unmap_dma: argsz, flags beyond GET_DIRTY_BITMAP. */
     if (unmap.argsz < minsz || (unmap.flags & ~(uint32_t)VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
         return -EINVAL;
-    /* Dirty tracking can never be started here (DIRTY_PAGES is not offered): 5.10 answers a
-     * bitmap request -EINVAL either on its argsz/bitmap checks or in vfio_dma_do_unmap. */
-    if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
-        return -EINVAL;
+    /* With GET_DIRTY_BITMAP: argsz must reach the bitmap, its size fit the range, tracking be
+     * on and the page size the smallest (container_dirty.c). */
+    struct vfio_bitmap bm = {0};
+    if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+        if (unmap.argsz < minsz + sizeof bm)
+            return -EINVAL;
+        memcpy(&bm, (char *)arg + minsz, sizeof bm);
+        int rc = cont_dirty_unmap_check(c, unmap.size, &bm);
+        if (rc)
+            return rc;
+    }
     /* vfio_dma_do_unmap: iova, size 0 or misaligned, wrap. */
     if ((unmap.iova & PAGE_MASK_4K) || !unmap.size || (unmap.size & PAGE_MASK_4K))
         return -EINVAL;
@@ -521,8 +537,13 @@ static int unmap_dma(struct vtd_container *c, void *arg)
         return -EINVAL;
     uint64_t unmapped = 0;
     int rc = 0;
-    while (!rc && (m = find_dma(c, unmap.iova, unmap.size)))
-        rc = unmap_one(c, m, &unmapped);
+    while (!rc && (m = find_dma(c, unmap.iova, unmap.size))) {
+        /* The mapping's dirty pages are reported before it goes (vfio_dma_do_unmap). */
+        if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+            rc = cont_dirty_unmap_report(c, m, unmap.iova, &bm);
+        if (!rc)
+            rc = unmap_one(c, m, &unmapped);
+    }
     if (rc)
         return rc; /* 5.10 copies the size back only on success */
     unmap.size = unmapped;
@@ -662,6 +683,8 @@ int vtd_container_ioctl(struct vtd_container *c, unsigned long request, void *ar
         return arg ? pasid_request(c, arg) : -EFAULT;
     case VFIO_IOMMU_NESTING_OP:
         return arg ? cont_nesting_op(c, arg) : -EFAULT;
+    case VFIO_IOMMU_DIRTY_PAGES:
+        return arg ? cont_dirty_pages(c, arg) : -EFAULT;
     default:
         return -ENOTTY; /* vfio_iommu_type1_ioctl's answer to an unknown command */
     }

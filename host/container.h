@@ -27,6 +27,11 @@ enum vtd_inv_policy { VTD_INV_SPEC, VTD_INV_LINUX_5_10 };
 /* Which kernel answers the iommufd form (HWPT_INVALIDATE differs; see docs/uapi.md). */
 enum vtd_iommufd_kernel { VTD_IOMMUFD_6_10, VTD_IOMMUFD_6_8 };
 
+/* Where VFIO_IOMMU_DIRTY_PAGES finds dirty pages (docs/dirty-tracking.md). */
+enum vtd_dirty_source {
+    VTD_DIRTY_PINNED, /* type1's software fallback: every pinned page is dirty (Linux 5.8-5.10) */
+    VTD_DIRTY_SSADE,  /* the IOMMU's second-stage D bits: harvest = read and clear, then flush */
+};
 struct vtd_container_config {
     uint16_t did;             /* the host domain's DID (non-zero, below 2^CAP.ND width) */
     uint64_t pool_base;       /* host-physical pool for the container's structures */
@@ -35,6 +40,10 @@ struct vtd_container_config {
     enum vtd_inv_policy policy;
     enum vtd_iommufd_kernel iommufd_kernel;
     unsigned fault_queue;     /* fault records kept (0: 128) */
+    enum vtd_dirty_source dirty_source; /* VFIO_IOMMU_DIRTY_PAGES' source (default pinned) */
+    /* The flush after a harvest cleared D bits: IOTLB and device TLBs (default), or the bugs by
+     * which a device keeps writing through a cached dirty translation: none, or the IOTLB only. */
+    enum vtd_dirty_flush { VTD_DIRTY_FLUSH_ALL, VTD_DIRTY_FLUSH_NONE, VTD_DIRTY_FLUSH_IOTLB } dirty_flush;
 };
 
 /* Defaults: DID 1, pool [0x10000000, +256 MiB), 4-level second stage, policy spec, iommufd
@@ -108,6 +117,26 @@ int vtd_container_hwpt_alloc_vtd_s1(struct vtd_container *c, uint32_t pasid, con
 int vtd_container_hwpt_invalidate(struct vtd_container *c, uint32_t pasid, const void *array, uint32_t entry_len,
                                   uint32_t *entry_num);
 
+/*
+ * iommufd's dirty tracking on the container's second-stage hardware page table (Linux 6.7+
+ * IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_GET_DIRTY_BITMAP; host/container_dirty.c), as C
+ * calls with the structures' fields: the flags take the kernel's values.
+ * Set: flags VTD_HWPT_DIRTY_TRACKING_ENABLE or 0 (disable): SSADE in every PASID entry using the
+ * table, with the flushes. 0, -EINVAL (unknown flags), -EOPNOTSUPP (no ECAP.SSADS: the domain
+ * could not have been allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
+ * Get: one bit per `page_size` bytes of [iova, iova + length) into `data` (OR'ed in), D bits
+ * cleared unless VTD_HWPT_GET_DIRTY_BITMAP_NO_CLEAR; then the IOTLB flush of what was found.
+ * 0, -EOPNOTSUPP (unknown flags, reserved non-zero, no SSADS), -EOVERFLOW (range wraps),
+ * -EINVAL (misaligned to 4 KiB or page_size, page_size 0 or not a power of two, tracking off,
+ * a hole in the range), -EFAULT (data NULL, or a table unreadable).
+ */
+#define VTD_HWPT_DIRTY_TRACKING_ENABLE 1u
+#define VTD_HWPT_GET_DIRTY_BITMAP_NO_CLEAR 1u
+int vtd_container_hwpt_set_dirty_tracking(struct vtd_container *c, uint32_t flags);
+int vtd_container_hwpt_get_dirty_bitmap(struct vtd_container *c, uint64_t iova, uint64_t length, uint64_t page_size,
+                                        uint32_t flags, uint32_t reserved, uint64_t *data);
+/* Whether dirty tracking is on (either form). */
+bool vtd_container_dirty_tracking(const struct vtd_container *c);
 /* Host-side views for tests and tools. */
 uint16_t vtd_container_did(const struct vtd_container *c);
 /*

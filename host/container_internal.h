@@ -85,6 +85,9 @@ struct vtd_container {
     size_t nsids, capsids;
     struct vtd_ctx ctx_proto; /* the directory every attached device shares */
     struct vtd_container_x x; /* nesting state (container_nest.c) */
+    /* Dirty tracking (container_dirty.c): started by VFIO_IOMMU_DIRTY_PAGES, by iommufd's
+     * SET_DIRTY_TRACKING; SSADE is on in the PASID entries while `ssade` is. */
+    bool dirty_vfio, dirty_hwpt, ssade;
 };
 
 /* Submit one descriptor (built with sim/qi_desc.h) / an invalidation wait. */
@@ -128,6 +131,19 @@ int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, u
 /* Page requests (prq.c). */
 int cont_prq_init(struct vtd_container *c);
 void cont_prq_fini(struct vtd_container *c);
+
+/* Flush the domain's IOTLB over [start, last], every ATS device's TLB, then wait; the IOTLB
+ * part alone (container.c). */
+int cont_flush_ss_range(struct vtd_container *c, uint64_t start, uint64_t last);
+int cont_qi_iotlb_range(struct vtd_container *c, uint64_t start, uint64_t last);
+/* The first mapping overlapping [start, start + size), or NULL (container.c). */
+struct dma_map *cont_find_dma(struct vtd_container *c, uint64_t start, uint64_t size);
+/* VFIO_IOMMU_DIRTY_PAGES, and UNMAP_DMA's dirty bitmap of one mapping (container_dirty.c). */
+int cont_dirty_pages(struct vtd_container *c, void *arg);
+struct vfio_bitmap;
+int cont_dirty_unmap_check(const struct vtd_container *c, uint64_t size, const struct vfio_bitmap *bm);
+int cont_dirty_unmap_report(struct vtd_container *c, const struct dma_map *m, uint64_t base,
+                            const struct vfio_bitmap *bm);
 
 /* The uAPI permission bits (IOMMU_FAULT_PERM_*) of a request (container_fault.c). */
 uint32_t container_fault_perm(const struct vtd_request *req);

@@ -399,7 +399,10 @@ static bool load_tables(struct ld *L, yaml_node_t *seq)
 
 /* ---- the document ------------------------------------------------------------------------- */
 
-enum { K_DID, K_LEVELS, K_POOL, K_POOL_SIZE, K_IOMMUFD };
+enum { K_DID, K_LEVELS, K_POOL, K_POOL_SIZE, K_IOMMUFD, K_DIRTY_SOURCE, K_DIRTY_FLUSH };
+/* host/container.h: enum vtd_dirty_source, enum vtd_dirty_flush. */
+static const struct name_val dirty_source_names[] = {{"pinned", 0}, {"ssade", 1}, {NULL, 0}};
+static const struct name_val dirty_flush_names[] = {{"all", 0}, {"none", 1}, {"iotlb", 2}, {NULL, 0}};
 static const struct name_val iommufd_kernel_names[] = {{"6.10", SC_IOMMUFD_6_10}, {"6.8", SC_IOMMUFD_6_8}, {NULL, 0}};
 static const struct field container_fields[] = {
     {"did", T_U64, K_DID, false, 1, 0xFFFF, NULL},
@@ -407,6 +410,8 @@ static const struct field container_fields[] = {
     {"pool", T_U64, K_POOL, false, 0, 0, NULL},
     {"pool_size", T_SIZE, K_POOL_SIZE, false, 0x1000, UINT64_C(1) << 40, NULL},
     {"iommufd_kernel", T_ENUM, K_IOMMUFD, false, 0, 0, iommufd_kernel_names},
+    {"dirty_source", T_ENUM, K_DIRTY_SOURCE, false, 0, 0, dirty_source_names},
+    {"dirty_flush", T_ENUM, K_DIRTY_FLUSH, false, 0, 0, dirty_flush_names},
 };
 static const struct ld_nest container_nest = NEST_LEAF("container", "container", container_fields);
 
@@ -428,6 +433,8 @@ static bool load_container(struct ld *L, yaml_node_t *n)
                                .given_pool_size = v.given[K_POOL_SIZE],
                                .iommufd_kernel = v.given[K_IOMMUFD] ? (enum sc_iommufd_kernel)v.v[K_IOMMUFD]
                                                                     : SC_IOMMUFD_6_10};
+    c->dirty_source = v.given[K_DIRTY_SOURCE] ? (unsigned)v.v[K_DIRTY_SOURCE] : 0;
+    c->dirty_flush = v.given[K_DIRTY_FLUSH] ? (unsigned)v.v[K_DIRTY_FLUSH] : 0;
     L->s->has_container = true;
     L->s->container_line = (unsigned)n->start_mark.line + 1;
     return true;

@@ -60,6 +60,11 @@ static const struct field expect_fields[] = {
     {"prq", T_ENUM, E_PRQ, false, 0, 0, prq_names},
     {"prq_messages", T_U64, E_PRQ_MESSAGES, false, 0, 0, NULL},
     {"pri", T_MAP, X_PRI, false, 0, 0, NULL},
+    {"dirty_lost", T_BOOL, E_DIRTY_LOST, false, 0, 0, NULL},
+    {"accessed_lost", T_BOOL, E_ACCESSED_LOST, false, 0, 0, NULL},
+    {"all_writes_reported", T_BOOL, E_ALL_WRITES_REPORTED, false, 0, 0, NULL},
+    {"pages_reported", T_U64, E_PAGES_REPORTED, false, 0, 0, NULL},
+    {"pages_written", T_U64, E_PAGES_WRITTEN, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */
@@ -185,7 +190,7 @@ static bool load_mem_expect(struct ld *L, yaml_node_t *seq, struct sc_expect *e)
 /* Counters: per cache (struct vtd_cache_stats order), then global (struct vtd_iommu_stats). */
 static const char *const counter_names[] = {
     "lookups", "hits", "misses", "fills", "evictions", "invalidated", "over_invalidated", "stale_hits",
-    "requests", "faults", "stale", "walks", "walk_reads", "warnings",
+    "requests", "faults", "stale", "walks", "walk_reads", "warnings", "dirty_lost", "accessed_lost",
 };
 #define SC_COUNTERS (sizeof counter_names / sizeof counter_names[0])
 

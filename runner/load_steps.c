@@ -15,6 +15,7 @@
 #include "walker/alloc.h"
 
 enum { S_EXPECT = A_MAX, S_RAW, S_STEPS, S_ENTRIES, S_QWORDS, S_HEX };
+_Static_assert(S_HEX < VALS_MAX, "a step's keys must fit struct vals");
 
 static const struct name_val access_names[] = {{"read", VTD_ACC_R}, {"write", VTD_ACC_W}, {"exec", VTD_ACC_X}, {NULL, 0}};
 static const struct name_val ats_names[] = {
@@ -229,6 +230,20 @@ static const struct field hwpt_inv_entry_fields[] = {
     {"flags", T_FLAGS, HI_FLAGS, false, 0, MEMBER_MAX(struct iommu_hwpt_vtd_s1_invalidate, flags), hwpt_inv_flag_names}, {"reserved", T_U64, HI_RESERVED, false, 0, 0xFFFFFFFF, NULL},
 };
 
+/* Dirty tracking (runner/steps_dirty.c): VFIO_IOMMU_DIRTY_PAGES and iommufd's two calls. */
+static const struct name_val dirty_op_names[] = {{"start", 1}, {"stop", 2}, {"get_bitmap", 4}, {NULL, 0}};
+#define DIRTY_RANGE ARG("iova", T_U64, A_IOVA), ARG("size", T_SIZE, A_SIZE), ARG("discard", T_BOOL, A_DISCARD)
+static const struct field dirty_pages_fields[] = {
+    {"op", T_ENUM, A_OP, true, 0, 0, dirty_op_names}, DIRTY_RANGE, ARG("pgsize", T_SIZE, A_PGSIZE),
+    {"bitmap_size", T_U64, A_BITMAP_SIZE, false, 0, (UINT64_C(1) << 28) + 4096, NULL}, ARGSZ,
+    FLAGS(struct vfio_iommu_type1_dirty_bitmap), EXPECT,
+};
+static const struct field hwpt_set_dirty_fields[] = {ARG("enable", T_BOOL, A_ENABLE), ARGN("flags", A_FLAGS, 0, 0xFFFFFFFF), EXPECT};
+static const struct field hwpt_get_dirty_fields[] = {
+    DIRTY_RANGE, ARG("page_size", T_SIZE, A_PGSIZE), ARG("no_clear", T_BOOL, A_NO_CLEAR),
+    ARGN("flags", A_FLAGS, 0, 0xFFFFFFFF), ARGN("reserved", A_VALUE, 0, 0xFFFFFFFF), EXPECT,
+};
+
 static const struct ld_nest hwpt_inv_entry_nest = NEST_LEAF("hwpt_invalidate_entry", "an 'entries' item", hwpt_inv_entry_fields);
 
 /* What the arguments of a step that nest hold: `expect:` in every kind but repeat. */
@@ -279,6 +294,9 @@ static const struct step_kind step_kinds[] = {
     KIND_LINKS("hwpt_invalidate", SK_HWPT_INVALIDATE, hwpt_invalidate_fields, hwpt_invalidate_links),
     KIND("page_request", SK_PAGE_REQUEST, page_request_fields),
     KIND("pri_reset", SK_PRI_RESET, pri_reset_fields),
+    KIND("dirty_pages", SK_DIRTY_PAGES, dirty_pages_fields),
+    KIND("hwpt_set_dirty", SK_HWPT_SET_DIRTY, hwpt_set_dirty_fields),
+    KIND("hwpt_get_dirty", SK_HWPT_GET_DIRTY, hwpt_get_dirty_fields),
 };
 const struct ld_nest ld_steps_nest = {"step", "steps", LD_KINDS, NULL, 0, NULL, 0, step_kinds, NT(step_kinds)};
 

@@ -350,6 +350,7 @@ static bool setup(struct ex *e)
 static void teardown(struct ex *e)
 {
     sc_uapi_container_free(e->c);
+    ex_dirty_free(e);
     /* world_init_mem over the IOMMU's memory: the IOMMU frees it. */
     vtd_iommu_free(e->io);
     vtd_free(e->ctx);

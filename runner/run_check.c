@@ -236,11 +236,33 @@ static bool chk_dirty(const struct sc_expect *x, const struct outcome *o, uint64
     return false;
 }
 
+/* Lost A/D state (sim/dirty.c): without 'dirty_lost', a DMA step with expectations expects none;
+ * 'accessed_lost' is checked only when given (software need not rely on A). */
+static bool chk_ad_lost(const struct sc_expect *x, const struct outcome *o, uint64_t d, FILE **f, struct ex *e,
+                        const struct sc_step *st)
+{
+    (void)d;
+    bool dirty = x->given[E_DIRTY_LOST] ? x->v[E_DIRTY_LOST] != 0 : false;
+    bool ok = dirty == o->res.lost.dirty &&
+              (!x->given[E_ACCESSED_LOST] || (x->v[E_ACCESSED_LOST] != 0) == o->res.lost.accessed);
+    if (ok)
+        return true;
+    FILE *out = want(e, st, f);
+    fprintf(out, "    expected dirty_lost %s", dirty ? "true" : "false");
+    if (x->given[E_ACCESSED_LOST])
+        fprintf(out, ", accessed_lost %s", x->v[E_ACCESSED_LOST] ? "true" : "false");
+    fprintf(out, "; got dirty_lost %s, accessed_lost %s\n", o->res.lost.dirty ? "true" : "false",
+            o->res.lost.accessed ? "true" : "false");
+    if (o->res.lost.dirty || o->res.lost.accessed)
+        fprintf(out, "    oracle: %s\n", o->res.lost.text);
+    return false;
+}
+
 static const dma_check_fn dma_checks[] = {chk_fault, chk_out, chk_page, chk_perm, chk_source, chk_stale, chk_fix,
-                                          chk_reads, chk_dirty};
+                                          chk_reads, chk_dirty, chk_ad_lost};
 /* The expectation each of dma_checks holds, for the summary of requests not described. */
 static const char *const dma_check_names[] = {"fault", "out", "page", "perm", "source", "stale", "fix", "reads",
-                                              "dirty"};
+                                              "dirty", "dirty_lost"};
 
 /* A later request of a step whose first failed request was described: its checks count as
  * before, their text is dropped, and the request joins the step's summary line. */
@@ -312,7 +334,8 @@ static uint64_t counter_value(struct ex *e, const struct sc_counter_expect *c)
 {
     if (c->cache < 0) {
         const struct vtd_iommu_stats *g = vtd_iommu_stats(e->io);
-        const uint64_t vals[] = {g->requests, g->faults, g->stale, g->walks, g->walk_reads, g->warnings};
+        const uint64_t vals[] = {g->requests, g->faults, g->stale, g->walks, g->walk_reads, g->warnings,
+                                 g->dirty_lost, g->accessed_lost};
         return vals[c->counter - 8];
     }
     const struct vtd_cache *cache = c->cache == VTD_C_DEVTLB ? vtd_iommu_devtlb(e->io, e->s->dev[c->device].cfg.sid)
@@ -556,6 +579,9 @@ void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome 
     check_fault_records(e, st, &f);
     check_uapi_faults(e, st, &f);
     ex_check_prq(e, st, o, &f);
+    ex_check_dirty(e, st, o, &f);
     ex_check_issued(e, st);
 }
+
+FILE *ex_want(struct ex *e, const struct sc_step *st, FILE **f) { return want(e, st, f); }
 

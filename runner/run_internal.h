@@ -57,6 +57,7 @@ struct ex {
     bool dma_shown;
     uint64_t dma_more, dma_more_lo, dma_more_hi;
     unsigned dma_more_checks;   /* bit per expectation (run_check.c's dma_checks) */
+    struct ex_dirty *dirty;     /* the migration loop's pages written and reported (steps_dirty.c) */
 };
 
 /* What a step did, for the expectations. */
@@ -153,5 +154,14 @@ void ex_check_prq(struct ex *e, const struct sc_step *st, const struct outcome *
 void ex_dma_summary(struct ex *e);
 void ex_check_dma(struct ex *e, const struct sc_step *st, const struct outcome *o, uint64_t delta);
 void ex_check_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
+/* The step's failure text (opened on the first miss, counted after): for checks in other files. */
+FILE *ex_want(struct ex *e, const struct sc_step *st, FILE **f);
+
+/* steps_dirty.c: the dirty-tracking steps, the pages the device wrote while tracking was on
+ * and the pages the bitmaps reported, and the expectations on them (all_writes_reported ...). */
+int ex_dirty_step(struct ex *e, const struct sc_step *st, struct outcome *o);
+void ex_dirty_note_dma(struct ex *e, const struct outcome *o);
+void ex_check_dirty(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f);
+void ex_dirty_free(struct ex *e);
 
 #endif

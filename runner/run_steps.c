@@ -459,6 +459,7 @@ static int do_dma(struct ex *e, const struct sc_step *st, struct outcome *o)
         }
         o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
         vtd_iommu_set_trace(e->io, NULL);
+        ex_dirty_note_dma(e, o);
         e->r->requests++;
         if (st->has_expect)
             ex_check_dma(e, st, o, o->req.addr - addr);
@@ -531,6 +532,7 @@ static const step_fn step_handlers[] = {
     [SK_PASID_REQUEST] = do_uapi, [SK_BIND] = do_uapi, [SK_UNBIND] = do_uapi, [SK_CACHE_INVALIDATE] = do_uapi,
     [SK_PAGE_RESPONSE] = do_uapi, [SK_HWPT_ALLOC] = do_uapi, [SK_HWPT_INVALIDATE] = do_uapi,
     [SK_PAGE_REQUEST] = ex_do_page_request, [SK_PRI_RESET] = ex_do_pri_reset,
+    [SK_DIRTY_PAGES] = ex_dirty_step, [SK_HWPT_SET_DIRTY] = ex_dirty_step, [SK_HWPT_GET_DIRTY] = ex_dirty_step,
 };
 
 static void run_step(struct ex *e, const struct sc_step *st)

@@ -46,6 +46,8 @@ enum sc_kind {
     SK_CACHE_INVALIDATE, SK_PAGE_RESPONSE, SK_HWPT_ALLOC, SK_HWPT_INVALIDATE,
     /* page requests into the queue in memory (runner/steps_prq.c) */
     SK_PAGE_REQUEST, SK_PRI_RESET,
+    /* dirty tracking (runner/steps_dirty.c) */
+    SK_DIRTY_PAGES, SK_HWPT_SET_DIRTY, SK_HWPT_GET_DIRTY,
 };
 
 /* Step arguments (one namespace for every step kind; each kind's table says which it takes). */
@@ -66,6 +68,8 @@ enum sc_arg {
     A_READ, A_WRITE, A_EXEC, A_LAST, A_DATA_LO, A_DATA_HI,
     /* CPU cache and device-TLB invalidation completion steps */
     A_ON, A_REPLY, A_DELAY_US, A_US,
+    /* dirty tracking */
+    A_PGSIZE, A_BITMAP_SIZE, A_NO_CLEAR, A_DISCARD, A_ENABLE,
     A_MAX
 };
 
@@ -76,6 +80,7 @@ enum sc_exp {
     /* an interrupt step's delivered interrupt */
     E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA, E_REMAPPED,
     E_PRQ, E_PRQ_MESSAGES,
+    E_DIRTY_LOST, E_ACCESSED_LOST, E_ALL_WRITES_REPORTED, E_PAGES_REPORTED, E_PAGES_WRITTEN,
     E_MAX
 };
 
@@ -209,6 +214,7 @@ struct sc_container {
     uint64_t did, ss_levels, pool, pool_size;
     bool given_did, given_levels, given_pool, given_pool_size;
     enum sc_iommufd_kernel iommufd_kernel;
+    unsigned dirty_source, dirty_flush; /* enum vtd_dirty_source, enum vtd_dirty_flush */
 };
 
 /* memory: simulated memory backed by an image file (walker/mem_image.h). */

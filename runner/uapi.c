@@ -37,6 +37,8 @@ int sc_uapi_container_new(struct vtd_iommu *io, const struct scenario *s, struct
         cfg.pool_size = sc->pool_size;
     cfg.policy = s->policy == SC_POLICY_LINUX_5_10 ? VTD_INV_LINUX_5_10 : VTD_INV_SPEC;
     cfg.iommufd_kernel = sc->iommufd_kernel == SC_IOMMUFD_6_8 ? VTD_IOMMUFD_6_8 : VTD_IOMMUFD_6_10;
+    cfg.dirty_source = (enum vtd_dirty_source)sc->dirty_source;
+    cfg.dirty_flush = (enum vtd_dirty_flush)sc->dirty_flush;
     *out = vtd_container_new(io, &cfg, why);
     return *out ? 0 : -EINVAL;
 }

@@ -155,6 +155,24 @@ struct vtd_stale {
     char covering[512];       /* the groups' covering descriptors described, with their spans */
 };
 
+/*
+ * Lost accessed/dirty state (sim/dirty.c, with the oracle): a request served from a cached
+ * translation (IOTLB or device TLB) that a walk would have used to set an A or D bit that is
+ * clear in memory now. Hardware sets A/D only when it walks (VT-d 3.6.3, 3.7.3): software that
+ * clears D (a dirty harvest) or A and does not invalidate the translation never sees the page
+ * again. A lost D bit is a finding (a page written and never reported dirty); a lost A bit
+ * only matters to software that relies on A, so it is counted and reported, not failed on.
+ */
+struct vtd_ad_lost {
+    bool dirty, accessed;     /* a D (write) / A (any access) bit the cached answer left clear */
+    unsigned stage;           /* 1: first-stage leaf, 2: second-stage leaf (the D one if both) */
+    uint64_t entry_addr;      /* that leaf entry's host-physical address */
+    enum vtd_cache_id cache;  /* VTD_C_IOTLB or VTD_C_DEVTLB: what served the request */
+    uint64_t filled_step;     /* when that cache entry was filled */
+    struct vtd_desc fix;      /* the narrowest invalidation that would have prevented it */
+    char text[384];           /* all of the above as one sentence */
+};
+
 struct vtd_dma_result {
     struct vtd_xlate x;       /* the answer served (stale or not) */
     enum vtd_source source;
@@ -167,6 +185,7 @@ struct vtd_dma_result {
      * the one software meant; flush_fix names the structure, both values and the line to flush. */
     bool unflushed;
     char flush_fix[256];
+    struct vtd_ad_lost lost;  /* lost.dirty / lost.accessed: see above (the rest when either) */
 };
 
 /*
@@ -240,6 +259,8 @@ struct vtd_iommu_stats {
      * requests); the frames simulated memory refused are in vtd_mem_enomem_count(). */
     uint64_t alloc_failures;
     uint64_t interrupts;                 /* interrupt requests (vtd_iommu_interrupt), in `requests` too */
+    /* Requests whose cached answer left a D (write) or A bit clear in memory (struct vtd_ad_lost). */
+    uint64_t dirty_lost, accessed_lost;
 };
 const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
 /* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the

@@ -238,6 +238,11 @@ bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *
 void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
                         struct vtd_dma_result *res);
 
+/* After the oracle (res->report.fresh holds the fresh walk): a cached answer that left an A or D
+ * bit clear in memory fills res->lost and counts it (dirty.c). */
+void iommu_ad_lost_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
+                         struct vtd_dma_result *res);
+
 /* The narrowest descriptor that removes one IOTLB entry, or one device-TLB entry of 2^shift
  * bytes at addr (oracle.c). */
 struct vtd_desc iommu_iotlb_entry_fix(const struct vtd_iommu *io, const struct vtd_cache_key *key);

@@ -477,6 +477,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     res->stale = false;
     res->report.caches = 0;
     res->unflushed = false;
+    res->lost.dirty = res->lost.accessed = false;
     /* This request's passage through the caches, reached by the hooks through the environment.
      * Fields other than these are read only for the caches `used` names (a whole-struct clear
      * is a rep stos costing a tenth of an IOTLB hit). */
@@ -507,6 +508,8 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
         iommu_oracle_check(io, u, req, res);
     if (__builtin_expect(vtd_mem_cpu_dirty(io->mem) != 0, 0))
         iommu_coherency_check(io, req, res);
+    if (io->cfg.oracle && !rc && (u->used & ((1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB))))
+        iommu_ad_lost_check(io, u, req, res);
     count_request(io, res, rc);
     return rc;
 }

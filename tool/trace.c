@@ -36,6 +36,8 @@ static const char trace_help[] =
     "  storage:  --buffer B (1g)  --req-min B (128k)  --req-max B (1m)  --small-pages\n"
     "  uniform, zipf: --pages N (4096)  --dma-size B (64)  --zipf-s S (1.0)\n"
     "  sva:      --pasid N (1)  --dma-size B (64)  --small-pages\n"
+    "  --dirty-every N    live migration (not sva): a dirty harvest of the whole space after\n"
+    "                     every N DMAs, and a last one at the end\n"
     "  numbers are decimal (010 is ten) or 0x hex; sizes take K, M, G, T suffixes (powers of 1024)\n"
     "\n"
     "replay and sweep:\n"
@@ -47,6 +49,7 @@ static const char trace_help[] =
     "                     PASID, address, caches, the missing invalidation (10; at most 64)\n"
     "  --fail-on-stale    exit status 1 when the oracle found a stale translation\n"
     "  --max-memory SIZE  host-memory budget of one replay: caches, page tables, records (2g)\n"
+    "  --dirty-no-flush   dirty events harvest without the IOTLB flush that must follow (the bug)\n"
     "replay only:\n"
     "  --iotlb N          IOTLB entries (512)      --iotlb-ways W|full (8)\n"
     "  --psc N            entries of each paging-structure cache (64, 4-way; 0: off)\n"
@@ -138,6 +141,8 @@ static int gen_option(struct vtrace_gen_params *p, const char *opt, const char *
             return usage_err("--zipf-s wants a number in (0, 10], not '%s'", v);
     } else if (!strcmp(opt, "--pasid") && parse_size(v, (1u << 20) - 1, &x))
         p->pasid = (uint32_t)x;
+    else if (!strcmp(opt, "--dirty-every") && parse_size(v, UINT64_MAX, &x))
+        p->dirty_every = x;
     else
         return usage_err("bad option or value for gen: %s", opt);
     return 0;
@@ -186,6 +191,8 @@ static int cmd_gen(int argc, char **argv)
     printf(": %llu dma, %llu map, %llu unmap, %llu invalidate events", (unsigned long long)n[VTRACE_DMA],
            (unsigned long long)n[VTRACE_MAP], (unsigned long long)n[VTRACE_UNMAP],
            (unsigned long long)n[VTRACE_INVALIDATE]);
+    if (n[VTRACE_DIRTY])
+        printf(", %llu dirty harvests", (unsigned long long)n[VTRACE_DIRTY]);
     if (!stat(out, &sb) && S_ISREG(sb.st_mode))
         printf(", %lld bytes", (long long)sb.st_size);
     printf("\n");
@@ -313,6 +320,8 @@ static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_op
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--oracle"))
             o->cfg.iommu.oracle = true;
+        else if (!strcmp(argv[i], "--dirty-no-flush"))
+            o->cfg.dirty_no_flush = true;
         else if (!sweep && !strcmp(argv[i], "--json"))
             o->json = true;
         else if (!sweep && !strcmp(argv[i], "--overhead"))
@@ -423,6 +432,14 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
     printf("translations %llu, faults %llu, stale %llu%s\n", (unsigned long long)r->translations,
            (unsigned long long)r->faults, (unsigned long long)r->stale, o->cfg.iommu.oracle ? "" : " (oracle off: not checked)");
     print_stale_list(o, r);
+    if (r->events[VTRACE_DIRTY])
+        printf("dirty: %llu harvests, pages written %llu, reported %llu, lost %llu%s\n",
+               (unsigned long long)r->events[VTRACE_DIRTY], (unsigned long long)r->pages_written,
+               (unsigned long long)r->pages_reported, (unsigned long long)r->pages_lost,
+               o->cfg.iommu.oracle ? "" : " (--oracle also counts the writes that left D clear)");
+    if (r->events[VTRACE_DIRTY] && o->cfg.iommu.oracle)
+        printf("dirty_lost %llu writes served from a cached translation left D clear\n",
+               (unsigned long long)r->dirty_lost);
     printf("reads per translation %.3f (paging-structure reads %.3f)\n", (double)r->reads / t,
            (double)r->paging_reads / t);
     printf("%-8s %8s %12s %12s %12s %9s\n", "cache", "entries", "lookups", "hits", "misses", "hit rate");
@@ -454,6 +471,10 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
            (unsigned long long)r->descriptors);
     printf("  \"reads_per_translation\": %.4f, \"paging_reads_per_translation\": %.4f,\n", (double)r->reads / t,
            (double)r->paging_reads / t);
+    printf("  \"dirty\": {\"harvests\": %llu, \"pages_written\": %llu, \"pages_reported\": %llu, "
+           "\"pages_lost\": %llu, \"dirty_lost\": %llu},\n",
+           (unsigned long long)r->events[VTRACE_DIRTY], (unsigned long long)r->pages_written,
+           (unsigned long long)r->pages_reported, (unsigned long long)r->pages_lost, (unsigned long long)r->dirty_lost);
     printf("  \"caches\": {\n");
     for (unsigned c = 0; c < VTD_C_NCACHES; c++) {
         const struct vtd_cache_geometry *g = &o->cfg.iommu.cache[c];

@@ -13,7 +13,7 @@ enum {
 };
 
 static const char *const field_names[VTRACE_NFIELDS] = {"kind", "sid", "pasid", "addr", "size", "access", "page", "out"};
-static const char *const kind_names[VTRACE_NKINDS] = {"dma", "map", "unmap", "invalidate"};
+static const char *const kind_names[VTRACE_NKINDS] = {"dma", "map", "unmap", "invalidate", "dirty"};
 
 const char *vtrace_field_name(enum vtrace_field f) { return f < VTRACE_NFIELDS ? field_names[f] : "?"; }
 const char *vtrace_kind_name(unsigned kind) { return kind < VTRACE_NKINDS ? kind_names[kind] : "?"; }
@@ -45,7 +45,7 @@ int vtrace_event_check(const struct vtrace_event *e, enum vtrace_field *field, c
     if (plain_dma_ok(e))
         return 0;
     if (e->kind >= VTRACE_NKINDS)
-        return bad(field, VTRACE_FLD_KIND, why, len, "kind %llu is not dma, map, unmap or invalidate", NULL, e->kind);
+        return bad(field, VTRACE_FLD_KIND, why, len, "kind %llu is not dma, map, unmap, invalidate or dirty", NULL, e->kind);
     const char *k = kind_names[e->kind];
     if (e->flags & ~VTRACE_F_MASK)
         return bad(field, VTRACE_FLD_PASID, why, len, "reserved flag bits 0x%llx set", k, e->flags & ~VTRACE_F_MASK);
@@ -93,7 +93,7 @@ int vtrace_event_check(const struct vtrace_event *e, enum vtrace_field *field, c
             return bad(field, e->addr & (VTRACE_PAGE_4K - 1) ? VTRACE_FLD_ADDR : VTRACE_FLD_SIZE, why, len,
                        "addr 0x%llx / size must be non-zero whole 4 KiB pages", k, e->addr);
         return 0;
-    default: /* invalidate */
+    default: /* invalidate, dirty: the same range rules */
         if (e->access)
             return bad(field, VTRACE_FLD_ACCESS, why, len, "access 0x%llx means nothing here", k, e->access);
         if ((e->size & (VTRACE_PAGE_4K - 1)) || (e->addr & (VTRACE_PAGE_4K - 1)))

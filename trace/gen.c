@@ -77,6 +77,7 @@ struct gen {
     int rc;
     uint64_t rng;
     char *err;
+    uint64_t dmas;  /* DMA events so far (migration rounds) */
 };
 
 static void gen_event(struct gen *g, unsigned kind, uint64_t addr, uint64_t size, unsigned access, unsigned shift,
@@ -91,6 +92,9 @@ static void gen_event(struct gen *g, unsigned kind, uint64_t addr, uint64_t size
         e.pasid = g->p->pasid;
     }
     g->rc = g->emit(g->arg, &e);
+    /* A pre-copy round ends: the VMM harvests the whole space (second stage, no PASID). */
+    if (!g->rc && kind == VTRACE_DMA && g->p->dirty_every && ++g->dmas % g->p->dirty_every == 0)
+        g->rc = g->emit(g->arg, &(struct vtrace_event){.kind = VTRACE_DIRTY, .sid = g->p->sid});
 }
 
 static void gen_dma(struct gen *g, uint64_t addr, uint64_t size, unsigned access)
@@ -424,14 +428,21 @@ static int gen_sva(struct gen *g)
 int vtrace_generate(const struct vtrace_gen_params *p, vtrace_emit_fn emit, void *arg, char err[VTRACE_ERR_LEN])
 {
     struct gen g = {.p = p, .emit = emit, .arg = arg, .rng = p->seed, .err = err};
+    if (p->dirty_every && p->kind == VTRACE_GEN_SVA)
+        return gen_fail(&g, "sva: a first-stage space has no second-stage D bits to harvest (dirty_every)");
+    int rc;
     switch (p->kind) {
-    case VTRACE_GEN_NIC: return gen_nic(&g);
-    case VTRACE_GEN_STORAGE: return gen_storage(&g);
+    case VTRACE_GEN_NIC: rc = gen_nic(&g); break;
+    case VTRACE_GEN_STORAGE: rc = gen_storage(&g); break;
     case VTRACE_GEN_UNIFORM:
-    case VTRACE_GEN_ZIPF: return gen_random(&g);
-    case VTRACE_GEN_SVA: return gen_sva(&g);
+    case VTRACE_GEN_ZIPF: rc = gen_random(&g); break;
+    case VTRACE_GEN_SVA: rc = gen_sva(&g); break;
     default: return gen_fail(&g, "unknown generator %d", (int)p->kind);
     }
+    /* The stop-and-copy round: the last harvest, after the device stopped. */
+    if (!rc && p->dirty_every)
+        rc = emit(arg, &(struct vtrace_event){.kind = VTRACE_DIRTY, .sid = p->sid});
+    return rc;
 }
 
 /* The writer, and what it was given, kind by kind. */

@@ -16,6 +16,10 @@
  *             hot pages scattered over the range.
  *   sva       a process address space shared with a device through a PASID (first stage):
  *             text, heap (2 MiB pages with some 4 KiB pages among them), huge-page buffers, stack.
+ *
+ * Live migration (dirty_every, every kind but sva): the device keeps working while the VMM
+ * harvests its dirty pages: a `dirty` event over the whole space after every N DMAs (a pre-copy
+ * round), and a last one at the end (the stop-and-copy round).
  */
 #ifndef VTDSIM_TRACE_GEN_H
 #define VTDSIM_TRACE_GEN_H
@@ -51,6 +55,8 @@ struct vtrace_gen_params {
     double zipf_s;         /* Zipf exponent */
     /* sva */
     uint32_t pasid;
+    /* migration: a whole-space dirty harvest after every dirty_every DMAs (0: none) */
+    uint64_t dirty_every;
 };
 
 /* Defaults for a kind (documented in docs/performance.md). */

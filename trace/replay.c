@@ -9,11 +9,13 @@
 #include <time.h>
 
 #include "sim/qi.h"
+#include "trace/dirty_pages.h"
 #include "trace/key_index.h"
 #include "walker/alloc.h"
 #include "walker/bdf.h"
 #include "walker/bits.h"
 #include "walker/builder.h"
+#include "walker/harvest.h"
 
 /* The trace's access bits are the walker's. */
 _Static_assert(VTRACE_ACC_R == VTD_ACC_R && VTRACE_ACC_W == VTD_ACC_W && VTRACE_ACC_X == VTD_ACC_X,
@@ -51,6 +53,8 @@ struct space {
     uint16_t did;
     unsigned pgtt;
     struct vtd_pt fs, ss;    /* fs: FS and nested; ss: SS and nested (the guest's memory) */
+    bool tracking;           /* SSADE set by its first `dirty` event */
+    uint32_t index;          /* in spaces[] */
 };
 
 struct device {
@@ -78,6 +82,7 @@ struct vtrace_replay {
     struct vtrace_stale first_stale[VTRACE_STALE_KEPT]; /* what the oracle found first */
     unsigned nfirst_stale;
     char why[192];             /* why_failed's text */
+    struct vtrace_dirty_pages dirty; /* pages written and reported (dirty events) */
 };
 
 static const char *const mode_names[] = {"auto", "ss", "fs", "nested"};
@@ -220,6 +225,7 @@ void vtrace_replay_free(struct vtrace_replay *rp)
     vtrace_key_index_free(&rp->dev_by_sid);
     vtrace_key_index_free(&rp->space_by_key);
     vtrace_key_index_free(&rp->space_by_tag);
+    vtrace_dirty_free(&rp->dirty);
     vtd_iommu_free(rp->io);
     vtd_free(rp);
 }
@@ -303,6 +309,19 @@ static int nested_back(struct vtrace_replay *rp, struct space *sp, uint64_t gpa,
             return rc;
     }
     return 0;
+}
+
+/* The PASID entry of a space whose tables exist. */
+static struct vtd_pasid_cfg space_pasid_cfg(const struct vtrace_replay *rp, const struct space *sp)
+{
+    struct vtd_pasid_cfg pc;
+    vtd_pasid_cfg_init(&pc, sp->pgtt, sp->did);
+    pc.fs_levels = rp->cfg.fs_levels;
+    pc.ss_levels = rp->cfg.ss_levels;
+    pc.ssptptr = sp->pgtt == VTD_PGTT_FS ? 0 : sp->ss.root;
+    pc.fsptptr = sp->pgtt == VTD_PGTT_SS ? 0 : sp->fs.root;
+    pc.ssade = sp->tracking;
+    return pc;
 }
 
 static int space_build(struct vtrace_replay *rp, struct space *sp, const struct device *d)
@@ -401,7 +420,7 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
         !(sp = vtd_calloc(1, sizeof(*sp))))
         return efail(err, "out of memory");
-    *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = did, .pgtt = pgtt};
+    *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = did, .pgtt = pgtt, .index = rp->nspaces};
     /* The tag first: a tag left behind by a failure only keeps that (DID, PASID) unused. */
     if ((rp->nspaces >= DID_UNIQUE && !vtrace_key_index_add(&rp->space_by_tag, space_tag(did, pasid), rp->nspaces)) ||
         !vtrace_key_index_add(&rp->space_by_key, space_key(e->sid, pasid), rp->nspaces)) {
@@ -439,8 +458,17 @@ static void note_stale(struct vtrace_replay *rp, const struct vtd_request *req, 
     snprintf(s->fix, sizeof s->fix, "%s", res->report.fix);
 }
 
+/* A write while its space is tracked: the page must be reported by a later harvest. */
+static void note_write(struct vtrace_replay *rp, const struct space *sp, const struct vtd_request *req, int rc)
+{
+    if (sp && sp->tracking && !rc && (req->access & VTD_ACC_W) &&
+        (!budget_hold(rp, VTRACE_DIRTY_PAGE_BYTES) ||
+         !vtrace_dirty_write(&rp->dirty, sp->index, req->addr >> VTD_PAGE_SHIFT)))
+        vtd_iommu_count_alloc_failure(rp->io);
+}
+
 /* One translation per 4 KiB page the range touches. */
-static void replay_dma(struct vtrace_replay *rp, const struct vtrace_event *e, uint64_t index)
+static void replay_dma(struct vtrace_replay *rp, const struct space *sp, const struct vtrace_event *e, uint64_t index)
 {
     struct vtd_request req = {.sid = e->sid, .pasid_valid = e->flags & VTRACE_F_PASID, .pasid = e->pasid,
                               .access = e->access, .kind = VTD_REQ_UNTRANSLATED};
@@ -448,8 +476,12 @@ static void replay_dma(struct vtrace_replay *rp, const struct vtrace_event *e, u
     uint64_t a = e->addr, end = e->addr + e->size;
     do {
         req.addr = a;
-        if (!rp->cfg.dry && (vtd_iommu_dma(rp->io, &req, &res), res.stale))
-            note_stale(rp, &req, &res, index);
+        if (!rp->cfg.dry) {
+            int rc = vtd_iommu_dma(rp->io, &req, &res);
+            if (res.stale)
+                note_stale(rp, &req, &res, index);
+            note_write(rp, sp, &req, rc);
+        }
         rp->translations++;
         a = (a & VTD_PAGE_MASK) + VTD_PAGE_SIZE;
     } while (a < end);
@@ -529,6 +561,74 @@ static int replay_invalidate(struct vtrace_replay *rp, struct space *sp, const s
     return 0;
 }
 
+/* ---- dirty: the harvest of live migration ---- */
+
+static int submit(struct vtrace_replay *rp, struct vtd_desc d, char *err, uint64_t i)
+{
+    struct vtd_qi_result r;
+    rp->descriptors++;
+    if (vtd_qi_submit_desc(rp->io, &d, &r))
+        return efail(err, "event %llu: the IOMMU rejects the invalidation: %s", (unsigned long long)i, r.why);
+    return 0;
+}
+
+/* The first dirty event of a space sets SSADE in its PASID entry: a single-qword change of a
+ * present entry, then the PASID cache and the space's IOTLB entries flushed (Linux 6.7+
+ * intel_pasid_setup_dirty_tracking). */
+static int start_tracking(struct vtrace_replay *rp, struct space *sp, char *err, uint64_t i)
+{
+    struct device *d;
+    int rc = device_of(rp, sp->sid, &d, err);
+    if (rc)
+        return rc;
+    sp->tracking = true;
+    struct vtd_pasid_cfg pc = space_pasid_cfg(rp, sp);
+    if ((rc = vtd_build_pasid_entry(&rp->b, &d->ctx, sp->pasid, &pc)))
+        return efail(err, "event %llu: dirty: cannot set SSADE: %s", (unsigned long long)i, why_failed(rp, rc));
+    const struct vtrace_event all = {.kind = VTRACE_INVALIDATE};
+    rc = submit(rp, vtd_desc_pc(VTD_QI_PC_G_PASID, sp->did, sp->pasid), err, i);
+    return rc ? rc : submit(rp, invalidation_desc(rp, sp, &all), err, i);
+}
+
+struct harvest_ctx {
+    struct vtrace_replay *rp;
+    const struct space *sp;
+    bool ok;
+};
+
+static void harvested(void *arg, uint64_t iova, uint64_t size)
+{
+    struct harvest_ctx *h = arg;
+    for (uint64_t p = iova >> VTD_PAGE_SHIFT; h->ok && p <= (iova + size - 1) >> VTD_PAGE_SHIFT; p++)
+        h->ok = budget_hold(h->rp, VTRACE_DIRTY_PAGE_BYTES) && vtrace_dirty_report(&h->rp->dirty, h->sp->index, p);
+}
+
+static int replay_dirty(struct vtrace_replay *rp, struct space *sp, const struct vtrace_event *e, char *err, uint64_t i)
+{
+    if (sp->pgtt != VTD_PGTT_SS)
+        return efail(err, "event %llu: dirty: the space of %s PASID %u is %s; only second-stage spaces (requests "
+                     "without PASID, or --mode ss) keep D bits to harvest", (unsigned long long)i,
+                     vtd_bdf_format(sp->sid).s, (unsigned)sp->pasid, pgtt_name(sp->pgtt));
+    int rc = sp->tracking ? 0 : start_tracking(rp, sp, err, i);
+    if (rc)
+        return rc;
+    vtrace_dirty_tick(&rp->dirty);
+    struct harvest_ctx h = {rp, sp, true};
+    struct vtd_harvest_stats st;
+    uint64_t size = e->size ? e->size : UINT64_C(1) << (12 + 9 * rp->cfg.ss_levels);
+    if (vtd_ss_harvest(vtd_iommu_mem(rp->io), sp->ss.root, rp->cfg.ss_levels, e->addr, size, true, harvested, &h, &st))
+        return efail(err, "event %llu: dirty: a table of the space cannot be read", (unsigned long long)i);
+    if (!h.ok)
+        return efail(err, "event %llu: dirty: %s", (unsigned long long)i, budget_text(rp));
+    if (!st.dirty || rp->cfg.dirty_no_flush)
+        return 0;
+    /* The host's flush over what it found (iommu_iotlb_sync of the gathered range). */
+    uint64_t span = st.last - st.first + 1;
+    const struct vtrace_event range = {.kind = VTRACE_INVALIDATE, .addr = st.first,
+                                       .size = span > UINT32_MAX ? 0 : (uint32_t)span};
+    return submit(rp, invalidation_desc(rp, sp, range.size ? &range : &(struct vtrace_event){0}), err, i);
+}
+
 int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev, long n, uint64_t first,
                          char err[VTRACE_ERR_LEN])
 {
@@ -540,13 +640,14 @@ int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev
         struct space *sp = NULL;
         rp->events[e->kind]++;
         if (rp->cfg.dry && e->kind == VTRACE_DMA) {
-            replay_dma(rp, e, index);
+            replay_dma(rp, NULL, e, index);
             continue;
         }
         if ((rc = space_of(rp, e, &sp, err)))
             break;
         switch (e->kind) {
-        case VTRACE_DMA: replay_dma(rp, e, index); break;
+        case VTRACE_DMA: replay_dma(rp, sp, e, index); break;
+        case VTRACE_DIRTY: rc = rp->cfg.dry ? 0 : replay_dirty(rp, sp, e, err, index); break;
         case VTRACE_MAP: rc = rp->cfg.dry ? 0 : replay_map(rp, sp, e, err, index); break;
         case VTRACE_UNMAP: rc = rp->cfg.dry ? 0 : replay_unmap(sp, e, err, index); break;
         default: rc = rp->cfg.dry ? 0 : replay_invalidate(rp, sp, e, err, index); break;
@@ -571,6 +672,8 @@ void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_r
     res->paging_reads = st->stage_reads[VTD_TR_FS] + st->stage_reads[VTD_TR_SS];
     for (unsigned c = 0; c < VTD_C_NCACHES; c++)
         res->cache[c] = *vtd_cache_stats(vtd_iommu_cache(rp->io, (enum vtd_cache_id)c));
+    vtrace_dirty_count(&rp->dirty, &res->pages_written, &res->pages_reported, &res->pages_lost);
+    res->dirty_lost = st->dirty_lost;
 }
 
 double vtrace_hit_rate(const struct vtd_cache_stats *s) { return s->lookups ? (double)s->hits / (double)s->lookups : 0; }

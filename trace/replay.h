@@ -44,6 +44,8 @@ struct vtrace_replay_config {
     vtrace_progress_fn progress;    /* optional */
     void *progress_arg;
     uint64_t max_host_bytes;        /* host-memory budget (0: VTRACE_DEFAULT_MAX_HOST_BYTES) */
+    /* `dirty` events: harvest without the IOTLB flush that must follow (the bug, default false). */
+    bool dirty_no_flush;
 };
 
 /*
@@ -80,6 +82,10 @@ struct vtrace_replay_result {
     uint64_t descriptors;              /* invalidation descriptors submitted */
     struct vtd_cache_stats cache[VTD_C_NCACHES];
     double seconds;                    /* wall time of the replay loop (reading included) */
+    /* With `dirty` events: pages written while their space was tracked, pages a harvest
+     * reported, and pages written after the harvest that last reported them (lost, unless a
+     * later harvest comes); dirty_lost: writes the oracle saw leave D clear (oracle on). */
+    uint64_t pages_written, pages_reported, pages_lost, dirty_lost;
 };
 
 struct vtrace_replay;

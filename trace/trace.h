@@ -30,6 +30,8 @@ enum vtrace_kind {
     VTRACE_MAP = 1,        /* [addr, addr+size) -> [out, out+size) with pages of 2^page_shift */
     VTRACE_UNMAP = 2,      /* remove the leaves covering [addr, addr+size) */
     VTRACE_INVALIDATE = 3, /* flush [addr, addr+size) of the address space; size 0: all of it */
+    VTRACE_DIRTY = 4,      /* harvest: read and clear the D bits of [addr, addr+size) (size 0: all)
+                              of a second-stage space, then the host's flush (docs/dirty-tracking.md) */
     VTRACE_NKINDS
 };
 
