@@ -12,6 +12,13 @@
  *               for a range (the smallest aligned block covering it), domain- or PASID-selective
  *               for size 0; an IOTLB descriptor (type 2) for a second-stage-only space, a
  *               PASID-based IOTLB descriptor (type 6) for first-stage and nested spaces
+ *   desc        the descriptor as it is (types 6 and above as 256-bit descriptors)
+ *   domain      the space's domain id: it must come before the space's first event, and a trace
+ *               that names one domain names them all (spaces get DIDs 1, 2, ... otherwise); a
+ *               second device in a domain shares the first one's space (its tables and DID)
+ *
+ * With `audit` set, the events also feed the latent-staleness audit (sim/audit.h): each
+ * invalidate event counts as submitted and waited for, desc events as what they are.
  *
  * Translation modes: `auto` (the default) gives spaces without a PASID second-stage-only
  * translation (a DMA-API domain) and spaces with one first-stage translation (shared virtual
@@ -25,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim/audit.h"
 #include "sim/iommu.h"
 #include "trace/trace.h"
 
@@ -44,6 +52,9 @@ struct vtrace_replay_config {
     vtrace_progress_fn progress;    /* optional */
     void *progress_arg;
     uint64_t max_host_bytes;        /* host-memory budget (0: VTRACE_DEFAULT_MAX_HOST_BYTES) */
+    bool audit;                     /* run the latent-staleness audit (sim/audit.h) */
+    vtd_audit_fn audit_fn;          /* hears each finding (optional) */
+    void *audit_arg;
 };
 
 /*
@@ -80,6 +91,8 @@ struct vtrace_replay_result {
     uint64_t descriptors;              /* invalidation descriptors submitted */
     struct vtd_cache_stats cache[VTD_C_NCACHES];
     double seconds;                    /* wall time of the replay loop (reading included) */
+    struct vtd_audit_stats audit;      /* with cfg.audit */
+    uint64_t audit_kinds[VTD_AUDIT_NKINDS]; /* findings per kind */
 };
 
 struct vtrace_replay;
@@ -93,6 +106,9 @@ void vtrace_replay_free(struct vtrace_replay *rp);
  */
 int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev, long n, uint64_t first,
                          char err[VTRACE_ERR_LEN]);
+/* The end of the trace: the audit reports what is still possibly cached (vtrace_replay_file
+ * does this itself). */
+void vtrace_replay_finish(struct vtrace_replay *rp);
 /* The counters so far (seconds: time spent inside vtrace_replay_events). */
 void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_result *res);
 /* The simulated IOMMU (for tests). */
