@@ -468,6 +468,19 @@ static bool hold(struct importer *im, struct cpu_state *c, const struct lx_event
     return true; /* more maps of one page than domains worth tracking: this one pairs with nothing */
 }
 
+/* Maps of one scatter-gather list come one after another and are flushed together (with CAP.CM,
+ * Linux 6.1 iommu_map_sg then one iotlb_sync_map): a map after maps, an unmap after unmaps, with
+ * no descriptor between, joins the group held for the next descriptors. */
+static bool continues_group(const struct cpu_state *c, const struct lx_event *e)
+{
+    if (c->in_batch || !c->nheld || (e->kind != LX_MAP && e->kind != LX_UNMAP))
+        return false;
+    for (unsigned i = 0; i < c->nheld; i++)
+        if (c->held[i].unmap != (e->kind == LX_UNMAP))
+            return false;
+    return true;
+}
+
 static void count_unknown(struct importer *im, const struct lx_event *e, uint64_t line)
 {
     struct vtrace_import_stats *st = im->st;
@@ -491,7 +504,7 @@ static bool first_event(struct importer *im, const struct lx_event *e, uint64_t 
         return false;
     if (e->kind == LX_QI)
         return first_qi(im, c, e);
-    if (!release(im, c))
+    if (!continues_group(c, e) && !release(im, c))
         return false;
     bool ok = true;
     switch (e->kind) {
