@@ -456,6 +456,11 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
                dry->seconds, dry->seconds * 1e9 / t);
 }
 
+/* The audit's finding kinds as JSON keys. */
+static const char *const audit_json_names[VTD_AUDIT_NKINDS] = {"not_invalidated", "partly_invalidated",
+                                                               "not_waited_for", "devtlb_not_invalidated",
+                                                               "devtlb_before_iotlb"};
+
 static void print_json(const char *file, const struct replay_opts *o, const struct vtrace_replay_result *r,
                        const struct vtrace_replay_result *dry)
 {
@@ -484,6 +489,12 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
     if (dry)
         printf(",\n  \"loop_seconds\": %.6f, \"loop_ns_per_translation\": %.2f", dry->seconds, dry->seconds * 1e9 / t);
     json_stale_list(o, r);
+    if (o->cfg.audit) {
+        printf(",\n  \"audit\": {\"findings\": %llu", (unsigned long long)r->audit.findings);
+        for (unsigned k = 0; k < VTD_AUDIT_NKINDS; k++)
+            printf(", \"%s\": %llu", audit_json_names[k], (unsigned long long)r->audit_kinds[k]);
+        printf(", \"pending_peak\": %llu}", (unsigned long long)r->audit.pending_peak);
+    }
     printf("\n}\n");
 }
 
