@@ -244,13 +244,13 @@ static struct vtd_desc devtlb_fix(const struct space *s, uint16_t sid, uint64_t 
     return vtd_desc_p_devtlb(sid, 0, 0, s->pasid, false, size);
 }
 
-/* The first member with a device TLB in `missing` (a mask over members). */
+/* The first member with a device TLB in `missing` (a non-empty mask over members). */
 static uint16_t first_member(const struct space *s, uint32_t missing)
 {
-    for (unsigned i = 0; i < s->nmembers && i < MEMBER_BITS; i++)
-        if (missing >> i & 1)
-            return s->members[i].sid;
-    return 0;
+    unsigned i = 0;
+    while (i + 1 < MEMBER_BITS && !(missing >> i & 1))
+        i++;
+    return s->members[i].sid;
 }
 
 static void report(struct vtd_audit *a, const struct space *s, const struct pend *p, uint64_t reuse)

@@ -4,10 +4,12 @@
  * descriptor; a correct sequence is silent; ranges split where an invalidation covers part.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "sim/audit.h"
 #include "sim/qi_desc.h"
+#include "walker/alloc.h"
 
 #define NP VTD_AUDIT_NO_PASID
 #define MAXF 16
@@ -280,4 +282,86 @@ Test(audit, joins_are_idempotent_and_names_exist)
         cr_assert_neq(strcmp(vtd_audit_kind_name((enum vtd_audit_kind)k), "?"), 0);
     cr_assert_str_eq(vtd_audit_kind_name(VTD_AUDIT_NKINDS), "?");
     vtd_audit_free(NULL);
+}
+
+Test(audit, invalidation_of_the_upper_part)
+{
+    vtd_audit_unmap(A, 1, 4, NP, 0x6000, 0x7fff);
+    psi(2, 4, 0x7000, 0);
+    wait_(3);
+    vtd_audit_finish(A);
+    cr_assert_eq(H.n, 1);
+    cr_assert_eq(H.f[0].kind, VTD_AUDIT_PARTIAL);
+    cr_assert_eq(H.f[0].first, 0x6000);
+    cr_assert_eq(H.f[0].last, 0x6fff);
+}
+
+Test(audit, device_tlb_without_pasid_skips_pasid_spaces)
+{
+    vtd_audit_join(A, 0x18, 4, 3, false);
+    vtd_audit_unmap(A, 1, 4, 3, 0x3000, 0x3fff);
+    desc(2, vtd_desc_devtlb(0x18, 0, 0, vtd_devtlb_size_encode(0x3000, 0)));
+    desc(3, vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, 4, 3, 0x3000, 0, false));
+    desc(4, vtd_desc_p_iotlb(0, 4, 3, 0, 0, false)); /* a reserved granularity: no effect */
+    wait_(5);
+    vtd_audit_finish(A);
+    cr_assert_eq(H.n, 0, "a device-TLB descriptor without PASID says nothing of a PASID space");
+}
+
+/* One run of everything the audit keeps: spaces, members, ranges split and reported. */
+static int busy_run(struct vtd_audit *a)
+{
+    int rc = 0;
+    for (unsigned d = 1; d <= 12 && !rc; d++) {
+        rc = vtd_audit_join(a, (uint16_t)(0x10 + d), (uint16_t)d, d & 1 ? NP : d, d == 3);
+        for (unsigned k = 0; k < 12 && !rc; k++)
+            rc = vtd_audit_unmap(a, k, (uint16_t)d, d & 1 ? NP : d, 0x10000 * k, 0x10000 * k + 0x3fff);
+        if (!rc) {
+            struct vtd_desc q = vtd_desc_iotlb(VTD_QI_IOTLB_G_PAGE, (uint16_t)d, 0x11000, 0, false, false, false);
+            rc = vtd_audit_desc(a, 50, q.qw);
+        }
+        if (!rc)
+            rc = vtd_audit_map(a, 60, (uint16_t)d, d & 1 ? NP : d, 0x21000, 0x21fff);
+    }
+    if (!rc)
+        vtd_audit_finish(a);
+    return rc;
+}
+
+Test(audit, out_of_memory_is_an_error_never_a_crash_or_a_leak)
+{
+    unsigned failures = 0;
+    for (uint64_t nth = 1; nth < 400; nth++) {
+        int64_t live = vtd_alloc_live();
+        vtd_alloc_fail_nth(nth);
+        struct vtd_audit *a = vtd_audit_new(NULL, NULL);
+        int rc = a ? busy_run(a) : -ENOMEM;
+        bool delivered = vtd_alloc_fault_delivered();
+        vtd_alloc_fail_nth(0);
+        vtd_audit_free(a);
+        cr_assert_eq(vtd_alloc_live(), live, "allocation %llu failed: a leak", (unsigned long long)nth);
+        if (!delivered) {
+            cr_assert_eq(rc, 0);
+            break;
+        }
+        cr_assert(rc == 0 || rc == -ENOMEM, "allocation %llu failed: %d", (unsigned long long)nth, rc);
+        failures += rc != 0;
+    }
+    cr_assert_gt(failures, 5);
+}
+
+Test(audit, device_tlb_range_too_small)
+{
+    vtd_audit_join(A, 0x18, 4, NP, true);
+    vtd_audit_unmap(A, 1, 4, NP, 0x2000, 0x3fff);
+    psi(2, 4, 0x2000, 1);
+    desc(3, vtd_desc_devtlb(0x18, 0, 0, vtd_devtlb_size_encode(0x2000, 0))); /* one page of two */
+    wait_(4);
+    vtd_audit_finish(A);
+    cr_assert_eq(H.n, 1);
+    cr_assert_eq(H.f[0].kind, VTD_AUDIT_DEVTLB_MISSING);
+    /* The missing descriptor covers both pages: S set, an 8 KiB block. */
+    struct vtd_desc_devtlb_fields d = vtd_desc_devtlb_decode(H.f[0].missing.qw);
+    struct vtd_qi_range r = vtd_devtlb_size_decode(d.addr, d.s);
+    cr_assert(r.first <= 0x2000 && r.last >= 0x3fff);
 }
