@@ -23,6 +23,7 @@
 #define MAX_EVENT_BYTES UINT64_C(0x80000000)
 /* Made-up devices for domains no device was tied to: bus 0xff, counting up. */
 #define MADE_UP_SID_BASE 0xff00u
+#define IO_BUFFER (1u << 20)
 
 enum lx_kind { LX_NONE, LX_MAP, LX_UNMAP, LX_QI, LX_ATTACH, LX_FAULT, LX_TAG, LX_KNOWN, LX_UNKNOWN, LX_BAD };
 
@@ -742,6 +743,10 @@ static int read_pass(struct importer *im, const char *in, line_fn fn)
     FILE *f = vtd_fopen_regular(in, &size, why, sizeof why);
     if (!f)
         return ifail(im, "%s: %s", in, why);
+    /* Large reads: a trace is read twice, and is often gigabytes. */
+    char *iobuf = vtd_malloc(IO_BUFFER);
+    if (iobuf)
+        setvbuf(f, iobuf, _IOFBF, IO_BUFFER);
     char *buf = NULL;
     size_t cap = 0;
     uint64_t line = 0, j = 0;
@@ -755,6 +760,7 @@ static int read_pass(struct importer *im, const char *in, line_fn fn)
         rc = ifail(im, "%s: read error", in);
     free(buf);
     fclose(f);
+    vtd_free(iobuf);
     return rc;
 }
 
