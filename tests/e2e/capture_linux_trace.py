@@ -8,12 +8,18 @@ disk and network DMA, waits for the lazy flush queue to drain, and copies
 /sys/kernel/tracing/trace out through a second serial port. The header written in front of the
 trace says where it came from (kernel, command line, QEMU, which events the kernel has).
 
-Usage: capture_linux_trace.py OUT [--strict 1|0] [--mode scalable|legacy] [--ats] [--no-caching-mode] [--work DIR]
-Exit status: 0 captured, 1 a failed step, 77 the tools are missing.
+With --check VTDSIM it then imports the capture (`vtdsim trace import linux`) and replays it
+with the audit: the kernel's own trace must give no finding, and the same trace without the
+first flush that follows an unmap exactly one, "never invalidated", at that unmap's IOVA.
+
+Usage: capture_linux_trace.py OUT [--strict 1|0] [--mode scalable|legacy] [--ats] [--no-caching-mode]
+                              [--check VTDSIM] [--work DIR]
+Exit status: 0 captured (and checked), 1 a failed step or check, 77 the tools are missing.
 """
 import argparse
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +72,43 @@ def build_initramfs(tools, work):
     return path
 
 
+def audit(vtdsim, text, work, name):
+    """Import a trace's text and replay it with the audit: (exit status, output)."""
+    src, out = os.path.join(work, name + ".txt"), os.path.join(work, name + ".bin")
+    with open(src, "w") as f:
+        f.write(text)
+    imp = subprocess.run([vtdsim, "trace", "import", "linux", src, "-o", out], capture_output=True, text=True)
+    if imp.returncode:
+        raise RuntimeError("import failed: " + imp.stderr.strip())
+    print("capture: " + imp.stdout.strip().replace("\n", "\ncapture: "), flush=True)
+    rep = subprocess.run([vtdsim, "trace", "replay", out, "--audit"], capture_output=True, text=True)
+    return rep.returncode, rep.stdout
+
+
+def check(vtdsim, text, work):
+    """The kernel's trace is clean; without one flush after an unmap, that one is found."""
+    rc, out = audit(vtdsim, text, work, "kernel")
+    if rc or "audit: 0 findings" not in out:
+        print("capture: FAIL: findings on the kernel's own trace:\n" + out)
+        return 1
+    lines = text.splitlines(True)
+    cut = next((i for i in range(1, len(lines)) if " unmap: " in lines[i - 1]
+                and "qi_submit: iotlb_inv" in lines[i]), None)
+    if cut is None:
+        print("capture: FAIL: no flush right after an unmap in the capture")
+        return 1
+    iova = int(re.search(r"iova=0x([0-9a-f]+)", lines[cut - 1]).group(1), 16)
+    rc, out = audit(vtdsim, "".join(lines[:cut] + lines[cut + 1:]), work, "cut")
+    want = "never invalidated: DID %d 0x%x-" % (int(lines[cut].split(": ")[-1].split()[0], 16) >> 16 & 0xFFFF, iova)
+    if rc != 1 or "audit: 1 finding " not in out or want not in out:
+        print("capture: FAIL: without line %d (%s) expected one finding '%s...':\n%s"
+              % (cut + 1, lines[cut].strip(), want, out))
+        return 1
+    print("capture: the kernel's trace is clean; without its flush at line %d the audit reports %s"
+          % (cut + 1, next(l.strip() for l in out.splitlines() if "never invalidated:" in l)), flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -74,6 +117,7 @@ def main():
     ap.add_argument("--ats", action="store_true", help="the network device with ATS (device-iotlb=on)")
     ap.add_argument("--no-caching-mode", action="store_true",
                     help="CAP.CM off: Linux then flushes nothing after a map, and map events carry no domain")
+    ap.add_argument("--check", metavar="VTDSIM", help="import and audit the capture with this vtdsim")
     ap.add_argument("--work")
     ap.add_argument("--timeout", type=int, default=600)
     args = ap.parse_args()
@@ -124,9 +168,16 @@ def main():
                 % (qver, args.mode, ", ATS on virtio-net" if args.ats else ""))
         f.write(text.replace("\r", ""))
     print("capture: %s written after %.0f s" % (args.out, time.time() - start))
-    if not args.work:
+    rc = 0
+    if args.check:
+        try:
+            rc = check(args.check, open(args.out).read(), work)
+        except (RuntimeError, OSError) as e:
+            print("capture: FAIL: %s" % e)
+            rc = 1
+    if not args.work and not rc:
         shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return rc
 
 
 if __name__ == "__main__":
