@@ -10,12 +10,12 @@
 #include <string.h>
 
 #include "sim/qi_desc.h"
+#include "trace/linux_line.h"
 #include "trace/page_set.h"
 #include "walker/alloc.h"
 #include "walker/bdf.h"
 #include "walker/hostfile.h"
 
-#define PAGE_SHIFT 12u
 #define NO_DID 0u
 /* Open maps that may start at one IOVA page at once (one per domain that maps it). */
 #define MAPS_PER_PAGE 16u
@@ -24,19 +24,6 @@
 /* Made-up devices for domains no device was tied to: bus 0xff, counting up. */
 #define MADE_UP_SID_BASE 0xff00u
 #define IO_BUFFER (1u << 20)
-
-enum lx_kind { LX_NONE, LX_MAP, LX_UNMAP, LX_QI, LX_ATTACH, LX_FAULT, LX_TAG, LX_KNOWN, LX_UNKNOWN, LX_BAD };
-
-/* One line of the trace, parsed. */
-struct lx_event {
-    enum lx_kind kind;
-    unsigned cpu;
-    uint64_t iova, size, paddr;
-    uint64_t qw[2];
-    uint16_t sid, did;
-    bool devtlb;              /* cache_tag_assign of a device TLB */
-    char name[64];            /* the event's name (unknown events) */
-};
 
 /* How a map or unmap was tied to its domain. */
 enum { HOW_NONE, HOW_FLUSH, HOW_LATER, HOW_PAIR, HOW_ASSUMED };
@@ -107,168 +94,6 @@ static bool grow(void **arr, uint64_t *cap, uint64_t n, size_t elem)
     *arr = p;
     *cap = ncap;
     return true;
-}
-
-/* ---- one line ---- */
-
-static const char *skip_spaces(const char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return s;
-}
-
-/* The hexadecimal number after `key` in s (0x optional). */
-static bool hex_after(const char *s, const char *key, uint64_t *v)
-{
-    const char *p = strstr(s, key);
-    if (!p)
-        return false;
-    char *end;
-    errno = 0;
-    *v = strtoull(p + strlen(key), &end, 16);
-    return end != p + strlen(key) && !errno;
-}
-
-static bool dec_after(const char *s, const char *key, uint64_t *v)
-{
-    const char *p = strstr(s, key);
-    if (!p)
-        return false;
-    char *end;
-    errno = 0;
-    *v = strtoull(p + strlen(key), &end, 10);
-    return end != p + strlen(key) && !errno;
-}
-
-/* A PCI device name, "0000:00:03.0" or "00:03.0", at s (ending at a space, '[' or the end). */
-static bool device_name(const char *s, uint16_t *sid)
-{
-    size_t n = strcspn(s, " [\t\n");
-    const char *colon = memchr(s, ':', n);
-    if (colon && memchr(colon + 1, ':', n - (size_t)(colon + 1 - s))) { /* a PCI segment first */
-        n -= (size_t)(colon + 1 - s);
-        s = colon + 1;
-    }
-    return vtd_sid_parse(s, n, sid);
-}
-
-static bool parse_map(const char *rest, struct lx_event *e)
-{
-    return hex_after(rest, "iova=", &e->iova) && hex_after(rest, "paddr=", &e->paddr) &&
-           dec_after(rest, " size=", &e->size);
-}
-
-/* unmapped_size is what went; size what was asked (older kernels print only size). */
-static bool parse_unmap(const char *rest, struct lx_event *e)
-{
-    if (!hex_after(rest, "iova=", &e->iova))
-        return false;
-    return dec_after(rest, "unmapped_size=", &e->size) || dec_after(rest, " size=", &e->size);
-}
-
-/* "iotlb_inv dmar0: 0x400f2 0xffffa000 0x0 0x0": the qwords after the unit's name. */
-static bool parse_qi(const char *rest, struct lx_event *e)
-{
-    const char *p = strstr(rest, ": ");
-    if (!p)
-        return false;
-    p += 2;
-    for (int i = 0; i < 2; i++) {
-        char *end;
-        errno = 0;
-        e->qw[i] = strtoull(p, &end, 16);
-        if (end == p || errno)
-            return false;
-        p = end;
-    }
-    return true;
-}
-
-/* "dmar9/0000:00:01.0 type iotlb did 1 pasid 9 ref 1" (Linux 6.10 and later). */
-static bool parse_tag(const char *rest, struct lx_event *e)
-{
-    const char *slash = strchr(rest, '/');
-    uint64_t did;
-    if (!slash || !device_name(slash + 1, &e->sid) || !dec_after(rest, " did ", &did) || !did || did > UINT16_MAX)
-        return false;
-    e->did = (uint16_t)did;
-    e->devtlb = strstr(rest, " type devtlb ") != NULL;
-    return true;
-}
-
-struct lx_name {
-    const char *name;
-    enum lx_kind kind;
-};
-static const struct lx_name lx_names[] = {
-    {"map", LX_MAP}, {"unmap", LX_UNMAP}, {"qi_submit", LX_QI}, {"attach_device_to_domain", LX_ATTACH},
-    {"io_page_fault", LX_FAULT}, {"cache_tag_assign", LX_TAG}, {"detach_device_from_domain", LX_KNOWN},
-    {"add_device_to_group", LX_KNOWN}, {"remove_device_from_group", LX_KNOWN}, {"prq_report", LX_KNOWN},
-    {"cache_tag_unassign", LX_KNOWN}, {"cache_tag_flush_range", LX_KNOWN}, {"cache_tag_flush_all", LX_KNOWN},
-    {"cache_tag_flush_range_np", LX_KNOWN},
-};
-
-/* The event's text of a parsed kind. */
-static enum lx_kind parse_rest(enum lx_kind k, const char *rest, struct lx_event *e)
-{
-    bool ok = true;
-    switch (k) {
-    case LX_MAP: ok = parse_map(rest, e); break;
-    case LX_UNMAP: ok = parse_unmap(rest, e); break;
-    case LX_QI: ok = parse_qi(rest, e); break;
-    case LX_ATTACH: {
-        const char *d = strstr(rest, "device=");
-        ok = d && device_name(d + 7, &e->sid);
-        break;
-    }
-    case LX_FAULT: ok = hex_after(rest, "iova=", &e->iova); break;
-    case LX_TAG: ok = parse_tag(rest, e); break;
-    default: break;
-    }
-    if (ok && (k == LX_MAP || k == LX_UNMAP) &&
-        (!e->size || (e->iova | e->size) & ((1u << PAGE_SHIFT) - 1) || e->iova + e->size < e->iova ||
-         (e->iova + e->size - 1) >> VTRACE_ADDR_BITS))
-        ok = false; /* Linux maps whole pages; anything else is not a trace we understand */
-    return ok ? k : LX_BAD;
-}
-
-/*
- * "  task-pid  [001] d..1.  19.63: map: IOMMU: ..." (tracefs) or "task-pid [001] 19.63: map: ..."
- * (trace-cmd report): the CPU in brackets, then the timestamp, the event's name and its text.
- */
-static void parse_line(const char *line, struct lx_event *e)
-{
-    memset(e, 0, sizeof(*e));
-    const char *s = skip_spaces(line);
-    if (!*s || *s == '\n' || *s == '#') {
-        e->kind = LX_NONE;
-        return;
-    }
-    e->kind = LX_BAD;
-    const char *br = strstr(s, " [");
-    char *end;
-    if (!br)
-        return;
-    unsigned long cpu = strtoul(br + 2, &end, 10);
-    if (end == br + 2 || *end != ']' || cpu > 4095)
-        return;
-    e->cpu = (unsigned)cpu;
-    const char *ts = strchr(end, ':'); /* the colon that ends the timestamp */
-    if (!ts || ts == end + 1 || ts[-1] < '0' || ts[-1] > '9')
-        return;
-    const char *name = skip_spaces(ts + 1);
-    size_t n = strcspn(name, ": \n");
-    if (!n || name[n] != ':')
-        return;
-    const char *rest = skip_spaces(name + n + 1);
-    for (size_t i = 0; i < sizeof lx_names / sizeof lx_names[0]; i++)
-        if (strlen(lx_names[i].name) == n && !memcmp(lx_names[i].name, name, n)) {
-            e->kind = parse_rest(lx_names[i].kind, rest, e);
-            return;
-        }
-    e->kind = LX_UNKNOWN;
-    snprintf(e->name, sizeof e->name, "%.*s", (int)(n < 63 ? n : 63), name);
 }
 
 /* ---- first pass: tie maps and unmaps to domains ---- */
@@ -392,7 +217,7 @@ static bool first_qi(struct importer *im, struct cpu_state *c, const struct lx_e
 /* Pair an unmap with the open maps of its pages, first mapped first. */
 static bool pair_unmap(struct importer *im, const struct held *u)
 {
-    for (uint64_t p = u->first >> PAGE_SHIFT; p <= u->last >> PAGE_SHIFT; p++)
+    for (uint64_t p = u->first >> LX_PAGE_SHIFT; p <= u->last >> LX_PAGE_SHIFT; p++)
         for (unsigned k = 0; k < MAPS_PER_PAGE; k++) {
             uint64_t key = p << 4 | k;
             int64_t m = vtrace_page_set_find(&im->open_maps, key);
@@ -462,7 +287,7 @@ static bool hold(struct importer *im, struct cpu_state *c, const struct lx_event
     if (unmap)
         return true;
     for (unsigned k = 0; k < MAPS_PER_PAGE; k++) {
-        uint64_t key = (e->iova >> PAGE_SHIFT) << 4 | k;
+        uint64_t key = (e->iova >> LX_PAGE_SHIFT) << 4 | k;
         if (vtrace_page_set_find(&im->open_maps, key) < 0)
             return vtrace_page_set_put(&im->open_maps, key, (uint32_t)j);
     }
@@ -621,7 +446,7 @@ static uint64_t page_key(uint16_t did, uint64_t page) { return (uint64_t)did << 
 /* Pages [first, last] of `did` are all mapped (want true) or all unmapped (want false). */
 static bool pages_are(const struct importer *im, uint16_t did, uint64_t iova, uint64_t size, bool want)
 {
-    for (uint64_t p = iova >> PAGE_SHIFT; p <= (iova + size - 1) >> PAGE_SHIFT; p++)
+    for (uint64_t p = iova >> LX_PAGE_SHIFT; p <= (iova + size - 1) >> LX_PAGE_SHIFT; p++)
         if ((vtrace_page_set_find(&im->mapped, page_key(did, p)) >= 0) != want)
             return false;
     return true;
@@ -656,7 +481,7 @@ static int write_map_unmap(struct importer *im, const struct lx_event *e, uint64
         im->st->inconsistent++;
         return 0;
     }
-    for (uint64_t p = e->iova >> PAGE_SHIFT; p <= (e->iova + e->size - 1) >> PAGE_SHIFT; p++)
+    for (uint64_t p = e->iova >> LX_PAGE_SHIFT; p <= (e->iova + e->size - 1) >> LX_PAGE_SHIFT; p++)
         if (unmap ? !vtrace_page_set_remove(&im->mapped, page_key(did, p))
                   : !vtrace_page_set_put(&im->mapped, page_key(did, p), 0))
             return unmap ? ifail(im, "internal: page not mapped") : ifail(im, "out of memory");
@@ -667,7 +492,7 @@ static int write_map_unmap(struct importer *im, const struct lx_event *e, uint64
                                   .addr = e->iova + off, .size = (uint32_t)n};
         if (!unmap) {
             ev.access = VTRACE_ACC_R | VTRACE_ACC_W; /* Linux's map event does not say */
-            ev.page_shift = PAGE_SHIFT;
+            ev.page_shift = LX_PAGE_SHIFT;
             ev.out = e->paddr + off;
         }
         if (put(im, &ev))
@@ -753,7 +578,7 @@ static int read_pass(struct importer *im, const char *in, line_fn fn)
     int rc = 0;
     struct lx_event e;
     while (!rc && getline(&buf, &cap, f) >= 0) {
-        parse_line(buf, &e);
+        lx_parse_line(buf, &e);
         rc = fn(im, &e, ++line, &j);
     }
     if (!rc && ferror(f))
