@@ -1,8 +1,8 @@
 # bash completion for vtdsim. Commands, options and enumerated values come from the tool's own
 # help texts (`vtdsim --help`, `vtdsim COMMAND --help`), so the completion follows the tool:
 # an option written "--opt a|b|c" completes to a, b, c; run and translate complete scenario
-# files (*.yaml) and folders; trace's gen completes its workload kinds; inspect completes its
-# commands after IMAGE.
+# files (*.yaml) and folders; trace's gen completes its workload kinds, its import the trace's
+# origin (linux); inspect completes its commands after IMAGE.
 
 # Option names in a help text (--long, and short ones such as -j, -o, -v).
 _vtdsim_options() {
@@ -25,7 +25,11 @@ _vtdsim() {
         return
     fi
     if [ "$cmd" = trace ] && [ "$COMP_CWORD" -eq 2 ] && [[ $cur != -?* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "gen replay sweep convert --help" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "gen replay sweep convert import --help" -- "$cur")
+        return
+    fi
+    if [ "$cmd" = trace ] && [ "$prev" = import ]; then
+        mapfile -t COMPREPLY < <(compgen -W "linux" -- "$cur")
         return
     fi
     if [ "$cmd" = trace ] && [ "$prev" = gen ]; then

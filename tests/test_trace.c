@@ -211,7 +211,7 @@ Test(format, binary_bad_fields_name_the_record_and_field)
     struct vtrace_event ev[2] = {dma_event(0x1000), dma_event(0x2000)};
     ev[1].kind = 9;
     binary_file(path("kind.bin"), 2, ev, 2, 0);
-    expect_error(path("kind.bin"), "record 1: kind: kind 9 is not dma, map, unmap, invalidate or dirty");
+    expect_error(path("kind.bin"), "record 1: kind: kind 9 is not dma, map, unmap, invalidate, dirty, desc or domain");
 
     ev[1] = (struct vtrace_event){.kind = VTRACE_MAP, .access = 3, .page_shift = 13, .sid = SID, .size = 0x2000,
                                   .addr = 0x2000, .out = 0x4000};

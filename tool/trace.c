@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "trace/gen.h"
+#include "trace/import_linux.h"
 #include "trace/replay.h"
 #include "trace/trace.h"
 #include "walker/alloc.h"
@@ -25,6 +26,7 @@ static const char trace_help[] =
     "       vtdsim trace replay FILE [options]          replay it, report hit rates and reads\n"
     "       vtdsim trace sweep FILE --csv OUT [options] replay it over a grid of cache geometries\n"
     "       vtdsim trace convert IN OUT                 binary <-> CSV (by the names' suffixes)\n"
+    "       vtdsim trace import linux FILE -o OUT       a Linux kernel's IOMMU trace events as a trace\n"
     "\n"
     "gen KIND: nic, storage, uniform, zipf, sva\n"
     "  --count N          packets (nic), requests (storage), DMAs (others)\n"
@@ -48,6 +50,10 @@ static const char trace_help[] =
     "  --stale-list N     with --oracle: list the first N stale translations: event, device,\n"
     "                     PASID, address, caches, the missing invalidation (10; at most 64)\n"
     "  --fail-on-stale    exit status 1 when the oracle found a stale translation\n"
+    "  --audit            replay only: the latent-staleness audit: every range unmapped and not yet\n"
+    "                     invalidated (and waited for) when it is mapped again or the trace ends;\n"
+    "                     exit status 1 when it finds one (docs/trace-audit.md)\n"
+    "  --audit-list N     with --audit: list the first N findings (10)\n"
     "  --max-memory SIZE  host-memory budget of one replay: caches, page tables, records (2g)\n"
     "  --dirty-no-flush   dirty events harvest without the IOTLB flush that must follow (the bug)\n"
     "replay only:\n"
@@ -56,6 +62,10 @@ static const char trace_help[] =
     "  --repl lru|fifo|random  replacement of the IOTLB and paging-structure caches (lru)\n"
     "  --json             print the result as JSON\n"
     "  --overhead         also time the loop alone (read and split, no translation)\n"
+    "import linux FILE: the text of /sys/kernel/tracing/trace or of trace-cmd report with the iommu\n"
+    "  and intel_iommu events (map, unmap, qi_submit, attach_device_to_domain, io_page_fault,\n"
+    "  cache_tag_assign); other lines are counted and skipped\n"
+    "  -o OUT             the trace to write (OUT.csv: CSV, else binary)\n"
     "sweep only:\n"
     "  --csv OUT          the rows (required)\n"
     "  --iotlb-sizes L    comma list (32,64,128,256,512,1024,2048,4096)\n"
@@ -224,6 +234,8 @@ struct replay_opts {
     unsigned iotlb, ways, psc;
     enum vtd_repl repl;
     bool json, overhead, fail_on_stale;
+    unsigned audit_list;      /* findings listed */
+    unsigned audit_listed;
     unsigned stale_list;      /* stale translations listed (at most VTRACE_STALE_KEPT) */
     const char *csv;
     struct vtrace_sweep_grid grid;
@@ -300,6 +312,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
         ;
     else if (!sweep && !strcmp(opt, "--stale-list") && parse_stale_list(v, &o->stale_list))
         ;
+    else if (!sweep && !strcmp(opt, "--audit-list") && parse_size(v, 1u << 20, &x))
+        o->audit_list = (unsigned)x;
     else if (sweep && !strcmp(opt, "--ways") && parse_list(v, o->grid.ways, &o->grid.n_ways, true))
         ;
     else if (sweep && !strcmp(opt, "--repls") && parse_repl_list(v, &o->grid))
@@ -313,7 +327,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
 
 static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_opts *o, const char **file)
 {
-    *o = (struct replay_opts){.iotlb = 512, .ways = 8, .psc = 64, .repl = VTD_REPL_LRU, .stale_list = 10};
+    *o = (struct replay_opts){.iotlb = 512, .ways = 8, .psc = 64, .repl = VTD_REPL_LRU, .stale_list = 10,
+                              .audit_list = 10};
     vtrace_replay_config_default(&o->cfg);
     vtrace_sweep_grid_default(&o->grid);
     *file = NULL;
@@ -328,6 +343,8 @@ static int parse_replay_args(int argc, char **argv, bool sweep, struct replay_op
             o->overhead = true;
         else if (!sweep && !strcmp(argv[i], "--fail-on-stale"))
             o->fail_on_stale = true;
+        else if (!sweep && !strcmp(argv[i], "--audit"))
+            o->cfg.audit = true;
         else if (argv[i][0] != '-') {
             if (*file)
                 return usage_err("one trace file only ('%s' is a second one)", argv[i]);
@@ -456,6 +473,11 @@ static void print_text(const char *file, const struct replay_opts *o, const stru
                dry->seconds, dry->seconds * 1e9 / t);
 }
 
+/* The audit's finding kinds as JSON keys. */
+static const char *const audit_json_names[VTD_AUDIT_NKINDS] = {"not_invalidated", "partly_invalidated",
+                                                               "not_waited_for", "devtlb_not_invalidated",
+                                                               "devtlb_before_iotlb"};
+
 static void print_json(const char *file, const struct replay_opts *o, const struct vtrace_replay_result *r,
                        const struct vtrace_replay_result *dry)
 {
@@ -488,7 +510,38 @@ static void print_json(const char *file, const struct replay_opts *o, const stru
     if (dry)
         printf(",\n  \"loop_seconds\": %.6f, \"loop_ns_per_translation\": %.2f", dry->seconds, dry->seconds * 1e9 / t);
     json_stale_list(o, r);
+    if (o->cfg.audit) {
+        printf(",\n  \"audit\": {\"findings\": %llu", (unsigned long long)r->audit.findings);
+        for (unsigned k = 0; k < VTD_AUDIT_NKINDS; k++)
+            printf(", \"%s\": %llu", audit_json_names[k], (unsigned long long)r->audit_kinds[k]);
+        printf(", \"pending_peak\": %llu}", (unsigned long long)r->audit.pending_peak);
+    }
     printf("\n}\n");
+}
+
+/* Each finding as the audit makes it, up to --audit-list of them. */
+static void audit_print(void *arg, const struct vtd_audit_finding *f)
+{
+    struct replay_opts *o = arg;
+    if (o->audit_listed >= o->audit_list)
+        return;
+    if (!o->audit_listed++)
+        printf("audit findings (the first %u):\n", o->audit_list);
+    char line[512];
+    vtd_audit_describe(f, line, sizeof line);
+    printf("  %s\n", line);
+}
+
+static void print_audit(const struct vtrace_replay_result *r)
+{
+    printf("audit: %llu finding%s (", (unsigned long long)r->audit.findings, r->audit.findings == 1 ? "" : "s");
+    for (unsigned k = 0; k < VTD_AUDIT_NKINDS; k++)
+        printf("%s%s %llu", k ? ", " : "", vtd_audit_kind_name((enum vtd_audit_kind)k),
+               (unsigned long long)r->audit_kinds[k]);
+    printf("); %llu maps checked, %llu unmaps, %llu descriptors, %llu waits, at most %llu ranges possibly cached\n",
+           (unsigned long long)r->audit.maps, (unsigned long long)r->audit.unmaps,
+           (unsigned long long)r->audit.descriptors, (unsigned long long)r->audit.waits,
+           (unsigned long long)r->audit.pending_peak);
 }
 
 static int cmd_replay(int argc, char **argv)
@@ -503,10 +556,15 @@ static int cmd_replay(int argc, char **argv)
         o.cfg.progress = show_progress;
     struct vtrace_replay_result r, dry;
     char err[VTRACE_ERR_LEN];
+    if (o.cfg.audit && !o.json) {
+        o.cfg.audit_fn = audit_print;
+        o.cfg.audit_arg = &o;
+    }
     rc = vtrace_replay_file(file, &o.cfg, &r, err);
     if (!rc && o.overhead) {
         struct vtrace_replay_config d = o.cfg;
         d.dry = true;
+        d.audit = false;
         rc = vtrace_replay_file(file, &d, &dry, err);
     }
     end_progress(tty);
@@ -514,7 +572,9 @@ static int cmd_replay(int argc, char **argv)
         return tool_error("trace replay", err);
     }
     (o.json ? print_json : print_text)(file, &o, &r, o.overhead ? &dry : NULL);
-    return o.fail_on_stale && r.stale ? 1 : 0;
+    if (o.cfg.audit && !o.json)
+        print_audit(&r);
+    return (o.fail_on_stale && r.stale) || r.audit.findings ? 1 : 0;
 }
 
 struct sweep_out {
@@ -581,10 +641,70 @@ static int cmd_convert(int argc, char **argv)
     return 0;
 }
 
+static void print_import(const struct vtrace_import_stats *s)
+{
+    printf("imported %llu lines: %llu map, %llu unmap, %llu descriptors, %llu waits added, %llu domains\n",
+           (unsigned long long)s->lines, (unsigned long long)s->maps, (unsigned long long)s->unmaps,
+           (unsigned long long)s->descriptors, (unsigned long long)s->waits_added, (unsigned long long)s->domains);
+    printf("domains of maps and unmaps: %llu by their invalidation, %llu by a later one, %llu by their pair, "
+           "%llu assumed",
+           (unsigned long long)s->by_flush, (unsigned long long)s->by_later, (unsigned long long)s->by_pair,
+           (unsigned long long)s->assumed);
+    if (s->assumed)
+        printf(" (DID %u: the domain most events were tied to)", (unsigned)s->assumed_did);
+    printf("\n");
+    if (s->made_up_devices)
+        printf("%llu domain%s without a known device got a made-up one (ff:00.0 up)\n",
+               (unsigned long long)s->made_up_devices, s->made_up_devices == 1 ? "" : "s");
+    if (s->inconsistent)
+        printf("%llu maps or unmaps left out: they disagree with what their domain has mapped\n",
+               (unsigned long long)s->inconsistent);
+    printf("skipped: %llu attach, %llu io_page_fault, %llu other iommu events, %llu lines of other events",
+           (unsigned long long)s->attaches, (unsigned long long)s->page_faults, (unsigned long long)s->known_skipped,
+           (unsigned long long)s->unknown_events);
+    if (s->unknown_events) {
+        printf(" (the first at line %llu: ", (unsigned long long)s->first_unknown_line);
+        sc_text_terminal(stdout, s->first_unknown);
+        printf(")");
+    }
+    printf(", %llu lines not understood", (unsigned long long)s->unparsed);
+    if (s->unparsed && s->first_unparsed_line)
+        printf(" (the first at line %llu)", (unsigned long long)s->first_unparsed_line);
+    printf("\n");
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *from = NULL, *in = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o")) {
+            if (!(out = value(argc, argv, &i)))
+                return 2;
+        } else if (argv[i][0] == '-')
+            return usage_err("bad option: %s", argv[i]);
+        else if (!from)
+            from = argv[i];
+        else if (!in)
+            in = argv[i];
+        else
+            return usage_err("one trace file only ('%s' is a second one)", argv[i]);
+    }
+    if (!from || strcmp(from, "linux"))
+        return usage_err("import reads a trace of: linux%s", "");
+    if (!in || !out)
+        return usage_err("import linux needs FILE and -o OUT%s", "");
+    struct vtrace_import_stats st;
+    char err[VTRACE_ERR_LEN];
+    if (vtrace_import_linux(in, out, &st, err))
+        return tool_error("trace import", err);
+    print_import(&st);
+    return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_err("which one: gen, replay, sweep or convert?%s", "");
+        return usage_err("which one: gen, replay, sweep, convert or import?%s", "");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(trace_help, stdout);
         return 0;
@@ -597,5 +717,7 @@ int cmd_trace(int argc, char **argv)
         return cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(argv[1], "convert"))
         return cmd_convert(argc - 1, argv + 1);
-    return usage_err("unknown subcommand '%s' (gen, replay, sweep, convert)", argv[1]);
+    if (!strcmp(argv[1], "import"))
+        return cmd_import(argc - 1, argv + 1);
+    return usage_err("unknown subcommand '%s' (gen, replay, sweep, convert, import)", argv[1]);
 }

@@ -13,7 +13,7 @@ enum {
 };
 
 static const char *const field_names[VTRACE_NFIELDS] = {"kind", "sid", "pasid", "addr", "size", "access", "page", "out"};
-static const char *const kind_names[VTRACE_NKINDS] = {"dma", "map", "unmap", "invalidate", "dirty"};
+static const char *const kind_names[VTRACE_NKINDS] = {"dma", "map", "unmap", "invalidate", "dirty", "desc", "domain"};
 
 const char *vtrace_field_name(enum vtrace_field f) { return f < VTRACE_NFIELDS ? field_names[f] : "?"; }
 const char *vtrace_kind_name(unsigned kind) { return kind < VTRACE_NKINDS ? kind_names[kind] : "?"; }
@@ -40,13 +40,53 @@ static inline bool plain_dma_ok(const struct vtrace_event *e)
            (!(e->flags & VTRACE_F_PASID) ? !e->pasid : !(e->pasid >> VTRACE_PASID_BITS));
 }
 
+/* A descriptor: its two qwords in addr and out, every other field empty. Its own fields are the
+ * IOMMU's to check when it is submitted (sim/qi.c). */
+static int desc_check(const struct vtrace_event *e, enum vtrace_field *field, char *why, size_t len)
+{
+    if (e->flags || e->pasid)
+        return bad(field, VTRACE_FLD_PASID, why, len, "a PASID (flags 0x%llx) means nothing here", "desc", e->flags);
+    if (e->access)
+        return bad(field, VTRACE_FLD_ACCESS, why, len, "access 0x%llx means nothing here", "desc", e->access);
+    if (e->page_shift)
+        return bad(field, VTRACE_FLD_PAGE, why, len, "a page size (shift %llu) means nothing here", "desc", e->page_shift);
+    if (e->size)
+        return bad(field, VTRACE_FLD_SIZE, why, len, "size %llu means nothing here", "desc", e->size);
+    if (!(e->addr & 0xf) && !(e->addr & 0xe00))
+        return bad(field, VTRACE_FLD_ADDR, why, len, "qword 0x%llx has descriptor type 0", "desc", e->addr);
+    return 0;
+}
+
+/* A domain: its DID in addr, below 2^16 (CAP.ND at most 16 bits, VT-d 10.4.2). */
+static int domain_check(const struct vtrace_event *e, enum vtrace_field *field, char *why, size_t len)
+{
+    if (e->flags & ~VTRACE_F_MASK)
+        return bad(field, VTRACE_FLD_PASID, why, len, "reserved flag bits 0x%llx set", "domain", e->flags & ~VTRACE_F_MASK);
+    if ((e->flags & VTRACE_F_PASID) && e->pasid >> VTRACE_PASID_BITS)
+        return bad(field, VTRACE_FLD_PASID, why, len, "pasid 0x%llx is wider than 20 bits", "domain", e->pasid);
+    if (!(e->flags & VTRACE_F_PASID) && e->pasid)
+        return bad(field, VTRACE_FLD_PASID, why, len, "pasid %llu given without the PASID flag", "domain", e->pasid);
+    if (!e->addr || e->addr > UINT16_MAX)
+        return bad(field, VTRACE_FLD_ADDR, why, len, "domain id %llu is not 1..65535", "domain", e->addr);
+    if (e->access || e->page_shift || e->size || e->out)
+        return bad(field, e->access ? VTRACE_FLD_ACCESS : e->page_shift ? VTRACE_FLD_PAGE : e->size ? VTRACE_FLD_SIZE
+                                                                                                   : VTRACE_FLD_OUT,
+                   why, len, "only sid, pasid and addr (the domain id) mean something here%.0llu", "domain", 0);
+    return 0;
+}
+
 int vtrace_event_check(const struct vtrace_event *e, enum vtrace_field *field, char *why, size_t len)
 {
     if (plain_dma_ok(e))
         return 0;
     if (e->kind >= VTRACE_NKINDS)
-        return bad(field, VTRACE_FLD_KIND, why, len, "kind %llu is not dma, map, unmap, invalidate or dirty", NULL, e->kind);
+        return bad(field, VTRACE_FLD_KIND, why, len, "kind %llu is not dma, map, unmap, invalidate, dirty, desc or domain",
+                   NULL, e->kind);
     const char *k = kind_names[e->kind];
+    if (e->kind == VTRACE_DESC)
+        return desc_check(e, field, why, len);
+    if (e->kind == VTRACE_DOMAIN)
+        return domain_check(e, field, why, len);
     if (e->flags & ~VTRACE_F_MASK)
         return bad(field, VTRACE_FLD_PASID, why, len, "reserved flag bits 0x%llx set", k, e->flags & ~VTRACE_F_MASK);
     if ((e->flags & VTRACE_F_PASID) && e->pasid >> VTRACE_PASID_BITS)

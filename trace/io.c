@@ -288,7 +288,7 @@ static int parse_kind(const struct cell *c, uint8_t *kind, char *why, size_t len
             *kind = (uint8_t)k;
             return 0;
         }
-    snprintf(why, len, "'%.*s' is not dma, map, unmap or invalidate", (int)c->n, c->s);
+    snprintf(why, len, "'%.*s' is not dma, map, unmap, invalidate, desc or domain", (int)c->n, c->s);
     return -1;
 }
 

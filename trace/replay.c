@@ -80,6 +80,10 @@ struct vtrace_replay {
     double seconds;
     uint64_t budget, held;     /* host-memory budget; bytes of caches and records held */
     struct vtrace_stale first_stale[VTRACE_STALE_KEPT]; /* what the oracle found first */
+    struct vtd_audit *audit;   /* with cfg.audit */
+    uint64_t audit_kinds[VTD_AUDIT_NKINDS];
+    uint16_t named_did;        /* the DID a domain event gives the space it creates */
+    bool dids_named;           /* the trace names domains: every space must come from one */
     unsigned nfirst_stale;
     char why[192];             /* why_failed's text */
     struct vtrace_dirty_pages dirty; /* pages written and reported (dirty events) */
@@ -174,6 +178,15 @@ static const char *why_failed(struct vtrace_replay *rp, int rc)
 
 static const char *budget_text(struct vtrace_replay *rp) { return why_failed(rp, -ENOMEM); }
 
+/* Count a finding by kind and pass it on. */
+static void audit_heard(void *arg, const struct vtd_audit_finding *f)
+{
+    struct vtrace_replay *rp = arg;
+    rp->audit_kinds[f->kind]++;
+    if (rp->cfg.audit_fn)
+        rp->cfg.audit_fn(rp->cfg.audit_arg, f);
+}
+
 struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, char err[VTRACE_ERR_LEN])
 {
     if ((unsigned)cfg->mode > VTRACE_MODE_NESTED || (cfg->nested_ss_shift != 12 && cfg->nested_ss_shift != 21 &&
@@ -211,6 +224,11 @@ struct vtrace_replay *vtrace_replay_new(const struct vtrace_replay_config *cfg, 
     }
     vtd_iommu_set_root(rp->io, rp->rtaddr);
     budget_apply(rp);
+    if (cfg->audit && !(rp->audit = vtd_audit_new(audit_heard, rp))) {
+        efail(err, "out of memory");
+        vtrace_replay_free(rp);
+        return NULL;
+    }
     return rp;
 }
 
@@ -227,6 +245,7 @@ void vtrace_replay_free(struct vtrace_replay *rp)
     vtrace_key_index_free(&rp->space_by_tag);
     vtrace_dirty_free(&rp->dirty);
     vtd_iommu_free(rp->io);
+    vtd_audit_free(rp->audit);
     vtd_free(rp);
 }
 
@@ -377,6 +396,8 @@ static bool tags_index_all(struct vtrace_replay *rp)
  */
 static uint16_t did_for(struct vtrace_replay *rp, unsigned pgtt, uint32_t pasid)
 {
+    if (rp->named_did)
+        return rp->named_did;
     if (rp->nspaces < DID_UNIQUE)
         return (uint16_t)(rp->nspaces + 1);
     if (pgtt != VTD_PGTT_FS)
@@ -388,6 +409,13 @@ static uint16_t did_for(struct vtrace_replay *rp, unsigned pgtt, uint32_t pasid)
             return did;
     }
     return 0;
+}
+
+/* The audit's tag of a space: its PASID, or none for second-stage-only spaces, whose IOTLB
+ * entries carry the DID alone (VT-d 6.2.1). */
+static uint32_t audit_tag(const struct space *sp)
+{
+    return sp->pgtt == VTD_PGTT_SS ? VTD_AUDIT_NO_PASID : sp->pasid;
 }
 
 static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, struct space **out, char *err)
@@ -403,6 +431,9 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
         *out = rp->last = rp->spaces[found];
         return 0;
     }
+    if (rp->dids_named && !rp->named_did)
+        return efail(err, "%s PASID %u has no domain event (this trace names the domain of every space)",
+                     vtd_bdf_format(e->sid).s, (unsigned)pasid);
     struct device *d = NULL;
     if (device_of(rp, e->sid, &d, err))
         return -1;
@@ -433,6 +464,8 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     if (rc)
         return efail(err, "cannot build the %s tables of %s PASID %u: %s", pgtt_name(sp->pgtt),
                      vtd_bdf_format(e->sid).s, (unsigned)pasid, why_failed(rp, rc));
+    if (rp->audit && vtd_audit_join(rp->audit, sp->sid, sp->did, audit_tag(sp), false))
+        return efail(err, "out of memory");
     *out = rp->last = sp;
     return 0;
 }
@@ -629,6 +662,80 @@ static int replay_dirty(struct vtrace_replay *rp, struct space *sp, const struct
     return submit(rp, invalidation_desc(rp, sp, range.size ? &range : &(struct vtrace_event){0}), err, i);
 }
 
+/* A descriptor as the driver submitted it: 256-bit for the types that need it (6.5.2). */
+static int replay_desc(struct vtrace_replay *rp, const struct vtrace_event *e, char *err, uint64_t i)
+{
+    uint64_t qw[4] = {e->addr, e->out, 0, 0};
+    struct vtd_qi_result r;
+    rp->descriptors++;
+    if (!rp->cfg.dry && vtd_qi_submit(rp->io, qw, vtd_desc_type(qw[0]) >= VTD_QI_PIOTLB ? 4 : 2, &r))
+        return efail(err, "event %llu: the IOMMU rejects the descriptor: %s", (unsigned long long)i, r.why);
+    if (rp->audit && vtd_audit_desc(rp->audit, i, qw))
+        return efail(err, "out of memory");
+    return 0;
+}
+
+/* A domain event creates the space with the DID it names; a device joining a DID that a space
+ * has already shares that space. */
+static int replay_domain(struct vtrace_replay *rp, const struct vtrace_event *e, char *err, uint64_t i)
+{
+    uint32_t pasid = (e->flags & VTRACE_F_PASID) ? e->pasid : 0;
+    uint16_t did = (uint16_t)e->addr;
+    if (rp->nspaces && !rp->dids_named)
+        return efail(err, "event %llu: domain: spaces without a domain event came first (a trace names every "
+                          "space's domain or none)", (unsigned long long)i);
+    if (vtrace_key_index_find(&rp->space_by_key, space_key(e->sid, pasid)) >= 0)
+        return efail(err, "event %llu: domain: %s PASID %u already has its domain", (unsigned long long)i,
+                     vtd_bdf_format(e->sid).s, (unsigned)pasid);
+    rp->dids_named = true;
+    for (unsigned k = 0; k < rp->nspaces; k++) {
+        struct space *sp = rp->spaces[k];
+        if (sp->did != did)
+            continue;
+        if (sp->pasid != pasid)
+            return efail(err, "event %llu: domain %u: one domain for PASIDs %u and %u is not replayed",
+                         (unsigned long long)i, (unsigned)did, (unsigned)sp->pasid, (unsigned)pasid);
+        if (!vtrace_key_index_add(&rp->space_by_key, space_key(e->sid, pasid), k) ||
+            (rp->audit && vtd_audit_join(rp->audit, e->sid, did, audit_tag(sp), false)))
+            return efail(err, "out of memory");
+        return 0;
+    }
+    struct space *sp;
+    rp->named_did = did;
+    int rc = space_of(rp, e, &sp, err);
+    rp->named_did = 0;
+    return rc;
+}
+
+/* What the audit hears of a map, unmap or invalidate event; a replayed invalidation is complete
+ * when it returns, as if a wait followed it. */
+static int audit_event(struct vtrace_replay *rp, const struct space *sp, const struct vtrace_event *e, char *err,
+                       uint64_t i)
+{
+    int rc = 0;
+    uint64_t last = e->addr + e->size - 1;
+    switch (e->kind) {
+    case VTRACE_MAP: rc = vtd_audit_map(rp->audit, i, sp->did, audit_tag(sp), e->addr, last); break;
+    case VTRACE_UNMAP: rc = vtd_audit_unmap(rp->audit, i, sp->did, audit_tag(sp), e->addr, last); break;
+    case VTRACE_INVALIDATE: {
+        struct vtd_desc d = invalidation_desc(rp, sp, e);
+        struct vtd_desc w = vtd_desc_wait(0, 0, 0);
+        rc = vtd_audit_desc(rp->audit, i, d.qw);
+        if (!rc)
+            rc = vtd_audit_desc(rp->audit, i, w.qw);
+        break;
+    }
+    default: break;
+    }
+    return rc ? efail(err, "out of memory") : 0;
+}
+
+void vtrace_replay_finish(struct vtrace_replay *rp)
+{
+    if (rp->audit)
+        vtd_audit_finish(rp->audit);
+}
+
 int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev, long n, uint64_t first,
                          char err[VTRACE_ERR_LEN])
 {
@@ -643,6 +750,14 @@ int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev
             replay_dma(rp, NULL, e, index);
             continue;
         }
+        if (e->kind == VTRACE_DESC) {
+            rc = replay_desc(rp, e, err, index);
+            continue;
+        }
+        if (e->kind == VTRACE_DOMAIN) {
+            rc = replay_domain(rp, e, err, index);
+            continue;
+        }
         if ((rc = space_of(rp, e, &sp, err)))
             break;
         switch (e->kind) {
@@ -652,6 +767,8 @@ int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev
         case VTRACE_UNMAP: rc = rp->cfg.dry ? 0 : replay_unmap(sp, e, err, index); break;
         default: rc = rp->cfg.dry ? 0 : replay_invalidate(rp, sp, e, err, index); break;
         }
+        if (!rc && rp->audit)
+            rc = audit_event(rp, sp, e, err, index);
     }
     rp->events_done = first + (uint64_t)n;
     rp->seconds += now_s() - t0;
@@ -665,6 +782,9 @@ void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_r
     memcpy(res->events, rp->events, sizeof(res->events));
     memcpy(res->first_stale, rp->first_stale, rp->nfirst_stale * sizeof(*rp->first_stale));
     res->nfirst_stale = rp->nfirst_stale;
+    if (rp->audit)
+        res->audit = *vtd_audit_stats(rp->audit);
+    memcpy(res->audit_kinds, rp->audit_kinds, sizeof(res->audit_kinds));
     const struct vtd_iommu_stats *st = vtd_iommu_stats(rp->io);
     res->faults = st->faults;
     res->stale = st->stale;
@@ -704,6 +824,7 @@ int vtrace_replay_file(const char *path, const struct vtrace_replay_config *cfg,
     if (!rc && n < 0)
         rc = efail(err, "%s", vtrace_error(r));
     if (!rc) {
+        vtrace_replay_finish(rp);
         vtrace_replay_result(rp, res);
         res->seconds = now_s() - t0;
     }

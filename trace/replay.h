@@ -12,6 +12,13 @@
  *               for a range (the smallest aligned block covering it), domain- or PASID-selective
  *               for size 0; an IOTLB descriptor (type 2) for a second-stage-only space, a
  *               PASID-based IOTLB descriptor (type 6) for first-stage and nested spaces
+ *   desc        the descriptor as it is (types 6 and above as 256-bit descriptors)
+ *   domain      the space's domain id: it must come before the space's first event, and a trace
+ *               that names one domain names them all (spaces get DIDs 1, 2, ... otherwise); a
+ *               second device in a domain shares the first one's space (its tables and DID)
+ *
+ * With `audit` set, the events also feed the latent-staleness audit (sim/audit.h): each
+ * invalidate event counts as submitted and waited for, desc events as what they are.
  *
  * Translation modes: `auto` (the default) gives spaces without a PASID second-stage-only
  * translation (a DMA-API domain) and spaces with one first-stage translation (shared virtual
@@ -25,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim/audit.h"
 #include "sim/iommu.h"
 #include "trace/trace.h"
 
@@ -46,6 +54,9 @@ struct vtrace_replay_config {
     uint64_t max_host_bytes;        /* host-memory budget (0: VTRACE_DEFAULT_MAX_HOST_BYTES) */
     /* `dirty` events: harvest without the IOTLB flush that must follow (the bug, default false). */
     bool dirty_no_flush;
+    bool audit;                     /* run the latent-staleness audit (sim/audit.h) */
+    vtd_audit_fn audit_fn;          /* hears each finding (optional) */
+    void *audit_arg;
 };
 
 /*
@@ -86,6 +97,8 @@ struct vtrace_replay_result {
      * reported, and pages written after the harvest that last reported them (lost, unless a
      * later harvest comes); dirty_lost: writes the oracle saw leave D clear (oracle on). */
     uint64_t pages_written, pages_reported, pages_lost, dirty_lost;
+    struct vtd_audit_stats audit;      /* with cfg.audit */
+    uint64_t audit_kinds[VTD_AUDIT_NKINDS]; /* findings per kind */
 };
 
 struct vtrace_replay;
@@ -99,6 +112,9 @@ void vtrace_replay_free(struct vtrace_replay *rp);
  */
 int vtrace_replay_events(struct vtrace_replay *rp, const struct vtrace_event *ev, long n, uint64_t first,
                          char err[VTRACE_ERR_LEN]);
+/* The end of the trace: the audit reports what is still possibly cached (vtrace_replay_file
+ * does this itself). */
+void vtrace_replay_finish(struct vtrace_replay *rp);
 /* The counters so far (seconds: time spent inside vtrace_replay_events). */
 void vtrace_replay_result(const struct vtrace_replay *rp, struct vtrace_replay_result *res);
 /* The simulated IOMMU (for tests). */

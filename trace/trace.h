@@ -13,6 +13,11 @@
  *   record: u8 kind, u8 access, u8 page shift, u8 flags, u16 source-id, u16 reserved (0),
  *           u32 PASID, u32 size, u64 address, u64 output address
  *
+ * Imported traces (trace/import_linux.h) also carry what a driver submitted: `desc` events
+ * hold one invalidation descriptor's two qwords (addr, out; 128-bit descriptors, or the first half
+ * of a 256-bit one, whose second half is zero for every invalidation), and `domain` events give
+ * an address space the domain id the driver chose (addr), so that the descriptors' DIDs reach it.
+ *
  * CSV format: the header line `kind,sid,pasid,addr,size,access,page,out`, then one event per
  * line; '#' starts a comment line. sid is bus:dev.fn (00:03.0); pasid a number or '-';
  * addr, size and out numbers (0x hex or decimal); access a combination of r, w, x; page 4k, 2m,
@@ -32,6 +37,8 @@ enum vtrace_kind {
     VTRACE_INVALIDATE = 3, /* flush [addr, addr+size) of the address space; size 0: all of it */
     VTRACE_DIRTY = 4,      /* harvest: read and clear the D bits of [addr, addr+size) (size 0: all)
                               of a second-stage space, then the host's flush (docs/dirty-tracking.md) */
+    VTRACE_DESC = 5,       /* a descriptor submitted as is: addr its first qword, out its second */
+    VTRACE_DOMAIN = 6,     /* the address space (sid, pasid) has domain id addr (before its first use) */
     VTRACE_NKINDS
 };
 

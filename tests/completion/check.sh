@@ -21,7 +21,8 @@ expect() { # expect "WANTED WORDS" WORD...: completing the words gives exactly W
 }
 expect "run translate inv-table trace inspect schema demo version --help --version" ""
 expect "translate trace" tr
-expect "gen replay sweep convert --help" trace ""
+expect "gen replay sweep convert import --help" trace ""
+expect "linux" trace import ""
 expect "nic storage uniform zipf sva" trace gen ""
 expect "r w x" translate x.yaml --access ""
 expect "auto ss fs nested" trace replay t.bin --mode ""
