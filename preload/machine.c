@@ -72,6 +72,8 @@ struct vtd_preload *vtd_preload_new(const struct vtd_preload_opts *o, const stru
     } else if (build_iommu(p, err, errlen)) {
         return p;
     }
+    vtd_free(p->report_path); /* a machine that never ran has no report to leave */
+    p->report_path = NULL;
     vtd_preload_free(p);
     return NULL;
 }
