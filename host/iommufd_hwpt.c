@@ -75,10 +75,6 @@ int ifd_hwpt_alloc(struct vtd_iommufd *ctx, struct iommu_hwpt_alloc *cmd, uint32
     if (!pt)
         return -ENOENT;
     bool with_fault = cmd->flags & IOMMU_HWPT_FAULT_ID_VALID;
-    /* fault_id is read only from a caller that passed it (the structure's 6.11 extension). */
-    if (with_fault && (user_size < offsetofend(struct iommu_hwpt_alloc, fault_id) ||
-                       !ifd_obj_get(ctx, cmd->fault_id, IFD_FAULT)))
-        return -ENOENT;
     int rc;
     if (pt->type == IFD_IOAS)
         rc = alloc_paging(ctx, cmd);
@@ -86,15 +82,44 @@ int ifd_hwpt_alloc(struct vtd_iommufd *ctx, struct iommu_hwpt_alloc *cmd, uint32
         rc = alloc_nested(ctx, cmd, pt);
     else
         rc = -EINVAL;
-    if (!rc && with_fault) {
-        ctx->obj[cmd->out_hwpt_id - 1].fault_id = cmd->fault_id;
-        ctx->obj[cmd->fault_id - 1].users++;
+    if (rc || !with_fault)
+        return rc;
+    /* The fault queue is looked up once the HWPT exists (iommufd_hwpt_alloc); fault_id is read
+     * only from a caller that passed it (the structure's 6.11 extension). */
+    struct ifd_obj *h = &ctx->obj[cmd->out_hwpt_id - 1];
+    if (user_size < offsetofend(struct iommu_hwpt_alloc, fault_id) || !ifd_obj_get(ctx, cmd->fault_id, IFD_FAULT)) {
+        ctx->obj[h->parent - 1].users--;
+        *h = (struct ifd_obj){ .type = IFD_NONE };
+        cmd->out_hwpt_id = 0;
+        return -ENOENT;
     }
+    h->fault_id = cmd->fault_id;
+    ctx->obj[cmd->fault_id - 1].users++;
     return rc;
 }
 
+/* A HWPT attached to no PASID has nothing cached: its entries are only checked, as the driver
+ * checks each before it flushes (intel_nested_cache_invalidate_user). */
+static int check_entries(const struct iommu_hwpt_invalidate *cmd, uint32_t want, uint32_t *done)
+{
+    if (want && cmd->entry_len < sizeof(struct iommu_hwpt_vtd_s1_invalidate))
+        return *done = 0, -EINVAL;
+    for (*done = 0; *done < want; (*done)++) {
+        const unsigned char *src = (const unsigned char *)(uintptr_t)cmd->data_uptr + (size_t)*done * cmd->entry_len;
+        struct iommu_hwpt_vtd_s1_invalidate e;
+        memcpy(&e, src, sizeof e);
+        for (size_t i = sizeof e; i < cmd->entry_len; i++)
+            if (src[i])
+                return -E2BIG;
+        int rc = cont_hwpt_inv_check(&e);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* iommufd_hwpt_invalidate: entry_num comes back as the entries handled, on errors too. With the
- * HWPT attached to no PASID nothing is cached for it and the entries are taken as handled. */
+ * HWPT attached to no PASID the entries are checked only. */
 int ifd_hwpt_invalidate(struct vtd_iommufd *ctx, struct iommu_hwpt_invalidate *cmd)
 {
     uint32_t want = cmd->entry_num;
@@ -126,8 +151,8 @@ int ifd_hwpt_invalidate(struct vtd_iommufd *ctx, struct iommu_hwpt_invalidate *c
             rc = r;
         any = true;
     }
-    if (!any && want && cmd->entry_len < sizeof(struct iommu_hwpt_vtd_s1_invalidate))
-        return -EINVAL;
+    if (!any)
+        rc = check_entries(cmd, want, &done);
     cmd->entry_num = done;
     return rc;
 }
