@@ -111,6 +111,29 @@ static int destroy(uint32_t id)
     return vtd_iommufd_ioctl(ctx, IOMMU_DESTROY, &d);
 }
 
+/* ---- numbers (worked out by hand: _IO(';', n) is 0x3B00 + n) ---- */
+
+Test(iommufd, ioctl_numbers)
+{
+    const unsigned long want[][2] = {
+        { IOMMU_DESTROY, 0x3B80 }, { IOMMU_IOAS_ALLOC, 0x3B81 }, { IOMMU_IOAS_ALLOW_IOVAS, 0x3B82 },
+        { IOMMU_IOAS_COPY, 0x3B83 }, { IOMMU_IOAS_IOVA_RANGES, 0x3B84 }, { IOMMU_IOAS_MAP, 0x3B85 },
+        { IOMMU_IOAS_UNMAP, 0x3B86 }, { IOMMU_OPTION, 0x3B87 }, { IOMMU_VFIO_IOAS, 0x3B88 },
+        { IOMMU_HWPT_ALLOC, 0x3B89 }, { IOMMU_GET_HW_INFO, 0x3B8A }, { IOMMU_HWPT_SET_DIRTY_TRACKING, 0x3B8B },
+        { IOMMU_HWPT_GET_DIRTY_BITMAP, 0x3B8C }, { IOMMU_HWPT_INVALIDATE, 0x3B8D }, { IOMMU_FAULT_QUEUE_ALLOC, 0x3B8E },
+        { VFIO_GROUP_GET_STATUS, 0x3B67 }, { VFIO_GROUP_SET_CONTAINER, 0x3B68 }, { VFIO_GROUP_UNSET_CONTAINER, 0x3B69 },
+        { VFIO_DEVICE_BIND_IOMMUFD, 0x3B76 }, { VFIO_DEVICE_ATTACH_IOMMUFD_PT, 0x3B77 },
+        { VFIO_DEVICE_DETACH_IOMMUFD_PT, 0x3B78 },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert_eq(want[i][0], want[i][1], "entry %zu: 0x%lx", i, want[i][0]);
+    cr_assert_eq(IOMMU_HWPT_DATA_VTD_S1, 1);
+    cr_assert_eq(IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 0);
+    cr_assert_eq(IOMMU_HW_INFO_TYPE_INTEL_VTD, 1);
+    cr_assert_eq(IOMMU_HWPT_FAULT_ID_VALID, 4);
+    cr_assert_eq(IOMMU_HWPT_ALLOC_PASID, 8);
+}
+
 /* ---- the ioctl entry ---- */
 
 Test(iommufd, entry_checks_number_size_and_tail)

@@ -5,6 +5,7 @@
 #   stale: exit 0, the report names the stale read and the missing invalidation
 #   fatal: with VTDSIM_FATAL=1 the first finding stops the program with status 86
 #   badmachine: the machine file is refused with file:line:column, the device files do not open
+#   plain: a program that opens no simulated file: exit 0, no machine made, no report
 set -uo pipefail
 lib=$1 prog=$2 machine=$3 want=$4
 tmp=$(mktemp -d)
@@ -39,6 +40,10 @@ badmachine)
   [ "$rc" != 0 ] || fail "the program ran on a bad machine"
   grep -q "vtdsim-preload: $machine:[0-9]*:[0-9]*: " "$tmp/err" || fail "no file:line:column for the machine"
   [ ! -e "$tmp/report" ] || fail "a report for a machine that never ran"
+  ;;
+plain)
+  [ "$rc" = 0 ] || fail "exit status $rc"
+  [ ! -e "$tmp/report" ] || fail "a report from a program that touched no simulated file"
   ;;
 *) fail "unknown expectation $want" ;;
 esac
