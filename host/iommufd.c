@@ -55,8 +55,8 @@ struct ifd_obj *ifd_obj_get(struct vtd_iommufd *ctx, uint32_t id, enum ifd_type 
     return type == IFD_NONE || o->type == type ? o : NULL;
 }
 
-/* IDs are never reused while the context lives, like the kernel's xarray allocation from 1 in
- * practice for a short-lived test; a freed slot stays IFD_NONE. */
+/* IDs count up from 1 and are not reused while the context lives (the kernel's xarray may
+ * reuse a freed ID; programs rely on neither); a freed slot stays IFD_NONE. */
 int ifd_obj_new(struct vtd_iommufd *ctx, enum ifd_type type, uint32_t *id)
 {
     struct ifd_obj *o = vtd_realloc(ctx->obj, (ctx->nobj + 1) * sizeof *o);
@@ -66,6 +66,15 @@ int ifd_obj_new(struct vtd_iommufd *ctx, enum ifd_type type, uint32_t *id)
     ctx->obj[ctx->nobj] = (struct ifd_obj){ .type = type };
     *id = ++ctx->nobj;
     return 0;
+}
+
+void ifd_hwpt_release(struct vtd_iommufd *ctx, uint32_t id)
+{
+    struct ifd_obj *o = &ctx->obj[id - 1];
+    if (--o->users || !o->auto_domain)
+        return;
+    ctx->obj[o->parent - 1].users--; /* the last device left an automatic domain: it goes */
+    *o = (struct ifd_obj){ .type = IFD_NONE };
 }
 
 struct ifd_dev *ifd_dev_by_id(struct vtd_iommufd *ctx, uint32_t dev_id)
@@ -228,6 +237,8 @@ int vtd_iommufd_ioctl(struct vtd_iommufd *ctx, unsigned long request, void *arg)
         return -EINVAL;
     if (user_size > op->size && !bytes_zero((const unsigned char *)arg + op->size, user_size - op->size))
         return -E2BIG;
+    _Static_assert(sizeof(struct iommu_hwpt_alloc) <= 64 && sizeof(struct iommu_hwpt_get_dirty_bitmap) <= 64 &&
+                       sizeof(struct iommu_ioas_map) <= 64, "the largest structure fits the copy");
     unsigned char cmd[64] = { 0 };
     uint32_t in = user_size < op->size ? user_size : op->size;
     memcpy(cmd, arg, in);

@@ -70,11 +70,12 @@ static int attach_rid(struct vtd_iommufd *ctx, struct ifd_dev *d, struct vfio_de
         if ((rc = ifd_obj_new(ctx, IFD_HWPT_PAGING, &hwpt)))
             return rc;
         ctx->obj[hwpt - 1].parent = a->pt_id;
+        ctx->obj[hwpt - 1].auto_domain = true;
         ctx->obj[a->pt_id - 1].users++;
     }
-    if (d->pt_id)
-        ctx->obj[d->pt_id - 1].users--;
     ctx->obj[hwpt - 1].users++;
+    if (d->pt_id)
+        ifd_hwpt_release(ctx, d->pt_id);
     d->pt_id = hwpt;
     a->pt_id = hwpt;
     return 0;
@@ -186,14 +187,14 @@ int vtd_iommufd_detach(struct vtd_iommufd *ctx, uint16_t sid, void *arg)
         return -EINVAL;
     if (!with_pasid) {
         if (d->pt_id)
-            ctx->obj[d->pt_id - 1].users--;
+            ifd_hwpt_release(ctx, d->pt_id);
         d->pt_id = 0;
         return 0;
     }
     struct ifd_pasid *p = find_pasid(ctx, sid, a->pasid);
     if (!p)
         return 0; /* iommufd_device_detach of an unattached PASID does nothing */
-    ctx->obj[p->hwpt_id - 1].users--;
+    ifd_hwpt_release(ctx, p->hwpt_id);
     uint32_t pasid = p->pasid;
     *p = ctx->pasid[--ctx->npasid];
     return pasid_user(ctx, pasid) ? 0 : cont_unbind_pasid(ctx->c, pasid);

@@ -17,6 +17,7 @@ struct ifd_obj {
     uint32_t fault_id;          /* nested HWPT: the fault queue named at HWPT_ALLOC, or 0 */
     unsigned users;             /* objects and attachments that refer to it (DESTROY: -EBUSY) */
     bool nest_parent;
+    bool auto_domain;           /* made by attaching a RID to the IOAS: freed with its last device */
     struct iommu_hwpt_vtd_s1 s1; /* nested HWPT: its stage-1 table */
 };
 
@@ -67,6 +68,8 @@ struct vtd_iommufd {
 
 struct ifd_obj *ifd_obj_get(struct vtd_iommufd *ctx, uint32_t id, enum ifd_type type);
 int ifd_obj_new(struct vtd_iommufd *ctx, enum ifd_type type, uint32_t *id);
+/* One user less of a HWPT; an automatic one goes with its last user (iommufd_auto_response). */
+void ifd_hwpt_release(struct vtd_iommufd *ctx, uint32_t id);
 struct ifd_dev *ifd_dev_by_id(struct vtd_iommufd *ctx, uint32_t dev_id);
 struct ifd_dev *ifd_dev_by_sid(struct vtd_iommufd *ctx, uint16_t sid);
 /* Make the IOAS's container on the first IOAS_ALLOC (0 or -ENOMEM). */

@@ -203,6 +203,12 @@ Test(iommufd, iova_ranges_narrow_when_a_device_attaches)
     q.ioas_id = pt;
     cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_IOAS_IOVA_RANGES, &q), -ENOENT, "a HWPT is not an IOAS");
     cr_assert_eq(map(0xfee00000, HOST_RAM, 0x1000, FIXED, NULL), -EADDRINUSE, "the interrupt window");
+    /* The automatic HWPT holds the IOAS while the device is on it, and goes with the device. */
+    cr_assert_eq(destroy(ioas), -EBUSY);
+    struct vfio_device_detach_iommufd_pt d = { .argsz = sizeof d };
+    cr_assert_eq(vtd_iommufd_detach(ctx, DEV_PLAIN, &d), 0);
+    cr_assert_eq(destroy(pt), -ENOENT, "the automatic HWPT went with its last device");
+    cr_assert_eq(destroy(ioas), 0);
 }
 
 Test(iommufd, allow_iovas_steers_allocation)
