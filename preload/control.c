@@ -157,8 +157,11 @@ long pl_control_write(struct vtd_preload *p, int h, const void *buf, size_t len)
     const char *b = buf;
     for (size_t i = 0; i < len; i++) {
         if (b[i] != '\n') {
-            if (f->nline + 1 >= sizeof f->line)
-                return -E2BIG; /* a command line longer than any valid one */
+            if (f->nline + 1 >= sizeof f->line) {
+                f->nline = 0; /* a command line longer than any valid one: dropped whole */
+                reply(f, "error: a command line longer than %zu bytes\n", sizeof f->line - 1);
+                return -E2BIG;
+            }
             f->line[f->nline++] = b[i];
             continue;
         }

@@ -47,6 +47,20 @@ int main(void)
                                                  .pt_id = nested.out_hwpt_id, .pasid = PASID };
     CHECK(!ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at), "attach the PASID");
 
+    /* The control file's own errors: one answer line each, the program carries on. */
+    char bad[128], why[512];
+    const char *const wrong[][2] = {
+        { "bogus\n", "error: unknown command" }, { "dma nosuch read 0x1000\n", "error: no such device" },
+        { "dma 1 pasid=5 read\n", "error: no address" }, { "dma 1 size=3 read 0x1000\n", "error: unknown key" },
+        { "dma 1 pasid=zz read 0x1000\n", "error: a key's value is not a number" },
+        { "dma 1 sideways 0x1000\n", "error: expected read, write" },
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        snprintf(bad, sizeof bad, "%s", wrong[i][0]);
+        control(ctl, bad, why, sizeof why);
+        CHECK(!strncmp(why, wrong[i][1], strlen(wrong[i][1])), "'%s' answered '%s'", wrong[i][0], why);
+    }
+
     struct pollfd pf = { .fd = qfd, .events = POLLIN };
     CHECK(poll(&pf, 1, 0) == 0, "the queue is empty");
     char cmd[128], ans[512];
