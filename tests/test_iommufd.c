@@ -612,3 +612,49 @@ Test(iommufd, fault_queue_delivers_page_requests)
     resp = (struct iommu_hwpt_page_response){ .cookie = pf[0].cookie, .code = IOMMUFD_PAGE_RESP_INVALID };
     cr_assert_eq(vtd_iommufd_fault_write(ctx, q, &resp, sizeof resp), (long)sizeof resp);
 }
+
+Test(iommufd, fault_queue_keeps_what_does_not_fit)
+{
+    struct iommu_fault_alloc fa = { .size = sizeof fa };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+    uint32_t q = fa.out_fault_id;
+    struct flow f;
+    flow_setup(&f, q);
+    cr_assert_eq(attach(DEV_ATS, f.nested, true, PASID, NULL), 0);
+    /* Ten page requests: more records than fit in one read. */
+    struct vtd_dma_result r;
+    for (unsigned i = 0; i < 10; i++)
+        cr_assert_eq(dma(DEV_ATS, VA + 0x100000 + i * 0x1000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST, "%u", i);
+    struct iommu_hwpt_pgfault pf[10];
+    cr_assert_eq(vtd_iommufd_fault_read(ctx, q, pf, 3 * sizeof pf[0]), (long)(3 * sizeof pf[0]));
+    cr_assert_eq(pf[2].addr, VA + 0x102000, "oldest first");
+    cr_assert(vtd_iommufd_fault_readable(ctx, q), "seven wait");
+    cr_assert_eq(vtd_iommufd_fault_read(ctx, q, pf + 3, 7 * sizeof pf[0]), (long)(7 * sizeof pf[0]));
+    cr_assert_eq(pf[9].addr, VA + 0x109000);
+    /* Two answers, the second with a cookie never delivered: the first is taken. */
+    struct iommu_hwpt_page_response resp[2] = { { pf[0].cookie, IOMMUFD_PAGE_RESP_INVALID }, { 9999, 0 } };
+    cr_assert_eq(vtd_iommufd_fault_write(ctx, q, resp, sizeof resp), (long)sizeof resp[0]);
+    /* Another queue's reader sees none of them. */
+    struct iommu_fault_alloc fb = { .size = sizeof fb };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_FAULT_QUEUE_ALLOC, &fb), 0);
+    cr_assert_eq(vtd_iommufd_fault_write(ctx, fb.out_fault_id, &resp[0], sizeof resp[0]), -EINVAL, "not its cookie");
+    cr_assert_eq(dma(DEV_ATS, VA + 0x200000, VTD_ACC_R, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_eq(vtd_iommufd_fault_read(ctx, fb.out_fault_id, pf, sizeof pf), 0);
+    cr_assert(vtd_iommufd_fault_readable(ctx, q), "the record waits for its own queue");
+    cr_assert_not(vtd_iommufd_fault_readable(ctx, fb.out_fault_id));
+}
+
+Test(iommufd, page_requests_without_a_queue_are_not_delivered)
+{
+    struct iommu_fault_alloc fa = { .size = sizeof fa };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_FAULT_QUEUE_ALLOC, &fa), 0);
+    struct flow f;
+    flow_setup(&f, 0); /* the nested HWPT names no queue */
+    cr_assert_eq(attach(DEV_ATS, f.nested, true, PASID, NULL), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(dma(DEV_ATS, VA + 0x100000, VTD_ACC_W, &r), VTD_DMA_PAGE_REQUEST);
+    cr_assert_not(vtd_iommufd_fault_readable(ctx, fa.out_fault_id));
+    struct iommu_hwpt_pgfault pf;
+    cr_assert_eq(vtd_iommufd_fault_read(ctx, fa.out_fault_id, &pf, sizeof pf), 0);
+    cr_assert_eq(destroy(fa.out_fault_id), 0, "no HWPT names it");
+}
