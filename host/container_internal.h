@@ -128,6 +128,9 @@ int cont_unbind_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pasid(struct vtd_container *c, uint32_t pasid);
 int cont_qi_piotlb_pages(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned am, bool ih);
 int cont_flush_devtlbs(struct vtd_container *c, uint32_t pasid, uint64_t addr, unsigned order);
+/* An iommufd invalidation entry's own checks (container_iommufd.c): 0, -EOPNOTSUPP, -EINVAL. */
+struct iommu_hwpt_vtd_s1_invalidate;
+int cont_hwpt_inv_check(const struct iommu_hwpt_vtd_s1_invalidate *e);
 /* Page requests (prq.c). */
 int cont_prq_init(struct vtd_container *c);
 void cont_prq_fini(struct vtd_container *c);

@@ -59,12 +59,20 @@ static int flush_block(struct vtd_container *c, uint32_t pasid, uint64_t base, u
 
 /* One entry (intel_nested_cache_invalidate_user): 4 KiB-aligned addr, npages of 4 KiB; addr 0
  * with all-ones npages means everything. */
-static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1_invalidate *e)
+int cont_hwpt_inv_check(const struct iommu_hwpt_vtd_s1_invalidate *e)
 {
     if ((e->flags & ~(uint32_t)IOMMU_VTD_INV_FLAGS_LEAF) || e->__reserved)
         return -EOPNOTSUPP; /* unknown flags or __reserved */
     if ((e->addr & 0xFFF) || (e->npages == UINT64_MAX && e->addr))
         return -EINVAL; /* unaligned address, or "everything" not starting at 0 */
+    return 0;
+}
+
+static int invalidate_one(struct vtd_container *c, uint32_t pasid, const struct iommu_hwpt_vtd_s1_invalidate *e)
+{
+    int rc = cont_hwpt_inv_check(e);
+    if (rc)
+        return rc;
     bool ih = e->flags & IOMMU_VTD_INV_FLAGS_LEAF;
     bool v6_8 = c->cfg.iommufd_kernel == VTD_IOMMUFD_6_8;
     /* 6.8, npages 0: qi_flush_piotlb warns and returns, so the IOTLB keeps the page; the device

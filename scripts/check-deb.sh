@@ -24,4 +24,7 @@ out=$(/usr/bin/python3 tests/schema/validate.py /usr/share/vtdsim/schema/scenari
 echo "$out" | tail -n 1
 [ "$rc" = 0 ] || [ "$rc" = 77 ]
 PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --exists vtdsim
+# The preload library (docs/preload.md): installed, and a plain program runs under it unchanged.
+preload=$(dpkg -L vtdsim | grep '/libvtdsim-preload\.so$')
+LD_PRELOAD=$preload /usr/bin/vtdsim --version >/dev/null
 /usr/bin/vtdsim run /usr/share/vtdsim/scenarios | tail -n 1

@@ -472,7 +472,7 @@ static const bool ours_cache_inv = true;
 static const bool ours_cache_inv = false;
 #endif
 #if defined(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) || defined(VFIO_DMA_UNMAP_FLAG_ALL) || \
-    defined(VFIO_DEVICE_FEATURE) || defined(VFIO_GROUP_GET_STATUS)
+    defined(VFIO_DEVICE_FEATURE) || defined(VFIO_GROUP_GET_DEVICE_FD)
 static const bool system_vfio_seen = true;
 #else
 static const bool system_vfio_seen = false;

@@ -14,3 +14,5 @@ libdir=$(PKG_CONFIG_PATH=$pc pkg-config --variable=libdir vtdsim)
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Werror "$src/consumer.c" $flags -Wl,-rpath,"$libdir" -o "$prefix/consumer"
 "$prefix/consumer"
+# The preload library (docs/preload.md) is installed beside the library.
+test -f "$libdir/libvtdsim-preload.so"

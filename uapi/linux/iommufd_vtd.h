@@ -6,53 +6,16 @@
  * request passed to IOMMU_HWPT_INVALIDATE. vtdsim maps them onto the same
  * machinery as the vSVA bind and cache-invalidate requests (issue 5).
  *
- * Only these definitions are copied, with the mainline names and values and
- * our own text. The file is deliberately not called iommufd.h and has its
- * own guard, so the real <linux/iommufd.h> is never shadowed; do not include
- * both in one translation unit, as the struct names would clash.
+ * The definitions live in uapi/linux/iommufd.h (the whole mainline surface
+ * vtdsim answers); this header names the VT-d part and keeps its checks.
  *
  * Layouts are checked at the end of the file.
  */
 #ifndef VTDSIM_UAPI_LINUX_IOMMUFD_VTD_H
 #define VTDSIM_UAPI_LINUX_IOMMUFD_VTD_H
 
-#include <linux/types.h>
+#include <linux/iommufd.h> /* the definitions, from vtdsim's copy of the mainline header */
 #include <stddef.h>
-
-/* Bits of iommu_hwpt_vtd_s1.flags: PASID-entry controls for stage 1. */
-enum iommu_hwpt_vtd_s1_flags {
-	IOMMU_VTD_S1_SRE = 1 << 0,  /* supervisor requests allowed */
-	IOMMU_VTD_S1_EAFE = 1 << 1, /* extended-accessed flag enable */
-	IOMMU_VTD_S1_WPE = 1 << 2,  /* write-protect enable */
-};
-
-/*
- * A guest stage-1 (first-stage) table: its root (guest-physical) and its
- * input address width. `__reserved` must be zero.
- */
-struct iommu_hwpt_vtd_s1 {
-	__aligned_u64 flags;      /* enum iommu_hwpt_vtd_s1_flags */
-	__aligned_u64 pgtbl_addr;
-	__u32 addr_width;
-	__u32 __reserved;
-};
-
-/* Bits of iommu_hwpt_vtd_s1_invalidate.flags. */
-enum iommu_hwpt_vtd_s1_invalidate_flags {
-	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0, /* only leaf entries changed */
-};
-
-/*
- * Invalidate `npages` 4 KiB pages from `addr` (4 KiB aligned) in the
- * caches for a stage-1 table; addr 0 with npages all-ones means everything.
- * `__reserved` must be zero.
- */
-struct iommu_hwpt_vtd_s1_invalidate {
-	__aligned_u64 addr;
-	__aligned_u64 npages;
-	__u32 flags;      /* enum iommu_hwpt_vtd_s1_invalidate_flags */
-	__u32 __reserved;
-};
 
 /* ---- Layout checks ----------------------------------------------------- */
 

@@ -2,8 +2,9 @@
 /*
  * vtdsim copy of the VFIO container API for the type1 IOMMU backend: the
  * Linux 5.9 definitions plus the vSVA additions of QEMU RFC v10 02/25
- * (nesting capability, PASID_REQUEST, NESTING_OP). Device, group and SPAPR
- * parts of the real header are left out: the simulator has no use for them.
+ * (nesting capability, PASID_REQUEST, NESTING_OP), and the group and device
+ * cdev requests that reach a container or an iommufd. Region, interrupt and
+ * SPAPR parts of the real header are left out.
  *
  * Names, values, sizes and offsets match those sources; the text is ours.
  * The include guard is the kernel's, so with uapi/ first on the include path
@@ -229,6 +230,53 @@ enum {
 
 #define VFIO_IOMMU_NESTING_OP _IO(VFIO_TYPE, VFIO_BASE + 19)
 
+/* ---- Group and device-cdev requests ----------------------------------- */
+
+/*
+ * The group file /dev/vfio/N (Linux 5.9) and the device cdev
+ * /dev/vfio/devices/vfioN (Linux 6.6+, PASID attach 6.13), the part of the
+ * real header a VMM needs to reach a container or an iommufd. Device cdev
+ * numbers overlap PASID_REQUEST and NESTING_OP: they go to a device fd, the
+ * others to a container fd.
+ */
+struct vfio_group_status {
+	__u32 argsz;
+	__u32 flags;
+};
+#define VFIO_GROUP_FLAGS_VIABLE        (1 << 0)
+#define VFIO_GROUP_FLAGS_CONTAINER_SET (1 << 1)
+
+#define VFIO_GROUP_GET_STATUS      _IO(VFIO_TYPE, VFIO_BASE + 3)
+#define VFIO_GROUP_SET_CONTAINER   _IO(VFIO_TYPE, VFIO_BASE + 4) /* arg: int * (container fd) */
+#define VFIO_GROUP_UNSET_CONTAINER _IO(VFIO_TYPE, VFIO_BASE + 5)
+
+/* Bind a device cdev to an iommufd; out_devid is its dev_id there. */
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+};
+#define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/* Attach the device (or one PASID of it) to an IOAS or HWPT. */
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_ATTACH_PASID (1 << 0)
+	__u32 pt_id;
+	__u32 pasid;
+};
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+
+struct vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_DEVICE_DETACH_PASID (1 << 0)
+	__u32 pasid;
+};
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
+
 /* ---- Layout checks (x86-64) ------------------------------------------- */
 
 #ifdef __cplusplus
@@ -313,6 +361,22 @@ VTDSIM_VFIO_H_SIZE(struct vfio_iommu_type1_nesting_op, 8);
 VTDSIM_VFIO_H_OFF(struct vfio_iommu_type1_nesting_op, argsz, 0);
 VTDSIM_VFIO_H_OFF(struct vfio_iommu_type1_nesting_op, flags, 4);
 VTDSIM_VFIO_H_OFF(struct vfio_iommu_type1_nesting_op, data, 8);
+
+VTDSIM_VFIO_H_SIZE(struct vfio_group_status, 8);
+VTDSIM_VFIO_H_OFF(struct vfio_group_status, flags, 4);
+
+VTDSIM_VFIO_H_SIZE(struct vfio_device_bind_iommufd, 16);
+VTDSIM_VFIO_H_OFF(struct vfio_device_bind_iommufd, flags, 4);
+VTDSIM_VFIO_H_OFF(struct vfio_device_bind_iommufd, iommufd, 8);
+VTDSIM_VFIO_H_OFF(struct vfio_device_bind_iommufd, out_devid, 12);
+
+VTDSIM_VFIO_H_SIZE(struct vfio_device_attach_iommufd_pt, 16);
+VTDSIM_VFIO_H_OFF(struct vfio_device_attach_iommufd_pt, flags, 4);
+VTDSIM_VFIO_H_OFF(struct vfio_device_attach_iommufd_pt, pt_id, 8);
+VTDSIM_VFIO_H_OFF(struct vfio_device_attach_iommufd_pt, pasid, 12);
+
+VTDSIM_VFIO_H_SIZE(struct vfio_device_detach_iommufd_pt, 12);
+VTDSIM_VFIO_H_OFF(struct vfio_device_detach_iommufd_pt, pasid, 8);
 
 #undef VTDSIM_VFIO_H_OFF
 #undef VTDSIM_VFIO_H_SIZE
