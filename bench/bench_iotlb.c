@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "floor.h"
 #include "sim/iommu.h"
 #include "world.h"
 
@@ -72,6 +73,17 @@ static struct bench_row bench(const char *name, enum pattern pat, bool oracle, l
     return r;
 }
 
+/*
+ * A request's floor, measured in this run: one hash probe for what a cache answers (the IOTLB
+ * or device-TLB entry; the PSC entry where a walk starts), then the paging reads it still
+ * makes as a chain of dependent loads.
+ */
+static double request_floor(struct bench_floor *f, enum pattern pat, double reads)
+{
+    double ns = pat == FULL_WALK ? 0 : bench_floor_probe(f);
+    return reads >= 0.5 ? ns + bench_floor_of_reads(f, reads) : ns;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_opts o;
@@ -93,18 +105,25 @@ int main(int argc, char **argv)
         {"full walk (FS 4-level), oracle off", FULL_WALK, false, 4},
         {"full walk (FS 4-level), oracle on", FULL_WALK, true, 4},
     };
-    enum { NCASES = sizeof(cases) / sizeof(cases[0]), NREFS = 2 };
+    enum { NCASES = sizeof(cases) / sizeof(cases[0]), NREFS = 4 };
     struct bench_row rows[NREFS + NCASES];
+    struct bench_floor floors;
+    bench_floor_init(&floors, iters * 4);
     rows[0] = bench_ref_mem_read(iters * 4);
     rows[1] = bench_ref_uthash(iters * 4);
-    for (int i = 0; i < NCASES; i++)
-        rows[NREFS + i] = bench_selected(&o, cases[i].name)
-                      ? bench(cases[i].name, cases[i].pat, cases[i].oracle, iters / cases[i].div)
-                      : (struct bench_row){.name = cases[i].name, .skipped = true};
+    rows[2] = bench_floor_chain_row(&floors, 24);
+    rows[3] = bench_floor_probe_row(&floors);
+    for (int i = 0; i < NCASES; i++) {
+        struct bench_row *r = &rows[NREFS + i];
+        *r = bench_selected(&o, cases[i].name) ? bench(cases[i].name, cases[i].pat, cases[i].oracle, iters / cases[i].div)
+                                               : (struct bench_row){.name = cases[i].name, .skipped = true};
+        if (!r->skipped)
+            r->floor_ns = request_floor(&floors, cases[i].pat, r->reads);
+    }
     bench_report(rows, NREFS + NCASES, &o);
     const struct bench_row *hit = &rows[NREFS];
     if (!hit->skipped)
-        printf("\niotlb hit: %.1f ns (target < 25 ns), %.1f M/s = %.1fx the RISC-V model's 29 M/s (target >= 2x)\n",
-               hit->ns, hit->mops, hit->mops / 29.0);
+        printf("\niotlb hit: %.1f ns = %.1fx its floor (target < 25 ns), %.1f M/s = %.1fx the RISC-V model's 29 M/s (target >= 2x)\n",
+               hit->ns, hit->ns / hit->floor_ns, hit->mops, hit->mops / 29.0);
     return 0;
 }

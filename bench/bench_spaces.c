@@ -5,7 +5,8 @@
  * caches off, walks all four levels), and prints ns per translation for both and their ratio,
  * with the time to build the N spaces. Target: the ratio within 1.5 at every N.
  *
- * Options: those of every benchmark, and --n N (repeatable) for the sweep.
+ * Options: those of every benchmark, and --n N (repeatable) for the sweep. --only "N PASIDs" or
+ * --only "one space" runs one shape alone (no ratio), for a profiler.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,12 +124,14 @@ int main(int argc, char **argv)
     bool all_ok = true;
     for (int s = 0; s < nsweep; s++) {
         struct sweep_row r = {.n = sweep[s]};
-        r.ok = run_shape(MANY_PASIDS, r.n, translations, &r.ns[0], &r.build_ms[0], &r.reads[0]) &&
-               run_shape(ONE_SPACE, r.n, translations, &r.ns[1], &r.build_ms[1], &r.reads[1]);
+        r.ok = (!bench_selected(&o, "N PASIDs") ||
+                run_shape(MANY_PASIDS, r.n, translations, &r.ns[0], &r.build_ms[0], &r.reads[0])) &&
+               (!bench_selected(&o, "one space") ||
+                run_shape(ONE_SPACE, r.n, translations, &r.ns[1], &r.build_ms[1], &r.reads[1]));
         all_ok = all_ok && r.ok;
         if (r.ok)
             printf("%10llu  %14.1f  %14.1f  %6.2f  %5.1f / %4.1f  %12.1f  %12.1f\n", (unsigned long long)r.n, r.ns[0],
-                   r.ns[1], r.ns[0] / r.ns[1], r.reads[0], r.reads[1], r.build_ms[0], r.build_ms[1]);
+                   r.ns[1], r.ns[1] > 0 ? r.ns[0] / r.ns[1] : 0, r.reads[0], r.reads[1], r.build_ms[0], r.build_ms[1]);
     }
     printf("\ntarget: N PASIDs of one page within 1.5x of one space of N pages at every N\n");
     return all_ok ? 0 : 1;

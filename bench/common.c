@@ -55,6 +55,12 @@ bool bench_selected(const struct bench_opts *o, const char *name)
     return !o->only || strstr(name, o->only);
 }
 
+/* How many times its floor a row took (0 when it has none). */
+static double floor_multiple(const struct bench_row *r)
+{
+    return r->floor_ns > 0 ? r->ns / r->floor_ns : 0;
+}
+
 static void write_rows(const char *path, const struct bench_row *rows, int n, bool json)
 {
     FILE *f = path ? fopen(path, "w") : NULL;
@@ -63,15 +69,17 @@ static void write_rows(const char *path, const struct bench_row *rows, int n, bo
             fprintf(stderr, "cannot write %s\n", path);
         return;
     }
-    fprintf(f, json ? "[\n" : "name,ns_per_op,mops,paging_reads\n");
+    fprintf(f, json ? "[\n" : "name,ns_per_op,mops,paging_reads,floor_ns,x_floor\n");
     int last = n - 1;
     while (last >= 0 && rows[last].skipped)
         last--;
     for (int i = 0; i < n; i++)
         if (!rows[i].skipped)
-            fprintf(f, json ? "  {\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f}%s\n"
-                        : "\"%s\",%.2f,%.3f,%.2f%s\n",
-                rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads, json && i < last ? "," : "");
+            fprintf(f, json ? "  {\"name\": \"%s\", \"ns_per_op\": %.2f, \"mops\": %.3f, \"paging_reads\": %.2f, "
+                              "\"floor_ns\": %.2f, \"x_floor\": %.2f}%s\n"
+                        : "\"%s\",%.2f,%.3f,%.2f,%.2f,%.2f%s\n",
+                rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads, rows[i].floor_ns, floor_multiple(&rows[i]),
+                json && i < last ? "," : "");
     if (json)
         fprintf(f, "]\n");
     fclose(f);
@@ -79,10 +87,16 @@ static void write_rows(const char *path, const struct bench_row *rows, int n, bo
 
 void bench_report(const struct bench_row *rows, int n, const struct bench_opts *o)
 {
-    printf("%-34s %10s %10s %12s\n", "benchmark", "ns/op", "M ops/s", "paging rd");
-    for (int i = 0; i < n; i++)
-        if (!rows[i].skipped)
-            printf("%-34s %10.1f %10.2f %12.2f\n", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
+    printf("%-40s %10s %10s %10s %10s %8s\n", "benchmark", "ns/op", "M ops/s", "paging rd", "floor ns", "x floor");
+    for (int i = 0; i < n; i++) {
+        if (rows[i].skipped)
+            continue;
+        printf("%-40s %10.1f %10.2f %10.2f", rows[i].name, rows[i].ns, rows[i].mops, rows[i].reads);
+        if (rows[i].floor_ns > 0)
+            printf(" %10.1f %8.2f\n", rows[i].floor_ns, floor_multiple(&rows[i]));
+        else
+            printf(" %10s %8s\n", "-", "-");
+    }
     write_rows(o->json, rows, n, true);
     write_rows(o->csv, rows, n, false);
 }

@@ -13,6 +13,7 @@ struct bench_row {
     double ns;     /* median ns per operation */
     double mops;   /* millions of operations per second */
     double reads;  /* paging reads per operation */
+    double floor_ns; /* the machine's floor for this operation, measured in the same run (bench/floor.h); 0: none */
     bool skipped;  /* not selected by --only: left out of the report */
 };
 

@@ -61,9 +61,19 @@ static void json_issued(FILE *f, const struct sc_result *r)
     fputc(']', f);
 }
 
-static void json_result(FILE *f, const struct sc_result *r)
+/* The place of a shard's j-th result in the whole run. */
+static unsigned shard_item(const struct sc_shard *shard, unsigned j)
 {
-    fputs("    {\"file\": ", f);
+    return shard->index - 1 + j * shard->count;
+}
+
+/* index: the result's place in the whole run, written first when the report is a shard's; -1: not a shard. */
+static void json_result(FILE *f, const struct sc_result *r, long index)
+{
+    fputs("    {", f);
+    if (index >= 0)
+        fprintf(f, "\"index\": %ld, ", index);
+    fputs("\"file\": ", f);
     sc_text_json(f, r->path);
     fputs(", \"name\": ", f);
     sc_text_json(f, r->name ? r->name : "");
@@ -115,7 +125,8 @@ static void junit_warnings(FILE *f, const struct sc_result *r)
     fputs("</system-out>\n", f);
 }
 
-int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
+int sc_report_json_shard(const char *path, const struct sc_result *r, unsigned n, const struct sc_shard *shard,
+                         char err[SC_REPORT_ERR_LEN])
 {
     struct vtd_outfile o;
     int rc = report_open(&o, path, r, n, err);
@@ -125,16 +136,25 @@ int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char
     unsigned passed = 0;
     for (unsigned i = 0; i < n; i++)
         passed += sc_result_passed(&r[i]);
-    fprintf(f, "{\n  \"passed\": %u,\n  \"failed\": %u,\n  \"scenarios\": [\n", passed, n - passed);
+    fputs("{\n", f);
+    if (shard)
+        fprintf(f, "  \"shard\": \"%u/%u\",\n  \"total\": %u,\n", shard->index, shard->count, shard->total);
+    fprintf(f, "  \"passed\": %u,\n  \"failed\": %u,\n  \"scenarios\": [\n", passed, n - passed);
     for (unsigned i = 0; i < n; i++) {
-        json_result(f, &r[i]);
+        json_result(f, &r[i], shard ? (long)shard_item(shard, i) : -1);
         fputs(i + 1 < n ? ",\n" : "\n", f);
     }
     fputs("  ]\n}\n", f);
     return report_commit(&o, err);
 }
 
-int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
+int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
+{
+    return sc_report_json_shard(path, r, n, NULL, err);
+}
+
+int sc_report_junit_shard(const char *path, const struct sc_result *r, unsigned n, const struct sc_shard *shard,
+                          char err[SC_REPORT_ERR_LEN])
 {
     struct vtd_outfile o;
     int rc = report_open(&o, path, r, n, err);
@@ -150,8 +170,14 @@ int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, cha
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites tests=\"%u\" failures=\"%u\" time=\"%.6f\">\n", n, failed, total);
     fprintf(f, "  <testsuite name=\"vtdsim scenarios\" tests=\"%u\" failures=\"%u\" time=\"%.6f\">\n", n, failed, total);
+    if (shard)
+        fprintf(f, "    <properties><property name=\"shard\" value=\"%u/%u\"/><property name=\"total\" value=\"%u\"/>"
+                   "</properties>\n", shard->index, shard->count, shard->total);
     for (unsigned i = 0; i < n; i++) {
-        fputs("    <testcase classname=\"scenarios\" name=\"", f);
+        fputs("    <testcase ", f);
+        if (shard)
+            fprintf(f, "index=\"%u\" ", shard_item(shard, i));
+        fputs("classname=\"scenarios\" name=\"", f);
         sc_text_xml(f, r[i].name ? r[i].name : r[i].path);
         fputs("\" file=\"", f);
         sc_text_xml(f, r[i].path);
@@ -174,4 +200,9 @@ int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, cha
     }
     fputs("  </testsuite>\n</testsuites>\n", f);
     return report_commit(&o, err);
+}
+
+int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN])
+{
+    return sc_report_junit_shard(path, r, n, NULL, err);
 }

@@ -128,4 +128,20 @@ void sc_result_print(const struct sc_result *r, FILE *out);
 int sc_report_json(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN]);
 int sc_report_junit(const char *path, const struct sc_result *r, unsigned n, char err[SC_REPORT_ERR_LEN]);
 
+/*
+ * One shard of a run (`vtdsim run --shard INDEX/COUNT`): the files k (0-based, in the order the
+ * whole run would take them) with k % count == index - 1, so the j-th result of the shard is
+ * file (index - 1) + j * count of `total`. Its reports say so (JSON: "shard" and "total", and
+ * "index" first in each scenario; JUnit: shard and total properties, an index attribute on each
+ * testcase), which is what `vtdsim merge` needs to put the shards back together.
+ */
+struct sc_shard {
+    unsigned index, count; /* 1 <= index <= count */
+    unsigned total;        /* files in the whole run */
+};
+int sc_report_json_shard(const char *path, const struct sc_result *r, unsigned n, const struct sc_shard *shard,
+                         char err[SC_REPORT_ERR_LEN]);
+int sc_report_junit_shard(const char *path, const struct sc_result *r, unsigned n, const struct sc_shard *shard,
+                          char err[SC_REPORT_ERR_LEN]);
+
 #endif

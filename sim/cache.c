@@ -395,7 +395,8 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     uint64_t h = key_hash(key);
     struct vtd_cache_entry *e = find_in_set(c, h, key);
     if (!e) {
-        unsigned set = set_of(c, h), way = free_way(c, set);
+        /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
+        unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
         if (way < c->ways) {
             e = slot_at(c, (size_t)set * c->ways + way);
             c->count++;

@@ -29,6 +29,8 @@ int cmd_inspect(int argc, char **argv);
 void tool_explain_trace(struct vtd_mem *m, const struct vtd_trace *t);
 /* Hit-rate studies on DMA traces: gen, replay, sweep, convert (tool/trace.c). */
 int cmd_trace(int argc, char **argv);
+/* Join the outputs of a sharded run or sweep (tool/merge.c). */
+int cmd_merge(int argc, char **argv);
 /* The JSON Schema for scenario files (tool/schema.c). */
 int cmd_schema(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"inv-table", cmd_inv_table, "probe every CACHE_INVLD cell: errno, stale entries removed, over-invalidation"},
     {"trace", cmd_trace, "DMA traces: generate, replay with hit rates, sweep cache geometries, convert"},
     {"inspect", cmd_inspect, "read the VT-d structures of a memory image: translate, devices, mappings, check, queue"},
+    {"merge", cmd_merge, "join the outputs of shards (run --shard, trace sweep --shard) into the whole run's"},
     {"schema", cmd_schema, "write the JSON Schema of scenario files, for editors and validators"},
     {"demo", cmd_demo, "build every translation type in simulated memory, translate, check, summarize"},
 };

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "runner/runner.h"
 #include "runner/text.h"
+#include "shard.h"
 #include "walker/alloc.h"
 #include "walker/outfile.h"
 #include "walker/number.h"
@@ -26,6 +27,7 @@ struct run_opts {
     const char *json, *junit;
     bool stats, verbose, list_steps, warnings_as_errors;
     unsigned jobs;
+    struct tool_shard shard; /* --shard I/N */
     struct sc_run_opts budgets; /* --max-work, --max-memory, --timeout */
 };
 
@@ -70,6 +72,9 @@ static const char run_help[] =
     "                 numbers translate --after takes\n"
     "  --max-errors N  report at most N errors of a file that does not load, 1 to 100\n"
     "                 (default 20)\n"
+    "  --shard I/N    run only shard I of N (1 <= I <= N): the files k (0-based, in the order the\n"
+    "                 whole run takes them) with k mod N = I - 1; 'vtdsim merge' joins the\n"
+    "                 shards' --json or --junit reports into the whole run's\n"
     "  --help         this text\n";
 
 static int list_add(struct file_list *l, const char *path)
@@ -163,7 +168,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             return 1;
         } else if ((!strcmp(a, "--json") || !strcmp(a, "--junit") || !strcmp(a, "-j") || !strcmp(a, "--max-work") ||
                     !strcmp(a, "--max-memory") || !strcmp(a, "--timeout") || !strcmp(a, "--max-errors") ||
-                    !strcmp(a, "--max-failures")) &&
+                    !strcmp(a, "--max-failures") || !strcmp(a, "--shard")) &&
                    i + 1 >= argc) {
             return -tool_usage_error("run", "%s needs an argument", a);
         } else if (a[0] == '-' && a[1] == '-' && (rc = parse_budget_opt(a, argv[i + 1], &o->budgets))) {
@@ -191,6 +196,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             if (vtd_number_parse(argv[++i], &n) || n >= SC_FAILURES_ALL)
                 return -tool_usage_error("run", "--max-failures takes a number (0: no limit), not '%s'", argv[i]);
             o->budgets.max_failures = n ? (unsigned)n : SC_FAILURES_ALL;
+        } else if (!strcmp(a, "--shard")) {
+            if (!tool_shard_parse(argv[++i], &o->shard))
+                return -tool_usage_error("run", "--shard takes I/N with 1 <= I <= N <= 100000, not '%s'", argv[i]);
         } else if (!strcmp(a, "--stats")) {
             o->stats = true;
         } else if (!strcmp(a, "-v")) {
@@ -214,6 +222,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
         return -tool_usage_error("run", "no scenario files%s", "");
     }
     return 0;
+}
+
+/* --shard: keep the files of this shard (shard.h); the whole run's count goes to *total. */
+static void keep_shard(struct file_list *files, const struct tool_shard *sh, unsigned *total)
+{
+    unsigned kept = 0;
+    *total = files->n;
+    for (unsigned k = 0; k < files->n; k++) {
+        if (tool_shard_takes(sh, k))
+            files->path[kept++] = files->path[k];
+        else
+            vtd_free(files->path[k]);
+    }
+    files->n = kept;
 }
 
 /*
@@ -340,12 +362,13 @@ static void run_all(struct pool *p, unsigned jobs, const struct run_opts *o)
         pthread_join(tid[i], NULL);
 }
 
-/* Write a report; a failure is reported with its reason and makes the run's status 2. */
-static int write_report(int (*write)(const char *, const struct sc_result *, unsigned, char *), const char *path,
-                        const struct pool *p)
+/* Write a report; a failure is reported with its reason and makes the run's status 2. A shard's
+ * report says which shard it is (shard NULL: the whole run). */
+static int write_report(int (*write)(const char *, const struct sc_result *, unsigned, const struct sc_shard *, char *),
+                        const char *path, const struct pool *p, const struct sc_shard *shard)
 {
     char err[SC_REPORT_ERR_LEN];
-    if (!path || !write(path, p->res, p->files->n, err))
+    if (!path || !write(path, p->res, p->files->n, shard, err))
         return 0;
     fputs("vtdsim run: cannot write the report ", stderr);
     sc_text_terminal(stderr, err);
@@ -402,6 +425,9 @@ int cmd_run(int argc, char **argv)
         list_free(&files);
         return rc > 0 ? 0 : 2;
     }
+    struct sc_shard shard = {.index = o.shard.index, .count = o.shard.count};
+    if (o.shard.count)
+        keep_shard(&files, &o.shard, &shard.total);
     if (o.list_steps) {
         rc = list_steps(&files, o.budgets.max_errors);
         list_free(&files);
@@ -414,8 +440,8 @@ int cmd_run(int argc, char **argv)
     struct pool p = {.files = &files, .opts = o.budgets};
     p.opts.stats = o.stats;
     p.opts.warnings_as_errors = o.warnings_as_errors;
-    p.res = vtd_calloc(files.n, sizeof *p.res);
-    p.done = vtd_calloc(files.n, sizeof *p.done);
+    p.res = vtd_calloc(files.n ? files.n : 1, sizeof *p.res); /* a shard may have no file */
+    p.done = vtd_calloc(files.n ? files.n : 1, sizeof *p.done);
     if (!p.res || !p.done) {
         fputs("vtdsim run: out of memory\n", stderr);
         vtd_free(p.res);
@@ -435,8 +461,9 @@ int cmd_run(int argc, char **argv)
     /* docs/cli.md: 2 when a file could not be read or loaded (an input error), else 1 when an
      * expectation failed. */
     int status = unloaded ? 2 : passed == files.n ? 0 : 1;
-    int bad_json = write_report(sc_report_json, o.json, &p);
-    int bad_junit = write_report(sc_report_junit, o.junit, &p);
+    const struct sc_shard *sh = o.shard.count ? &shard : NULL;
+    int bad_json = write_report(sc_report_json_shard, o.json, &p, sh);
+    int bad_junit = write_report(sc_report_junit_shard, o.junit, &p, sh);
     if (bad_json || bad_junit)
         status = 2;
     printf("%u passed, %u failed\n", passed, files.n - passed);

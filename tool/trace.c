@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "shard.h"
 #include "trace/gen.h"
 #include "trace/import_linux.h"
 #include "trace/replay.h"
@@ -72,6 +73,9 @@ static const char trace_help[] =
     "  --ways L           comma list of 1, 4, 8, ..., full (1,4,8,full)\n"
     "  --repls L          comma list (lru,fifo,random)\n"
     "  --psc-sizes L      comma list (0,16,64,256)\n"
+    "  --shard I/N        replay only shard I of N (1 <= I <= N): the grid's points k (0-based,\n"
+    "                     in sweep order) with k mod N = I - 1; its rows start with point,points\n"
+    "                     and 'vtdsim merge --csv' joins the shards into the whole sweep's CSV\n"
     "\n"
     "Progress goes to stderr when it is a terminal. Exit status: 0, 1 when a trace is invalid or\n"
     "the replay fails, 2 on a usage error.\n";
@@ -285,6 +289,17 @@ static bool parse_repl_list(const char *s, struct vtrace_sweep_grid *g)
     return g->n_repl > 0;
 }
 
+/* --shard I/N (tool/shard.h) into the grid. */
+static bool parse_shard(const char *s, struct vtrace_sweep_grid *g)
+{
+    struct tool_shard sh;
+    if (!tool_shard_parse(s, &sh))
+        return false;
+    g->shard = sh.index;
+    g->shards = sh.count;
+    return true;
+}
+
 static int replay_option(struct replay_opts *o, bool sweep, const char *opt, const char *v)
 {
     unsigned long long x;
@@ -319,6 +334,8 @@ static int replay_option(struct replay_opts *o, bool sweep, const char *opt, con
     else if (sweep && !strcmp(opt, "--repls") && parse_repl_list(v, &o->grid))
         ;
     else if (sweep && !strcmp(opt, "--psc-sizes") && parse_list(v, o->grid.psc_entries, &o->grid.n_psc, false))
+        ;
+    else if (sweep && !strcmp(opt, "--shard") && parse_shard(v, &o->grid))
         ;
     else
         return usage_err("bad option or value: %s", opt);
@@ -579,7 +596,7 @@ static int cmd_replay(int argc, char **argv)
 
 struct sweep_out {
     FILE *f;
-    bool tty;
+    bool tty, shard;
     long rows, total;
 };
 
@@ -588,6 +605,8 @@ static void sweep_row(void *arg, const struct vtrace_sweep_row *row)
     struct sweep_out *s = arg;
     char line[512];
     vtrace_sweep_csv_row(row, line, sizeof(line));
+    if (s->shard) /* where the row goes in the whole sweep (vtdsim merge) */
+        fprintf(s->f, "%ld,%ld,", row->point, row->points);
     fprintf(s->f, "%s\n", line);
     if (s->tty)
         fprintf(stderr, "\r  sweep: %ld of at most %ld geometries  ", ++s->rows, s->total);
@@ -611,8 +630,8 @@ static int cmd_sweep(int argc, char **argv)
         return tool_error("trace sweep", out.err);
     }
     FILE *f = out.f;
-    fprintf(f, "%s\n", vtrace_sweep_csv_header());
-    struct sweep_out s = {.f = f, .tty = isatty(STDERR_FILENO),
+    fprintf(f, "%s%s\n", o.grid.shards ? VTRACE_SWEEP_SHARD_COLUMNS : "", vtrace_sweep_csv_header());
+    struct sweep_out s = {.f = f, .tty = isatty(STDERR_FILENO), .shard = o.grid.shards > 0,
                           .total = (long)(o.grid.n_iotlb * o.grid.n_ways * o.grid.n_repl * o.grid.n_psc)};
     long rows = vtrace_sweep(ev, n, &o.cfg, &o.grid, sweep_row, &s, err);
     end_progress(s.tty);

@@ -138,6 +138,9 @@ struct vtrace_sweep_grid {
     enum vtd_repl repl[3];
     unsigned n_repl;
     unsigned psc_entries[VTRACE_SWEEP_MAX], n_psc;  /* each paging-structure cache (4-way; 0: off) */
+    /* Only point k (0-based, among the grid's valid points in sweep order) with k % shards ==
+     * shard - 1 is replayed; shards 0: every point. */
+    unsigned shard, shards;
 };
 
 /* IOTLB 32..4096 entries, direct/4/8/full, LRU/FIFO/random, PSC 0/16/64/256. */
@@ -146,6 +149,7 @@ void vtrace_sweep_grid_default(struct vtrace_sweep_grid *g);
 struct vtrace_sweep_row {
     unsigned iotlb_entries, ways, psc_entries;
     enum vtd_repl repl;
+    long point, points; /* this point's place among the grid's valid points, and their number */
     struct vtrace_replay_result r;
 };
 
@@ -166,5 +170,8 @@ long vtrace_load(const char *path, struct vtrace_event **ev, char err[VTRACE_ERR
 /* The CSV header and one row of a sweep. */
 const char *vtrace_sweep_csv_header(void);
 void vtrace_sweep_csv_row(const struct vtrace_sweep_row *row, char *buf, size_t len);
+/* A shard's CSV puts the point and the number of points first (what `vtdsim merge` orders by). */
+#define VTRACE_SWEEP_SHARD_COLUMNS "point,points,"
+
 
 #endif

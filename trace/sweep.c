@@ -70,20 +70,38 @@ static bool geometry(unsigned entries, unsigned ways, enum vtd_repl repl, struct
     return true;
 }
 
+/* The grid's points whose geometries divide evenly (the ones a sweep replays). */
+static long valid_points(const struct vtrace_sweep_grid *grid)
+{
+    long points = 0;
+    struct vtd_cache_geometry g;
+    for (unsigned p = 0; p < grid->n_psc; p++)
+        for (unsigned r = 0; r < grid->n_repl; r++)
+            for (unsigned w = 0; w < grid->n_ways; w++)
+                for (unsigned s = 0; s < grid->n_iotlb; s++)
+                    points += geometry(grid->iotlb_entries[s], grid->ways[w], grid->repl[r], &g) &&
+                              geometry(grid->psc_entries[p], PSC_WAYS, grid->repl[r], &g);
+    return points;
+}
+
 long vtrace_sweep(const struct vtrace_event *ev, long n, const struct vtrace_replay_config *base,
                   const struct vtrace_sweep_grid *grid, vtrace_sweep_fn fn, void *arg, char err[VTRACE_ERR_LEN])
 {
-    long rows = 0;
+    long rows = 0, point = -1, points = valid_points(grid);
     for (unsigned p = 0; p < grid->n_psc; p++)
         for (unsigned r = 0; r < grid->n_repl; r++)
             for (unsigned w = 0; w < grid->n_ways; w++)
                 for (unsigned s = 0; s < grid->n_iotlb; s++) {
                     struct vtrace_replay_config cfg = *base;
                     struct vtrace_sweep_row row = {.iotlb_entries = grid->iotlb_entries[s], .ways = grid->ways[w],
-                                                   .psc_entries = grid->psc_entries[p], .repl = grid->repl[r]};
+                                                   .psc_entries = grid->psc_entries[p], .repl = grid->repl[r],
+                                                   .points = points};
                     if (!geometry(row.iotlb_entries, row.ways, row.repl, &cfg.iommu.cache[VTD_C_IOTLB]) ||
                         !geometry(row.psc_entries, PSC_WAYS, row.repl, &cfg.iommu.cache[VTD_C_PSC_FS]))
                         continue;
+                    row.point = ++point;
+                    if (grid->shards && point % grid->shards != grid->shard - 1)
+                        continue; /* another shard's */
                     cfg.iommu.cache[VTD_C_PSC_SS] = cfg.iommu.cache[VTD_C_PSC_FS];
                     struct vtrace_replay *rp = vtrace_replay_new(&cfg, err);
                     if (!rp)

@@ -653,12 +653,55 @@ static void pt_count_new_tables(struct pt_new_tables *nt, uint64_t va, unsigned 
     }
 }
 
+/*
+ * A map visits consecutive slots, which share their path: the descent made for one address is
+ * remembered, and the next address under the same table (or under the same missing entry or
+ * leaf above it) reads one entry instead of one per level. Nothing but the map itself writes
+ * the tables while it runs, so what was read stays true; the install pass records the table it
+ * wrote into.
+ */
+struct pt_walk_memo {
+    bool valid;
+    unsigned stop;  /* the level the descent was asked for */
+    unsigned shift; /* addresses equal above this bit share the remembered position */
+    uint64_t key;
+    struct pt_pos pos;
+};
+
+static void pt_memo_set(struct pt_walk_memo *m, uint64_t va, unsigned stop, const struct pt_pos *pos)
+{
+    *m = (struct pt_walk_memo){.valid = true, .stop = stop, .pos = *pos,
+                               .shift = vtd_pt_level_shift(pos->level == stop ? stop + 1 : pos->level)};
+    m->key = va >> m->shift;
+}
+
+static bool pt_memo_covers(const struct pt_walk_memo *m, uint64_t va, unsigned stop)
+{
+    return m->valid && m->stop == stop && va >> m->shift == m->key;
+}
+
+/* pt_walk_to_level through the memo. */
+static int pt_walk_memo(const struct vtd_pt *pt, struct pt_walk_memo *m, uint64_t va, unsigned stop, struct pt_pos *pos)
+{
+    if (pt_memo_covers(m, va, stop)) {
+        *pos = m->pos;
+        /* Reached the level: another slot of the same table. Stopped above: the same entry. */
+        return pos->level == stop ? pt_read(pt, pt_pos_addr(pos, va), &pos->entry) : 0;
+    }
+    m->valid = false;
+    int rc = pt_walk_to_level(pt, va, stop, pos);
+    if (!rc)
+        pt_memo_set(m, va, stop, pos);
+    return rc;
+}
+
 /* 0 if a leaf at `level` may be written for va (-EEXIST if it would cover a mapping). */
-static int pt_check_free(const struct vtd_pt *pt, uint64_t va, unsigned level, struct pt_new_tables *nt)
+static int pt_check_free(const struct vtd_pt *pt, struct pt_walk_memo *memo, uint64_t va, unsigned level,
+                         struct pt_new_tables *nt)
 {
     const struct pt_fmt *f = pt_fmt_of(pt);
     struct pt_pos pos;
-    int rc = pt_walk_to_level(pt, va, level, &pos);
+    int rc = pt_walk_memo(pt, memo, va, level, &pos);
     if (rc)
         return rc;
     if (!pt_present(f, pos.entry)) {
@@ -672,11 +715,16 @@ static int pt_check_free(const struct vtd_pt *pt, uint64_t va, unsigned level, s
     return rc > 0 ? -EEXIST : rc;
 }
 
-/* Write a leaf for va at `level`, creating the tables above it. */
-static int pt_install_leaf(struct vtd_pt *pt, uint64_t va, unsigned level, uint64_t leaf, unsigned flags)
+/* Write a leaf for va at `level`, creating the tables above it. The check pass found the slot
+ * free, so a slot in the table the memo holds is written without a descent. */
+static int pt_install_leaf(struct vtd_pt *pt, struct pt_walk_memo *memo, uint64_t va, unsigned level, uint64_t leaf,
+                           unsigned flags)
 {
+    if (pt_memo_covers(memo, va, level) && memo->pos.level == level)
+        return pt_write(pt, pt_pos_addr(&memo->pos, va), leaf);
     const struct pt_fmt *f = pt_fmt_of(pt);
     struct pt_pos pos;
+    memo->valid = false;
     int rc = pt_walk_to_level(pt, va, level, &pos);
     while (!rc && pos.level > level) {
         if (pt_present(f, pos.entry))
@@ -689,7 +737,10 @@ static int pt_install_leaf(struct vtd_pt *pt, uint64_t va, unsigned level, uint6
         pos.entry = 0;
         pos.level--;
     }
-    return rc ? rc : pt_write(pt, pt_pos_addr(&pos, va), leaf);
+    rc = rc ? rc : pt_write(pt, pt_pos_addr(&pos, va), leaf);
+    if (!rc)
+        pt_memo_set(memo, va, level, &pos);
+    return rc;
 }
 
 /* Leaf level for the chunk at va: the fixed one, or the largest that alignment and caps allow. */
@@ -725,19 +776,20 @@ static int pt_map_range(struct vtd_pt *pt, uint64_t va, uint64_t pa, uint64_t si
     if (rc)
         return rc;
     struct pt_new_tables nt = { .count = 0 };
+    struct pt_walk_memo check = {0}, install = {0};
     unsigned level = 1;
     uint64_t leaves = 0;
     for (uint64_t off = 0; off < size && !rc; off += pt_level_size(level)) {
         level = pt_chunk_level(pt, va + off, pa + off, size - off, fixed_level);
         /* Bound the time one call takes: 4 TiB of 4 KiB pages would take minutes. */
-        rc = ++leaves > VTD_PT_MAX_LEAVES ? -E2BIG : pt_check_free(pt, va + off, level, &nt);
+        rc = ++leaves > VTD_PT_MAX_LEAVES ? -E2BIG : pt_check_free(pt, &check, va + off, level, &nt);
     }
     if (!rc)
         rc = pt_pool_has_room(pt, nt.count);
     const struct pt_fmt *f = pt_fmt_of(pt);
     for (uint64_t off = 0; off < size && !rc; off += pt_level_size(level)) {
         level = pt_chunk_level(pt, va + off, pa + off, size - off, fixed_level);
-        rc = pt_install_leaf(pt, va + off, level, pt_entry_for_leaf(f, pa + off, level, perm, flags), flags);
+        rc = pt_install_leaf(pt, &install, va + off, level, pt_entry_for_leaf(f, pa + off, level, perm, flags), flags);
     }
     return rc;
 }

@@ -51,6 +51,20 @@ struct frame_tail {
 
 static struct frame_tail *tail_of(uint8_t *frame) { return (struct frame_tail *)(void *)(frame + FRAME_SIZE); }
 
+/*
+ * Frames come from slabs, never one allocation each: clearing a fresh 4 KiB allocation was
+ * most of the cost of building small tables. Slabs double from 16 frames to 8,192 (33 MB, above
+ * the C library's largest mmap threshold), so a large memory's slabs are fresh pages the kernel
+ * hands out zeroed and only as they are touched; frames are given back only all together.
+ */
+struct frame_slab {
+    struct frame_slab *next;
+    size_t frames, used;
+    uint8_t frame[]; /* frames x FRAME_ALLOC bytes */
+};
+#define SLAB_FIRST_FRAMES 16u
+#define SLAB_MAX_FRAMES 8192u
+
 struct leaf_node {
     uint8_t *frame[NODE_SLOTS];
 };
@@ -89,6 +103,7 @@ struct vtd_mem {
     struct abort_range *aborts;
     uint8_t *live;          /* every frame, newest first, linked through their tails */
     uint8_t *spare;         /* frames vtd_mem_reset gave back, for reuse */
+    struct frame_slab *slabs; /* where frames are carved from, newest first */
     size_t frames, frame_limit, nodes, spares;
     size_t host_limit;      /* bytes of vtd_mem_footprint (0 = unlimited) */
     enum vtd_mem_refusal refusal; /* why the last frame was refused */
@@ -273,24 +288,41 @@ static bool bytes_allowed(const struct vtd_mem *m, uint64_t more)
     return m->host_limit == 0 || (used <= m->host_limit && more <= m->host_limit - used);
 }
 
-/* A zeroed frame: a spare one if a reset left some, else a new allocation. */
+/* A new slab, twice the last one (up to SLAB_MAX_FRAMES); zeroed by the allocation. */
+static struct frame_slab *slab_new(struct vtd_mem *m)
+{
+    size_t frames = m->slabs ? m->slabs->frames * 2 : SLAB_FIRST_FRAMES;
+    if (frames > SLAB_MAX_FRAMES)
+        frames = SLAB_MAX_FRAMES;
+    struct frame_slab *s = vtd_calloc(1, sizeof *s + frames * FRAME_ALLOC);
+    if (!s)
+        return NULL;
+    s->frames = frames;
+    s->next = m->slabs;
+    m->slabs = s;
+    return s;
+}
+
+/* A zeroed frame: a spare one if a reset left some, else the next of the current slab. */
 static uint8_t *frame_alloc(struct vtd_mem *m)
 {
     uint8_t *frame = m->spare;
-    if (!frame)
-        return vtd_calloc(1, FRAME_ALLOC);
+    if (!frame) {
+        struct frame_slab *s = m->slabs && m->slabs->used < m->slabs->frames ? m->slabs : slab_new(m);
+        return s ? s->frame + s->used++ * FRAME_ALLOC : NULL;
+    }
     m->spare = tail_of(frame)->next;
     m->spares--;
     memset(frame, 0, FRAME_SIZE);
     return frame;
 }
 
-static void frame_list_free(uint8_t *frame)
+static void slab_list_free(struct frame_slab *s)
 {
-    while (frame) {
-        uint8_t *next = tail_of(frame)->next;
-        vtd_free(frame);
-        frame = next;
+    while (s) {
+        struct frame_slab *next = s->next;
+        vtd_free(s);
+        s = next;
     }
 }
 
@@ -451,8 +483,7 @@ void vtd_mem_free(struct vtd_mem *m)
 {
     if (!m)
         return;
-    frame_list_free(m->live);
-    frame_list_free(m->spare);
+    slab_list_free(m->slabs); /* every frame, live or spare */
     for (size_t i = 0; i < m->root_slots; i++)
         if (m->root[i])
             mid_free(m->root[i]);

@@ -19,7 +19,7 @@ expect() { # expect "WANTED WORDS" WORD...: completing the words gives exactly W
         fail=1
     fi
 }
-expect "run translate inv-table trace inspect schema demo version --help --version" ""
+expect "run translate inv-table trace inspect merge schema demo version --help --version" ""
 expect "translate trace" tr
 expect "gen replay sweep convert import --help" trace ""
 expect "linux" trace import ""
@@ -31,7 +31,7 @@ expect "raw elf" inspect --format ""
 expect "translate devices mappings check queue" inspect --rtaddr 0x1000 img.raw ""
 expect "mappings" inspect --format elf --rtaddr 0x1000 img.elf ma
 # Every option of every command's help completes.
-for cmd in run translate inv-table trace inspect schema demo; do
+for cmd in run translate inv-table trace inspect merge schema demo; do
     for opt in $("$tool" "$cmd" --help | grep -oE '(^|[[:space:]\[])--[a-z][a-z0-9-]*' | tr -d ' [' | sort -u); do
         COMP_WORDS=("$tool" "$cmd" "$opt")
         COMP_CWORD=2
