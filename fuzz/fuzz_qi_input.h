@@ -3,9 +3,9 @@
  * and the regression test (tests/test_fuzz_regressions.c).
  *
  * Every input starts from the same IOMMU (vtd_iommu_new with the default configuration but small
- * caches, fq_config) whose
- * caches a few DMAs have filled: a first-stage PASID 1 and a second-stage PASID 2 on 00:03.0,
- * a nested PASID 5 and a pass-through RID_PASID on the ATS device 00:04.0.
+ * caches, fq_config) whose caches a few DMAs have filled: a first-stage PASID 1 and a
+ * second-stage PASID 2 on 00:03.0, a nested PASID 5 and a pass-through RID_PASID on the ATS
+ * device 00:04.0.
  *
  * Input layout:
  *   [0]     flags: 0 direct phase, 1 queue phase, 2 IQA.DW (256-bit queue), 5:3 IQA.QS,
