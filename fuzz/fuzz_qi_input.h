@@ -2,13 +2,14 @@
  * fuzz_qi_input.h: how fuzz_qi interprets its input, shared by the fuzz target (fuzz/fuzz_qi.c)
  * and the regression test (tests/test_fuzz_regressions.c).
  *
- * Every input starts from the same IOMMU (vtd_iommu_new with the default configuration) whose
- * caches a few DMAs have filled: a first-stage PASID 1 and a second-stage PASID 2 on 00:03.0,
- * a nested PASID 5 and a pass-through RID_PASID on the ATS device 00:04.0.
+ * Every input starts from the same IOMMU (vtd_iommu_new with the default configuration but small
+ * caches, fq_config) whose caches a few DMAs have filled: a first-stage PASID 1 and a
+ * second-stage PASID 2 on 00:03.0, a nested PASID 5 and a pass-through RID_PASID on the ATS
+ * device 00:04.0.
  *
  * Input layout:
  *   [0]     flags: 0 direct phase, 1 queue phase, 2 IQA.DW (256-bit queue), 5:3 IQA.QS,
- *           6 one DMA of the list after each descriptor, in turn, 7 clear FSTS.IQE after a queue error (up
+ *           6 one DMA of the list after each accepted descriptor, in turn, 7 clear FSTS.IQE after a queue error (up
  *           to FQ_MAX_RESUMES times: hardware fetches the same descriptor again)
  *   [1..2]  IQT (bits 18:4 kept)
  *   [3..]   descriptor bytes D

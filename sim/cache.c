@@ -429,14 +429,30 @@ static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
     c->stats.invalidated++;
 }
 
+/*
+ * The slot index of the first valid entry at or after `from` (set-major, as the slots lie), or
+ * the slot count. It reads the tag bytes (a way is valid exactly when its tag is non-zero), not
+ * the slots: a scan of a large, mostly empty cache then touches a byte per way instead of a
+ * whole slot (a trace sweep's 4,096-entry IOTLBs spent a fifth of their time faulting in
+ * slots that an invalidation only looked at).
+ */
+static size_t next_valid_slot(const struct vtd_cache *c, size_t from)
+{
+    size_t n = (size_t)c->sets * c->ways;
+    for (size_t i = from; i < n; i++)
+        if (c->tags[((i / c->ways) << c->tag_shift) + i % c->ways])
+            return i;
+    return n;
+}
+
 /* A NULL `match` matches every entry (then it is a flush that still asks `still_ok`). */
 unsigned vtd_cache_invalidate(struct vtd_cache *c, vtd_cache_pred match, vtd_cache_pred still_ok, void *arg)
 {
     unsigned removed = 0;
     size_t n = (size_t)c->sets * c->ways;
-    for (size_t i = 0; i < n && c->count; i++) {
+    for (size_t i = next_valid_slot(c, 0); i < n && c->count; i = next_valid_slot(c, i + 1)) {
         struct vtd_cache_entry *e = slot_at(c, i);
-        if (!e->valid || (match && !match(e, arg)))
+        if (match && !match(e, arg))
             continue;
         if (still_ok && still_ok(e, arg))
             c->stats.over_invalidated++;
@@ -451,11 +467,8 @@ unsigned vtd_cache_flush(struct vtd_cache *c) { return vtd_cache_invalidate(c, N
 void vtd_cache_foreach(const struct vtd_cache *c, void (*fn)(const struct vtd_cache_entry *e, void *arg), void *arg)
 {
     size_t n = (size_t)c->sets * c->ways;
-    for (size_t i = 0; i < n; i++) {
-        const struct vtd_cache_entry *e = slot_at(c, i);
-        if (e->valid)
-            fn(e, arg);
-    }
+    for (size_t i = next_valid_slot(c, 0); i < n; i = next_valid_slot(c, i + 1))
+        fn(slot_at(c, i), arg);
 }
 
 /* ---- statistics --------------------------------------------------------------------------- */

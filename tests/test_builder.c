@@ -696,6 +696,25 @@ Test(builder, table_count_is_exact)
     cr_expect_eq(rd(c.root), 0);
 }
 
+/*
+ * The check pass stops where the pool runs out: a range whose first 2 MiB already need more
+ * tables than the pool holds answers -ENOMEM, though a mapping further on overlaps it (a full
+ * pass answered -EEXIST, after checking every 4 KiB page of the range).
+ */
+Test(builder, map_stops_where_the_pool_runs_out)
+{
+    struct vtd_builder small;
+    struct vtd_pt pt;
+    cr_assert_eq(vtd_builder_init(&small, mem, &caps, SMALL_POOL, 4 * KB4), 0);
+    cr_assert_eq(vtd_pt_init(&pt, &small, VTD_PT_SS, 4, NULL, 0, 0), 0);
+    cr_assert_eq(vtd_pt_map(&pt, 1024 * MB2, 0, MB2, 21, RW, 0), 0); /* 2 tables: 1 left */
+    uint64_t next = small.pool_next;
+    cr_expect_eq(vtd_pt_map(&pt, 0, 0, 1025 * MB2, 12, RW, 0), -ENOMEM);
+    cr_expect_eq(small.pool_next, next, "nothing allocated");
+    cr_expect_eq(vtd_pt_lookup(&pt, 0, NULL, NULL, NULL), -ENOENT);
+    cr_expect_eq(vtd_pt_map(&pt, 1023 * MB2, 0, 2 * MB2, 21, RW, 0), -EEXIST, "an overlap the pool can hold");
+}
+
 /* ---- property: random mappings read back exactly ---------------------------------------- */
 
 static uint64_t xorshift64(uint64_t *s)

@@ -568,3 +568,48 @@ Test(cache, reset_empties_and_restarts_replacement)
     cr_assert_arr_eq(fresh, again, sizeof fresh, "after a reset the random victims repeat as after vtd_cache_new");
     vtd_cache_free(c);
 }
+
+/* ---- scans over sparse caches --------------------------------------------------------------- */
+
+static void count_visit(const struct vtd_cache_entry *e, void *arg)
+{
+    uint64_t *seen = arg;
+    seen[0]++;
+    seen[1] += e->key.w[0];
+}
+
+static bool key_is_odd(const struct vtd_cache_entry *e, void *arg)
+{
+    (void)arg;
+    return e->key.w[0] & 1;
+}
+
+/*
+ * foreach and invalidate find their entries through the tag bytes: in 9 sets of 7 ways (ways
+ * not a multiple of the tag groups, so sets are padded) with every other entry removed, they
+ * see exactly the valid entries, whichever set and way they sit in.
+ */
+Test(cache, scans_see_exactly_the_valid_entries_of_a_sparse_cache)
+{
+    struct vtd_cache *c = make(9, 7, VTD_REPL_LRU, 0, 0);
+    uint64_t next = fill_to(c, 63, 1), sum = 0;
+    cr_assert_eq(vtd_cache_count(c), 63u);
+    cr_assert_eq(vtd_cache_invalidate(c, key_is_odd, NULL, NULL) + vtd_cache_count(c), 63u);
+    for (uint64_t k = 1; k < next; k++) {
+        struct vtd_cache_key key = key1(k);
+        if (vtd_cache_peek(c, &key)) {
+            cr_expect_eq(k & 1, 0u, "odd key %llu survived", (unsigned long long)k);
+            sum += k;
+        }
+    }
+    uint64_t seen[2] = {0, 0};
+    vtd_cache_foreach(c, count_visit, seen);
+    cr_expect_eq(seen[0], vtd_cache_count(c));
+    cr_expect_eq(seen[1], sum);
+    cr_expect_gt(seen[0], 0u);
+    cr_expect_eq(vtd_cache_flush(c), (unsigned)seen[0]);
+    seen[0] = seen[1] = 0;
+    vtd_cache_foreach(c, count_visit, seen);
+    cr_expect_eq(seen[0], 0u);
+    vtd_cache_free(c);
+}

@@ -31,7 +31,9 @@ struct vtd_builder {
 /* Errors: -EINVAL (bad argument, misalignment, unsupported size), -EEXIST (overlap with an
  * existing mapping), -ENOMEM (pool or memory exhausted), -ERANGE (beyond the table's width
  * or the host address width), -ENOENT (nothing mapped where an operation needs a mapping),
- * -E2BIG (one map call would write more than VTD_PT_MAX_LEAVES leaves). */
+ * -E2BIG (one map call would write more than VTD_PT_MAX_LEAVES leaves). A map checks its
+ * range in address order and stops at the first problem: -ENOMEM as soon as the tables the
+ * range needs so far exceed the pool, before any overlap or leaf count further on. */
 #define VTD_PT_MAX_LEAVES (UINT64_C(1) << 20) /* 4 GiB of 4 KiB pages */
 int vtd_builder_init(struct vtd_builder *b, struct vtd_mem *mem, const struct vtd_caps *caps,
                      uint64_t pool_base, uint64_t pool_size);
