@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,10 +175,13 @@ static uint64_t bitmap_bytes(const struct sc_step *st, uint64_t size, uint64_t p
  * a struct vfio_iommu_type1_dirty_bitmap_get. */
 static int dirty_pages(struct ex *e, const struct sc_step *st, struct outcome *o, struct ex_dirty *d)
 {
+    /* The header's fields spelled out: the uAPI struct ends in a flexible array, which may not
+     * sit inside another struct (its layout is checked below). */
     struct {
-        struct vfio_iommu_type1_dirty_bitmap h;
+        struct { __u32 argsz, flags; } h;
         struct vfio_iommu_type1_dirty_bitmap_get get;
     } arg = {0};
+    _Static_assert(sizeof arg.h == offsetof(struct vfio_iommu_type1_dirty_bitmap, data), "dirty_bitmap header");
     uint32_t op = (uint32_t)ARGV(st, A_OP);
     bool get = op == VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
     uint64_t iova = ARG_OR(st, A_IOVA, 0), size = ARG_OR(st, A_SIZE, 0), pgsize = ARG_OR(st, A_PGSIZE, VTD_PAGE_SIZE);
