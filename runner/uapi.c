@@ -84,11 +84,16 @@ static int map_dma(struct vtd_container *c, const struct sc_step *st, long long 
 
 static int unmap_dma(struct vtd_container *c, const struct sc_step *st, long long *ret)
 {
-    struct vfio_iommu_type1_dma_unmap u = {
-        .argsz = (uint32_t)ARG_OR(st, A_ARGSZ, sizeof u), .flags = (uint32_t)ARG_OR(st, A_FLAGS, 0),
-        .iova = ARGV(st, A_IOVA), .size = ARGV(st, A_SIZE)};
-    int rc = vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u);
-    *ret = (long long)u.size;
+    /* Room for the vfio_bitmap that GET_DIRTY_BITMAP puts after the header (left zero here: a
+     * step that sets the flag and a larger argsz gets the kernel's answer to a NULL bitmap, not
+     * a read past the structure). */
+    union {
+        struct vfio_iommu_type1_dma_unmap u;
+        unsigned char room[sizeof(struct vfio_iommu_type1_dma_unmap) + sizeof(struct vfio_bitmap)];
+    } arg = {.u = {.argsz = (uint32_t)ARG_OR(st, A_ARGSZ, sizeof arg.u), .flags = (uint32_t)ARG_OR(st, A_FLAGS, 0),
+                   .iova = ARGV(st, A_IOVA), .size = ARGV(st, A_SIZE)}};
+    int rc = vtd_container_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &arg);
+    *ret = (long long)arg.u.size;
     return rc < 0 ? rc : 0;
 }
 
