@@ -174,14 +174,19 @@ static void out_of_memory(struct ex *e, const struct sc_step *st)
     e->r->out_of_memory = true;
 }
 
-/* Before the step: UNMAP_DMA's host layer invalidates inside the ioctl, after its unmap. */
-void ex_audit_before(struct ex *e, const struct sc_step *st)
+/*
+ * UNMAP_DMA's host layer invalidates inside the ioctl, after its own unmap: its descriptors
+ * (kept by run_issued.c) are heard after the unmap, and only a call that unmapped something
+ * (its value: the bytes unmapped) made a range stale.
+ */
+static int unmap_dma_events(struct ex *e, const struct sc_step *st, const struct outcome *o)
 {
-    if (!e->audit)
-        return;
-    e->audit->step = st;
-    if (st->kind == SK_UNMAP_DMA && e->c && container_range(e, false, st))
-        out_of_memory(e, st);
+    if (!o->err && !(o->has_value && !o->value) && container_range(e, false, st))
+        return -ENOMEM;
+    for (unsigned i = 0; i < e->nstep_desc; i++)
+        if (!e->step_rc[i] && vtd_audit_desc(e->audit->a, e->step_no, e->step_desc[i].qw))
+            return -ENOMEM;
+    return 0;
 }
 
 void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o)
@@ -189,14 +194,15 @@ void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome 
     if (!e->audit)
         return;
     e->audit->step = st;
-    if (!o->err && step_events(e, st))
+    int rc = st->kind == SK_UNMAP_DMA ? unmap_dma_events(e, st, o) : o->err ? 0 : step_events(e, st);
+    if (rc)
         out_of_memory(e, st);
 }
 
 void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc)
 {
-    /* A refused descriptor removed nothing. */
-    if (!e->audit || rc || nqw < 2)
+    /* A refused descriptor removed nothing; an unmap_dma's wait for the step's end. */
+    if (!e->audit || rc || nqw < 2 || (e->recording && e->audit->step && e->audit->step->kind == SK_UNMAP_DMA))
         return;
     if (vtd_audit_desc(e->audit->a, e->step_no, desc))
         e->r->out_of_memory = true;
@@ -215,4 +221,11 @@ void ex_audit_finish(struct ex *e)
     e->r->audit_findings = s->findings;
     e->r->audited = true;
     ex_step_done(e, last);
+}
+
+/* The step the descriptors the IOMMU processes from now on belong to. */
+void ex_audit_begin(struct ex *e, const struct sc_step *st)
+{
+    if (e->audit)
+        e->audit->step = st;
 }

@@ -168,7 +168,7 @@ void ex_dirty_free(struct ex *e);
 /* audit_run.c: the latent-staleness audit of a run (sc_run_opts.audit); all no-ops without it. */
 int ex_audit_new(struct ex *e);
 void ex_audit_free(struct ex *e);
-void ex_audit_before(struct ex *e, const struct sc_step *st);
+void ex_audit_begin(struct ex *e, const struct sc_step *st);
 void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
 void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc);
 void ex_audit_finish(struct ex *e);

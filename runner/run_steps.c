@@ -548,8 +548,7 @@ static void run_step(struct ex *e, const struct sc_step *st)
     if (!o.err)
         o.err = ex_table_ready(e, st, A_SS_TABLE, &o.err_what);
     ex_issued_begin(e, st);
-    if (!o.err)
-        ex_audit_before(e, st);
+    ex_audit_begin(e, st);
     if (!o.err)
         o.err = step_handlers[st->kind](e, st, &o);
     ex_issued_end(e, st);
