@@ -26,6 +26,7 @@ struct audit_space {
 
 struct ex_audit {
     struct vtd_audit *a;
+    struct ex_audit_entries *entries;
     const struct sc_step *step;   /* the step a finding is reported against */
     struct audit_space *sp;
     unsigned nsp, cap;
@@ -52,7 +53,8 @@ static void heard(void *arg, const struct vtd_audit_finding *f)
 
 int ex_audit_new(struct ex *e)
 {
-    if (!(e->audit = vtd_calloc(1, sizeof *e->audit)) || !(e->audit->a = vtd_audit_new(heard, e)))
+    if (!(e->audit = vtd_calloc(1, sizeof *e->audit)) || !(e->audit->a = vtd_audit_new(heard, e)) ||
+        !(e->audit->entries = ex_audit_entries_new()))
         return -ENOMEM;
     return 0;
 }
@@ -62,6 +64,7 @@ void ex_audit_free(struct ex *e)
     if (!e->audit)
         return;
     vtd_audit_free(e->audit->a);
+    ex_audit_entries_free(e->audit->entries);
     vtd_free(e->audit->sp);
     vtd_free(e->audit);
     e->audit = NULL;
@@ -155,8 +158,14 @@ static int step_events(struct ex *e, const struct sc_step *st)
     switch (st->kind) {
     case SK_ATTACH: return e->s->legacy ? legacy_attach(e, st) : 0;
     case SK_PASID_ENTRY:
+        if (ex_audit_pasid_write(e, st, e->audit->entries, step_dev(e, st)->cfg.sid, (uint32_t)ARGV(st, A_PASID),
+                                 (uint16_t)ARG_OR(st, A_DID, 1)))
+            return -ENOMEM;
         t = pasid_space(e, st, &tag);
         return t < 0 ? 0 : join(e, st, t, (uint16_t)ARG_OR(st, A_DID, 1), tag);
+    case SK_PASID_CLEAR:
+        ex_audit_pasid_clear(e, e->audit->entries, step_dev(e, st)->cfg.sid, (uint32_t)ARGV(st, A_PASID));
+        return 0;
     case SK_CONTAINER_ATTACH:
         return join(e, st, SC_BACKING_CONTAINER, vtd_container_did(e->c), VTD_AUDIT_NO_PASID);
     /* A protect leaves the old permissions possibly cached: a stale range until invalidated. */
@@ -174,6 +183,13 @@ static void out_of_memory(struct ex *e, const struct sc_step *st)
     e->r->out_of_memory = true;
 }
 
+/* A descriptor the IOMMU processed, to the range audit and to the PASID entries'. */
+static int hear_desc(struct ex *e, const uint64_t *qw)
+{
+    ex_audit_entries_desc(e, e->audit->entries, qw);
+    return vtd_audit_desc(e->audit->a, e->step_no, qw);
+}
+
 /*
  * UNMAP_DMA's host layer invalidates inside the ioctl, after its own unmap: its descriptors
  * (kept by run_issued.c) are heard after the unmap, and only a call that unmapped something
@@ -184,7 +200,7 @@ static int unmap_dma_events(struct ex *e, const struct sc_step *st, const struct
     if (!o->err && !(o->has_value && !o->value) && container_range(e, false, st))
         return -ENOMEM;
     for (unsigned i = 0; i < e->nstep_desc; i++)
-        if (!e->step_rc[i] && vtd_audit_desc(e->audit->a, e->step_no, e->step_desc[i].qw))
+        if (!e->step_rc[i] && hear_desc(e, e->step_desc[i].qw))
             return -ENOMEM;
     return 0;
 }
@@ -204,7 +220,7 @@ void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc)
     /* A refused descriptor removed nothing; an unmap_dma's wait for the step's end. */
     if (!e->audit || rc || nqw < 2 || (e->recording && e->audit->step && e->audit->step->kind == SK_UNMAP_DMA))
         return;
-    if (vtd_audit_desc(e->audit->a, e->step_no, desc))
+    if (hear_desc(e, desc))
         e->r->out_of_memory = true;
 }
 
@@ -218,7 +234,7 @@ void ex_audit_finish(struct ex *e)
     e->step_no = e->s->nsteps;
     vtd_audit_finish(e->audit->a);
     const struct vtd_audit_stats *s = vtd_audit_stats(e->audit->a);
-    e->r->audit_findings = s->findings;
+    e->r->audit_findings = s->findings + ex_audit_entries_findings(e->audit->entries);
     e->r->audited = true;
     ex_step_done(e, last);
 }

@@ -172,5 +172,14 @@ void ex_audit_begin(struct ex *e, const struct sc_step *st);
 void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
 void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc);
 void ex_audit_finish(struct ex *e);
+/* audit_entries.c: PASID entries rewritten before the PASID cache was invalidated and waited for. */
+struct ex_audit_entries;
+struct ex_audit_entries *ex_audit_entries_new(void);
+void ex_audit_entries_free(struct ex_audit_entries *t);
+uint64_t ex_audit_entries_findings(const struct ex_audit_entries *t);
+int ex_audit_pasid_write(struct ex *e, const struct sc_step *st, struct ex_audit_entries *t, uint16_t sid,
+                         uint32_t pasid, uint16_t did);
+void ex_audit_pasid_clear(struct ex *e, struct ex_audit_entries *t, uint16_t sid, uint32_t pasid);
+void ex_audit_entries_desc(struct ex *e, struct ex_audit_entries *t, const uint64_t *qw);
 
 #endif
