@@ -351,6 +351,7 @@ static void teardown(struct ex *e)
 {
     sc_uapi_container_free(e->c);
     ex_dirty_free(e);
+    ex_audit_free(e);
     /* world_init_mem over the IOMMU's memory: the IOMMU frees it. */
     vtd_iommu_free(e->io);
     vtd_free(e->ctx);
@@ -409,7 +410,13 @@ bool sc_run(const struct scenario *s, const struct sc_run_opts *o, struct sc_res
         r->path = result_strdup(r, s->path);
     r->name = result_strdup(r, s->name);
     if (ex_check_budgets(&e, o) && setup(&e)) {
-        ex_run_steps(&e, s->steps, s->nsteps, true);
+        if (o && o->audit && ex_audit_new(&e)) {
+            r->out_of_memory = true;
+            r->failed++;
+        } else {
+            ex_run_steps(&e, s->steps, s->nsteps, true);
+            ex_audit_finish(&e);
+        }
         if (o && o->stats)
             r->stats = stats_text(&e);
     }

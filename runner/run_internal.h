@@ -58,6 +58,7 @@ struct ex {
     uint64_t dma_more, dma_more_lo, dma_more_hi;
     unsigned dma_more_checks;   /* bit per expectation (run_check.c's dma_checks) */
     struct ex_dirty *dirty;     /* the migration loop's pages written and reported (steps_dirty.c) */
+    struct ex_audit *audit;     /* with sc_run_opts.audit (audit_run.c) */
 };
 
 /* What a step did, for the expectations. */
@@ -163,5 +164,22 @@ int ex_dirty_step(struct ex *e, const struct sc_step *st, struct outcome *o);
 void ex_dirty_note_dma(struct ex *e, const struct outcome *o);
 void ex_check_dirty(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f);
 void ex_dirty_free(struct ex *e);
+
+/* audit_run.c: the latent-staleness audit of a run (sc_run_opts.audit); all no-ops without it. */
+int ex_audit_new(struct ex *e);
+void ex_audit_free(struct ex *e);
+void ex_audit_begin(struct ex *e, const struct sc_step *st);
+void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
+void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc);
+void ex_audit_finish(struct ex *e);
+/* audit_entries.c: PASID entries rewritten before the PASID cache was invalidated and waited for. */
+struct ex_audit_entries;
+struct ex_audit_entries *ex_audit_entries_new(void);
+void ex_audit_entries_free(struct ex_audit_entries *t);
+uint64_t ex_audit_entries_findings(const struct ex_audit_entries *t);
+int ex_audit_pasid_write(struct ex *e, const struct sc_step *st, struct ex_audit_entries *t, uint16_t sid,
+                         uint32_t pasid, uint16_t did);
+void ex_audit_pasid_clear(struct ex *e, struct ex_audit_entries *t, uint16_t sid, uint32_t pasid);
+void ex_audit_entries_desc(struct ex *e, struct ex_audit_entries *t, const uint64_t *qw);
 
 #endif

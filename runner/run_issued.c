@@ -14,6 +14,7 @@
 static void on_descriptor(void *arg, const uint64_t *desc, unsigned nqw, int rc)
 {
     struct ex *e = arg;
+    ex_audit_desc(e, desc, nqw, rc);
     if (!e->recording)
         return;
     if (e->nstep_desc < SC_STEP_ISSUED_MAX) {

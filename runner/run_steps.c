@@ -548,9 +548,11 @@ static void run_step(struct ex *e, const struct sc_step *st)
     if (!o.err)
         o.err = ex_table_ready(e, st, A_SS_TABLE, &o.err_what);
     ex_issued_begin(e, st);
+    ex_audit_begin(e, st);
     if (!o.err)
         o.err = step_handlers[st->kind](e, st, &o);
     ex_issued_end(e, st);
+    ex_audit_step(e, st, &o);
     /* Remembered for sc_run_until: a step that could not execute, as opposed to a missed check. */
     if (o.err && !st->expect.given[E_ERRNO] && !e->bad_step)
         e->bad_step = e->step_no;

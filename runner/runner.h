@@ -77,6 +77,8 @@ struct sc_result {
     uint64_t issued_total;  /* descriptors the uAPI steps issued */
     struct sc_issued *issued; /* the first SC_MAX_ISSUED_KEPT of them, in order */
     unsigned nissued;
+    bool audited;           /* the run was audited (sc_run_opts.audit) */
+    uint64_t audit_findings;/* the audit's findings, each also a failure of its step */
 };
 
 /*
@@ -96,6 +98,8 @@ struct sc_run_opts {
     bool warnings_as_errors;/* a warning no expectation names fails the file */
     unsigned max_errors;    /* load errors reported per file before the load stops (0: SC_DEFAULT_MAX_ERRORS) */
     unsigned max_failures;  /* failure texts kept (0: SC_MAX_FAILURES_KEPT; SC_FAILURES_ALL: all) */
+    bool audit;             /* the latent-staleness audit (sim/audit.h, docs/trace-audit.md): each
+                               finding fails the step that exposed it */
 };
 
 /* Run an already loaded scenario. Returns true when every expectation held. */

@@ -25,7 +25,7 @@
 
 struct run_opts {
     const char *json, *junit;
-    bool stats, verbose, list_steps, warnings_as_errors;
+    bool stats, verbose, list_steps, warnings_as_errors, audit;
     unsigned jobs;
     struct tool_shard shard; /* --shard I/N */
     struct sc_run_opts budgets; /* --max-work, --max-memory, --timeout */
@@ -68,6 +68,10 @@ static const char run_help[] =
     "  -v             print one line per file, passed or not, every warning its steps raised\n"
     "                 (file:line:column, step) and every descriptor its uAPI steps issued\n"
     "  --warnings-as-errors  a warning that no expectation names fails the file\n"
+    "  --audit        the latent-staleness audit (docs/trace-audit.md): a range unmapped or\n"
+    "                 protected, then mapped again or left so at the end, with no covering\n"
+    "                 invalidation completed in between fails its step, whether a DMA hit it or\n"
+    "                 not (off by default)\n"
     "  --list-steps   run nothing: list each file's steps (number, file:line:column, kind), the\n"
     "                 numbers translate --after takes\n"
     "  --max-errors N  report at most N errors of a file that does not load, 1 to 100\n"
@@ -207,6 +211,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o, struct file_lis
             o->list_steps = true;
         } else if (!strcmp(a, "--warnings-as-errors")) {
             o->warnings_as_errors = true;
+        } else if (!strcmp(a, "--audit")) {
+            o->audit = true;
         } else if (a[0] == '-') {
             return -tool_usage_error("run", "unknown option '%s'", a);
         } else if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -440,6 +446,7 @@ int cmd_run(int argc, char **argv)
     struct pool p = {.files = &files, .opts = o.budgets};
     p.opts.stats = o.stats;
     p.opts.warnings_as_errors = o.warnings_as_errors;
+    p.opts.audit = o.audit;
     p.res = vtd_calloc(files.n ? files.n : 1, sizeof *p.res); /* a shard may have no file */
     p.done = vtd_calloc(files.n ? files.n : 1, sizeof *p.done);
     if (!p.res || !p.done) {

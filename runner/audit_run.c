@@ -1,0 +1,247 @@
+/*
+ * audit_run.c: the latent-staleness audit over a scenario run (`vtdsim run --audit`,
+ * sc_run_opts.audit; sim/audit.h, docs/trace-audit.md). The audit's events are the run's step
+ * numbers: the map, unmap and protect steps of a table feed every address space that
+ * translates through it, map_dma and unmap_dma feed the container's domain, and every
+ * descriptor the IOMMU processes (a qi step's or one the host layer issued) is heard through
+ * the descriptor listener (run_issued.c). Each finding is a failure of the step that exposed
+ * it, or of the last step for what is still possibly cached when the run ends.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "host/container.h"
+#include "sim/audit.h"
+#include "runner/run_internal.h"
+#include "walker/alloc.h"
+#include "walker/pasid_entry.h"
+
+/* An address space (a DID and the audit's PASID tag) that translates through a named table
+ * (SC_BACKING_CONTAINER: the container's second stage). */
+struct audit_space {
+    int table;
+    uint16_t did;
+    uint32_t tag;
+};
+
+struct ex_audit {
+    struct vtd_audit *a;
+    struct ex_audit_entries *entries;
+    const struct sc_step *step;   /* the step a finding is reported against */
+    struct audit_space *sp;
+    unsigned nsp, cap;
+};
+
+/* The audit's events are the run's step numbers: say "step" where it says "event". */
+static void print_in_steps(FILE *f, const char *s)
+{
+    static const char word[] = "event ";
+    for (const char *p; (p = strstr(s, word)); s = p + sizeof word - 1)
+        fprintf(f, "%.*sstep ", (int)(p - s), s);
+    fprintf(f, "%s\n", s);
+}
+
+static void heard(void *arg, const struct vtd_audit_finding *f)
+{
+    struct ex *e = arg;
+    char line[512];
+    vtd_audit_describe(f, line, sizeof line);
+    FILE *out = ex_miss(e, e->audit->step);
+    fputs("    audit: ", out);
+    print_in_steps(out, line);
+}
+
+int ex_audit_new(struct ex *e)
+{
+    if (!(e->audit = vtd_calloc(1, sizeof *e->audit)) || !(e->audit->a = vtd_audit_new(heard, e)) ||
+        !(e->audit->entries = ex_audit_entries_new()))
+        return -ENOMEM;
+    return 0;
+}
+
+void ex_audit_free(struct ex *e)
+{
+    if (!e->audit)
+        return;
+    vtd_audit_free(e->audit->a);
+    ex_audit_entries_free(e->audit->entries);
+    vtd_free(e->audit->sp);
+    vtd_free(e->audit);
+    e->audit = NULL;
+}
+
+/* Remember that (did, tag) translates through `table`, once. */
+static int space_add(struct ex_audit *au, int table, uint16_t did, uint32_t tag)
+{
+    for (unsigned i = 0; i < au->nsp; i++)
+        if (au->sp[i].table == table && au->sp[i].did == did && au->sp[i].tag == tag)
+            return 0;
+    if (au->nsp == au->cap) {
+        unsigned cap = au->cap ? au->cap * 2 : 8;
+        struct audit_space *p = vtd_realloc(au->sp, cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        au->sp = p;
+        au->cap = cap;
+    }
+    au->sp[au->nsp++] = (struct audit_space){.table = table, .did = did, .tag = tag};
+    return 0;
+}
+
+/*
+ * The table and tag a pasid_entry step's space translates through: first-stage and nested
+ * entries are tagged by their PASID (P_IOTLB), second-stage-only ones by the DID alone, as the
+ * Linux driver invalidates them (IOTLB PSI/DSI); pass-through caches no translation.
+ */
+static int pasid_space(const struct ex *e, const struct sc_step *st, uint32_t *tag)
+{
+    unsigned pgtt = (unsigned)ARGV(st, A_PGTT);
+    int ti = HAS(st, A_TABLE) ? (int)ARGV(st, A_TABLE) : -1;
+    *tag = (uint32_t)ARGV(st, A_PASID);
+    if (vtd_pgtt_uses_fs(pgtt))
+        return ti;
+    *tag = VTD_AUDIT_NO_PASID;
+    if (pgtt != VTD_PGTT_SS)
+        return -1;
+    if (HAS(st, A_SS_TABLE))
+        return (int)ARGV(st, A_SS_TABLE);
+    return ti >= 0 && !e->s->tab[ti].first_stage ? ti : -1;
+}
+
+static int join(struct ex *e, const struct sc_step *st, int table, uint16_t did, uint32_t tag)
+{
+    int rc = space_add(e->audit, table, did, tag);
+    if (!rc && HAS(st, A_DEVICE))
+        rc = vtd_audit_join(e->audit->a, step_dev(e, st)->cfg.sid, did, tag, false);
+    return rc;
+}
+
+/* [va, va + size) of `table` changed: every space over it hears it. */
+static int table_range(struct ex *e, int table, bool map, uint64_t va, uint64_t size)
+{
+    struct ex_audit *au = e->audit;
+    if (!size)
+        return 0;
+    uint64_t last = va + size - 1;
+    for (unsigned i = 0; i < au->nsp; i++) {
+        const struct audit_space *s = &au->sp[i];
+        if (s->table != table)
+            continue;
+        int rc = map ? vtd_audit_map(au->a, e->step_no, s->did, s->tag, va, last)
+                     : vtd_audit_unmap(au->a, e->step_no, s->did, s->tag, va, last);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* map_dma / unmap_dma: the container's domain. */
+static int container_range(struct ex *e, bool map, const struct sc_step *st)
+{
+    if (space_add(e->audit, SC_BACKING_CONTAINER, vtd_container_did(e->c), VTD_AUDIT_NO_PASID))
+        return -ENOMEM;
+    return table_range(e, SC_BACKING_CONTAINER, map, ARGV(st, A_IOVA), ARGV(st, A_SIZE));
+}
+
+static int legacy_attach(struct ex *e, const struct sc_step *st)
+{
+    if (!HAS(st, A_TABLE))
+        return 0;
+    return join(e, st, (int)ARGV(st, A_TABLE), (uint16_t)ARG_OR(st, A_DID, 1), VTD_AUDIT_NO_PASID);
+}
+
+/* What a step that executed without error tells the audit. 0, or -ENOMEM. */
+static int step_events(struct ex *e, const struct sc_step *st)
+{
+    uint32_t tag;
+    int t;
+    switch (st->kind) {
+    case SK_ATTACH: return e->s->legacy ? legacy_attach(e, st) : 0;
+    case SK_PASID_ENTRY:
+        if (ex_audit_pasid_write(e, st, e->audit->entries, step_dev(e, st)->cfg.sid, (uint32_t)ARGV(st, A_PASID),
+                                 (uint16_t)ARG_OR(st, A_DID, 1)))
+            return -ENOMEM;
+        t = pasid_space(e, st, &tag);
+        return t < 0 ? 0 : join(e, st, t, (uint16_t)ARG_OR(st, A_DID, 1), tag);
+    case SK_PASID_CLEAR:
+        ex_audit_pasid_clear(e, e->audit->entries, step_dev(e, st)->cfg.sid, (uint32_t)ARGV(st, A_PASID));
+        return 0;
+    case SK_CONTAINER_ATTACH:
+        return join(e, st, SC_BACKING_CONTAINER, vtd_container_did(e->c), VTD_AUDIT_NO_PASID);
+    /* A protect leaves the old permissions possibly cached: a stale range until invalidated. */
+    case SK_UNMAP: case SK_PROTECT:
+        return table_range(e, (int)ARGV(st, A_TABLE), false, ARGV(st, A_VA), ARGV(st, A_SIZE));
+    case SK_MAP: return table_range(e, (int)ARGV(st, A_TABLE), true, ARGV(st, A_VA), ARGV(st, A_SIZE));
+    case SK_MAP_DMA: return container_range(e, true, st);
+    default: return 0;
+    }
+}
+
+static void out_of_memory(struct ex *e, const struct sc_step *st)
+{
+    fprintf(ex_miss(e, st), "    audit: out of memory\n");
+    e->r->out_of_memory = true;
+}
+
+/* A descriptor the IOMMU processed, to the range audit and to the PASID entries'. */
+static int hear_desc(struct ex *e, const uint64_t *qw)
+{
+    ex_audit_entries_desc(e, e->audit->entries, qw);
+    return vtd_audit_desc(e->audit->a, e->step_no, qw);
+}
+
+/*
+ * UNMAP_DMA's host layer invalidates inside the ioctl, after its own unmap: its descriptors
+ * (kept by run_issued.c) are heard after the unmap, and only a call that unmapped something
+ * (its value: the bytes unmapped) made a range stale.
+ */
+static int unmap_dma_events(struct ex *e, const struct sc_step *st, const struct outcome *o)
+{
+    if (!o->err && !(o->has_value && !o->value) && container_range(e, false, st))
+        return -ENOMEM;
+    for (unsigned i = 0; i < e->nstep_desc; i++)
+        if (!e->step_rc[i] && hear_desc(e, e->step_desc[i].qw))
+            return -ENOMEM;
+    return 0;
+}
+
+void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o)
+{
+    if (!e->audit)
+        return;
+    e->audit->step = st;
+    int rc = st->kind == SK_UNMAP_DMA ? unmap_dma_events(e, st, o) : o->err ? 0 : step_events(e, st);
+    if (rc)
+        out_of_memory(e, st);
+}
+
+void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc)
+{
+    /* A refused descriptor removed nothing; an unmap_dma's wait for the step's end. */
+    if (!e->audit || rc || nqw < 2 || (e->recording && e->audit->step && e->audit->step->kind == SK_UNMAP_DMA))
+        return;
+    if (hear_desc(e, desc))
+        e->r->out_of_memory = true;
+}
+
+/* The end of the run: what is still possibly cached is reported against the last step. */
+void ex_audit_finish(struct ex *e)
+{
+    if (!e->audit || !e->s->nsteps)
+        return;
+    const struct sc_step *last = &e->s->steps[e->s->nsteps - 1];
+    e->audit->step = last;
+    e->step_no = e->s->nsteps;
+    vtd_audit_finish(e->audit->a);
+    const struct vtd_audit_stats *s = vtd_audit_stats(e->audit->a);
+    e->r->audit_findings = s->findings + ex_audit_entries_findings(e->audit->entries);
+    e->r->audited = true;
+    ex_step_done(e, last);
+}
+
+/* The step the descriptors the IOMMU processes from now on belong to. */
+void ex_audit_begin(struct ex *e, const struct sc_step *st)
+{
+    if (e->audit)
+        e->audit->step = st;
+}
