@@ -185,7 +185,7 @@ static int dirty_pages(struct ex *e, const struct sc_step *st, struct outcome *o
     uint32_t op = (uint32_t)ARGV(st, A_OP);
     bool get = op == VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
     uint64_t iova = ARG_OR(st, A_IOVA, 0), size = ARG_OR(st, A_SIZE, 0), pgsize = ARG_OR(st, A_PGSIZE, VTD_PAGE_SIZE);
-    uint64_t given, alloc = get ? bitmap_bytes(st, size, pgsize, &given) : 0;
+    uint64_t given = 0, alloc = get ? bitmap_bytes(st, size, pgsize, &given) : 0;
     if (alloc > BITMAP_MAX_BYTES) {
         o->err_what = "dirty_pages (the bitmap is larger than the runner's 32 MiB)";
         return -ENOMEM;
