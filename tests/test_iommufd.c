@@ -407,6 +407,9 @@ Test(iommufd, dirty_tracking_errors_in_the_kernel_order)
     cr_assert(vtd_container_dirty_tracking(vtd_iommufd_container(ctx)));
     cr_assert_eq(set_dirty(dirty, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0, "enabling twice changes nothing");
     cr_assert_eq(get_dirty(dirty, 0, 0x1000, 4, &bitmap), -EOPNOTSUPP, "unknown flag");
+    struct iommu_hwpt_get_dirty_bitmap r = { .size = sizeof r, .hwpt_id = dirty, .__reserved = 1, .length = 0x1000,
+                                             .page_size = 0x1000, .data = (uintptr_t)&bitmap };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &r), -EOPNOTSUPP, "__reserved");
     cr_assert_eq(get_dirty(dirty, UINT64_MAX, 0x1000, 0, &bitmap), -EOVERFLOW);
     cr_assert_eq(get_dirty(dirty, 0, UINT64_MAX, 0, &bitmap), -EOVERFLOW);
     cr_assert_eq(get_dirty(99, 0, 0x1000, 0, &bitmap), -ENOENT);
