@@ -305,7 +305,7 @@ static bool range_mapped(struct vtd_container *c, uint64_t iova, uint64_t last)
 }
 
 /* iommufd_check_iova_range (6.7). */
-static int check_iova_range(uint64_t iova, uint64_t length, uint64_t page_size, uint64_t *last)
+int cont_dirty_check_range(uint64_t iova, uint64_t length, uint64_t page_size, uint64_t *last)
 {
     /* check_add_overflow(iova, length - 1): length 0 wraps to the whole space, an overflow
      * unless iova is 0 (then the range has holes). */
@@ -333,7 +333,7 @@ int vtd_container_hwpt_get_dirty_bitmap(struct vtd_container *c, uint64_t iova, 
     if (!vtd_ecap_has(vtd_iommu_caps(c->io), VTD_ECAP_SSADS))
         return -EOPNOTSUPP; /* no read_and_clear_dirty op */
     uint64_t last;
-    int rc = check_iova_range(iova, length, page_size, &last);
+    int rc = cont_dirty_check_range(iova, length, page_size, &last);
     if (rc)
         return rc;
     /* intel_iommu_read_and_clear_dirty refuses a bitmap while tracking is off. */

@@ -144,6 +144,9 @@ struct dma_map *cont_find_dma(struct vtd_container *c, uint64_t start, uint64_t 
 /* VFIO_IOMMU_DIRTY_PAGES, and UNMAP_DMA's dirty bitmap of one mapping (container_dirty.c). */
 int cont_dirty_pages(struct vtd_container *c, void *arg);
 struct vfio_bitmap;
+/* iommufd_check_iova_range: the bitmap's range against the domain's and the bitmap's page
+ * sizes; *last is its last byte. 0, -EOVERFLOW or -EINVAL. */
+int cont_dirty_check_range(uint64_t iova, uint64_t length, uint64_t page_size, uint64_t *last);
 int cont_dirty_unmap_check(const struct vtd_container *c, uint64_t size, const struct vfio_bitmap *bm);
 int cont_dirty_unmap_report(struct vtd_container *c, const struct dma_map *m, uint64_t base,
                             const struct vfio_bitmap *bm);

@@ -139,30 +139,56 @@ int ifd_get_hw_info(struct vtd_iommufd *ctx, struct iommu_hw_info *cmd)
     cmd->out_max_pasid_log2 = vtd_iommu_device_info(ctx->io, d->sid, &info) ? 0 : (uint8_t)info.pasid_bits;
     cmd->data_len = sizeof vtd;
     cmd->out_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
-    cmd->out_capabilities = 0; /* no dirty-tracking ops on the domain (vtd_iommufd_hwpt_dirty) */
+    /* iommufd_get_hw_info (6.7): IOMMU_CAP_DIRTY_TRACKING of the device, which
+     * intel_iommu_capable answers with ssads_supported (ECAP.SSADS). */
+    cmd->out_capabilities = vtd_ecap_has(caps, VTD_ECAP_SSADS) ? IOMMU_HW_CAP_DIRTY_TRACKING : 0;
     return 0;
 }
 
-int vtd_iommufd_hwpt_dirty(struct vtd_iommufd *ctx, unsigned long request, void *arg)
+/* iommufd_hwpt_set_dirty_tracking (drivers/iommu/iommufd/hw_pagetable.c, 6.7+): unknown flags,
+ * then the paging HWPT (-ENOENT for any other object), then iopt_set_dirty_tracking, which is
+ * -EOPNOTSUPP for a domain without dirty ops (allocated without IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
+ * __reserved is vtdsim's check: the kernel ignores it here. */
+static int set_dirty_tracking(struct vtd_iommufd *ctx, const struct iommu_hwpt_set_dirty_tracking *cmd)
 {
-    if (request == IOMMU_HWPT_SET_DIRTY_TRACKING) {
-        struct iommu_hwpt_set_dirty_tracking *cmd = arg;
-        /* iommufd_hwpt_set_dirty_tracking: unknown flags or __reserved, then the HWPT. */
-        if ((cmd->flags & ~(uint32_t)IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved)
-            return -EOPNOTSUPP;
-        if (!ifd_obj_get(ctx, cmd->hwpt_id, IFD_HWPT_PAGING))
-            return -ENOENT;
-        return -EOPNOTSUPP; /* iopt_set_dirty_tracking: the domain has no dirty_ops */
-    }
-    struct iommu_hwpt_get_dirty_bitmap *cmd = arg;
-    /* iommufd_hwpt_get_dirty_bitmap: iova and length within unsigned long, unknown flags. */
+    if ((cmd->flags & ~(uint32_t)IOMMU_HWPT_DIRTY_TRACKING_ENABLE) || cmd->__reserved)
+        return -EOPNOTSUPP;
+    const struct ifd_obj *h = ifd_obj_get(ctx, cmd->hwpt_id, IFD_HWPT_PAGING);
+    if (!h)
+        return -ENOENT;
+    if (!h->dirty_ops)
+        return -EOPNOTSUPP;
+    return vtd_container_hwpt_set_dirty_tracking(ctx->c, cmd->flags);
+}
+
+/* iommufd_hwpt_get_dirty_bitmap: unknown flags or __reserved, iova and length within unsigned
+ * long, the paging HWPT; then iopt_read_and_clear_dirty_data: the range
+ * (iommufd_check_iova_range) before the domain's read_and_clear_dirty op
+ * (iommu_read_and_clear_dirty: -EOPNOTSUPP without dirty ops). */
+static int get_dirty_bitmap(struct vtd_iommufd *ctx, const struct iommu_hwpt_get_dirty_bitmap *cmd)
+{
     if ((cmd->flags & ~(uint32_t)IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) || cmd->__reserved)
         return -EOPNOTSUPP;
     if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
         return -EOVERFLOW;
-    if (!ifd_obj_get(ctx, cmd->hwpt_id, IFD_HWPT_PAGING))
+    const struct ifd_obj *h = ifd_obj_get(ctx, cmd->hwpt_id, IFD_HWPT_PAGING);
+    if (!h)
         return -ENOENT;
-    return -EOPNOTSUPP; /* iopt_read_and_clear_dirty_data: no dirty_ops */
+    uint64_t last;
+    int rc = cont_dirty_check_range(cmd->iova, cmd->length, cmd->page_size, &last);
+    if (rc)
+        return rc;
+    if (!h->dirty_ops)
+        return -EOPNOTSUPP;
+    return vtd_container_hwpt_get_dirty_bitmap(ctx->c, cmd->iova, cmd->length, cmd->page_size, cmd->flags,
+                                               cmd->__reserved, (uint64_t *)(uintptr_t)cmd->data);
+}
+
+int vtd_iommufd_hwpt_dirty(struct vtd_iommufd *ctx, unsigned long request, void *arg)
+{
+    if (request == IOMMU_HWPT_SET_DIRTY_TRACKING)
+        return set_dirty_tracking(ctx, arg);
+    return get_dirty_bitmap(ctx, arg);
 }
 
 /* One ioctl's structure: its full size and the minimum the kernel accepts (IOCTL_OP's last

@@ -54,8 +54,9 @@ struct vtd_container *vtd_iommufd_container(struct vtd_iommufd *ctx);
 
 /*
  * Dirty tracking of a HWPT: IOMMU_HWPT_SET_DIRTY_TRACKING and IOMMU_HWPT_GET_DIRTY_BITMAP after
- * the common checks (size, reserved fields, the HWPT's ID). -EOPNOTSUPP: the kernel's answer for
- * a domain without dirty-tracking ops (iommufd_hwpt_set_dirty_tracking / ..._get_dirty_bitmap).
+ * the common checks (size, reserved fields, the HWPT's ID), in the kernel's order. A paging HWPT
+ * allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING reaches vtd_container_hwpt_set_dirty_tracking
+ * and vtd_container_hwpt_get_dirty_bitmap; any other paging HWPT answers -EOPNOTSUPP.
  */
 int vtd_iommufd_hwpt_dirty(struct vtd_iommufd *ctx, unsigned long request, void *arg);
 

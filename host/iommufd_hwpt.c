@@ -17,9 +17,13 @@ static int alloc_paging(struct vtd_iommufd *ctx, struct iommu_hwpt_alloc *cmd)
                            IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
     if (cmd->flags & ~valid)
         return -EOPNOTSUPP;
-    /* intel_iommu_domain_alloc_user: driver data for a paging domain, or dirty tracking on a
-     * domain without dirty ops (vtd_iommufd_hwpt_dirty). */
-    if (cmd->data_type != IOMMU_HWPT_DATA_NONE || (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+    /* iommufd_hwpt_paging_alloc: dirty tracking needs IOMMU_CAP_DIRTY_TRACKING, which
+     * intel_iommu_capable grants with ECAP.SSADS (ssads_supported); intel_iommu_domain_alloc_user
+     * refuses driver data on a paging domain. The domain is second-stage, so it gets dirty ops. */
+    bool dirty = cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+    if (dirty && !vtd_ecap_has(vtd_iommu_caps(ctx->io), VTD_ECAP_SSADS))
+        return -EOPNOTSUPP;
+    if (cmd->data_type != IOMMU_HWPT_DATA_NONE)
         return -EOPNOTSUPP;
     uint32_t id;
     int rc = ifd_obj_new(ctx, IFD_HWPT_PAGING, &id);
@@ -28,6 +32,7 @@ static int alloc_paging(struct vtd_iommufd *ctx, struct iommu_hwpt_alloc *cmd)
     struct ifd_obj *o = &ctx->obj[id - 1];
     o->parent = cmd->pt_id;
     o->nest_parent = cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+    o->dirty_ops = dirty;
     ctx->obj[cmd->pt_id - 1].users++;
     cmd->out_hwpt_id = id;
     return 0;

@@ -17,6 +17,7 @@ struct ifd_obj {
     uint32_t fault_id;          /* nested HWPT: the fault queue named at HWPT_ALLOC, or 0 */
     unsigned users;             /* objects and attachments that refer to it (DESTROY: -EBUSY) */
     bool nest_parent;
+    bool dirty_ops;             /* paging HWPT allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING */
     bool auto_domain;           /* made by attaching a RID to the IOAS: freed with its last device */
     struct iommu_hwpt_vtd_s1 s1; /* nested HWPT: its stage-1 table */
 };

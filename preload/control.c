@@ -8,7 +8,8 @@
  *
  * DEVICE is a device's name in the machine file or its index. The program's mapped memory is
  * carried into simulated memory first and back after (memory.c); a stale answer of a cache is a
- * finding (report.c) and its line ends with " stale".
+ * finding (report.c) and its line ends with " stale"; a write whose page a dirty harvest will never
+ * see (the oracle's lost D bit) is one too, and its line ends with " dirty-lost".
  */
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <errno.h>
@@ -121,6 +122,17 @@ static void stale_finding(struct vtd_preload *p, const struct pl_dma *d, const s
                (unsigned long long)res->report.filled_step, fresh, res->report.fix);
 }
 
+/* A write served from a cached translation whose D bit is clear in memory (a harvest cleared
+ * it and nothing flushed the translation): the page will never show in a dirty bitmap. */
+static void dirty_lost_finding(struct vtd_preload *p, const struct pl_dma *d, const struct vtd_dma_result *res)
+{
+    char pasid[24] = "";
+    if (d->pasid_valid)
+        snprintf(pasid, sizeof pasid, " pasid %u", d->pasid);
+    pl_finding(p, "dirty-lost: device %s%s: %s", p->s->dev[d->dev].name ? p->s->dev[d->dev].name : "?", pasid,
+               res->lost.text);
+}
+
 /* The DMA itself: memory carried in, the request, the data moved, memory carried out. */
 static void run_dma(struct vtd_preload *p, struct pl_file *f, const struct pl_dma *d)
 {
@@ -144,11 +156,13 @@ static void run_dma(struct vtd_preload *p, struct pl_file *f, const struct pl_dm
     else if (mrc)
         reply(f, "error: memory at 0x%llx refused the access\n", (unsigned long long)res.x.out);
     else
-        reply(f, "ok out=0x%llx value=0x%llx%s\n", (unsigned long long)res.x.out,
+        reply(f, "ok out=0x%llx value=0x%llx%s%s\n", (unsigned long long)res.x.out,
               (unsigned long long)(d->size == 8 ? value : value & ((UINT64_C(1) << (8 * d->size)) - 1)),
-              res.stale ? " stale" : "");
+              res.stale ? " stale" : "", res.lost.dirty ? " dirty-lost" : "");
     if (res.stale)
         stale_finding(p, d, &res);
+    if (res.lost.dirty)
+        dirty_lost_finding(p, d, &res);
 }
 
 long pl_control_write(struct vtd_preload *p, int h, const void *buf, size_t len)

@@ -1,5 +1,5 @@
 /*
- * report.c: the oracle's findings (stale translations, the model's ordering warnings), each
+ * report.c: the oracle's findings (stale translations, lost dirty bits, ordering warnings), each
  * printed to stderr as it happens and kept for the report file, which is written aside and
  * renamed into place (walker/outfile.h) after every finding and at the end, so that a program
  * that dies still leaves the findings it had. With the fatal option the first finding ends the

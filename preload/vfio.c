@@ -27,6 +27,9 @@ void pl_container_config(struct vtd_preload *p, struct vtd_container_config *cfg
         cfg->pool_size = sc->pool_size;
     cfg->policy = p->s->policy == SC_POLICY_LINUX_5_10 ? VTD_INV_LINUX_5_10 : VTD_INV_SPEC;
     cfg->iommufd_kernel = sc->iommufd_kernel == SC_IOMMUFD_6_8 ? VTD_IOMMUFD_6_8 : VTD_IOMMUFD_6_10;
+    /* The dirty-tracking keys, as the scenario runner passes them (docs/dirty-tracking.md). */
+    cfg->dirty_source = (enum vtd_dirty_source)sc->dirty_source;
+    cfg->dirty_flush = (enum vtd_dirty_flush)sc->dirty_flush;
     cfg->did = (uint16_t)(cfg->did + p->domains);
     cfg->pool_base += (uint64_t)p->domains * cfg->pool_size;
     p->domains++;

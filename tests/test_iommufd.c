@@ -306,8 +306,9 @@ Test(iommufd, hwpt_alloc_errors)
     cr_assert_eq(hwpt(99, ioas, 0, NULL, NULL), -ENOENT, "no such device");
     cr_assert_eq(hwpt(dev_plain, 99, 0, NULL, NULL), -ENOENT, "no such pt");
     cr_assert_eq(hwpt(dev_plain, ioas, 1u << 5, NULL, NULL), -EOPNOTSUPP, "unknown flag");
-    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL, NULL), -EOPNOTSUPP, "no dirty ops");
     cr_assert_eq(hwpt(dev_plain, ioas, 0, &s1, NULL), -EOPNOTSUPP, "driver data on a paging domain");
+    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &s1, NULL), -EOPNOTSUPP,
+                 "driver data on a dirty-tracking paging domain");
     cr_assert_eq(hwpt(dev_plain, ioas, 0, NULL, &plain), 0);
     cr_assert_eq(hwpt(dev_plain, plain, 0, &s1, NULL), -EINVAL, "the parent is no nesting parent");
     cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, NULL, &parent), 0);
@@ -348,7 +349,7 @@ Test(iommufd, get_hw_info_fills_the_vtd_registers)
     cr_assert_eq(h.data_len, sizeof vtd[0]);
     cr_assert_eq(h.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD);
     cr_assert_eq(h.out_max_pasid_log2, 20);
-    cr_assert_eq(h.out_capabilities, 0);
+    cr_assert_eq(h.out_capabilities, IOMMU_HW_CAP_DIRTY_TRACKING, "the default ECAP has SSADS");
     cr_assert_eq(vtd[0].cap_reg, vtd_iommu_caps(io)->cap);
     cr_assert_eq(vtd[0].ecap_reg, vtd_iommu_caps(io)->ecap);
     cr_assert_eq(vtd[0].flags, 0);
@@ -370,29 +371,135 @@ Test(iommufd, get_hw_info_fills_the_vtd_registers)
     cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_GET_HW_INFO, &h), -EOPNOTSUPP);
 }
 
-Test(iommufd, dirty_tracking_is_not_supported_yet)
+static int set_dirty(uint32_t id, uint32_t flags)
 {
-    uint32_t parent;
-    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, NULL, &parent), 0);
-    struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof s, .flags = 2, .hwpt_id = parent };
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -EOPNOTSUPP, "unknown flag");
-    s.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
-    s.hwpt_id = ioas;
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -ENOENT);
-    s.hwpt_id = parent;
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -EOPNOTSUPP, "no dirty ops");
+    struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof s, .flags = flags, .hwpt_id = id };
+    return vtd_iommufd_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &s);
+}
+
+static int get_dirty(uint32_t id, uint64_t iova, uint64_t len, uint32_t flags, uint64_t *bitmap)
+{
+    struct iommu_hwpt_get_dirty_bitmap g = { .size = sizeof g, .hwpt_id = id, .flags = flags, .iova = iova,
+                                             .length = len, .page_size = 0x1000, .data = (uintptr_t)bitmap };
+    return vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g);
+}
+
+Test(iommufd, dirty_tracking_errors_in_the_kernel_order)
+{
+    uint32_t plain, dirty, nested;
+    cr_assert_eq(map(0, HOST_RAM, 0x10000, FIXED, NULL), 0);
+    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT, NULL, &plain), 0);
+    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL, &dirty), 0,
+                 "a dirty-tracking nesting parent with ECAP.SSADS");
+    struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = GUEST_PT_GPA, .addr_width = 48 };
+    cr_assert_eq(hwpt(dev_plain, dirty, 0, &s1, &nested), 0, "it still parents a nested HWPT");
+    cr_assert_eq(set_dirty(dirty, 2), -EOPNOTSUPP, "unknown flag");
+    struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof s, .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+                                               .hwpt_id = dirty, .__reserved = 1 };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -EOPNOTSUPP, "__reserved");
+    cr_assert_eq(set_dirty(ioas, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), -ENOENT, "an IOAS");
+    cr_assert_eq(set_dirty(nested, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), -ENOENT, "a nested HWPT");
+    cr_assert_eq(set_dirty(plain, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), -EOPNOTSUPP,
+                 "allocated without IOMMU_HWPT_ALLOC_DIRTY_TRACKING: no dirty ops");
     uint64_t bitmap = 0;
-    struct iommu_hwpt_get_dirty_bitmap g = { .size = sizeof g, .hwpt_id = parent, .flags = 4, .length = 0x1000,
+    cr_assert_eq(get_dirty(dirty, 0, 0x1000, 0, &bitmap), -EINVAL, "tracking is off");
+    cr_assert_eq(set_dirty(dirty, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+    cr_assert(vtd_container_dirty_tracking(vtd_iommufd_container(ctx)));
+    cr_assert_eq(set_dirty(dirty, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0, "enabling twice changes nothing");
+    cr_assert_eq(get_dirty(dirty, 0, 0x1000, 4, &bitmap), -EOPNOTSUPP, "unknown flag");
+    struct iommu_hwpt_get_dirty_bitmap r = { .size = sizeof r, .hwpt_id = dirty, .__reserved = 1, .length = 0x1000,
                                              .page_size = 0x1000, .data = (uintptr_t)&bitmap };
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -EOPNOTSUPP, "unknown flag");
-    g.flags = 0;
-    g.iova = UINT64_MAX;
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -EOVERFLOW);
-    g.iova = 0;
-    g.hwpt_id = 99;
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -ENOENT);
-    g.hwpt_id = parent;
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -EOPNOTSUPP, "no dirty ops");
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &r), -EOPNOTSUPP, "__reserved");
+    cr_assert_eq(get_dirty(dirty, UINT64_MAX, 0x1000, 0, &bitmap), -EOVERFLOW);
+    cr_assert_eq(get_dirty(dirty, 0, UINT64_MAX, 0, &bitmap), -EOVERFLOW);
+    cr_assert_eq(get_dirty(99, 0, 0x1000, 0, &bitmap), -ENOENT);
+    cr_assert_eq(get_dirty(nested, 0, 0x1000, 0, &bitmap), -ENOENT, "a nested HWPT");
+    cr_assert_eq(get_dirty(dirty, 0x800, 0x1000, 0, &bitmap), -EINVAL, "iova not page aligned");
+    cr_assert_eq(get_dirty(plain, 0x800, 0x1000, 0, &bitmap), -EINVAL, "the range before the dirty ops");
+    cr_assert_eq(get_dirty(plain, 0, 0x1000, 0, &bitmap), -EOPNOTSUPP, "no dirty ops");
+    cr_assert_eq(get_dirty(dirty, 0, 0x20000, 0, &bitmap), -EINVAL, "a hole in the range");
+    cr_assert_eq(get_dirty(dirty, 0, 0x1000, 0, NULL), -EFAULT, "no bitmap");
+    struct iommu_hwpt_get_dirty_bitmap g = { .size = sizeof g, .hwpt_id = dirty, .length = 0x1000,
+                                             .page_size = 0x3000, .data = (uintptr_t)&bitmap };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_HWPT_GET_DIRTY_BITMAP, &g), -EINVAL, "page size not a power of two");
+    cr_assert_eq(get_dirty(dirty, 0, 0x1000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, 0, "no DMA, nothing dirty");
+    cr_assert_eq(set_dirty(dirty, 0), 0);
+    cr_assert_not(vtd_container_dirty_tracking(vtd_iommufd_container(ctx)));
+    cr_assert_eq(get_dirty(dirty, 0, 0x1000, 0, &bitmap), -EINVAL, "tracking is off again");
+}
+
+static int rid_dma(uint16_t sid, uint64_t addr, unsigned acc, struct vtd_dma_result *r)
+{
+    struct vtd_request req = { .sid = sid, .addr = addr, .access = acc };
+    return vtd_iommu_dma(io, &req, r);
+}
+
+Test(iommufd, dirty_bitmap_shows_the_pages_a_dma_wrote)
+{
+    uint32_t dirty;
+    cr_assert_eq(map(0, HOST_RAM, 0x10000, FIXED, NULL), 0);
+    cr_assert_eq(hwpt(dev_plain, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL, &dirty), 0);
+    cr_assert_eq(attach(DEV_PLAIN, dirty, false, 0, NULL), 0);
+    struct vtd_dma_result r;
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x2010, VTD_ACC_W, &r), 0, "a write before tracking");
+    cr_assert_eq(set_dirty(dirty, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+    uint64_t bitmap = 0;
+    cr_assert_eq(get_dirty(dirty, 0, 0x10000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, 0, "enabling cleared what came before");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x3008, VTD_ACC_W, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + 0x3008);
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x5000, VTD_ACC_R, &r), 0, "a read dirties nothing");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0xf000, VTD_ACC_W, &r), 0);
+    cr_assert_eq(get_dirty(dirty, 0, 0x10000, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &bitmap), 0);
+    cr_assert_eq(bitmap, (UINT64_C(1) << 3) | (UINT64_C(1) << 15), "pages 3 and 15: %#llx", (unsigned long long)bitmap);
+    bitmap = 0;
+    cr_assert_eq(get_dirty(dirty, 0, 0x10000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, (UINT64_C(1) << 3) | (UINT64_C(1) << 15), "NO_CLEAR left the D bits set");
+    bitmap = 0;
+    cr_assert_eq(get_dirty(dirty, 0, 0x10000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, 0, "the read without NO_CLEAR cleared them");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x3000, VTD_ACC_W, &r), 0);
+    cr_assert_not(r.lost.dirty, "the harvest flushed the cached translation");
+    cr_assert_eq(get_dirty(dirty, 0x2000, 0x2000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, 2, "bit 0 is the range's first page: 0x3000 is bit 1");
+    cr_assert_eq(set_dirty(dirty, 0), 0);
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x4000, VTD_ACC_W, &r), 0);
+    cr_assert_eq(set_dirty(dirty, IOMMU_HWPT_DIRTY_TRACKING_ENABLE), 0);
+    bitmap = 0;
+    cr_assert_eq(get_dirty(dirty, 0, 0x10000, 0, &bitmap), 0);
+    cr_assert_eq(bitmap, 0, "a write while tracking was off is not reported");
+}
+
+/* An IOMMU without ECAP.SSADS: no dirty-tracking capability, no dirty-tracking domain. */
+Test(iommufd, dirty_tracking_without_ssads)
+{
+    struct vtd_iommu_config cfg;
+    vtd_iommu_config_default(&cfg);
+    cfg.caps.ecap &= ~VTD_ECAP_SSADS;
+    struct vtd_iommu *io2 = vtd_iommu_new(&cfg, NULL);
+    cr_assert_not_null(io2);
+    struct vtd_device_config d = { .sid = DEV_PLAIN, .pasid_bits = 20 };
+    cr_assert_eq(vtd_iommu_add_device(io2, &d), 0);
+    struct vtd_iommufd *ctx2 = vtd_iommufd_new(io2, NULL);
+    cr_assert_not_null(ctx2);
+    struct vfio_device_bind_iommufd b = { .argsz = sizeof b, .iommufd = 3 };
+    cr_assert_eq(vtd_iommufd_bind(ctx2, DEV_PLAIN, &b), 0);
+    struct iommu_ioas_alloc ia = { .size = sizeof ia };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx2, IOMMU_IOAS_ALLOC, &ia), 0);
+    struct iommu_hw_info h = { .size = sizeof h, .dev_id = b.out_devid };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx2, IOMMU_GET_HW_INFO, &h), 0);
+    cr_assert_eq(h.out_capabilities, 0);
+    struct iommu_hwpt_alloc a = { .size = sizeof a, .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING, .dev_id = b.out_devid,
+                                  .pt_id = ia.out_ioas_id };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx2, IOMMU_HWPT_ALLOC, &a), -EOPNOTSUPP, "no IOMMU_CAP_DIRTY_TRACKING");
+    a.flags = 0;
+    cr_assert_eq(vtd_iommufd_ioctl(ctx2, IOMMU_HWPT_ALLOC, &a), 0);
+    struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof s, .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+                                               .hwpt_id = a.out_hwpt_id };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx2, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -EOPNOTSUPP);
+    vtd_iommufd_free(ctx2);
+    vtd_iommu_free(io2);
 }
 
 /* ---- the device cdev ---- */

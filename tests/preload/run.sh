@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run one proof program under the preload library and check what the report says.
-# Usage: run.sh LIBRARY PROGRAM MACHINE clean|stale|fatal|badmachine
+# Usage: run.sh LIBRARY PROGRAM MACHINE clean|stale|dirtylost|fatal|badmachine|plain
 #   clean: exit 0, the report has no finding
 #   stale: exit 0, the report names the stale read and the missing invalidation
+#   dirtylost: exit 0, the report names the device write whose D bit a dirty harvest lost
 #   fatal: with VTDSIM_FATAL=1 the first finding stops the program with status 86
 #   badmachine: the machine file is refused with file:line:column, the device files do not open
 #   plain: a program that opens no simulated file: exit 0, no machine made, no report
@@ -30,6 +31,13 @@ stale)
   grep -q '^stale: device nic0 pasid 5 read 0x400000 served 0x[0-9a-f]* from the iotlb .*missing invalidation: .*PASID 5' \
     "$tmp/report" || fail "the report does not name the stale read"
   grep -q 'vtdsim-preload: stale: device nic0' "$tmp/err" || fail "stderr does not name the stale read"
+  ;;
+dirtylost)
+  [ "$rc" = 0 ] || fail "exit status $rc"
+  grep -q '^# vtdsim preload report: .*, 1 finding$' "$tmp/report" || fail "the report does not have one finding"
+  grep -q '^dirty-lost: device nic0 pasid 5: write of 0x400000 served by the IOTLB .* left D of the second-stage leaf .*: P_IOTLB PSI DID 1 PASID 5 ADDR 0x400000' \
+    "$tmp/report" || fail "the report does not name the lost write and its invalidation"
+  grep -q 'vtdsim-preload: dirty-lost: device nic0' "$tmp/err" || fail "stderr does not name the lost write"
   ;;
 fatal)
   [ "$rc" = 86 ] || fail "exit status $rc, not 86"
