@@ -61,7 +61,10 @@ const char *vtd_insp_perm_letters(unsigned p, char buf[8])
     if (p & VTD_PERM_W) *q++ = 'w';
     if (p & VTD_PERM_X) *q++ = 'x';
     if (p & VTD_PERM_U) *q++ = 'u';
-    strcpy(q, q == buf ? "none" : "");
+    if (q == buf)
+        memcpy(buf, "none", 5);
+    else
+        *q = '\0';
     return buf;
 }
 

@@ -775,3 +775,68 @@ Test(inspect, shared_directories_stop_at_the_table_bound)
     struct vtd_insp_check_stats st;
     cr_assert_eq(vtd_inspect_check(&in, on_find, NULL, &st), -E2BIG);
 }
+
+/* The batch's memo of first-stage leaf tables changes no answer either: random pages over
+ * several leaf tables, holes at each level, read-only and supervisor-only pages, a 2 MiB page,
+ * and a second PASID sharing the tables without PWSNP (their A bits are clear, so its walks
+ * fault where PASID 1's pass: a memo keyed by the tables alone would answer it wrongly). */
+Test(inspect, batch_leaf_table_memo_answers_as_the_uncached_walk)
+{
+    struct vtd_pt fs;
+    struct vtd_pasid_cfg cfg;
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert(cfg.pwsnp);
+    cfg.pwsnp = false;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 2, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0, 0x10000000, 0x200000, 12, RWU, 0), 0);           /* no A bits */
+    cr_assert_eq(vtd_pt_map(&fs, 0x400000, 0x10400000, 0x1f0000, 12, RWU, VTD_MAP_AD), 0); /* a hole at its end */
+    cr_assert_eq(vtd_pt_map(&fs, 0x600000, 0x20000000, 0x200000, 21, RWU, VTD_MAP_AD), 0);
+    cr_assert_eq(vtd_pt_protect(&fs, 0x10000, 0x10000, VTD_PERM_R | VTD_PERM_U), 0);
+    cr_assert_eq(vtd_pt_protect(&fs, 0x420000, 0x8000, RW), 0); /* supervisor only */
+    char *text = NULL, *want[2] = {NULL, NULL}, *out[2] = {NULL, NULL};
+    size_t tlen = 0, wlen[2] = {0, 0}, olen[2] = {0, 0};
+    FILE *t = open_memstream(&text, &tlen), *wf[2] = {open_memstream(&want[0], &wlen[0]), open_memstream(&want[1], &wlen[1])};
+    struct vtd_walk_env env;
+    vtd_inspect_env(&in, &env);
+    unsigned faults[3] = {0, 0, 0};
+    uint64_t x = 777;
+    for (int i = 0; i < 4000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* Pages of the first 8 MiB and 1 GiB above (no directory entry there). */
+        uint64_t addr = ((x >> 8) % 2048) << 12 | (x & 0xff8) | ((x >> 40) % 9 == 0 ? 0x40000000 : 0);
+        struct vtd_request r = {.sid = SID, .pasid_valid = true, .pasid = 1 + (uint32_t)((x >> 20) % 2),
+                                .addr = addr, .access = (x >> 24) & 1 ? VTD_ACC_W : VTD_ACC_R};
+        fprintf(t, "%s %u %#llx %s\n", vtd_bdf_format(r.sid).s, (unsigned)r.pasid, (unsigned long long)r.addr,
+                r.access == VTD_ACC_W ? "w" : "r");
+        struct vtd_xlate xl;
+        char ans[256];
+        int rc = vtd_translate(&env, &r, &xl);
+        faults[r.pasid] += rc != 0;
+        for (int j = 0; j < 2; j++) {
+            vtd_insp_format_answer(ans, sizeof ans, &r, rc, &xl, j == 1);
+            fputs(ans, wf[j]);
+        }
+    }
+    fclose(t);
+    fclose(wf[0]);
+    fclose(wf[1]);
+    /* Both PASIDs asked about ~2000 addresses: PASID 2 faults on every page lacking A bits. */
+    cr_assert_gt(faults[1], 300);
+    cr_assert_gt(faults[2], faults[1] + 300);
+    cr_assert_lt(faults[1], 1500);
+    for (int j = 0; j < 2; j++) {
+        FILE *f = fmemopen(text, tlen, "r"), *o = open_memstream(&out[j], &olen[j]);
+        struct vtd_insp_batch_stats st;
+        char err[256];
+        int rc = vtd_inspect_batch(&in, f, "r", o, j == 1, &st, err, sizeof err);
+        fclose(f);
+        fclose(o);
+        cr_assert_eq(rc, 0, "%s", err);
+        cr_assert_eq(st.requests, 4000);
+        cr_assert_eq(st.faults, faults[1] + faults[2]);
+        cr_assert_str_eq(out[j], want[j]);
+        free(out[j]);
+        free(want[j]);
+    }
+    free(text);
+}
