@@ -45,25 +45,41 @@ static int digit_value(char ch, unsigned base)
     return v < base ? (int)v : -1;
 }
 
-/* A number in decimal or with 0x in hexadecimal, nothing else, at most `max`. The overflow
- * builtins replace a division per digit, a tenth of a batch request's time. */
-static bool parse_number(const char *f, size_t n, uint64_t max, uint64_t *v)
+/* Hexadecimal digits: a 64-bit value holds 16 of them, so a 17th non-zero one overflows. */
+static bool parse_hex(const char *f, size_t n, uint64_t *v)
 {
-    unsigned base = 10;
-    if (n > 2 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X')) {
-        base = 16;
-        f += 2;
-        n -= 2;
-    }
-    if (!n)
-        return false;
     uint64_t acc = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = digit_value(f[i], base);
-        if (d < 0 || __builtin_mul_overflow(acc, (uint64_t)base, &acc) ||
-            __builtin_add_overflow(acc, (uint64_t)d, &acc) || acc > max)
+        int d = digit_value(f[i], 16);
+        if (d < 0 || acc >> 60)
             return false;
+        acc = acc << 4 | (uint64_t)d;
     }
+    *v = acc;
+    return true;
+}
+
+static bool parse_dec(const char *f, size_t n, uint64_t *v)
+{
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = digit_value(f[i], 10);
+        if (d < 0 || acc > (UINT64_MAX - (uint64_t)d) / 10) /* a division by a constant: a multiply */
+            return false;
+        acc = acc * 10 + (uint64_t)d;
+    }
+    *v = acc;
+    return true;
+}
+
+/* A number in decimal or with 0x in hexadecimal, nothing else, at most `max`. One loop per base
+ * (a shift or a multiplication by a constant), not a division by a variable base per digit. */
+static bool parse_number(const char *f, size_t n, uint64_t max, uint64_t *v)
+{
+    bool hex = n > 2 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X');
+    uint64_t acc;
+    if (!n || !(hex ? parse_hex(f + 2, n - 2, &acc) : parse_dec(f, n, &acc)) || acc > max)
+        return false;
     *v = acc;
     return true;
 }

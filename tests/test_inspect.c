@@ -611,7 +611,17 @@ Test(inspect, request_lines_parse)
         {"00:03.0 1 5", 12, "missing access"},
         {"00:03.0 1 5 r extra", 15, "unexpected text"},
         {"00:03.0 -1 5 r", 9, "bad PASID"},
+        {"00:03.0 1048576 5 r", 9, "bad PASID"},
+        {"00:03.0 1 18446744073709551616 r", 11, "bad address"},
+        {"00:03.0 1 0x1fffffffffffffff0 r", 11, "bad address"},
     };
+    /* The largest values of each base, and leading zeros past 16 hexadecimal digits. */
+    cr_assert_eq(vtd_insp_parse_request("00:03.0 1048575 18446744073709551615 r", 38, &r, &col, &why), 0);
+    cr_assert_eq(r.pasid, 0xfffff);
+    cr_assert_eq(r.addr, UINT64_MAX);
+    cr_assert_eq(vtd_insp_parse_request("00:03.0 0xFFFFF 0x0000ffffffffffffffff r", 40, &r, &col, &why), 0);
+    cr_assert_eq(r.pasid, 0xfffff);
+    cr_assert_eq(r.addr, UINT64_MAX);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(vtd_insp_parse_request(bad[i].line, strlen(bad[i].line), &r, &col, &why), -EINVAL, "%s",
                      bad[i].line);
