@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inspect/answer.h"
@@ -848,5 +849,34 @@ Test(inspect, batch_leaf_table_memo_answers_as_the_uncached_walk)
         free(out[j]);
         free(want[j]);
     }
+    free(text);
+}
+
+/* Lines are found in blocks: a comment longer than a block (the buffer grows), a request split
+ * across two reads and a last line without '\n' are read as getline would have read them. */
+Test(inspect, batch_reads_long_lines_and_an_unterminated_last_one)
+{
+    clean_world();
+    size_t big = 150000, len = 0;
+    char *text = malloc(big + 64);
+    cr_assert_not_null(text);
+    text[len++] = '#';
+    memset(text + len, 'x', big);
+    len += big;
+    len += (size_t)sprintf(text + len, "\n00:03.0 - 0x1000 r\n00:03.0 - 0x2000 w");
+    FILE *f = fmemopen(text, len, "r");
+    char *out = NULL;
+    size_t olen = 0;
+    FILE *o = open_memstream(&out, &olen);
+    struct vtd_insp_batch_stats st;
+    char err[256];
+    cr_assert_eq(vtd_inspect_batch(&in, f, "r", o, false, &st, err, sizeof err), 0, "%s", err);
+    fclose(f);
+    fclose(o);
+    cr_assert_eq(st.requests, 2);
+    cr_assert(strstr(out, "00:03.0 - 0x1000 r -> ") == out, "%s", out);
+    cr_assert_not_null(strstr(out, "\n00:03.0 - 0x2000 w -> "), "%s", out);
+    cr_assert_eq(out[olen - 1], '\n');
+    free(out);
     free(text);
 }
