@@ -27,20 +27,40 @@ static void put(struct out *o, const char *s, size_t len)
 }
 
 static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
-/* A string literal, its length known at compile time. */
-#define put_lit(o, lit) put((o), (lit), sizeof(lit) - 1)
+/* A string literal, its length known at compile time: with room for it (the usual case) a
+ * fixed-size copy the compiler turns into a few moves, not a byte loop. */
+#define put_lit(o, lit)                                                                      \
+    do {                                                                                     \
+        if ((size_t)((o)->end - (o)->p) >= sizeof(lit) - 1) {                                \
+            memcpy((o)->p, (lit), sizeof(lit) - 1);                                          \
+            (o)->p += sizeof(lit) - 1;                                                       \
+        } else                                                                               \
+            put((o), (lit), sizeof(lit) - 1);                                                \
+    } while (0)
 
+/* Two hexadecimal digits per byte value: half the steps of one digit at a time. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* 0x and the digits of v without leading zeros (at least one digit). */
 static void put_hex(struct out *o, uint64_t v)
 {
     char tmp[20];
-    int i = 20;
-    do {
-        tmp[--i] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v);
-    tmp[--i] = 'x';
-    tmp[--i] = '0';
-    put(o, tmp + i, (size_t)(20 - i));
+    unsigned digits = (67u - (unsigned)__builtin_clzll(v | 1)) / 4; /* bits rounded up to nibbles */
+    unsigned i = 2 + digits;
+    for (uint64_t w = v; i > 3; w >>= 8, i -= 2)
+        memcpy(tmp + i - 2, hex_pairs + 2 * (w & 0xff), 2);
+    if (i == 3)
+        tmp[2] = hex_pairs[2 * (v >> 4 * (digits - 1) & 0xf) + 1];
+    tmp[0] = '0';
+    tmp[1] = 'x';
+    put(o, tmp, 2 + digits);
 }
 
 static void put_dec(struct out *o, uint64_t v)
@@ -61,7 +81,10 @@ const char *vtd_insp_perm_letters(unsigned p, char buf[8])
     if (p & VTD_PERM_W) *q++ = 'w';
     if (p & VTD_PERM_X) *q++ = 'x';
     if (p & VTD_PERM_U) *q++ = 'u';
-    strcpy(q, q == buf ? "none" : "");
+    if (q == buf)
+        memcpy(buf, "none", 5);
+    else
+        *q = '\0';
     return buf;
 }
 

@@ -1,16 +1,17 @@
 /*
- * batch.c: one request per text line, parsed by hand and translated with one long-lived
- * dry-run environment (its frame and mask memo makes consecutive walks cheap), whose context
- * and PASID fetches are remembered (inspect/memo.h): every paging structure is still walked.
+ * batch.c: one request per text line (found in place, inspect/lines.h), parsed by hand and
+ * translated with one long-lived dry-run environment (its frame and mask memo makes consecutive
+ * walks cheap), whose context and PASID fetches and first-stage leaf tables are remembered
+ * (inspect/memo.h): every walk still reads its leaf entry.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "inspect/batch.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "inspect/answer.h"
+#include "inspect/lines.h"
 #include "inspect/memo.h"
 #include "walker/alloc.h"
 #include "walker/bdf.h"
@@ -39,28 +40,46 @@ static void field(struct cursor *c, const char **f, size_t *n)
 
 static int digit_value(char ch, unsigned base)
 {
-    int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : 99;
-    return v < (int)base ? v : -1;
+    unsigned c = (unsigned char)ch, lower = c | 0x20; /* ASCII: 'A' | 0x20 is 'a' */
+    unsigned v = c - '0' < 10 ? c - '0' : lower - 'a' < 6 ? lower - 'a' + 10 : 99;
+    return v < base ? (int)v : -1;
 }
 
-/* A number in decimal or with 0x in hexadecimal, nothing else, at most `max`. */
-static bool parse_number(const char *f, size_t n, uint64_t max, uint64_t *v)
+/* Hexadecimal digits: a 64-bit value holds 16 of them, so a 17th non-zero one overflows. */
+static bool parse_hex(const char *f, size_t n, uint64_t *v)
 {
-    unsigned base = 10;
-    if (n > 2 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X')) {
-        base = 16;
-        f += 2;
-        n -= 2;
-    }
-    if (!n)
-        return false;
     uint64_t acc = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = digit_value(f[i], base);
-        if (d < 0 || acc > (max - (uint64_t)d) / base)
+        int d = digit_value(f[i], 16);
+        if (d < 0 || acc >> 60)
             return false;
-        acc = acc * base + (uint64_t)d;
+        acc = acc << 4 | (uint64_t)d;
     }
+    *v = acc;
+    return true;
+}
+
+static bool parse_dec(const char *f, size_t n, uint64_t *v)
+{
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = digit_value(f[i], 10);
+        if (d < 0 || acc > (UINT64_MAX - (uint64_t)d) / 10) /* a division by a constant: a multiply */
+            return false;
+        acc = acc * 10 + (uint64_t)d;
+    }
+    *v = acc;
+    return true;
+}
+
+/* A number in decimal or with 0x in hexadecimal, nothing else, at most `max`. One loop per base
+ * (a shift or a multiplication by a constant), not a division by a variable base per digit. */
+static bool parse_number(const char *f, size_t n, uint64_t max, uint64_t *v)
+{
+    bool hex = n > 2 && f[0] == '0' && (f[1] == 'x' || f[1] == 'X');
+    uint64_t acc;
+    if (!n || !(hex ? parse_hex(f + 2, n - 2, &acc) : parse_dec(f, n, &acc)) || acc > max)
+        return false;
     *v = acc;
     return true;
 }
@@ -132,17 +151,31 @@ static int flush_block(struct out_block *o)
     return fwrite(o->buf, 1, n, o->f) == n ? 0 : -EIO;
 }
 
+/* The reason of a failed batch that is not a bad line: reading, writing or memory. */
+static void batch_error(int rc, bool writing, const char *name, char *err, size_t errlen)
+{
+    const char *why = strerror(errno ? errno : EIO);
+    if (rc == -ENOMEM)
+        snprintf(err, errlen, "%s: out of memory for a line", name);
+    else if (writing)
+        snprintf(err, errlen, "cannot write the answers: %s", why);
+    else
+        snprintf(err, errlen, "%s: read error: %s", name, why);
+}
+
 int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name, FILE *out_f, bool json,
                       struct vtd_insp_batch_stats *st, char *err, size_t errlen)
 {
     struct vtd_walk_env env;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int rc = 0;
+    struct vtd_insp_lines lines;
+    const char *line;
+    size_t n;
+    int rc = 0, got;
+    bool writing = false;
     struct out_block *o = vtd_malloc(sizeof *o);
     *st = (struct vtd_insp_batch_stats){0};
-    if (!o) {
+    if (!o || vtd_insp_lines_init(&lines, in_f)) {
+        vtd_free(o);
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -150,14 +183,12 @@ int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name
     o->len = 0;
     vtd_inspect_env(in, &env);
     vtd_insp_memo_attach(&o->memo, &env);
-    for (uint64_t lineno = 1; (len = getline(&line, &cap, in_f)) >= 0; lineno++) {
+    uint64_t lineno = 1;
+    for (; (got = vtd_insp_lines_next(&lines, &line, &n)) > 0; lineno++) {
         struct vtd_request req;
         struct vtd_xlate x;
         unsigned col;
         const char *why;
-        size_t n = (size_t)len;
-        if (n && line[n - 1] == '\n')
-            n--;
         int p = vtd_insp_parse_request(line, n, &req, &col, &why);
         if (p < 0) {
             snprintf(err, errlen, "%s:%llu:%u: %s", name, (unsigned long long)lineno, col, why);
@@ -169,20 +200,23 @@ int vtd_inspect_batch(const struct vtd_inspect *in, FILE *in_f, const char *name
         int f = vtd_translate(&env, &req, &x);
         st->requests++;
         st->faults += f != 0;
-        if (BATCH_OUT_BYTES - o->len < BATCH_ANSWER_MAX && (rc = flush_block(o)))
+        if (BATCH_OUT_BYTES - o->len < BATCH_ANSWER_MAX && (rc = flush_block(o))) {
+            writing = true;
             break;
+        }
         o->len += vtd_insp_format_answer(o->buf + o->len, BATCH_ANSWER_MAX, &req, f, &x, json);
     }
-    /* What was answered before a bad line is still written. */
-    int wrc = flush_block(o);
-    rc = rc ? rc : wrc;
-    if (rc == -EIO)
-        snprintf(err, errlen, "cannot write the answers: %s", strerror(errno ? errno : EIO));
-    if (!rc && ferror(in_f)) {
-        snprintf(err, errlen, "%s: read error: %s", name, strerror(errno ? errno : EIO));
-        rc = -EIO;
+    if (!rc && got < 0)
+        rc = got;
+    /* What was answered before a bad line or a read error is still written. */
+    int wrc = writing ? 0 : flush_block(o);
+    if (wrc && !rc) {
+        rc = wrc;
+        writing = true;
     }
-    free(line); /* getline's buffer comes from malloc */
+    if (rc && rc != -EINVAL)
+        batch_error(rc, writing, name, err, errlen);
+    vtd_insp_lines_fini(&lines);
     vtd_free(o);
     return rc;
 }

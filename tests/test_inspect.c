@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inspect/answer.h"
@@ -611,7 +612,17 @@ Test(inspect, request_lines_parse)
         {"00:03.0 1 5", 12, "missing access"},
         {"00:03.0 1 5 r extra", 15, "unexpected text"},
         {"00:03.0 -1 5 r", 9, "bad PASID"},
+        {"00:03.0 1048576 5 r", 9, "bad PASID"},
+        {"00:03.0 1 18446744073709551616 r", 11, "bad address"},
+        {"00:03.0 1 0x1fffffffffffffff0 r", 11, "bad address"},
     };
+    /* The largest values of each base, and leading zeros past 16 hexadecimal digits. */
+    cr_assert_eq(vtd_insp_parse_request("00:03.0 1048575 18446744073709551615 r", 38, &r, &col, &why), 0);
+    cr_assert_eq(r.pasid, 0xfffff);
+    cr_assert_eq(r.addr, UINT64_MAX);
+    cr_assert_eq(vtd_insp_parse_request("00:03.0 0xFFFFF 0x0000ffffffffffffffff r", 40, &r, &col, &why), 0);
+    cr_assert_eq(r.pasid, 0xfffff);
+    cr_assert_eq(r.addr, UINT64_MAX);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(vtd_insp_parse_request(bad[i].line, strlen(bad[i].line), &r, &col, &why), -EINVAL, "%s",
                      bad[i].line);
@@ -774,4 +785,98 @@ Test(inspect, shared_directories_stop_at_the_table_bound)
     cr_assert_eq(vtd_inspect_structs(&in, &v), -E2BIG);
     struct vtd_insp_check_stats st;
     cr_assert_eq(vtd_inspect_check(&in, on_find, NULL, &st), -E2BIG);
+}
+
+/* The batch's memo of first-stage leaf tables changes no answer either: random pages over
+ * several leaf tables, holes at each level, read-only and supervisor-only pages, a 2 MiB page,
+ * and a second PASID sharing the tables without PWSNP (their A bits are clear, so its walks
+ * fault where PASID 1's pass: a memo keyed by the tables alone would answer it wrongly). */
+Test(inspect, batch_leaf_table_memo_answers_as_the_uncached_walk)
+{
+    struct vtd_pt fs;
+    struct vtd_pasid_cfg cfg;
+    cr_assert_eq(world_pasid(&w, &ctx, 1, VTD_PGTT_FS, 4, 0, &fs, NULL, &cfg), 0);
+    cr_assert(cfg.pwsnp);
+    cfg.pwsnp = false;
+    cr_assert_eq(vtd_build_pasid_entry(&w.b, &ctx, 2, &cfg), 0);
+    cr_assert_eq(vtd_pt_map(&fs, 0, 0x10000000, 0x200000, 12, RWU, 0), 0);           /* no A bits */
+    cr_assert_eq(vtd_pt_map(&fs, 0x400000, 0x10400000, 0x1f0000, 12, RWU, VTD_MAP_AD), 0); /* a hole at its end */
+    cr_assert_eq(vtd_pt_map(&fs, 0x600000, 0x20000000, 0x200000, 21, RWU, VTD_MAP_AD), 0);
+    cr_assert_eq(vtd_pt_protect(&fs, 0x10000, 0x10000, VTD_PERM_R | VTD_PERM_U), 0);
+    cr_assert_eq(vtd_pt_protect(&fs, 0x420000, 0x8000, RW), 0); /* supervisor only */
+    char *text = NULL, *want[2] = {NULL, NULL}, *out[2] = {NULL, NULL};
+    size_t tlen = 0, wlen[2] = {0, 0}, olen[2] = {0, 0};
+    FILE *t = open_memstream(&text, &tlen), *wf[2] = {open_memstream(&want[0], &wlen[0]), open_memstream(&want[1], &wlen[1])};
+    struct vtd_walk_env env;
+    vtd_inspect_env(&in, &env);
+    unsigned faults[3] = {0, 0, 0};
+    uint64_t x = 777;
+    for (int i = 0; i < 4000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* Pages of the first 8 MiB and 1 GiB above (no directory entry there). */
+        uint64_t addr = ((x >> 8) % 2048) << 12 | (x & 0xff8) | ((x >> 40) % 9 == 0 ? 0x40000000 : 0);
+        struct vtd_request r = {.sid = SID, .pasid_valid = true, .pasid = 1 + (uint32_t)((x >> 20) % 2),
+                                .addr = addr, .access = (x >> 24) & 1 ? VTD_ACC_W : VTD_ACC_R};
+        fprintf(t, "%s %u %#llx %s\n", vtd_bdf_format(r.sid).s, (unsigned)r.pasid, (unsigned long long)r.addr,
+                r.access == VTD_ACC_W ? "w" : "r");
+        struct vtd_xlate xl;
+        char ans[256];
+        int rc = vtd_translate(&env, &r, &xl);
+        faults[r.pasid] += rc != 0;
+        for (int j = 0; j < 2; j++) {
+            vtd_insp_format_answer(ans, sizeof ans, &r, rc, &xl, j == 1);
+            fputs(ans, wf[j]);
+        }
+    }
+    fclose(t);
+    fclose(wf[0]);
+    fclose(wf[1]);
+    /* Both PASIDs asked about ~2000 addresses: PASID 2 faults on every page lacking A bits. */
+    cr_assert_gt(faults[1], 300);
+    cr_assert_gt(faults[2], faults[1] + 300);
+    cr_assert_lt(faults[1], 1500);
+    for (int j = 0; j < 2; j++) {
+        FILE *f = fmemopen(text, tlen, "r"), *o = open_memstream(&out[j], &olen[j]);
+        struct vtd_insp_batch_stats st;
+        char err[256];
+        int rc = vtd_inspect_batch(&in, f, "r", o, j == 1, &st, err, sizeof err);
+        fclose(f);
+        fclose(o);
+        cr_assert_eq(rc, 0, "%s", err);
+        cr_assert_eq(st.requests, 4000);
+        cr_assert_eq(st.faults, faults[1] + faults[2]);
+        cr_assert_str_eq(out[j], want[j]);
+        free(out[j]);
+        free(want[j]);
+    }
+    free(text);
+}
+
+/* Lines are found in blocks: a comment longer than a block (the buffer grows), a request split
+ * across two reads and a last line without '\n' are read as getline would have read them. */
+Test(inspect, batch_reads_long_lines_and_an_unterminated_last_one)
+{
+    clean_world();
+    size_t big = 150000, len = 0;
+    char *text = malloc(big + 64);
+    cr_assert_not_null(text);
+    text[len++] = '#';
+    memset(text + len, 'x', big);
+    len += big;
+    len += (size_t)sprintf(text + len, "\n00:03.0 - 0x1000 r\n00:03.0 - 0x2000 w");
+    FILE *f = fmemopen(text, len, "r");
+    char *out = NULL;
+    size_t olen = 0;
+    FILE *o = open_memstream(&out, &olen);
+    struct vtd_insp_batch_stats st;
+    char err[256];
+    cr_assert_eq(vtd_inspect_batch(&in, f, "r", o, false, &st, err, sizeof err), 0, "%s", err);
+    fclose(f);
+    fclose(o);
+    cr_assert_eq(st.requests, 2);
+    cr_assert(strstr(out, "00:03.0 - 0x1000 r -> ") == out, "%s", out);
+    cr_assert_not_null(strstr(out, "\n00:03.0 - 0x2000 w -> "), "%s", out);
+    cr_assert_eq(out[olen - 1], '\n');
+    free(out);
+    free(text);
 }
