@@ -64,19 +64,6 @@ const char *vtd_audit_kind_name(enum vtd_audit_kind k) { return (unsigned)k < VT
 
 static uint64_t space_key(uint16_t did, uint32_t pasid) { return (uint64_t)did << 32 | pasid; }
 
-static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
-{
-    if (n < *cap)
-        return true;
-    unsigned ncap = *cap ? *cap * 2 : 8;
-    void *p = vtd_realloc(*arr, (size_t)ncap * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 struct vtd_audit *vtd_audit_new(vtd_audit_fn fn, void *arg)
 {
     struct vtd_audit *a = vtd_calloc(1, sizeof(*a));
@@ -140,7 +127,7 @@ int vtd_audit_join(struct vtd_audit *a, uint16_t sid, uint16_t did, uint32_t pas
             s->members[i].devtlb |= devtlb;
             return 0;
         }
-    if (!grow((void **)&s->members, &s->memcap, s->nmembers, sizeof(*s->members)))
+    if (!vtd_grow_array((void **)&s->members, &s->memcap, s->nmembers, sizeof(*s->members)))
         return -ENOMEM;
     s->members[s->nmembers++] = (struct member){sid, devtlb};
     return 0;
@@ -160,10 +147,10 @@ static uint32_t devtlb_need(const struct space *s)
 
 static int pend_add(struct vtd_audit *a, struct space *s, struct pend p)
 {
-    if (!grow((void **)&s->p, &s->cap, s->n, sizeof(*s->p)))
+    if (!vtd_grow_array((void **)&s->p, &s->cap, s->n, sizeof(*s->p)))
         return -ENOMEM;
     if (!s->n) {
-        if (!grow((void **)&a->dirty, &a->dirtycap, a->ndirty, sizeof(*a->dirty)))
+        if (!vtd_grow_array((void **)&a->dirty, &a->dirtycap, a->ndirty, sizeof(*a->dirty)))
             return -ENOMEM;
         s->dirty_idx = a->ndirty;
         a->dirty[a->ndirty++] = s;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "walker/alloc.h"
 #include "walker/mem.h"
 
 #define PAGE UINT64_C(0x1000)
@@ -868,4 +869,28 @@ Test(mem, write_tags_follow_software_writes)
     cr_assert_eq(vtd_mem_write_tag_of(mem, UINT64_MAX & ~0xfffull), 0, "beyond the address width");
     vtd_mem_reset(mem);
     cr_assert_eq(vtd_mem_write_tag_of(mem, 0x1000), 0);
+}
+
+/* walker/alloc.h's growable arrays: doubling from 8, failure leaves the array as it was. */
+Test(alloc, grow_array_doubles_and_fails_cleanly)
+{
+    uint32_t *a = NULL;
+    unsigned cap = 0;
+    cr_assert(vtd_grow_array((void **)&a, &cap, 0, sizeof *a));
+    cr_assert_eq(cap, 8);
+    for (unsigned i = 0; i < 8; i++)
+        a[i] = i;
+    cr_assert(vtd_grow_array((void **)&a, &cap, 7, sizeof *a), "room left: nothing to do");
+    cr_assert_eq(cap, 8);
+    vtd_alloc_fail_nth(1);
+    cr_assert(!vtd_grow_array((void **)&a, &cap, 8, sizeof *a), "the allocation fails");
+    vtd_alloc_fail_nth(0);
+    cr_assert_eq(cap, 8);
+    cr_assert_eq(a[7], 7, "the old array is intact");
+    cr_assert(vtd_grow_array((void **)&a, &cap, 8, sizeof *a));
+    cr_assert_eq(cap, 16);
+    cr_assert_eq(a[7], 7);
+    unsigned huge = 1u << 31;
+    cr_assert(!vtd_grow_array((void **)&a, &huge, huge, sizeof *a), "doubling 2^31 overflows");
+    vtd_free(a);
 }

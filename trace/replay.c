@@ -253,19 +253,6 @@ struct vtd_iommu *vtrace_replay_iommu(struct vtrace_replay *rp) { return rp->io;
 
 /* ---- devices and address spaces, built on first use ---- */
 
-static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
-{
-    if (n < *cap)
-        return true;
-    unsigned ncap = *cap ? *cap * 2 : 8;
-    void *p = vtd_realloc(*arr, (size_t)ncap * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 /* Move the builder to the high pool when the first one is nearly used up (once). */
 static void pool_keep_room(struct vtrace_replay *rp)
 {
@@ -284,7 +271,7 @@ static int device_of(struct vtrace_replay *rp, uint16_t sid, struct device **out
     if (!budget_hold(rp, sizeof(*rp->devs) + VTRACE_KEY_INDEX_BYTES_PER_KEY + vtd_device_host_bytes(&dc)))
         return efail(err, "device %s: the replay reached its host-memory budget of %llu MiB (--max-memory)",
                      vtd_bdf_format(sid).s, (unsigned long long)mib(rp->budget));
-    if (!grow((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)) ||
+    if (!vtd_grow_array((void **)&rp->devs, &rp->devcap, rp->ndevs, sizeof(*rp->devs)) ||
         !vtrace_key_index_add(&rp->dev_by_sid, sid, rp->ndevs))
         return efail(err, "out of memory");
     struct device *d = &rp->devs[rp->ndevs];
@@ -448,7 +435,7 @@ static int space_of(struct vtrace_replay *rp, const struct vtrace_event *e, stru
     if (!budget_hold(rp, sizeof(*sp) + sizeof(*rp->spaces) + 2 * VTRACE_KEY_INDEX_BYTES_PER_KEY))
         return efail(err, "address space %s PASID %u: %s", vtd_bdf_format(e->sid).s, (unsigned)pasid,
                      budget_text(rp));
-    if (!grow((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
+    if (!vtd_grow_array((void **)&rp->spaces, &rp->spacecap, rp->nspaces, sizeof(*rp->spaces)) ||
         !(sp = vtd_calloc(1, sizeof(*sp))))
         return efail(err, "out of memory");
     *sp = (struct space){.sid = e->sid, .pasid = pasid, .did = did, .pgtt = pgtt, .index = rp->nspaces};

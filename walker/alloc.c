@@ -46,6 +46,21 @@ void *vtd_realloc(void *p, size_t size)
     return alloc_should_fail() ? NULL : realloc(p, size);
 }
 
+bool vtd_grow_array(void **arr, unsigned *cap, unsigned n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    unsigned ncap = *cap ? *cap * 2 : 8;
+    if (ncap <= *cap || (size_t)ncap > SIZE_MAX / elem)
+        return false;
+    void *p = vtd_realloc(*arr, (size_t)ncap * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
 char *vtd_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -19,6 +19,12 @@ void *vtd_calloc(size_t n, size_t size);
 void *vtd_realloc(void *p, size_t size);
 char *vtd_strdup(const char *s);
 void vtd_free(void *p);
+/*
+ * Make room for element `n` of a growable array of `elem`-byte elements: when n reaches the
+ * capacity `*cap`, the array doubles (8 at first). False, with the array unchanged, when the
+ * allocation fails or the size would overflow.
+ */
+bool vtd_grow_array(void **arr, unsigned *cap, unsigned n, size_t elem);
 
 /*
  * Arm the injection: counting from this call, allocation number `nth` (1-based) fails and
