@@ -23,6 +23,7 @@
 #include "sim/cache.h"
 #include "sim/qi_desc.h"
 #include "walker/caps.h"
+#include "walker/irte.h"
 #include "walker/mem.h"
 #include "walker/walk.h"
 
@@ -277,7 +278,15 @@ uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io);
  * FRCD's FI bits 63:48). With the oracle an IEC hit is compared with the table in memory: a
  * difference is reported stale (source VTD_SRC_IEC) with the IEC descriptor that removes it.
  */
-bool vtd_iommu_is_interrupt(const struct vtd_request *req);
+/* Inline: vtd_iommu_dma asks it of every request. Without PASID, a write to 0xFEEx_xxxx is an
+ * interrupt request, never a DMA (3.14). */
+static inline bool vtd_iommu_is_interrupt(const struct vtd_request *req)
+{
+    if (req->kind == VTD_REQ_INTERRUPT)
+        return true;
+    return req->kind == VTD_REQ_UNTRANSLATED && !req->pasid_valid && (req->access & VTD_ACC_W) &&
+           vtd_irq_addr_is_interrupt(req->addr);
+}
 int vtd_iommu_interrupt(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
 /* Point IRTA at a table and enable remapping in one go (SIRTP and IRE, CFI as given), as
  * vtd_iommu_set_root does for translation. The IEC is not invalidated. */

@@ -119,15 +119,6 @@ unsigned iommu_iec_invalidate(struct vtd_iommu *io, bool index_selective, uint16
 
 /* ---- one interrupt request ---- */
 
-bool vtd_iommu_is_interrupt(const struct vtd_request *req)
-{
-    /* Without PASID, a write to 0xFEEx_xxxx is an interrupt request, never a DMA (3.14). */
-    if (req->kind == VTD_REQ_INTERRUPT)
-        return true;
-    return req->kind == VTD_REQ_UNTRANSLATED && !req->pasid_valid && (req->access & VTD_ACC_W) &&
-           vtd_irq_addr_is_interrupt(req->addr);
-}
-
 /* Two outcomes of an interrupt request are the same interrupt (or the same fault). */
 static bool intr_differ(int rc_a, const struct vtd_intr *a, int rc_b, const struct vtd_intr *b)
 {
