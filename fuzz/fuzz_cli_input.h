@@ -11,7 +11,8 @@
  *   t.bin, t.csv     a 16-packet nic trace in both formats (vtrace_generate_file)
  * Everything an input writes is removed before the next one. Inputs the harness skips (returns
  * at once), so that a command only ever touches that directory and ends in well under a second:
- *   - a word containing '/' (every path is then a name in the working directory);
+ *   - a word containing '/', or the word ".." (every path is then a name in the working
+ *     directory; `run ..` would run whatever the parent directory holds, for seconds);
  *   - a number (0x hex or decimal) above FC_MAX_NUMBER, or a size with a k, m or g suffix above
  *     FC_MAX_SIZE (the defaults' own scale), in a word or a comma list; --addr's value is free;
  *   - `trace gen` without --count (its defaults write 10^4..10^6 events);

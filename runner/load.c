@@ -719,6 +719,30 @@ struct scenario *sc_load_file(const char *path, struct sc_error *err)
     return sc_load_file_max(path, 0, err);
 }
 
+/*
+ * The stream's bytes, at most `cap`, in a buffer first sized for the `expect` bytes measured
+ * (plus one, to notice growth) and doubled only if the file grew meanwhile: a fixed buffer of
+ * the 4 MiB limit cost a 4 MiB allocation and clearing for every tiny scenario.
+ */
+static char *read_bounded(FILE *f, size_t expect, size_t cap, size_t *len)
+{
+    size_t size = expect < cap ? expect + 1 : cap;
+    char *buf = vtd_malloc(size);
+    *len = 0;
+    while (buf) {
+        *len += fread(buf + *len, 1, size - *len, f);
+        if (*len < size || size == cap || ferror(f))
+            return buf;
+        size_t bigger = size > cap / 2 ? cap : size * 2;
+        char *grown = vtd_realloc(buf, bigger);
+        if (!grown)
+            vtd_free(buf);
+        buf = grown;
+        size = bigger;
+    }
+    return NULL;
+}
+
 struct scenario *sc_load_file_max(const char *path, unsigned max_errors, struct sc_error *err)
 {
     memset(err, 0, sizeof *err);
@@ -734,8 +758,8 @@ struct scenario *sc_load_file_max(const char *path, unsigned max_errors, struct 
         return NULL;
     }
     /* Read at most one byte past the limit: the file may have grown since it was measured. */
-    char *buf = vtd_malloc(SC_MAX_FILE_BYTES + 1);
-    size_t len = buf ? fread(buf, 1, SC_MAX_FILE_BYTES + 1, f) : 0;
+    size_t len = 0;
+    char *buf = read_bounded(f, (size_t)size, SC_MAX_FILE_BYTES + 1, &len);
     int read_errno = ferror(f) ? (errno ? errno : EIO) : 0;
     struct stat sb;
     /* Too large: say how large (the whole file's size, not the part read). */

@@ -55,6 +55,8 @@ Test(fuzz_cli, skipped_inputs, .timeout = 60)
     run_text("a big size", "trace\ngen\nstorage\n--count\n4\n--buffer\n64g\n-o\nx.bin");
     run_text("a big list item", "trace\nsweep\nt.bin\n--csv\no.csv\n--iotlb-sizes\n32,99999999");
     cr_assert(!fc_allowed((char *[]){"vtdsim", "run", "../a.yaml", NULL}, 3));
+    cr_assert(!fc_allowed((char *[]){"vtdsim", "run", "--json", "r.json", "..", NULL}, 5));
+    cr_assert(fc_allowed((char *[]){"vtdsim", "run", ".", NULL}, 3));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "trace", "gen", "nic", "-o", "x", NULL}, 6));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "-j", "0x10000", NULL}, 3));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "x", "1,2,3,4,5,6,7,8", NULL}, 3));
