@@ -176,7 +176,7 @@ static int fc_restore(struct fc_sandbox *sb)
 /* Whether a word is a number above FC_MAX_NUMBER, or a size with a K/M/G/T suffix above
  * FC_MAX_SIZE (the tool's own defaults go up to 1 GiB), as the tool reads them
  * (walker/number.h); beyond 64 bits counts as big. */
-static bool fc_big_number(const char *s, size_t len)
+static bool fc_big_number(const char *s, size_t len, bool bytes)
 {
     char buf[FC_MAX_WORD + 1];
     uint64_t v;
@@ -186,7 +186,19 @@ static bool fc_big_number(const char *s, size_t len)
     if (rc != -EINVAL)
         return rc == -ERANGE || v > FC_MAX_NUMBER;
     rc = vtd_size_parse(buf, &v);
-    return rc == -ERANGE || (rc == 0 && v > FC_MAX_SIZE);
+    return rc == -ERANGE || (rc == 0 && v > (bytes ? FC_MAX_SIZE : FC_MAX_NUMBER));
+}
+
+/* Whether option `opt` takes a size in bytes; every other value, suffixed or not, is a count
+ * (the tool reads `--count 8m` as 8,388,608 events, minutes of work). */
+static bool fc_bytes_option(const char *opt)
+{
+    static const char *const bytes[] = {"--buffer", "--req-min", "--req-max", "--pkt-size",
+                                        "--fq-size", "--dma-size", "--max-memory"};
+    for (size_t i = 0; i < sizeof bytes / sizeof bytes[0]; i++)
+        if (!strcmp(opt, bytes[i]))
+            return true;
+    return false;
 }
 
 /* Whether the harness runs this command line (see fuzz_cli_input.h). */
@@ -206,7 +218,7 @@ bool fc_allowed(char **argv, int argc)
             continue; /* an address costs nothing, however large */
         for (const char *item = w; *item;) {
             size_t len = strcspn(item, ",");
-            if (fc_big_number(item, len))
+            if (fc_big_number(item, len, fc_bytes_option(argv[i - 1])))
                 return false;
             item += len + (item[len] == ',');
         }

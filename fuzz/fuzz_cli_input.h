@@ -13,8 +13,10 @@
  * at once), so that a command only ever touches that directory and ends in well under a second:
  *   - a word containing '/', or the word ".." (every path is then a name in the working
  *     directory; `run ..` would run whatever the parent directory holds, for seconds);
- *   - a number (0x hex or decimal) above FC_MAX_NUMBER, or a size with a k, m or g suffix above
- *     FC_MAX_SIZE (the defaults' own scale), in a word or a comma list; --addr's value is free;
+ *   - a number (0x hex or decimal, or with a k, m or g suffix) above FC_MAX_NUMBER, in a word or
+ *     a comma list, except the value of an option that is a size in bytes (--buffer, --req-min,
+ *     --req-max, --pkt-size, --fq-size, --dma-size, --max-memory), which may reach FC_MAX_SIZE
+ *     (the defaults' own scale); --addr's value is free;
  *   - `trace gen` without --count (its defaults write 10^4..10^6 events);
  *   - more than FC_MAX_COMMAS commas in all (a sweep grid of 16x16x3x16 geometries).
  * Properties: the exit status is 0, 1 or 2 (docs/cli.md); no crash, sanitizer report or leak.

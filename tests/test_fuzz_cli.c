@@ -57,6 +57,9 @@ Test(fuzz_cli, skipped_inputs, .timeout = 60)
     cr_assert(!fc_allowed((char *[]){"vtdsim", "run", "../a.yaml", NULL}, 3));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "run", "--json", "r.json", "..", NULL}, 5));
     cr_assert(fc_allowed((char *[]){"vtdsim", "run", ".", NULL}, 3));
+    /* a count with a size suffix is still a count (the fuzzing campaign's timeout) */
+    cr_assert(!fc_allowed((char *[]){"vtdsim", "trace", "gen", "storage", "--count", "8m", "-o", "s.csv", NULL}, 8));
+    cr_assert(fc_allowed((char *[]){"vtdsim", "trace", "gen", "storage", "--count", "4k", "--req-max", "64k", NULL}, 8));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "trace", "gen", "nic", "-o", "x", NULL}, 6));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "-j", "0x10000", NULL}, 3));
     cr_assert(!fc_allowed((char *[]){"vtdsim", "x", "1,2,3,4,5,6,7,8", NULL}, 3));
