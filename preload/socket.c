@@ -183,13 +183,13 @@ static int socket_bind(struct pl_socket *s, char *err, size_t errlen)
     }
     if ((s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
         return snprintf(err, errlen, "%s: socket: %s", s->path, strerror(errno)), -1;
-    if (bind(s->listen_fd, (const struct sockaddr *)&a, sizeof a) || listen(s->listen_fd, PL_SOCKET_CLIENTS))
+    if (bind(s->listen_fd, (const struct sockaddr *)&a, sizeof a) || lstat(s->path, &st))
         return snprintf(err, errlen, "%s: %s", s->path, strerror(errno)), -1;
-    if (lstat(s->path, &st))
-        return snprintf(err, errlen, "%s: %s", s->path, strerror(errno)), -1;
-    s->dev = st.st_dev;
+    s->dev = st.st_dev; /* from here on the file is this process's to remove */
     s->ino = st.st_ino;
     s->pid = getpid();
+    if (listen(s->listen_fd, PL_SOCKET_CLIENTS))
+        return snprintf(err, errlen, "%s: listen: %s", s->path, strerror(errno)), -1;
     return 0;
 }
 
@@ -229,8 +229,7 @@ int pl_socket_start(struct vtd_preload *p, const char *path, char *err, size_t e
     }
     strcpy(s->path, path);
     if (socket_bind(s, err, errlen)) {
-        if (s->pid)
-            socket_unlink(s);
+        socket_unlink(s); /* only if bind made it */
         socket_free(s);
         return -1;
     }

@@ -938,3 +938,16 @@ Test(iommufd, ioas_copy_shares_the_pages)
     cr_assert_eq(r.x.out, HOST_RAM);
     cr_assert_neq(rid_dma(DEV_PLAIN, 0x4000, VTD_ACC_W, &r), 0, "copied read-only");
 }
+
+/* A copy whose second piece the container refuses (beyond the domain's 48-bit input) takes the
+ * first piece back: nothing of it stays mapped. */
+Test(iommufd, ioas_copy_failing_midway_maps_nothing)
+{
+    cr_assert_eq(map(0, HOST_RAM, 0x1000, FIXED, NULL), 0);
+    cr_assert_eq(map(0x1000, HOST_RAM + 0x10000, 0x1000, FIXED, NULL), 0);
+    uint64_t top = UINT64_C(1) << 48, dst = top - 0x1000, done;
+    cr_assert_neq(copy(FIXED, ioas, 0, 0x2000, &dst), 0, "the second piece is past the domain's width");
+    cr_assert_eq(unmap(top - 0x1000, 0x1000, &done), -ENOENT, "the first piece was taken back");
+    cr_assert_eq(unmap(0, 0x2000, &done), 0);
+    cr_assert_eq(done, 0x2000, "the source is whole");
+}
