@@ -106,6 +106,8 @@ static int destroy(struct vtd_iommufd *ctx, struct iommu_destroy *cmd)
     if (o->type == IFD_IOAS) {
         ifd_areas_release(ctx);
         ctx->ioas_id = 0;
+        if (ctx->vfio_ioas_id == cmd->id)
+            ctx->vfio_ioas_id = 0; /* iommufd_object_remove forgets the compat IOAS that goes */
     }
     if (o->parent)
         ctx->obj[o->parent - 1].users--;
@@ -207,6 +209,9 @@ static const struct ifd_op ifd_ops[] = {
       OFFEND(struct iommu_ioas_iova_ranges, out_iova_alignment) },
     { IOMMU_IOAS_MAP, sizeof(struct iommu_ioas_map), OFFEND(struct iommu_ioas_map, iova) },
     { IOMMU_IOAS_UNMAP, sizeof(struct iommu_ioas_unmap), OFFEND(struct iommu_ioas_unmap, length) },
+    { IOMMU_IOAS_COPY, sizeof(struct iommu_ioas_copy), OFFEND(struct iommu_ioas_copy, src_iova) },
+    { IOMMU_OPTION, sizeof(struct iommu_option), OFFEND(struct iommu_option, val64) },
+    { IOMMU_VFIO_IOAS, sizeof(struct iommu_vfio_ioas), OFFEND(struct iommu_vfio_ioas, __reserved) },
     { IOMMU_HWPT_ALLOC, sizeof(struct iommu_hwpt_alloc), OFFEND(struct iommu_hwpt_alloc, data_uptr) },
     { IOMMU_GET_HW_INFO, sizeof(struct iommu_hw_info), OFFEND(struct iommu_hw_info, __reserved) },
     { IOMMU_HWPT_SET_DIRTY_TRACKING, sizeof(struct iommu_hwpt_set_dirty_tracking),
@@ -242,6 +247,9 @@ static int dispatch(struct vtd_iommufd *ctx, unsigned long request, void *cmd, u
     case IOMMU_IOAS_IOVA_RANGES: return ifd_ioas_iova_ranges(ctx, cmd);
     case IOMMU_IOAS_MAP: return ifd_ioas_map(ctx, cmd);
     case IOMMU_IOAS_UNMAP: return ifd_ioas_unmap(ctx, cmd);
+    case IOMMU_IOAS_COPY: return ifd_ioas_copy(ctx, cmd);
+    case IOMMU_OPTION: return ifd_option(ctx, cmd);
+    case IOMMU_VFIO_IOAS: return ifd_vfio_ioas(ctx, cmd);
     case IOMMU_HWPT_ALLOC: return ifd_hwpt_alloc(ctx, cmd, user_size);
     case IOMMU_GET_HW_INFO: return ifd_get_hw_info(ctx, cmd);
     case IOMMU_HWPT_INVALIDATE: return ifd_hwpt_invalidate(ctx, cmd);

@@ -19,6 +19,7 @@ struct ifd_obj {
     bool nest_parent;
     bool dirty_ops;             /* paging HWPT allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING */
     bool auto_domain;           /* made by attaching a RID to the IOAS: freed with its last device */
+    bool no_large_pages;        /* IOAS: IOMMU_OPTION_HUGE_PAGES set to 0 */
     struct iommu_hwpt_vtd_s1 s1; /* nested HWPT: its stage-1 table */
 };
 
@@ -50,6 +51,8 @@ struct vtd_iommufd {
     struct vtd_container_config cfg;
     struct vtd_container *c;    /* made at the first IOAS_ALLOC */
     uint32_t ioas_id;
+    uint32_t vfio_ioas_id;      /* IOMMU_VFIO_IOAS: the compat IOAS, 0: none */
+    bool account_mm;            /* IOMMU_OPTION_RLIMIT_MODE: 1 (per mm) or 0 (per user, the default) */
     struct ifd_obj *obj;        /* obj[id - 1] */
     uint32_t nobj;
     struct ifd_area *area;
@@ -84,6 +87,9 @@ int ifd_ioas_iova_ranges(struct vtd_iommufd *ctx, struct iommu_ioas_iova_ranges 
 int ifd_ioas_allow_iovas(struct vtd_iommufd *ctx, struct iommu_ioas_allow_iovas *cmd);
 int ifd_ioas_map(struct vtd_iommufd *ctx, struct iommu_ioas_map *cmd);
 int ifd_ioas_unmap(struct vtd_iommufd *ctx, struct iommu_ioas_unmap *cmd);
+int ifd_ioas_copy(struct vtd_iommufd *ctx, struct iommu_ioas_copy *cmd);
+int ifd_option(struct vtd_iommufd *ctx, struct iommu_option *cmd);
+int ifd_vfio_ioas(struct vtd_iommufd *ctx, struct iommu_vfio_ioas *cmd);
 int ifd_hwpt_alloc(struct vtd_iommufd *ctx, struct iommu_hwpt_alloc *cmd, uint32_t user_size);
 int ifd_hwpt_invalidate(struct vtd_iommufd *ctx, struct iommu_hwpt_invalidate *cmd);
 int ifd_get_hw_info(struct vtd_iommufd *ctx, struct iommu_hw_info *cmd);

@@ -173,6 +173,21 @@ static int add_area(struct vtd_iommufd *ctx, uint64_t iova, uint64_t len, uint64
     return 0;
 }
 
+/* A range at a fixed IOVA: aligned, not wrapping, outside the reserved regions (iopt_check_iova)
+ * and every area (iopt_insert_area). */
+static int fixed_range_check(const struct vtd_iommufd *ctx, uint64_t iova, uint64_t length)
+{
+    if (iova & (IFD_PAGE - 1))
+        return -EINVAL;
+    if (iova + length - 1 < iova)
+        return -EOVERFLOW;
+    if (in_reserved(ctx, iova, iova + length - 1))
+        return -EADDRINUSE;
+    if (overlaps_area(ctx, iova, iova + length - 1))
+        return -EEXIST;
+    return 0;
+}
+
 /* iommufd_ioas_map, then iopt_map_user_pages. */
 int ifd_ioas_map(struct vtd_iommufd *ctx, struct iommu_ioas_map *cmd)
 {
@@ -193,14 +208,9 @@ int ifd_ioas_map(struct vtd_iommufd *ctx, struct iommu_ioas_map *cmd)
         if (rc)
             return rc;
     } else {
-        if (iova & (IFD_PAGE - 1))
-            return -EINVAL;
-        if (iova + cmd->length - 1 < iova)
-            return -EOVERFLOW;
-        if (in_reserved(ctx, iova, iova + cmd->length - 1))
-            return -EADDRINUSE; /* iopt_check_iova: a reserved region */
-        if (overlaps_area(ctx, iova, iova + cmd->length - 1))
-            return -EEXIST; /* iopt_insert_area: IOVA in use */
+        int rc = fixed_range_check(ctx, iova, cmd->length);
+        if (rc)
+            return rc;
     }
     struct vfio_iommu_type1_dma_map m = {
         .argsz = sizeof m, .vaddr = cmd->user_va, .iova = iova, .size = cmd->length,
@@ -267,4 +277,102 @@ int ifd_ioas_unmap(struct vtd_iommufd *ctx, struct iommu_ioas_unmap *cmd)
         return -ENOENT;
     cmd->length = unmapped;
     return 0;
+}
+
+/* The pieces of the areas that cover [first, last] without a hole (iopt_get_pages: -ENOENT for a
+ * hole): n pieces, each its IOVA, length and user address. */
+struct ifd_piece {
+    uint64_t iova, length, user_va;
+};
+
+static int copy_source(const struct vtd_iommufd *ctx, uint64_t first, uint64_t last, struct ifd_piece **out,
+                       size_t *n)
+{
+    *n = 0;
+    if (!(*out = vtd_calloc(ctx->narea ? ctx->narea : 1, sizeof **out)))
+        return -ENOMEM;
+    for (uint64_t at = first;;) {
+        size_t i = 0;
+        while (i < ctx->narea && !(ctx->area[i].iova <= at && at - ctx->area[i].iova < ctx->area[i].length))
+            i++;
+        if (i == ctx->narea)
+            return -ENOENT;
+        const struct ifd_area *a = &ctx->area[i];
+        uint64_t end = a->iova + a->length - 1 < last ? a->iova + a->length - 1 : last;
+        (*out)[(*n)++] = (struct ifd_piece){ at, end - at + 1, a->user_va + (at - a->iova) };
+        if (end == last)
+            return 0;
+        at = end + 1;
+    }
+}
+
+static int map_piece(struct vtd_iommufd *ctx, const struct ifd_piece *pc, uint64_t iova, uint32_t flags)
+{
+    struct vfio_iommu_type1_dma_map m = {
+        .argsz = sizeof m, .vaddr = pc->user_va, .iova = iova, .size = pc->length,
+        .flags = ((flags & IOMMU_IOAS_MAP_READABLE) ? VFIO_DMA_MAP_FLAG_READ : 0) |
+                 ((flags & IOMMU_IOAS_MAP_WRITEABLE) ? VFIO_DMA_MAP_FLAG_WRITE : 0),
+    };
+    int rc = vtd_container_ioctl(ctx->c, VFIO_IOMMU_MAP_DMA, &m);
+    if (rc || !(rc = add_area(ctx, iova, pc->length, pc->user_va)))
+        return rc;
+    struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = iova, .size = pc->length };
+    (void)vtd_container_ioctl(ctx->c, VFIO_IOMMU_UNMAP_DMA, &u);
+    return rc;
+}
+
+/* Maps the pieces one after the other from dst, each an area of its own (iopt_map_pages makes one
+ * area per element of its list); a failure takes back what this call mapped. */
+static int copy_map(struct vtd_iommufd *ctx, const struct ifd_piece *pc, size_t n, uint64_t dst, uint32_t flags)
+{
+    uint64_t at = dst;
+    size_t done = 0;
+    int rc = 0;
+    for (; done < n && !(rc = map_piece(ctx, &pc[done], at, flags)); done++)
+        at += pc[done].length;
+    if (!rc)
+        return 0;
+    for (size_t i = ctx->narea; i-- > 0;)
+        if (ctx->area[i].iova >= dst && ctx->area[i].iova < at)
+            (void)unmap_area(ctx, i);
+    return rc;
+}
+
+/* iommufd_ioas_copy: the flags, the 64-bit range, the source IOAS and its pages (iopt_get_pages:
+ * -EINVAL for no length, -EOVERFLOW past the end, -ENOENT for a hole), the destination IOAS,
+ * then iopt_map_pages: the IOAS's alignment (-EINVAL), and the destination range checked as
+ * IOAS_MAP checks it (fixed) or found free. vtdsim keeps one IOAS per context, so the source and
+ * destination are the same IOAS; a copy needs READABLE or WRITEABLE (the container maps nothing
+ * without access: -EINVAL). */
+int ifd_ioas_copy(struct vtd_iommufd *ctx, struct iommu_ioas_copy *cmd)
+{
+    const uint32_t known = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+    if (cmd->flags & ~known)
+        return -EOPNOTSUPP;
+    if (cmd->length >= UINT64_MAX || cmd->src_iova >= UINT64_MAX || cmd->dst_iova >= UINT64_MAX)
+        return -EOVERFLOW;
+    if (!ifd_obj_get(ctx, cmd->src_ioas_id, IFD_IOAS))
+        return -ENOENT;
+    if (!cmd->length)
+        return -EINVAL;
+    if (cmd->src_iova + cmd->length - 1 < cmd->src_iova)
+        return -EOVERFLOW;
+    struct ifd_piece *pc;
+    size_t n;
+    int rc = copy_source(ctx, cmd->src_iova, cmd->src_iova + cmd->length - 1, &pc, &n);
+    if (!rc && !ifd_obj_get(ctx, cmd->dst_ioas_id, IFD_IOAS))
+        rc = -ENOENT;
+    if (!rc && ((cmd->src_iova | cmd->length) & (IFD_PAGE - 1)))
+        rc = -EINVAL;
+    if (!rc && !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+        rc = -EINVAL;
+    uint64_t dst = cmd->dst_iova;
+    if (!rc && !(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+        rc = alloc_iova(ctx, cmd->length, &dst);
+    else if (!rc)
+        rc = fixed_range_check(ctx, dst, cmd->length);
+    if (!rc && !(rc = copy_map(ctx, pc, n, dst, cmd->flags)))
+        cmd->dst_iova = dst;
+    vtd_free(pc);
+    return rc;
 }

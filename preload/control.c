@@ -21,14 +21,6 @@
 #include "walker/fault.h"
 #include "walker/number.h"
 
-struct pl_dma {
-    unsigned dev;
-    bool pasid_valid, write;
-    uint32_t pasid;
-    uint64_t addr, value;
-    unsigned size;
-};
-
 static void reply(struct pl_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(struct pl_file *f, const char *fmt, ...)
 {
@@ -40,7 +32,7 @@ static void reply(struct pl_file *f, const char *fmt, ...)
         f->nreply += (size_t)n < sizeof f->reply - f->nreply ? (size_t)n : sizeof f->reply - f->nreply - 1;
 }
 
-static bool find_device(const struct vtd_preload *p, const char *name, unsigned *dev)
+bool pl_find_device(const struct vtd_preload *p, const char *name, unsigned *dev)
 {
     uint64_t v;
     for (unsigned i = 0; i < p->s->ndev; i++)
@@ -86,13 +78,13 @@ static bool parse_token(const struct vtd_preload *p, char *tok, struct pl_dma *d
     return true;
 }
 
-static bool parse_dma(const struct vtd_preload *p, char *line, struct pl_dma *d, const char **why)
+bool pl_dma_parse(const struct vtd_preload *p, char *line, struct pl_dma *d, const char **why)
 {
     char *save = NULL, *tok = strtok_r(line, " \t", &save);
     *d = (struct pl_dma){ .size = 8 };
     if (!tok || strcmp(tok, "dma"))
         return *why = "unknown command (dma DEVICE [pasid=N] read|write ADDR [value=V] [size=N])", false;
-    if (!(tok = strtok_r(NULL, " \t", &save)) || !find_device(p, tok, &d->dev))
+    if (!(tok = strtok_r(NULL, " \t", &save)) || !pl_find_device(p, tok, &d->dev))
         return *why = "no such device", false;
     bool have_addr = false;
     while ((tok = strtok_r(NULL, " \t", &save)))
@@ -133,8 +125,9 @@ static void dirty_lost_finding(struct vtd_preload *p, const struct pl_dma *d, co
                res->lost.text);
 }
 
-/* The DMA itself: memory carried in, the request, the data moved, memory carried out. */
-static void run_dma(struct vtd_preload *p, struct pl_file *f, const struct pl_dma *d)
+/* The DMA itself: memory carried in, the request, the data moved, memory carried out; the answer
+ * line (with its newline) goes to ans. */
+enum pl_outcome pl_dma_run(struct vtd_preload *p, const struct pl_dma *d, char *ans, size_t len)
 {
     struct vtd_request rq = {
         .sid = p->s->dev[d->dev].cfg.sid, .pasid_valid = d->pasid_valid, .pasid = d->pasid,
@@ -149,20 +142,36 @@ static void run_dma(struct vtd_preload *p, struct pl_file *f, const struct pl_dm
     if (!rc)
         mrc = d->write ? vtd_mem_write(m, res.x.out, &value, d->size) : vtd_mem_read(m, res.x.out, &value, d->size);
     pl_mem_sync_out(p);
-    if (rc == VTD_DMA_PAGE_REQUEST)
-        reply(f, "page-request\n");
-    else if (rc)
-        reply(f, "fault %s\n", vtd_fault_name(rc));
-    else if (mrc)
-        reply(f, "error: memory at 0x%llx refused the access\n", (unsigned long long)res.x.out);
-    else
-        reply(f, "ok out=0x%llx value=0x%llx%s%s\n", (unsigned long long)res.x.out,
-              (unsigned long long)(d->size == 8 ? value : value & ((UINT64_C(1) << (8 * d->size)) - 1)),
-              res.stale ? " stale" : "", res.lost.dirty ? " dirty-lost" : "");
+    if (rc == VTD_DMA_PAGE_REQUEST) {
+        snprintf(ans, len, "page-request\n");
+        return PL_OUT_PAGE_REQUEST;
+    }
+    if (rc) {
+        snprintf(ans, len, "fault %s\n", vtd_fault_name(rc));
+        return PL_OUT_FAULT;
+    }
+    if (mrc) {
+        snprintf(ans, len, "error: memory at 0x%llx refused the access\n", (unsigned long long)res.x.out);
+        return PL_OUT_ERROR;
+    }
+    snprintf(ans, len, "ok out=0x%llx value=0x%llx%s%s\n", (unsigned long long)res.x.out,
+             (unsigned long long)(d->size == 8 ? value : value & ((UINT64_C(1) << (8 * d->size)) - 1)),
+             res.stale ? " stale" : "", res.lost.dirty ? " dirty-lost" : "");
     if (res.stale)
         stale_finding(p, d, &res);
     if (res.lost.dirty)
         dirty_lost_finding(p, d, &res);
+    return res.stale ? PL_OUT_STALE : res.lost.dirty ? PL_OUT_DIRTY_LOST : PL_OUT_OK;
+}
+
+void pl_command(struct vtd_preload *p, char *line, char *ans, size_t len)
+{
+    struct pl_dma d;
+    const char *why = NULL;
+    if (pl_dma_parse(p, line, &d, &why))
+        pl_dma_run(p, &d, ans, len);
+    else
+        snprintf(ans, len, "error: %s\n", why);
 }
 
 long pl_control_write(struct vtd_preload *p, int h, const void *buf, size_t len)
@@ -181,14 +190,11 @@ long pl_control_write(struct vtd_preload *p, int h, const void *buf, size_t len)
         }
         f->line[f->nline] = 0;
         f->nline = 0;
-        struct pl_dma d;
-        const char *why = NULL;
         if (!f->line[0])
             continue;
-        if (parse_dma(p, f->line, &d, &why))
-            run_dma(p, f, &d);
-        else
-            reply(f, "error: %s\n", why);
+        char ans[PL_ANSWER_MAX];
+        pl_command(p, f->line, ans, sizeof ans);
+        reply(f, "%s", ans);
     }
     return (long)len;
 }

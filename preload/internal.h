@@ -32,9 +32,15 @@ struct pl_region {
     uint64_t va, hpa, len;
 };
 
+struct pl_socket;
+struct pl_steps;
+
 struct vtd_preload {
     struct vtd_preload_opts o;
-    char *machine_path, *control_path, *report_path;
+    char *machine_path, *control_path, *report_path, *dma_path, *socket_path;
+    bool ready;                   /* the machine was made: the program runs on it */
+    struct pl_socket *sock;       /* socket.c: the DMA socket, or NULL */
+    struct pl_steps *steps;       /* dma_steps.c: timed DMA steps, or NULL */
     struct vtd_preload_fds fds;
     struct scenario *s;
     struct vtd_iommu *io;
@@ -49,6 +55,21 @@ struct vtd_preload {
     char **finding;               /* texts, in order */
     unsigned nfinding;
 };
+
+/* One DMA by a simulated device (control.c's command line, or a timed step of dma_steps.c). */
+struct pl_dma {
+    unsigned dev;
+    bool pasid_valid, write;
+    uint32_t pasid;
+    uint64_t addr, value;
+    unsigned size;
+};
+
+/* What a DMA came to, as an expectation names it. */
+enum pl_outcome { PL_OUT_OK, PL_OUT_STALE, PL_OUT_DIRTY_LOST, PL_OUT_FAULT, PL_OUT_PAGE_REQUEST, PL_OUT_ERROR };
+
+/* The longest answer line of a command. */
+#define PL_ANSWER_MAX 256
 
 /* machine.c: a free slot of the file table for f, or -ENOMEM */
 int pl_handle_new(struct vtd_preload *p, struct pl_file f);
@@ -66,6 +87,21 @@ void pl_container_config(struct vtd_preload *p, struct vtd_container_config *cfg
 /* control.c */
 long pl_control_write(struct vtd_preload *p, int h, const void *buf, size_t len);
 long pl_control_read(struct vtd_preload *p, int h, void *buf, size_t len);
+bool pl_find_device(const struct vtd_preload *p, const char *name, unsigned *dev);
+bool pl_dma_parse(const struct vtd_preload *p, char *line, struct pl_dma *d, const char **why);
+/* Runs the DMA (findings go to the report) and writes its answer line, newline included. */
+enum pl_outcome pl_dma_run(struct vtd_preload *p, const struct pl_dma *d, char *ans, size_t len);
+/* One command line (no newline) and its answer line. */
+void pl_command(struct vtd_preload *p, char *line, char *ans, size_t len);
+/* socket.c: the DMA socket's service thread; 0, or -1 with the reason in err */
+int pl_socket_start(struct vtd_preload *p, const char *path, char *err, size_t errlen);
+void pl_socket_stop(struct vtd_preload *p);
+/* dma_steps.c: timed DMA steps; 0, or -1 with "file:line:column: reason" in err */
+int pl_steps_load(struct vtd_preload *p, const char *path, char *err, size_t errlen);
+/* The steps whose point is now: before (after false) or after a call, an ioctl's request. */
+void pl_steps_at(struct vtd_preload *p, bool after, bool is_ioctl, unsigned long request);
+/* With ran, a step that never fired is a finding. */
+void pl_steps_free(struct vtd_preload *p, bool ran);
 /* report.c */
 void pl_finding(struct vtd_preload *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pl_check_warnings(struct vtd_preload *p);

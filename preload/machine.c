@@ -60,16 +60,23 @@ struct vtd_preload *vtd_preload_new(const struct vtd_preload_opts *o, const stru
     p->machine_path = dup_or_null(o->machine);
     p->control_path = dup_or_null(o->control ? o->control : VTD_PRELOAD_CONTROL_DEFAULT);
     p->report_path = dup_or_null(o->report);
+    p->dma_path = dup_or_null(o->dma);
+    p->socket_path = dup_or_null(o->socket);
     p->o = *o;
     p->o.machine = p->machine_path;
     p->o.control = p->control_path;
     p->o.report = p->report_path;
+    p->o.dma = p->dma_path;
+    p->o.socket = p->socket_path;
     struct sc_error e;
-    if (!p->machine_path || !p->control_path || (o->report && !p->report_path)) {
+    if (!p->machine_path || !p->control_path || (o->report && !p->report_path) || (o->dma && !p->dma_path) ||
+        (o->socket && !p->socket_path)) {
         snprintf(err, errlen, "out of memory");
     } else if (!(p->s = sc_load_file(p->machine_path, &e))) {
         sc_error_format(p->machine_path, &e, err, errlen);
-    } else if (build_iommu(p, err, errlen)) {
+    } else if (build_iommu(p, err, errlen) && (!p->dma_path || !pl_steps_load(p, p->dma_path, err, errlen)) &&
+               (!p->socket_path || !pl_socket_start(p, p->socket_path, err, errlen))) {
+        p->ready = true;
         return p;
     }
     vtd_free(p->report_path); /* a machine that never ran has no report to leave */
@@ -82,6 +89,8 @@ void vtd_preload_free(struct vtd_preload *p)
 {
     if (!p)
         return;
+    pl_socket_stop(p); /* first: its thread uses everything below */
+    pl_steps_free(p, p->ready);
     pl_report_write(p);
     for (int h = 0; h < p->nf; h++)
         vtd_preload_close(p, h);
@@ -97,6 +106,8 @@ void vtd_preload_free(struct vtd_preload *p)
     vtd_free(p->machine_path);
     vtd_free(p->control_path);
     vtd_free(p->report_path);
+    vtd_free(p->dma_path);
+    vtd_free(p->socket_path);
     vtd_free(p);
 }
 
@@ -147,6 +158,8 @@ int vtd_preload_open(struct vtd_preload *p, const char *path)
     struct pl_file f = { .owner = -1 };
     long n;
     p->calls++;
+    if (p->steps) /* no steps file: one test per call */
+        pl_steps_at(p, false, false, 0);
     if (!strcmp(path, "/dev/vfio/vfio"))
         f.kind = PL_CONTAINER;
     else if (!strcmp(path, "/dev/iommu"))
@@ -168,6 +181,8 @@ int vtd_preload_open(struct vtd_preload *p, const char *path)
     int h = pl_handle_new(p, f);
     if (h < 0 && f.ictx)
         vtd_iommufd_free(f.ictx);
+    if (p->steps)
+        pl_steps_at(p, true, false, 0);
     return h;
 }
 
@@ -198,6 +213,8 @@ long vtd_preload_ioctl(struct vtd_preload *p, int h, unsigned long request, void
         return -EBADF;
     p->calls++;
     vtd_iommu_set_step(p->io, p->calls);
+    if (p->steps)
+        pl_steps_at(p, false, true, request);
     long rc;
     switch (p->f[h].kind) {
     case PL_CONTAINER: rc = pl_vfio_container_ioctl(p, h, request, arg); break;
@@ -207,6 +224,8 @@ long vtd_preload_ioctl(struct vtd_preload *p, int h, unsigned long request, void
     default: rc = -ENOTTY; break; /* fault queues and the control file take no ioctls */
     }
     pl_check_warnings(p);
+    if (p->steps)
+        pl_steps_at(p, true, true, request);
     return rc;
 }
 
@@ -231,6 +250,8 @@ long vtd_preload_write(struct vtd_preload *p, int h, const void *buf, size_t len
         return -EBADF;
     p->calls++;
     vtd_iommu_set_step(p->io, p->calls);
+    if (p->steps)
+        pl_steps_at(p, false, false, 0);
     const struct pl_file *f = &p->f[h];
     long rc = -EINVAL;
     if (f->kind == PL_CONTROL)
@@ -238,6 +259,8 @@ long vtd_preload_write(struct vtd_preload *p, int h, const void *buf, size_t len
     else if (f->kind == PL_FAULT)
         rc = f->owner < 0 ? -ENODEV : vtd_iommufd_fault_write(p->f[f->owner].ictx, f->fault_id, buf, len);
     pl_check_warnings(p);
+    if (p->steps)
+        pl_steps_at(p, true, false, 0);
     return rc;
 }
 

@@ -24,6 +24,8 @@ struct vtd_preload_opts {
     const char *control;   /* the control file's path (NULL: VTD_PRELOAD_CONTROL_DEFAULT) */
     const char *report;    /* where findings are written (NULL: stderr only) */
     bool fatal;            /* the first finding ends the process (exit status VTD_PRELOAD_FATAL_STATUS) */
+    const char *socket;    /* a Unix socket to serve DMA commands on (NULL: none) */
+    const char *dma;       /* a YAML file of timed DMA steps (NULL: none) */
 };
 
 #define VTD_PRELOAD_CONTROL_DEFAULT "/dev/vtdsim/control"
@@ -34,6 +36,10 @@ struct vtd_preload_fds {
     void *arg;
     int (*handle_of)(void *arg, int fd);   /* the handle behind a descriptor, or -1 */
     int (*new_fd)(void *arg, int handle);  /* a descriptor for a new handle (a fault queue), or -errno */
+    /* The lock every call into the library is made under; the socket's thread takes it around
+     * each command (NULL: the caller serialises). */
+    void (*lock)(void *arg);
+    void (*unlock)(void *arg);
 };
 
 /* NULL with the reason in err ("file:line:column: reason" for the machine file). */

@@ -11,7 +11,8 @@
  * program can poll, dup-free close and pass it around; its readiness follows the model's.
  *
  * Environment: VTDSIM_MACHINE (the machine's scenario file), VTDSIM_CONTROL (the control
- * file's path), VTDSIM_REPORT (the findings file), VTDSIM_FATAL=1 (stop at the first finding).
+ * file's path), VTDSIM_REPORT (the findings file), VTDSIM_FATAL=1 (stop at the first finding),
+ * VTDSIM_SOCKET (a Unix socket serving DMA commands), VTDSIM_DMA (timed DMA steps).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -103,6 +104,24 @@ static int new_fd(void *arg, int h)
     return fd;
 }
 
+static void shim_lock(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&shim.lock);
+}
+
+static void shim_unlock(void *arg)
+{
+    (void)arg;
+    pthread_mutex_unlock(&shim.lock);
+}
+
+static const char *env_or_null(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
 static bool machine_ready(void)
 {
     if (shim.p || shim.failed)
@@ -110,8 +129,9 @@ static bool machine_ready(void)
     struct vtd_preload_opts o = {
         .machine = getenv("VTDSIM_MACHINE"), .control = shim.control, .report = getenv("VTDSIM_REPORT"),
         .fatal = getenv("VTDSIM_FATAL") && strcmp(getenv("VTDSIM_FATAL"), "0"),
+        .socket = env_or_null("VTDSIM_SOCKET"), .dma = env_or_null("VTDSIM_DMA"),
     };
-    struct vtd_preload_fds fds = { NULL, handle_of, new_fd };
+    struct vtd_preload_fds fds = { NULL, handle_of, new_fd, shim_lock, shim_unlock };
     char err[512];
     if (!(shim.p = vtd_preload_new(&o, &fds, err, sizeof err))) {
         fprintf(stderr, "vtdsim-preload: %s\n", err);
@@ -281,13 +301,15 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
     return real.mmap(addr, len, prot, flags, fd, off);
 }
 
-/* The report is complete when the program ends normally. */
+/* The report is complete when the program ends normally. The machine is taken out under the
+ * lock and freed outside it: freeing stops the socket's thread, which may be waiting for the lock. */
 __attribute__((destructor)) static void shim_fini(void)
 {
     pthread_mutex_lock(&shim.lock);
-    if (shim.p)
-        vtd_preload_free(shim.p);
+    struct vtd_preload *p = shim.p;
     shim.p = NULL;
     shim.any = false; /* descriptors still open are plain eventfds from here on */
+    shim.failed = true; /* and no machine is made again */
     pthread_mutex_unlock(&shim.lock);
+    vtd_preload_free(p);
 }

@@ -138,7 +138,7 @@ Test(iommufd, ioctl_numbers)
 
 Test(iommufd, entry_checks_number_size_and_tail)
 {
-    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_OPTION, &(struct iommu_option){ .size = 24 }), -ENOTTY);
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, _IO(IOMMUFD_TYPE, 0x7f), &(struct iommu_option){ .size = 24 }), -ENOTTY);
     cr_assert_eq(vtd_iommufd_ioctl(NULL, IOMMU_DESTROY, NULL), -ENOTTY);
     cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_DESTROY, NULL), -EFAULT);
     struct iommu_destroy d = { .size = 4, .id = ioas };
@@ -764,4 +764,190 @@ Test(iommufd, page_requests_without_a_queue_are_not_delivered)
     struct iommu_hwpt_pgfault pf;
     cr_assert_eq(vtd_iommufd_fault_read(ctx, fa.out_fault_id, &pf, sizeof pf), 0);
     cr_assert_eq(destroy(fa.out_fault_id), 0, "no HWPT names it");
+}
+
+/* ---- IOMMU_OPTION, IOMMU_VFIO_IOAS, IOMMU_IOAS_COPY ---- */
+
+static int option(uint32_t id, uint16_t op, uint32_t object, uint64_t *val)
+{
+    struct iommu_option o = { .size = sizeof o, .option_id = id, .op = op, .object_id = object, .val64 = *val };
+    int rc = vtd_iommufd_ioctl(ctx, IOMMU_OPTION, &o);
+    *val = o.val64;
+    return rc;
+}
+
+Test(iommufd, option_layouts)
+{
+    cr_assert_eq(sizeof(struct iommu_option), 24);
+    cr_assert_eq(offsetof(struct iommu_option, op), 8);
+    cr_assert_eq(offsetof(struct iommu_option, object_id), 12);
+    cr_assert_eq(offsetof(struct iommu_option, val64), 16);
+    cr_assert_eq(sizeof(struct iommu_vfio_ioas), 12);
+    cr_assert_eq(offsetof(struct iommu_vfio_ioas, op), 8);
+    cr_assert_eq(sizeof(struct iommu_ioas_copy), 40);
+    cr_assert_eq(offsetof(struct iommu_ioas_copy, src_iova), 32);
+    cr_assert_eq(IOMMU_IOAS_COPY, 0x3b83);
+    cr_assert_eq(IOMMU_OPTION, 0x3b87);
+    cr_assert_eq(IOMMU_VFIO_IOAS, 0x3b88);
+}
+
+Test(iommufd, option_rlimit_mode)
+{
+    uint64_t v = 7;
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_GET, 0, &v), 0);
+    cr_assert_eq(v, 0, "charged to the user by default");
+    v = 1;
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_SET, 0, &v), -EBUSY, "the context holds objects");
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_GET, ioas, &v), -EOPNOTSUPP, "an object ID");
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, 2, 0, &v), -EOPNOTSUPP, "no such op");
+    cr_assert_eq(option(9, IOMMU_OPTION_OP_GET, 0, &v), -EOPNOTSUPP, "no such option");
+    struct iommu_option r = { .size = sizeof r, .op = IOMMU_OPTION_OP_GET, .__reserved = 1 };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_OPTION, &r), -EOPNOTSUPP, "__reserved");
+    r.size = offsetof(struct iommu_option, val64);
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_OPTION, &r), -EINVAL, "size without val64");
+
+    struct vtd_iommufd *empty = vtd_iommufd_new(io, NULL), *keep = ctx;
+    cr_assert_not_null(empty);
+    ctx = empty;
+    v = 2;
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_SET, 0, &v), -EINVAL);
+    v = 1;
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_SET, 0, &v), 0);
+    v = 0;
+    cr_assert_eq(option(IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_GET, 0, &v), 0);
+    cr_assert_eq(v, 1, "charged to the mm now");
+    ctx = keep;
+    vtd_iommufd_free(empty);
+}
+
+Test(iommufd, option_huge_pages)
+{
+    uint64_t v = 0;
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, ioas, &v), 0);
+    cr_assert_eq(v, 1, "large pages allowed by default");
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, 99, &v), -ENOENT);
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, dev_plain, &v), -ENOENT, "not an IOAS");
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, 3, ioas, &v), -EOPNOTSUPP);
+    v = 2;
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &v), -EINVAL);
+    v = 0;
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &v), 0, "nothing attached");
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, ioas, &v), 0);
+    cr_assert_eq(v, 0);
+    v = 1;
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &v), 0);
+    cr_assert_eq(map(0, HOST_RAM, 0x10000, FIXED, NULL), 0);
+    cr_assert_eq(attach(DEV_PLAIN, ioas, false, 0, NULL), 0);
+    v = 0;
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &v), -EINVAL,
+                 "a domain with pages mapped in it");
+    cr_assert_eq(unmap(0, 0x10000, NULL), 0);
+    cr_assert_eq(option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, ioas, &v), 0, "nothing mapped any more");
+}
+
+static int vfio_ioas(uint16_t op, uint32_t *id)
+{
+    struct iommu_vfio_ioas c = { .size = sizeof c, .ioas_id = *id, .op = op };
+    int rc = vtd_iommufd_ioctl(ctx, IOMMU_VFIO_IOAS, &c);
+    *id = c.ioas_id;
+    return rc;
+}
+
+Test(iommufd, vfio_compat_ioas)
+{
+    uint32_t id = 0;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV, "none set");
+    id = 99;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), -ENOENT);
+    id = dev_plain;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), -ENOENT, "not an IOAS");
+    id = ioas;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+    id = 0;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), 0);
+    cr_assert_eq(id, ioas);
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_CLEAR, &id), 0);
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV, "cleared");
+    cr_assert_eq(vfio_ioas(7, &id), -EOPNOTSUPP);
+    struct iommu_vfio_ioas r = { .size = sizeof r, .op = IOMMU_VFIO_IOAS_GET, .__reserved = 1 };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_VFIO_IOAS, &r), -EOPNOTSUPP, "__reserved");
+    id = ioas;
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_SET, &id), 0);
+    cr_assert_eq(destroy(ioas), 0);
+    cr_assert_eq(vfio_ioas(IOMMU_VFIO_IOAS_GET, &id), -ENODEV, "the compat IOAS went with its destruction");
+}
+
+static int copy(uint32_t flags, uint32_t src_ioas, uint64_t src, uint64_t len, uint64_t *dst)
+{
+    struct iommu_ioas_copy c = { .size = sizeof c, .flags = flags, .dst_ioas_id = ioas, .src_ioas_id = src_ioas,
+                                 .length = len, .dst_iova = *dst, .src_iova = src };
+    int rc = vtd_iommufd_ioctl(ctx, IOMMU_IOAS_COPY, &c);
+    *dst = c.dst_iova;
+    return rc;
+}
+
+Test(iommufd, ioas_copy_errors_in_the_kernel_order)
+{
+    uint64_t dst = 0x100000;
+    cr_assert_eq(map(0, HOST_RAM, 0x4000, FIXED, NULL), 0);
+    cr_assert_eq(copy(FIXED | 0x100, ioas, 0, 0x1000, &dst), -EOPNOTSUPP, "unknown flag");
+    cr_assert_eq(copy(FIXED, ioas, 0, UINT64_MAX, &dst), -EOVERFLOW);
+    cr_assert_eq(copy(FIXED, 99, 0, 0x1000, &dst), -ENOENT, "no source IOAS");
+    cr_assert_eq(copy(FIXED, ioas, 0, 0, &dst), -EINVAL, "no length");
+    cr_assert_eq(copy(FIXED, ioas, UINT64_MAX - 0xfff, 0x2000, &dst), -EOVERFLOW, "the range wraps");
+    cr_assert_eq(copy(FIXED, ioas, 0x2000, 0x4000, &dst), -ENOENT, "a hole after the area");
+    cr_assert_eq(copy(FIXED, ioas, 0x10000, 0x1000, &dst), -ENOENT, "nothing mapped there");
+    struct iommu_ioas_copy c = { .size = sizeof c, .flags = FIXED, .dst_ioas_id = 99, .src_ioas_id = ioas,
+                                 .length = 0x1000, .dst_iova = dst };
+    cr_assert_eq(vtd_iommufd_ioctl(ctx, IOMMU_IOAS_COPY, &c), -ENOENT, "no destination IOAS");
+    cr_assert_eq(copy(FIXED, ioas, 0x800, 0x1000, &dst), -EINVAL, "not page aligned");
+    cr_assert_eq(copy(IOMMU_IOAS_MAP_FIXED_IOVA, ioas, 0, 0x1000, &dst), -EINVAL, "no access");
+    dst = 0x100800;
+    cr_assert_eq(copy(FIXED, ioas, 0, 0x1000, &dst), -EINVAL, "destination not aligned");
+    dst = 0x2000;
+    cr_assert_eq(copy(FIXED, ioas, 0, 0x1000, &dst), -EEXIST, "over the source itself");
+    dst = UINT64_MAX & ~UINT64_C(0xfff);
+    cr_assert_eq(copy(FIXED, ioas, 0, 0x2000, &dst), -EOVERFLOW, "the destination wraps");
+    cr_assert_eq(attach(DEV_PLAIN, ioas, false, 0, NULL), 0);
+    dst = 0xfee00000;
+    cr_assert_eq(copy(FIXED, ioas, 0, 0x1000, &dst), -EADDRINUSE, "the interrupt window");
+}
+
+Test(iommufd, ioas_copy_shares_the_pages)
+{
+    cr_assert_eq(map(0, HOST_RAM, 0x2000, FIXED, NULL), 0);
+    cr_assert_eq(map(0x2000, HOST_RAM + 0x10000, 0x2000, FIXED, NULL), 0);
+    cr_assert_eq(attach(DEV_PLAIN, ioas, false, 0, NULL), 0);
+    uint64_t dst = 0x200000, done;
+    cr_assert_eq(copy(FIXED, ioas, 0x1000, 0x2000, &dst), 0, "the end of one area and the start of the next");
+    cr_assert_eq(dst, 0x200000);
+    struct vtd_dma_result r;
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x200008, VTD_ACC_W, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + 0x1008, "the first piece is the first area's second page");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x201010, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM + 0x10010, "the second piece is the second area's first page");
+    cr_assert_eq(unmap(0x201000, 0x1000, &done), 0, "each piece is an area of its own");
+    cr_assert_eq(done, 0x1000);
+    cr_assert_neq(rid_dma(DEV_PLAIN, 0x201010, VTD_ACC_R, &r), 0, "unmapped");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x1008, VTD_ACC_R, &r), 0, "the source stays mapped");
+
+    dst = 0;
+    cr_assert_eq(copy(IOMMU_IOAS_MAP_READABLE, ioas, 0, 0x1000, &dst), 0, "no FIXED_IOVA: a free IOVA");
+    cr_assert_eq(dst, 0x4000, "the first free page after the areas");
+    cr_assert_eq(rid_dma(DEV_PLAIN, 0x4000, VTD_ACC_R, &r), 0);
+    cr_assert_eq(r.x.out, HOST_RAM);
+    cr_assert_neq(rid_dma(DEV_PLAIN, 0x4000, VTD_ACC_W, &r), 0, "copied read-only");
+}
+
+/* A copy whose second piece the container refuses (beyond the domain's 48-bit input) takes the
+ * first piece back: nothing of it stays mapped. */
+Test(iommufd, ioas_copy_failing_midway_maps_nothing)
+{
+    cr_assert_eq(map(0, HOST_RAM, 0x1000, FIXED, NULL), 0);
+    cr_assert_eq(map(0x1000, HOST_RAM + 0x10000, 0x1000, FIXED, NULL), 0);
+    uint64_t top = UINT64_C(1) << 48, dst = top - 0x1000, done;
+    cr_assert_neq(copy(FIXED, ioas, 0, 0x2000, &dst), 0, "the second piece is past the domain's width");
+    cr_assert_eq(unmap(top - 0x1000, 0x1000, &done), -ENOENT, "the first piece was taken back");
+    cr_assert_eq(unmap(0, 0x2000, &done), 0);
+    cr_assert_eq(done, 0x2000, "the source is whole");
 }

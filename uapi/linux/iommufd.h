@@ -4,8 +4,8 @@
  * Linux 6.11 to 6.13) for what VT-d nesting uses: IOAS objects, GET_HW_INFO
  * with iommu_hw_info_vtd, nesting-parent and VT-d stage-1 HWPTs,
  * HWPT_INVALIDATE with iommu_hwpt_vtd_s1_invalidate arrays, dirty tracking
- * and the fault queue. IOAS_COPY, OPTION and VFIO_IOAS keep their numbers
- * and structures but vtdsim answers them -ENOTTY.
+ * and the fault queue, and IOAS_COPY, OPTION (RLIMIT_MODE, HUGE_PAGES) and
+ * VFIO's compat IOAS, VFIO_IOAS.
  *
  * Names, values, sizes and offsets are the kernel's; the text is ours. The
  * include guard is the kernel's, so with uapi/ first on the include path
@@ -376,6 +376,9 @@ VTDSIM_IOMMUFD_H_CHECK(IOMMU_DESTROY == 0x3b80, "IOMMU_DESTROY number");
 VTDSIM_IOMMUFD_H_CHECK(IOMMU_HWPT_ALLOC == 0x3b89, "IOMMU_HWPT_ALLOC number");
 VTDSIM_IOMMUFD_H_CHECK(IOMMU_HWPT_INVALIDATE == 0x3b8d, "IOMMU_HWPT_INVALIDATE number");
 VTDSIM_IOMMUFD_H_CHECK(IOMMU_FAULT_QUEUE_ALLOC == 0x3b8e, "IOMMU_FAULT_QUEUE_ALLOC number");
+VTDSIM_IOMMUFD_H_CHECK(IOMMU_IOAS_COPY == 0x3b83, "IOMMU_IOAS_COPY number");
+VTDSIM_IOMMUFD_H_CHECK(IOMMU_OPTION == 0x3b87, "IOMMU_OPTION number");
+VTDSIM_IOMMUFD_H_CHECK(IOMMU_VFIO_IOAS == 0x3b88, "IOMMU_VFIO_IOAS number");
 
 VTDSIM_IOMMUFD_H_SIZE(struct iommu_destroy, 8);
 VTDSIM_IOMMUFD_H_OFF(struct iommu_destroy, id, 4);
@@ -407,6 +410,10 @@ VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_map, length, 24);
 VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_map, iova, 32);
 
 VTDSIM_IOMMUFD_H_SIZE(struct iommu_ioas_copy, 40);
+VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_copy, dst_ioas_id, 8);
+VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_copy, src_ioas_id, 12);
+VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_copy, length, 16);
+VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_copy, dst_iova, 24);
 VTDSIM_IOMMUFD_H_OFF(struct iommu_ioas_copy, src_iova, 32);
 
 VTDSIM_IOMMUFD_H_SIZE(struct iommu_ioas_unmap, 24);
