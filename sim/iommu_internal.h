@@ -79,6 +79,12 @@ struct iommu_fast_hit {
     bool iotlb_tagged;
     unsigned iotlb_shift;
     struct vtd_cache_entry *ctx, *pasid_entry, *iotlb;
+    /* The last clean answer made from these entries: for a request with the same access, the
+     * request checks and the IOTLB entry's permission rules give the same verdict again (they
+     * read nothing else), so only the address is recomputed. 0: none yet. */
+    unsigned served_access;             /* that request's access + 1 */
+    unsigned served_perm;
+    bool served_dirty;
 };
 
 /*

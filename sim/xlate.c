@@ -302,6 +302,37 @@ static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struc
         .pasid_version = io->last_pasid->version, .iotlb_version = u->iotlb_entry->version};
 }
 
+/* The walker's request checks and iotlb_serve() on the remembered entries; a clean answer is
+ * remembered with the request's access. False for anything else (a fault, a write needing D). */
+static bool fast_serve_first(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
+                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x)
+{
+    struct vtd_request eff;
+    unsigned access;
+    if (vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, &access) ||
+        iotlb_serve(&io->env, (const struct iotlb_payload *)f->iotlb->payload, f->iotlb_shift, &eff, access, x))
+        return false;
+    f->served_access = req->access + 1;
+    f->served_perm = x->perm;
+    f->served_dirty = x->dirty;
+    return true;
+}
+
+/* What fast_serve_first() wrote, for a request with the same access: the same PASID entry
+ * fields, and the page's output with this request's offset. */
+static void fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
+                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x)
+{
+    const struct iotlb_payload *p = (const struct iotlb_payload *)f->iotlb->payload;
+    x->pe = *pe;
+    x->did = pe->did;
+    x->pgtt = pe->pgtt;
+    x->out = p->out_page | (req->addr & ((UINT64_C(1) << f->iotlb_shift) - 1));
+    x->page_shift = f->iotlb_shift;
+    x->perm = f->served_perm;
+    x->dirty = f->served_dirty;
+}
+
 /*
  * The same answer a full lookup gives (vtd_translate with the cache hooks) when the remembered
  * entries still hold: the walker's own request checks, then iotlb_serve(). Anything but a clean
@@ -323,11 +354,11 @@ static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
     x->fault.level = 0;
     x->fs.leaf_level = x->ss.leaf_level = 0;
     vtd_xlate_set_device(req, ctx, x);
-    struct vtd_request eff;
-    unsigned access;
-    if (vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, &access) ||
-        iotlb_serve(&io->env, (const struct iotlb_payload *)f->iotlb->payload, f->iotlb_shift, &eff, access, x) ||
-        vtd_xlate_out_blocked(req, x->out))
+    if (f->served_access == req->access + 1)
+        fast_serve_again(f, req, pe, x);
+    else if (!fast_serve_first(io, f, req, pe, x))
+        return false;
+    if (vtd_xlate_out_blocked(req, x->out))
         return false;
     /* The lookups a full path makes, in its order: context, PASID, IOTLB. */
     vtd_cache_touch(io->cache[VTD_C_CONTEXT], f->ctx);
