@@ -42,6 +42,10 @@ struct vtd_cache {
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
     uint64_t seed;          /* rng's first state, for vtd_cache_reset */
     uint64_t generation;    /* changes of contents (vtd_cache_generation) */
+    /* Valid entries per class (vtd_cache_count_classes): the low 3 bits of key word class_word. */
+    bool classed;
+    unsigned class_word;
+    unsigned class_count[VTD_CACHE_CLASSES];
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -272,6 +276,7 @@ void vtd_cache_reset(struct vtd_cache *c)
     }
     c->count = 0;
     c->clock = c->generation = 0;
+    memset(c->class_count, 0, sizeof c->class_count);
     c->rng = c->seed;
     memset(&c->stats, 0, sizeof(c->stats));
 }
@@ -289,6 +294,24 @@ const char *vtd_cache_name(const struct vtd_cache *c) { return c->name; }
 unsigned vtd_cache_capacity(const struct vtd_cache *c) { return c->sets * c->ways; }
 unsigned vtd_cache_count(const struct vtd_cache *c) { return c->count; }
 uint64_t vtd_cache_generation(const struct vtd_cache *c) { return c->generation; }
+
+void vtd_cache_count_classes(struct vtd_cache *c, unsigned word)
+{
+    c->classed = word < 4;
+    c->class_word = c->classed ? word : 0;
+}
+
+unsigned vtd_cache_class_count(const struct vtd_cache *c, uint64_t value)
+{
+    return c->class_count[value & (VTD_CACHE_CLASSES - 1)];
+}
+
+/* One more (+1) or one fewer (-1) valid entry with this key. */
+static void class_add(struct vtd_cache *c, const struct vtd_cache_key *key, int delta)
+{
+    if (c->classed)
+        c->class_count[key->w[c->class_word] & (VTD_CACHE_CLASSES - 1)] += (unsigned)delta;
+}
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
@@ -403,9 +426,11 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
         } else {
             e = pick_victim(c, set);
             c->stats.evictions++;
+            class_add(c, &e->key, -1);
             if (evicted)
                 *evicted = e->key;
         }
+        class_add(c, key, 1);
         e->key = *key;
         e->valid = true;
         memset(e->payload, 0, c->payload_size);
@@ -423,6 +448,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
 static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     e->valid = false;
+    class_add(c, &e->key, -1);
     c->generation++;
     *tag_of_entry(c, e) = 0;
     c->count--;

@@ -63,6 +63,16 @@ unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
  * that remembers entries knows they still hold what they held while this is unchanged.
  */
 uint64_t vtd_cache_generation(const struct vtd_cache *c);
+/*
+ * Keep a count of valid entries per class, the class of a key being the low three bits of its
+ * word `word` (0..3; another value turns counting off). Call it on an empty cache. An owner whose
+ * keys carry a page size or a level there can then skip probing for a class the cache has no
+ * entry of: an IOTLB keyed by page shift (12, 21, 30) or a paging-structure cache by level (2-5).
+ */
+#define VTD_CACHE_CLASSES 8u
+void vtd_cache_count_classes(struct vtd_cache *c, unsigned word);
+/* Valid entries whose class is value's low three bits (0 when not counting). */
+unsigned vtd_cache_class_count(const struct vtd_cache *c, uint64_t value);
 
 /* The entry with exactly this key, or NULL; counts a lookup and a hit or miss; LRU touches. */
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key);

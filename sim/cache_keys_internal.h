@@ -148,4 +148,12 @@ static inline struct vtd_cache_key devtlb_key(uint64_t pasid_tag, uint64_t addr,
     return devtlb_tag_pack((struct devtlb_tag){pasid_tag, addr >> shift, shift});
 }
 
+/* The key word that holds a page shift (IOTLB, device TLB) or a level (paging-structure caches):
+ * what vtd_cache_count_classes() counts entries by, so that lookups skip absent sizes. */
+#define IOTLB_KEY_SHIFT_WORD 3u
+#define DEVTLB_KEY_SHIFT_WORD 2u
+#define PSC_FS_KEY_LEVEL_WORD 2u
+#define PSC_SS_KEY_LEVEL_WORD 1u
+#define KEY_WORD_NONE 4u
+
 #endif

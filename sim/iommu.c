@@ -12,7 +12,8 @@ static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotl
 
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
 {
-    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true, .oracle_groups = true};
+    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true, .oracle_groups = true,
+                                     .oracle_memo = true};
     vtd_caps_default(&cfg->caps);
     cfg->cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 64};
     cfg->cache[VTD_C_PASID] = (struct vtd_cache_geometry){.sets = 1, .ways = 128};
@@ -99,6 +100,8 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
     }
     io->cfg = *cfg;
     for (unsigned i = 0; i < VTD_C_NCACHES; i++) {
+        static const unsigned class_words[VTD_C_NCACHES] = {KEY_WORD_NONE, KEY_WORD_NONE, IOTLB_KEY_SHIFT_WORD,
+                                                            PSC_FS_KEY_LEVEL_WORD, PSC_SS_KEY_LEVEL_WORD};
         io->cache[i] = vtd_cache_new(cache_names[i], &cfg->cache[i], cache_payload_size(i));
         if (!io->cache[i]) {
             if (why)
@@ -106,6 +109,7 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
             vtd_iommu_free(io);
             return NULL;
         }
+        vtd_cache_count_classes(io->cache[i], class_words[i]);
     }
     envs_init(io, NULL);
     if (iommu_ir_init(io)) {
@@ -139,6 +143,8 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     io->last_ctx = io->last_pasid = NULL;
     memset(io->fast, 0, sizeof io->fast);
     io->fast_hits = 0;
+    memset(io->memo, 0, sizeof io->memo);
+    io->memo_hits = 0;
     io->nwarnings = 0;
     /* The walk environments remember host frame pointers, which the memory reset freed. */
     envs_init(io, io->env.trace);
@@ -226,8 +232,12 @@ struct vtd_cache *vtd_iommu_cache(struct vtd_iommu *io, enum vtd_cache_id id)
 
 struct vtd_cache *iommu_devtlb_of(struct vtd_iommu *io, struct vtd_device *d)
 {
-    if (d->ats && !d->devtlb && !(d->devtlb = vtd_cache_new("devtlb", &d->devtlb_geo, sizeof(struct devtlb_payload))))
-        io->stats.alloc_failures++;
+    if (d->ats && !d->devtlb) {
+        if ((d->devtlb = vtd_cache_new("devtlb", &d->devtlb_geo, sizeof(struct devtlb_payload))))
+            vtd_cache_count_classes(d->devtlb, DEVTLB_KEY_SHIFT_WORD);
+        else
+            io->stats.alloc_failures++;
+    }
     return d->devtlb;
 }
 

@@ -53,6 +53,12 @@ struct vtd_iommu_config {
      * stale (a scan of the cache per stale answer; default on; trace replay turns it off, since
      * a trace's events carry no step to tell one change from another). */
     bool oracle_groups;
+    /* With the oracle: skip the fresh walk of a request when the same request (device, PASID,
+     * privilege, address, access) was checked clean before and nothing that walk read can have
+     * changed since (simulated memory, RTADDR, TE): the answer served must still equal the
+     * remembered fresh answer, so every stale case is still reported (default on; off only to
+     * compare, see tests/test_oracle_memo.c). */
+    bool oracle_memo;
     /* The interrupt entry cache (IRTEs by interrupt index, sim/ir.c); default 256 entries,
      * 64 sets of 4 ways, LRU. */
     struct vtd_cache_geometry iec;
@@ -61,7 +67,7 @@ struct vtd_iommu_config {
 /*
  * Defaults: vtd_caps_default(); context cache 64 entries and PASID cache 128 (fully
  * associative), IOTLB 512 (64 sets x 8 ways), paging-structure caches 64 each (16 x 4), all LRU;
- * oracle (with its covering groups), ordering checks and the IOTLB-hit fast path on.
+ * oracle (with its covering groups and its memo), ordering checks and the IOTLB-hit fast path on.
  */
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg);
 
@@ -267,6 +273,8 @@ const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
 /* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the
  * statistics above, which are the same with the fast path on or off. */
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io);
+/* Oracle checks the memo answered without a fresh walk (cfg.oracle_memo): host-side too. */
+uint64_t vtd_iommu_oracle_memo_hits(const struct vtd_iommu *io);
 
 /*
  * Interrupt remapping (sim/ir.c, docs/interrupt-remapping.md). An interrupt request is a

@@ -79,6 +79,33 @@ struct iommu_fast_hit {
     bool iotlb_tagged;
     unsigned iotlb_shift;
     struct vtd_cache_entry *ctx, *pasid_entry, *iotlb;
+    /* The last clean answer made from these entries: for a request with the same access, the
+     * request checks and the IOTLB entry's permission rules give the same verdict again (they
+     * read nothing else), so only the address is recomputed. 0: none yet. */
+    unsigned served_access;             /* that request's access + 1 */
+    unsigned served_perm;
+    bool served_dirty;
+};
+
+/*
+ * One request the oracle found clean (oracle_memo.c): who asked what, the answer both the
+ * caches and the fresh walk gave, and the state that walk depended on (simulated memory's
+ * generation, RTADDR, TE). While that state holds, a fresh walk of the same request gives the
+ * same answer, so a served answer equal to it is not stale. `ad_checked`: the lost-A/D check
+ * also ran on it and found nothing (it reads memory only).
+ */
+#define ORACLE_MEMO_SLOTS 512
+struct oracle_memo_slot {
+    uint64_t mem_generation;
+    uint64_t rtaddr;
+    uint64_t addr;
+    uint64_t out;               /* the answer (when code is 0) */
+    int code;                   /* its fault code */
+    uint32_t pasid;
+    uint16_t sid;
+    uint8_t page_shift, perm;
+    uint8_t access, kind;
+    bool used, pasid_valid, priv, te, ad_checked;
 };
 
 /* Register values the model keeps (offsets and bits: sim/regs.h). */
@@ -145,6 +172,8 @@ struct vtd_iommu {
     struct vtd_cache_entry *last_ctx, *last_pasid;
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
     uint64_t fast_hits;
+    struct oracle_memo_slot memo[ORACLE_MEMO_SLOTS]; /* the oracle's clean checks (cfg.oracle_memo) */
+    uint64_t memo_hits;
     struct vtd_regs regs;
     /* Ordering checks (ordering.c) and the warnings they raise (the last IOMMU_WARNINGS_KEPT). */
     struct order_watch *watch;
@@ -237,6 +266,16 @@ bool iommu_devtlb_entry_still_ok(struct vtd_iommu *io, const struct vtd_device *
  * `use` is what the request used from the caches. */
 void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const struct vtd_request *req,
                         struct vtd_dma_result *res);
+
+/*
+ * The oracle's memo (oracle_memo.c). _clean: whether this request's answer was found clean by
+ * an earlier check that still holds (then the oracle and, if `ad_needed`, the lost-A/D check
+ * need not run). _note: after those checks ran, remember the request if they found nothing.
+ */
+bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
+                             bool ad_needed);
+void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
+                            bool ad_checked);
 
 /* After the oracle (res->report.fresh holds the fresh walk): a cached answer that left an A or D
  * bit clear in memory fills res->lost and counts it (dirty.c). */

@@ -88,18 +88,23 @@ static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg
 {
     struct iommu_req *rq = env_req(env);
     struct vtd_iommu *io = rq->io;
+    struct vtd_cache *c = io->cache[VTD_C_PSC_FS];
     struct vtd_cache_key keys[PSC_LEVELS];
-    unsigned n = 0, which;
-    /* The lowest cached level skips the most reads: probe PDE first, then upward. */
+    unsigned levels[PSC_LEVELS], n = 0, which;
+    /* The lowest cached level skips the most reads: probe PDE first, then upward, and only the
+     * levels the cache holds entries of (one lookup all the same, as hardware probes at once). */
     for (unsigned l = 2; l <= pe->fs_levels; l++)
-        keys[n++] = psc_fs_key(pe->did, rq->use.pasid, l, va);
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_PSC_FS], keys, n, &which);
+        if (vtd_cache_class_count(c, l)) {
+            levels[n] = l;
+            keys[n++] = psc_fs_key(pe->did, rq->use.pasid, l, va);
+        }
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (!e)
         return;
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
     use_cache(&rq->use, VTD_C_PSC_FS, e);
-    rq->use.psc_fs_level = which + 2;
-    *start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
+    rq->use.psc_fs_level = levels[which];
+    *start = (struct vtd_walk_start){.level = levels[which] - 1, .table = p->next_table, .perm = p->perm};
 }
 
 static void cached_fs_done(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
@@ -126,16 +131,19 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
     struct vtd_cache *c = io->cache[VTD_C_PSC_SS];
     struct vtd_walk_start start = vtd_ss_full_start(pe);
     struct vtd_cache_key keys[PSC_LEVELS];
-    unsigned n = 0, which;
+    unsigned levels[PSC_LEVELS], n = 0, which;
     for (unsigned l = 2; l <= pe->ss_levels; l++)
-        keys[n++] = psc_ss_key(pe->did, l, gpa);
+        if (vtd_cache_class_count(c, l)) {
+            levels[n] = l;
+            keys[n++] = psc_ss_key(pe->did, l, gpa);
+        }
     struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (e) {
         const struct psc_payload *p = (const struct psc_payload *)e->payload;
         use_cache(&rq->use, VTD_C_PSC_SS, e);
-        rq->use.psc_ss_level = which + 2;
+        rq->use.psc_ss_level = levels[which];
         rq->use.psc_ss_gpa = gpa;
-        start = (struct vtd_walk_start){.level = which + 1, .table = p->next_table, .perm = p->perm};
+        start = (struct vtd_walk_start){.level = levels[which] - 1, .table = p->next_table, .perm = p->perm};
     }
     int rc = vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
     for (unsigned l = start.level; !rc && l > out->leaf_level; l--) {
@@ -213,17 +221,22 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     if (x->pe.pgtt == VTD_PGTT_PT)
         return vtd_translate_paging(env, req, access, x); /* nothing to cache: output = input */
     uint64_t tag = iotlb_pasid_tag(&x->pe, x->pasid);
+    struct vtd_cache *c = io->cache[VTD_C_IOTLB];
     struct vtd_cache_key keys[PAGE_SIZES];
-    unsigned which;
+    unsigned shifts[PAGE_SIZES], n = 0, which;
+    /* Only the page sizes the IOTLB holds entries of, smallest first (one lookup either way). */
     for (unsigned i = 0; i < PAGE_SIZES; i++)
-        keys[i] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(io->cache[VTD_C_IOTLB], keys, PAGE_SIZES, &which);
+        if (vtd_cache_class_count(c, probe_shifts[i])) {
+            shifts[n] = probe_shifts[i];
+            keys[n++] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
+        }
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (e) {
-        int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, probe_shifts[which], req, access, x);
+        int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, shifts[which], req, access, x);
         if (rc >= 0) {
             use_cache(&rq->use, VTD_C_IOTLB, e);
             rq->use.iotlb_entry = e;
-            rq->use.iotlb_shift = probe_shifts[which];
+            rq->use.iotlb_shift = shifts[which];
             rq->use.iotlb_tagged = tag != VTD_TAG_NO_PASID;
             return rc;
         }
@@ -289,6 +302,37 @@ static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struc
         .pasid_version = io->last_pasid->version, .iotlb_version = u->iotlb_entry->version};
 }
 
+/* The walker's request checks and iotlb_serve() on the remembered entries; a clean answer is
+ * remembered with the request's access. False for anything else (a fault, a write needing D). */
+static bool fast_serve_first(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
+                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x)
+{
+    struct vtd_request eff;
+    unsigned access;
+    if (vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, &access) ||
+        iotlb_serve(&io->env, (const struct iotlb_payload *)f->iotlb->payload, f->iotlb_shift, &eff, access, x))
+        return false;
+    f->served_access = req->access + 1;
+    f->served_perm = x->perm;
+    f->served_dirty = x->dirty;
+    return true;
+}
+
+/* What fast_serve_first() wrote, for a request with the same access: the same PASID entry
+ * fields, and the page's output with this request's offset. */
+static void fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
+                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x)
+{
+    const struct iotlb_payload *p = (const struct iotlb_payload *)f->iotlb->payload;
+    x->pe = *pe;
+    x->did = pe->did;
+    x->pgtt = pe->pgtt;
+    x->out = p->out_page | (req->addr & ((UINT64_C(1) << f->iotlb_shift) - 1));
+    x->page_shift = f->iotlb_shift;
+    x->perm = f->served_perm;
+    x->dirty = f->served_dirty;
+}
+
 /*
  * The same answer a full lookup gives (vtd_translate with the cache hooks) when the remembered
  * entries still hold: the walker's own request checks, then iotlb_serve(). Anything but a clean
@@ -310,11 +354,11 @@ static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
     x->fault.level = 0;
     x->fs.leaf_level = x->ss.leaf_level = 0;
     vtd_xlate_set_device(req, ctx, x);
-    struct vtd_request eff;
-    unsigned access;
-    if (vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, &access) ||
-        iotlb_serve(&io->env, (const struct iotlb_payload *)f->iotlb->payload, f->iotlb_shift, &eff, access, x) ||
-        vtd_xlate_out_blocked(req, x->out))
+    if (f->served_access == req->access + 1)
+        fast_serve_again(f, req, pe, x);
+    else if (!fast_serve_first(io, f, req, pe, x))
+        return false;
+    if (vtd_xlate_out_blocked(req, x->out))
         return false;
     /* The lookups a full path makes, in its order: context, PASID, IOTLB. */
     vtd_cache_touch(io->cache[VTD_C_CONTEXT], f->ctx);
@@ -397,16 +441,19 @@ static int devtlb_dma(struct vtd_iommu *io, struct iommu_use *u, struct vtd_devi
                       struct vtd_dma_result *res)
 {
     struct vtd_cache_key keys[PAGE_SIZES];
-    unsigned which;
+    unsigned shifts[PAGE_SIZES], n = 0, which;
     for (unsigned i = 0; i < PAGE_SIZES; i++)
-        keys[i] = devtlb_key(devtlb_pasid_tag(req), req->addr, probe_shifts[i]);
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, PAGE_SIZES, &which);
+        if (vtd_cache_class_count(dev->devtlb, probe_shifts[i])) {
+            shifts[n] = probe_shifts[i];
+            keys[n++] = devtlb_key(devtlb_pasid_tag(req), req->addr, probe_shifts[i]);
+        }
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(dev->devtlb, keys, n, &which);
     const struct devtlb_payload *p = e ? (const struct devtlb_payload *)e->payload : NULL;
     if (p && devtlb_allows(p->perm, req->access, req->priv)) {
         use_cache(u, VTD_C_DEVTLB, e);
-        u->iotlb_shift = probe_shifts[which];
-        uint64_t out = p->out_page | (req->addr & ((UINT64_C(1) << probe_shifts[which]) - 1));
-        xlate_answer(&res->x, out, probe_shifts[which], p->perm, false);
+        u->iotlb_shift = shifts[which];
+        uint64_t out = p->out_page | (req->addr & ((UINT64_C(1) << shifts[which]) - 1));
+        xlate_answer(&res->x, out, shifts[which], p->perm, false);
         res->x.pasid = req->pasid;
         res->x.priv = req->priv;
         res->source = VTD_SRC_DEVTLB;
@@ -504,12 +551,20 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
         if (io->fault_listener)
             io->fault_listener(io->fault_listener_arg, req, &res->x);
     }
-    if (io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST) /* a page request served nothing */
+    /* The oracle checks every cache-served answer (a page request served nothing), the lost-A/D
+     * check those of the IOTLB and device TLBs; the memo answers both for a request checked
+     * clean before while nothing they read has changed. */
+    bool check = io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST;
+    bool check_ad = io->cfg.oracle && !rc && (u->used & ((1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB)));
+    bool memo = check && io->cfg.oracle_memo && iommu_oracle_memo_clean(io, req, res, check_ad);
+    if (check && !memo)
         iommu_oracle_check(io, u, req, res);
     if (__builtin_expect(vtd_mem_cpu_dirty(io->mem) != 0, 0))
         iommu_coherency_check(io, req, res);
-    if (io->cfg.oracle && !rc && (u->used & ((1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB))))
+    if (check_ad && !memo)
         iommu_ad_lost_check(io, u, req, res);
+    if (check && !memo && io->cfg.oracle_memo)
+        iommu_oracle_memo_note(io, req, res, check_ad);
     count_request(io, res, rc);
     return rc;
 }

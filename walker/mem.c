@@ -115,6 +115,7 @@ struct vtd_mem {
     struct mem_image *image; /* NULL: sparse frames, zero where never written */
     bool cpu_on;            /* software's writes go to the CPU's write-back cache */
     struct cpu_lines cpu;   /* its dirty lines (fast.n_dirty counts them) */
+    uint64_t generation;    /* bumped by anything that may change what a read returns */
 };
 _Static_assert(offsetof(struct vtd_mem, fast) == 0, "mem.h reads the fast-path state at the start");
 
@@ -523,6 +524,7 @@ void vtd_mem_reset(struct vtd_mem *m)
     cpu_lines_clear(&m->cpu);
     m->cpu_on = false;
     m->fast.n_dirty = 0;
+    m->generation++;
 }
 
 unsigned vtd_mem_haw(const struct vtd_mem *m) { return m ? m->haw : 0; }
@@ -674,6 +676,7 @@ int vtd_mem_write64(struct vtd_mem *m, uint64_t pa, uint64_t val)
 {
     if (!m || (pa & 7))
         return VTD_MEM_EINVAL;
+    m->generation++;
     if (pa >= m->fast.end || (m->fast.n_aborts && range_aborts(m, pa, 8, VTD_MEM_ABORT_WRITE)))
         return VTD_MEM_EFAULT;
     int rc = m->image ? image_prepare_write(m, pa, 8) : VTD_MEM_OK;
@@ -726,8 +729,10 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
         /* A snooped locked update of a line the CPU holds dirty happens in that line. */
         uint8_t *w = line + (pa & (CPU_LINE_SIZE - 1));
         *actual = load_le64(w);
-        if (*actual == expected)
+        if (*actual == expected && desired != expected) {
             store_le64(w, desired);
+            m->generation++;
+        }
         return VTD_MEM_OK;
     }
     uint64_t cur = found ? load_le64(found + FRAME_OFFSET(pa)) : 0;
@@ -740,6 +745,7 @@ int vtd_mem_cmpxchg64(struct vtd_mem *m, uint64_t pa, uint64_t expected, uint64_
         if (!frame)
             return VTD_MEM_ENOMEM;
         store_le64(frame + FRAME_OFFSET(pa), desired);
+        m->generation++;
     }
     *actual = cur;
     return VTD_MEM_OK;
@@ -780,6 +786,7 @@ int vtd_mem_write(struct vtd_mem *m, uint64_t pa, const void *buf, size_t len)
 {
     if (!m || !buf)
         return VTD_MEM_EINVAL;
+    m->generation++;
     if (len == 0)
         return VTD_MEM_OK;
     int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
@@ -812,6 +819,7 @@ int vtd_mem_fill(struct vtd_mem *m, uint64_t pa, uint8_t byte, size_t len)
 {
     if (!m)
         return VTD_MEM_EINVAL;
+    m->generation++;
     if (len == 0)
         return VTD_MEM_OK;
     int rc = block_check(m, pa, len, VTD_MEM_ABORT_WRITE);
@@ -851,6 +859,7 @@ int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned fla
         return VTD_MEM_EINVAL;
     if (len == 0)
         return VTD_MEM_OK;
+    m->generation++;
     uint64_t end = pa + len;
     /* Old ranges are disjoint, so at most one of them is split in two: n + 1 pieces, + the new one. */
     struct abort_range *next = vtd_malloc((m->fast.n_aborts + 2) * sizeof *next);
@@ -902,6 +911,7 @@ int vtd_mem_back(struct vtd_mem *m, struct vtd_mem_backing_seg *seg, size_t n, v
     *img = (struct mem_image){.seg = seg, .n = n, .map = map, .map_len = map_len, .unmap = unmap,
                               .dirty = dirty, .dirty_words = words};
     m->image = img; /* no frame exists, so the frame cache holds nothing to forget */
+    m->generation++;
     return VTD_MEM_OK;
 }
 
@@ -935,6 +945,7 @@ static int line_write_back(struct vtd_mem *m, uint64_t line)
     if (!frame)
         return VTD_MEM_ENOMEM; /* the write reserved it: never reached */
     memcpy(frame + FRAME_OFFSET(line), d, CPU_LINE_SIZE);
+    m->generation++;
     cpu_lines_remove(&m->cpu, line);
     m->fast.n_dirty = m->cpu.n;
     return VTD_MEM_OK;
@@ -980,6 +991,8 @@ int vtd_mem_set_cpu_cache(struct vtd_mem *m, bool on)
 }
 
 bool vtd_mem_cpu_cache_on(const struct vtd_mem *m) { return m && m->cpu_on; }
+
+uint64_t vtd_mem_generation(const struct vtd_mem *m) { return m->generation; }
 
 bool vtd_mem_cpu_pending(struct vtd_mem *m, uint64_t pa, uint64_t *cpu_val, uint64_t *mem_val)
 {

@@ -135,6 +135,14 @@ void vtd_mem_set_observer(struct vtd_mem *m, vtd_mem_observer fn, void *arg);
 void vtd_mem_set_write_tag(struct vtd_mem *m, uint64_t tag);
 uint64_t vtd_mem_write_tag_of(struct vtd_mem *m, uint64_t pa);
 
+/*
+ * A number that changes whenever anything may change what a read returns: every write,
+ * fill and compare-exchange (A/D updates included), a dirty line written back, an abort range
+ * set or cleared, an image attached, a reset. While it stays the same, every read (snooped or
+ * not) returns what it returned before: sim/'s oracle reuses a fresh walk's answer on that.
+ */
+uint64_t vtd_mem_generation(const struct vtd_mem *m);
+
 /* Mark [pa, pa+len) to abort reads and/or writes (flags 0 clears the marking of that range). */
 int vtd_mem_set_abort(struct vtd_mem *m, uint64_t pa, uint64_t len, unsigned flags);
 

@@ -1,0 +1,62 @@
+/*
+ * oracle_memo.c: the oracle's memo. The oracle's fresh walk is a function of the request, the
+ * capabilities (fixed for an instance), RTADDR, TE and the contents of simulated memory, and
+ * nothing else: it uses no cache and writes nothing. Simulated memory's generation
+ * (walker/mem.h) changes with anything that may change what a read returns, so while it, RTADDR
+ * and TE are as they were when a request was checked, a fresh walk of the same request would
+ * give the same answer. An answer served now that equals that answer is therefore not stale,
+ * and the lost-A/D check, which reads the same memory, would find what it found then: nothing.
+ * Any other answer, or anything changed, runs the full checks, so every stale case is reported
+ * as before (tests/test_oracle_memo.c compares the two on random traffic).
+ */
+#include "sim/iommu_internal.h"
+
+static struct oracle_memo_slot *memo_slot(struct vtd_iommu *io, const struct vtd_request *req)
+{
+    uint64_t h = (req->addr >> VTD_PAGE_SHIFT) * UINT64_C(0x9e3779b97f4a7c15) +
+                 req->sid * UINT64_C(0xc2b2ae3d27d4eb4f) + req->pasid * UINT64_C(0x165667b19e3779f9);
+    return &io->memo[(h >> 32) % ORACLE_MEMO_SLOTS];
+}
+
+/* Whether the slot holds this very request, checked against the state it still depends on. */
+static bool memo_holds(const struct oracle_memo_slot *m, const struct vtd_iommu *io, const struct vtd_request *req)
+{
+    return m->used && m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr &&
+           m->te == io->te && m->addr == req->addr && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
+           m->pasid == req->pasid && m->priv == req->priv && m->access == req->access && m->kind == req->kind;
+}
+
+/* The oracle's own comparison (oracle.c, results_differ) against the remembered answer. */
+static bool same_answer(const struct oracle_memo_slot *m, const struct vtd_xlate *x)
+{
+    if (x->fault.code != m->code)
+        return false;
+    return m->code || (x->out == m->out && x->page_shift == m->page_shift && x->perm == m->perm);
+}
+
+bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
+                             bool ad_needed)
+{
+    const struct oracle_memo_slot *m = memo_slot(io, req);
+    if (!memo_holds(m, io, req) || !same_answer(m, &res->x) || (ad_needed && !m->ad_checked))
+        return false;
+    io->memo_hits++;
+    return true;
+}
+
+void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
+                            bool ad_checked)
+{
+    /* Only a clean check is worth remembering: a stale or lost-bit answer is reported in full
+     * every time. Access and kind fit in a byte (VTD_ACC_* bits, enum vtd_req_kind). */
+    if (res->stale || res->lost.dirty || res->lost.accessed || req->access > UINT8_MAX)
+        return;
+    *memo_slot(io, req) = (struct oracle_memo_slot){
+        .mem_generation = vtd_mem_generation(io->mem), .rtaddr = io->rtaddr, .addr = req->addr,
+        .out = res->x.out, .code = res->x.fault.code, .pasid = req->pasid, .sid = req->sid,
+        .page_shift = (uint8_t)res->x.page_shift, .perm = (uint8_t)res->x.perm, .access = (uint8_t)req->access,
+        .kind = (uint8_t)req->kind, .used = true, .pasid_valid = req->pasid_valid, .priv = req->priv, .te = io->te,
+        .ad_checked = ad_checked};
+}
+
+uint64_t vtd_iommu_oracle_memo_hits(const struct vtd_iommu *io) { return io->memo_hits; }
