@@ -44,6 +44,10 @@ struct vtd_cache {
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
     uint64_t seed;          /* rng's first state, for vtd_cache_reset */
     uint64_t generation;    /* changes of contents (vtd_cache_generation) */
+    /* The key the last vtd_cache_lookup missed, while `generation` equals miss_generation + 1 it
+     * is known absent: the insert that follows a miss (every cache's fill) skips its search. */
+    struct vtd_cache_key miss_key;
+    uint64_t miss_generation;
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -282,7 +286,7 @@ void vtd_cache_reset(struct vtd_cache *c)
             order_clear(c->order, (size_t)c->sets * c->ways, c->sets);
     }
     c->count = 0;
-    c->generation = 0;
+    c->generation = c->miss_generation = 0;
     c->rng = c->seed;
     memset(&c->stats, 0, sizeof(c->stats));
 }
@@ -304,6 +308,18 @@ uint64_t vtd_cache_generation(const struct vtd_cache *c) { return c->generation;
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
+/* Generations are stored plus one so that a fresh cache (all zeros) remembers no miss. */
+static inline void note_miss(struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    c->miss_key = *key;
+    c->miss_generation = c->generation + 1;
+}
+
+static inline bool known_absent(const struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    return c->miss_generation == c->generation + 1 && key_equal(&c->miss_key, key);
+}
+
 /* The set's anchor in the order links. */
 static inline uint32_t anchor_of(const struct vtd_cache *c, unsigned set)
 {
@@ -321,6 +337,7 @@ struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_c
     struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_entry(c, key);
     if (!e) {
         c->stats.misses++;
+        note_miss(c, key);
         return NULL;
     }
     c->stats.hits++;
@@ -408,7 +425,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
         return NULL;
 
     uint64_t h = key_hash(key);
-    struct vtd_cache_entry *e = find_in_set(c, h, key);
+    struct vtd_cache_entry *e = known_absent(c, key) ? NULL : find_in_set(c, h, key);
     if (!e) {
         /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
         unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;

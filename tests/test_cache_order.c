@@ -96,6 +96,28 @@ Test(cache_order, fifo_128_ways_ignores_hits_but_refills_restamp)
     vtd_cache_free(c);
 }
 
+/* The insert after a miss skips its search only while nothing changed since the miss. */
+Test(cache_order, insert_after_miss_finds_what_changed_since)
+{
+    struct vtd_cache *c = make(1, 128, VTD_REPL_LRU);
+    cr_assert(!lookup(c, 7));
+    cr_assert_eq(insert_evicting(c, 7), 0u);
+    cr_assert_eq(insert_evicting(c, 7), 0u, "the second insert finds the first");
+    cr_assert_eq(vtd_cache_count(c), 1u);
+    cr_assert(!lookup(c, 8));
+    cr_assert_eq(insert_evicting(c, 9), 0u);
+    cr_assert_eq(insert_evicting(c, 8), 0u);
+    cr_assert_eq(insert_evicting(c, 8), 0u);
+    cr_assert_eq(vtd_cache_count(c), 3u, "7, 8 and 9 once each");
+    cr_assert(!lookup(c, 10));
+    vtd_cache_reset(c);
+    cr_assert_eq(insert_evicting(c, 10), 0u);
+    cr_assert_eq(insert_evicting(c, 10), 0u);
+    cr_assert_eq(vtd_cache_count(c), 1u);
+    cr_assert_eq(vtd_cache_stats(c)->fills, 2u);
+    vtd_cache_free(c);
+}
+
 /* ---- random operations against the stamp reference --------------------------------------- */
 
 #define UNIVERSE 96u
