@@ -7,14 +7,16 @@
  * the full key only where a tag matches: walking the ways' slots instead, with a branch per
  * way, made an 8-way hit ~3x slower (cache lines touched and one mispredict per lookup).
  *
- * Nothing here reads a clock or a global: ordering comes from a per-cache counter and random
- * replacement from a per-cache seeded PRNG, so the same calls always give the same contents.
+ * Nothing here reads a clock or a global: LRU and FIFO order is a per-set list of the entries
+ * (cache_order_internal.h) and random replacement a per-cache seeded PRNG, so the same calls
+ * always give the same contents.
  */
 #include "sim/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/cache_order_internal.h"
 #include "walker/alloc.h"
 
 #if defined(__SSE2__)
@@ -29,6 +31,7 @@
 
 struct vtd_cache {
     unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major */
+    struct cache_link *order; /* LRU and FIFO: slots' links, then one anchor per set; else NULL */
     uint8_t *tags;          /* sets << tag_shift fingerprints; 0 = free way (and padding) */
     unsigned tag_shift;     /* log2 of a set's tag bytes: a shift, not a multiply, per lookup */
     size_t tag_bytes;       /* ways rounded up to TAG_GROUP: the groups a lookup compares */
@@ -38,7 +41,6 @@ struct vtd_cache {
     unsigned sets, ways;
     unsigned count;
     enum vtd_repl repl;
-    uint64_t clock;         /* source of use_seq: bumped on every touch */
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
     uint64_t seed;          /* rng's first state, for vtd_cache_reset */
     uint64_t generation;    /* changes of contents (vtd_cache_generation) */
@@ -46,6 +48,10 @@ struct vtd_cache {
     bool classed;
     unsigned class_word;
     unsigned class_count[VTD_CACHE_CLASSES];
+    /* The key the last vtd_cache_lookup missed, while `generation` equals miss_generation + 1 it
+     * is known absent: the insert that follows a miss (every cache's fill) skips its search. */
+    struct vtd_cache_key miss_key;
+    uint64_t miss_generation;
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -142,8 +148,7 @@ static inline const uint8_t *set_tags(const struct vtd_cache *c, unsigned set)
 /* The tag byte of entry e (sets are padded in the tag array, not in the slot array). */
 static uint8_t *tag_of_entry(const struct vtd_cache *c, const struct vtd_cache_entry *e)
 {
-    size_t index = (size_t)((const unsigned char *)e - c->slots) / c->stride;
-    return c->tags + ((index / c->ways) << c->tag_shift) + index % c->ways;
+    return c->tags + ((size_t)e->set << c->tag_shift) + (e->slot - (size_t)e->set * c->ways);
 }
 
 /*
@@ -208,6 +213,9 @@ static void copy_name(char *dst, const char *name)
     dst[n] = '\0';
 }
 
+/* LRU and FIFO keep a replacement order; random needs none. */
+static bool uses_order(enum vtd_repl repl) { return repl != VTD_REPL_RANDOM; }
+
 /* The tag array: per set, the ways rounded up to whole SIMD groups, then to a power of two. */
 static size_t tag_bytes_per_set(unsigned ways)
 {
@@ -227,7 +235,8 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
     if (disabled)
         return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
-    return bytes + entries * stride + (uint64_t)g->sets * tag_bytes_per_set(g->ways);
+    return bytes + entries * stride + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
+           (uses_order(g->repl) ? (entries + g->sets) * sizeof(struct cache_link) : 0);
 }
 
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size)
@@ -253,7 +262,9 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
          * set then keep every tag group 16-byte aligned for the SIMD load. */
         c->slots = vtd_calloc((size_t)entries, stride);
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
-        if (!c->slots || !c->tags) {
+        if (uses_order(g->repl))
+            c->order = vtd_calloc((size_t)entries + g->sets, sizeof(*c->order));
+        if (!c->slots || !c->tags || (uses_order(g->repl) && !c->order)) {
             vtd_cache_free(c);
             return NULL;
         }
@@ -264,6 +275,8 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     c->ways = disabled ? 0 : g->ways;
     c->repl = g->repl;
     c->rng = c->seed = g->seed ? g->seed : CACHE_DEFAULT_SEED;
+    if (c->order)
+        order_clear(c->order, (size_t)c->sets * c->ways, c->sets);
     copy_name(c->name, name);
     return c;
 }
@@ -273,9 +286,11 @@ void vtd_cache_reset(struct vtd_cache *c)
     if (c->sets) {
         memset(c->slots, 0, (size_t)c->sets * c->set_bytes);
         memset(c->tags, 0, (size_t)c->sets << c->tag_shift);
+        if (c->order)
+            order_clear(c->order, (size_t)c->sets * c->ways, c->sets);
     }
     c->count = 0;
-    c->clock = c->generation = 0;
+    c->generation = c->miss_generation = 0;
     memset(c->class_count, 0, sizeof c->class_count);
     c->rng = c->seed;
     memset(&c->stats, 0, sizeof(c->stats));
@@ -287,6 +302,7 @@ void vtd_cache_free(struct vtd_cache *c)
         return;
     vtd_free(c->slots);
     vtd_free(c->tags);
+    vtd_free(c->order);
     vtd_free(c);
 }
 
@@ -315,18 +331,42 @@ static void class_add(struct vtd_cache *c, const struct vtd_cache_key *key, int 
 
 /* ---- lookup ------------------------------------------------------------------------------- */
 
+/* Generations are stored plus one so that a fresh cache (all zeros) remembers no miss. */
+static inline void note_miss(struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    c->miss_key = *key;
+    c->miss_generation = c->generation + 1;
+}
+
+static inline bool known_absent(const struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    return c->miss_generation == c->generation + 1 && key_equal(&c->miss_key, key);
+}
+
+/* The set's anchor in the order links. */
+static inline uint32_t anchor_of(const struct vtd_cache *c, unsigned set)
+{
+    return (uint32_t)((size_t)c->sets * c->ways + set);
+}
+
+static inline void make_recent(struct vtd_cache *c, const struct vtd_cache_entry *e)
+{
+    order_make_recent(c->order, anchor_of(c, e->set), e->slot);
+}
+
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key)
 {
     c->stats.lookups++;
     struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_entry(c, key);
     if (!e) {
         c->stats.misses++;
+        note_miss(c, key);
         return NULL;
     }
     c->stats.hits++;
-    /* Only LRU orders by use; FIFO and random keep the insertion stamp. */
+    /* Only LRU orders by use; FIFO keeps the insertion order. */
     if (c->repl == VTD_REPL_LRU)
-        e->use_seq = ++c->clock;
+        make_recent(c, e);
     return e;
 }
 
@@ -351,7 +391,7 @@ void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e)
     c->stats.lookups++;
     c->stats.hits++;
     if (c->repl == VTD_REPL_LRU)
-        e->use_seq = ++c->clock;
+        make_recent(c, e);
 }
 
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
@@ -372,24 +412,15 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-/* The way with the smallest use_seq: least recently used (LRU) or oldest filled (FIFO). */
-static struct vtd_cache_entry *oldest_way(const struct vtd_cache *c, struct vtd_cache_entry *first)
-{
-    struct vtd_cache_entry *best = first, *e = first;
-    for (unsigned w = 0; w < c->ways; w++, e = next_way(c, e))
-        if (e->use_seq < best->use_seq)
-            best = e;
-    return best;
-}
-
-/* The entry the policy evicts from a full set. */
+/* The entry the policy evicts from a full set: the end of its order list (least recently used
+ * under LRU, oldest fill under FIFO), or a random way. */
 static struct vtd_cache_entry *pick_victim(struct vtd_cache *c, unsigned set)
 {
     if (c->repl == VTD_REPL_RANDOM) {
         unsigned way = (unsigned)(((next_random(c) >> 32) * c->ways) >> 32);
         return slot_at(c, (size_t)set * c->ways + way);
     }
-    return oldest_way(c, set_first(c, set));
+    return slot_at(c, order_oldest(c->order, anchor_of(c, set)));
 }
 
 /* The lowest free way of the set, or ways if it is full. */
@@ -404,8 +435,9 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
 
 /*
  * Existing key: the same entry, payload kept (the owner refreshes it). Otherwise a free way or
- * the victim, with a zeroed payload. Every insert restamps use_seq, under every policy, so FIFO
- * age counts from the latest fill. *evicted is all zeros when nothing valid was replaced.
+ * the victim, with a zeroed payload. Every insert makes the entry the most recent, under LRU and
+ * FIFO alike, so FIFO age counts from the latest fill. *evicted is all zeros when nothing valid
+ * was replaced.
  */
 struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
                                          struct vtd_cache_key *evicted)
@@ -416,13 +448,17 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
         return NULL;
 
     uint64_t h = key_hash(key);
-    struct vtd_cache_entry *e = find_in_set(c, h, key);
+    struct vtd_cache_entry *e = known_absent(c, key) ? NULL : find_in_set(c, h, key);
     if (!e) {
         /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
         unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
         if (way < c->ways) {
             e = slot_at(c, (size_t)set * c->ways + way);
+            e->slot = (uint32_t)((size_t)set * c->ways + way);
+            e->set = set;
             c->count++;
+            if (c->order)
+                order_push_recent(c->order, anchor_of(c, set), e->slot);
         } else {
             e = pick_victim(c, set);
             c->stats.evictions++;
@@ -436,8 +472,9 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
         memset(e->payload, 0, c->payload_size);
         *tag_of_entry(c, e) = tag_of(h);
     }
+    if (c->order)
+        make_recent(c, e);
     e->fill_seq = fill_seq;
-    e->use_seq = ++c->clock;
     e->version = ++c->generation;
     c->stats.fills++;
     return e;
@@ -451,6 +488,8 @@ static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
     class_add(c, &e->key, -1);
     c->generation++;
     *tag_of_entry(c, e) = 0;
+    if (c->order)
+        order_unlink(c->order, e->slot);
     c->count--;
     c->stats.invalidated++;
 }

@@ -36,7 +36,8 @@ struct vtd_cache_stats {
 struct vtd_cache_entry {
     struct vtd_cache_key key;
     uint64_t fill_seq;      /* when it was filled (the owner's sequence number, e.g. a step) */
-    uint64_t use_seq;       /* internal: LRU/FIFO ordering */
+    uint32_t slot;          /* internal: the entry's index in the cache (its replacement-order link) */
+    uint32_t set;           /* internal: its set */
     uint64_t version;       /* the cache's generation when this fill happened: unique per fill */
     bool valid;
     _Alignas(max_align_t) unsigned char payload[]; /* payload_size bytes, aligned for any scalar */
