@@ -4,9 +4,10 @@
  * meaningful on a noisy machine. Medians over repeated runs. Output: a table on stdout, and
  * with --json FILE / --csv FILE the same rows as JSON or CSV.
  *
- * Targets (issue #3): nested 4x4 walk with no caches under 300 ns, and at least 3x the
- * nested-miss throughput of the RISC-V IOMMU reference model (quoted as 1.2-1.9 M/s on this
- * kind of machine; scripts/bench-riscv-ref.sh times the model itself, interleaved with this).
+ * Targets: nested 4x4 walk with no caches at most 70 ns and 1,500 instructions (callgrind:
+ * translate_once() below is kept out of line so that its inclusive cost is one translation's),
+ * and at least 4x the speed of the RISC-V IOMMU reference model's direct-read build
+ * (scripts/bench-riscv-ref.sh times the model itself, interleaved with this).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +143,8 @@ int main(int argc, char **argv)
     printf("\n");
     for (int i = 0; i < n; i++)
         if (!rows[i].skipped && !strncmp(rows[i].name, "walk: nested 4x4", 16))
-            printf("%s: %.1f ns = %.1fx its floor (target < 300 ns), %.2f M/s = %.1f-%.1fx the RISC-V model's quoted 1.9-1.2 M/s "
-                   "(target >= 3x; scripts/bench-riscv-ref.sh measures the model here)\n",
-                   rows[i].name, rows[i].ns, rows[i].ns / rows[i].floor_ns, rows[i].mops, rows[i].mops / 1.9, rows[i].mops / 1.2);
+            printf("%s: %.1f ns = %.1fx its floor (target <= 70 ns; scripts/bench-riscv-ref.sh measures the RISC-V "
+                   "model beside it, target >= 4x its direct-read build)\n",
+                   rows[i].name, rows[i].ns, rows[i].ns / rows[i].floor_ns);
     return 0;
 }

@@ -35,6 +35,8 @@ static uint64_t rng(void)
 }
 
 static struct world worlds[NWORLDS];
+static struct vtd_ctx world_ctx[NWORLDS];
+static struct vtd_pasid_cfg world_cfg[NWORLDS];
 static uint64_t map_va[MAPS];
 static unsigned map_shift[MAPS];
 
@@ -57,10 +59,11 @@ static unsigned random_perm(enum vtd_pt_format kind)
 }
 
 /* One world of the case, its mappings drawn from `seed` (every world draws the same). */
-static void build_world(struct world *w, const struct lean_case *c, uint64_t seed)
+static void build_world(unsigned k, const struct lean_case *c, uint64_t seed)
 {
-    struct vtd_ctx ctx;
+    struct world *w = &worlds[k];
     struct vtd_pt fs, ss;
+    struct vtd_ctx ctx;
     struct vtd_pasid_cfg cfg;
     cr_assert_eq(world_init(w, NULL), 0);
     cr_assert_eq(world_device(w, SID, &ctx), 0);
@@ -85,12 +88,14 @@ static void build_world(struct world *w, const struct lean_case *c, uint64_t see
         cr_assert_eq(vtd_pt_map(pt, map_va[i], pa, UINT64_C(1) << map_shift[i], map_shift[i], random_perm(kind), flags),
                      0, "map %u", i);
     }
+    world_ctx[k] = ctx;
+    world_cfg[k] = cfg;
 }
 
 static void build_worlds(const struct lean_case *c, uint64_t seed)
 {
     for (unsigned i = 0; i < NWORLDS; i++)
-        build_world(&worlds[i], c, seed);
+        build_world(i, c, seed);
     worlds[LEAN].env.trace = NULL;
     worlds[CHECKED].env.trace = NULL;
     cr_assert_eq(vtd_mem_set_abort(worlds[CHECKED].mem, UNUSED_PA, 0x1000, VTD_MEM_ABORT_READ), 0);
@@ -200,6 +205,32 @@ Test(walk_lean, nested_4x4_5x4_4x5_with_and_without_ssade)
     run_case(&(struct lean_case){VTD_PGTT_NESTED, 5, 4, true}, 32);
     teardown();
     run_case(&(struct lean_case){VTD_PGTT_NESTED, 4, 5, false}, 33);
+}
+
+/* The nested table fetches' own faults: a first-stage table beyond the second stage's input
+ * width, and a second-stage table pointer beyond HAW. */
+Test(walk_lean, nested_table_fetch_faults)
+{
+    build_worlds(&(struct lean_case){VTD_PGTT_NESTED, 4, 3, false}, 41);
+    struct vtd_request req = {.sid = SID, .pasid_valid = true, .pasid = 1, .addr = map_va[0], .access = VTD_ACC_R};
+    uint64_t fsptptr[NWORLDS];
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        fsptptr[k] = world_cfg[k].fsptptr;
+        world_cfg[k].fsptptr = UINT64_C(1) << 40; /* a 3-level second stage takes 39 bits */
+        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
+    }
+    check_request(0, &req);
+    cr_assert_eq(worlds[LEAN].env.cnt.paging_reads, 0);
+    struct vtd_xlate x;
+    cr_assert_neq(vtd_translate(&worlds[LEAN].env, &req, &x), 0);
+    cr_assert_eq(x.fault.addr, 0);
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        world_cfg[k].fsptptr = fsptptr[k];
+        world_cfg[k].ssptptr = UINT64_C(1) << 50;
+        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
+    }
+    check_request(1, &req);
+    cr_assert_eq(vtd_translate(&worlds[LEAN].env, &req, &x), VTD_FR_SSPTPTR);
 }
 
 /* Translate PASID 1 at `va` (a read) in world 0 and return the fault code. */

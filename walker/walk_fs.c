@@ -36,14 +36,13 @@ static unsigned fs_entry_perm(uint64_t e)
 /*
  * Host address of a first-stage table entry. In nested mode the guest-physical address is
  * translated by the second stage, which must allow reads (VT-d 3.8: faults 74h-76h). On the
- * lean path with no ss_translate hook that is walk_ss_table_fetch_lean(), with the masks the
- * first-stage walk validated; otherwise the hook or the checked walk. Always inlined into the
+ * lean path with no ss_translate hook that is walk_ss_table_fetch_lean(), with the values the
+ * first-stage walk computed once (`nest`); otherwise the hook or the checked walk. Always inlined into the
  * walk's two flattened variants, so the second-stage walk runs here once per level, inlined.
  */
 static inline __attribute__((always_inline)) int
 fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned level,
-                  uint64_t gpa, bool lean, const uint64_t (*ss_rsvd)[VTD_PT_PS_KINDS], uint64_t *hpa,
-                  struct vtd_fault_info *f)
+                  uint64_t gpa, bool lean, const struct walk_ss_nest *nest, uint64_t *hpa, struct vtd_fault_info *f)
 {
     if (!w->nested) {
         *hpa = gpa;
@@ -54,7 +53,7 @@ fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, stru
     struct vtd_stage_result ss;
     int rc;
     if (lean && !(env->hooks && env->hooks->ss_translate)) {
-        rc = walk_ss_table_fetch_lean(env, pe, gpa, ss_rsvd, &ss, f);
+        rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, &ss, f);
     } else {
         env->for_fs = true;
         rc = vtd_ss_translate_hooked(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
@@ -174,6 +173,11 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     w.start_level = start->level;
     const struct vtd_walk_masks *masks = walk_masks(env);
     const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
+    const struct walk_ss_nest nest = {
+        .rsvd = masks->ss,
+        .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
+        .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,
+    };
     uint64_t table = start->table, e = 0;
     unsigned perm = start->perm, l;
     int rc;
@@ -181,8 +185,7 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         out->table[l] = table;
         out->perm_above[l] = perm;
         uint64_t hpa;
-        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, masks->ss, &hpa,
-                                    f)))
+        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, &nest, &hpa, f)))
             return rc;
         ++*nread;
         if (walk_read64_on(env, lean, VTD_TR_FS, l, hpa, &e))

@@ -188,14 +188,25 @@ static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
 }
 
 /*
+ * What the nested table fetches of one first-stage walk share, computed once per walk: the
+ * validated second-stage reserved masks (walk_masks(env)->ss), the input bits beyond the
+ * second stage's width, and whether SSPTPTR lies beyond HAW.
+ */
+struct walk_ss_nest {
+    const uint64_t (*rsvd)[VTD_PT_PS_KINDS];
+    uint64_t beyond_agaw;
+    bool ptr_beyond_haw;
+};
+
+/*
  * The second-stage translation of a nested first-stage table address on the lean path with no
- * ss_translate hook: a full read-only walk (VTD_ACC_R | VTD_ACC_NOCHECK) that fills out->out,
- * perm, raw_perm, dirty, leaf_level, page_shift and leaf_entry_addr but not the per-level
- * table[] and perm_above[] (only a paging-structure cache reads those). `rsvd` is the
- * caller's validated walk_masks(env)->ss.
+ * ss_translate hook: a full read-only walk (VTD_ACC_R | VTD_ACC_NOCHECK) with the faults of
+ * vtd_ss_walk(). On success it fills out->out, perm, raw_perm, dirty, leaf_level, page_shift
+ * and leaf_entry_addr, not the per-level table[] and perm_above[] (only a paging-structure
+ * cache reads those). The caller has set env->paging_pwsnp from `pe`.
  */
 int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
-                             const uint64_t (*rsvd)[VTD_PT_PS_KINDS], struct vtd_stage_result *out,
+                             const struct walk_ss_nest *nest, struct vtd_stage_result *out,
                              struct vtd_fault_info *f);
 
 /* Second-stage translation through the hook if one is set (sim/ puts its caches there), else

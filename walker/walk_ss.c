@@ -166,23 +166,26 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
 }
 
 int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
-                             const uint64_t (*rsvd)[VTD_PT_PS_KINDS], struct vtd_stage_result *out,
+                             const struct walk_ss_nest *nest, struct vtd_stage_result *out,
                              struct vtd_fault_info *f)
 {
+    /* ss_walk_start_checks() with the walk's shared values; the result is read only on success,
+     * when every field named above has been written. */
+    if (gpa & nest->beyond_agaw)
+        return walk_fault(f, VTD_FR_BEYOND_AGAW, 0, 0);
     struct vtd_walk_start start = vtd_ss_full_start(pe);
-    env->paging_pwsnp = pe->pwsnp;
-    int rc = ss_walk_start_checks(env, pe, &start, gpa, out, f);
-    if (rc)
-        return rc;
+    if (nest->ptr_beyond_haw)
+        return walk_fault(f, VTD_FR_SSPTPTR, start.table, 0);
     unsigned n = 0;
     const unsigned access = VTD_ACC_R | VTD_ACC_NOCHECK;
+    int rc;
     /* The usual depths with constant levels (ss_walk_levels); AW allows only 3, 4 and 5. */
     if (start.level == 4)
-        rc = ss_walk_levels(env, pe, &start, 4, gpa, access, rsvd, true, false, &n, out, f);
+        rc = ss_walk_levels(env, pe, &start, 4, gpa, access, nest->rsvd, true, false, &n, out, f);
     else if (start.level == 5)
-        rc = ss_walk_levels(env, pe, &start, 5, gpa, access, rsvd, true, false, &n, out, f);
+        rc = ss_walk_levels(env, pe, &start, 5, gpa, access, nest->rsvd, true, false, &n, out, f);
     else
-        rc = ss_walk_levels(env, pe, &start, start.level, gpa, access, rsvd, true, false, &n, out, f);
+        rc = ss_walk_levels(env, pe, &start, start.level, gpa, access, nest->rsvd, true, false, &n, out, f);
     walk_count_paging(env, VTD_TR_SS, n);
     return rc;
 }
