@@ -4,9 +4,10 @@
  * meaningful on a noisy machine. Medians over repeated runs. Output: a table on stdout, and
  * with --json FILE / --csv FILE the same rows as JSON or CSV.
  *
- * Targets (issue #3): nested 4x4 walk with no caches under 300 ns, and at least 3x the
- * nested-miss throughput of the RISC-V IOMMU reference model (quoted as 1.2-1.9 M/s on this
- * kind of machine; scripts/bench-riscv-ref.sh times the model itself, interleaved with this).
+ * Targets: nested 4x4 walk with no caches at most 70 ns and 1,500 instructions (callgrind:
+ * translate_once() below is kept out of line so that its inclusive cost is one translation's),
+ * and at least 4x the speed of the RISC-V IOMMU reference model's direct-read build
+ * (scripts/bench-riscv-ref.sh times the model itself, interleaved with this).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,15 @@ struct walk_case {
     bool legacy; /* legacy mode (TTM 00b): a legacy context entry over the second stage */
 };
 
+
+/* One translation, kept out of line so that callgrind reports a translation's instructions
+ * as this function's inclusive cost (the library is built with LTO, so vtd_translate() is
+ * otherwise inlined into the timing loop). */
+static __attribute__((noinline)) void translate_once(struct vtd_walk_env *env, const struct vtd_request *req,
+                                                     struct vtd_xlate *x)
+{
+    vtd_translate(env, req, x);
+}
 
 /* ns per translation for one configuration (4 KiB pages, A/D preset so walks only read). */
 static struct bench_row bench_case(const struct walk_case *c, long iters)
@@ -81,7 +91,7 @@ static struct bench_row bench_case(const struct walk_case *c, long iters)
         double t0 = bench_now_ns();
         for (long i = 0; i < iters; i++) {
             req.addr = va[c->hot ? 0 : i & (ADDRS - 1)];
-            vtd_translate(&w.env, &req, &x);
+            translate_once(&w.env, &req, &x);
             bench_sink += x.out;
         }
         samples[run] = (bench_now_ns() - t0) / (double)iters;
@@ -133,8 +143,8 @@ int main(int argc, char **argv)
     printf("\n");
     for (int i = 0; i < n; i++)
         if (!rows[i].skipped && !strncmp(rows[i].name, "walk: nested 4x4", 16))
-            printf("%s: %.1f ns = %.1fx its floor (target < 300 ns), %.2f M/s = %.1f-%.1fx the RISC-V model's quoted 1.9-1.2 M/s "
-                   "(target >= 3x; scripts/bench-riscv-ref.sh measures the model here)\n",
-                   rows[i].name, rows[i].ns, rows[i].ns / rows[i].floor_ns, rows[i].mops, rows[i].mops / 1.9, rows[i].mops / 1.2);
+            printf("%s: %.1f ns = %.1fx its floor (target <= 70 ns; scripts/bench-riscv-ref.sh measures the RISC-V "
+                   "model beside it, target >= 4x its direct-read build)\n",
+                   rows[i].name, rows[i].ns, rows[i].ns / rows[i].floor_ns);
     return 0;
 }

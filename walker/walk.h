@@ -188,6 +188,21 @@ struct vtd_walk_frame {
 };
 
 /*
+ * The last context and PASID entries decoded without a fault, raw and decoded, with the
+ * capabilities they were decoded against (valid false: none). The decoders read nothing but
+ * the entry and the capabilities, so an entry read again with the same bytes under the same
+ * capabilities decodes the same; the walk still reads the entry every time.
+ */
+struct vtd_walk_decoded {
+    bool ctx_valid, pe_valid;
+    struct vtd_caps ctx_caps, pe_caps;
+    struct vtd_ctx_entry ctx_raw;
+    struct vtd_ctx ctx;
+    struct vtd_pasid_entry pe_raw;
+    struct vtd_pasid_cfg pe;
+};
+
+/*
  * The walker's host-side speed-up state, in one member of the environment: it changes how fast
  * a walk runs, never what it reads or answers. Private to the walker (walk_internal.h reads
  * it); a zeroed one is valid.
@@ -195,6 +210,7 @@ struct vtd_walk_frame {
 struct vtd_walk_host {
     struct vtd_walk_masks masks;
     struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
+    struct vtd_walk_decoded decoded;
 };
 
 struct vtd_walk_env {

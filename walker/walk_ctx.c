@@ -36,6 +36,57 @@ static int root_entry_fetch(struct vtd_walk_env *env, uint64_t rta, uint16_t sid
     return 0;
 }
 
+/* Whether two structure entries of n qwords hold the same bytes (one test, no early exit). */
+static inline __attribute__((always_inline)) bool same_qwords(const uint64_t *a, const uint64_t *b, unsigned n)
+{
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < n; i++)
+        diff |= a[i] ^ b[i];
+    return diff == 0;
+}
+
+static bool same_caps(const struct vtd_caps *a, const struct vtd_caps *b)
+{
+    return a->cap == b->cap && a->ecap == b->ecap && a->haw == b->haw;
+}
+
+/* ctx_entry_decode(), or the remembered decode of the same bytes (struct vtd_walk_decoded). */
+static int ctx_entry_decode_remembered(struct vtd_walk_env *env, const struct vtd_ctx_entry *ce, struct vtd_ctx *out)
+{
+    struct vtd_walk_decoded *d = &env->host.decoded;
+    if (d->ctx_valid && same_qwords(d->ctx_raw.qw, ce->qw, 4) && same_caps(&d->ctx_caps, env->caps)) {
+        *out = d->ctx;
+        return 0;
+    }
+    int rc = ctx_entry_decode(ce, env->caps, out);
+    if (!rc) {
+        d->ctx_raw = *ce;
+        d->ctx = *out;
+        d->ctx_caps = *env->caps;
+        d->ctx_valid = true;
+    }
+    return rc;
+}
+
+/* pasid_entry_decode(), or the remembered decode of the same bytes (struct vtd_walk_decoded). */
+static int pasid_entry_decode_remembered(struct vtd_walk_env *env, const struct vtd_pasid_entry *pe,
+                                         struct vtd_pasid_cfg *out)
+{
+    struct vtd_walk_decoded *d = &env->host.decoded;
+    if (d->pe_valid && same_qwords(d->pe_raw.qw, pe->qw, 8) && same_caps(&d->pe_caps, env->caps)) {
+        *out = d->pe;
+        return 0;
+    }
+    int rc = pasid_entry_decode(pe, env->caps, out);
+    if (!rc) {
+        d->pe_raw = *pe;
+        d->pe = *out;
+        d->pe_caps = *env->caps;
+        d->pe_valid = true;
+    }
+    return rc;
+}
+
 int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, struct vtd_fault_info *f)
 {
     if (vtd_rtaddr_is_legacy(env->rtaddr))
@@ -50,7 +101,7 @@ int vtd_ctx_fetch(struct vtd_walk_env *env, uint16_t sid, struct vtd_ctx *out, s
     struct vtd_ctx_entry ce;
     if (walk_read_qwords(env, VTD_TR_CTX, addr, ce.qw, 4))
         return walk_fault(f, VTD_FR_CTX_ACCESS, addr, 0);
-    rc = ctx_entry_decode(&ce, env->caps, out);
+    rc = ctx_entry_decode_remembered(env, &ce, out);
     return rc ? walk_fault(f, rc, addr, 0) : 0;
 }
 
@@ -71,7 +122,7 @@ int vtd_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ctx, uint32_
     uint64_t paddr = vtd_pasid_entry_addr(pde & VTD_PDIR_PTP, pasid);
     struct vtd_pasid_entry pe;
     int rc = walk_read_qwords(env, VTD_TR_PASID, paddr, pe.qw, 8) ? VTD_FR_PASID_ACCESS
-                                                              : pasid_entry_decode(&pe, env->caps, out);
+                                                              : pasid_entry_decode_remembered(env, &pe, out);
     if (rc) {
         walk_fault(f, rc, paddr, 0);
         f->suppressed = dir_fpd && vtd_fault_qualified(rc);

@@ -48,9 +48,10 @@ static inline bool walk_cpu_view(const struct vtd_walk_env *env, unsigned kind)
 }
 
 /* The slow paths of the two reads below: simulated memory (the CPU's view or memory itself, as
- * the kind's coherency says), then remember the frame. */
-int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr,
-                         uint64_t *val);
+ * the kind's coherency says), then remember the frame. Kept out of line: the flattened walks
+ * would otherwise copy it into every read. */
+__attribute__((noinline)) int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr,
+                                                   uint64_t addr, uint64_t *val);
 int walk_mem_read_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr, void *buf,
                        size_t len);
 
@@ -103,6 +104,52 @@ static inline int walk_read64(struct vtd_walk_env *env, unsigned kind, unsigned 
     return rc;
 }
 /*
+ * Whether a walk may take its lean path: no trace hook, no abort ranges and no dirty CPU
+ * lines. Then every read is a plain read of memory with nothing to record per read, so a
+ * stage walk tests this once, reads through walk_read64_lean() and adds its read counts
+ * once at the end (walk_count_paging); the results, counts and A/D updates are the same.
+ */
+static inline bool walk_is_lean(const struct vtd_walk_env *env)
+{
+    return !env->trace && !vtd_mem_may_abort(env->mem) && !vtd_mem_cpu_dirty(env->mem);
+}
+
+/* `n` paging-structure reads of one kind, counted at once (a lean walk's reads). */
+static inline void walk_count_paging(struct vtd_walk_env *env, unsigned kind, unsigned n)
+{
+    env->cnt.reads += n;
+    env->cnt.by_kind[kind] += n;
+    env->cnt.paging_reads += n;
+}
+
+/*
+ * A paging-entry read on the lean path (walk_is_lean() held at the walk's start): the
+ * remembered frames without the abort and CPU-view tests, else the slow path; not counted.
+ */
+static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
+                                   uint64_t *val)
+{
+    struct vtd_walk_frame *fr = env->host.frames[kind][level];
+    uint64_t key = (addr >> 12) + 1;
+    const uint8_t *frame = fr[0].fn_plus1 == key ? fr[0].frame : fr[1].fn_plus1 == key ? fr[1].frame : NULL;
+    if (__builtin_expect(frame && !(addr & 7), 1)) {
+        __builtin_memcpy(val, frame + (addr & 0xfff), 8);
+        return 0;
+    }
+    uint64_t v;
+    int rc = walk_mem_read64_slow(env, kind, fr, addr, &v);
+    *val = rc ? 0 : v;
+    return rc;
+}
+
+/* A paging-entry read on the path a walk chose: lean (counted by the caller) or checked. */
+static inline __attribute__((always_inline)) int walk_read64_on(struct vtd_walk_env *env, bool lean, unsigned kind,
+                                                                unsigned level, uint64_t addr, uint64_t *val)
+{
+    return lean ? walk_read64_lean(env, kind, level, addr, val) : walk_read64(env, kind, level, addr, val);
+}
+
+/*
  * Set `bits` in the entry at `addr` (holding `*val`) atomically, as hardware does for A/D
  * updates; *val receives the new value. Returns the memory result.
  */
@@ -139,6 +186,28 @@ static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
         walk_masks_compute(env);
     return m;
 }
+
+/*
+ * What the nested table fetches of one first-stage walk share, computed once per walk: the
+ * validated second-stage reserved masks (walk_masks(env)->ss), the input bits beyond the
+ * second stage's width, and whether SSPTPTR lies beyond HAW.
+ */
+struct walk_ss_nest {
+    const uint64_t (*rsvd)[VTD_PT_PS_KINDS];
+    uint64_t beyond_agaw;
+    bool ptr_beyond_haw;
+};
+
+/*
+ * The second-stage translation of a nested first-stage table address on the lean path with no
+ * ss_translate hook: a full read-only walk (VTD_ACC_R | VTD_ACC_NOCHECK) with the faults of
+ * vtd_ss_walk(). On success it fills out->out, perm, raw_perm, dirty, leaf_level, page_shift
+ * and leaf_entry_addr, not the per-level table[] and perm_above[] (only a paging-structure
+ * cache reads those). The caller has set env->paging_pwsnp from `pe`.
+ */
+int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                             const struct walk_ss_nest *nest, struct vtd_stage_result *out,
+                             struct vtd_fault_info *f);
 
 /* Second-stage translation through the hook if one is set (sim/ puts its caches there), else
  * the uncached walk vtd_ss_walk(). */

@@ -64,12 +64,11 @@ struct vtd_walk_start vtd_ss_full_start(const struct vtd_pasid_cfg *pe)
     return (struct vtd_walk_start){.level = pe->ss_levels, .table = pe->ssptptr, .perm = VTD_PERM_ALL};
 }
 
-int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
-                     uint64_t gpa, unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
+/* The checks made before the first read, with the result's scalar fields reset. */
+static int ss_walk_start_checks(const struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
+                                const struct vtd_walk_start *start, uint64_t gpa, struct vtd_stage_result *out,
+                                struct vtd_fault_info *f)
 {
-    const struct vtd_caps *caps = env->caps;
-    struct ss_walk w;
-    env->paging_pwsnp = pe->pwsnp;
     /* Only the scalar fields are reset: the per-level arrays are filled as the walk goes. */
     out->top_level = pe->ss_levels;
     out->leaf_level = 0;
@@ -77,19 +76,39 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     out->dirty = false;
     if (gpa & vtd_bits_above(12 + 9 * pe->ss_levels))
         return walk_fault(f, VTD_FR_BEYOND_AGAW, 0, 0);
-    if (start->level == pe->ss_levels && (start->table & vtd_bits_above(caps->haw)))
+    if (start->level == pe->ss_levels && (start->table & vtd_bits_above(env->caps->haw)))
         return walk_fault(f, VTD_FR_SSPTPTR, start->table, 0);
+    return 0;
+}
+
+/*
+ * The levels of the walk, the access check and the A/D updates, on the path the caller chose
+ * (`lean` and `record` are constants once inlined): `lean` reads through walk_read64_lean()
+ * and leaves the reads made in *nread for the caller to count; `record` stores each level's
+ * table and the permissions above it for the paging-structure caches. `top` is start->level,
+ * passed apart so that a caller may make it a constant: the loop then unrolls, and each
+ * level's index shift, reserved masks and leaf test become constants.
+ */
+static inline __attribute__((always_inline)) int
+ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+               unsigned top, uint64_t gpa, unsigned access, const uint64_t (*rsvd)[VTD_PT_PS_KINDS], bool lean,
+               bool record, unsigned *nread, struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    struct ss_walk w;
     uint64_t table = start->table;
     unsigned perm = start->perm;
     /* Loop invariants in locals: the stores into *out below could otherwise alias them. */
-    const uint64_t(*rsvd)[2] = walk_masks(env)->ss;
     const bool ssee = pe->ssee;
     const unsigned implied = ss_implied_perm(ssee);
-    for (unsigned l = start->level;; l--) {
-        out->table[l] = table;
-        out->perm_above[l] = perm;
+#pragma GCC unroll 5
+    for (unsigned l = top; l >= 1; l--) {
+        if (record) {
+            out->table[l] = table;
+            out->perm_above[l] = perm;
+        }
         uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
-        if (walk_read64(env, VTD_TR_SS, l, addr, &e))
+        ++*nread;
+        if (walk_read64_on(env, lean, VTD_TR_SS, l, addr, &e))
             return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
         w.entry_addr[l] = addr;
         w.entry[l] = e;
@@ -115,13 +134,60 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     }
     bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
     if (pe->ssade) {
-        int rc = ss_update_ad(env, pe, &w, start->level, out, write, f);
+        int rc = ss_update_ad(env, pe, &w, top, out, write, f);
         if (rc)
             return rc;
     }
     /* Without SSADE nothing tracks dirtiness, so writes never need an update. */
     out->dirty = !pe->ssade || (w.entry[out->leaf_level] & VTD_SS_D);
     return 0;
+}
+
+int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
+                     uint64_t gpa, unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    env->paging_pwsnp = pe->pwsnp;
+    int rc = ss_walk_start_checks(env, pe, start, gpa, out, f);
+    if (rc)
+        return rc;
+    const uint64_t(*rsvd)[VTD_PT_PS_KINDS] = walk_masks(env)->ss;
+    unsigned n = 0;
+    if (!walk_is_lean(env))
+        return ss_walk_levels(env, pe, start, start->level, gpa, access, rsvd, false, true, &n, out, f);
+    /* The usual full depths with constant levels (ss_walk_levels). */
+    if (start->level == 4)
+        rc = ss_walk_levels(env, pe, start, 4, gpa, access, rsvd, true, true, &n, out, f);
+    else if (start->level == 5)
+        rc = ss_walk_levels(env, pe, start, 5, gpa, access, rsvd, true, true, &n, out, f);
+    else
+        rc = ss_walk_levels(env, pe, start, start->level, gpa, access, rsvd, true, true, &n, out, f);
+    walk_count_paging(env, VTD_TR_SS, n);
+    return rc;
+}
+
+int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                             const struct walk_ss_nest *nest, struct vtd_stage_result *out,
+                             struct vtd_fault_info *f)
+{
+    /* ss_walk_start_checks() with the walk's shared values; the result is read only on success,
+     * when every field named above has been written. */
+    if (gpa & nest->beyond_agaw)
+        return walk_fault(f, VTD_FR_BEYOND_AGAW, 0, 0);
+    struct vtd_walk_start start = vtd_ss_full_start(pe);
+    if (nest->ptr_beyond_haw)
+        return walk_fault(f, VTD_FR_SSPTPTR, start.table, 0);
+    unsigned n = 0;
+    const unsigned access = VTD_ACC_R | VTD_ACC_NOCHECK;
+    int rc;
+    /* The usual depths with constant levels (ss_walk_levels); AW allows only 3, 4 and 5. */
+    if (start.level == 4)
+        rc = ss_walk_levels(env, pe, &start, 4, gpa, access, nest->rsvd, true, false, &n, out, f);
+    else if (start.level == 5)
+        rc = ss_walk_levels(env, pe, &start, 5, gpa, access, nest->rsvd, true, false, &n, out, f);
+    else
+        rc = ss_walk_levels(env, pe, &start, start.level, gpa, access, nest->rsvd, true, false, &n, out, f);
+    walk_count_paging(env, VTD_TR_SS, n);
+    return rc;
 }
 
 int vtd_ss_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
