@@ -65,6 +65,7 @@ static const struct field expect_fields[] = {
     {"all_writes_reported", T_BOOL, E_ALL_WRITES_REPORTED, false, 0, 0, NULL},
     {"pages_reported", T_U64, E_PAGES_REPORTED, false, 0, 0, NULL},
     {"pages_written", T_U64, E_PAGES_WRITTEN, false, 0, 0, NULL},
+    {"audit", T_U64, E_AUDIT, false, 0, 1000, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */

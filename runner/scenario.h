@@ -81,6 +81,7 @@ enum sc_exp {
     E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA, E_REMAPPED,
     E_PRQ, E_PRQ_MESSAGES,
     E_DIRTY_LOST, E_ACCESSED_LOST, E_ALL_WRITES_REPORTED, E_PAGES_REPORTED, E_PAGES_WRITTEN,
+    E_AUDIT,        /* the audit's findings the step exposes (with --audit only) */
     E_MAX
 };
 
