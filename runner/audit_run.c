@@ -167,7 +167,7 @@ static int join(struct ex *e, const struct sc_step *st, int table, uint16_t did,
 {
     int rc = space_add(e->audit, table, did, tag);
     if (!rc && HAS(st, A_DEVICE))
-        rc = vtd_audit_join(e->audit->a, step_dev(e, st)->cfg.sid, did, tag, false);
+        rc = vtd_audit_join(e->audit->a, step_dev(e, st)->cfg.sid, did, tag, step_dev(e, st)->cfg.ats);
     return rc;
 }
 
