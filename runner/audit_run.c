@@ -69,6 +69,22 @@ static void heard(void *arg, const struct vtd_audit_finding *f)
     ex_audit_found(arg, line);
 }
 
+/* Whether every line of `found` (NULL: none) contains `text` (NULL: anything). */
+static bool all_contain(const char *found, const char *text)
+{
+    if (!found || !text)
+        return true;
+    for (const char *p = found; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *hit = strstr(p, text);
+        if (!hit || hit + strlen(text) > p + len)
+            return false;
+        p += len + (end ? 1 : 0);
+    }
+    return true;
+}
+
 /*
  * The step's findings against its `expect: audit` (how many it exposed; for the last step,
  * with what is still possibly cached at the end): as many as expected pass as one check; any
@@ -86,7 +102,10 @@ static void settle(struct ex *e, const struct sc_step *st)
     au->nfound = 0;
     if (expect)
         e->r->checks++;
-    if (expect && n == st->expect.v[E_AUDIT]) {
+    if (expect && n == st->expect.v[E_AUDIT] && !all_contain(au->found, st->expect.audit_finding)) {
+        fprintf(ex_miss(e, st), "    expected each audit finding to contain \"%s\":\n%s", st->expect.audit_finding,
+                au->found);
+    } else if (expect && n == st->expect.v[E_AUDIT]) {
         e->r->audit_expected += n;
     } else if (expect) {
         fprintf(ex_miss(e, st), "    expected %llu audit finding%s, the audit reported %u%s\n%s",
