@@ -30,6 +30,7 @@ struct audit_space {
 struct ex_audit {
     struct vtd_audit *a;
     struct ex_audit_entries *entries;
+    struct ex_audit_pages *pages;
     const struct sc_step *step;   /* the step a finding is reported against */
     struct audit_space *sp;
     unsigned nsp, cap;
@@ -125,7 +126,7 @@ static void settle(struct ex *e, const struct sc_step *st)
 int ex_audit_new(struct ex *e)
 {
     if (!(e->audit = vtd_calloc(1, sizeof *e->audit)) || !(e->audit->a = vtd_audit_new(heard, e)) ||
-        !(e->audit->entries = ex_audit_entries_new()))
+        !(e->audit->entries = ex_audit_entries_new()) || !(e->audit->pages = ex_audit_pages_new()))
         return -ENOMEM;
     return 0;
 }
@@ -136,6 +137,7 @@ void ex_audit_free(struct ex *e)
         return;
     vtd_audit_free(e->audit->a);
     ex_audit_entries_free(e->audit->entries);
+    ex_audit_pages_free(e->audit->pages);
     if (e->audit->found_f)
         fclose(e->audit->found_f);
     free(e->audit->found);
@@ -224,6 +226,31 @@ static int legacy_attach(struct ex *e, const struct sc_step *st)
     return join(e, st, (int)ARGV(st, A_TABLE), (uint16_t)ARG_OR(st, A_DID, 1), VTD_AUDIT_NO_PASID);
 }
 
+/* A write_pte: a write into a freed table page, and the page it unlinks for each space over
+ * the table. */
+static int pte_write(struct ex *e, const struct sc_step *st, const struct outcome *o)
+{
+    struct ex_audit *au = e->audit;
+    if (!o->edited)
+        return 0;
+    ex_audit_pages_write(e, au->pages, o->edit_addr, 8, "written as a table entry");
+    for (unsigned i = 0; i < au->nsp; i++)
+        if (au->sp[i].table == (int)ARGV(st, A_TABLE) &&
+            ex_audit_pages_unlink(e, au->pages, st, o, au->sp[i].did, au->sp[i].tag))
+            return -ENOMEM;
+    return 0;
+}
+
+/* The bytes a write_mem step wrote. */
+static uint64_t mem_written(const struct sc_step *st)
+{
+    if (HAS(st, A_FILL))
+        return ARGV(st, A_SIZE);
+    if (st->nbulk)
+        return st->nbulk;
+    return HAS(st, A_SIZE) && ARGV(st, A_SIZE) < 8 ? ARGV(st, A_SIZE) : 8;
+}
+
 /* What a step that executed without error tells the audit. 0, or -ENOMEM. */
 static int step_events(struct ex *e, const struct sc_step *st, const struct outcome *o)
 {
@@ -246,7 +273,13 @@ static int step_events(struct ex *e, const struct sc_step *st, const struct outc
     /* A protect leaves the old permissions possibly cached: a stale range until invalidated. */
     case SK_UNMAP: case SK_PROTECT:
         return table_range(e, (int)ARGV(st, A_TABLE), false, ARGV(st, A_VA), ARGV(st, A_SIZE));
-    case SK_MAP: return table_range(e, (int)ARGV(st, A_TABLE), true, ARGV(st, A_VA), ARGV(st, A_SIZE));
+    case SK_MAP:
+        ex_audit_pages_write(e, e->audit->pages, ARGV(st, A_PA), ARGV(st, A_SIZE), "mapped as data");
+        return table_range(e, (int)ARGV(st, A_TABLE), true, ARGV(st, A_VA), ARGV(st, A_SIZE));
+    case SK_WRITE_PTE: return pte_write(e, st, o);
+    case SK_WRITE_MEM:
+        ex_audit_pages_write(e, e->audit->pages, ARGV(st, A_ADDR), mem_written(st), "written");
+        return 0;
     case SK_MAP_DMA: return container_range(e, true, st);
     default: return 0;
     }
@@ -262,6 +295,7 @@ static void out_of_memory(struct ex *e, const struct sc_step *st)
 static int hear_desc(struct ex *e, const uint64_t *qw)
 {
     ex_audit_entries_desc(e, e->audit->entries, qw);
+    ex_audit_pages_desc(e, e->audit->pages, qw);
     return vtd_audit_desc(e->audit->a, e->step_no, qw);
 }
 
@@ -327,7 +361,8 @@ void ex_audit_finish(struct ex *e)
     vtd_audit_finish(e->audit->a);
     settle(e, last);
     const struct vtd_audit_stats *s = vtd_audit_stats(e->audit->a);
-    e->r->audit_findings = s->findings + ex_audit_entries_findings(e->audit->entries);
+    e->r->audit_findings =
+        s->findings + ex_audit_entries_findings(e->audit->entries) + ex_audit_pages_findings(e->audit->pages);
     e->r->audited = true;
     ex_step_done(e, last);
 }

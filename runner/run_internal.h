@@ -186,6 +186,17 @@ int ex_audit_pasid_write(struct ex *e, struct ex_audit_entries *t, uint16_t sid,
                          bool fs);
 void ex_audit_pasid_clear(struct ex *e, struct ex_audit_entries *t, uint16_t sid, uint32_t pasid);
 void ex_audit_entries_desc(struct ex *e, struct ex_audit_entries *t, const uint64_t *qw);
+/* audit_pages.c: page-table pages unlinked by a write_pte and written again before the
+ * invalidation of what was cached from them completed. */
+struct ex_audit_pages;
+struct ex_audit_pages *ex_audit_pages_new(void);
+void ex_audit_pages_free(struct ex_audit_pages *t);
+uint64_t ex_audit_pages_findings(const struct ex_audit_pages *t);
+/* A write_pte step (o->edited) of a table the space (did, tag) translates through. */
+int ex_audit_pages_unlink(struct ex *e, struct ex_audit_pages *t, const struct sc_step *st, const struct outcome *o,
+                          uint16_t did, uint32_t tag);
+void ex_audit_pages_write(struct ex *e, struct ex_audit_pages *t, uint64_t addr, uint64_t len, const char *how);
+void ex_audit_pages_desc(struct ex *e, struct ex_audit_pages *t, const uint64_t *qw);
 /* A write_context or write_pasid step changed a qword of an entry (o->edited). */
 int ex_audit_raw_write(struct ex *e, const struct sc_step *st, struct ex_audit_entries *t, const struct outcome *o);
 

@@ -334,3 +334,51 @@ Test(scenario_audit, audit_finding_needs_audit)
     cr_assert_not_null(strstr(err.msg, "'audit_finding' needs 'audit'"), "%s", err.msg);
     cr_assert_eq(err.line, 12, "%u", err.line);
 }
+
+/* A table page unlinked by a write_pte: the scenario links its own page at 0x3000000 under the
+ * PDE of 0x200000, then clears the PDE. */
+#define FREED_PAGE                                                                            \
+    HEAD "  - map: {table: fs, va: 0x200000, pa: 0x800000, size: 8K, perm: rwu}\n"            \
+         "  - write_mem: {addr: 0x3000000, value: 0x900007}\n"                                 \
+         "  - write_pte: {table: fs, va: 0x200000, level: 2, value: 0x3000007}\n"              \
+         "  - write_pte: {table: fs, va: 0x200000, level: 2, value: 0}\n"
+#define PSI_IH(ih)                                                                                       \
+    "  - qi: {type: p_iotlb, granularity: page, did: 2, pasid: 7, addr: 0x200000, am: 9, ih: " #ih "}\n"
+#define WAIT "  - qi: {type: wait, sw: true, status_addr: 0x9000, status_data: 0x1}\n"
+
+Test(scenario_audit, freed_table_page_written_again)
+{
+    struct sc_result r;
+    cr_assert(!run(FREED_PAGE "  - write_mem: {addr: 0x3000008, value: 0x1}\n", true, &r));
+    cr_assert_eq(r.audit_findings, 1);
+    cr_assert_eq(r.fail[0].step, 7);
+    cr_assert_not_null(strstr(r.fail[0].text, "freed table page written: 0x3000000 (the level-1 table under DID 2 PASID 7 "
+                                              "0x200000-0x3fffff), unlinked at step 6, written at step 7, before an "
+                                              "invalidation covering it; missing: P_IOTLB PSI DID 2 PASID 7 ADDR "
+                                              "0x200000 AM 9 IH 0"),
+                       "%s", r.fail[0].text);
+    sc_result_free(&r);
+    /* IH 1 keeps the paging-structure caches: it does not count. */
+    cr_assert(!run(FREED_PAGE PSI_IH(true) WAIT "  - map: {table: fs, va: 0x10000, pa: 0x3000000, size: 4K, perm: rwu}\n",
+                   true, &r));
+    cr_assert_not_null(strstr(r.fail[0].text, "mapped as data at step 9, before an invalidation"), "%s", r.fail[0].text);
+    sc_result_free(&r);
+    /* Invalidated but not waited for. */
+    cr_assert(!run(FREED_PAGE PSI_IH(false) "  - write_mem: {addr: 0x3000000, value: 0x1}\n", true, &r));
+    cr_assert_not_null(strstr(r.fail[0].text, "its invalidation not waited for; missing: wait"), "%s", r.fail[0].text);
+    sc_result_free(&r);
+}
+
+Test(scenario_audit, freed_table_page_reused_after_the_flush)
+{
+    struct sc_result r;
+    cr_assert(run(FREED_PAGE PSI_IH(false) WAIT "  - write_mem: {addr: 0x3000000, value: 0x1}\n", true, &r), "%s",
+              r.nfail ? r.fail[0].text : "");
+    cr_assert_eq(r.audit_findings, 0);
+    sc_result_free(&r);
+    cr_assert(run(FREED_PAGE "  - qi: {type: p_iotlb, granularity: pasid, did: 2, pasid: 7}\n" WAIT
+                             "  - write_mem: {addr: 0x3000000, value: 0x1}\n",
+                  true, &r),
+              "%s", r.nfail ? r.fail[0].text : "");
+    sc_result_free(&r);
+}
