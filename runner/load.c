@@ -786,6 +786,7 @@ static void free_steps(struct sc_step *st, unsigned n)
     for (unsigned i = 0; st && i < n; i++) {
         vtd_free(st[i].expect.fix);
         vtd_free(st[i].expect.warning);
+        vtd_free(st[i].expect.audit_finding);
         vtd_free(st[i].expect.mem);
         vtd_free(st[i].expect.stats);
         vtd_free(st[i].expect.removed);

@@ -65,6 +65,8 @@ static const struct field expect_fields[] = {
     {"all_writes_reported", T_BOOL, E_ALL_WRITES_REPORTED, false, 0, 0, NULL},
     {"pages_reported", T_U64, E_PAGES_REPORTED, false, 0, 0, NULL},
     {"pages_written", T_U64, E_PAGES_WRITTEN, false, 0, 0, NULL},
+    {"audit", T_U64, E_AUDIT, false, 0, 1000, NULL},
+    {"audit_finding", T_STR, E_AUDIT_FINDING, false, 0, 0, NULL},
 };
 
 /* enum iommu_fault_reason of the seed's uAPI. */
@@ -340,8 +342,12 @@ bool ld_expect(struct ld *L, yaml_node_t *n, struct sc_expect *e)
     memcpy(e->v, v.v, sizeof e->v);
     e->line = (unsigned)n->start_mark.line + 1;
     e->col = (unsigned)n->start_mark.column + 1;
-    if ((v.given[E_FIX] && !(e->fix = ld_strdup(v.s[E_FIX]))) || (v.given[E_WARNING] && !(e->warning = ld_strdup(v.s[E_WARNING]))))
+    if ((v.given[E_FIX] && !(e->fix = ld_strdup(v.s[E_FIX]))) || (v.given[E_WARNING] && !(e->warning = ld_strdup(v.s[E_WARNING]))) ||
+        (v.given[E_AUDIT_FINDING] && !(e->audit_finding = ld_strdup(v.s[E_AUDIT_FINDING]))))
         return ld_fatal(L, n, "out of memory");
+    if (v.given[E_AUDIT_FINDING] && !v.given[E_AUDIT] &&
+        !ld_fail(L, n, "expect: 'audit_finding' needs 'audit' (how many findings the step exposes)"))
+        ok = false;
     if (v.given[X_MEM] && !L->stop && !load_mem_expect(L, v.node[X_MEM], e))
         ok = false;
     if (v.given[X_STATS] && !L->stop && !load_stats_expect(L, v.node[X_STATS], e))

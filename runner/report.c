@@ -81,7 +81,8 @@ static void json_result(FILE *f, const struct sc_result *r, long index)
                "\"seconds\": %.6f",
             sc_result_passed(r) ? "true" : "false", r->steps, r->requests, r->checks, r->failed, r->seconds);
     if (r->audited)
-        fprintf(f, ", \"audit_findings\": %llu", (unsigned long long)r->audit_findings);
+        fprintf(f, ", \"audit_findings\": %llu, \"audit_expected\": %llu", (unsigned long long)r->audit_findings,
+                (unsigned long long)r->audit_expected);
     if (r->load_error) {
         fputs(", \"load_error\": ", f);
         sc_text_json(f, r->load_error);

@@ -79,6 +79,8 @@ struct outcome {
     bool has_layer_err;       /* unbind, cache_invalidate: the iommu layer's answer VFIO dropped */
     int layer_err;
     uint64_t warnings_before;
+    bool edited;              /* a raw write (edit_qword): the qword's address, old and new value */
+    uint64_t edit_addr, edit_old, edit_new;
 };
 
 #define HAS(st, a) ((st)->given[a])
@@ -172,14 +174,30 @@ void ex_audit_begin(struct ex *e, const struct sc_step *st);
 void ex_audit_step(struct ex *e, const struct sc_step *st, const struct outcome *o);
 void ex_audit_desc(struct ex *e, const uint64_t *desc, unsigned nqw, int rc);
 void ex_audit_finish(struct ex *e);
-/* audit_entries.c: PASID entries rewritten before the PASID cache was invalidated and waited for. */
+/* A finding of the running step (its text, one line): checked against its `expect: audit`. */
+void ex_audit_found(struct ex *e, const char *line);
+/* audit_entries.c: context and PASID entries rewritten before their caches were invalidated and
+ * the invalidations waited for. */
 struct ex_audit_entries;
 struct ex_audit_entries *ex_audit_entries_new(void);
 void ex_audit_entries_free(struct ex_audit_entries *t);
 uint64_t ex_audit_entries_findings(const struct ex_audit_entries *t);
-int ex_audit_pasid_write(struct ex *e, const struct sc_step *st, struct ex_audit_entries *t, uint16_t sid,
-                         uint32_t pasid, uint16_t did);
+int ex_audit_pasid_write(struct ex *e, struct ex_audit_entries *t, uint16_t sid, uint32_t pasid, uint16_t did,
+                         bool fs);
 void ex_audit_pasid_clear(struct ex *e, struct ex_audit_entries *t, uint16_t sid, uint32_t pasid);
 void ex_audit_entries_desc(struct ex *e, struct ex_audit_entries *t, const uint64_t *qw);
+/* audit_pages.c: page-table pages unlinked by a write_pte and written again before the
+ * invalidation of what was cached from them completed. */
+struct ex_audit_pages;
+struct ex_audit_pages *ex_audit_pages_new(void);
+void ex_audit_pages_free(struct ex_audit_pages *t);
+uint64_t ex_audit_pages_findings(const struct ex_audit_pages *t);
+/* A write_pte step (o->edited) of a table the space (did, tag) translates through. */
+int ex_audit_pages_unlink(struct ex *e, struct ex_audit_pages *t, const struct sc_step *st, const struct outcome *o,
+                          uint16_t did, uint32_t tag);
+void ex_audit_pages_write(struct ex *e, struct ex_audit_pages *t, uint64_t addr, uint64_t len, const char *how);
+void ex_audit_pages_desc(struct ex *e, struct ex_audit_pages *t, const uint64_t *qw);
+/* A write_context or write_pasid step changed a qword of an entry (o->edited). */
+int ex_audit_raw_write(struct ex *e, const struct sc_step *st, struct ex_audit_entries *t, const struct outcome *o);
 
 #endif

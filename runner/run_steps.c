@@ -198,8 +198,13 @@ static int edit_qword(struct ex *e, const struct sc_step *st, uint64_t addr, str
     uint64_t v = 0;
     int rc = vtd_mem_read64(m, addr, &v);
     if (!rc) {
+        uint64_t old = v;
         v = HAS(st, A_VALUE) ? ARGV(st, A_VALUE) : ((v | ARG_OR(st, A_SET, 0)) & ~ARG_OR(st, A_CLEAR, 0));
         rc = vtd_mem_write64(m, addr, v);
+        o->edited = !rc;
+        o->edit_addr = addr;
+        o->edit_old = old;
+        o->edit_new = v;
     }
     o->err_what = "memory write";
     return rc;

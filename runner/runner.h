@@ -78,7 +78,8 @@ struct sc_result {
     struct sc_issued *issued; /* the first SC_MAX_ISSUED_KEPT of them, in order */
     unsigned nissued;
     bool audited;           /* the run was audited (sc_run_opts.audit) */
-    uint64_t audit_findings;/* the audit's findings, each also a failure of its step */
+    uint64_t audit_findings;/* the audit's findings, each a failure of its step unless expected */
+    uint64_t audit_expected;/* those a step's `expect: audit` asked for */
 };
 
 /*

@@ -81,6 +81,8 @@ enum sc_exp {
     E_VECTOR, E_DEST, E_DEST_MODE, E_TRIGGER, E_DLM, E_POSTED, E_PDA, E_REMAPPED,
     E_PRQ, E_PRQ_MESSAGES,
     E_DIRTY_LOST, E_ACCESSED_LOST, E_ALL_WRITES_REPORTED, E_PAGES_REPORTED, E_PAGES_WRITTEN,
+    E_AUDIT,        /* the audit's findings the step exposes (with --audit only) */
+    E_AUDIT_FINDING,
     E_MAX
 };
 
@@ -125,6 +127,7 @@ struct sc_expect {
     bool given[E_MAX];
     uint64_t v[E_MAX];
     char *fix;          /* E_FIX: a substring of the oracle's suggested descriptor(s) */
+    char *audit_finding;   /* expect: audit_finding, text each of the step's audit findings contains */
     char *warning;      /* E_WARNING: a substring of a warning raised by this step */
     struct sc_mem_expect *mem;
     unsigned nmem;
