@@ -9,6 +9,7 @@
 
 #include "sim/iommu_internal.h"
 #include "sim/qi.h"
+#include "dma_twins.h"
 #include "world.h"
 
 #define SID_A vtd_sid(0, 3, 0)
@@ -105,50 +106,6 @@ static void teardown(void)
     }
 }
 
-static void expect_same_result(int rc0, const struct vtd_dma_result *a, int rc1, const struct vtd_dma_result *b,
-                               unsigned op)
-{
-    cr_assert_eq(rc0, rc1, "op %u: rc %#x vs %#x", op, rc0, rc1);
-    cr_assert_eq(a->x.fault.code, b->x.fault.code, "op %u", op);
-    cr_assert_eq(a->x.fault.addr, b->x.fault.addr, "op %u", op);
-    cr_assert_eq(a->x.fault.suppressed, b->x.fault.suppressed, "op %u", op);
-    cr_assert_eq(a->x.out, b->x.out, "op %u: out %#llx vs %#llx", op, (unsigned long long)a->x.out,
-                 (unsigned long long)b->x.out);
-    cr_assert_eq(a->x.page_shift, b->x.page_shift, "op %u", op);
-    cr_assert_eq(a->x.perm, b->x.perm, "op %u", op);
-    cr_assert_eq(a->x.dirty, b->x.dirty, "op %u", op);
-    cr_assert_eq(a->x.did, b->x.did, "op %u", op);
-    cr_assert_eq(a->x.pasid, b->x.pasid, "op %u", op);
-    cr_assert_eq(a->x.pgtt, b->x.pgtt, "op %u", op);
-    cr_assert_eq(a->x.priv, b->x.priv, "op %u", op);
-    cr_assert_eq(a->x.ctx.pdtp, b->x.ctx.pdtp, "op %u", op);
-    cr_assert_eq(a->x.ctx.rid_pasid, b->x.ctx.rid_pasid, "op %u", op);
-    cr_assert_eq(a->x.pe.did, b->x.pe.did, "op %u", op);
-    cr_assert_eq(a->x.pe.fsptptr, b->x.pe.fsptptr, "op %u", op);
-    cr_assert_eq(a->x.pe.ssptptr, b->x.pe.ssptptr, "op %u", op);
-    cr_assert_eq(a->source, b->source, "op %u", op);
-    cr_assert_eq(a->used, b->used, "op %u: used %#x vs %#x", op, a->used, b->used);
-    cr_assert_eq(a->reads, b->reads, "op %u", op);
-    cr_assert_eq(a->stale, b->stale, "op %u", op);
-    if (a->stale) {
-        cr_assert_eq(a->report.caches, b->report.caches, "op %u", op);
-        cr_assert_eq(a->report.filled_step, b->report.filled_step, "op %u", op);
-        cr_assert_str_eq(a->report.fix, b->report.fix, "op %u", op);
-    }
-}
-
-static void expect_same_counters(unsigned op)
-{
-    const struct vtd_iommu_stats *s0 = vtd_iommu_stats(sides[0].io), *s1 = vtd_iommu_stats(sides[1].io);
-    cr_assert_eq(memcmp(s0, s1, sizeof(*s0)), 0, "op %u: IOMMU statistics differ", op);
-    for (unsigned id = 0; id < VTD_C_NCACHES; id++) {
-        const struct vtd_cache_stats *c0 = vtd_cache_stats(vtd_iommu_cache(sides[0].io, id));
-        const struct vtd_cache_stats *c1 = vtd_cache_stats(vtd_iommu_cache(sides[1].io, id));
-        cr_assert_eq(memcmp(c0, c1, sizeof(*c0)), 0, "op %u: %s statistics differ", op,
-                     vtd_cache_name(vtd_iommu_cache(sides[0].io, id)));
-    }
-}
-
 static unsigned iotlb_answers; /* requests the IOTLB answered (fast path or not) */
 
 static void random_dma(unsigned op)
@@ -168,7 +125,7 @@ static void random_dma(unsigned op)
         vtd_iommu_set_step(sides[k].io, op);
         rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
     }
-    expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
     iotlb_answers += res[0].source == VTD_SRC_IOTLB;
 }
 
@@ -238,9 +195,9 @@ static void random_mix(void)
         else
             random_invalidation();
         if (op % 1000 == 0)
-            expect_same_counters(op);
+            twins_expect_same_counters(sides[0].io, sides[1].io, op);
     }
-    expect_same_counters(0);
+    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
     /* The comparison means something only if the fast path answered often, stale or not. */
     cr_assert_gt(vtd_iommu_fast_hits(sides[0].io), iotlb_answers / 4, "%llu of %u",
                  (unsigned long long)vtd_iommu_fast_hits(sides[0].io), iotlb_answers);
@@ -339,8 +296,8 @@ Test(fastpath, smaller_page_filled_later_wins_as_in_the_full_lookup)
     int rc[2];
     for (int k = 0; k < 2; k++)
         rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
-    expect_same_result(rc[0], &res[0], rc[1], &res[1], 0);
+    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], 0);
     cr_assert_eq(res[0].x.page_shift, 12, "the 4 KiB entry answers");
     cr_assert_eq(res[0].x.out, 0x90001000);
-    expect_same_counters(0);
+    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
 }

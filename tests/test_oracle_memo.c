@@ -12,6 +12,7 @@
 #include "sim/qi.h"
 #include "sim/qi_desc.h"
 #include "walker/fs_entry.h"
+#include "dma_twins.h"
 #include "world.h"
 
 #define SID_A vtd_sid(0, 3, 0)
@@ -95,42 +96,6 @@ static void teardown(void)
     }
 }
 
-static void expect_same_result(int rc0, const struct vtd_dma_result *a, int rc1, const struct vtd_dma_result *b,
-                               unsigned op)
-{
-    cr_assert_eq(rc0, rc1, "op %u: rc %#x vs %#x", op, rc0, rc1);
-    cr_assert_eq(a->x.fault.code, b->x.fault.code, "op %u", op);
-    cr_assert_eq(a->x.out, b->x.out, "op %u", op);
-    cr_assert_eq(a->x.page_shift, b->x.page_shift, "op %u", op);
-    cr_assert_eq(a->x.perm, b->x.perm, "op %u", op);
-    cr_assert_eq(a->source, b->source, "op %u", op);
-    cr_assert_eq(a->used, b->used, "op %u", op);
-    cr_assert_eq(a->stale, b->stale, "op %u: stale %d vs %d", op, a->stale, b->stale);
-    if (a->stale) {
-        cr_assert_eq(a->report.caches, b->report.caches, "op %u", op);
-        cr_assert_eq(a->report.filled_step, b->report.filled_step, "op %u", op);
-        cr_assert_str_eq(a->report.fix, b->report.fix, "op %u", op);
-        cr_assert_eq(a->report.fresh.fault.code, b->report.fresh.fault.code, "op %u", op);
-        cr_assert_eq(a->report.fresh.out, b->report.fresh.out, "op %u", op);
-    }
-    cr_assert_eq(a->lost.dirty, b->lost.dirty, "op %u", op);
-    cr_assert_eq(a->lost.accessed, b->lost.accessed, "op %u", op);
-    if (a->lost.dirty || a->lost.accessed)
-        cr_assert_str_eq(a->lost.text, b->lost.text, "op %u", op);
-}
-
-static void expect_same_counters(unsigned op)
-{
-    const struct vtd_iommu_stats *s0 = vtd_iommu_stats(sides[0].io), *s1 = vtd_iommu_stats(sides[1].io);
-    cr_assert_eq(memcmp(s0, s1, sizeof(*s0)), 0, "op %u: IOMMU statistics differ", op);
-    for (unsigned id = 0; id < VTD_C_NCACHES; id++) {
-        const struct vtd_cache_stats *c0 = vtd_cache_stats(vtd_iommu_cache(sides[0].io, id));
-        const struct vtd_cache_stats *c1 = vtd_cache_stats(vtd_iommu_cache(sides[1].io, id));
-        cr_assert_eq(memcmp(c0, c1, sizeof(*c0)), 0, "op %u: %s statistics differ", op,
-                     vtd_cache_name(vtd_iommu_cache(sides[0].io, id)));
-    }
-}
-
 static unsigned cached_answers; /* requests a cache helped with: the oracle checked each */
 
 static void random_dma(unsigned op)
@@ -149,7 +114,7 @@ static void random_dma(unsigned op)
         vtd_iommu_set_step(sides[k].io, op);
         rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
     }
-    expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
     cached_answers += res[0].used != 0;
 }
 
@@ -231,9 +196,9 @@ Test(oracle_memo, same_answers_reports_and_counters_as_the_fresh_walk)
         else
             random_invalidation();
         if (op % 1000 == 0)
-            expect_same_counters(op);
+            twins_expect_same_counters(sides[0].io, sides[1].io, op);
     }
-    expect_same_counters(0);
+    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
     const struct vtd_iommu_stats *st = vtd_iommu_stats(sides[0].io);
     /* The comparison means something only if the memo answered often and the mix made stale
      * answers and lost A/D bits for it to miss (each edit changes memory, after which every
