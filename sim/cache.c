@@ -91,16 +91,6 @@ static inline struct vtd_cache_entry *slot_at(const struct vtd_cache *c, size_t 
     return (struct vtd_cache_entry *)(void *)(c->slots + index * c->stride);
 }
 
-static inline struct vtd_cache_entry *set_first(const struct vtd_cache *c, unsigned set)
-{
-    return slot_at(c, (size_t)set * c->ways);
-}
-
-static inline struct vtd_cache_entry *next_way(const struct vtd_cache *c, struct vtd_cache_entry *e)
-{
-    return (struct vtd_cache_entry *)(void *)((unsigned char *)e + c->stride);
-}
-
 /* Branch-free whole-key equality: one test instead of four. */
 static inline bool key_equal(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
 {
