@@ -15,7 +15,8 @@
  * front of its set took an unlink and a push of dependent links in each of the three caches a
  * hit touches (an IOTLB hit went from 17 to 22 ns). A full set's victim is the smallest stamp,
  * found by a scan of the set's stamps alone: 8 bytes a way in a row (1 KiB for a 128-way PASID
- * cache set), not a scan of 128 entries in 128 cache lines.
+ * cache set), not a scan of 128 entries in 128 cache lines. A wide set (WIDE_WAYS or more) does
+ * not rescan at every miss: one scan queues its OLDEST_QUEUED oldest ways (victim_queue below).
  */
 #include "sim/cache.h"
 
@@ -33,11 +34,29 @@
 #define TAG_GROUP 16 /* tags compared at once; one SSE2 register */
 /* Any non-zero state works for xorshift; this one is the 64-bit golden ratio. */
 #define CACHE_DEFAULT_SEED UINT64_C(0x9e3779b97f4a7c15)
+/* Sets this wide keep a queue of their oldest ways (the context and PASID caches' 64 and 128). */
+#define WIDE_WAYS 32u
+#define OLDEST_QUEUED 32u
+
+/*
+ * A wide set's oldest ways as its last full scan found them, oldest first, with their stamps
+ * then. Stamps only grow (a use or a fill takes a new, larger one), so a queued way whose stamp
+ * is unchanged is older than every way outside the queue and every way queued after it: the
+ * first such way is the set's least recently used (or first filled) way, the one a full scan
+ * would pick. The queue turns the 128-stamp scan of each PASID-cache miss into one scan per
+ * OLDEST_QUEUED evictions when spaces are used round-robin.
+ */
+struct victim_queue {
+    uint64_t stamp[OLDEST_QUEUED];
+    uint32_t way[OLDEST_QUEUED];
+    uint8_t next, n; /* entries [next, n) not yet taken */
+};
 
 struct vtd_cache {
     unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major */
     uint64_t *stamps;         /* LRU and FIFO: per slot, the use counter at its last stamp; else NULL */
     uint64_t clock;           /* the last stamp given */
+    struct victim_queue *queues; /* per set, for LRU/FIFO sets of WIDE_WAYS or more; else NULL */
     uint8_t *tags;          /* sets << tag_shift fingerprints; 0 = free way (and padding) */
     unsigned tag_shift;     /* log2 of a set's tag bytes: a shift, not a multiply, per lookup */
     size_t tag_bytes;       /* ways rounded up to TAG_GROUP: the groups a lookup compares */
@@ -258,9 +277,12 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
          * set then keep every tag group 16-byte aligned for the SIMD load. */
         c->slots = vtd_calloc((size_t)entries, stride);
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
+        bool queued = uses_order(g->repl) && g->ways >= WIDE_WAYS;
         if (uses_order(g->repl))
             c->stamps = vtd_calloc((size_t)entries, sizeof(*c->stamps));
-        if (!c->slots || !c->tags || (uses_order(g->repl) && !c->stamps)) {
+        if (queued)
+            c->queues = vtd_calloc(g->sets, sizeof(*c->queues));
+        if (!c->slots || !c->tags || (uses_order(g->repl) && !c->stamps) || (queued && !c->queues)) {
             vtd_cache_free(c);
             return NULL;
         }
@@ -282,6 +304,9 @@ void vtd_cache_reset(struct vtd_cache *c)
         memset(c->tags, 0, (size_t)c->sets << c->tag_shift);
         if (c->stamps)
             memset(c->stamps, 0, (size_t)c->sets * c->ways * sizeof(*c->stamps));
+        /* The clock restarts, so a queued stamp could match a new one by chance. */
+        if (c->queues)
+            memset(c->queues, 0, (size_t)c->sets * sizeof(*c->queues));
     }
     c->count = 0;
     c->clock = 0;
@@ -298,6 +323,7 @@ void vtd_cache_free(struct vtd_cache *c)
     vtd_free(c->slots);
     vtd_free(c->tags);
     vtd_free(c->stamps);
+    vtd_free(c->queues);
     vtd_free(c);
 }
 
@@ -401,8 +427,58 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
+/* The way with the smallest of n stamps (stamps are unique). */
+static unsigned oldest_way(const uint64_t *stamp, unsigned n)
+{
+    unsigned oldest = 0;
+    uint64_t min = stamp[0];
+    for (unsigned w = 1; w < n; w++)
+        if (stamp[w] < min)
+            min = stamp[w], oldest = w;
+    return oldest;
+}
+
+/*
+ * Fill q with the set's OLDEST_QUEUED smallest stamps, in increasing order: insertion into a
+ * short sorted array, where most ways compare once against its largest and go no further. The
+ * scan starts past the last way of the previous queue: when spaces are used round-robin the ways' stamps rise
+ * from there, so the queue fills by appending and every later way is one compare.
+ */
+static void queue_oldest(struct victim_queue *q, const uint64_t *stamp, unsigned ways, unsigned start)
+{
+    unsigned n = 0;
+    for (unsigned left = ways, w = start; left; left--, w = w + 1 == ways ? 0 : w + 1) {
+        uint64_t s = stamp[w];
+        if (n == OLDEST_QUEUED && s >= q->stamp[n - 1])
+            continue;
+        unsigned i = n < OLDEST_QUEUED ? n++ : n - 1;
+        for (; i > 0 && q->stamp[i - 1] > s; i--) {
+            q->stamp[i] = q->stamp[i - 1];
+            q->way[i] = q->way[i - 1];
+        }
+        q->stamp[i] = s;
+        q->way[i] = w;
+    }
+    q->n = (uint8_t)n;
+    q->next = 0;
+}
+
+/* A wide set's oldest way: the first queued way not used or refilled since it was queued. */
+static unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp, unsigned ways)
+{
+    for (;;) {
+        while (q->next < q->n) {
+            unsigned i = q->next++;
+            if (stamp[q->way[i]] == q->stamp[i])
+                return q->way[i];
+        }
+        unsigned last = q->n ? q->way[q->n - 1] : ways - 1;
+        queue_oldest(q, stamp, ways, last + 1 == ways ? 0 : last + 1);
+    }
+}
+
 /* The entry the policy evicts from a full set: the smallest stamp (least recently used under
- * LRU, oldest fill under FIFO; stamps are unique), or a random way. */
+ * LRU, oldest fill under FIFO), or a random way. */
 static struct vtd_cache_entry *pick_victim(struct vtd_cache *c, unsigned set)
 {
     if (c->repl == VTD_REPL_RANDOM) {
@@ -410,11 +486,8 @@ static struct vtd_cache_entry *pick_victim(struct vtd_cache *c, unsigned set)
         return slot_at(c, (size_t)set * c->ways + way);
     }
     const uint64_t *stamp = c->stamps + (size_t)set * c->ways;
-    unsigned oldest = 0;
-    for (unsigned w = 1; w < c->ways; w++)
-        if (stamp[w] < stamp[oldest])
-            oldest = w;
-    return slot_at(c, (size_t)set * c->ways + oldest);
+    unsigned way = c->queues ? queued_oldest_way(&c->queues[set], stamp, c->ways) : oldest_way(stamp, c->ways);
+    return slot_at(c, (size_t)set * c->ways + way);
 }
 
 /* The lowest free way of the set, or ways if it is full. */

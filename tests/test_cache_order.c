@@ -226,6 +226,8 @@ Test(cache_order, lru_random_ops_match_reference)
     random_ops_match_reference(3, 8, VTD_REPL_LRU, 2);
     random_ops_match_reference(8, 3, VTD_REPL_LRU, 3);
     random_ops_match_reference(5, 1, VTD_REPL_LRU, 4);
+    /* Wide sets (32 ways and more) take victims from a queue of their oldest ways. */
+    random_ops_match_reference(2, 32, VTD_REPL_LRU, 9);
 }
 
 Test(cache_order, fifo_random_ops_match_reference)
@@ -233,4 +235,39 @@ Test(cache_order, fifo_random_ops_match_reference)
     random_ops_match_reference(1, 40, VTD_REPL_FIFO, 5);
     random_ops_match_reference(3, 8, VTD_REPL_FIFO, 6);
     random_ops_match_reference(8, 3, VTD_REPL_FIFO, 7);
+    random_ops_match_reference(2, 32, VTD_REPL_FIFO, 10);
+}
+
+/* Round-robin use of 300 keys through one 128-way set, with a recent key used again at every
+ * third step: each eviction must be the key with the smallest stamp, over many refills of the
+ * queue of oldest ways a wide set keeps. */
+Test(cache_order, lru_128_ways_round_robin_past_the_queue)
+{
+    enum { KEYS = 300 };
+    uint64_t stamp[KEYS] = {0}, clock = 0, evictions = 0;
+    struct vtd_cache *c = make(1, 128, VTD_REPL_LRU);
+    for (uint64_t i = 0; i < 6000; i++) {
+        uint64_t k = i % KEYS, want = 0, held = 0, oldest = KEYS;
+        for (uint64_t j = 0; j < KEYS; j++) {
+            held += stamp[j] != 0;
+            if (stamp[j] && (oldest == KEYS || stamp[j] < stamp[oldest]))
+                oldest = j;
+        }
+        if (!stamp[k] && held == 128) {
+            want = oldest + 1;
+            stamp[oldest] = 0;
+        }
+        stamp[k] = ++clock;
+        uint64_t got = insert_evicting(c, k);
+        cr_assert_eq(got, want, "step %llu: evicted %lld, the reference %lld", (unsigned long long)i, (long long)got - 1,
+                     (long long)want - 1);
+        evictions += got != 0;
+        uint64_t again = (k + KEYS - 5) % KEYS;
+        if (i % 3 == 0 && stamp[again]) {
+            cr_assert(lookup(c, again));
+            stamp[again] = ++clock;
+        }
+    }
+    cr_assert_gt(evictions, 5000u);
+    vtd_cache_free(c);
 }

@@ -61,18 +61,35 @@ void walk_masks_compute(struct vtd_walk_env *env)
         }
 }
 
-/* Remember the frame of a successful read as the most recent of the two (an unbacked frame,
- * which reads as zero, is not remembered). */
+/* Remember `frame` as the host frame of addr's page for this kind and level, the most recent
+ * of the two kept. */
+static void walk_frame_keep(struct vtd_walk_frame *fr, uint64_t addr, const uint8_t *frame)
+{
+    fr[1] = fr[0];
+    fr[0] = (struct vtd_walk_frame){.fn_plus1 = (addr >> 12) + 1, .frame = frame};
+}
+
+/* Remember the frame of a successful read (an unbacked frame, which reads as zero, is not). */
 static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr)
 {
-    uint64_t key = (addr >> 12) + 1;
-    if (fr[0].fn_plus1 == key) /* read the slow way while abort ranges exist: already known */
+    if (fr[0].fn_plus1 == (addr >> 12) + 1) /* read the slow way while abort ranges exist: already known */
         return;
     const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
-    if (!frame)
-        return;
-    fr[1] = fr[0];
-    fr[0] = (struct vtd_walk_frame){.fn_plus1 = key, .frame = frame};
+    if (frame)
+        walk_frame_keep(fr, addr, frame);
+}
+
+/*
+ * The host frame a plain read of [addr, addr+len) may use directly: no abort ranges, no dirty
+ * CPU lines, within one frame that exists. A walk over many address spaces misses its
+ * remembered frames at every level; finding the frame once here, where the checked read and
+ * then walk_frame_remember() each found it, halves that miss (bench_spaces).
+ */
+static const uint8_t *walk_plain_frame(struct vtd_walk_env *env, uint64_t addr, size_t len)
+{
+    if (vtd_mem_cpu_dirty(env->mem) || vtd_mem_may_abort(env->mem) || (addr & 0xfff) + len > 0x1000)
+        return NULL;
+    return vtd_mem_frame_for_read(env->mem, addr);
 }
 
 bool walk_snooped(const struct vtd_walk_env *env, unsigned kind)
@@ -87,8 +104,10 @@ bool walk_snooped(const struct vtd_walk_env *env, unsigned kind)
     return vtd_ecap_has(c, VTD_ECAP_SMPWC) && env->paging_pwsnp;
 }
 
-int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr,
-                         uint64_t *val)
+/* The read through memory's own checks (abort ranges, the CPU's view, unbacked frames); out of
+ * line so that the plain miss below saves no registers for it. */
+static __attribute__((noinline)) int walk_mem_read64_checked(struct vtd_walk_env *env, unsigned kind,
+                                                             struct vtd_walk_frame *fr, uint64_t addr, uint64_t *val)
 {
     int rc;
     if (!vtd_mem_cpu_dirty(env->mem))
@@ -100,9 +119,26 @@ int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_wal
     return rc;
 }
 
+int walk_mem_read64_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr,
+                         uint64_t *val)
+{
+    const uint8_t *frame = (addr & 7) ? NULL : walk_plain_frame(env, addr, 8);
+    if (!frame)
+        return walk_mem_read64_checked(env, kind, fr, addr, val);
+    memcpy(val, frame + (addr & 0xfff), 8); /* little-endian host, as mem.c */
+    walk_frame_keep(fr, addr, frame);
+    return 0;
+}
+
 int walk_mem_read_slow(struct vtd_walk_env *env, unsigned kind, struct vtd_walk_frame *fr, uint64_t addr, void *buf,
                        size_t len)
 {
+    const uint8_t *frame = walk_plain_frame(env, addr, len);
+    if (frame) {
+        memcpy(buf, frame + (addr & 0xfff), len);
+        walk_frame_keep(fr, addr, frame);
+        return 0;
+    }
     int rc = walk_snooped(env, kind) ? vtd_mem_read(env->mem, addr, buf, len)
                                      : vtd_mem_read_nosnoop(env->mem, addr, buf, len);
     if (!rc)
