@@ -3,8 +3,9 @@
  * and paging-structure-cache-assisted walks, with the oracle off and on. Medians of repeated
  * runs; a table on stdout, --json/--csv for the same rows.
  *
- * Targets (issue #4): an IOTLB hit under 25 ns with the oracle off, and at least 2x the IOTLB-hit
- * throughput of the RISC-V IOMMU reference model (21-29 M/s), i.e. above 58 M/s.
+ * Targets: an IOTLB hit of at most 10 ns with the oracle off, at least 3x as fast as the RISC-V
+ * IOMMU reference model's IOATC hit measured beside it (scripts/bench-riscv-ref.sh builds
+ * bench/ref/riscv_iotlb_hit.c and runs both in turn), and an oracle-on hit within 2x of it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -121,9 +122,12 @@ int main(int argc, char **argv)
             r->floor_ns = request_floor(&floors, cases[i].pat, r->reads);
     }
     bench_report(rows, NREFS + NCASES, &o);
-    const struct bench_row *hit = &rows[NREFS];
+    const struct bench_row *hit = &rows[NREFS], *hit_oracle = &rows[NREFS + 1];
     if (!hit->skipped)
-        printf("\niotlb hit: %.1f ns = %.1fx its floor (target < 25 ns), %.1f M/s = %.1fx the RISC-V model's 29 M/s (target >= 2x)\n",
-               hit->ns, hit->ns / hit->floor_ns, hit->mops, hit->mops / 29.0);
+        printf("\niotlb hit: %.1f ns = %.1fx its floor (target <= 10 ns; against the RISC-V model: "
+               "scripts/bench-riscv-ref.sh, target >= 3x)\n",
+               hit->ns, hit->ns / hit->floor_ns);
+    if (!hit->skipped && !hit_oracle->skipped)
+        printf("iotlb hit, oracle on: %.2fx the oracle-off hit (target <= 2x)\n", hit_oracle->ns / hit->ns);
     return 0;
 }

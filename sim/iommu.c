@@ -66,6 +66,7 @@ static void envs_init(struct vtd_iommu *io, struct vtd_trace *trace)
     io->env.hooks = &iommu_cache_hooks;
     io->env.opaque = NULL; /* the request in flight (xlate.c) */
     io->env.trace = trace;
+    io->fast_epoch++;
     vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
     io->oracle_env.dry_run = true;
 }
@@ -142,7 +143,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     io->prq_stats = (struct vtd_prq_stats){0};
     io->last_ctx = io->last_pasid = NULL;
     memset(io->fast, 0, sizeof io->fast);
-    io->fast_hits = 0;
+    io->fast_hits = io->fast_dma_hits = 0;
     memset(io->memo, 0, sizeof io->memo);
     io->memo_hits = 0;
     io->nwarnings = 0;
@@ -162,6 +163,7 @@ void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
     io->env.rtaddr = io->oracle_env.rtaddr = rtaddr;
     io->regs.gsts |= (uint32_t)VTD_GSTS_RTPS;
     io->te = true;
+    io->fast_epoch++;
 }
 
 uint64_t vtd_iommu_root(const struct vtd_iommu *io) { return io->rtaddr; }
@@ -200,7 +202,11 @@ int vtd_iommu_device_info(const struct vtd_iommu *io, uint16_t sid, struct vtd_d
 
 void vtd_iommu_count_alloc_failure(struct vtd_iommu *io) { io->stats.alloc_failures++; }
 
-void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace) { io->env.trace = trace; }
+void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace)
+{
+    io->env.trace = trace;
+    io->fast_epoch++;
+}
 
 int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *dc)
 {

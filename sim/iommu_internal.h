@@ -85,7 +85,29 @@ struct iommu_fast_hit {
     unsigned served_access;             /* that request's access + 1 */
     unsigned served_perm;
     bool served_dirty;
+    /* That request's identity (iommu_fast_ident) and the IOMMU's fast_epoch then: a request
+     * with the same identity, page and access, in the same epoch, may be answered whole by
+     * iommu_fast_dma. 0: none. */
+    uint64_t ident, epoch;
 };
+
+/* Who asks, in one word: source-id, PASID, whether it is valid, privilege (compared whole, so
+ * an unused PASID or privilege must match too: stricter than the fast path needs, never looser). */
+#define FAST_IDENT_SET (UINT64_C(1) << 63)
+static inline uint64_t iommu_fast_ident(const struct vtd_request *req)
+{
+    return FAST_IDENT_SET | req->sid | (uint64_t)req->pasid << 16 | (uint64_t)req->pasid_valid << 48 |
+           (uint64_t)req->priv << 49;
+}
+
+/* The slot of a requester's page: the page and the identity mixed by one multiply (the high
+ * bits of a Fibonacci hash depend on every bit of its input). */
+static inline struct iommu_fast_hit *iommu_fast_slot(struct iommu_fast_hit *fast, const struct vtd_request *req)
+{
+    uint64_t h = (req->addr >> VTD_PAGE_SHIFT ^ iommu_fast_ident(req)) * UINT64_C(0x9e3779b97f4a7c15);
+    return &fast[h >> 54]; /* IOMMU_FAST_SLOTS = 1 << 10 */
+}
+_Static_assert(IOMMU_FAST_SLOTS == 1 << 10, "iommu_fast_slot takes 10 bits");
 
 /*
  * One request the oracle found clean (oracle_memo.c): who asked what, the answer both the
@@ -172,6 +194,11 @@ struct vtd_iommu {
     struct vtd_cache_entry *last_ctx, *last_pasid;
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
     uint64_t fast_hits;
+    uint64_t fast_dma_hits;                  /* of those, answered whole by iommu_fast_dma */
+    /* Moves whenever translation is switched, the root table latched or a trace attached or
+     * detached: what a whole-request answer (fast_dma.c) takes as unchanged since its slot was
+     * armed. */
+    uint64_t fast_epoch;
     struct oracle_memo_slot memo[ORACLE_MEMO_SLOTS]; /* the oracle's clean checks (cfg.oracle_memo) */
     uint64_t memo_hits;
     struct vtd_regs regs;
@@ -250,6 +277,19 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
     struct vtd_bus *b = io->bus[sid >> 8];
     return b ? b->dev[sid & 0xff] : NULL;
 }
+
+/*
+ * A whole request answered from the fast path's memo (fast_dma.c), for a requester without a
+ * device TLB (the caller checks): a request the memo answered cleanly before with the same
+ * access, whose three entries still hold, gets the same result, counters and replacement
+ * updates vtd_iommu_dma would give it, without the general path's per-request set-up. False,
+ * with nothing but *res touched, for anything else (and with the oracle on, unless its memo
+ * finds the answer clean).
+ */
+bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+/* After the fast path answered `req` cleanly from slot f (its verdict remembered for this
+ * access): let iommu_fast_dma answer its repeats in this epoch. */
+void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req);
 
 /* The caches as walk hooks (xlate.c): context, PASID, IOTLB, paging-structure caches. */
 extern const struct vtd_walk_hooks iommu_cache_hooks;

@@ -266,9 +266,7 @@ static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version)
 
 static struct iommu_fast_hit *fast_slot(struct vtd_iommu *io, const struct vtd_request *req)
 {
-    uint64_t h = (req->addr >> VTD_PAGE_SHIFT) * UINT64_C(0x9e3779b97f4a7c15) +
-                 req->sid * UINT64_C(0xc2b2ae3d27d4eb4f) + req->pasid * UINT64_C(0x165667b19e3779f9);
-    return &io->fast[(h >> 32) % IOMMU_FAST_SLOTS];
+    return iommu_fast_slot(io->fast, req);
 }
 
 static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *req)
@@ -374,6 +372,7 @@ static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
     u->iotlb_tagged = f->iotlb_tagged;
     u->iotlb_entry = f->iotlb;
     io->fast_hits++;
+    iommu_fast_dma_arm(io, f, req);
     return true;
 }
 
@@ -520,6 +519,11 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
 {
     if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
         return vtd_iommu_interrupt(io, req, res);
+    struct vtd_device *dev = iommu_device(io, req->sid);
+    bool ats = dev && dev->ats;
+    /* A repeat of a clean IOTLB hit without a device TLB is answered whole (fast_dma.c). */
+    if (!ats && iommu_fast_dma(io, req, res))
+        return 0;
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;
@@ -538,8 +542,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     io->env.opaque = &rq;
     /* One count per DMA: an ATS miss makes a translation request and a translated one. */
     io->env.cnt = (struct vtd_walk_counters){0};
-    struct vtd_device *dev = iommu_device(io, req->sid);
-    int rc = dev && dev->ats && iommu_devtlb_of(io, dev) && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, u, dev, req, res)
+    int rc = ats && iommu_devtlb_of(io, dev) && req->kind == VTD_REQ_UNTRANSLATED ? devtlb_dma(io, u, dev, req, res)
                                                                      : iommu_translate_direct(io, u, req, &res->x);
     io->env.opaque = NULL; /* rq ends here */
     res->used = u->used;

@@ -1,0 +1,115 @@
+/*
+ * fast_dma.c: a whole DMA request answered from the fast path's memo (xlate.c), for the case
+ * that dominates a hot IOTLB: the same requester, page and access as a clean answer made
+ * before, its context-cache, PASID-cache and IOTLB entries still holding the same fills.
+ *
+ * The answer, the statistics and the replacement updates are those vtd_iommu_dma gives through
+ * the general path (its fast_hit, then the oracle's memo and the request counters); what this
+ * skips is that path's per-request set-up: the request record the cache hooks fill, the walk
+ * counters' reset, the result's source computed from the caches used, the request checks and
+ * the IOTLB entry's permission rules (their verdict for this access was remembered). Everything
+ * that could make the answer differ is checked before any state changes, so a request that does
+ * not qualify goes down the general path as if this did not exist.
+ */
+#include "sim/iommu_internal.h"
+
+/* The caches a clean IOTLB hit uses: context, PASID and IOTLB, looked up in that order. */
+#define FAST_HIT_USED ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB))
+
+static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version)
+{
+    return e->valid && e->version == version;
+}
+
+void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req)
+{
+    /* The fast path has checked translation on, no trace and the root table. */
+    f->ident = iommu_fast_ident(req);
+    f->epoch = io->fast_epoch;
+}
+
+/* The slot was armed by a clean answer for this very request, in this epoch, and its entries
+ * still hold it (a large page also needs the IOTLB unchanged: see struct iommu_fast_hit). */
+static bool fast_dma_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
+{
+    return f->ident == iommu_fast_ident(req) && f->page == req->addr >> VTD_PAGE_SHIFT &&
+           f->served_access == req->access + 1 && f->epoch == io->fast_epoch &&
+           entry_holds(f->iotlb, f->iotlb_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
+           entry_holds(f->ctx, f->ctx_version) &&
+           (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
+}
+
+/* The translation, written as the general path's fast_hit writes it (no other field of x). */
+static void fast_dma_answer(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    const struct vtd_ctx *ctx = &((const struct ctx_cache_payload *)f->ctx->payload)->ctx;
+    const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe;
+    const struct iotlb_payload *p = (const struct iotlb_payload *)f->iotlb->payload;
+    x->fault.code = 0;
+    x->fault.suppressed = false;
+    x->fault.addr = 0;
+    x->fault.level = 0;
+    x->fs.leaf_level = x->ss.leaf_level = 0;
+    vtd_xlate_set_device(req, ctx, x);
+    x->pe = *pe;
+    x->did = pe->did;
+    x->pgtt = pe->pgtt;
+    x->out = p->out_page | (req->addr & ((UINT64_C(1) << f->iotlb_shift) - 1));
+    x->page_shift = f->iotlb_shift;
+    x->perm = f->served_perm;
+    x->dirty = f->served_dirty;
+}
+
+/*
+ * The checks vtd_iommu_dma runs after the translation, when they would find nothing to do: the
+ * output is not in the interrupt range, no CPU-cache line is dirty, and the oracle is off or its
+ * memo vouches for this answer (the last check: it counts a memo hit). The interrupt range is
+ * one aligned MiB (0xFEEx_xxxx, VT-d 3.14): a 4 KiB page lies wholly inside or outside it, so
+ * for a 4 KiB page the clean answer that armed the slot has settled it.
+ */
+_Static_assert((VTD_INTR_ADDR_FIRST & 0xFFFFF) == 0 && VTD_INTR_ADDR_LAST - VTD_INTR_ADDR_FIRST == 0xFFFFF,
+               "the interrupt range is one aligned MiB");
+static bool fast_dma_nothing_to_report(struct vtd_iommu *io, const struct iommu_fast_hit *f,
+                                       const struct vtd_request *req, const struct vtd_dma_result *res)
+{
+    if ((f->iotlb_shift != VTD_PAGE_SHIFT && vtd_xlate_out_blocked(req, res->x.out)) || vtd_mem_cpu_dirty(io->mem))
+        return false;
+    if (!io->cfg.oracle)
+        return true;
+    return io->cfg.oracle_memo && iommu_oracle_memo_clean(io, req, res, true);
+}
+
+/* The lookups the general path makes, in its order, and the request's counters. */
+static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f, struct vtd_dma_result *res)
+{
+    vtd_cache_touch(io->cache[VTD_C_CONTEXT], f->ctx);
+    vtd_cache_touch(io->cache[VTD_C_PASID], f->pasid_entry);
+    vtd_cache_touch(io->cache[VTD_C_IOTLB], f->iotlb);
+    io->last_ctx = f->ctx;
+    io->last_pasid = f->pasid_entry;
+    io->fast_hits++;
+    io->fast_dma_hits++;
+    res->used = FAST_HIT_USED;
+    res->source = VTD_SRC_IOTLB;
+    res->reads = res->paging_reads = 0;
+    res->stale = false;
+    res->report.caches = 0;
+    res->unflushed = false;
+    res->lost.dirty = res->lost.accessed = false;
+    io->stats.requests++;
+    io->stats.reads_hist[0]++;
+}
+
+bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    if (!io->cfg.fast_path || req->kind != VTD_REQ_UNTRANSLATED)
+        return false;
+    const struct iommu_fast_hit *f = iommu_fast_slot(io->fast, req);
+    if (!fast_dma_matches(f, io, req))
+        return false;
+    fast_dma_answer(f, req, &res->x);
+    if (!fast_dma_nothing_to_report(io, f, req, res))
+        return false;
+    fast_dma_commit(io, f, res);
+    return true;
+}
