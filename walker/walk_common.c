@@ -65,14 +65,14 @@ void walk_masks_compute(struct vtd_walk_env *env)
  * which reads as zero, is not remembered). */
 static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr)
 {
-    uint64_t key = (addr >> 12) + 1;
-    if (fr[0].fn_plus1 == key) /* read the slow way while abort ranges exist: already known */
+    uint64_t tag = walk_frame_tag(addr & ~UINT64_C(7));
+    if (fr[0].tag == tag) /* read the slow way while abort ranges exist: already known */
         return;
     const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
     if (!frame)
         return;
     fr[1] = fr[0];
-    fr[0] = (struct vtd_walk_frame){.fn_plus1 = key, .frame = frame};
+    fr[0] = (struct vtd_walk_frame){.tag = tag, .frame = frame};
 }
 
 bool walk_snooped(const struct vtd_walk_env *env, unsigned kind)
