@@ -176,14 +176,14 @@ struct vtd_walk_masks {
 
 /*
  * Per structure kind and level, the two host frames last read there, most recent first
- * (fn_plus1 0: none). The next walk usually reads the same table pages, and a remembered
+ * (tag 0: none). The next walk usually reads the same table pages, and a remembered
  * pointer takes the frame lookup off the chain of dependent reads; two, because a nested walk's
  * second stage alternates between the leaf table mapping the guest's page tables and the one
  * mapping its data.
  */
 #define VTD_WALK_FRAME_SLOTS 2
 struct vtd_walk_frame {
-    uint64_t fn_plus1;      /* frame number + 1; 0: none (so a zeroed env is safe) */
+    uint64_t tag;           /* the frame's address | 8 (walk_frame_tag); 0: none (so a zeroed env is safe) */
     const uint8_t *frame;
 };
 

@@ -66,13 +66,14 @@ void walk_masks_compute(struct vtd_walk_env *env)
 static void walk_frame_keep(struct vtd_walk_frame *fr, uint64_t addr, const uint8_t *frame)
 {
     fr[1] = fr[0];
-    fr[0] = (struct vtd_walk_frame){.fn_plus1 = (addr >> 12) + 1, .frame = frame};
+    fr[0] = (struct vtd_walk_frame){.tag = walk_frame_tag(addr & ~UINT64_C(7)), .frame = frame};
 }
 
 /* Remember the frame of a successful read (an unbacked frame, which reads as zero, is not). */
 static void walk_frame_remember(struct vtd_walk_env *env, struct vtd_walk_frame *fr, uint64_t addr)
 {
-    if (fr[0].fn_plus1 == (addr >> 12) + 1) /* read the slow way while abort ranges exist: already known */
+    /* Read the slow way while abort ranges exist: already known. */
+    if (fr[0].tag == walk_frame_tag(addr & ~UINT64_C(7)))
         return;
     const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
     if (frame)

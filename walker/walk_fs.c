@@ -33,6 +33,23 @@ static unsigned fs_entry_perm(uint64_t e)
            ((e & VTD_FS_XD) ? 0 : VTD_PERM_X);
 }
 
+/* The outcome of a nested table fetch's second-stage translation `ss` (rc its result): the
+ * host address, or the fault for a table the second stage does not let the IOMMU read. */
+static inline __attribute__((always_inline)) int
+fs_table_located(const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned level, uint64_t gpa, int rc,
+                 const struct vtd_stage_result *ss, uint64_t *hpa, struct vtd_fault_info *f)
+{
+    if (__builtin_expect(rc == VTD_FR_READ || (!rc && !(ss->perm & VTD_PERM_R)), 0))
+        return walk_fault(f, level == pe->fs_levels ? VTD_FR_FS_NEST_PTR_READ : VTD_FR_FS_NEST_READ, gpa, level);
+    if (rc)
+        return rc;
+    *hpa = ss->out;
+    w->table_ss_perm[level] = ss->perm;
+    w->table_ss_leaf[level] = ss->leaf_entry_addr;
+    w->table_ss_dirty[level] = ss->dirty;
+    return 0;
+}
+
 /*
  * Host address of a first-stage table entry. In nested mode the guest-physical address is
  * translated by the second stage, which must allow reads (VT-d 3.8: faults 74h-76h). On the
@@ -48,27 +65,21 @@ fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, stru
         *hpa = gpa;
         return 0;
     }
-    if (gpa & vtd_bits_above(vtd_caps_mgaw(env->caps)))
+    if (gpa & nest->beyond_mgaw)
         return walk_fault(f, VTD_FR_FS_NEST_MGAW, gpa, level);
-    struct vtd_stage_result ss;
+    /* Each branch has a result of its own: the direct one's address never escapes, so once
+     * inlined its fields stay in registers. */
     int rc;
-    if (lean && !(env->hooks && env->hooks->ss_translate)) {
+    if (lean && nest->direct) {
+        struct vtd_stage_result ss;
         rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, &ss, f);
-    } else {
-        env->for_fs = true;
-        rc = vtd_ss_translate_hooked(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
-        env->for_fs = false;
+        return fs_table_located(pe, w, level, gpa, rc, &ss, hpa, f);
     }
-    int no_read = level == pe->fs_levels ? VTD_FR_FS_NEST_PTR_READ : VTD_FR_FS_NEST_READ;
-    if (rc == VTD_FR_READ || (!rc && !(ss.perm & VTD_PERM_R)))
-        return walk_fault(f, no_read, gpa, level);
-    if (rc)
-        return rc;
-    *hpa = ss.out;
-    w->table_ss_perm[level] = ss.perm;
-    w->table_ss_leaf[level] = ss.leaf_entry_addr;
-    w->table_ss_dirty[level] = ss.dirty;
-    return 0;
+    struct vtd_stage_result ss;
+    env->for_fs = true;
+    rc = vtd_ss_translate_hooked(env, pe, gpa, VTD_ACC_R | VTD_ACC_NOCHECK, &ss, f);
+    env->for_fs = false;
+    return fs_table_located(pe, w, level, gpa, rc, &ss, hpa, f);
 }
 
 /* The fault an access meets with the accumulated permissions, or 0 (VT-d 3.6.2). */
@@ -115,11 +126,22 @@ static int fs_nested_ad_write_ok(struct vtd_walk_env *env, const struct vtd_pasi
     return 0;
 }
 
+/* The A (and EA with EAFE) bits every entry used must hold (VT-d 3.6.3). */
+static uint64_t fs_a_bits(const struct vtd_pasid_cfg *pe) { return VTD_FS_A | (pe->eafe ? VTD_FS_EA : 0); }
+
+/* Whether fs_update_ad() would set anything: `all` is the AND of the entries used, `leaf` the
+ * leaf entry. */
+static bool fs_ad_update_needed(const struct vtd_pasid_cfg *pe, uint64_t all, uint64_t leaf, bool write)
+{
+    uint64_t a_bits = fs_a_bits(pe);
+    return (all & a_bits) != a_bits || (write && !(leaf & VTD_FS_D));
+}
+
 /* Set A (and EA with EAFE) on every entry used, D on the leaf for writes (VT-d 3.6.3). */
 static int fs_update_ad(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w,
                         unsigned leaf_level, bool write, struct vtd_fault_info *f)
 {
-    uint64_t a_bits = VTD_FS_A | (pe->eafe ? VTD_FS_EA : 0);
+    uint64_t a_bits = fs_a_bits(pe);
     for (unsigned l = w->start_level; l >= leaf_level; l--) {
         uint64_t bits = a_bits | (l == leaf_level && write ? VTD_FS_D : 0);
         if ((w->entry[l] & bits) == bits)
@@ -177,8 +199,12 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         .rsvd = masks->ss,
         .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
         .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,
+        .beyond_mgaw = vtd_bits_above(vtd_caps_mgaw(env->caps)),
+        .direct = !(env->hooks && env->hooks->ss_translate),
     };
-    uint64_t table = start->table, e = 0;
+    /* The AND of every entry read: when it shows all the A bits set (and D on the leaf for a
+     * write), the A/D pass would change nothing and is skipped. */
+    uint64_t table = start->table, e = 0, all = ~UINT64_C(0);
     unsigned perm = start->perm, l;
     int rc;
     for (l = start->level;; l--) {
@@ -192,6 +218,7 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
             return walk_fault(f, VTD_FR_FS_ACCESS, hpa, l);
         w.entry_hpa[l] = hpa;
         w.entry[l] = e;
+        all &= e;
         if (!vtd_fs_entry_present(e))
             return walk_fault(f, VTD_FR_FS_P, hpa, l);
         if (e & rsvd[l][(e & VTD_FS_PS) != 0])
@@ -213,7 +240,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     out->perm = vtd_fs_effective_perm(pe, perm, priv);
     bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
     /* A translation that grants nothing (an ATS answer of "no access") marks nothing accessed. */
-    if ((out->perm & VTD_PERM_R) && (rc = fs_update_ad(env, pe, &w, l, write, f)))
+    if ((out->perm & VTD_PERM_R) && fs_ad_update_needed(pe, all, e, write) &&
+        (rc = fs_update_ad(env, pe, &w, l, write, f)))
         return rc;
     out->dirty = (w.entry[l] & VTD_FS_D) != 0;
     return 0;

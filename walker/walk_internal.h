@@ -19,17 +19,26 @@ static inline int walk_fault(struct vtd_fault_info *f, int code, uint64_t addr, 
 
 void walk_trace(struct vtd_walk_env *env, unsigned kind, unsigned level, bool write, uint64_t addr, uint64_t val);
 
+/*
+ * The tag a remembered frame is found by (struct vtd_walk_frame): the frame's address with bit 3
+ * set. An address's tag keeps its low 3 bits, so a misaligned 8-byte read matches no frame
+ * and takes the slow path (which rejects it) without a test of its own; bit 3 keeps a zeroed
+ * slot from matching frame 0.
+ */
+#define WALK_FRAME_TAG_BIT UINT64_C(8)
+static inline uint64_t walk_frame_tag(uint64_t addr) { return (addr & ~UINT64_C(0xff8)) | WALK_FRAME_TAG_BIT; }
+
 /* The remembered frame (of the two for a kind and level) holding `addr`, or NULL; always NULL
  * while abort ranges exist, so that those reads take the checked path. */
 static inline const uint8_t *walk_frame_find(const struct vtd_walk_env *env, const struct vtd_walk_frame *fr,
                                              uint64_t addr)
 {
-    uint64_t key = (addr >> 12) + 1;
+    uint64_t tag = walk_frame_tag(addr & ~UINT64_C(7));
     if (vtd_mem_may_abort(env->mem))
         return NULL;
-    if (fr[0].fn_plus1 == key)
+    if (fr[0].tag == tag)
         return fr[0].frame;
-    return fr[1].fn_plus1 == key ? fr[1].frame : NULL;
+    return fr[1].tag == tag ? fr[1].frame : NULL;
 }
 
 /*
@@ -130,16 +139,46 @@ static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsi
                                    uint64_t *val)
 {
     struct vtd_walk_frame *fr = env->host.frames[kind][level];
-    uint64_t key = (addr >> 12) + 1;
-    const uint8_t *frame = fr[0].fn_plus1 == key ? fr[0].frame : fr[1].fn_plus1 == key ? fr[1].frame : NULL;
-    if (__builtin_expect(frame && !(addr & 7), 1)) {
-        __builtin_memcpy(val, frame + (addr & 0xfff), 8);
-        return 0;
+    uint64_t tag = walk_frame_tag(addr);
+    /* A remembered frame is never NULL, and the tag compare also rejects misaligned reads. */
+    const uint8_t *frame;
+    if (__builtin_expect(fr[0].tag == tag, 1)) {
+        frame = fr[0].frame;
+    } else if (fr[1].tag == tag) {
+        frame = fr[1].frame;
+    } else {
+        uint64_t v;
+        int rc = walk_mem_read64_slow(env, kind, fr, addr, &v);
+        *val = rc ? 0 : v;
+        return rc;
     }
-    uint64_t v;
-    int rc = walk_mem_read64_slow(env, kind, fr, addr, &v);
-    *val = rc ? 0 : v;
-    return rc;
+    __builtin_memcpy(val, frame + (addr & 0xfff), 8);
+    return 0;
+}
+
+/*
+ * walk_read64_lean() of the entry `off` bytes into the table at `page`, for a table that starts
+ * a frame (read from an entry's address field) and an entry offset (8 x index, below 4096):
+ * the frame's tag and the offset within it need no masking.
+ */
+static inline int walk_read64_lean_in(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t page,
+                                      uint64_t off, uint64_t *val)
+{
+    struct vtd_walk_frame *fr = env->host.frames[kind][level];
+    uint64_t tag = page | WALK_FRAME_TAG_BIT;
+    const uint8_t *frame;
+    if (__builtin_expect(fr[0].tag == tag, 1)) {
+        frame = fr[0].frame;
+    } else if (fr[1].tag == tag) {
+        frame = fr[1].frame;
+    } else {
+        uint64_t v;
+        int rc = walk_mem_read64_slow(env, kind, fr, page + off, &v);
+        *val = rc ? 0 : v;
+        return rc;
+    }
+    __builtin_memcpy(val, frame + off, 8);
+    return 0;
 }
 
 /* A paging-entry read on the path a walk chose: lean (counted by the caller) or checked. */
@@ -190,12 +229,15 @@ static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
 /*
  * What the nested table fetches of one first-stage walk share, computed once per walk: the
  * validated second-stage reserved masks (walk_masks(env)->ss), the input bits beyond the
- * second stage's width, and whether SSPTPTR lies beyond HAW.
+ * second stage's width, whether SSPTPTR lies beyond HAW, the table-address bits beyond MGAW
+ * (fault 74h, VT-d 3.8), and whether no ss_translate hook is set (the fetches walk directly).
  */
 struct walk_ss_nest {
     const uint64_t (*rsvd)[VTD_PT_PS_KINDS];
     uint64_t beyond_agaw;
+    uint64_t beyond_mgaw;
     bool ptr_beyond_haw;
+    bool direct;
 };
 
 /*

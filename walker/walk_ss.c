@@ -97,6 +97,9 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     struct ss_walk w;
     uint64_t table = start->table;
     unsigned perm = start->perm;
+    /* The AND of the entries read: an entry's permissions are its low bits, so theirs
+     * (ss_entry_perm of it) are the walk's without a per-level fold when nothing is recorded. */
+    uint64_t all = ~UINT64_C(0);
     /* Loop invariants in locals: the stores into *out below could otherwise alias them. */
     const bool ssee = pe->ssee;
     const unsigned implied = ss_implied_perm(ssee);
@@ -106,17 +109,22 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
             out->table[l] = table;
             out->perm_above[l] = perm;
         }
-        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
+        uint64_t off = 8 * (uint64_t)vtd_pt_index(gpa, l), addr = table + off, e;
         ++*nread;
-        if (walk_read64_on(env, lean, VTD_TR_SS, l, addr, &e))
+        /* Below the top, `table` came from an entry's address field: it starts a frame. */
+        int rc = lean && l != top ? walk_read64_lean_in(env, VTD_TR_SS, l, table, off, &e)
+                                  : walk_read64_on(env, lean, VTD_TR_SS, l, addr, &e);
+        if (rc)
             return walk_fault(f, VTD_FR_SS_ACCESS, addr, l);
         w.entry_addr[l] = addr;
         w.entry[l] = e;
+        all &= e;
         if (!vtd_ss_entry_present(e, ssee))
             return walk_fault(f, ss_not_present_fault(access), addr, l);
         if (e & rsvd[l][(e & VTD_SS_PS) != 0])
             return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
-        perm &= ss_entry_perm(e, implied);
+        if (record)
+            perm &= ss_entry_perm(e, implied);
         if (vtd_ss_entry_is_leaf(e, l)) {
             out->leaf_level = l;
             out->page_shift = vtd_pt_level_shift(l);
@@ -126,6 +134,8 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         }
         table = e & VTD_SS_ADDR;
     }
+    if (!record)
+        perm &= ss_entry_perm(all, implied);
     out->perm = out->raw_perm = perm & ~VTD_PERM_U;
     if (!(access & VTD_ACC_NOCHECK)) {
         int code = vtd_ss_access_fault(access, out->perm, pe->ssee);
