@@ -76,7 +76,13 @@ struct vtd_cache {
     /* The key the last vtd_cache_lookup missed, while `generation` equals miss_generation + 1 it
      * is known absent: the insert that follows a miss (every cache's fill) skips its search. */
     struct vtd_cache_key miss_key;
+    uint64_t miss_hash;     /* key_hash(&miss_key): the insert reuses it */
     uint64_t miss_generation;
+    /* The entry the last hit or fill returned: a lookup of the same key (the PDE a run of pages
+     * shares in a paging-structure cache) finds it without hashing or probing a set. Only a
+     * valid entry whose key is equal counts, and keys are unique in a cache, so it is the entry a
+     * probe would find. */
+    struct vtd_cache_entry *last;
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
@@ -191,9 +197,26 @@ static inline struct vtd_cache_entry *find_in_set(const struct vtd_cache *c, uin
     return NULL;
 }
 
+/* Whether the last entry returned still holds this key (see `last`). */
+static inline bool last_holds(const struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    return c->last && c->last->valid && key_equal(&c->last->key, key);
+}
+
+/* The entry with this key, or NULL with *h its hash (for note_miss). */
+static inline struct vtd_cache_entry *find_hashed(const struct vtd_cache *c, const struct vtd_cache_key *key,
+                                                  uint64_t *h)
+{
+    if (last_holds(c, key))
+        return c->last;
+    *h = key_hash(key);
+    return find_in_set(c, *h, key);
+}
+
 static inline struct vtd_cache_entry *find_entry(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
-    return find_in_set(c, key_hash(key), key);
+    uint64_t h;
+    return find_hashed(c, key, &h);
 }
 
 /* ---- creation ----------------------------------------------------------------------------- */
@@ -311,6 +334,7 @@ void vtd_cache_reset(struct vtd_cache *c)
     c->count = 0;
     c->clock = 0;
     c->generation = c->miss_generation = 0;
+    c->last = NULL;
     memset(c->class_count, 0, sizeof c->class_count);
     c->rng = c->seed;
     memset(&c->stats, 0, sizeof(c->stats));
@@ -350,12 +374,19 @@ static void class_add(struct vtd_cache *c, const struct vtd_cache_key *key, int 
         c->class_count[key->w[c->class_word] & (VTD_CACHE_CLASSES - 1)] += (unsigned)delta;
 }
 
+/* No valid entry of this key's class: a key that cannot be present (counted caches only). */
+static inline bool class_empty(const struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    return c->classed && c->class_count[key->w[c->class_word] & (VTD_CACHE_CLASSES - 1)] == 0;
+}
+
 /* ---- lookup ------------------------------------------------------------------------------- */
 
 /* Generations are stored plus one so that a fresh cache (all zeros) remembers no miss. */
-static inline void note_miss(struct vtd_cache *c, const struct vtd_cache_key *key)
+static inline void note_miss(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h)
 {
     c->miss_key = *key;
+    c->miss_hash = h;
     c->miss_generation = c->generation + 1;
 }
 
@@ -369,45 +400,54 @@ static inline void make_recent(struct vtd_cache *c, const struct vtd_cache_entry
     c->stamps[e->slot] = ++c->clock;
 }
 
-struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key)
+/* A hit: counted, made the most recent under LRU (FIFO keeps the insertion order), remembered. */
+static inline void note_hit(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     c->stats.lookups++;
-    struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_entry(c, key);
-    if (!e) {
-        c->stats.misses++;
-        note_miss(c, key);
-        return NULL;
-    }
     c->stats.hits++;
-    /* Only LRU orders by use; FIFO keeps the insertion order. */
     if (c->repl == VTD_REPL_LRU)
         make_recent(c, e);
+    c->last = e;
+}
+
+struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key)
+{
+    uint64_t h = 0;
+    struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_hashed(c, key, &h);
+    if (!e) {
+        c->stats.lookups++;
+        c->stats.misses++;
+        note_miss(c, key, h);
+        return NULL;
+    }
+    note_hit(c, e);
     return e;
 }
 
 struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                              unsigned *which)
 {
-    for (unsigned i = 0; i < n; i++) {
-        struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_entry(c, &keys[i]);
+    uint64_t h = 0, h0 = 0;
+    for (unsigned i = 0; i < n && !cache_disabled(c); i++) {
+        struct vtd_cache_entry *e = find_hashed(c, &keys[i], &h);
+        if (i == 0)
+            h0 = h;
         if (e) {
             *which = i;
-            vtd_cache_touch(c, e);
+            note_hit(c, e);
             return e;
         }
     }
     c->stats.lookups++;
     c->stats.misses++;
+    /* The first candidate is the usual fill after a miss (the smallest page size): its insert
+     * then skips the search and the hash. */
+    if (n)
+        note_miss(c, &keys[0], h0);
     return NULL;
 }
 
-void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e)
-{
-    c->stats.lookups++;
-    c->stats.hits++;
-    if (c->repl == VTD_REPL_LRU)
-        make_recent(c, e);
-}
+void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit(c, e); }
 
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
@@ -427,14 +467,18 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-/* The way with the smallest of n stamps (stamps are unique). */
+/* The way with the smallest of n stamps (stamps are unique). Conditional moves, not a branch
+ * per way: which way is oldest is data, and a compare-and-branch mispredicted about twice per
+ * fill of an 8-way set. */
 static unsigned oldest_way(const uint64_t *stamp, unsigned n)
 {
+    uint64_t best = stamp[0];
     unsigned oldest = 0;
-    uint64_t min = stamp[0];
-    for (unsigned w = 1; w < n; w++)
-        if (stamp[w] < min)
-            min = stamp[w], oldest = w;
+    for (unsigned w = 1; w < n; w++) {
+        bool older = stamp[w] < best;
+        oldest = older ? w : oldest;
+        best = older ? stamp[w] : best;
+    }
     return oldest;
 }
 
@@ -514,8 +558,9 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     if (cache_disabled(c))
         return NULL;
 
-    uint64_t h = key_hash(key);
-    struct vtd_cache_entry *e = known_absent(c, key) ? NULL : find_in_set(c, h, key);
+    bool absent = known_absent(c, key);
+    uint64_t h = absent ? c->miss_hash : key_hash(key);
+    struct vtd_cache_entry *e = absent || class_empty(c, key) ? NULL : find_in_set(c, h, key);
     if (!e) {
         /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
         unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
@@ -542,6 +587,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     e->fill_seq = fill_seq;
     e->version = ++c->generation;
     c->stats.fills++;
+    c->last = e;
     return e;
 }
 

@@ -14,8 +14,6 @@
 /* The page sizes an IOTLB or device-TLB entry can have (4 KiB, 2 MiB, 1 GiB), smallest first. */
 #define PAGE_SIZES 3
 static const unsigned probe_shifts[PAGE_SIZES] = {12, 21, 30};
-/* Paging-structure-cache entries exist for levels 2..5 (PDE up to PML5E). */
-#define PSC_LEVELS (VTD_PT_MAX_LEVELS - 1)
 
 /* The request being translated: vtd_iommu_dma() points the cached path's environment at it. */
 static struct iommu_req *env_req(struct vtd_walk_env *env) { return env->opaque; }
@@ -83,28 +81,43 @@ static int cached_pasid_fetch(struct vtd_walk_env *env, const struct vtd_ctx *ct
 
 /* ---- paging-structure caches ---- */
 
+/*
+ * The paging-structure-cache entry a walk of `addr` starts from, and its level: the lowest
+ * level the cache holds entries of first (it skips the most reads), upward, stopping at the
+ * first hit, each key built only when its level is probed. Counted as one lookup either way,
+ * as hardware probes all levels at once. `pasid` is unused for the second stage's cache.
+ */
+static struct vtd_cache_entry *psc_probe(struct vtd_cache *c, bool fs, uint16_t did, uint32_t pasid, unsigned top,
+                                         uint64_t addr, unsigned *level)
+{
+    for (unsigned l = 2; l <= top; l++) {
+        if (!vtd_cache_class_count(c, l))
+            continue;
+        struct vtd_cache_key key = fs ? psc_fs_key(did, pasid, l, addr) : psc_ss_key(did, l, addr);
+        struct vtd_cache_entry *e = vtd_cache_peek(c, &key);
+        if (e) {
+            vtd_cache_touch(c, e);
+            *level = l;
+            return e;
+        }
+    }
+    unsigned none;
+    return vtd_cache_lookup_any(c, NULL, 0, &none); /* the one miss */
+}
+
 static void cached_fs_start(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
                             struct vtd_walk_start *start)
 {
     struct iommu_req *rq = env_req(env);
-    struct vtd_iommu *io = rq->io;
-    struct vtd_cache *c = io->cache[VTD_C_PSC_FS];
-    struct vtd_cache_key keys[PSC_LEVELS];
-    unsigned levels[PSC_LEVELS], n = 0, which;
-    /* The lowest cached level skips the most reads: probe PDE first, then upward, and only the
-     * levels the cache holds entries of (one lookup all the same, as hardware probes at once). */
-    for (unsigned l = 2; l <= pe->fs_levels; l++)
-        if (vtd_cache_class_count(c, l)) {
-            levels[n] = l;
-            keys[n++] = psc_fs_key(pe->did, rq->use.pasid, l, va);
-        }
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
+    struct vtd_cache *c = rq->io->cache[VTD_C_PSC_FS];
+    unsigned level = 0;
+    struct vtd_cache_entry *e = psc_probe(c, true, pe->did, rq->use.pasid, pe->fs_levels, va, &level);
     if (!e)
         return;
     const struct psc_payload *p = (const struct psc_payload *)e->payload;
     use_cache(&rq->use, VTD_C_PSC_FS, e);
-    rq->use.psc_fs_level = levels[which];
-    *start = (struct vtd_walk_start){.level = levels[which] - 1, .table = p->next_table, .perm = p->perm};
+    rq->use.psc_fs_level = level;
+    *start = (struct vtd_walk_start){.level = level - 1, .table = p->next_table, .perm = p->perm};
 }
 
 static void cached_fs_done(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va,
@@ -130,20 +143,14 @@ static int cached_ss_translate(struct vtd_walk_env *env, const struct vtd_pasid_
     struct vtd_iommu *io = rq->io;
     struct vtd_cache *c = io->cache[VTD_C_PSC_SS];
     struct vtd_walk_start start = vtd_ss_full_start(pe);
-    struct vtd_cache_key keys[PSC_LEVELS];
-    unsigned levels[PSC_LEVELS], n = 0, which;
-    for (unsigned l = 2; l <= pe->ss_levels; l++)
-        if (vtd_cache_class_count(c, l)) {
-            levels[n] = l;
-            keys[n++] = psc_ss_key(pe->did, l, gpa);
-        }
-    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
+    unsigned level = 0;
+    struct vtd_cache_entry *e = psc_probe(c, false, pe->did, 0, pe->ss_levels, gpa, &level);
     if (e) {
         const struct psc_payload *p = (const struct psc_payload *)e->payload;
         use_cache(&rq->use, VTD_C_PSC_SS, e);
-        rq->use.psc_ss_level = levels[which];
+        rq->use.psc_ss_level = level;
         rq->use.psc_ss_gpa = gpa;
-        start = (struct vtd_walk_start){.level = levels[which] - 1, .table = p->next_table, .perm = p->perm};
+        start = (struct vtd_walk_start){.level = level - 1, .table = p->next_table, .perm = p->perm};
     }
     int rc = vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
     for (unsigned l = start.level; !rc && l > out->leaf_level; l--) {

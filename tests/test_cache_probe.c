@@ -1,0 +1,186 @@
+/*
+ * test_cache_probe.c: sim/cache.c's shortcuts on the lookup and fill path give the answers a
+ * plain search gives. A lookup first checks the entry the last hit or fill returned; a miss of
+ * vtd_cache_lookup_any remembers its first key and hash, so the insert that follows skips the
+ * search; an insert of a key whose class has no entry skips it too. Random operations (multi-key
+ * lookups, single lookups, peeks, inserts, invalidations, flushes, resets) on classed caches of
+ * several geometries are checked against a reference that knows which keys are present: every
+ * answer, the entry count, the per-class counts and the statistics must agree with it.
+ */
+#include <criterion/criterion.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "sim/cache.h"
+
+/* Keys are (page, class) with the class in word 3 as the IOTLB keeps its page shift. */
+#define PAGES 24u
+#define CLASSES 3u
+#define UNIVERSE (PAGES * CLASSES)
+
+static const uint64_t class_value[CLASSES] = {12, 21, 30};
+
+static struct vtd_cache_key key_of(unsigned k)
+{
+    return (struct vtd_cache_key){.w = {k / CLASSES, 7, 0, class_value[k % CLASSES]}};
+}
+
+static unsigned index_of(const struct vtd_cache_key *key)
+{
+    unsigned cls = key->w[3] == 12 ? 0 : key->w[3] == 21 ? 1 : 2;
+    return (unsigned)key->w[0] * CLASSES + cls;
+}
+
+struct reference {
+    bool present[UNIVERSE];
+    struct vtd_cache_stats st;
+    uint64_t evicted_total; /* kept across resets */
+};
+
+static unsigned ref_count(const struct reference *r, int cls)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < UNIVERSE; k++)
+        n += r->present[k] && (cls < 0 || k % CLASSES == (unsigned)cls);
+    return n;
+}
+
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* A lookup of every class of one page, smallest first, as the IOTLB probes page sizes. */
+static void lookup_any_step(struct vtd_cache *c, struct reference *r, unsigned page, unsigned op)
+{
+    struct vtd_cache_key keys[CLASSES];
+    for (unsigned i = 0; i < CLASSES; i++)
+        keys[i] = key_of(page * CLASSES + i);
+    unsigned which = CLASSES, want = CLASSES;
+    for (unsigned i = CLASSES; i-- > 0;)
+        if (r->present[page * CLASSES + i])
+            want = i;
+    struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, CLASSES, &which);
+    r->st.lookups++;
+    if (want == CLASSES) {
+        cr_assert_null(e, "op %u: page %u is absent", op, page);
+        r->st.misses++;
+        return;
+    }
+    r->st.hits++;
+    cr_assert_not_null(e, "op %u: page %u class %u is present", op, page, want);
+    cr_assert_eq(which, want, "op %u: the smallest class present", op);
+    cr_assert_eq(index_of(&e->key), page * CLASSES + want, "op %u: the entry holds its key", op);
+}
+
+static void insert_step(struct vtd_cache *c, struct reference *r, unsigned k, unsigned op)
+{
+    struct vtd_cache_key key = key_of(k), evicted;
+    uint64_t before = vtd_cache_stats(c)->evictions;
+    struct vtd_cache_entry *e = vtd_cache_insert(c, &key, op, &evicted);
+    cr_assert_not_null(e);
+    cr_assert_eq(index_of(&e->key), k, "op %u: the filled entry holds the key", op);
+    r->st.fills++;
+    if (vtd_cache_stats(c)->evictions != before) {
+        cr_assert(!r->present[k], "op %u: a key already present is refilled in place, never evicts", op);
+        unsigned v = index_of(&evicted);
+        cr_assert(r->present[v], "op %u: the victim %u was present", op, v);
+        r->present[v] = false;
+        r->st.evictions++;
+        r->evicted_total++;
+    }
+    r->present[k] = true;
+}
+
+static bool match_page(const struct vtd_cache_entry *e, void *arg)
+{
+    return e->key.w[0] == *(const uint64_t *)arg;
+}
+
+static void check_counts(const struct vtd_cache *c, const struct reference *r, unsigned op)
+{
+    cr_assert_eq(vtd_cache_count(c), ref_count(r, -1), "op %u: entries", op);
+    for (unsigned i = 0; i < CLASSES; i++)
+        cr_assert_eq(vtd_cache_class_count(c, class_value[i]), ref_count(r, (int)i), "op %u: class %u", op, i);
+    const struct vtd_cache_stats *st = vtd_cache_stats(c);
+    cr_assert(st->lookups == r->st.lookups && st->hits == r->st.hits && st->misses == r->st.misses &&
+                  st->fills == r->st.fills && st->evictions == r->st.evictions && st->invalidated == r->st.invalidated,
+              "op %u: statistics", op);
+}
+
+static void random_ops(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_t seed)
+{
+    struct vtd_cache_geometry g = {.sets = sets, .ways = ways, .repl = repl, .seed = seed};
+    struct vtd_cache *c = vtd_cache_new("probe", &g, 24);
+    cr_assert_not_null(c);
+    vtd_cache_count_classes(c, 3);
+    struct reference r = {0};
+    uint64_t s = seed, misses_then_fills = 0;
+    for (unsigned op = 0; op < 30000; op++) {
+        unsigned page = (unsigned)(next(&s) % PAGES), cls = (unsigned)(next(&s) % CLASSES), k = page * CLASSES + cls;
+        uint64_t choice = next(&s) % 32;
+        if (choice < 10) {
+            lookup_any_step(c, &r, page, op);
+        } else if (choice < 14) {
+            /* A miss then the fill of its first key: the insert the noted miss shortcuts. */
+            bool absent = !r.present[page * CLASSES] && !r.present[page * CLASSES + 1] && !r.present[page * CLASSES + 2];
+            lookup_any_step(c, &r, page, op);
+            if (absent) {
+                insert_step(c, &r, page * CLASSES, op);
+                misses_then_fills++;
+            }
+        } else if (choice < 22) {
+            insert_step(c, &r, k, op);
+        } else if (choice < 27) {
+            struct vtd_cache_key key = key_of(k);
+            struct vtd_cache_entry *e = vtd_cache_lookup(c, &key);
+            r.st.lookups++;
+            if (r.present[k])
+                r.st.hits++;
+            else
+                r.st.misses++;
+            cr_assert_eq(e != NULL, r.present[k], "op %u: lookup of %u", op, k);
+            if (e)
+                cr_assert_eq(index_of(&e->key), k);
+        } else if (choice < 30) {
+            struct vtd_cache_key key = key_of(k);
+            const struct vtd_cache_entry *e = vtd_cache_peek(c, &key);
+            cr_assert_eq(e != NULL, r.present[k], "op %u: peek of %u", op, k);
+        } else if (choice < 31) {
+            uint64_t p = page;
+            unsigned held = r.present[k - cls] + r.present[k - cls + 1] + r.present[k - cls + 2];
+            cr_assert_eq(vtd_cache_invalidate(c, match_page, NULL, &p), held, "op %u: invalidation of page %u", op, page);
+            r.present[k - cls] = r.present[k - cls + 1] = r.present[k - cls + 2] = false;
+            r.st.invalidated += held;
+        } else if (next(&s) % 8 == 0) {
+            vtd_cache_reset(c);
+            r = (struct reference){.evicted_total = r.evicted_total};
+        } else {
+            r.st.invalidated += ref_count(&r, -1);
+            vtd_cache_flush(c);
+            memset(r.present, 0, sizeof r.present);
+        }
+        check_counts(c, &r, op);
+    }
+    cr_assert_gt(misses_then_fills, 1000u, "the sequence filled after misses (%llu times)", (unsigned long long)misses_then_fills);
+    cr_assert_gt(r.evicted_total, 500u, "the sequence evicted (%llu times)", (unsigned long long)r.evicted_total);
+    vtd_cache_free(c);
+}
+
+Test(cache_probe, lru_shortcuts_match_reference)
+{
+    random_ops(1, 16, VTD_REPL_LRU, 11);
+    random_ops(4, 4, VTD_REPL_LRU, 12);
+    random_ops(7, 2, VTD_REPL_LRU, 13);
+    random_ops(16, 1, VTD_REPL_LRU, 14);
+}
+
+Test(cache_probe, fifo_and_random_shortcuts_match_reference)
+{
+    random_ops(4, 4, VTD_REPL_FIFO, 21);
+    random_ops(3, 5, VTD_REPL_RANDOM, 22);
+}
