@@ -44,20 +44,13 @@ static void fast_dma_answer(const struct iommu_fast_hit *f, const struct vtd_req
 {
     const struct vtd_ctx *ctx = &((const struct ctx_cache_payload *)f->ctx->payload)->ctx;
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe;
-    const struct iotlb_payload *p = (const struct iotlb_payload *)f->iotlb->payload;
     x->fault.code = 0;
     x->fault.suppressed = false;
     x->fault.addr = 0;
     x->fault.level = 0;
     x->fs.leaf_level = x->ss.leaf_level = 0;
     vtd_xlate_set_device(req, ctx, x);
-    x->pe = *pe;
-    x->did = pe->did;
-    x->pgtt = pe->pgtt;
-    x->out = p->out_page | (req->addr & ((UINT64_C(1) << f->iotlb_shift) - 1));
-    x->page_shift = f->iotlb_shift;
-    x->perm = f->served_perm;
-    x->dirty = f->served_dirty;
+    iommu_fast_serve_again(f, req, pe, x);
 }
 
 /*

@@ -325,7 +325,7 @@ static bool fast_serve_first(struct vtd_iommu *io, struct iommu_fast_hit *f, con
 
 /* What fast_serve_first() wrote, for a request with the same access: the same PASID entry
  * fields, and the page's output with this request's offset. */
-static void fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
+void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
                              const struct vtd_pasid_cfg *pe, struct vtd_xlate *x)
 {
     const struct iotlb_payload *p = (const struct iotlb_payload *)f->iotlb->payload;
@@ -360,7 +360,7 @@ static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
     x->fs.leaf_level = x->ss.leaf_level = 0;
     vtd_xlate_set_device(req, ctx, x);
     if (f->served_access == req->access + 1)
-        fast_serve_again(f, req, pe, x);
+        iommu_fast_serve_again(f, req, pe, x);
     else if (!fast_serve_first(io, f, req, pe, x))
         return false;
     if (vtd_xlate_out_blocked(req, x->out))

@@ -132,14 +132,13 @@ static inline void walk_count_paging(struct vtd_walk_env *env, unsigned kind, un
 }
 
 /*
- * A paging-entry read on the lean path (walk_is_lean() held at the walk's start): the
- * remembered frames without the abort and CPU-view tests, else the slow path; not counted.
+ * The lean read of the word at `addr`, `off` bytes into its frame, whose remembered-frame tag
+ * is `tag`: the remembered frames without the abort and CPU-view tests, else the slow path.
  */
-static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
-                                   uint64_t *val)
+static inline int walk_read64_tagged(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t tag,
+                                     uint64_t addr, uint64_t off, uint64_t *val)
 {
     struct vtd_walk_frame *fr = env->host.frames[kind][level];
-    uint64_t tag = walk_frame_tag(addr);
     /* A remembered frame is never NULL, and the tag compare also rejects misaligned reads. */
     const uint8_t *frame;
     if (__builtin_expect(fr[0].tag == tag, 1)) {
@@ -152,8 +151,15 @@ static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsi
         *val = rc ? 0 : v;
         return rc;
     }
-    __builtin_memcpy(val, frame + (addr & 0xfff), 8);
+    __builtin_memcpy(val, frame + off, 8);
     return 0;
+}
+
+/* A paging-entry read on the lean path (walk_is_lean() held at the walk's start); not counted. */
+static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t addr,
+                                   uint64_t *val)
+{
+    return walk_read64_tagged(env, kind, level, walk_frame_tag(addr), addr, addr & 0xfff, val);
 }
 
 /*
@@ -164,21 +170,7 @@ static inline int walk_read64_lean(struct vtd_walk_env *env, unsigned kind, unsi
 static inline int walk_read64_lean_in(struct vtd_walk_env *env, unsigned kind, unsigned level, uint64_t page,
                                       uint64_t off, uint64_t *val)
 {
-    struct vtd_walk_frame *fr = env->host.frames[kind][level];
-    uint64_t tag = page | WALK_FRAME_TAG_BIT;
-    const uint8_t *frame;
-    if (__builtin_expect(fr[0].tag == tag, 1)) {
-        frame = fr[0].frame;
-    } else if (fr[1].tag == tag) {
-        frame = fr[1].frame;
-    } else {
-        uint64_t v;
-        int rc = walk_mem_read64_slow(env, kind, fr, page + off, &v);
-        *val = rc ? 0 : v;
-        return rc;
-    }
-    __builtin_memcpy(val, frame + off, 8);
-    return 0;
+    return walk_read64_tagged(env, kind, level, page | WALK_FRAME_TAG_BIT, page + off, off, val);
 }
 
 /* A paging-entry read on the path a walk chose: lean (counted by the caller) or checked. */
