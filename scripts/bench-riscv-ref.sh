@@ -49,15 +49,17 @@ hit_ns() { (cd "$out" && "./$1" "$2") | tee -a "$out/log" | sed -n 's/.*hit (one
 vtd_hit_ns() { "$bi" --only "iotlb hit, oracle off" | awk '/^iotlb hit, oracle off  /{print $5}'; }
 min() { sort -g | head -1; }
 
+# Each run's figure goes to a file of its own, never named like a binary (a `>>` into a binary
+# being run makes the exec fail with "Text file busy").
 for r in $(seq "$rounds"); do
     ref_ns ref-O2 "$iters" >>"$out/o2"
     vtd_ns >>"$out/vtd"
     ref_ns ref-native "$iters" >>"$out/native"
     ref_ns ref-lean "$iters" >>"$out/lean"
     ref_ns ref-makefile "$((iters / 4))" >>"$out/makefile"
-    hit_ns hit-O2 "$((iters * 10))" >>"$out/hit-o2"
+    hit_ns hit-O2 "$((iters * 10))" >>"$out/ioatc-o2"
     vtd_hit_ns >>"$out/vtd-hit"
-    hit_ns hit-native "$((iters * 10))" >>"$out/hit-native"
+    hit_ns hit-native "$((iters * 10))" >>"$out/ioatc-native"
 done
 grep -m1 "memory reads" "$out/log" | sed 's/.*miss: [^,]*, [^,]*, /RISC-V model per translation: /; s/ (checksum.*//'
 v=$(min <"$out/vtd")
@@ -70,7 +72,7 @@ awk -v v="$v" 'BEGIN { printf "%-44s %8.1f %8.2f\n", "vtdsim walk: nested 4x4 (R
 echo
 h=$(min <"$out/vtd-hit")
 printf '%-44s %8s %8s %14s\n' "IOTLB hit, fastest of $rounds rounds" "ns" "M/s" "vtdsim ratio"
-for k in hit-o2:"RISC-V model IOATC hit, -O2" hit-native:"RISC-V model IOATC hit, -O2 -march=native"; do
+for k in ioatc-o2:"RISC-V model IOATC hit, -O2" ioatc-native:"RISC-V model IOATC hit, -O2 -march=native"; do
     n=$(min <"$out/${k%%:*}")
     awk -v name="${k#*:}" -v n="$n" -v v="$h" 'BEGIN { printf "%-44s %8.1f %8.2f %13.2fx\n", name, n, 1e3 / n, n / v }'
 done
