@@ -42,15 +42,8 @@ static bool fast_dma_matches(const struct iommu_fast_hit *f, const struct vtd_io
 /* The translation, written as the general path's fast_hit writes it (no other field of x). */
 static void fast_dma_answer(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x)
 {
-    const struct vtd_ctx *ctx = &((const struct ctx_cache_payload *)f->ctx->payload)->ctx;
-    const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe;
-    x->fault.code = 0;
-    x->fault.suppressed = false;
-    x->fault.addr = 0;
-    x->fault.level = 0;
-    x->fs.leaf_level = x->ss.leaf_level = 0;
-    vtd_xlate_set_device(req, ctx, x);
-    iommu_fast_serve_again(f, req, pe, x);
+    iommu_fast_begin(f, req, x);
+    iommu_fast_serve_again(f, req, &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe, x);
 }
 
 /*

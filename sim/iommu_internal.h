@@ -290,6 +290,8 @@ bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct 
 /* After the fast path answered `req` cleanly from slot f (its verdict remembered for this
  * access): let iommu_fast_dma answer its repeats in this epoch. */
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req);
+/* The result fields every clean hit from slot f writes first (xlate.c; fast_dma.c too). */
+void iommu_fast_begin(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x);
 /* The result fields a repeated clean hit from slot f writes (xlate.c; fast_dma.c too). */
 void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x);
