@@ -90,7 +90,7 @@ static const uint8_t *walk_plain_frame(struct vtd_walk_env *env, uint64_t addr, 
 {
     if (vtd_mem_cpu_dirty(env->mem) || vtd_mem_may_abort(env->mem) || (addr & 0xfff) + len > 0x1000)
         return NULL;
-    return vtd_mem_frame_for_read(env->mem, addr);
+    return vtd_mem_frame_for_read_indexed(env->mem, addr);
 }
 
 bool walk_snooped(const struct vtd_walk_env *env, unsigned kind)
