@@ -1,8 +1,10 @@
 /*
- * dma_twins.h: the comparisons of the differential tests that run two IOMMUs identical but for
- * one speed-up (test_fastpath: the IOTLB-hit fast path; test_oracle_memo: the oracle's memo).
- * A speed-up may change nothing a user sees: the answer, the stale and lost-A/D reports, the
- * counters of the IOMMU and of every cache.
+ * dma_twins.h: the fixture and comparisons of the differential tests that run two IOMMUs
+ * identical but for one speed-up (test_fastpath: the IOTLB-hit fast path; test_oracle_memo: the
+ * oracle's memo; test_fast_dma: the whole-request hit). A speed-up may change nothing a user
+ * sees: the answer, the stale and lost-A/D reports, the counters of the IOMMU and of every cache.
+ * Each side has two devices with a first-stage PASID and a second-stage RID_PASID space each,
+ * optionally a nested PASID on the first device; the test maps the pages.
  */
 #ifndef VTDSIM_TESTS_DMA_TWINS_H
 #define VTDSIM_TESTS_DMA_TWINS_H
@@ -11,6 +13,73 @@
 #include <string.h>
 
 #include "sim/iommu.h"
+#include "sim/qi.h"
+#include "world.h"
+
+/* The random mixes' generator (xorshift64): the same sequence drives both sides. */
+static inline uint64_t twins_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+struct twin_side {
+    struct vtd_iommu *io;
+    struct world w;
+    struct vtd_ctx ctx[2];
+    struct vtd_pt fs[2], ss[2], nest_fs[1], nest_ss[1];
+    struct vtd_pasid_cfg fs_cfg[2], ss_cfg[2], nest_cfg[1];
+};
+
+/* What both sides are built with besides the IOMMU configuration. */
+struct twins_layout {
+    struct vtd_device_config dev[2]; /* the two devices (their sid included) */
+    uint32_t fs_pasid;               /* each device's first-stage PASID */
+    uint32_t nest_pasid;             /* a nested PASID on dev[0] when nonzero */
+};
+
+static inline void twins_side_init(struct twin_side *s, const struct vtd_iommu_config *c,
+                                   const struct twins_layout *l)
+{
+    const char *why = NULL;
+    s->io = vtd_iommu_new(c, &why);
+    cr_assert_not_null(s->io, "%s", why ? why : "");
+    cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
+    for (int d = 0; d < 2; d++) {
+        cr_assert_eq(world_device(&s->w, l->dev[d].sid, &s->ctx[d]), 0);
+        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], l->fs_pasid, VTD_PGTT_FS, 4, 0, &s->fs[d], NULL, &s->fs_cfg[d]), 0);
+        /* world_pasid gives every nested table the same guest RAM. */
+        if (d == 0 && l->nest_pasid)
+            cr_assert_eq(world_pasid(&s->w, &s->ctx[d], l->nest_pasid, VTD_PGTT_NESTED, 4, 4, &s->nest_fs[0],
+                                     &s->nest_ss[0], &s->nest_cfg[0]), 0);
+        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], 0, VTD_PGTT_SS, 4, 0, NULL, &s->ss[d], &s->ss_cfg[d]), 0);
+        cr_assert_eq(vtd_iommu_add_device(s->io, &l->dev[d]), 0);
+    }
+    vtd_iommu_set_root(s->io, s->w.rtaddr);
+}
+
+static inline void twins_fini(struct twin_side sides[2])
+{
+    for (int k = 0; k < 2; k++) {
+        if (!sides[k].io)
+            continue;
+        world_fini(&sides[k].w);
+        vtd_iommu_free(sides[k].io);
+        sides[k].io = NULL;
+    }
+}
+
+/* One invalidation descriptor, submitted the same on both sides. */
+static inline void twins_submit(struct twin_side sides[2], const struct vtd_desc *d)
+{
+    for (int k = 0; k < 2; k++) {
+        struct vtd_qi_result qr;
+        cr_assert_eq(vtd_qi_submit_desc(sides[k].io, d, &qr), 0, "%s", qr.why);
+    }
+}
 
 static inline void twins_expect_same_result(int rc0, const struct vtd_dma_result *a, int rc1,
                                             const struct vtd_dma_result *b, unsigned op)
@@ -48,6 +117,18 @@ static inline void twins_expect_same_result(int rc0, const struct vtd_dma_result
     cr_assert_eq(a->lost.accessed, b->lost.accessed, "op %u", op);
     if (a->lost.dirty || a->lost.accessed)
         cr_assert_str_eq(a->lost.text, b->lost.text, "op %u", op);
+}
+
+/* The same request on both sides at step `op`; the answers must agree (returned in res). */
+static inline void twins_dma(struct twin_side sides[2], const struct vtd_request *req, unsigned op,
+                             struct vtd_dma_result res[2])
+{
+    int rc[2];
+    for (int k = 0; k < 2; k++) {
+        vtd_iommu_set_step(sides[k].io, op);
+        rc[k] = vtd_iommu_dma(sides[k].io, req, &res[k]);
+    }
+    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
 }
 
 static inline void twins_expect_same_counters(struct vtd_iommu *io0, struct vtd_iommu *io1, unsigned op)

@@ -11,10 +11,9 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
-#include "sim/qi.h"
+#include "sim/qi_desc.h"
 #include "sim/regs.h"
 #include "dma_twins.h"
-#include "world.h"
 
 #define SID_A vtd_sid(0, 3, 0)
 #define SID_ATS vtd_sid(0, 4, 0)
@@ -22,44 +21,24 @@
 #define NPAGES 16
 #define BIG_VA UINT64_C(0x40000000) /* one 2 MiB page */
 
-struct side {
-    struct vtd_iommu *io;
-    struct world w;
-    struct vtd_ctx ctx[2];
-    struct vtd_pt fs[2], ss[2];
-    struct vtd_pasid_cfg fs_cfg[2], ss_cfg[2];
-};
-
-static struct side sides[2]; /* [0]: fast path on, [1]: off */
+static struct twin_side sides[2]; /* [0]: fast path on, [1]: off */
 static uint64_t rng;
 
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return twins_rand(&rng); }
 
-static void side_init(struct side *s, bool fast, bool oracle)
+static void side_init(struct twin_side *s, bool fast, bool oracle)
 {
     struct vtd_iommu_config c;
     vtd_iommu_config_default(&c);
     c.fast_path = fast;
     c.oracle = oracle;
     c.cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
-    const char *why = NULL;
-    s->io = vtd_iommu_new(&c, &why);
-    cr_assert_not_null(s->io, "%s", why ? why : "");
-    cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
-    const uint16_t sids[2] = {SID_A, SID_ATS};
+    const struct twins_layout l = {
+        .dev = {{.sid = SID_A, .pasid_bits = 20, .devtlb = {.sets = 2, .ways = 2}},
+                {.sid = SID_ATS, .pasid_bits = 20, .ats = true, .devtlb = {.sets = 2, .ways = 2}}},
+        .fs_pasid = PASID};
+    twins_side_init(s, &c, &l);
     for (int d = 0; d < 2; d++) {
-        cr_assert_eq(world_device(&s->w, sids[d], &s->ctx[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], PASID, VTD_PGTT_FS, 4, 0, &s->fs[d], NULL, &s->fs_cfg[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], 0, VTD_PGTT_SS, 4, 0, NULL, &s->ss[d], &s->ss_cfg[d]), 0);
-        struct vtd_device_config dc = {.sid = sids[d], .pasid_bits = 20, .ats = d == 1,
-                                       .devtlb = {.sets = 2, .ways = 2}};
-        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
         for (unsigned i = 0; i < NPAGES; i++) {
             /* Read-only or writable, without A/D on every third page (writes re-walk to set D). */
             unsigned perm = VTD_PERM_R | VTD_PERM_U | (i % 2 ? VTD_PERM_W : 0) | (i % 4 == 3 ? VTD_PERM_X : 0);
@@ -70,7 +49,6 @@ static void side_init(struct side *s, bool fast, bool oracle)
         }
         cr_assert_eq(vtd_pt_map(&s->fs[d], BIG_VA, 0x90000000, 0x200000, 21, VTD_PERM_R | VTD_PERM_W, VTD_MAP_AD), 0);
     }
-    vtd_iommu_set_root(s->io, s->w.rtaddr);
 }
 
 static void setup_with(bool oracle)
@@ -82,27 +60,12 @@ static void setup_with(bool oracle)
 
 static void setup_oracle_off(void) { setup_with(false); }
 static void setup_oracle_on(void) { setup_with(true); }
-
-static void teardown(void)
-{
-    for (int k = 0; k < 2; k++) {
-        if (!sides[k].io)
-            continue;
-        world_fini(&sides[k].w);
-        vtd_iommu_free(sides[k].io);
-        sides[k].io = NULL;
-    }
-}
+static void teardown(void) { twins_fini(sides); }
 
 static void same_dma(const struct vtd_request *req, unsigned op)
 {
     struct vtd_dma_result res[2];
-    int rc[2];
-    for (int k = 0; k < 2; k++) {
-        vtd_iommu_set_step(sides[k].io, op);
-        rc[k] = vtd_iommu_dma(sides[k].io, req, &res[k]);
-    }
-    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    twins_dma(sides, req, op, res);
     cr_assert_eq(res[0].x.fault.level, res[1].x.fault.level, "op %u", op);
     cr_assert_eq(res[0].paging_reads, res[1].paging_reads, "op %u", op);
     cr_assert_eq(res[0].x.ctx.did, res[1].x.ctx.did, "op %u", op);
@@ -149,24 +112,20 @@ static void random_edit(void)
 static void random_invalidation(void)
 {
     uint64_t r = next_rand();
-    uint64_t d[4] = {0};
     uint16_t did = sides[0].fs_cfg[0].did;
+    struct vtd_desc d;
     switch (r % 3) {
-    case 0: /* IOTLB, global */
-        d[0] = VTD_QI_IOTLB | (1u << 4);
+    case 0:
+        d = vtd_desc_iotlb(VTD_QI_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
         break;
-    case 1: /* P_IOTLB page-selective-within-PASID, one page */
-        d[0] = VTD_QI_PIOTLB | (3u << 4) | ((uint64_t)did << 16) | ((uint64_t)PASID << 32);
-        d[1] = ((r >> 16) % 4) << 12;
+    case 1: /* one page of the PASID */
+        d = vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, PASID, ((r >> 16) % 4) << 12, 0, false);
         break;
-    default: /* context cache, global */
-        d[0] = VTD_QI_CC | (1u << 4);
+    default:
+        d = vtd_desc_cc(VTD_QI_CC_G_GLOBAL, 0, 0, 0);
         break;
     }
-    for (int k = 0; k < 2; k++) {
-        struct vtd_qi_result qr;
-        cr_assert_eq(vtd_qi_submit(sides[k].io, d, 4, &qr), 0, "%s", qr.why);
-    }
+    twins_submit(sides, &d);
 }
 
 static void random_mix(void)

@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
-#include "sim/qi.h"
+#include "sim/qi_desc.h"
 #include "dma_twins.h"
-#include "world.h"
 
 #define SID_A vtd_sid(0, 3, 0)
 #define SID_B vtd_sid(0, 5, 1)
@@ -18,27 +17,13 @@
 #define FS_PASID 1
 #define NEST_PASID 2
 
-struct side {
-    struct vtd_iommu *io;
-    struct world w;
-    struct vtd_ctx ctx[2];
-    struct vtd_pt fs[2], nest_fs[2], nest_ss[2], ss[2];
-    struct vtd_pasid_cfg fs_cfg[2], nest_cfg[2], ss_cfg[2];
-};
-
-static struct side sides[2]; /* [0]: fast path on, [1]: off */
-static bool with_ers;        /* ECAP.ERS: execute requests checked against the PASID entry's ERE */
+static struct twin_side sides[2]; /* [0]: fast path on, [1]: off */
+static bool with_ers;             /* ECAP.ERS: execute requests checked against the PASID entry's ERE */
 
 static uint64_t rng = UINT64_C(0x2545f4914f6cdd1d);
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return twins_rand(&rng); }
 
-static void side_init(struct side *s, bool fast)
+static void side_init(struct twin_side *s, bool fast)
 {
     struct vtd_iommu_config c;
     vtd_iommu_config_default(&c);
@@ -48,23 +33,9 @@ static void side_init(struct side *s, bool fast)
     /* Small caches so that evictions happen too. */
     c.cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
     c.cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 2, .repl = VTD_REPL_LRU};
-    const char *why = NULL;
-    s->io = vtd_iommu_new(&c, &why);
-    cr_assert_not_null(s->io, "%s", why ? why : "");
-    cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
-    const uint16_t sids[2] = {SID_A, SID_B};
-    for (int d = 0; d < 2; d++) {
-        cr_assert_eq(world_device(&s->w, sids[d], &s->ctx[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], FS_PASID, VTD_PGTT_FS, 4, 0, &s->fs[d], NULL, &s->fs_cfg[d]), 0);
-        /* One nested PASID (on SID_A): world_pasid gives every nested table the same guest RAM. */
-        if (d == 0)
-            cr_assert_eq(world_pasid(&s->w, &s->ctx[d], NEST_PASID, VTD_PGTT_NESTED, 4, 4, &s->nest_fs[d],
-                                     &s->nest_ss[d], &s->nest_cfg[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], 0, VTD_PGTT_SS, 4, 0, NULL, &s->ss[d], &s->ss_cfg[d]), 0);
-        struct vtd_device_config dc = {.sid = sids[d], .pasid_bits = 20};
-        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
-    }
-    vtd_iommu_set_root(s->io, s->w.rtaddr);
+    const struct twins_layout l = {.dev = {{.sid = SID_A, .pasid_bits = 20}, {.sid = SID_B, .pasid_bits = 20}},
+                                   .fs_pasid = FS_PASID, .nest_pasid = NEST_PASID};
+    twins_side_init(s, &c, &l);
 }
 
 /* Page i: 4 KiB pages with a permission that varies by page; without A/D for a third. */
@@ -75,13 +46,13 @@ static unsigned page_perm(unsigned i)
     return perms[i % 4];
 }
 
-static void map_page(struct side *s, int d, unsigned i, uint64_t out_base)
+static void map_page(struct twin_side *s, int d, unsigned i, uint64_t out_base)
 {
     uint64_t va = (uint64_t)i << 12, pa = out_base + ((uint64_t)i << 12);
     unsigned flags = i % 3 ? VTD_MAP_AD : 0;
     cr_assert_eq(vtd_pt_map(&s->fs[d], va, pa, 0x1000, 12, page_perm(i), flags), 0);
     if (d == 0)
-        cr_assert_eq(vtd_pt_map(&s->nest_fs[d], va, (uint64_t)i << 12, 0x1000, 12, page_perm(i), flags), 0);
+        cr_assert_eq(vtd_pt_map(&s->nest_fs[0], va, (uint64_t)i << 12, 0x1000, 12, page_perm(i), flags), 0);
     cr_assert_eq(vtd_pt_map(&s->ss[d], va, pa, 0x1000, 12, page_perm(i) & ~VTD_PERM_U, flags), 0);
 }
 
@@ -95,16 +66,7 @@ static void setup(void)
     }
 }
 
-static void teardown(void)
-{
-    for (int k = 0; k < 2; k++) {
-        if (!sides[k].io)
-            continue;
-        world_fini(&sides[k].w);
-        vtd_iommu_free(sides[k].io);
-        sides[k].io = NULL;
-    }
-}
+static void teardown(void) { twins_fini(sides); }
 
 static unsigned iotlb_answers; /* requests the IOTLB answered (fast path or not) */
 
@@ -120,12 +82,7 @@ static void random_dma(unsigned op)
         .addr = (((r >> 16) & 15 ? (r >> 20) % 4 : (r >> 20) % (NPAGES + 4)) << 12) | ((r >> 40) & 0xff8),
         .access = accesses[(r >> 32) % 5], .priv = (r >> 36) & 1};
     struct vtd_dma_result res[2];
-    int rc[2];
-    for (int k = 0; k < 2; k++) {
-        vtd_iommu_set_step(sides[k].io, op);
-        rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
-    }
-    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    twins_dma(sides, &req, op, res);
     iotlb_answers += res[0].source == VTD_SRC_IOTLB;
 }
 
@@ -135,7 +92,7 @@ static void random_edit(void)
     uint64_t r = next_rand();
     unsigned i = (unsigned)(r % 8), d = (r >> 8) & 1;
     for (int k = 0; k < 2; k++) {
-        struct side *s = &sides[k];
+        struct twin_side *s = &sides[k];
         switch ((r >> 12) % 3) {
         case 0: /* remap the first-stage page elsewhere (it may be unmapped already) */
             vtd_pt_unmap(&s->fs[d], (uint64_t)i << 12, 0x1000);
@@ -152,34 +109,30 @@ static void random_edit(void)
     }
 }
 
-/* One invalidation descriptor, the same on both sides (VT-d 6.5.2 layouts). */
+/* One invalidation descriptor (sim/qi_desc.h's encoders), the same on both sides. */
 static void random_invalidation(void)
 {
     uint64_t r = next_rand();
-    uint64_t d[4] = {0};
     uint16_t did = sides[0].fs_cfg[(r >> 8) & 1].did;
+    struct vtd_desc d;
     switch (r % 5) {
-    case 0: /* context cache, global */
-        d[0] = VTD_QI_CC | (1u << 4);
+    case 0:
+        d = vtd_desc_cc(VTD_QI_CC_G_GLOBAL, 0, 0, 0);
         break;
-    case 1: /* IOTLB, global */
-        d[0] = VTD_QI_IOTLB | (1u << 4);
+    case 1:
+        d = vtd_desc_iotlb(VTD_QI_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
         break;
-    case 2: /* P_IOTLB page-selective-within-PASID, one page */
-        d[0] = VTD_QI_PIOTLB | (3u << 4) | ((uint64_t)did << 16) | ((uint64_t)FS_PASID << 32);
-        d[1] = ((r >> 16) % 8) << 12;
+    case 2: /* one page of the PASID */
+        d = vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, FS_PASID, ((r >> 16) % 8) << 12, 0, false);
         break;
-    case 3: /* PASID cache, PASID-selective */
-        d[0] = VTD_QI_PC | (1u << 4) | ((uint64_t)did << 16) | ((uint64_t)FS_PASID << 32);
+    case 3:
+        d = vtd_desc_pc(VTD_QI_PC_G_PASID, did, FS_PASID);
         break;
-    default: /* IOTLB domain-selective for the RID_PASID domain */
-        d[0] = VTD_QI_IOTLB | (2u << 4) | ((uint64_t)sides[0].ss_cfg[0].did << 16);
+    default: /* the RID_PASID domain */
+        d = vtd_desc_iotlb(VTD_QI_IOTLB_G_DOMAIN, sides[0].ss_cfg[0].did, 0, 0, false, false, false);
         break;
     }
-    for (int k = 0; k < 2; k++) {
-        struct vtd_qi_result qr;
-        cr_assert_eq(vtd_qi_submit(sides[k].io, d, 4, &qr), 0, "%s", qr.why);
-    }
+    twins_submit(sides, &d);
 }
 
 TestSuite(fastpath, .init = setup, .fini = teardown);
@@ -230,7 +183,7 @@ Test(fastpath_ers, same_answers_with_execute_requests_checked)
  * even when that entry is remembered by the fast path. */
 Test(fastpath, write_through_a_clean_entry_still_sets_dirty)
 {
-    struct side *s = &sides[0];
+    struct twin_side *s = &sides[0];
     uint64_t va = 0; /* page 0: no A/D preset, writable */
     struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = va, .access = VTD_ACC_R};
     struct vtd_dma_result res;
@@ -251,7 +204,7 @@ Test(fastpath, write_through_a_clean_entry_still_sets_dirty)
 /* An invalidation removes what the fast path remembered: the next request walks again. */
 Test(fastpath, invalidation_forgets_remembered_hits)
 {
-    struct side *s = &sides[0];
+    struct twin_side *s = &sides[0];
     struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = 0x1000, .access = VTD_ACC_R};
     struct vtd_dma_result res;
     for (int i = 0; i < 3; i++)
@@ -278,7 +231,7 @@ Test(fastpath, smaller_page_filled_later_wins_as_in_the_full_lookup)
                               .access = VTD_ACC_R};
     struct vtd_dma_result res[2];
     for (int k = 0; k < 2; k++) {
-        struct side *s = &sides[k];
+        struct twin_side *s = &sides[k];
         cr_assert_eq(vtd_pt_map(&s->fs[0], va, 0x80000000, 0x200000, 21, page_perm(0), 0), 0);
         for (int i = 0; i < 3; i++)
             cr_assert_eq(vtd_iommu_dma(s->io, &req, &res[k]), 0);

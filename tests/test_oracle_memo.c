@@ -9,37 +9,21 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
-#include "sim/qi.h"
 #include "sim/qi_desc.h"
 #include "walker/fs_entry.h"
 #include "dma_twins.h"
-#include "world.h"
 
 #define SID_A vtd_sid(0, 3, 0)
 #define SID_ATS vtd_sid(0, 5, 1)
 #define NPAGES 32
 #define FS_PASID 1
 
-struct side {
-    struct vtd_iommu *io;
-    struct world w;
-    struct vtd_ctx ctx[2];
-    struct vtd_pt fs[2], ss[2];
-    struct vtd_pasid_cfg fs_cfg[2], ss_cfg[2];
-};
-
-static struct side sides[2]; /* [0]: memo on, [1]: off */
+static struct twin_side sides[2]; /* [0]: memo on, [1]: off */
 
 static uint64_t rng = UINT64_C(0x9e3779b97f4a7c15);
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return twins_rand(&rng); }
 
-static void side_init(struct side *s, bool memo)
+static void side_init(struct twin_side *s, bool memo)
 {
     struct vtd_iommu_config c;
     vtd_iommu_config_default(&c);
@@ -47,20 +31,11 @@ static void side_init(struct side *s, bool memo)
     c.oracle_memo = memo;
     /* Small caches so that evictions and refills happen too. */
     c.cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
-    const char *why = NULL;
-    s->io = vtd_iommu_new(&c, &why);
-    cr_assert_not_null(s->io, "%s", why ? why : "");
-    cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
-    const uint16_t sids[2] = {SID_A, SID_ATS};
-    for (int d = 0; d < 2; d++) {
-        cr_assert_eq(world_device(&s->w, sids[d], &s->ctx[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], FS_PASID, VTD_PGTT_FS, 4, 0, &s->fs[d], NULL, &s->fs_cfg[d]), 0);
-        cr_assert_eq(world_pasid(&s->w, &s->ctx[d], 0, VTD_PGTT_SS, 4, 0, NULL, &s->ss[d], &s->ss_cfg[d]), 0);
-        struct vtd_device_config dc = {.sid = sids[d], .pasid_bits = 20, .ats = d == 1,
-                                       .devtlb = {.sets = 4, .ways = 2, .repl = VTD_REPL_LRU}};
-        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
-    }
-    vtd_iommu_set_root(s->io, s->w.rtaddr);
+    const struct twins_layout l = {
+        .dev = {{.sid = SID_A, .pasid_bits = 20, .devtlb = {.sets = 4, .ways = 2, .repl = VTD_REPL_LRU}},
+                {.sid = SID_ATS, .pasid_bits = 20, .ats = true, .devtlb = {.sets = 4, .ways = 2, .repl = VTD_REPL_LRU}}},
+        .fs_pasid = FS_PASID};
+    twins_side_init(s, &c, &l);
 }
 
 static unsigned page_perm(unsigned i)
@@ -85,16 +60,7 @@ static void setup(void)
     }
 }
 
-static void teardown(void)
-{
-    for (int k = 0; k < 2; k++) {
-        if (!sides[k].io)
-            continue;
-        world_fini(&sides[k].w);
-        vtd_iommu_free(sides[k].io);
-        sides[k].io = NULL;
-    }
-}
+static void teardown(void) { twins_fini(sides); }
 
 static unsigned cached_answers; /* requests a cache helped with: the oracle checked each */
 
@@ -109,17 +75,12 @@ static void random_dma(unsigned op)
         .addr = (((r >> 16) & 15 ? (r >> 20) % 4 : (r >> 20) % (NPAGES + 4)) << 12) | 0x18,
         .access = accesses[(r >> 32) % 5], .priv = with_pasid && ((r >> 36) & 7) == 0};
     struct vtd_dma_result res[2];
-    int rc[2];
-    for (int k = 0; k < 2; k++) {
-        vtd_iommu_set_step(sides[k].io, op);
-        rc[k] = vtd_iommu_dma(sides[k].io, &req, &res[k]);
-    }
-    twins_expect_same_result(rc[0], &res[0], rc[1], &res[1], op);
+    twins_dma(sides, &req, op, res);
     cached_answers += res[0].used != 0;
 }
 
 /* The first-stage leaf of page i of device d, if mapped (its address in *addr). */
-static bool leaf_of(struct side *s, unsigned d, unsigned i, uint64_t *addr)
+static bool leaf_of(struct twin_side *s, unsigned d, unsigned i, uint64_t *addr)
 {
     uint64_t e;
     return vtd_pt_entry_addr(&s->fs[d], (uint64_t)i << 12, 1, addr) == 0 &&
@@ -133,7 +94,7 @@ static void random_edit(void)
     uint64_t r = next_rand();
     unsigned i = (unsigned)(r % 6), d = (r >> 8) & 1;
     for (int k = 0; k < 2; k++) {
-        struct side *s = &sides[k];
+        struct twin_side *s = &sides[k];
         uint64_t leaf, e;
         switch ((r >> 12) % 4) {
         case 0:
@@ -177,10 +138,7 @@ static void random_invalidation(void)
         d = vtd_desc_pc(VTD_QI_PC_G_PASID, did, FS_PASID);
         break;
     }
-    for (int k = 0; k < 2; k++) {
-        struct vtd_qi_result qr;
-        cr_assert_eq(vtd_qi_submit_desc(sides[k].io, &d, &qr), 0, "%s", qr.why);
-    }
+    twins_submit(sides, &d);
 }
 
 TestSuite(oracle_memo, .init = setup, .fini = teardown);
@@ -214,7 +172,7 @@ Test(oracle_memo, same_answers_reports_and_counters_as_the_fresh_walk)
  * reported, on the very next request, with the fresh walk's answer. */
 Test(oracle_memo, an_edit_after_memo_hits_is_still_stale)
 {
-    struct side *s = &sides[0];
+    struct twin_side *s = &sides[0];
     struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = 0x1008, .access = VTD_ACC_R};
     struct vtd_dma_result res;
     for (int i = 0; i < 4; i++) {
@@ -234,7 +192,7 @@ Test(oracle_memo, an_edit_after_memo_hits_is_still_stale)
  * lost D bit even though the same write was answered by the memo just before. */
 Test(oracle_memo, a_harvested_dirty_bit_is_still_reported_lost)
 {
-    struct side *s = &sides[0];
+    struct twin_side *s = &sides[0];
     const unsigned page = 4; /* writable by user requests, A/D preset */
     struct vtd_request req = {.sid = SID_A, .pasid_valid = true, .pasid = FS_PASID, .addr = (uint64_t)page << 12,
                               .access = VTD_ACC_W};

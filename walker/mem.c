@@ -253,13 +253,18 @@ static uint8_t *index_find(const struct vtd_mem *m, uint64_t fn)
     return leaf ? leaf->frame[NODE_INDEX(fn, 0)] : NULL;
 }
 
-/* The frame cache's miss: the index (or the image), remembered when found. */
-static inline uint8_t *frame_find_uncached(struct vtd_mem *m, uint64_t fn)
+/* The frame of `fn` from the index (or the image), the frame cache left as it is. */
+static inline uint8_t *frame_find_uncached_quiet(const struct vtd_mem *m, uint64_t fn)
 {
     uint8_t *frame = index_find(m, fn);
     /* With an image attached the sparse index stays empty: every frame is in the mapping. */
-    if (!frame && m->image)
-        frame = image_frame(m->image, fn);
+    return frame || !m->image ? frame : image_frame(m->image, fn);
+}
+
+/* The frame cache's miss: the index (or the image), remembered when found. */
+static inline uint8_t *frame_find_uncached(struct vtd_mem *m, uint64_t fn)
+{
+    uint8_t *frame = frame_find_uncached_quiet(m, fn);
     if (frame)
         cache_remember(m, fn, frame);
     return frame;
@@ -656,6 +661,11 @@ int vtd_mem_read64(struct vtd_mem *m, uint64_t pa, uint64_t *val)
 const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa)
 {
     return m && pa < m->fast.end ? frame_find(m, pa >> FRAME_SHIFT) : NULL;
+}
+
+const uint8_t *vtd_mem_frame_for_read_indexed(struct vtd_mem *m, uint64_t pa)
+{
+    return m && pa < m->fast.end ? frame_find_uncached_quiet(m, pa >> FRAME_SHIFT) : NULL;
 }
 
 /* Memory's bytes of the line at `line` (zero where no frame exists). */

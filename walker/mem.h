@@ -101,6 +101,9 @@ static inline int vtd_mem_read64_fast(struct vtd_mem *m, uint64_t pa, uint64_t *
  * it must still honour abort ranges (vtd_mem_may_abort).
  */
 const uint8_t *vtd_mem_frame_for_read(struct vtd_mem *m, uint64_t pa);
+/* The same without consulting or filling the frame cache: for a reader that keeps the frames it
+ * found itself (the walker's remembered frames), where a miss of the cache is the rule. */
+const uint8_t *vtd_mem_frame_for_read_indexed(struct vtd_mem *m, uint64_t pa);
 /* Whether any abort range is set (then reads must go through vtd_mem_read64). */
 static inline bool vtd_mem_may_abort(const struct vtd_mem *m)
 {
