@@ -22,6 +22,19 @@ struct fast_miss_found {
     uint64_t iotlb_miss_token;
 };
 
+/*
+ * The entry with this key: the one remembered (the last request's, for the context and PASID
+ * caches; this path's last, for the PSC) while it still holds the key, else a probe. Keys are
+ * unique in a cache, so both find the same entry; the remembered one skips a call and a probe.
+ */
+static struct vtd_cache_entry *find_remembered(const struct vtd_cache *c, struct vtd_cache_entry *last,
+                                               const struct vtd_cache_key *key)
+{
+    if (last && last->valid && cache_key_equal(&last->key, key))
+        return last;
+    return vtd_cache_peek(c, key);
+}
+
 static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vtd_cache_entry *e)
 {
     u->used |= 1u << id;
@@ -29,10 +42,13 @@ static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vt
 }
 
 /* The requests this path can take at all: translation on, no trace, an untranslated request in
- * scalable mode (translate.c's other request kinds and legacy mode take other routes). */
+ * scalable mode (translate.c's other request kinds and legacy mode take other routes), and a
+ * first-stage PSC holding PDEs (tested first: without it, as with the PSCs off, nothing else is
+ * worth looking at). */
 static bool fast_miss_usable(const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return io->te && !io->env.trace && req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
+    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) && io->te && !io->env.trace &&
+           req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
 }
 
 /* The device stage from the context cache (translate.c's translate_device, without a fetch). */
@@ -40,7 +56,7 @@ static bool fast_miss_device(struct vtd_iommu *io, const struct vtd_request *req
                              struct vtd_xlate *x)
 {
     struct vtd_cache_key key = ctx_cache_key(req->sid);
-    fd->ctx = vtd_cache_peek(io->cache[VTD_C_CONTEXT], &key);
+    fd->ctx = find_remembered(io->cache[VTD_C_CONTEXT], io->last_ctx, &key);
     if (!fd->ctx)
         return false;
     const struct vtd_ctx *ctx = &((const struct ctx_cache_payload *)fd->ctx->payload)->ctx;
@@ -60,7 +76,7 @@ static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req,
     if (!vtd_ctx_pasid_in_range(&x->ctx, x->pasid))
         return false;
     struct vtd_cache_key key = pasid_cache_key(req->sid, x->pasid);
-    fd->pasid = vtd_cache_peek(io->cache[VTD_C_PASID], &key);
+    fd->pasid = find_remembered(io->cache[VTD_C_PASID], io->last_pasid, &key);
     if (!fd->pasid)
         return false;
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)fd->pasid->payload)->pe;
@@ -78,10 +94,8 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff
         return false;
     /* xlate.c's psc_probe tries the lowest level the cache holds first: PDEs, when it has any. */
     struct vtd_cache *psc = io->cache[VTD_C_PSC_FS];
-    if (!vtd_cache_class_count(psc, FAST_MISS_PSC_LEVEL))
-        return false;
     struct vtd_cache_key key = psc_fs_key(x->did, x->pasid, FAST_MISS_PSC_LEVEL, eff->addr);
-    fd->psc = vtd_cache_peek(psc, &key);
+    fd->psc = find_remembered(psc, io->fast_miss_psc, &key);
     if (!fd->psc)
         return false;
     const struct psc_payload *p = (const struct psc_payload *)fd->psc->payload;
@@ -103,6 +117,7 @@ static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const st
     vtd_cache_count_miss(io->cache[VTD_C_IOTLB], fd->iotlb_keys, fd->iotlb_n, fd->iotlb_miss_token);
     vtd_cache_touch(io->cache[VTD_C_PSC_FS], fd->psc);
     use_entry(u, VTD_C_PSC_FS, fd->psc);
+    io->fast_miss_psc = fd->psc;
     u->psc_fs_level = FAST_MISS_PSC_LEVEL;
     vtd_fs_leaf_commit(&io->env, &x->pe);
     iommu_iotlb_fill(io, eff, x);

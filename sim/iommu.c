@@ -145,6 +145,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     memset(io->fast, 0, sizeof io->fast);
     io->fast_hits = io->fast_dma_hits = 0;
     io->fast_misses = 0;
+    io->fast_miss_psc = NULL;
     memset(io->memo, 0, sizeof io->memo);
     io->memo_hits = 0;
     io->nwarnings = 0;

@@ -196,6 +196,7 @@ struct vtd_iommu {
     uint64_t fast_hits;
     uint64_t fast_dma_hits;                  /* of those, answered whole by iommu_fast_dma */
     uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
+    struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
     /* Moves whenever translation is switched, the root table latched or a trace attached or
      * detached: what a whole-request answer (fast_dma.c) takes as unchanged since its slot was
      * armed. */
