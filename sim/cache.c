@@ -449,6 +449,30 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
 
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit(c, e); }
 
+/* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
+struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
+                                           uint64_t *miss_token)
+{
+    uint64_t h = 0;
+    *miss_token = 0;
+    for (unsigned i = 0; i < n && !cache_disabled(c); i++) {
+        struct vtd_cache_entry *e = find_hashed(c, &keys[i], &h);
+        if (e)
+            return e;
+        if (i == 0)
+            *miss_token = h;
+    }
+    return NULL;
+}
+
+void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token)
+{
+    c->stats.lookups++;
+    c->stats.misses++;
+    if (n)
+        note_miss(c, &keys[0], miss_token);
+}
+
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
     return cache_disabled(c) ? NULL : find_entry(c, key);

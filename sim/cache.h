@@ -88,6 +88,15 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
  * vtd_cache_lookup would for that key: for callers that remember their last entry.
  */
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e);
+/*
+ * vtd_cache_lookup_any() in two steps, for a caller that must decide whether to go on before
+ * any count changes: _peek_any probes the same keys counting nothing (the entry found, or NULL
+ * with *miss_token set); after a NULL, _count_miss counts the miss exactly as the lookup would
+ * have (and lets the insert that follows reuse the first key's hash).
+ */
+struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
+                                           uint64_t *miss_token);
+void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token);
 /* Like lookup but counts nothing and touches nothing (for the oracle and reports). */
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key);
 /*

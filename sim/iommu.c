@@ -12,7 +12,7 @@ static const char *const cache_names[VTD_C_NCACHES] = {"context", "pasid", "iotl
 
 void vtd_iommu_config_default(struct vtd_iommu_config *cfg)
 {
-    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true, .oracle_groups = true,
+    *cfg = (struct vtd_iommu_config){.oracle = true, .ordering_checks = true, .fast_path = true, .fast_miss = true, .oracle_groups = true,
                                      .oracle_memo = true};
     vtd_caps_default(&cfg->caps);
     cfg->cache[VTD_C_CONTEXT] = (struct vtd_cache_geometry){.sets = 1, .ways = 64};
@@ -144,6 +144,8 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     io->last_ctx = io->last_pasid = NULL;
     memset(io->fast, 0, sizeof io->fast);
     io->fast_hits = io->fast_dma_hits = 0;
+    io->fast_misses = 0;
+    io->fast_miss_psc = NULL;
     memset(io->memo, 0, sizeof io->memo);
     io->memo_hits = 0;
     io->nwarnings = 0;

@@ -49,6 +49,10 @@ struct vtd_iommu_config {
      * same checks, counts and replacement state as a full lookup (default on; off only to
      * compare, see tests/test_fastpath.c). */
     bool fast_path;
+    /* Answer an IOTLB miss whose first-stage walk the paging-structure cache resumes at the page
+     * table from that one PTE read, without the general walk, with the same results, counts and
+     * replacement state (default on; off only to compare, see tests/test_fast_miss.c). */
+    bool fast_miss;
     /* With the oracle: also find the one descriptor that covers every entry the same change left
      * stale (a scan of the cache per stale answer; default on; trace replay turns it off, since
      * a trace's events carry no step to tell one change from another). */
@@ -273,6 +277,8 @@ const struct vtd_iommu_stats *vtd_iommu_stats(const struct vtd_iommu *io);
 /* Requests the IOTLB-hit fast path answered (cfg.fast_path): a host-side figure, apart from the
  * statistics above, which are the same with the fast path on or off. */
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io);
+/* IOTLB misses the paging-structure-cache fast path answered (cfg.fast_miss): host-side too. */
+uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io);
 /* Oracle checks the memo answered without a fresh walk (cfg.oracle_memo): host-side too. */
 uint64_t vtd_iommu_oracle_memo_hits(const struct vtd_iommu *io);
 

@@ -195,6 +195,8 @@ struct vtd_iommu {
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
     uint64_t fast_hits;
     uint64_t fast_dma_hits;                  /* of those, answered whole by iommu_fast_dma */
+    uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
+    struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
     /* Moves whenever translation is switched, the root table latched or a trace attached or
      * detached: what a whole-request answer (fast_dma.c) takes as unchanged since its slot was
      * armed. */
@@ -295,6 +297,22 @@ void iommu_fast_begin(const struct iommu_fast_hit *f, const struct vtd_request *
 /* The result fields a repeated clean hit from slot f writes (xlate.c; fast_dma.c too). */
 void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_request *req,
                             const struct vtd_pasid_cfg *pe, struct vtd_xlate *x);
+
+/*
+ * An IOTLB miss answered from the paging-structure cache (fast_miss.c): a first-stage request
+ * whose context and PASID entries are cached, which misses the IOTLB and whose walk the cache
+ * resumes at the page table, reading one PTE that needs no A/D update and meets no fault, gets
+ * the result, counts and replacement updates the general path (vtd_translate with the cache
+ * hooks) would give it. False, before any state but *x changes, for anything else.
+ */
+bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x);
+/* The IOTLB keys a lookup of `addr` probes: one per page size the IOTLB holds entries of,
+ * smallest first (shifts[] their sizes); returns how many (xlate.c). */
+unsigned iommu_iotlb_keys(const struct vtd_cache *c, uint16_t did, uint64_t tag, uint64_t addr,
+                          struct vtd_cache_key *keys, unsigned *shifts);
+/* Fill the IOTLB with a walk's answer `x` to `req` (xlate.c). */
+void iommu_iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
+#define IOMMU_PAGE_SIZES 3 /* 4 KiB, 2 MiB, 1 GiB: the keys an IOTLB lookup may probe */
 
 /* The caches as walk hooks (xlate.c): context, PASID, IOTLB, paging-structure caches. */
 extern const struct vtd_walk_hooks iommu_cache_hooks;

@@ -12,7 +12,7 @@
 #include "walker/fault.h"
 
 /* The page sizes an IOTLB or device-TLB entry can have (4 KiB, 2 MiB, 1 GiB), smallest first. */
-#define PAGE_SIZES 3
+#define PAGE_SIZES IOMMU_PAGE_SIZES
 static const unsigned probe_shifts[PAGE_SIZES] = {12, 21, 30};
 
 /* The request being translated: vtd_iommu_dma() points the cached path's environment at it. */
@@ -204,7 +204,7 @@ static int iotlb_serve(struct vtd_walk_env *env, const struct iotlb_payload *p, 
     return 0;
 }
 
-static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x)
+void iommu_iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x)
 {
     unsigned shift = x->page_shift;
     struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_pasid_tag(&x->pe, x->pasid), req->addr, shift);
@@ -219,6 +219,19 @@ static void iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, cons
         .fill_pasid_valid = req->pasid_valid, .fill_priv = x->priv};
 }
 
+/* Only the page sizes the IOTLB holds entries of, smallest first (one lookup either way). */
+unsigned iommu_iotlb_keys(const struct vtd_cache *c, uint16_t did, uint64_t tag, uint64_t addr,
+                          struct vtd_cache_key *keys, unsigned *shifts)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PAGE_SIZES; i++)
+        if (vtd_cache_class_count(c, probe_shifts[i])) {
+            shifts[n] = probe_shifts[i];
+            keys[n++] = iotlb_key(did, tag, addr, probe_shifts[i]);
+        }
+    return n;
+}
+
 static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req, unsigned access,
                          struct vtd_xlate *x)
 {
@@ -230,13 +243,8 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     uint64_t tag = iotlb_pasid_tag(&x->pe, x->pasid);
     struct vtd_cache *c = io->cache[VTD_C_IOTLB];
     struct vtd_cache_key keys[PAGE_SIZES];
-    unsigned shifts[PAGE_SIZES], n = 0, which;
-    /* Only the page sizes the IOTLB holds entries of, smallest first (one lookup either way). */
-    for (unsigned i = 0; i < PAGE_SIZES; i++)
-        if (vtd_cache_class_count(c, probe_shifts[i])) {
-            shifts[n] = probe_shifts[i];
-            keys[n++] = iotlb_key(x->pe.did, tag, req->addr, probe_shifts[i]);
-        }
+    unsigned shifts[PAGE_SIZES], which;
+    unsigned n = iommu_iotlb_keys(c, x->pe.did, tag, req->addr, keys, shifts);
     struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, n, &which);
     if (e) {
         int rc = iotlb_serve(env, (const struct iotlb_payload *)e->payload, shifts[which], req, access, x);
@@ -250,7 +258,7 @@ static int cached_paging(struct vtd_walk_env *env, const struct vtd_request *req
     }
     int rc = vtd_translate_paging(env, req, access, x);
     if (!rc)
-        iotlb_fill(io, req, x);
+        iommu_iotlb_fill(io, req, x);
     return rc;
 }
 
@@ -406,6 +414,8 @@ static int iommu_translate_direct(struct vtd_iommu *io, struct iommu_use *u, con
     bool fast = fast_usable(io, req);
     if (fast && fast_hit(io, u, req, x))
         return 0;
+    if (io->cfg.fast_miss && iommu_fast_miss(io, u, req, x))
+        return 0;
     int rc = iommu_translate(io, u, req, x);
     if (fast && !rc)
         fast_remember(io, u, req);
@@ -526,6 +536,7 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
 }
 
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits; }
+uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io) { return io->fast_misses; }
 
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {

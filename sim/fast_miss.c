@@ -1,0 +1,146 @@
+/*
+ * fast_miss.c: an IOTLB miss resumed from the paging-structure cache, as hardware does it
+ * (VT-d 6.2.4: a PDE-cache hit leaves one PTE to fetch). The general path gets there through
+ * vtd_translate() and the cache hooks of xlate.c, re-deriving the request's set-up at every
+ * stage; this one finds the same cache entries first without counting anything, asks the
+ * walker for the one PTE (walker/walk_fs_leaf.h), and only when everything succeeds makes the
+ * general path's updates in its order: context and PASID hits, the IOTLB miss, the PSC hit, the
+ * read, the IOTLB fill. Anything else declines before the first of them.
+ */
+#include "sim/iommu_internal.h"
+#include "walker/root_entry.h"
+#include "walker/walk_fs_leaf.h"
+
+/* The level of the paging-structure-cache entries this path resumes from: PDEs. */
+#define FAST_MISS_PSC_LEVEL 2u
+
+/* The cache entries the general path would use, found without counting. */
+struct fast_miss_found {
+    struct vtd_cache_entry *ctx, *pasid, *psc;
+    struct vtd_cache_key iotlb_keys[IOMMU_PAGE_SIZES];
+    unsigned iotlb_n;
+    uint64_t iotlb_miss_token;
+};
+
+/*
+ * The entry with this key: the one remembered (the last request's, for the context and PASID
+ * caches; this path's last, for the PSC) while it still holds the key, else a probe. Keys are
+ * unique in a cache, so both find the same entry; the remembered one skips a call and a probe.
+ */
+static struct vtd_cache_entry *find_remembered(const struct vtd_cache *c, struct vtd_cache_entry *last,
+                                               const struct vtd_cache_key *key)
+{
+    if (last && last->valid && cache_key_equal(&last->key, key))
+        return last;
+    return vtd_cache_peek(c, key);
+}
+
+static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vtd_cache_entry *e)
+{
+    u->used |= 1u << id;
+    u->filled[id] = e->fill_seq;
+}
+
+/* The requests this path can take at all: translation on, no trace, an untranslated request in
+ * scalable mode (translate.c's other request kinds and legacy mode take other routes), and a
+ * first-stage PSC holding PDEs (tested first: without it, as with the PSCs off, nothing else is
+ * worth looking at). */
+static bool fast_miss_usable(const struct vtd_iommu *io, const struct vtd_request *req)
+{
+    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) && io->te && !io->env.trace &&
+           req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
+}
+
+/* The device stage from the context cache (translate.c's translate_device, without a fetch). */
+static bool fast_miss_device(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
+                             struct vtd_xlate *x)
+{
+    struct vtd_cache_key key = ctx_cache_key(req->sid);
+    fd->ctx = find_remembered(io->cache[VTD_C_CONTEXT], io->last_ctx, &key);
+    if (!fd->ctx)
+        return false;
+    const struct vtd_ctx *ctx = &((const struct ctx_cache_payload *)fd->ctx->payload)->ctx;
+    if (req->pasid_valid && !ctx->paside)
+        return false;
+    /* vtd_xlate_reset()'s fields that nothing below writes on success. */
+    x->fault = (struct vtd_fault_info){0};
+    x->fs.leaf_level = x->ss.leaf_level = 0;
+    vtd_xlate_set_device(req, ctx, x);
+    return true;
+}
+
+/* The PASID stage from the PASID cache and the request checks, for a first-stage-only entry. */
+static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
+                            struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+{
+    if (!vtd_ctx_pasid_in_range(&x->ctx, x->pasid))
+        return false;
+    struct vtd_cache_key key = pasid_cache_key(req->sid, x->pasid);
+    fd->pasid = find_remembered(io->cache[VTD_C_PASID], io->last_pasid, &key);
+    if (!fd->pasid)
+        return false;
+    const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)fd->pasid->payload)->pe;
+    return pe->pgtt == VTD_PGTT_FS && !vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, eff, access);
+}
+
+/* An IOTLB miss (a first-stage entry is tagged by its PASID), and a PDE-level PSC hit. */
+static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff, struct fast_miss_found *fd,
+                             const struct vtd_xlate *x, struct vtd_walk_start *start)
+{
+    struct vtd_cache *iotlb = io->cache[VTD_C_IOTLB];
+    unsigned shifts[IOMMU_PAGE_SIZES];
+    fd->iotlb_n = iommu_iotlb_keys(iotlb, x->did, x->pasid, eff->addr, fd->iotlb_keys, shifts);
+    if (vtd_cache_peek_any(iotlb, fd->iotlb_keys, fd->iotlb_n, &fd->iotlb_miss_token))
+        return false;
+    /* xlate.c's psc_probe tries the lowest level the cache holds first: PDEs, when it has any. */
+    struct vtd_cache *psc = io->cache[VTD_C_PSC_FS];
+    struct vtd_cache_key key = psc_fs_key(x->did, x->pasid, FAST_MISS_PSC_LEVEL, eff->addr);
+    fd->psc = find_remembered(psc, io->fast_miss_psc, &key);
+    if (!fd->psc)
+        return false;
+    const struct psc_payload *p = (const struct psc_payload *)fd->psc->payload;
+    *start = (struct vtd_walk_start){.level = FAST_MISS_PSC_LEVEL - 1, .table = p->next_table, .perm = p->perm};
+    return true;
+}
+
+/* The general path's updates, in its order (see the file comment). */
+static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *eff,
+                             const struct fast_miss_found *fd, const struct vtd_xlate *x)
+{
+    vtd_cache_touch(io->cache[VTD_C_CONTEXT], fd->ctx);
+    use_entry(u, VTD_C_CONTEXT, fd->ctx);
+    io->last_ctx = fd->ctx;
+    vtd_cache_touch(io->cache[VTD_C_PASID], fd->pasid);
+    use_entry(u, VTD_C_PASID, fd->pasid);
+    io->last_pasid = fd->pasid;
+    u->pasid = x->pasid;
+    vtd_cache_count_miss(io->cache[VTD_C_IOTLB], fd->iotlb_keys, fd->iotlb_n, fd->iotlb_miss_token);
+    vtd_cache_touch(io->cache[VTD_C_PSC_FS], fd->psc);
+    use_entry(u, VTD_C_PSC_FS, fd->psc);
+    io->fast_miss_psc = fd->psc;
+    u->psc_fs_level = FAST_MISS_PSC_LEVEL;
+    vtd_fs_leaf_commit(&io->env, &x->pe);
+    iommu_iotlb_fill(io, eff, x);
+    io->fast_misses++;
+}
+
+bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
+{
+    struct fast_miss_found fd;
+    struct vtd_request eff;
+    struct vtd_walk_start start;
+    unsigned access;
+    if (!fast_miss_usable(io, req) || !fast_miss_device(io, req, &fd, x) ||
+        !fast_miss_pasid(io, req, &fd, x, &eff, &access) || !fast_miss_caches(io, &eff, &fd, x, &start) ||
+        vtd_fs_leaf_peek(&io->env, &x->pe, &start, eff.addr, access, x->priv, &x->fs))
+        return false;
+    /* vtd_translate_paging's first-stage result, then vtd_translate's output check. */
+    x->out = x->fs.out;
+    x->page_shift = x->fs.page_shift;
+    x->perm = x->fs.perm;
+    x->dirty = x->fs.dirty;
+    if (vtd_xlate_out_blocked(req, x->out))
+        return false;
+    fast_miss_commit(io, u, &eff, &fd, x);
+    return true;
+}
