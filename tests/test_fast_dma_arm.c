@@ -131,6 +131,21 @@ Test(fast_dma_arm, who_asks_ignores_the_padding_byte_only)
     cr_assert_eq(io->fast_dma_hits, 2);
 }
 
+Test(fast_dma_arm, an_access_beyond_the_key_arms_nothing)
+{
+    /* Bits above the VTD_ACC_* ones are ignored by the walk but would spill out of the key's
+     * low 12 bits into the page: such a request is answered, never armed. */
+    struct vtd_request req = read_of(0x2000);
+    req.access |= 1u << VTD_PAGE_SHIFT;
+    struct vtd_dma_result res;
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(vtd_iommu_dma(io, &req, &res), 0);
+        cr_assert_eq(res.x.out, 0x80002000);
+    }
+    cr_assert_eq(io->fast_dma_hits, 0);
+    cr_assert_gt(vtd_iommu_fast_hits(io), 0, "the fast path still answers it");
+}
+
 Test(fast_dma_arm, the_copied_fields_are_those_of_the_general_path)
 {
     struct vtd_request req = read_of(0x1000);
