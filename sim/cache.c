@@ -620,6 +620,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
 static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     e->valid = false;
+    e->version = 0;
     class_add(c, &e->key, -1);
     c->generation++;
     *tag_of_entry(c, e) = 0;

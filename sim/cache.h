@@ -38,7 +38,8 @@ struct vtd_cache_entry {
     uint64_t fill_seq;      /* when it was filled (the owner's sequence number, e.g. a step) */
     uint32_t slot;          /* internal: the entry's index in the cache (its replacement-order link) */
     uint32_t set;           /* internal: its set */
-    uint64_t version;       /* the cache's generation when this fill happened: unique per fill */
+    uint64_t version;       /* the cache's generation when this fill happened: unique per fill;
+                               0 once removed (a holder of an entry needs only compare it) */
     bool valid;
     _Alignas(max_align_t) unsigned char payload[]; /* payload_size bytes, aligned for any scalar */
 };

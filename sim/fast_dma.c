@@ -12,38 +12,71 @@
  * not qualify goes down the general path as if this did not exist.
  */
 #include "sim/iommu_internal.h"
+#include "sim/oracle_memo.h"
 
 /* The caches a clean IOTLB hit uses: context, PASID and IOTLB, looked up in that order. */
 #define FAST_HIT_USED ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB))
 
-static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version)
-{
-    return e->valid && e->version == version;
-}
+/* A removed entry's version is 0 and a slot's are not (cache.h), so the version alone says it
+ * still holds the fill remembered. */
+static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version) { return e->version == version; }
 
-void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req)
+void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
+                        const struct vtd_xlate *x)
 {
     /* The fast path has checked translation on, no trace and the root table. */
+    if (req->access > FAST_KEY_ACCESS_MASK)
+        return;
     f->ident = iommu_fast_ident(req);
+    f->key = iommu_fast_key(req);
     f->epoch = io->fast_epoch;
+    f->offset_mask = (UINT64_C(1) << f->iotlb_shift) - 1;
+    f->out_page = x->out & ~f->offset_mask;
+    memcpy(f->head, x, IOMMU_FAST_HEAD);
 }
 
 /* The slot was armed by a clean answer for this very request, in this epoch, and its entries
  * still hold it (a large page also needs the IOTLB unchanged: see struct iommu_fast_hit). */
 static bool fast_dma_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return f->ident == iommu_fast_ident(req) && f->page == req->addr >> VTD_PAGE_SHIFT &&
-           f->served_access == req->access + 1 && f->epoch == io->fast_epoch &&
+    return f->ident == iommu_fast_ident(req) && f->key == iommu_fast_key(req) && f->epoch == io->fast_epoch &&
            entry_holds(f->iotlb, f->iotlb_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
            entry_holds(f->ctx, f->ctx_version) &&
-           (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
+           (__builtin_expect(f->iotlb_shift == VTD_PAGE_SHIFT, 1) ||
+            f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 
-/* The translation, written as the general path's fast_hit writes it (no other field of x). */
+/*
+ * Copy n bytes (a multiple of 8, known at compile time) in 16-byte pieces. A plain struct copy or
+ * memcpy of these 56-byte blocks is compiled here into a `rep movsl` of 14 words, which costs
+ * more than the rest of the hit; the pieces are a few loads and stores.
+ */
+typedef uint64_t fast_piece __attribute__((vector_size(16), aligned(1), may_alias));
+typedef uint64_t fast_word __attribute__((aligned(1), may_alias));
+static inline __attribute__((always_inline)) void fast_copy(void *dst, const void *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        *(fast_piece *)((char *)dst + i) = *(const fast_piece *)((const char *)src + i);
+    for (; i < n; i += 8)
+        *(fast_word *)((char *)dst + i) = *(const fast_word *)((const char *)src + i);
+}
+
+/*
+ * The translation the general path's fast_hit writes (no other field of x): the fields before
+ * the context entry as that hit wrote them when it armed the slot (the same entries and the
+ * same request identity give the same ones), this request's offset in the page, and the
+ * entries' context and PASID-entry fields.
+ */
+_Static_assert(IOMMU_FAST_HEAD % 8 == 0 && sizeof(struct vtd_ctx) % 8 == 0 && sizeof(struct vtd_pasid_cfg) % 8 == 0,
+               "fast_copy moves whole words");
 static void fast_dma_answer(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x)
 {
-    iommu_fast_begin(f, req, x);
-    iommu_fast_serve_again(f, req, &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe, x);
+    fast_copy(x, f->head, IOMMU_FAST_HEAD);
+    x->out = f->out_page | (req->addr & f->offset_mask);
+    fast_copy(&x->ctx, &((const struct ctx_cache_payload *)f->ctx->payload)->ctx, sizeof x->ctx);
+    fast_copy(&x->pe, &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe, sizeof x->pe);
+    x->fs.leaf_level = x->ss.leaf_level = 0;
 }
 
 /*
@@ -73,7 +106,6 @@ static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f
     vtd_cache_touch(io->cache[VTD_C_IOTLB], f->iotlb);
     io->last_ctx = f->ctx;
     io->last_pasid = f->pasid_entry;
-    io->fast_hits++;
     io->fast_dma_hits++;
     res->used = FAST_HIT_USED;
     res->source = VTD_SRC_IOTLB;
@@ -86,9 +118,12 @@ static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f
     io->stats.reads_hist[0]++;
 }
 
+/* Only an untranslated request can match (the fast path arms nothing else, and nothing at all
+ * without cfg.fast_path); a requester with a device TLB (added before or since the slot was
+ * armed) takes the general path, which asks its device TLB first. */
 bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {
-    if (!io->cfg.fast_path || req->kind != VTD_REQ_UNTRANSLATED)
+    if (req->kind != VTD_REQ_UNTRANSLATED || iommu_sid_has_ats(io, req->sid))
         return false;
     const struct iommu_fast_hit *f = iommu_fast_slot(io->fast, req);
     if (!fast_dma_matches(f, io, req))

@@ -8,6 +8,9 @@
 #ifndef VTDSIM_SIM_IOMMU_INTERNAL_H
 #define VTDSIM_SIM_IOMMU_INTERNAL_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "sim/cache_keys_internal.h"
 #include "sim/iommu.h"
 #include "sim/prq.h"
@@ -66,38 +69,70 @@ struct iommu_req {
  * so the key and payload are the same) and the root table address is the same. A hit on a large
  * page also needs the IOTLB unchanged as a whole: a smaller page filled since for the same
  * address would be found first by the full lookup (it probes 4 KiB first).
+ *
+ * The fields a whole-request answer (fast_dma.c) reads come first, in its order, so that a
+ * repeated hit reads the slot's first cache line and the entries' own.
  */
 #define IOMMU_FAST_SLOTS 1024
+/* The result fields before the context entry (fault, out, page size, permissions, dirty, DID,
+ * PASID, PGTT, privilege): what a repeated hit copies whole from its slot. */
+#define IOMMU_FAST_HEAD offsetof(struct vtd_xlate, ctx)
 struct iommu_fast_hit {
+    /* The last clean answer's request identity (iommu_fast_ident) and the IOMMU's fast_epoch
+     * then: a request with the same identity, page and access (`key`), in the same epoch, may
+     * be answered whole by iommu_fast_dma. Epoch 0 (an empty or disarmed slot) never matches:
+     * the IOMMU's epoch is moved from 0 when it is made. */
+    uint64_t ident, epoch;
+    uint64_t key;                       /* request address's page | the armed request's access */
+    unsigned served_access;             /* the last served request's access + 1; 0: none yet */
+    unsigned iotlb_shift;
+    struct vtd_cache_entry *iotlb, *pasid_entry, *ctx;
+    uint64_t iotlb_version, pasid_version, ctx_version; /* 0: empty slot (versions start at 1) */
     uint64_t iotlb_generation;          /* large pages only: the IOTLB's generation then */
-    uint64_t ctx_version, pasid_version, iotlb_version; /* 0: empty slot (versions start at 1) */
+    /* That answer's output page and the mask of a request's offset in it, and its result
+     * fields before the context entry, stored by iommu_fast_dma_arm. */
+    uint64_t out_page, offset_mask;
+    _Alignas(16) unsigned char head[IOMMU_FAST_HEAD];
+    /* The fast path's own match (fast_matches) and verdict: for a request with the same access,
+     * the request checks and the IOTLB entry's permission rules give the same verdict again
+     * (they read nothing else), so only the address is recomputed. */
     uint64_t rtaddr;
-    uint64_t page;                      /* request address >> 12 */
     uint32_t pasid;
     uint16_t sid;
     bool pasid_valid, priv;
     bool iotlb_tagged;
-    unsigned iotlb_shift;
-    struct vtd_cache_entry *ctx, *pasid_entry, *iotlb;
-    /* The last clean answer made from these entries: for a request with the same access, the
-     * request checks and the IOTLB entry's permission rules give the same verdict again (they
-     * read nothing else), so only the address is recomputed. 0: none yet. */
-    unsigned served_access;             /* that request's access + 1 */
-    unsigned served_perm;
     bool served_dirty;
-    /* That request's identity (iommu_fast_ident) and the IOMMU's fast_epoch then: a request
-     * with the same identity, page and access, in the same epoch, may be answered whole by
-     * iommu_fast_dma. 0: none. */
-    uint64_t ident, epoch;
+    unsigned served_perm;
 };
 
-/* Who asks, in one word: source-id, PASID, whether it is valid, privilege (compared whole, so
- * an unused PASID or privilege must match too: stricter than the fast path needs, never looser). */
-#define FAST_IDENT_SET (UINT64_C(1) << 63)
+/* A slot's key: the request's page and, once armed, its access in the low 12 bits (a request
+ * whose access does not fit arms nothing). */
+#define FAST_KEY_ACCESS_MASK ((UINT64_C(1) << VTD_PAGE_SHIFT) - 1)
+static inline uint64_t iommu_fast_key(const struct vtd_request *req)
+{
+    return (req->addr & ~FAST_KEY_ACCESS_MASK) | req->access;
+}
+
+/*
+ * Who asks, in one word: the request's first eight bytes (source-id, PASID-valid, a padding
+ * byte, PASID) with the padding byte replaced by the privilege, read with one load. Compared
+ * whole, so an unused PASID or privilege must match too: stricter than the fast path needs,
+ * never looser.
+ */
+#define FAST_IDENT_PAD_SHIFT 24 /* the padding byte at offset 3, little-endian */
+#define FAST_IDENT_PAD_MASK (UINT64_C(0xff) << FAST_IDENT_PAD_SHIFT)
+_Static_assert(offsetof(struct vtd_request, sid) == 0 && sizeof(((struct vtd_request *)0)->sid) == 2 &&
+                   offsetof(struct vtd_request, pasid_valid) == 2 && offsetof(struct vtd_request, pasid) == 4 &&
+                   sizeof(((struct vtd_request *)0)->pasid) == 4,
+               "iommu_fast_ident reads sid, pasid_valid, one padding byte and pasid as one word");
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "iommu_fast_ident places the padding byte for a little-endian host"
+#endif
 static inline uint64_t iommu_fast_ident(const struct vtd_request *req)
 {
-    return FAST_IDENT_SET | req->sid | (uint64_t)req->pasid << 16 | (uint64_t)req->pasid_valid << 48 |
-           (uint64_t)req->priv << 49;
+    uint64_t w;
+    memcpy(&w, req, sizeof w);
+    return (w & ~FAST_IDENT_PAD_MASK) | (uint64_t)req->priv << FAST_IDENT_PAD_SHIFT;
 }
 
 /* The slot of a requester's page: the page and the identity mixed by one multiply (the high
@@ -193,13 +228,19 @@ struct vtd_iommu {
      * shortcut; counts and replacement are exactly those of a lookup). */
     struct vtd_cache_entry *last_ctx, *last_pasid;
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
-    uint64_t fast_hits;
-    uint64_t fast_dma_hits;                  /* of those, answered whole by iommu_fast_dma */
+    /* Source-ids with a device TLB (ATS), a bit each, and whether there is any: what a
+     * whole-request answer declines (fast_dma.c) without the device look-up. Set when such a
+     * device is added. */
+    bool any_ats;
+    uint64_t ats_sids[(UINT16_MAX + 1) / 64];
+    uint64_t fast_hits;                      /* answered by the fast path in the general path */
+    uint64_t fast_dma_hits;                  /* answered whole by iommu_fast_dma (vtd_iommu_fast_hits
+                                                counts both) */
     uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
     struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
     /* Moves whenever translation is switched, the root table latched or a trace attached or
-     * detached: what a whole-request answer (fast_dma.c) takes as unchanged since its slot was
-     * armed. */
+     * detached: what a whole-request answer (fast_dma.c) takes as unchanged
+     * since its slot was armed. Never 0 once the IOMMU is made. */
     uint64_t fast_epoch;
     struct oracle_memo_slot memo[ORACLE_MEMO_SLOTS]; /* the oracle's clean checks (cfg.oracle_memo) */
     uint64_t memo_hits;
@@ -274,6 +315,11 @@ struct devtlb_payload {
     bool priv;              /* the privilege the translation was requested with */
 };
 
+static inline bool iommu_sid_has_ats(const struct vtd_iommu *io, uint16_t sid)
+{
+    return io->any_ats && (io->ats_sids[sid / 64] >> (sid % 64) & 1);
+}
+
 static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid)
 {
     struct vtd_bus *b = io->bus[sid >> 8];
@@ -282,16 +328,17 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
 
 /*
  * A whole request answered from the fast path's memo (fast_dma.c), for a requester without a
- * device TLB (the caller checks): a request the memo answered cleanly before with the same
+ * device TLB: a request the memo answered cleanly before with the same
  * access, whose three entries still hold, gets the same result, counters and replacement
  * updates vtd_iommu_dma would give it, without the general path's per-request set-up. False,
  * with nothing but *res touched, for anything else (and with the oracle on, unless its memo
  * finds the answer clean).
  */
 bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
-/* After the fast path answered `req` cleanly from slot f (its verdict remembered for this
- * access): let iommu_fast_dma answer its repeats in this epoch. */
-void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req);
+/* After the fast path answered `req` cleanly from slot f with *x (its verdict remembered for
+ * this access): let iommu_fast_dma answer its repeats in this epoch. */
+void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
+                        const struct vtd_xlate *x);
 /* The result fields every clean hit from slot f writes first (xlate.c; fast_dma.c too). */
 void iommu_fast_begin(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x);
 /* The result fields a repeated clean hit from slot f writes (xlate.c; fast_dma.c too). */
@@ -331,12 +378,11 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const
                         struct vtd_dma_result *res);
 
 /*
- * The oracle's memo (oracle_memo.c). _clean: whether this request's answer was found clean by
- * an earlier check that still holds (then the oracle and, if `ad_needed`, the lost-A/D check
- * need not run). _note: after those checks ran, remember the request if they found nothing.
+ * The oracle's memo (oracle_memo.c). iommu_oracle_memo_clean (sim/oracle_memo.h): whether this
+ * request's answer was found clean by an earlier check that still holds (then the oracle and, if
+ * `ad_needed`, the lost-A/D check need not run). _note: after those checks ran, remember the
+ * request if they found nothing.
  */
-bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
-                             bool ad_needed);
 void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
                             bool ad_checked);
 

@@ -9,40 +9,7 @@
  * Any other answer, or anything changed, runs the full checks, so every stale case is reported
  * as before (tests/test_oracle_memo.c compares the two on random traffic).
  */
-#include "sim/iommu_internal.h"
-
-static struct oracle_memo_slot *memo_slot(struct vtd_iommu *io, const struct vtd_request *req)
-{
-    uint64_t h = (req->addr >> VTD_PAGE_SHIFT) * UINT64_C(0x9e3779b97f4a7c15) +
-                 req->sid * UINT64_C(0xc2b2ae3d27d4eb4f) + req->pasid * UINT64_C(0x165667b19e3779f9);
-    return &io->memo[(h >> 32) % ORACLE_MEMO_SLOTS];
-}
-
-/* Whether the slot holds this very request, checked against the state it still depends on. */
-static bool memo_holds(const struct oracle_memo_slot *m, const struct vtd_iommu *io, const struct vtd_request *req)
-{
-    return m->used && m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr &&
-           m->te == io->te && m->addr == req->addr && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
-           m->pasid == req->pasid && m->priv == req->priv && m->access == req->access && m->kind == req->kind;
-}
-
-/* The oracle's own comparison (oracle.c, results_differ) against the remembered answer. */
-static bool same_answer(const struct oracle_memo_slot *m, const struct vtd_xlate *x)
-{
-    if (x->fault.code != m->code)
-        return false;
-    return m->code || (x->out == m->out && x->page_shift == m->page_shift && x->perm == m->perm);
-}
-
-bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
-                             bool ad_needed)
-{
-    const struct oracle_memo_slot *m = memo_slot(io, req);
-    if (!memo_holds(m, io, req) || !same_answer(m, &res->x) || (ad_needed && !m->ad_checked))
-        return false;
-    io->memo_hits++;
-    return true;
-}
+#include "sim/oracle_memo.h"
 
 void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
                             bool ad_checked)
@@ -51,7 +18,7 @@ void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req,
      * every time. Access and kind fit in a byte (VTD_ACC_* bits, enum vtd_req_kind). */
     if (res->stale || res->lost.dirty || res->lost.accessed || req->access > UINT8_MAX)
         return;
-    *memo_slot(io, req) = (struct oracle_memo_slot){
+    *iommu_oracle_memo_slot(io, req) = (struct oracle_memo_slot){
         .mem_generation = vtd_mem_generation(io->mem), .rtaddr = io->rtaddr, .addr = req->addr,
         .out = res->x.out, .code = res->x.fault.code, .pasid = req->pasid, .sid = req->sid,
         .page_shift = (uint8_t)res->x.page_shift, .perm = (uint8_t)res->x.perm, .access = (uint8_t)req->access,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/iommu_internal.h"
+#include "sim/oracle_memo.h"
 #include "sim/prq_internal.h"
 #include "walker/fault.h"
 
@@ -273,11 +274,9 @@ const struct vtd_walk_hooks iommu_cache_hooks = {
 
 /* ---- the fast path for repeated IOTLB hits ---- */
 
-/* Whether a cache entry still holds the fill it held when remembered. */
-static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version)
-{
-    return e->valid && e->version == version;
-}
+/* Whether a cache entry still holds the fill it held when remembered (a removed entry's
+ * version is 0, a remembered one's is not: cache.h). */
+static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version) { return e->version == version; }
 
 static struct iommu_fast_hit *fast_slot(struct vtd_iommu *io, const struct vtd_request *req)
 {
@@ -292,7 +291,7 @@ static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *re
 static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
 {
     return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
-           f->page == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
+           f->key >> VTD_PAGE_SHIFT == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
            (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv)) &&
            entry_holds(f->ctx, f->ctx_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
            entry_holds(f->iotlb, f->iotlb_version) &&
@@ -308,7 +307,7 @@ static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struc
         return;
     *fast_slot(io, req) = (struct iommu_fast_hit){
         .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .rtaddr = io->env.rtaddr,
-        .page = req->addr >> VTD_PAGE_SHIFT, .pasid = req->pasid, .sid = req->sid,
+        .key = req->addr & ~FAST_KEY_ACCESS_MASK, .pasid = req->pasid, .sid = req->sid,
         .pasid_valid = req->pasid_valid, .priv = req->priv, .iotlb_tagged = u->iotlb_tagged,
         .iotlb_shift = u->iotlb_shift, .ctx = io->last_ctx, .pasid_entry = io->last_pasid,
         .iotlb = u->iotlb_entry, .ctx_version = io->last_ctx->version,
@@ -328,6 +327,7 @@ static bool fast_serve_first(struct vtd_iommu *io, struct iommu_fast_hit *f, con
     f->served_access = req->access + 1;
     f->served_perm = x->perm;
     f->served_dirty = x->dirty;
+    f->epoch = 0; /* disarmed until this answer arms it: the slot's verdict is for this access now */
     return true;
 }
 
@@ -392,7 +392,7 @@ static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
     u->iotlb_tagged = f->iotlb_tagged;
     u->iotlb_entry = f->iotlb;
     io->fast_hits++;
-    iommu_fast_dma_arm(io, f, req);
+    iommu_fast_dma_arm(io, f, req, x);
     return true;
 }
 
@@ -535,18 +535,21 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
         st->stale++;
 }
 
-uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits; }
+uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits + io->fast_dma_hits; }
 uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io) { return io->fast_misses; }
 
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {
+    /* A repeat of a clean IOTLB hit from a requester without a device TLB is answered whole
+     * (fast_dma.c), before the device look-up. It is never an interrupt request: the same
+     * request, page and access would have been one when it armed the slot, and an interrupt
+     * request arms nothing. */
+    if (iommu_fast_dma(io, req, res))
+        return 0;
     if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
         return vtd_iommu_interrupt(io, req, res);
     struct vtd_device *dev = iommu_device(io, req->sid);
     bool ats = dev && dev->ats;
-    /* A repeat of a clean IOTLB hit without a device TLB is answered whole (fast_dma.c). */
-    if (!ats && iommu_fast_dma(io, req, res))
-        return 0;
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;

@@ -1,0 +1,47 @@
+/*
+ * oracle_memo.h: the oracle memo's check (oracle_memo.c describes the memo), inline because two
+ * hot paths ask it of every cache-served answer with the oracle on: vtd_iommu_dma's general path
+ * (xlate.c) and the whole-request path (fast_dma.c). As one out-of-line function called from
+ * both, the link-time optimiser stopped inlining it into the general path, and a device-TLB hit
+ * with the oracle on paid about 20 instructions for the call.
+ */
+#ifndef VTDSIM_SIM_ORACLE_MEMO_H
+#define VTDSIM_SIM_ORACLE_MEMO_H
+
+#include "sim/iommu_internal.h"
+
+static inline struct oracle_memo_slot *iommu_oracle_memo_slot(struct vtd_iommu *io, const struct vtd_request *req)
+{
+    uint64_t h = (req->addr >> VTD_PAGE_SHIFT) * UINT64_C(0x9e3779b97f4a7c15) +
+                 req->sid * UINT64_C(0xc2b2ae3d27d4eb4f) + req->pasid * UINT64_C(0x165667b19e3779f9);
+    return &io->memo[(h >> 32) % ORACLE_MEMO_SLOTS];
+}
+
+/* Whether the slot holds this very request, checked against the state it still depends on. */
+static inline bool oracle_memo_holds(const struct oracle_memo_slot *m, const struct vtd_iommu *io,
+                                     const struct vtd_request *req)
+{
+    return m->used && m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr &&
+           m->te == io->te && m->addr == req->addr && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
+           m->pasid == req->pasid && m->priv == req->priv && m->access == req->access && m->kind == req->kind;
+}
+
+/* The oracle's own comparison (oracle.c, results_differ) against the remembered answer. */
+static inline bool oracle_memo_same_answer(const struct oracle_memo_slot *m, const struct vtd_xlate *x)
+{
+    if (x->fault.code != m->code)
+        return false;
+    return m->code || (x->out == m->out && x->page_shift == m->page_shift && x->perm == m->perm);
+}
+
+static inline bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req,
+                                           const struct vtd_dma_result *res, bool ad_needed)
+{
+    const struct oracle_memo_slot *m = iommu_oracle_memo_slot(io, req);
+    if (!oracle_memo_holds(m, io, req) || !oracle_memo_same_answer(m, &res->x) || (ad_needed && !m->ad_checked))
+        return false;
+    io->memo_hits++;
+    return true;
+}
+
+#endif
