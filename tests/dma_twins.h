@@ -4,7 +4,8 @@
  * oracle's memo; test_fast_dma: the whole-request hit). A speed-up may change nothing a user
  * sees: the answer, the stale and lost-A/D reports, the counters of the IOMMU and of every cache.
  * Each side has two devices with a first-stage PASID and a second-stage RID_PASID space each,
- * optionally a nested PASID on the first device; the test maps the pages.
+ * optionally a nested PASID on the first device; the test maps the pages. (test_fast_miss, with
+ * two first-stage PASIDs a device, keeps sides of its own and uses the comparisons and generator.)
  */
 #ifndef VTDSIM_TESTS_DMA_TWINS_H
 #define VTDSIM_TESTS_DMA_TWINS_H

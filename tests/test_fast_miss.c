@@ -14,7 +14,6 @@
 #include "sim/qi.h"
 #include "sim/qi_desc.h"
 #include "dma_twins.h"
-#include "world.h"
 
 #define NDEV 2
 #define NFS 2                   /* first-stage PASIDs per device: 1 and 3 */
@@ -44,13 +43,7 @@ struct fm_twins {
 
 static struct fm_twins tw;
 
-static uint64_t fm_rand(void)
-{
-    tw.rng ^= tw.rng << 13;
-    tw.rng ^= tw.rng >> 7;
-    tw.rng ^= tw.rng << 17;
-    return tw.rng;
-}
+static uint64_t fm_rand(void) { return twins_rand(&tw.rng); }
 
 static unsigned page_perm(unsigned i)
 {
