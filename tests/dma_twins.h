@@ -144,4 +144,39 @@ static inline void twins_expect_same_counters(struct vtd_iommu *io0, struct vtd_
     }
 }
 
+/*
+ * The random mix every differential test runs: `ops` operations, each picked by rand() % of: a
+ * request below `dma`, an edit below `dma + edit`, an invalidation otherwise; both IOMMUs'
+ * counters compared every `every` operations and at the end, with `check` (if any) beside them.
+ */
+struct twins_mix {
+    unsigned ops, of, dma, edit, every;
+    uint64_t (*rand)(void);
+    void (*request)(unsigned op);
+    void (*change)(void);
+    void (*invalidate)(void);
+    void (*check)(unsigned op);
+};
+
+static inline void twins_random_mix(struct vtd_iommu *io0, struct vtd_iommu *io1, const struct twins_mix *m)
+{
+    for (unsigned op = 1; op <= m->ops; op++) {
+        unsigned pick = (unsigned)(m->rand() % m->of);
+        if (pick < m->dma)
+            m->request(op);
+        else if (pick < m->dma + m->edit)
+            m->change();
+        else
+            m->invalidate();
+        if (op % m->every == 0) {
+            twins_expect_same_counters(io0, io1, op);
+            if (m->check)
+                m->check(op);
+        }
+    }
+    twins_expect_same_counters(io0, io1, 0);
+    if (m->check)
+        m->check(0);
+}
+
 #endif

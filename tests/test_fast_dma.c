@@ -130,18 +130,9 @@ static void random_invalidation(void)
 
 static void random_mix(void)
 {
-    for (unsigned op = 1; op <= 20000; op++) {
-        unsigned pick = (unsigned)(next_rand() % 200);
-        if (pick < 196)
-            random_dma(op);
-        else if (pick < 199)
-            random_edit();
-        else
-            random_invalidation();
-        if (op % 1000 == 0)
-            twins_expect_same_counters(sides[0].io, sides[1].io, op);
-    }
-    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
+    const struct twins_mix mix = {.ops = 20000, .of = 200, .dma = 196, .edit = 3, .every = 1000, .rand = next_rand,
+                                  .request = random_dma, .change = random_edit, .invalidate = random_invalidation};
+    twins_random_mix(sides[0].io, sides[1].io, &mix);
     const struct vtd_cache_stats *d0 = vtd_cache_stats(vtd_iommu_devtlb(sides[0].io, SID_ATS));
     const struct vtd_cache_stats *d1 = vtd_cache_stats(vtd_iommu_devtlb(sides[1].io, SID_ATS));
     cr_assert_eq(memcmp(d0, d1, sizeof(*d0)), 0, "device-TLB statistics differ");

@@ -298,21 +298,10 @@ static void random_invalidation(void)
 static void random_mix(void)
 {
     psc_answers = declined_writes = 0;
-    for (unsigned op = 1; op <= OPS; op++) {
-        unsigned pick = (unsigned)(fm_rand() % 100);
-        if (pick < 95)
-            random_dma(op);
-        else if (pick < 98)
-            random_edit();
-        else
-            random_invalidation();
-        if (op % 500 == 0) {
-            twins_expect_same_counters(tw.side[0].io, tw.side[1].io, op);
-            expect_same_contents(op);
-        }
-    }
-    twins_expect_same_counters(tw.side[0].io, tw.side[1].io, 0);
-    expect_same_contents(0);
+    const struct twins_mix mix = {.ops = OPS, .of = 100, .dma = 95, .edit = 3, .every = 500, .rand = fm_rand,
+                                  .request = random_dma, .change = random_edit, .invalidate = random_invalidation,
+                                  .check = expect_same_contents};
+    twins_random_mix(tw.side[0].io, tw.side[1].io, &mix);
     /* The comparison means something only if the path answered most PSC-assisted requests. */
     uint64_t fast = vtd_iommu_fast_misses(tw.side[0].io);
     /* (Most of the others fault or set an A/D bit: the mix is made to reach every decline.) */

@@ -139,18 +139,9 @@ TestSuite(fastpath, .init = setup, .fini = teardown);
 
 static void random_mix(void)
 {
-    for (unsigned op = 1; op <= 20000; op++) {
-        unsigned pick = (unsigned)(next_rand() % 100);
-        if (pick < 97)
-            random_dma(op);
-        else if (pick < 99)
-            random_edit();
-        else
-            random_invalidation();
-        if (op % 1000 == 0)
-            twins_expect_same_counters(sides[0].io, sides[1].io, op);
-    }
-    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
+    const struct twins_mix mix = {.ops = 20000, .of = 100, .dma = 97, .edit = 2, .every = 1000, .rand = next_rand,
+                                  .request = random_dma, .change = random_edit, .invalidate = random_invalidation};
+    twins_random_mix(sides[0].io, sides[1].io, &mix);
     /* The comparison means something only if the fast path answered often, stale or not. */
     cr_assert_gt(vtd_iommu_fast_hits(sides[0].io), iotlb_answers / 4, "%llu of %u",
                  (unsigned long long)vtd_iommu_fast_hits(sides[0].io), iotlb_answers);

@@ -145,18 +145,9 @@ TestSuite(oracle_memo, .init = setup, .fini = teardown);
 
 Test(oracle_memo, same_answers_reports_and_counters_as_the_fresh_walk)
 {
-    for (unsigned op = 1; op <= 20000; op++) {
-        unsigned pick = (unsigned)(next_rand() % 100);
-        if (pick < 96)
-            random_dma(op);
-        else if (pick < 98)
-            random_edit();
-        else
-            random_invalidation();
-        if (op % 1000 == 0)
-            twins_expect_same_counters(sides[0].io, sides[1].io, op);
-    }
-    twins_expect_same_counters(sides[0].io, sides[1].io, 0);
+    const struct twins_mix mix = {.ops = 20000, .of = 100, .dma = 96, .edit = 2, .every = 1000, .rand = next_rand,
+                                  .request = random_dma, .change = random_edit, .invalidate = random_invalidation};
+    twins_random_mix(sides[0].io, sides[1].io, &mix);
     const struct vtd_iommu_stats *st = vtd_iommu_stats(sides[0].io);
     /* The comparison means something only if the memo answered often and the mix made stale
      * answers and lost A/D bits for it to miss (each edit changes memory, after which every
