@@ -17,10 +17,6 @@
 /* The caches a clean IOTLB hit uses: context, PASID and IOTLB, looked up in that order. */
 #define FAST_HIT_USED ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB))
 
-/* A removed entry's version is 0 and a slot's are not (cache.h), so the version alone says it
- * still holds the fill remembered. */
-static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version) { return e->version == version; }
-
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
                         const struct vtd_xlate *x)
 {
@@ -40,8 +36,8 @@ void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const st
 static bool fast_dma_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
 {
     return f->ident == iommu_fast_ident(req) && f->key == iommu_fast_key(req) && f->epoch == io->fast_epoch &&
-           entry_holds(f->iotlb, f->iotlb_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
-           entry_holds(f->ctx, f->ctx_version) &&
+           iommu_entry_holds(f->iotlb, f->iotlb_version) && iommu_entry_holds(f->pasid_entry, f->pasid_version) &&
+           iommu_entry_holds(f->ctx, f->ctx_version) &&
            (__builtin_expect(f->iotlb_shift == VTD_PAGE_SHIFT, 1) ||
             f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }

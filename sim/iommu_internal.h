@@ -74,6 +74,9 @@ struct iommu_req {
  * repeated hit reads the slot's first cache line and the entries' own.
  */
 #define IOMMU_FAST_SLOTS 1024
+/* Whether a remembered cache entry still holds the fill it held then: a removed entry's version
+ * is 0 and a remembered one's is not (cache.h). */
+static inline bool iommu_entry_holds(const struct vtd_cache_entry *e, uint64_t version) { return e->version == version; }
 /* The result fields before the context entry (fault, out, page size, permissions, dirty, DID,
  * PASID, PGTT, privilege): what a repeated hit copies whole from its slot. */
 #define IOMMU_FAST_HEAD offsetof(struct vtd_xlate, ctx)

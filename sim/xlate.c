@@ -274,10 +274,6 @@ const struct vtd_walk_hooks iommu_cache_hooks = {
 
 /* ---- the fast path for repeated IOTLB hits ---- */
 
-/* Whether a cache entry still holds the fill it held when remembered (a removed entry's
- * version is 0, a remembered one's is not: cache.h). */
-static bool entry_holds(const struct vtd_cache_entry *e, uint64_t version) { return e->version == version; }
-
 static struct iommu_fast_hit *fast_slot(struct vtd_iommu *io, const struct vtd_request *req)
 {
     return iommu_fast_slot(io->fast, req);
@@ -293,8 +289,8 @@ static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu 
     return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
            f->key >> VTD_PAGE_SHIFT == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
            (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv)) &&
-           entry_holds(f->ctx, f->ctx_version) && entry_holds(f->pasid_entry, f->pasid_version) &&
-           entry_holds(f->iotlb, f->iotlb_version) &&
+           iommu_entry_holds(f->ctx, f->ctx_version) && iommu_entry_holds(f->pasid_entry, f->pasid_version) &&
+           iommu_entry_holds(f->iotlb, f->iotlb_version) &&
            (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 

@@ -6,6 +6,7 @@
  */
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
+#include "walker/walk_fs_rules.h"
 #include "walker/walk_internal.h"
 
 struct fs_walk {
@@ -17,21 +18,6 @@ struct fs_walk {
     uint64_t table_ss_leaf[VTD_PT_LEVEL_SLOTS]; /* nested: second-stage leaf entry mapping the table page */
     bool table_ss_dirty[VTD_PT_LEVEL_SLOTS];
 };
-
-static unsigned fs_width(const struct vtd_pasid_cfg *pe) { return pe->fs_levels == 5 ? 57 : 48; }
-
-static bool fs_canonical(uint64_t va, unsigned width)
-{
-    unsigned sh = 64 - width;
-    return (uint64_t)(((int64_t)(va << sh)) >> sh) == va;
-}
-
-/* Permissions one first-stage entry grants (presence implies read). */
-static unsigned fs_entry_perm(uint64_t e)
-{
-    return VTD_PERM_R | ((e & VTD_FS_RW) ? VTD_PERM_W : 0) | ((e & VTD_FS_US) ? VTD_PERM_U : 0) |
-           ((e & VTD_FS_XD) ? 0 : VTD_PERM_X);
-}
 
 /* The outcome of a nested table fetch's second-stage translation `ss` (rc its result): the
  * host address, or the fault for a table the second stage does not let the IOMMU read. */
@@ -124,17 +110,6 @@ static int fs_nested_ad_write_ok(struct vtd_walk_env *env, const struct vtd_pasi
         return walk_fault(f, VTD_FR_SS_ACCESS, leaf, 0);
     w->table_ss_dirty[level] = true;
     return 0;
-}
-
-/* The A (and EA with EAFE) bits every entry used must hold (VT-d 3.6.3). */
-static uint64_t fs_a_bits(const struct vtd_pasid_cfg *pe) { return VTD_FS_A | (pe->eafe ? VTD_FS_EA : 0); }
-
-/* Whether fs_update_ad() would set anything: `all` is the AND of the entries used, `leaf` the
- * leaf entry. */
-static bool fs_ad_update_needed(const struct vtd_pasid_cfg *pe, uint64_t all, uint64_t leaf, bool write)
-{
-    uint64_t a_bits = fs_a_bits(pe);
-    return (all & a_bits) != a_bits || (write && !(leaf & VTD_FS_D));
 }
 
 /* Set A (and EA with EAFE) on every entry used, D on the leaf for writes (VT-d 3.6.3). */
