@@ -104,6 +104,8 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
         static const unsigned class_words[VTD_C_NCACHES] = {KEY_WORD_NONE, KEY_WORD_NONE, IOTLB_KEY_SHIFT_WORD,
                                                             PSC_FS_KEY_LEVEL_WORD, PSC_SS_KEY_LEVEL_WORD};
         io->cache[i] = vtd_cache_new(cache_names[i], &cfg->cache[i], cache_payload_size(i));
+        if (io->cache[i])
+            vtd_cache_share_changes(io->cache[i], &io->cache_changes);
         if (!io->cache[i]) {
             if (why)
                 *why = "bad cache geometry or out of memory";
