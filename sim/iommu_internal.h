@@ -168,13 +168,12 @@ struct oracle_memo_slot {
     uint64_t mem_generation;
     uint64_t rtaddr;
     uint64_t addr;
+    uint64_t ident;             /* who asked: iommu_fast_ident (source-id, PASID, privilege) */
+    uint64_t how;               /* oracle_memo_how: access, kind, TE; 0 in an unused slot */
     uint64_t out;               /* the answer (when code is 0) */
     int code;                   /* its fault code */
-    uint32_t pasid;
-    uint16_t sid;
     uint8_t page_shift, perm;
-    uint8_t access, kind;
-    bool used, pasid_valid, priv, te, ad_checked;
+    bool ad_checked;
 };
 
 /* Register values the model keeps (offsets and bits: sim/regs.h). */
@@ -240,18 +239,13 @@ struct vtd_iommu {
      * shortcut; counts and replacement are exactly those of a lookup). */
     struct vtd_cache_entry *last_ctx, *last_pasid;
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
-    /* Source-ids with a device TLB (ATS), a bit each, and whether there is any: what a
-     * whole-request answer declines (fast_dma.c) without the device look-up. Set when such a
-     * device is added. */
-    bool any_ats;
-    uint64_t ats_sids[(UINT16_MAX + 1) / 64];
     uint64_t fast_hits;                      /* answered by the fast path in the general path */
     uint64_t fast_dma_hits;                  /* answered whole by iommu_fast_dma (vtd_iommu_fast_hits
                                                 counts both) */
     uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
     struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
-    /* Moves whenever translation is switched, the root table latched or a trace attached or
-     * detached: what a whole-request answer (fast_dma.c) takes as unchanged
+    /* Moves whenever translation is switched, the root table latched, a trace attached or
+     * detached or a device with a device TLB added: what a whole-request answer (fast_dma.c) takes as unchanged
      * since its slot was armed. Never 0 once the IOMMU is made. */
     uint64_t fast_epoch;
     /* Fills, refills, evictions, removals and resets in the IOMMU's own caches, counted together
@@ -341,11 +335,6 @@ static inline bool iommu_fast_entries_hold(const struct iommu_fast_hit *f, const
            iommu_entry_holds(f->ctx, f->ctx_version) &&
            (__builtin_expect(f->iotlb_shift == VTD_PAGE_SHIFT, 1) ||
             f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
-}
-
-static inline bool iommu_sid_has_ats(const struct vtd_iommu *io, uint16_t sid)
-{
-    return io->any_ats && (io->ats_sids[sid / 64] >> (sid % 64) & 1);
 }
 
 static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid)
