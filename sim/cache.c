@@ -20,6 +20,7 @@
  */
 #include "sim/cache.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,7 @@ struct vtd_cache {
     uint64_t rng;           /* xorshift64* state for VTD_REPL_RANDOM */
     uint64_t seed;          /* rng's first state, for vtd_cache_reset */
     uint64_t generation;    /* changes of contents (vtd_cache_generation) */
+    uint64_t *shared_changes; /* the owner's counter of the same changes, or NULL */
     /* Valid entries per class (vtd_cache_count_classes): the low 3 bits of key word class_word. */
     bool classed;
     unsigned class_word;
@@ -86,6 +88,14 @@ struct vtd_cache {
     struct vtd_cache_stats stats;
     char name[CACHE_NAME_MAX + 1];
 };
+
+/* Contents changed: the cache's generation and the owner's shared count (never reset). */
+static inline uint64_t note_change(struct vtd_cache *c)
+{
+    if (c->shared_changes)
+        ++*c->shared_changes;
+    return ++c->generation;
+}
 
 /* ---- hashing and slot addressing ---------------------------------------------------------- */
 
@@ -333,7 +343,10 @@ void vtd_cache_reset(struct vtd_cache *c)
     }
     c->count = 0;
     c->clock = 0;
-    c->generation = c->miss_generation = 0;
+    /* The generation keeps growing: an entry's version stays unique over the cache's life, so a
+     * holder of an entry from before the reset can never take a new fill of its slot for it. */
+    note_change(c);
+    c->miss_generation = 0;
     c->last = NULL;
     memset(c->class_count, 0, sizeof c->class_count);
     c->rng = c->seed;
@@ -355,6 +368,8 @@ const char *vtd_cache_name(const struct vtd_cache *c) { return c->name; }
 unsigned vtd_cache_capacity(const struct vtd_cache *c) { return c->sets * c->ways; }
 unsigned vtd_cache_count(const struct vtd_cache *c) { return c->count; }
 uint64_t vtd_cache_generation(const struct vtd_cache *c) { return c->generation; }
+
+void vtd_cache_share_changes(struct vtd_cache *c, uint64_t *counter) { c->shared_changes = counter; }
 
 void vtd_cache_count_classes(struct vtd_cache *c, unsigned word)
 {
@@ -400,15 +415,18 @@ static inline void make_recent(struct vtd_cache *c, const struct vtd_cache_entry
     c->stamps[e->slot] = ++c->clock;
 }
 
-/* A hit: counted, made the most recent under LRU (FIFO keeps the insertion order), remembered. */
-static inline void note_hit(struct vtd_cache *c, struct vtd_cache_entry *e)
+/* A hit on e, whose slot is `slot`: counted, made the most recent under LRU (FIFO keeps the
+ * insertion order), remembered. */
+static inline void note_hit_at(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot)
 {
     c->stats.lookups++;
     c->stats.hits++;
     if (c->repl == VTD_REPL_LRU)
-        make_recent(c, e);
+        c->stamps[slot] = ++c->clock;
     c->last = e;
 }
+
+static inline void note_hit(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit_at(c, e, e->slot); }
 
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key)
 {
@@ -448,6 +466,12 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
 }
 
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit(c, e); }
+
+void vtd_cache_touch_slot(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot)
+{
+    assert(slot == e->slot);
+    note_hit_at(c, e, slot);
+}
 
 /* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
@@ -609,7 +633,7 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     if (c->stamps)
         make_recent(c, e);
     e->fill_seq = fill_seq;
-    e->version = ++c->generation;
+    e->version = note_change(c);
     c->stats.fills++;
     c->last = e;
     return e;
@@ -622,7 +646,7 @@ static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
     e->valid = false;
     e->version = 0;
     class_add(c, &e->key, -1);
-    c->generation++;
+    note_change(c);
     *tag_of_entry(c, e) = 0;
     c->count--;
     c->stats.invalidated++;

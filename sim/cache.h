@@ -66,6 +66,12 @@ unsigned vtd_cache_count(const struct vtd_cache *c);   /* valid entries */
  */
 uint64_t vtd_cache_generation(const struct vtd_cache *c);
 /*
+ * Also bump *counter (the owner's, shared by several caches; NULL: none) at each of those
+ * changes, so an owner holding entries of several caches can tell they all still hold by one
+ * compare; the counter only grows.
+ */
+void vtd_cache_share_changes(struct vtd_cache *c, uint64_t *counter);
+/*
  * Keep a count of valid entries per class, the class of a key being the low three bits of its
  * word `word` (0..3; another value turns counting off). Call it on an empty cache. An owner whose
  * keys carry a page size or a level there can then skip probing for a class the cache has no
@@ -89,6 +95,8 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
  * vtd_cache_lookup would for that key: for callers that remember their last entry.
  */
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e);
+/* The same, for a caller that also kept the entry's e->slot (no load through e for it). */
+void vtd_cache_touch_slot(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot);
 /*
  * vtd_cache_lookup_any() in two steps, for a caller that must decide whether to go on before
  * any count changes: _peek_any probes the same keys counting nothing (the entry found, or NULL

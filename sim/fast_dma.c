@@ -26,20 +26,25 @@ void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const st
     f->ident = iommu_fast_ident(req);
     f->key = iommu_fast_key(req);
     f->epoch = io->fast_epoch;
+    f->cache_changes = io->cache_changes;
+    f->ctx_slot = f->ctx->slot;
+    f->pasid_slot = f->pasid_entry->slot;
+    f->iotlb_slot = f->iotlb->slot;
     f->offset_mask = (UINT64_C(1) << f->iotlb_shift) - 1;
     f->out_page = x->out & ~f->offset_mask;
-    memcpy(f->head, x, IOMMU_FAST_HEAD);
+    memcpy(f->answer, x, IOMMU_FAST_HEAD);
+    memcpy(f->answer + offsetof(struct vtd_xlate, ctx), &((const struct ctx_cache_payload *)f->ctx->payload)->ctx,
+           sizeof x->ctx);
+    memcpy(f->answer + offsetof(struct vtd_xlate, pe), &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe,
+           sizeof x->pe);
 }
 
 /* The slot was armed by a clean answer for this very request, in this epoch, and its entries
- * still hold it (a large page also needs the IOTLB unchanged: see struct iommu_fast_hit). */
+ * still hold it. */
 static bool fast_dma_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
 {
     return f->ident == iommu_fast_ident(req) && f->key == iommu_fast_key(req) && f->epoch == io->fast_epoch &&
-           iommu_entry_holds(f->iotlb, f->iotlb_version) && iommu_entry_holds(f->pasid_entry, f->pasid_version) &&
-           iommu_entry_holds(f->ctx, f->ctx_version) &&
-           (__builtin_expect(f->iotlb_shift == VTD_PAGE_SHIFT, 1) ||
-            f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
+           iommu_fast_entries_hold(f, io);
 }
 
 /*
@@ -60,18 +65,18 @@ static inline __attribute__((always_inline)) void fast_copy(void *dst, const voi
 
 /*
  * The translation the general path's fast_hit writes (no other field of x): the fields before
- * the context entry as that hit wrote them when it armed the slot (the same entries and the
- * same request identity give the same ones), this request's offset in the page, and the
- * entries' context and PASID-entry fields.
+ * the stage details as that hit wrote them when it armed the slot (the same entries and the
+ * same request identity give the same ones; a cache entry's payload is written once, at its
+ * fill), with this request's offset in the page.
  */
-_Static_assert(IOMMU_FAST_HEAD % 8 == 0 && sizeof(struct vtd_ctx) % 8 == 0 && sizeof(struct vtd_pasid_cfg) % 8 == 0,
-               "fast_copy moves whole words");
+_Static_assert(IOMMU_FAST_ANSWER % 8 == 0, "fast_copy moves whole words");
+_Static_assert(offsetof(struct vtd_xlate, pe) + sizeof(struct vtd_pasid_cfg) == IOMMU_FAST_ANSWER &&
+                   offsetof(struct vtd_xlate, ctx) + sizeof(struct vtd_ctx) == offsetof(struct vtd_xlate, pe),
+               "the slot's answer is the head, the context entry and the PASID entry, nothing else");
 static void fast_dma_answer(const struct iommu_fast_hit *f, const struct vtd_request *req, struct vtd_xlate *x)
 {
-    fast_copy(x, f->head, IOMMU_FAST_HEAD);
+    fast_copy(x, f->answer, IOMMU_FAST_ANSWER);
     x->out = f->out_page | (req->addr & f->offset_mask);
-    fast_copy(&x->ctx, &((const struct ctx_cache_payload *)f->ctx->payload)->ctx, sizeof x->ctx);
-    fast_copy(&x->pe, &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe, sizeof x->pe);
     x->fs.leaf_level = x->ss.leaf_level = 0;
 }
 
@@ -97,9 +102,9 @@ static bool fast_dma_nothing_to_report(struct vtd_iommu *io, const struct iommu_
 /* The lookups the general path makes, in its order, and the request's counters. */
 static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f, struct vtd_dma_result *res)
 {
-    vtd_cache_touch(io->cache[VTD_C_CONTEXT], f->ctx);
-    vtd_cache_touch(io->cache[VTD_C_PASID], f->pasid_entry);
-    vtd_cache_touch(io->cache[VTD_C_IOTLB], f->iotlb);
+    vtd_cache_touch_slot(io->cache[VTD_C_CONTEXT], f->ctx, f->ctx_slot);
+    vtd_cache_touch_slot(io->cache[VTD_C_PASID], f->pasid_entry, f->pasid_slot);
+    vtd_cache_touch_slot(io->cache[VTD_C_IOTLB], f->iotlb, f->iotlb_slot);
     io->last_ctx = f->ctx;
     io->last_pasid = f->pasid_entry;
     io->fast_dma_hits++;
@@ -115,11 +120,12 @@ static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f
 }
 
 /* Only an untranslated request can match (the fast path arms nothing else, and nothing at all
- * without cfg.fast_path); a requester with a device TLB (added before or since the slot was
- * armed) takes the general path, which asks its device TLB first. */
+ * without cfg.fast_path). A requester with a device TLB takes the general path, which asks its
+ * device TLB first: no slot is armed for it, and adding such a device moves the epoch, which
+ * disarms a slot armed for its source-id before. */
 bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {
-    if (req->kind != VTD_REQ_UNTRANSLATED || iommu_sid_has_ats(io, req->sid))
+    if (req->kind != VTD_REQ_UNTRANSLATED)
         return false;
     const struct iommu_fast_hit *f = iommu_fast_slot(io->fast, req);
     if (!fast_dma_matches(f, io, req))

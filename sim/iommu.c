@@ -104,6 +104,8 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
         static const unsigned class_words[VTD_C_NCACHES] = {KEY_WORD_NONE, KEY_WORD_NONE, IOTLB_KEY_SHIFT_WORD,
                                                             PSC_FS_KEY_LEVEL_WORD, PSC_SS_KEY_LEVEL_WORD};
         io->cache[i] = vtd_cache_new(cache_names[i], &cfg->cache[i], cache_payload_size(i));
+        if (io->cache[i])
+            vtd_cache_share_changes(io->cache[i], &io->cache_changes);
         if (!io->cache[i]) {
             if (why)
                 *why = "bad cache geometry or out of memory";
@@ -230,10 +232,10 @@ int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *d
     *d = (struct vtd_device){.sid = dc->sid, .ats = dc->ats, .pri = dc->pri, .pasid_bits = dc->pasid_bits,
                              .devtlb_geo = dc->devtlb};
     (*bus)->dev[dc->sid & 0xff] = d;
-    if (d->ats) {
-        io->ats_sids[d->sid / 64] |= UINT64_C(1) << (d->sid % 64);
-        io->any_ats = true;
-    }
+    /* A whole-request answer (fast_dma.c) armed for this source-id before must not answer a
+     * requester with a device TLB: moving the epoch disarms every slot. */
+    if (d->ats)
+        io->fast_epoch++;
     return 0;
 }
 

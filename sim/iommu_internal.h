@@ -80,6 +80,7 @@ static inline bool iommu_entry_holds(const struct vtd_cache_entry *e, uint64_t v
 /* The result fields before the context entry (fault, out, page size, permissions, dirty, DID,
  * PASID, PGTT, privilege): what a repeated hit copies whole from its slot. */
 #define IOMMU_FAST_HEAD offsetof(struct vtd_xlate, ctx)
+#define IOMMU_FAST_ANSWER offsetof(struct vtd_xlate, fs)
 struct iommu_fast_hit {
     /* The last clean answer's request identity (iommu_fast_ident) and the IOMMU's fast_epoch
      * then: a request with the same identity, page and access (`key`), in the same epoch, may
@@ -92,10 +93,18 @@ struct iommu_fast_hit {
     struct vtd_cache_entry *iotlb, *pasid_entry, *ctx;
     uint64_t iotlb_version, pasid_version, ctx_version; /* 0: empty slot (versions start at 1) */
     uint64_t iotlb_generation;          /* large pages only: the IOTLB's generation then */
+    /* The IOMMU's cache_changes when armed: while it is unchanged every entry above still holds
+     * (one compare whose operand does not hang off the slot's entry pointers). */
+    uint64_t cache_changes;
+    /* The entries' slots in their caches (e->slot), stored by iommu_fast_dma_arm: a repeat's
+     * LRU updates then address the stamps without a load through the entry pointers. */
+    uint32_t ctx_slot, pasid_slot, iotlb_slot;
     /* That answer's output page and the mask of a request's offset in it, and its result
-     * fields before the context entry, stored by iommu_fast_dma_arm. */
+     * fields before the stage details (those before the context entry, then the context and
+     * PASID entries the cache entries above hold), stored by iommu_fast_dma_arm: one copy
+     * from the slot, no load through the entry pointers, answers a repeat. */
     uint64_t out_page, offset_mask;
-    _Alignas(16) unsigned char head[IOMMU_FAST_HEAD];
+    _Alignas(16) unsigned char answer[IOMMU_FAST_ANSWER];
     /* The fast path's own match (fast_matches) and verdict: for a request with the same access,
      * the request checks and the IOTLB entry's permission rules give the same verdict again
      * (they read nothing else), so only the address is recomputed. */
@@ -159,13 +168,12 @@ struct oracle_memo_slot {
     uint64_t mem_generation;
     uint64_t rtaddr;
     uint64_t addr;
+    uint64_t ident;             /* who asked: iommu_fast_ident (source-id, PASID, privilege) */
+    uint64_t how;               /* oracle_memo_how: access, kind, TE; 0 in an unused slot */
     uint64_t out;               /* the answer (when code is 0) */
     int code;                   /* its fault code */
-    uint32_t pasid;
-    uint16_t sid;
     uint8_t page_shift, perm;
-    uint8_t access, kind;
-    bool used, pasid_valid, priv, te, ad_checked;
+    bool ad_checked;
 };
 
 /* Register values the model keeps (offsets and bits: sim/regs.h). */
@@ -231,20 +239,18 @@ struct vtd_iommu {
      * shortcut; counts and replacement are exactly those of a lookup). */
     struct vtd_cache_entry *last_ctx, *last_pasid;
     struct iommu_fast_hit fast[IOMMU_FAST_SLOTS];
-    /* Source-ids with a device TLB (ATS), a bit each, and whether there is any: what a
-     * whole-request answer declines (fast_dma.c) without the device look-up. Set when such a
-     * device is added. */
-    bool any_ats;
-    uint64_t ats_sids[(UINT16_MAX + 1) / 64];
     uint64_t fast_hits;                      /* answered by the fast path in the general path */
     uint64_t fast_dma_hits;                  /* answered whole by iommu_fast_dma (vtd_iommu_fast_hits
                                                 counts both) */
     uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
     struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
-    /* Moves whenever translation is switched, the root table latched or a trace attached or
-     * detached: what a whole-request answer (fast_dma.c) takes as unchanged
+    /* Moves whenever translation is switched, the root table latched, a trace attached or
+     * detached or a device with a device TLB added: what a whole-request answer (fast_dma.c) takes as unchanged
      * since its slot was armed. Never 0 once the IOMMU is made. */
     uint64_t fast_epoch;
+    /* Fills, refills, evictions, removals and resets in the IOMMU's own caches, counted together
+     * (vtd_cache_share_changes): only grows. */
+    uint64_t cache_changes;
     struct oracle_memo_slot memo[ORACLE_MEMO_SLOTS]; /* the oracle's clean checks (cfg.oracle_memo) */
     uint64_t memo_hits;
     struct vtd_regs regs;
@@ -318,9 +324,17 @@ struct devtlb_payload {
     bool priv;              /* the privilege the translation was requested with */
 };
 
-static inline bool iommu_sid_has_ats(const struct vtd_iommu *io, uint16_t sid)
+/* Its entries still hold what they held when the slot was armed (a large page also needs the
+ * IOTLB unchanged: see struct iommu_fast_hit). With no cache changed at all since, they do,
+ * which one compare settles; else each entry's fill version is compared. */
+static inline bool iommu_fast_entries_hold(const struct iommu_fast_hit *f, const struct vtd_iommu *io)
 {
-    return io->any_ats && (io->ats_sids[sid / 64] >> (sid % 64) & 1);
+    if (f->cache_changes == io->cache_changes)
+        return true;
+    return iommu_entry_holds(f->iotlb, f->iotlb_version) && iommu_entry_holds(f->pasid_entry, f->pasid_version) &&
+           iommu_entry_holds(f->ctx, f->ctx_version) &&
+           (__builtin_expect(f->iotlb_shift == VTD_PAGE_SHIFT, 1) ||
+            f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 
 static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid)

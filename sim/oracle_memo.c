@@ -15,14 +15,13 @@ void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req,
                             bool ad_checked)
 {
     /* Only a clean check is worth remembering: a stale or lost-bit answer is reported in full
-     * every time. Access and kind fit in a byte (VTD_ACC_* bits, enum vtd_req_kind). */
-    if (res->stale || res->lost.dirty || res->lost.accessed || req->access > UINT8_MAX)
+     * every time. */
+    if (res->stale || res->lost.dirty || res->lost.accessed)
         return;
     *iommu_oracle_memo_slot(io, req) = (struct oracle_memo_slot){
         .mem_generation = vtd_mem_generation(io->mem), .rtaddr = io->rtaddr, .addr = req->addr,
-        .out = res->x.out, .code = res->x.fault.code, .pasid = req->pasid, .sid = req->sid,
-        .page_shift = (uint8_t)res->x.page_shift, .perm = (uint8_t)res->x.perm, .access = (uint8_t)req->access,
-        .kind = (uint8_t)req->kind, .used = true, .pasid_valid = req->pasid_valid, .priv = req->priv, .te = io->te,
+        .ident = iommu_fast_ident(req), .how = oracle_memo_how(req, io->te), .out = res->x.out,
+        .code = res->x.fault.code, .page_shift = (uint8_t)res->x.page_shift, .perm = (uint8_t)res->x.perm,
         .ad_checked = ad_checked};
 }
 

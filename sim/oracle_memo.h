@@ -17,13 +17,19 @@ static inline struct oracle_memo_slot *iommu_oracle_memo_slot(struct vtd_iommu *
     return &io->memo[(h >> 32) % ORACLE_MEMO_SLOTS];
 }
 
+/* A request's access and kind with TE, in one word that is never 0 (0 marks an unused slot). */
+#define ORACLE_MEMO_USED (UINT64_C(1) << 63)
+static inline uint64_t oracle_memo_how(const struct vtd_request *req, bool te)
+{
+    return req->access | (uint64_t)req->kind << 32 | (uint64_t)te << 40 | ORACLE_MEMO_USED;
+}
+
 /* Whether the slot holds this very request, checked against the state it still depends on. */
 static inline bool oracle_memo_holds(const struct oracle_memo_slot *m, const struct vtd_iommu *io,
                                      const struct vtd_request *req)
 {
-    return m->used && m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr &&
-           m->te == io->te && m->addr == req->addr && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
-           m->pasid == req->pasid && m->priv == req->priv && m->access == req->access && m->kind == req->kind;
+    return m->how == oracle_memo_how(req, io->te) && m->ident == iommu_fast_ident(req) && m->addr == req->addr &&
+           m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr;
 }
 
 /* The oracle's own comparison (oracle.c, results_differ) against the remembered answer. */

@@ -288,10 +288,7 @@ static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu 
 {
     return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
            f->key >> VTD_PAGE_SHIFT == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
-           (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv)) &&
-           iommu_entry_holds(f->ctx, f->ctx_version) && iommu_entry_holds(f->pasid_entry, f->pasid_version) &&
-           iommu_entry_holds(f->iotlb, f->iotlb_version) &&
-           (f->iotlb_shift == VTD_PAGE_SHIFT || f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
+           (!req->pasid_valid || (f->pasid == req->pasid && f->priv == req->priv)) && iommu_fast_entries_hold(f, io);
 }
 
 /* After a full lookup that the context cache, PASID cache and IOTLB answered alone (the
@@ -302,7 +299,8 @@ static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struc
     if (u->used != hit_only)
         return;
     *fast_slot(io, req) = (struct iommu_fast_hit){
-        .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .rtaddr = io->env.rtaddr,
+        .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .cache_changes = io->cache_changes,
+        .rtaddr = io->env.rtaddr,
         .key = req->addr & ~FAST_KEY_ACCESS_MASK, .pasid = req->pasid, .sid = req->sid,
         .pasid_valid = req->pasid_valid, .priv = req->priv, .iotlb_tagged = u->iotlb_tagged,
         .iotlb_shift = u->iotlb_shift, .ctx = io->last_ctx, .pasid_entry = io->last_pasid,

@@ -549,6 +549,7 @@ Test(cache, reset_empties_and_restarts_replacement)
     enum { N = 100 };
     uint64_t fresh[N], again[N];
     struct vtd_cache *c = make(1, 8, VTD_REPL_RANDOM, 9, 0);
+    uint64_t generation = vtd_cache_generation(c);
     for (int round = 0; round < 2; round++) {
         uint64_t *out = round ? again : fresh;
         uint64_t next = fill_to(c, 8, 1000);
@@ -560,12 +561,38 @@ Test(cache, reset_empties_and_restarts_replacement)
         cr_assert_eq(vtd_cache_stats(c)->evictions, N);
         vtd_cache_reset(c);
         cr_assert_eq(vtd_cache_count(c), 0);
-        cr_assert_eq(vtd_cache_generation(c), 0);
+        /* Versions stay unique over the cache's life: the generation never goes back. */
+        cr_assert_gt(vtd_cache_generation(c), generation, "the reset moved the generation back");
+        generation = vtd_cache_generation(c);
         cr_assert_eq(vtd_cache_stats(c)->evictions, 0);
         struct vtd_cache_key k = key1(1000);
         cr_assert_null(vtd_cache_lookup(c, &k), "an entry survived the reset");
     }
     cr_assert_arr_eq(fresh, again, sizeof fresh, "after a reset the random victims repeat as after vtd_cache_new");
+    vtd_cache_free(c);
+}
+
+/* A holder of an entry compares its version: a fill of the same slot after a reset must not
+ * repeat a version from before it. */
+Test(cache, versions_unique_across_reset)
+{
+    struct vtd_cache *c = make(1, 1, VTD_REPL_LRU, 1, 0);
+    uint64_t changes = 0;
+    vtd_cache_share_changes(c, &changes);
+    struct vtd_cache_key k = key1(7);
+    struct vtd_cache_entry *e = vtd_cache_insert(c, &k, 0, NULL);
+    cr_assert_not_null(e);
+    uint64_t before = e->version, changes_before = changes;
+    cr_assert_eq(changes, 1, "the fill was not counted in the shared counter");
+    vtd_cache_reset(c);
+    cr_assert_eq(e->version, 0, "a reset entry still holds");
+    cr_assert_gt(changes, changes_before, "the reset was not counted in the shared counter");
+    struct vtd_cache_entry *again = vtd_cache_insert(c, &k, 0, NULL);
+    cr_assert_eq(again, e, "one way: the same slot is filled again");
+    cr_assert_neq(again->version, before, "a version repeated across the reset");
+    uint64_t after_fill = changes;
+    cr_assert_eq(vtd_cache_invalidate(c, NULL, NULL, NULL), 1u);
+    cr_assert_gt(changes, after_fill, "a removal was not counted in the shared counter");
     vtd_cache_free(c);
 }
 
