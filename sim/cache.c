@@ -559,8 +559,10 @@ static void queue_oldest(struct victim_queue *q, const uint64_t *stamp, unsigned
     q->next = 0;
 }
 
-/* A wide set's oldest way: the first queued way not used or refilled since it was queued. */
-static __attribute__((noinline)) unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp, unsigned ways)
+/* A wide set's oldest way: the first queued way not used or refilled since it was queued. Out of
+ * line, so that the victim search of the narrow sets (the IOTLB's) inlines into every fill. */
+static __attribute__((noinline)) unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp,
+                                                           unsigned ways)
 {
     for (;;) {
         while (q->next < q->n) {
@@ -593,12 +595,6 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
     return w;
 }
 
-/*
- * Existing key: the same entry, payload kept (the owner refreshes it). Otherwise a free way or
- * the victim, with a zeroed payload. Every insert makes the entry the most recent, under LRU and
- * FIFO alike, so FIFO age counts from the latest fill. *evicted is all zeros when nothing valid
- * was replaced.
- */
 /* A key known absent, whose hash is h, into a free way of its set or over the victim; a new
  * entry's payload zeroed when asked. */
 static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
@@ -641,6 +637,12 @@ static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_
     return e;
 }
 
+/*
+ * Existing key: the same entry, payload kept (the owner refreshes it). Otherwise a free way or
+ * the victim, with a zeroed payload. Every insert makes the entry the most recent, under LRU and
+ * FIFO alike, so FIFO age counts from the latest fill. *evicted is all zeros when nothing valid
+ * was replaced.
+ */
 static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const struct vtd_cache_key *key,
                                                    uint64_t fill_seq, struct vtd_cache_key *evicted, bool zero)
 {

@@ -1,11 +1,14 @@
 /*
- * fast_miss.c: an IOTLB miss resumed from the paging-structure cache, as hardware does it
- * (VT-d 6.2.4: a PDE-cache hit leaves one PTE to fetch). The general path gets there through
- * vtd_translate() and the cache hooks of xlate.c, re-deriving the request's set-up at every
- * stage; this one finds the same cache entries first without counting anything, asks the
- * walker for the one PTE (walker/walk_fs_leaf.h), and only when everything succeeds makes the
- * general path's updates in its order: context and PASID hits, the IOTLB miss, the PSC hit, the
- * read, the IOTLB fill. Anything else declines before the first of them.
+ * fast_miss.c: an IOTLB miss resumed from the paging-structure cache, as hardware does it (VT-d
+ * 6.2.4: a PDE-cache hit leaves one PTE to fetch). The general path gets there through
+ * vtd_translate() and the cache hooks of xlate.c, re-deriving the request's set-up at every stage;
+ * this one finds the same cache entries first without counting anything, asks the walker for the
+ * one PTE (walker/walk_fs_leaf.h), and only when everything succeeds makes the general path's
+ * updates: context and PASID hits, the PSC hit, the read, then the IOTLB miss and its fill (the
+ * general path counts the miss before the PSC hit, but each cache's counts and replacement state
+ * are its own, so the order between caches shows nowhere). Anything else declines before the first
+ * of them. A memo of the last requester (struct iommu_miss_memo) spares its next miss the finding
+ * of the context and PASID entries and the request checks while both entries hold the same fills.
  */
 #include "sim/iommu_internal.h"
 #include "walker/root_entry.h"
@@ -28,7 +31,7 @@ struct fast_miss_found {
  * unique in a cache, so both find the same entry; the remembered one skips a call and a probe.
  */
 static inline struct vtd_cache_entry *find_remembered(const struct vtd_cache *c, struct vtd_cache_entry *last,
-                                               const struct vtd_cache_key *key)
+                                                      const struct vtd_cache_key *key)
 {
     if (last && last->valid && cache_key_equal(&last->key, key))
         return last;

@@ -90,7 +90,8 @@ static inline bool iommu_entry_holds(const struct vtd_cache_entry *e, uint64_t v
 struct iommu_miss_memo {
     struct vtd_cache_entry *ctx, *pasid_entry;
     uint64_t ctx_version, pasid_version;
-    /* The request's identity: every field the checks read but the address. */
+    /* The request's identity: every field the checks read but the address (and the kind: the
+     * path takes untranslated requests only). */
     uint16_t sid;
     bool pasid_valid, req_priv;
     uint32_t req_pasid;
