@@ -583,3 +583,15 @@ Test(fast_miss, a_reset_forgets_the_requester)
     req.addr = page_va(5);
     expect_general(&req, "device 0 not cached after the reset");
 }
+
+Test(fast_miss, a_request_without_pasid_is_not_the_pasid_requester)
+{
+    warm();
+    struct vtd_request req = fs_req(3, VTD_ACC_R);
+    expect_fast(&req); /* remembered: device 0, PASID 1 */
+    /* The same fields, PASID 1 included, but not PASID-valid: the PASID field is not looked at,
+     * RID_PASID's second-stage entry translates. */
+    req.addr = page_va(5);
+    req.pasid_valid = false;
+    expect_general(&req, "request without PASID");
+}
