@@ -515,11 +515,39 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
+/* Keep (s, w) in (*best, *way) when s is older: conditional moves, no branch. */
+static inline void keep_older(uint64_t *best, unsigned *way, uint64_t s, unsigned w)
+{
+    bool older = s < *best;
+    *way = older ? w : *way;
+    *best = older ? s : *best;
+}
+
+/* The oldest of 8 ways (the default IOTLB's and device TLBs' sets) as a tournament: pairs, then
+ * pairs of winners, each winner's stamp kept in a register. A full set's stamps are unique (each
+ * fill took a new one), so any order of comparison finds the way the scan below finds, with a
+ * shorter chain of dependent compares. */
+static inline unsigned oldest_of_8(const uint64_t *stamp)
+{
+    uint64_t a = stamp[0], b = stamp[2], c = stamp[4], d = stamp[6];
+    unsigned wa = 0, wb = 2, wc = 4, wd = 6;
+    keep_older(&a, &wa, stamp[1], 1);
+    keep_older(&b, &wb, stamp[3], 3);
+    keep_older(&c, &wc, stamp[5], 5);
+    keep_older(&d, &wd, stamp[7], 7);
+    keep_older(&a, &wa, b, wb);
+    keep_older(&c, &wc, d, wd);
+    keep_older(&a, &wa, c, wc);
+    return wa;
+}
+
 /* The way with the smallest of n stamps (stamps are unique). Conditional moves, not a branch
  * per way: which way is oldest is data, and a compare-and-branch mispredicted about twice per
  * fill of an 8-way set. */
 static unsigned oldest_way(const uint64_t *stamp, unsigned n)
 {
+    if (n == 8)
+        return oldest_of_8(stamp);
     uint64_t best = stamp[0];
     unsigned oldest = 0;
     for (unsigned w = 1; w < n; w++) {
@@ -555,8 +583,10 @@ static void queue_oldest(struct victim_queue *q, const uint64_t *stamp, unsigned
     q->next = 0;
 }
 
-/* A wide set's oldest way: the first queued way not used or refilled since it was queued. */
-static unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp, unsigned ways)
+/* A wide set's oldest way: the first queued way not used or refilled since it was queued. Out of
+ * line, so that the victim search of the narrow sets (the IOTLB's) inlines into every fill. */
+static __attribute__((noinline)) unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp,
+                                                           unsigned ways)
 {
     for (;;) {
         while (q->next < q->n) {
@@ -569,17 +599,14 @@ static unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp,
     }
 }
 
-/* The entry the policy evicts from a full set: the smallest stamp (least recently used under
+/* The way the policy evicts from a full set: the smallest stamp (least recently used under
  * LRU, oldest fill under FIFO), or a random way. */
-static struct vtd_cache_entry *pick_victim(struct vtd_cache *c, unsigned set)
+static inline unsigned victim_way(struct vtd_cache *c, unsigned set)
 {
-    if (c->repl == VTD_REPL_RANDOM) {
-        unsigned way = (unsigned)(((next_random(c) >> 32) * c->ways) >> 32);
-        return slot_at(c, (size_t)set * c->ways + way);
-    }
+    if (c->repl == VTD_REPL_RANDOM)
+        return (unsigned)(((next_random(c) >> 32) * c->ways) >> 32);
     const uint64_t *stamp = c->stamps + (size_t)set * c->ways;
-    unsigned way = c->queues ? queued_oldest_way(&c->queues[set], stamp, c->ways) : oldest_way(stamp, c->ways);
-    return slot_at(c, (size_t)set * c->ways + way);
+    return c->queues ? queued_oldest_way(&c->queues[set], stamp, c->ways) : oldest_way(stamp, c->ways);
 }
 
 /* The lowest free way of the set, or ways if it is full. */
@@ -592,14 +619,56 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
     return w;
 }
 
+/* A key known absent, whose hash is h, into a free way of its set or over the victim; a new
+ * entry's payload zeroed when asked. */
+static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
+                                                struct vtd_cache_key *evicted, bool zero)
+{
+    /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
+    unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
+    struct vtd_cache_entry *e;
+    if (way < c->ways) {
+        e = slot_at(c, (size_t)set * c->ways + way);
+        e->slot = (uint32_t)((size_t)set * c->ways + way);
+        e->set = set;
+        c->count++;
+    } else {
+        way = victim_way(c, set);
+        e = slot_at(c, (size_t)set * c->ways + way);
+        c->stats.evictions++;
+        class_add(c, &e->key, -1);
+        if (evicted)
+            *evicted = e->key;
+    }
+    class_add(c, key, 1);
+    e->key = *key;
+    e->valid = true;
+    if (zero)
+        memset(e->payload, 0, c->payload_size);
+    c->tags[((size_t)set << c->tag_shift) + way] = tag_of(h);
+    return e;
+}
+
+/* What every fill does to the entry it fills, new or not. */
+static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_cache_entry *e, uint64_t fill_seq)
+{
+    if (c->stamps)
+        make_recent(c, e);
+    e->fill_seq = fill_seq;
+    e->version = note_change(c);
+    c->stats.fills++;
+    c->last = e;
+    return e;
+}
+
 /*
  * Existing key: the same entry, payload kept (the owner refreshes it). Otherwise a free way or
  * the victim, with a zeroed payload. Every insert makes the entry the most recent, under LRU and
  * FIFO alike, so FIFO age counts from the latest fill. *evicted is all zeros when nothing valid
  * was replaced.
  */
-struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
-                                         struct vtd_cache_key *evicted)
+static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const struct vtd_cache_key *key,
+                                                   uint64_t fill_seq, struct vtd_cache_key *evicted, bool zero)
 {
     if (evicted)
         memset(evicted, 0, sizeof(*evicted));
@@ -609,34 +678,35 @@ struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_c
     bool absent = known_absent(c, key);
     uint64_t h = absent ? c->miss_hash : key_hash(key);
     struct vtd_cache_entry *e = absent || class_empty(c, key) ? NULL : find_in_set(c, h, key);
-    if (!e) {
-        /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
-        unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
-        if (way < c->ways) {
-            e = slot_at(c, (size_t)set * c->ways + way);
-            e->slot = (uint32_t)((size_t)set * c->ways + way);
-            e->set = set;
-            c->count++;
-        } else {
-            e = pick_victim(c, set);
-            c->stats.evictions++;
-            class_add(c, &e->key, -1);
-            if (evicted)
-                *evicted = e->key;
-        }
-        class_add(c, key, 1);
-        e->key = *key;
-        e->valid = true;
-        memset(e->payload, 0, c->payload_size);
-        *tag_of_entry(c, e) = tag_of(h);
-    }
-    if (c->stamps)
-        make_recent(c, e);
-    e->fill_seq = fill_seq;
-    e->version = note_change(c);
-    c->stats.fills++;
-    c->last = e;
-    return e;
+    if (!e)
+        e = place_new(c, key, h, evicted, zero);
+    return note_fill(c, e, fill_seq);
+}
+
+struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
+                                         struct vtd_cache_key *evicted)
+{
+    return insert_entry(c, key, fill_seq, evicted, true);
+}
+
+/* The payload size is the cache's, known here only: the memset of a fill is a library call that
+ * an owner writing a fixed-size payload whole does not need. */
+struct vtd_cache_entry *vtd_cache_insert_unzeroed(struct vtd_cache *c, const struct vtd_cache_key *key,
+                                                  uint64_t fill_seq)
+{
+    return insert_entry(c, key, fill_seq, NULL, false);
+}
+
+/* vtd_cache_count_miss() and then the insert of keys[0], with none of the miss's memory of its
+ * key: the fill that follows at once moves the generation, which voids that memory anyway. */
+struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vtd_cache_key *keys,
+                                            uint64_t miss_token, uint64_t fill_seq)
+{
+    c->stats.lookups++;
+    c->stats.misses++;
+    if (cache_disabled(c))
+        return NULL;
+    return note_fill(c, place_new(c, &keys[0], miss_token, NULL, false), fill_seq);
 }
 
 /* ---- invalidation and iteration ----------------------------------------------------------- */

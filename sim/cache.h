@@ -106,6 +106,14 @@ void vtd_cache_touch_slot(struct vtd_cache *c, struct vtd_cache_entry *e, uint32
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token);
 void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token);
+/*
+ * After a NULL from _peek_any (n >= 1, nothing changed since): the miss counted as
+ * _count_miss counts it, then keys[0] filled as vtd_cache_insert_unzeroed() fills an absent key
+ * (same way, victim, counts and replacement state); the caller writes the whole payload. NULL
+ * only for a disabled cache.
+ */
+struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vtd_cache_key *keys,
+                                            uint64_t miss_token, uint64_t fill_seq);
 /* Like lookup but counts nothing and touches nothing (for the oracle and reports). */
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key);
 /*
@@ -115,6 +123,10 @@ struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct v
  */
 struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
                                          struct vtd_cache_key *evicted);
+/* vtd_cache_insert without the copy of a victim's key, leaving a new entry's payload as it was:
+ * for an owner that writes every byte of the payload (padding included) after each fill. */
+struct vtd_cache_entry *vtd_cache_insert_unzeroed(struct vtd_cache *c, const struct vtd_cache_key *key,
+                                                  uint64_t fill_seq);
 
 /*
  * Invalidate every valid entry for which `match` returns true. For each one removed, `still_ok`

@@ -1,11 +1,14 @@
 /*
- * fast_miss.c: an IOTLB miss resumed from the paging-structure cache, as hardware does it
- * (VT-d 6.2.4: a PDE-cache hit leaves one PTE to fetch). The general path gets there through
- * vtd_translate() and the cache hooks of xlate.c, re-deriving the request's set-up at every
- * stage; this one finds the same cache entries first without counting anything, asks the
- * walker for the one PTE (walker/walk_fs_leaf.h), and only when everything succeeds makes the
- * general path's updates in its order: context and PASID hits, the IOTLB miss, the PSC hit, the
- * read, the IOTLB fill. Anything else declines before the first of them.
+ * fast_miss.c: an IOTLB miss resumed from the paging-structure cache, as hardware does it (VT-d
+ * 6.2.4: a PDE-cache hit leaves one PTE to fetch). The general path gets there through
+ * vtd_translate() and the cache hooks of xlate.c, re-deriving the request's set-up at every stage;
+ * this one finds the same cache entries first without counting anything, asks the walker for the
+ * one PTE (walker/walk_fs_leaf.h), and only when everything succeeds makes the general path's
+ * updates: context and PASID hits, the PSC hit, the read, then the IOTLB miss and its fill (the
+ * general path counts the miss before the PSC hit, but each cache's counts and replacement state
+ * are its own, so the order between caches shows nowhere). Anything else declines before the first
+ * of them. A memo of the last requester (struct iommu_miss_memo) spares its next miss the finding
+ * of the context and PASID entries and the request checks while both entries hold the same fills.
  */
 #include "sim/iommu_internal.h"
 #include "walker/root_entry.h"
@@ -27,8 +30,8 @@ struct fast_miss_found {
  * caches; this path's last, for the PSC) while it still holds the key, else a probe. Keys are
  * unique in a cache, so both find the same entry; the remembered one skips a call and a probe.
  */
-static struct vtd_cache_entry *find_remembered(const struct vtd_cache *c, struct vtd_cache_entry *last,
-                                               const struct vtd_cache_key *key)
+static inline struct vtd_cache_entry *find_remembered(const struct vtd_cache *c, struct vtd_cache_entry *last,
+                                                      const struct vtd_cache_key *key)
 {
     if (last && last->valid && cache_key_equal(&last->key, key))
         return last;
@@ -42,13 +45,11 @@ static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vt
 }
 
 /* The requests this path can take at all: translation on, no trace, an untranslated request in
- * scalable mode (translate.c's other request kinds and legacy mode take other routes), and a
- * first-stage PSC holding PDEs (tested first: without it, as with the PSCs off, nothing else is
- * worth looking at). */
+ * scalable mode (translate.c's other request kinds and legacy mode take other routes). A
+ * first-stage PSC holding PDEs is tested before (iommu_fast_miss). */
 static bool fast_miss_usable(const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) && io->te && !io->env.trace &&
-           req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
+    return io->te && !io->env.trace && req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
 }
 
 /* The device stage from the context cache (translate.c's translate_device, without a fetch). */
@@ -83,6 +84,62 @@ static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req,
     return pe->pgtt == VTD_PGTT_FS && !vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, eff, access);
 }
 
+/* ---- the requester memo (struct iommu_miss_memo) ---- */
+
+static bool memo_matches(const struct iommu_miss_memo *m, const struct vtd_request *req)
+{
+    return m->ctx_version && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
+           m->req_pasid == req->pasid && m->req_priv == req->priv && m->req_access == req->access &&
+           iommu_entry_holds(m->ctx, m->ctx_version) && iommu_entry_holds(m->pasid_entry, m->pasid_version);
+}
+
+/* What fast_miss_device() and fast_miss_pasid() write, from the memo and the entries. */
+static void memo_apply(const struct iommu_miss_memo *m, const struct vtd_request *req, struct fast_miss_found *fd,
+                       struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+{
+    const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)m->pasid_entry->payload)->pe;
+    fd->ctx = m->ctx;
+    fd->pasid = m->pasid_entry;
+    x->fault = (struct vtd_fault_info){0};
+    x->fs.leaf_level = x->ss.leaf_level = 0;
+    x->ctx = ((const struct ctx_cache_payload *)m->ctx->payload)->ctx;
+    x->pasid = m->pasid;
+    x->priv = m->priv;
+    x->pe = *pe;
+    x->did = pe->did;
+    x->pgtt = pe->pgtt;
+    *eff = *req;
+    eff->priv = m->priv;
+    eff->access = m->eff_access;
+    *access = m->access;
+}
+
+static void memo_note(struct iommu_miss_memo *m, const struct vtd_request *req, const struct fast_miss_found *fd,
+                      const struct vtd_xlate *x, const struct vtd_request *eff, unsigned access)
+{
+    *m = (struct iommu_miss_memo){
+        .ctx = fd->ctx, .pasid_entry = fd->pasid, .ctx_version = fd->ctx->version,
+        .pasid_version = fd->pasid->version, .sid = req->sid, .pasid_valid = req->pasid_valid,
+        .req_priv = req->priv, .req_pasid = req->pasid, .req_access = req->access, .pasid = x->pasid,
+        .priv = x->priv, .eff_access = eff->access, .access = access};
+}
+
+/* The device and PASID stages: from the memo when it holds for this requester, else found and
+ * checked (then remembered: the memo is host-side, what it holds is no state of the model). */
+static bool fast_miss_checked(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
+                              struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+{
+    struct iommu_miss_memo *m = &io->fast_miss_memo;
+    if (memo_matches(m, req)) {
+        memo_apply(m, req, fd, x, eff, access);
+        return true;
+    }
+    if (!fast_miss_device(io, req, fd, x) || !fast_miss_pasid(io, req, fd, x, eff, access))
+        return false;
+    memo_note(m, req, fd, x, eff, *access);
+    return true;
+}
+
 /* An IOTLB miss (a first-stage entry is tagged by its PASID), and a PDE-level PSC hit. */
 static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff, struct fast_miss_found *fd,
                              const struct vtd_xlate *x, struct vtd_walk_start *start)
@@ -90,7 +147,10 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff
     struct vtd_cache *iotlb = io->cache[VTD_C_IOTLB];
     unsigned shifts[IOMMU_PAGE_SIZES];
     fd->iotlb_n = iommu_iotlb_keys(iotlb, x->did, x->pasid, eff->addr, fd->iotlb_keys, shifts);
-    if (vtd_cache_peek_any(iotlb, fd->iotlb_keys, fd->iotlb_n, &fd->iotlb_miss_token))
+    /* The fill after the miss reuses the probe of keys[0]: taken only while the IOTLB holds
+     * 4 KiB entries, so that keys[0] is the key the one PTE fills. */
+    if (!fd->iotlb_n || shifts[0] != VTD_PAGE_SHIFT ||
+        vtd_cache_peek_any(iotlb, fd->iotlb_keys, fd->iotlb_n, &fd->iotlb_miss_token))
         return false;
     /* xlate.c's psc_probe tries the lowest level the cache holds first: PDEs, when it has any. */
     struct vtd_cache *psc = io->cache[VTD_C_PSC_FS];
@@ -114,24 +174,26 @@ static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const st
     use_entry(u, VTD_C_PASID, fd->pasid);
     io->last_pasid = fd->pasid;
     u->pasid = x->pasid;
-    vtd_cache_count_miss(io->cache[VTD_C_IOTLB], fd->iotlb_keys, fd->iotlb_n, fd->iotlb_miss_token);
     vtd_cache_touch(io->cache[VTD_C_PSC_FS], fd->psc);
     use_entry(u, VTD_C_PSC_FS, fd->psc);
     io->fast_miss_psc = fd->psc;
     u->psc_fs_level = FAST_MISS_PSC_LEVEL;
     vtd_fs_leaf_commit(&io->env, &x->pe);
-    iommu_iotlb_fill(io, eff, x);
+    /* The IOTLB miss (counted here, after the PSC hit's update: the counts are separate) and
+     * the fill of keys[0], the page's 4 KiB key (fast_miss_caches). */
+    iommu_iotlb_miss_fill(io, eff, x, fd->iotlb_keys, fd->iotlb_miss_token);
     io->fast_misses++;
 }
 
-bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
+static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iommu_use *u,
+                                                const struct vtd_request *req, struct vtd_xlate *x)
 {
     struct fast_miss_found fd;
     struct vtd_request eff;
     struct vtd_walk_start start;
     unsigned access;
-    if (!fast_miss_usable(io, req) || !fast_miss_device(io, req, &fd, x) ||
-        !fast_miss_pasid(io, req, &fd, x, &eff, &access) || !fast_miss_caches(io, &eff, &fd, x, &start) ||
+    if (!fast_miss_usable(io, req) || !fast_miss_checked(io, req, &fd, x, &eff, &access) ||
+        !fast_miss_caches(io, &eff, &fd, x, &start) ||
         vtd_fs_leaf_peek(&io->env, &x->pe, &start, eff.addr, access, x->priv, &x->fs))
         return false;
     /* vtd_translate_paging's first-stage result, then vtd_translate's output check. */
@@ -143,4 +205,14 @@ bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd
         return false;
     fast_miss_commit(io, u, &eff, &fd, x);
     return true;
+}
+
+/* Without PDEs in the first-stage PSC (the PSCs off, or none filled yet) nothing can be resumed:
+ * that test alone, before the body's frame is set up, is what such a miss pays. Both stay out of
+ * line: inlined at the call, the test changed how the whole-request hit around it compiled (3
+ * instructions more a hit). */
+__attribute__((noinline)) bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req,
+                                               struct vtd_xlate *x)
+{
+    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) && fast_miss(io, u, req, x);
 }

@@ -148,6 +148,7 @@ void vtd_iommu_reset(struct vtd_iommu *io)
     io->fast_hits = io->fast_dma_hits = 0;
     io->fast_misses = 0;
     io->fast_miss_psc = NULL;
+    io->fast_miss_memo = (struct iommu_miss_memo){0}; /* forgotten with the caches it points into */
     memset(io->memo, 0, sizeof io->memo);
     io->memo_hits = 0;
     io->nwarnings = 0;

@@ -81,6 +81,28 @@ static inline bool iommu_entry_holds(const struct vtd_cache_entry *e, uint64_t v
  * PASID, PGTT, privilege): what a repeated hit copies whole from its slot. */
 #define IOMMU_FAST_HEAD offsetof(struct vtd_xlate, ctx)
 #define IOMMU_FAST_ANSWER offsetof(struct vtd_xlate, fs)
+/*
+ * fast_miss.c's memo of the last requester whose request checks it passed: the context- and
+ * PASID-cache entries it found, with their fill versions, and what the checks derived from them.
+ * While both entries hold those fills (iommu_entry_holds), a request with the same identity gets
+ * the same entries from a lookup and the same verdict from the checks. Versions 0: empty (a
+ * remembered version is never 0).
+ */
+struct iommu_miss_memo {
+    struct vtd_cache_entry *ctx, *pasid_entry;
+    uint64_t ctx_version, pasid_version;
+    /* The request's identity: every field the checks read but the address (and the kind: the
+     * path takes untranslated requests only). */
+    uint16_t sid;
+    bool pasid_valid, req_priv;
+    uint32_t req_pasid;
+    unsigned req_access;
+    /* The verdict: the PASID and privilege used, the effective access and the walk's access. */
+    uint32_t pasid;
+    bool priv;
+    unsigned eff_access, access;
+};
+
 struct iommu_fast_hit {
     /* The last clean answer's request identity (iommu_fast_ident) and the IOMMU's fast_epoch
      * then: a request with the same identity, page and access (`key`), in the same epoch, may
@@ -244,8 +266,10 @@ struct vtd_iommu {
                                                 counts both) */
     uint64_t fast_misses;                    /* IOTLB misses answered by iommu_fast_miss */
     struct vtd_cache_entry *fast_miss_psc;   /* the PSC entry it last used (checked before use) */
+    struct iommu_miss_memo fast_miss_memo;   /* its last requester's checked entries (fast_miss.c) */
     /* Moves whenever translation is switched, the root table latched, a trace attached or
-     * detached or a device with a device TLB added: what a whole-request answer (fast_dma.c) takes as unchanged
+     * detached or a device with a device TLB added: what a whole-request answer (fast_dma.c)
+     * takes as unchanged
      * since its slot was armed. Never 0 once the IOMMU is made. */
     uint64_t fast_epoch;
     /* Fills, refills, evictions, removals and resets in the IOMMU's own caches, counted together
@@ -376,6 +400,10 @@ unsigned iommu_iotlb_keys(const struct vtd_cache *c, uint16_t did, uint64_t tag,
                           struct vtd_cache_key *keys, unsigned *shifts);
 /* Fill the IOTLB with a walk's answer `x` to `req` (xlate.c). */
 void iommu_iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x);
+/* The same fill after a vtd_cache_peek_any() of `keys` missed, keys[0] being the key of x's page
+ * (vtd_cache_miss_fill: the miss counted, then the fill; xlate.c). */
+void iommu_iotlb_miss_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x,
+                           const struct vtd_cache_key *keys, uint64_t miss_token);
 #define IOMMU_PAGE_SIZES 3 /* 4 KiB, 2 MiB, 1 GiB: the keys an IOTLB lookup may probe */
 
 /* The caches as walk hooks (xlate.c): context, PASID, IOTLB, paging-structure caches. */

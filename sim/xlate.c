@@ -205,19 +205,37 @@ static int iotlb_serve(struct vtd_walk_env *env, const struct iotlb_payload *p, 
     return 0;
 }
 
+/* Every byte of a fill's payload, padding too (the cache leaves a new entry's as the victim had
+ * it): a fixed-size clear the compiler turns into two stores, then the fields. */
+static void iotlb_payload_write(struct vtd_cache_entry *e, const struct vtd_request *req, const struct vtd_xlate *x)
+{
+    struct iotlb_payload *p = (struct iotlb_payload *)e->payload;
+    memset(p, 0, sizeof *p);
+    p->out_page = x->out & ~((UINT64_C(1) << x->page_shift) - 1);
+    p->fs_perm = vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL;
+    p->ss_perm = vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL;
+    p->pgtt = x->pe.pgtt;
+    p->dirty = x->dirty;
+    p->fill_sid = req->sid;
+    p->fill_pasid = x->pasid;
+    p->fill_pasid_valid = req->pasid_valid;
+    p->fill_priv = x->priv;
+}
+
 void iommu_iotlb_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x)
 {
-    unsigned shift = x->page_shift;
-    struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_pasid_tag(&x->pe, x->pasid), req->addr, shift);
-    struct vtd_cache_entry *e = vtd_cache_insert(io->cache[VTD_C_IOTLB], &key, io->step, NULL);
-    if (!e)
-        return;
-    *(struct iotlb_payload *)e->payload = (struct iotlb_payload){
-        .out_page = x->out & ~((UINT64_C(1) << shift) - 1),
-        .fs_perm = vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL,
-        .ss_perm = vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL,
-        .pgtt = x->pe.pgtt, .dirty = x->dirty, .fill_sid = req->sid, .fill_pasid = x->pasid,
-        .fill_pasid_valid = req->pasid_valid, .fill_priv = x->priv};
+    struct vtd_cache_key key = iotlb_key(x->pe.did, iotlb_pasid_tag(&x->pe, x->pasid), req->addr, x->page_shift);
+    struct vtd_cache_entry *e = vtd_cache_insert_unzeroed(io->cache[VTD_C_IOTLB], &key, io->step);
+    if (e)
+        iotlb_payload_write(e, req, x);
+}
+
+void iommu_iotlb_miss_fill(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_xlate *x,
+                           const struct vtd_cache_key *keys, uint64_t miss_token)
+{
+    struct vtd_cache_entry *e = vtd_cache_miss_fill(io->cache[VTD_C_IOTLB], keys, miss_token, io->step);
+    if (e)
+        iotlb_payload_write(e, req, x);
 }
 
 /* Only the page sizes the IOTLB holds entries of, smallest first (one lookup either way). */

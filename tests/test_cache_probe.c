@@ -96,6 +96,42 @@ static void insert_step(struct vtd_cache *c, struct reference *r, unsigned k, un
     r->present[k] = true;
 }
 
+/*
+ * The same miss and fill in the two steps of a caller that decides in between: a peek of every
+ * class of an absent page, then vtd_cache_miss_fill of its first key. It reports no victim: the
+ * one present key that no peek finds any more is it.
+ */
+static void peek_then_miss_fill_step(struct vtd_cache *c, struct reference *r, unsigned page, unsigned op)
+{
+    struct vtd_cache_key keys[CLASSES];
+    for (unsigned i = 0; i < CLASSES; i++)
+        keys[i] = key_of(page * CLASSES + i);
+    uint64_t token;
+    cr_assert_null(vtd_cache_peek_any(c, keys, CLASSES, &token), "op %u: page %u is absent", op, page);
+    uint64_t before = vtd_cache_stats(c)->evictions;
+    struct vtd_cache_entry *e = vtd_cache_miss_fill(c, keys, token, op);
+    cr_assert_not_null(e);
+    cr_assert_eq(index_of(&e->key), page * CLASSES, "op %u: the filled entry holds the first key", op);
+    r->st.lookups++;
+    r->st.misses++;
+    r->st.fills++;
+    if (vtd_cache_stats(c)->evictions != before) {
+        unsigned gone = 0, victim = UNIVERSE;
+        for (unsigned k = 0; k < UNIVERSE; k++) {
+            struct vtd_cache_key key = key_of(k);
+            if (r->present[k] && !vtd_cache_peek(c, &key)) {
+                gone++;
+                victim = k;
+            }
+        }
+        cr_assert_eq(gone, 1, "op %u: one victim", op);
+        r->present[victim] = false;
+        r->st.evictions++;
+        r->evicted_total++;
+    }
+    r->present[page * CLASSES] = true;
+}
+
 static bool match_page(const struct vtd_cache_entry *e, void *arg)
 {
     return e->key.w[0] == *(const uint64_t *)arg;
@@ -128,10 +164,15 @@ static void random_ops(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_
         } else if (choice < 14) {
             /* A miss then the fill of its first key: the insert the noted miss shortcuts. */
             bool absent = !r.present[page * CLASSES] && !r.present[page * CLASSES + 1] && !r.present[page * CLASSES + 2];
-            lookup_any_step(c, &r, page, op);
-            if (absent) {
-                insert_step(c, &r, page * CLASSES, op);
+            if (absent && next(&s) % 2) {
+                peek_then_miss_fill_step(c, &r, page, op);
                 misses_then_fills++;
+            } else {
+                lookup_any_step(c, &r, page, op);
+                if (absent) {
+                    insert_step(c, &r, page * CLASSES, op);
+                    misses_then_fills++;
+                }
             }
         } else if (choice < 22) {
             insert_step(c, &r, k, op);

@@ -66,6 +66,9 @@ static void map_fs_page(struct vtd_pt *pt, unsigned i, uint64_t base)
     cr_assert_eq(vtd_pt_map(pt, page_va(i), page_out(i, base), 0x1000, 12, page_perm(i), flags), 0);
 }
 
+/* The tables and the root (memory only: a reset IOMMU gets them again). */
+static void side_tables(struct fm_side *s);
+
 static void side_init(struct fm_side *s, bool fast_miss)
 {
     struct vtd_iommu_config c;
@@ -80,6 +83,15 @@ static void side_init(struct fm_side *s, bool fast_miss)
     const char *why = NULL;
     s->io = vtd_iommu_new(&c, &why);
     cr_assert_not_null(s->io, "%s", why ? why : "");
+    for (int d = 0; d < NDEV; d++) {
+        struct vtd_device_config dc = {.sid = dev_sid[d], .pasid_bits = 20};
+        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
+    }
+    side_tables(s);
+}
+
+static void side_tables(struct fm_side *s)
+{
     cr_assert_eq(world_init_mem(&s->w, vtd_iommu_caps(s->io), vtd_iommu_mem(s->io)), 0);
     for (int d = 0; d < NDEV; d++) {
         cr_assert_eq(world_device(&s->w, dev_sid[d], &s->ctx[d]), 0);
@@ -102,8 +114,6 @@ static void side_init(struct fm_side *s, bool fast_miss)
         for (unsigned i = 0; i < 8; i++)
             cr_assert_eq(vtd_pt_map(&s->ss[d], (uint64_t)i << 12, UINT64_C(0x70000000) + ((uint64_t)i << 12), 0x1000,
                                     12, VTD_PERM_R | VTD_PERM_W, VTD_MAP_AD), 0);
-        struct vtd_device_config dc = {.sid = dev_sid[d], .pasid_bits = 20};
-        cr_assert_eq(vtd_iommu_add_device(s->io, &dc), 0);
     }
     vtd_iommu_set_root(s->io, s->w.rtaddr);
 }
@@ -494,4 +504,94 @@ Test(fast_miss, trace_abort_ranges_and_dirty_cpu_lines_decline)
         cr_assert_eq(vtd_mem_set_cpu_cache(vtd_iommu_mem(tw.side[k].io), false), 0);
     req = fs_req(17, VTD_ACC_R);
     expect_fast(&req);
+}
+
+/* ---- the requester memo: what the path remembers of the last requester must follow the
+ * entries it came from ---- */
+
+/* Rewrite device 0's PASID 1 entry on both sides and invalidate it in the PASID cache. */
+static void rewrite_pasid_entry(bool sre)
+{
+    uint64_t q[4] = {VTD_QI_PC | (VTD_QI_PC_G_PASID << 4) | (uint64_t)tw.side[0].fs_cfg[0][0].did << 16 |
+                     (uint64_t)fs_pasid[0] << 32};
+    for (int k = 0; k < 2; k++) {
+        struct fm_side *s = &tw.side[k];
+        s->fs_cfg[0][0].sre = sre;
+        cr_assert_eq(vtd_build_pasid_entry(&s->w.b, &s->ctx[0], fs_pasid[0], &s->fs_cfg[0][0]), 0);
+        struct vtd_qi_result qr;
+        cr_assert_eq(vtd_qi_submit(s->io, q, 4, &qr), 0, "%s", qr.why);
+    }
+}
+
+Test(fast_miss, a_refilled_pasid_entry_is_checked_again)
+{
+    rewrite_pasid_entry(true);
+    warm();
+    struct vtd_request sup = fs_req(3, VTD_ACC_R);
+    sup.priv = true;
+    expect_fast(&sup); /* remembered: supervisor requests pass SRE */
+    rewrite_pasid_entry(false);
+    /* Another access refills the PASID-cache entry in the same way, with the same key. */
+    struct vtd_request user = fs_req(2, VTD_ACC_W);
+    expect_general(&user, "PASID entry not cached");
+    sup.addr = page_va(5);
+    expect_general(&sup, "SRE now clear: a fault");
+    struct vtd_dma_result res;
+    vtd_iommu_dma(tw.side[0].io, &sup, &res);
+    cr_assert_eq(res.x.fault.code, VTD_FR_PASID_SRE);
+}
+
+Test(fast_miss, a_refilled_context_entry_is_checked_again)
+{
+    warm();
+    struct vtd_request req = fs_req(3, VTD_ACC_R);
+    expect_fast(&req); /* remembered: device 0 takes requests with PASID */
+    uint64_t q[4] = {VTD_QI_CC | (VTD_QI_CC_G_DEVICE << 4) | (uint64_t)tw.side[0].fs_cfg[0][0].did << 16 |
+                     (uint64_t)dev_sid[0] << 32};
+    for (int k = 0; k < 2; k++) {
+        struct fm_side *s = &tw.side[k];
+        s->ctx[0].paside = false;
+        cr_assert_eq(vtd_build_context(&s->w.b, s->w.rtaddr, dev_sid[0], &s->ctx[0]), 0);
+        struct vtd_qi_result qr;
+        cr_assert_eq(vtd_qi_submit(s->io, q, 4, &qr), 0, "%s", qr.why);
+    }
+    /* Another access refills the context-cache entry (and faults); the PASID entry stays. */
+    struct vtd_request other = fs_req(2, VTD_ACC_W);
+    expect_general(&other, "context entry not cached");
+    req.addr = page_va(5);
+    expect_general(&req, "PASIDE now clear: a fault");
+    struct vtd_dma_result res;
+    vtd_iommu_dma(tw.side[0].io, &req, &res);
+    cr_assert_eq(res.x.fault.code, VTD_FR_CTX_PASIDE);
+}
+
+Test(fast_miss, a_reset_forgets_the_requester)
+{
+    warm();
+    struct vtd_request req = fs_req(3, VTD_ACC_R);
+    expect_fast(&req);
+    for (int k = 0; k < 2; k++) {
+        world_fini(&tw.side[k].w);
+        vtd_iommu_reset(tw.side[k].io);
+        side_tables(&tw.side[k]);
+    }
+    /* Device 1's entries now sit where device 0's were, with the same fill versions (the
+     * caches' generations restarted); device 0 itself is cached nowhere. */
+    struct vtd_request dev1 = fs_req(1, VTD_ACC_R);
+    dev1.sid = dev_sid[1];
+    expect_general(&dev1, "cold caches");
+    req.addr = page_va(5);
+    expect_general(&req, "device 0 not cached after the reset");
+}
+
+Test(fast_miss, a_request_without_pasid_is_not_the_pasid_requester)
+{
+    warm();
+    struct vtd_request req = fs_req(3, VTD_ACC_R);
+    expect_fast(&req); /* remembered: device 0, PASID 1 */
+    /* The same fields, PASID 1 included, but not PASID-valid: the PASID field is not looked at,
+     * RID_PASID's second-stage entry translates. */
+    req.addr = page_va(5);
+    req.pasid_valid = false;
+    expect_general(&req, "request without PASID");
 }
