@@ -415,18 +415,22 @@ static inline void make_recent(struct vtd_cache *c, const struct vtd_cache_entry
     c->stamps[e->slot] = ++c->clock;
 }
 
-/* A hit on e, whose slot is `slot`: counted, made the most recent under LRU (FIFO keeps the
- * insertion order), remembered. */
-static inline void note_hit_at(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot)
+/* A hit in slot `slot`: counted, made the most recent under LRU (FIFO keeps the insertion
+ * order). */
+static inline void count_hit_at(struct vtd_cache *c, uint32_t slot)
 {
     c->stats.lookups++;
     c->stats.hits++;
     if (c->repl == VTD_REPL_LRU)
         c->stamps[slot] = ++c->clock;
-    c->last = e;
 }
 
-static inline void note_hit(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit_at(c, e, e->slot); }
+/* The same, and remembered as the entry a lookup of the same key tries first. */
+static inline void note_hit(struct vtd_cache *c, struct vtd_cache_entry *e)
+{
+    count_hit_at(c, e->slot);
+    c->last = e;
+}
 
 struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_cache_key *key)
 {
@@ -467,10 +471,11 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
 
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e) { note_hit(c, e); }
 
-void vtd_cache_touch_slot(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot)
+void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, uint32_t slot)
 {
     assert(slot == e->slot);
-    note_hit_at(c, e, slot);
+    (void)e;
+    count_hit_at(c, slot);
 }
 
 /* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */

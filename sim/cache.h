@@ -95,8 +95,12 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
  * vtd_cache_lookup would for that key: for callers that remember their last entry.
  */
 void vtd_cache_touch(struct vtd_cache *c, struct vtd_cache_entry *e);
-/* The same, for a caller that also kept the entry's e->slot (no load through e for it). */
-void vtd_cache_touch_slot(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot);
+/*
+ * The same counts and replacement update, for a caller that kept the entry's e->slot (no load
+ * through e for it); e does not become the entry a later lookup tries first, a hint that changes
+ * no answer and no count.
+ */
+void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, uint32_t slot);
 /*
  * vtd_cache_lookup_any() in two steps, for a caller that must decide whether to go on before
  * any count changes: _peek_any probes the same keys counting nothing (the entry found, or NULL

@@ -99,14 +99,14 @@ static bool fast_dma_nothing_to_report(struct vtd_iommu *io, const struct iommu_
     return io->cfg.oracle_memo && iommu_oracle_memo_clean(io, req, res, true);
 }
 
-/* The lookups the general path makes, in its order, and the request's counters. */
+/* The lookups the general path makes, in its order, and the request's counters. The entries
+ * are not made anyone's remembered last entry (the caches' and the context/PASID look-ups'):
+ * those are hints, each checked before use, and a repeat needs none of them. */
 static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f, struct vtd_dma_result *res)
 {
-    vtd_cache_touch_slot(io->cache[VTD_C_CONTEXT], f->ctx, f->ctx_slot);
-    vtd_cache_touch_slot(io->cache[VTD_C_PASID], f->pasid_entry, f->pasid_slot);
-    vtd_cache_touch_slot(io->cache[VTD_C_IOTLB], f->iotlb, f->iotlb_slot);
-    io->last_ctx = f->ctx;
-    io->last_pasid = f->pasid_entry;
+    vtd_cache_count_hit(io->cache[VTD_C_CONTEXT], f->ctx, f->ctx_slot);
+    vtd_cache_count_hit(io->cache[VTD_C_PASID], f->pasid_entry, f->pasid_slot);
+    vtd_cache_count_hit(io->cache[VTD_C_IOTLB], f->iotlb, f->iotlb_slot);
     io->fast_dma_hits++;
     res->used = FAST_HIT_USED;
     res->source = VTD_SRC_IOTLB;
