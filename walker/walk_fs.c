@@ -45,7 +45,8 @@ fs_table_located(const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned lev
  */
 static inline __attribute__((always_inline)) int
 fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned level,
-                  uint64_t gpa, bool lean, const struct walk_ss_nest *nest, uint64_t *hpa, struct vtd_fault_info *f)
+                  uint64_t gpa, bool lean, const struct walk_ss_nest *nest, unsigned *ss_reads, uint64_t *hpa,
+                  struct vtd_fault_info *f)
 {
     if (!w->nested) {
         *hpa = gpa;
@@ -58,7 +59,7 @@ fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, stru
     int rc;
     if (lean && nest->direct) {
         struct vtd_stage_result ss;
-        rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, &ss, f);
+        rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, ss_reads, &ss, f);
         return fs_table_located(pe, w, level, gpa, rc, &ss, hpa, f);
     }
     struct vtd_stage_result ss;
@@ -154,14 +155,15 @@ static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pas
 /*
  * The levels of the walk, the permission checks and the A/D updates, on the path the caller
  * chose (`lean` is a constant once inlined; see walk_is_lean): the lean path leaves the
- * first-stage reads made in *nread for the caller to count. (Not unrolled by level like the
+ * first-stage reads made in *nread, and its nested table fetches' second-stage reads in
+ * *ss_reads, for the caller to count. (Not unrolled by level like the
  * second stage's: with the nested second-stage walks inlined at every level, that made the
  * code ten times larger for 2% fewer instructions.)
  */
 static inline __attribute__((always_inline)) int
 fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
                uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind, bool lean, unsigned *nread,
-               struct vtd_stage_result *out, struct vtd_fault_info *f)
+               unsigned *ss_reads, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     /* Not zero-initialised: the walk fills each level's slots before anything reads them, and
      * clearing all 184 bytes (a string store) cost about 5% of a nested walk. */
@@ -171,7 +173,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     const struct vtd_walk_masks *masks = walk_masks(env);
     const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
     const struct walk_ss_nest nest = {
-        .rsvd = masks->ss,
+        .rules = walk_ss_rules_of(env, pe),
+        .memo_key = walk_ss_memo_key(pe),
         .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
         .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,
         .beyond_mgaw = vtd_bits_above(vtd_caps_mgaw(env->caps)),
@@ -186,7 +189,7 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         out->table[l] = table;
         out->perm_above[l] = perm;
         uint64_t hpa;
-        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, &nest, &hpa, f)))
+        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, &nest, ss_reads, &hpa, f)))
             return rc;
         ++*nread;
         if (walk_read64_on(env, lean, VTD_TR_FS, l, hpa, &e))
@@ -229,9 +232,10 @@ __attribute__((flatten)) static int fs_walk_lean(struct vtd_walk_env *env, const
                                                  bool priv, enum vtd_req_kind kind, struct vtd_stage_result *out,
                                                  struct vtd_fault_info *f)
 {
-    unsigned n = 0;
-    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, &n, out, f);
+    unsigned n = 0, n_ss = 0;
+    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, &n, &n_ss, out, f);
     walk_count_paging(env, VTD_TR_FS, n);
+    walk_count_paging(env, VTD_TR_SS, n_ss);
     return rc;
 }
 
@@ -240,8 +244,8 @@ __attribute__((flatten)) static int fs_walk_checked(struct vtd_walk_env *env, co
                                                     bool priv, enum vtd_req_kind kind, struct vtd_stage_result *out,
                                                     struct vtd_fault_info *f)
 {
-    unsigned n = 0;
-    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, &n, out, f);
+    unsigned n = 0, n_ss = 0;
+    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, &n, &n_ss, out, f);
 }
 
 int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
