@@ -162,13 +162,13 @@ static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pas
  */
 static inline __attribute__((always_inline)) int
 fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
-               uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind, bool lean, unsigned *nread,
-               unsigned *ss_reads, struct vtd_stage_result *out, struct vtd_fault_info *f)
+               uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind, bool lean, bool nested_direct,
+               unsigned *nread, unsigned *ss_reads, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     /* Not zero-initialised: the walk fills each level's slots before anything reads them, and
      * clearing all 184 bytes (a string store) cost about 5% of a nested walk. */
     struct fs_walk w;
-    w.nested = pe->pgtt == VTD_PGTT_NESTED;
+    w.nested = nested_direct || pe->pgtt == VTD_PGTT_NESTED;
     w.start_level = start->level;
     const struct vtd_walk_masks *masks = walk_masks(env);
     const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
@@ -178,7 +178,9 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
         .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,
         .beyond_mgaw = vtd_bits_above(vtd_caps_mgaw(env->caps)),
-        .direct = !(env->hooks && env->hooks->ss_translate),
+        /* vtd_fs_walk_from() sends the lean nested walks without an ss_translate hook to the
+         * variant with `nested_direct`: every other walk fetches through the hook or checked. */
+        .direct = nested_direct,
     };
     /* The AND of every entry read: when it shows all the A bits set (and D on the leaf for a
      * write), the A/D pass would change nothing and is skipped. */
@@ -233,7 +235,21 @@ __attribute__((flatten)) static int fs_walk_lean(struct vtd_walk_env *env, const
                                                  struct vtd_fault_info *f)
 {
     unsigned n = 0, n_ss = 0;
-    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, &n, &n_ss, out, f);
+    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, false, &n, &n_ss, out, f);
+    walk_count_paging(env, VTD_TR_FS, n);
+    walk_count_paging(env, VTD_TR_SS, n_ss);
+    return rc;
+}
+
+/* The lean walk of a nested first stage whose table fetches walk the second stage directly (no
+ * ss_translate hook): the usual uncached nested walk, with those two tests made constants. */
+__attribute__((flatten)) static int fs_walk_lean_nested(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
+                                                        const struct vtd_walk_start *start, uint64_t va,
+                                                        unsigned access, bool priv, enum vtd_req_kind kind,
+                                                        struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    unsigned n = 0, n_ss = 0;
+    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, true, &n, &n_ss, out, f);
     walk_count_paging(env, VTD_TR_FS, n);
     walk_count_paging(env, VTD_TR_SS, n_ss);
     return rc;
@@ -245,7 +261,7 @@ __attribute__((flatten)) static int fs_walk_checked(struct vtd_walk_env *env, co
                                                     struct vtd_fault_info *f)
 {
     unsigned n = 0, n_ss = 0;
-    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, &n, &n_ss, out, f);
+    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, false, &n, &n_ss, out, f);
 }
 
 int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
@@ -260,8 +276,11 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     int rc = fs_walk_precheck(env, pe, start, va, f);
     if (rc)
         return rc;
-    return walk_is_lean(env) ? fs_walk_lean(env, pe, start, va, access, priv, kind, out, f)
-                             : fs_walk_checked(env, pe, start, va, access, priv, kind, out, f);
+    if (!walk_is_lean(env))
+        return fs_walk_checked(env, pe, start, va, access, priv, kind, out, f);
+    if (pe->pgtt == VTD_PGTT_NESTED && !(env->hooks && env->hooks->ss_translate))
+        return fs_walk_lean_nested(env, pe, start, va, access, priv, kind, out, f);
+    return fs_walk_lean(env, pe, start, va, access, priv, kind, out, f);
 }
 
 int vtd_fs_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, unsigned access, bool priv,
