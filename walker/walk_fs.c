@@ -173,7 +173,7 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     const struct vtd_walk_masks *masks = walk_masks(env);
     const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
     const struct walk_ss_nest nest = {
-        .rules = walk_ss_rules_of(env, pe),
+        .rules = walk_ss_rules_with(masks, pe),
         .memo_key = walk_ss_memo_key(pe),
         .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
         .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,

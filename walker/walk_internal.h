@@ -243,8 +243,8 @@ struct walk_ss_rules {
     unsigned implied;
 };
 
-/* The rules for the PASID entry's second stage under the current capabilities. */
-struct walk_ss_rules walk_ss_rules_of(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe);
+/* The rules for the PASID entry's second stage with the validated masks (walk_masks()). */
+struct walk_ss_rules walk_ss_rules_with(const struct vtd_walk_masks *masks, const struct vtd_pasid_cfg *pe);
 
 /*
  * What the nested table fetches of one first-stage walk share, computed once per walk: the

@@ -18,10 +18,10 @@ _Static_assert(VTD_SS_R == VTD_PERM_R && VTD_SS_W == VTD_PERM_W && VTD_SS_X == V
  * and X when SSEE is off (execute is not restricted then). */
 static unsigned ss_implied_perm(bool ssee) { return VTD_PERM_U | (ssee ? 0 : VTD_PERM_X); }
 
-struct walk_ss_rules walk_ss_rules_of(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe)
+struct walk_ss_rules walk_ss_rules_with(const struct vtd_walk_masks *masks, const struct vtd_pasid_cfg *pe)
 {
     /* vtd_ss_entry_present() as a mask, so that a walk tests presence with one AND. */
-    return (struct walk_ss_rules){.rsvd = walk_masks(env)->ss,
+    return (struct walk_ss_rules){.rsvd = masks->ss,
                                   .present = VTD_SS_R | VTD_SS_W | (pe->ssee ? VTD_SS_X : 0),
                                   .implied = ss_implied_perm(pe->ssee)};
 }
@@ -43,6 +43,7 @@ int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee)
         return VTD_FR_EXEC;
     return 0;
 }
+
 
 /* A non-present entry blocks the access as a permission failure; a bare request still needs R. */
 static int ss_not_present_fault(unsigned access)
@@ -169,7 +170,7 @@ int vtd_ss_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     int rc = ss_walk_start_checks(env, pe, start, gpa, out, f);
     if (rc)
         return rc;
-    const struct walk_ss_rules rules = walk_ss_rules_of(env, pe);
+    const struct walk_ss_rules rules = walk_ss_rules_with(walk_masks(env), pe);
     unsigned n = 0;
     if (!walk_is_lean(env))
         return ss_walk_levels(env, pe, start, start->level, gpa, access, &rules, false, true, &n, out, f);
