@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
 #include "world.h"
 
@@ -79,8 +80,8 @@ static uint64_t ss_entry_at(unsigned k, uint64_t gpa, unsigned level)
         uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
         if (l == level)
             return addr;
+        /* Followed by its address alone: the tests flip permission and reserved bits. */
         cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr, &e), 0);
-        cr_assert(e & VTD_SS_R, "level %u entry not present", l);
         table = e & VTD_SS_ADDR;
     }
 }
@@ -108,11 +109,12 @@ static int translate_both(unsigned i, unsigned access)
     return rc[LEAN];
 }
 
-/* Every page read twice, the second time through the memo. */
+/* Every page read three times in a row (the walker remembers a region's upper levels after
+ * the second walk there, the third goes through the memo), page 0 last. */
 static void warm(void)
 {
-    for (unsigned round = 0; round < 2; round++)
-        for (unsigned i = 0; i < PAGES; i++)
+    for (unsigned i = PAGES; i-- > 0;)
+        for (unsigned round = 0; round < 3; round++)
             cr_assert_eq(translate_both(i, VTD_ACC_R), 0, "page %u", i);
 }
 
@@ -247,4 +249,157 @@ Test(walk_memo, entries_without_accessed_bits_not_remembered)
         cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
     }
     cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_SS_AD_NOSNOOP);
+}
+
+/* The host address of guest-physical `gpa` in world k (the second stage maps 4 KiB pages). */
+static uint64_t guest_to_host(unsigned k, uint64_t gpa)
+{
+    uint64_t e;
+    cr_assert_eq(vtd_mem_read64(worlds[k].mem, ss_entry_at(k, gpa, 1), &e), 0);
+    return (e & VTD_SS_ADDR) | (gpa & 0xfff);
+}
+
+/* The guest-physical address of the first-stage entry at `level` on the way to `va` in world k. */
+static uint64_t fs_entry_gpa(unsigned k, uint64_t va, unsigned level)
+{
+    uint64_t table = world_cfg[k].fsptptr;
+    for (unsigned l = world_cfg[k].fs_levels;; l--) {
+        uint64_t gpa = table + 8 * (uint64_t)vtd_pt_index(va, l), e;
+        if (l == level)
+            return gpa;
+        cr_assert_eq(vtd_mem_read64(worlds[k].mem, guest_to_host(k, gpa), &e), 0);
+        table = e & VTD_FS_ADDR;
+    }
+}
+
+/* Replace the first-stage entry at `level` on the way to page i in both worlds; returns the
+ * old entry. */
+static uint64_t fs_edit_both(unsigned i, unsigned level, uint64_t clear, uint64_t set)
+{
+    uint64_t old = 0;
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        uint64_t hpa = guest_to_host(k, fs_entry_gpa(k, page_va(i), level));
+        cr_assert_eq(vtd_mem_read64(worlds[k].mem, hpa, &old), 0);
+        cr_assert_eq(vtd_mem_write64(worlds[k].mem, hpa, (old & ~clear) | set), 0);
+    }
+    return old;
+}
+
+/* The first-stage entries above the page table, edited between walks: not present, no user
+ * access, a large-page bit (reserved at level 4, a leaf below), A cleared (set again). */
+Test(walk_memo, first_stage_edits_seen)
+{
+    build_worlds(4, false, true);
+    for (unsigned level = 4; level >= 2; level--) {
+        warm();
+        uint64_t old = fs_edit_both(0, level, VTD_FS_P, 0);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_FS_P, "level %u", level);
+        fs_edit_both(0, level, ~UINT64_C(0), old);
+        warm();
+        fs_edit_both(0, level, VTD_FS_US, 0);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_US, "level %u", level);
+        fs_edit_both(0, level, ~UINT64_C(0), old);
+        warm();
+        fs_edit_both(0, level, 0, VTD_FS_PS);
+        int rc = translate_both(0, VTD_ACC_R);
+        if (level == 4)
+            cr_assert_eq(rc, VTD_FR_FS_RSVD);
+        fs_edit_both(0, level, ~UINT64_C(0), old);
+        warm();
+        fs_edit_both(0, level, VTD_FS_A, 0);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), 0, "level %u", level);
+        cr_assert_eq(worlds[LEAN].env.cnt.ad_writes, 1, "level %u", level);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), 0, "level %u", level);
+        cr_assert_eq(worlds[LEAN].env.cnt.ad_writes, 0, "level %u", level);
+    }
+}
+
+/* The second-stage entry mapping a first-stage table below the top one, edited: the fetch of
+ * that table faults (not the root's fetch: VT-d 3.8, fault 75h rather than 74h's pointer). */
+Test(walk_memo, lower_table_fetch_edits_seen)
+{
+    build_worlds(4, false, true);
+    for (unsigned level = 3; level >= 2; level--) {
+        warm();
+        uint64_t gpa = fs_entry_gpa(LEAN, page_va(0), level);
+        uint64_t old = edit_both(gpa, 1, VTD_SS_R | VTD_SS_W | VTD_SS_X, 0);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_FS_NEST_READ, "level %u", level);
+        restore_both(gpa, 1, old);
+        cr_assert_eq(translate_both(0, VTD_ACC_R), 0, "level %u", level);
+    }
+}
+
+/* The same for first-stage entries: with their A bits clear and the dry run writing none, the
+ * upper levels are never remembered, and a PASID entry rewritten without PWSNP faults. */
+Test(walk_memo, first_stage_entries_without_accessed_bits_not_remembered)
+{
+    build_worlds(4, false, true);
+    for (unsigned level = 4; level >= 2; level--)
+        fs_edit_both(0, level, VTD_FS_A, 0);
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        worlds[k].env.dry_run = true;
+        world_cfg[k].pwsnp = true;
+        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
+    }
+    warm();
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        world_cfg[k].pwsnp = false;
+        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
+    }
+    cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_FS_AD_NOSNOOP);
+}
+
+static uint64_t rng_state;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Flip `bit` of the entry at host address addr[k] in each world k. */
+static void flip_both(const uint64_t addr[NWORLDS], uint64_t bit)
+{
+    for (unsigned k = 0; k < NWORLDS; k++) {
+        uint64_t e;
+        cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr[k], &e), 0);
+        cr_assert_eq(vtd_mem_write64(worlds[k].mem, addr[k], e ^ bit), 0);
+    }
+}
+
+/*
+ * Thousands of reads and writes, mostly of the page just walked (so that the memo serves
+ * them), with SSADE and no A/D bits preset, while a bit of a random entry on the way (a
+ * first-stage entry or a second-stage entry of its fetch, at any level) is flipped between
+ * walks and flipped back at the next edit: both worlds see the same at every step.
+ */
+Test(walk_memo, random_requests_and_edits)
+{
+    build_worlds(4, true, false);
+    rng_state = 0x9e3779b97f4a7c15;
+    static const uint64_t fs_bits[] = {VTD_FS_P, VTD_FS_RW, VTD_FS_US, VTD_FS_A, VTD_FS_PS};
+    static const uint64_t ss_bits[] = {VTD_SS_R, VTD_SS_W, VTD_SS_A, VTD_SS_TM};
+    uint64_t edited[NWORLDS], bit = 0;
+    unsigned page = 0, served = 0, edits = 0;
+    for (unsigned n = 0; n < 6000; n++) {
+        uint64_t r = rng();
+        if ((r & 3) == 0)
+            page = (unsigned)(r >> 8) % PAGES;
+        if ((r >> 16) % 40 == 0) {
+            if (bit)
+                flip_both(edited, bit); /* the previous edit undone */
+            unsigned target = (unsigned)(r >> 24) % PAGES, level = 1 + (unsigned)(r >> 28) % 4;
+            uint64_t gpa = fs_entry_gpa(LEAN, page_va(target), level);
+            unsigned ss_level = 1 + (unsigned)(r >> 36) % 4;
+            for (unsigned k = 0; k < NWORLDS; k++)
+                edited[k] = (r >> 32) & 1 ? guest_to_host(k, gpa) : ss_entry_at(k, gpa, ss_level);
+            bit = (r >> 32) & 1 ? fs_bits[(r >> 33) % 5] : ss_bits[(r >> 33) % 4];
+            flip_both(edited, bit);
+            edits++;
+        }
+        served += translate_both(page, (r >> 40) & 1 ? VTD_ACC_W : VTD_ACC_R) == 0;
+    }
+    cr_assert_gt(edits, 100);
+    cr_assert_gt(served, 2000, "only %u of the requests translated", served);
 }

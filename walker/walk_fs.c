@@ -152,6 +152,44 @@ static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pas
     return 0;
 }
 
+/* Whether the memo (struct vtd_walk_fs_memo) was filled for `pe` (`key`: walk_fs_memo_key())
+ * and `region` (the input address >> 21). */
+static inline bool fs_memo_covers(const struct vtd_walk_fs_memo *m, const struct vtd_pasid_cfg *pe, uint64_t key,
+                                  uint64_t region)
+{
+    return m->ss_key == key && m->key == pe->fsptptr && m->region == region;
+}
+
+/* Whether every entry the memo remembers still holds its value: read each again (the reads
+ * the walk makes of them) and compare, without a test per entry. */
+static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
+{
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        uint64_t e;
+        __builtin_memcpy(&e, m->at[i], 8); /* little-endian host, as mem.c */
+        diff |= e ^ m->val[i];
+    }
+    return diff == 0;
+}
+
+/*
+ * The upper levels of a walk from `top` whose entries the memo found unchanged: they passed
+ * the walk's tests when remembered and pass them again, so the walk records what they gave
+ * and counts their reads; it goes on at level 1. They need no A/D update, so the walk's A/D
+ * pass starts at level 1 too.
+ */
+static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned *nread,
+                                     unsigned *ss_reads, struct vtd_stage_result *out)
+{
+    *nread += m->fs_reads;
+    *ss_reads += m->ss_reads;
+    for (unsigned l = top; l >= 2; l--) {
+        out->table[l] = m->table[l];
+        out->perm_above[l] = m->perm_above[l];
+    }
+}
+
 /*
  * The levels of the walk, the permission checks and the A/D updates, on the path the caller
  * chose (`lean` is a constant once inlined; see walk_is_lean): the lean path leaves the
@@ -185,9 +223,31 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     /* The AND of every entry read: when it shows all the A bits set (and D on the leaf for a
      * write), the A/D pass would change nothing and is skipped. */
     uint64_t table = start->table, e = 0, all = ~UINT64_C(0);
-    unsigned perm = start->perm, l;
+    unsigned perm = start->perm, l = start->level;
     int rc;
-    for (l = start->level;; l--) {
+    /* A whole walk (not one a paging-structure cache resumed) may go on from the memo. */
+    bool memo_missed = false;
+    uint64_t memo_key = 0;
+    if (lean && nested_direct && start->level == pe->fs_levels && start->table == pe->fsptptr &&
+        start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
+        struct vtd_walk_fs_memo *m = &env->host.fs_memo;
+        memo_key = walk_fs_memo_key(pe, nest.memo_key);
+        uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
+        if (fs_memo_covers(m, pe, memo_key, region) && fs_memo_current(m)) {
+            fs_walk_from_memo(m, l, nread, ss_reads, out);
+            table = m->leaf_table;
+            perm = m->perm;
+            all = m->all;
+            l = w.start_level = 1;
+        } else if (m->missed != region) {
+            /* Only a second walk in a region the memo does not cover refills it: walks that
+             * each go elsewhere (a device's scattered buffers) would pay for a memo unused. */
+            m->missed = region;
+        } else {
+            memo_missed = true;
+        }
+    }
+    for (;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
         uint64_t hpa;
@@ -224,6 +284,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         (rc = fs_update_ad(env, pe, &w, l, write, f)))
         return rc;
     out->dirty = (w.entry[l] & VTD_FS_D) != 0;
+    if (memo_missed && l == 1)
+        walk_fs_memo_fill(env, pe, masks, &nest, memo_key, va);
     return 0;
 }
 

@@ -291,6 +291,24 @@ int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cf
                              const struct walk_ss_nest *nest, unsigned *nread, struct vtd_stage_result *out,
                              struct vtd_fault_info *f);
 
+/*
+ * The nested first-stage walk's remembered upper levels (struct vtd_walk_fs_memo): the second
+ * key, which with FSPTPTR (the first) names the PASID-entry settings the memo serves; never 0.
+ */
+uint64_t walk_fs_memo_key(const struct vtd_pasid_cfg *pe, uint64_t ss_key);
+
+/*
+ * Remember the upper levels of the nested first-stage walk of `va` under `pe` (keys `ss_key`,
+ * walk_fs_memo_key()), after a lean walk without an ss_translate hook went through them from
+ * FSPTPTR to a 4 KiB page: read again through memory's frames, with the second-stage entries
+ * of their table fetches, and kept only when every entry passes the walk's tests as a non-leaf
+ * entry needing no A/D update (the second stage's: as the fetches use them), else the memo is
+ * emptied. `masks` are the validated ones, `nest` the walk's shared fetch values. The walk
+ * calls it for the second walk in a row the memo did not serve in the same 2 MiB.
+ */
+void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_masks *masks,
+                       const struct walk_ss_nest *nest, uint64_t key, uint64_t va);
+
 /* Second-stage translation through the hook if one is set (sim/ puts its caches there), else
  * the uncached walk vtd_ss_walk(). */
 static inline int vtd_ss_translate_hooked(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
