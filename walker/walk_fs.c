@@ -152,12 +152,11 @@ static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pas
     return 0;
 }
 
-/* Whether the memo (struct vtd_walk_fs_memo) was filled for `pe` (`key`: walk_fs_memo_key())
- * and `region` (the input address >> 21). */
-static inline bool fs_memo_covers(const struct vtd_walk_fs_memo *m, const struct vtd_pasid_cfg *pe, uint64_t key,
-                                  uint64_t region)
+/* Whether the memo (struct vtd_walk_fs_memo) was filled for `pe`, whose second stage's memo
+ * key is `ss_key` (walk_ss_memo_key()). */
+static inline bool fs_memo_keyed(const struct vtd_walk_fs_memo *m, const struct vtd_pasid_cfg *pe, uint64_t ss_key)
 {
-    return m->ss_key == key && m->key == pe->fsptptr && m->region == region;
+    return m->key == pe->fsptptr && m->ss_key == walk_fs_memo_key(pe, ss_key);
 }
 
 /* Whether every entry the memo remembers still holds its value: read each again (the reads
@@ -231,9 +230,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     if (lean && nested_direct && start->level == pe->fs_levels && start->table == pe->fsptptr &&
         start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
         struct vtd_walk_fs_memo *m = &env->host.fs_memo;
-        memo_key = walk_fs_memo_key(pe, nest.memo_key);
         uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
-        if (fs_memo_covers(m, pe, memo_key, region) && fs_memo_current(m)) {
+        if (m->region == region && fs_memo_keyed(m, pe, nest.memo_key) && fs_memo_current(m)) {
             fs_walk_from_memo(m, l, nread, ss_reads, out);
             table = m->leaf_table;
             perm = m->perm;
@@ -245,6 +243,7 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
             m->missed = region;
         } else {
             memo_missed = true;
+            memo_key = walk_fs_memo_key(pe, nest.memo_key);
         }
     }
     for (;; l--) {
