@@ -16,44 +16,48 @@ uint64_t walk_fs_memo_key(const struct vtd_pasid_cfg *pe, uint64_t ss_key)
     return ss_key | (uint64_t)pe->fs_levels << 57 | (uint64_t)pe->eafe << 60;
 }
 
-/* The 8-byte entry at `addr` through memory's frames, and where its bytes lie (NULL: none). */
+/* The 8-byte entry at `addr` through memory's frames (0 when none holds it: not present at
+ * any level), and where its bytes lie. */
 static const uint8_t *memo_entry(struct vtd_walk_env *env, uint64_t addr, uint64_t *e)
 {
     const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
-    if (!frame || (addr & 7))
+    *e = 0;
+    if (!frame | ((addr & 7) != 0)) /* a misaligned entry could straddle the frame's end */
         return NULL;
     const uint8_t *at = frame + (addr & ~VTD_PAGE_MASK);
     __builtin_memcpy(e, at, 8); /* little-endian host, as mem.c */
     return at;
 }
 
-/* Append an entry to the memo; false when it is full. */
-static bool memo_keep(struct vtd_walk_fs_memo *m, const uint8_t *at, uint64_t e)
+/* Room for every entry a walk reads above level 1: 4 first-stage levels, 5 fetch reads each. */
+_Static_assert(VTD_WALK_FS_MEMO_READS >= (VTD_PT_MAX_LEVELS - 1) * (VTD_PT_MAX_LEVELS + 1), "memo size");
+
+/* Append an entry to the memo. */
+static void memo_keep(struct vtd_walk_fs_memo *m, const uint8_t *at, uint64_t e)
 {
-    if (m->n >= VTD_WALK_FS_MEMO_READS)
-        return false;
     m->at[m->n] = at;
     m->val[m->n++] = e;
-    return true;
 }
 
 /*
  * The table fetch of `gpa` as walk_ss_table_fetch_lean() makes it, its entries appended to the
  * memo: its host address, or false when an entry would fault or need an A update (VT-d 3.8,
- * 9.8 and 3.7.2).
+ * 9.8 and 3.7.2). Each test is one of all its conditions: the walk has just passed them.
  */
 static bool memo_fetch(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct walk_ss_nest *nest,
                        struct vtd_walk_fs_memo *m, uint64_t gpa, uint64_t *hpa)
 {
-    if ((gpa & nest->beyond_mgaw) || (gpa & nest->beyond_agaw) || nest->ptr_beyond_haw)
+    if (((gpa & (nest->beyond_mgaw | nest->beyond_agaw)) != 0) | nest->ptr_beyond_haw)
         return false;
     uint64_t table = pe->ssptptr, all = ~UINT64_C(0);
     for (unsigned l = pe->ss_levels; l >= 1; l--) {
         uint64_t e;
         const uint8_t *at = memo_entry(env, table + 8 * (uint64_t)vtd_pt_index(gpa, l), &e);
-        if (!at || !(e & nest->rules.present) || (e & nest->rules.rsvd[l][(e & VTD_SS_PS) != 0]) ||
-            (pe->ssade && !(e & VTD_SS_A)) || !memo_keep(m, at, e))
+        bool bad = !(e & nest->rules.present) | ((e & nest->rules.rsvd[l][(e & VTD_SS_PS) != 0]) != 0) |
+                   (pe->ssade & !(e & VTD_SS_A));
+        if (bad)
             return false;
+        memo_keep(m, at, e);
         m->ss_reads++;
         all &= e;
         if (vtd_ss_entry_is_leaf(e, l)) {
@@ -62,7 +66,7 @@ static bool memo_fetch(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
         }
         table = e & VTD_SS_ADDR;
     }
-    return false;
+    return false; /* no levels (level 1 is always a leaf) */
 }
 
 void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_masks *masks,
@@ -82,9 +86,11 @@ void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
         if (!memo_fetch(env, pe, nest, m, table + 8 * (uint64_t)vtd_pt_index(va, l), &hpa))
             return;
         const uint8_t *at = memo_entry(env, hpa, &e);
-        if (!at || !vtd_fs_entry_present(e) || (e & masks->fs_nested[l][(e & VTD_FS_PS) != 0]) ||
-            vtd_fs_entry_is_leaf(e, l) || (e & a_bits) != a_bits || !memo_keep(m, at, e))
+        bool bad = !vtd_fs_entry_present(e) | ((e & masks->fs_nested[l][(e & VTD_FS_PS) != 0]) != 0) |
+                   vtd_fs_entry_is_leaf(e, l) | ((e & a_bits) != a_bits);
+        if (bad)
             return;
+        memo_keep(m, at, e);
         m->fs_reads++;
         all &= e;
         perm &= fs_entry_perm(e);

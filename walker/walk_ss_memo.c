@@ -16,12 +16,13 @@ uint64_t walk_ss_memo_key(const struct vtd_pasid_cfg *pe)
 }
 
 /* Whether a level-`l` entry passes the walk's tests as a non-leaf entry that needs no A/D
- * update (VT-d 9.8 and 3.7.2), the conditions under which a fetch may skip them. */
+ * update (VT-d 9.8 and 3.7.2), the conditions under which a fetch may skip them. One test of
+ * them all: the walk has just passed every one of these entries, so a failure is rare. */
 static bool memo_entry_usable(const struct vtd_pasid_cfg *pe, const struct walk_ss_rules *rules, uint64_t e, unsigned l)
 {
-    if (!(e & rules->present) || (e & rules->rsvd[l][(e & VTD_SS_PS) != 0]) || vtd_ss_entry_is_leaf(e, l))
-        return false;
-    return !pe->ssade || (e & VTD_SS_A);
+    bool bad = !(e & rules->present) | ((e & rules->rsvd[l][(e & VTD_SS_PS) != 0]) != 0) |
+               vtd_ss_entry_is_leaf(e, l) | (pe->ssade & !(e & VTD_SS_A));
+    return !bad;
 }
 
 void walk_ss_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct walk_ss_rules *rules,
@@ -31,11 +32,11 @@ void walk_ss_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
     m->key = 0;
     uint64_t table = pe->ssptptr, all = ~UINT64_C(0);
     for (unsigned l = pe->ss_levels; l >= 2; l--) {
-        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
+        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e = 0;
+        /* The walk read it: only an unbacked frame (all zeros, not present) has none. */
         const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
-        if (!frame) /* the walk read it: only an unbacked (all-zero) frame has none */
-            return;
-        __builtin_memcpy(&e, frame + (addr & ~VTD_PAGE_MASK), 8); /* little-endian host, as mem.c */
+        if (frame)
+            __builtin_memcpy(&e, frame + (addr & ~VTD_PAGE_MASK), 8); /* little-endian host, as mem.c */
         if (!memo_entry_usable(pe, rules, e, l))
             return;
         m->at[l] = frame + (addr & ~VTD_PAGE_MASK);
