@@ -203,6 +203,48 @@ struct vtd_walk_decoded {
 };
 
 /*
+ * The upper levels (the top one down to level 2) of the last nested table fetch's second-stage
+ * walk that ended at a 4 KiB page through entries needing no A/D update: where each entry lies
+ * in host memory, its value, and the page table they lead to. A fetch in the same 2 MiB of
+ * input under the same PASID-entry settings reads those entries again; when every one still
+ * holds the remembered value, the walk's tests of them would pass again and lead to the same
+ * page table, so only the level-1 entry is tested (walk_ss.c). key 0: none.
+ */
+struct vtd_walk_ss_memo {
+    uint64_t key;                                 /* walk_ss_memo_key() of the PASID entry */
+    uint64_t region;                              /* input address >> 21 */
+    uint64_t all;                                 /* AND of the upper entries */
+    uint64_t leaf_table;                          /* the level-1 table's address */
+    const uint8_t *leaf_frame;                    /* and its host frame */
+    const uint8_t *at[VTD_PT_LEVEL_SLOTS];        /* [level]: the entry's bytes in host memory */
+    uint64_t val[VTD_PT_LEVEL_SLOTS];             /* [level]: the entry */
+};
+
+/*
+ * The upper levels (the top one down to level 2) of a recent nested first-stage walk that
+ * ended at a 4 KiB page through entries needing no A/D update, with the second-stage entries
+ * its table fetches read for them: where each lies in host memory and its value, in the order
+ * read, and what the walk had derived from them (the tables, the permissions above each level,
+ * the AND of the first-stage entries, the level-1 table). A walk of an address in the same
+ * 2 MiB under the same PASID-entry settings reads those entries again; when every one still
+ * holds the remembered value, it goes on at level 1 (walk_fs.c). key 0: none.
+ */
+#define VTD_WALK_FS_MEMO_READS 24 /* 4 upper first-stage levels, each with a 5-level fetch */
+struct vtd_walk_fs_memo {
+    uint64_t key, ss_key;                         /* FSPTPTR; the settings (walk_fs_memo.c) */
+    uint64_t region;                              /* input address >> 21 */
+    uint64_t missed;                              /* the region of the last walk not served */
+    unsigned n, fs_reads, ss_reads;               /* entries remembered; reads of each kind */
+    unsigned perm;                                /* the permissions the upper entries leave */
+    uint64_t all;                                 /* AND of the upper first-stage entries */
+    uint64_t leaf_table;                          /* the level-1 table's guest-physical address */
+    uint64_t table[VTD_PT_LEVEL_SLOTS];           /* [level]: the table read there */
+    unsigned perm_above[VTD_PT_LEVEL_SLOTS];      /* [level]: the permissions above it */
+    const uint8_t *at[VTD_WALK_FS_MEMO_READS];    /* the entries' bytes in host memory */
+    uint64_t val[VTD_WALK_FS_MEMO_READS];         /* and their values */
+};
+
+/*
  * The walker's host-side speed-up state, in one member of the environment: it changes how fast
  * a walk runs, never what it reads or answers. Private to the walker (walk_internal.h reads
  * it); a zeroed one is valid.
@@ -211,6 +253,8 @@ struct vtd_walk_host {
     struct vtd_walk_masks masks;
     struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
     struct vtd_walk_decoded decoded;
+    struct vtd_walk_ss_memo ss_memo;
+    struct vtd_walk_fs_memo fs_memo;
 };
 
 struct vtd_walk_env {

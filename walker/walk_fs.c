@@ -45,7 +45,8 @@ fs_table_located(const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned lev
  */
 static inline __attribute__((always_inline)) int
 fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, struct fs_walk *w, unsigned level,
-                  uint64_t gpa, bool lean, const struct walk_ss_nest *nest, uint64_t *hpa, struct vtd_fault_info *f)
+                  uint64_t gpa, bool lean, const struct walk_ss_nest *nest, unsigned *ss_reads, uint64_t *hpa,
+                  struct vtd_fault_info *f)
 {
     if (!w->nested) {
         *hpa = gpa;
@@ -58,7 +59,7 @@ fs_entry_location(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, stru
     int rc;
     if (lean && nest->direct) {
         struct vtd_stage_result ss;
-        rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, &ss, f);
+        rc = walk_ss_table_fetch_lean(env, pe, gpa, nest, ss_reads, &ss, f);
         return fs_table_located(pe, w, level, gpa, rc, &ss, hpa, f);
     }
     struct vtd_stage_result ss;
@@ -151,42 +152,105 @@ static int fs_walk_precheck(const struct vtd_walk_env *env, const struct vtd_pas
     return 0;
 }
 
+/* Whether the memo (struct vtd_walk_fs_memo) was filled for `pe`, whose second stage's memo
+ * key is `ss_key` (walk_ss_memo_key()). */
+static inline bool fs_memo_keyed(const struct vtd_walk_fs_memo *m, const struct vtd_pasid_cfg *pe, uint64_t ss_key)
+{
+    return m->key == pe->fsptptr && m->ss_key == walk_fs_memo_key(pe, ss_key);
+}
+
+/* Whether every entry the memo remembers still holds its value: read each again (the reads
+ * the walk makes of them) and compare, without a test per entry. */
+static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
+{
+    uint64_t diff = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        uint64_t e;
+        __builtin_memcpy(&e, m->at[i], 8); /* little-endian host, as mem.c */
+        diff |= e ^ m->val[i];
+    }
+    return diff == 0;
+}
+
+/*
+ * The upper levels of a walk from `top` whose entries the memo found unchanged: they passed
+ * the walk's tests when remembered and pass them again, so the walk records what they gave
+ * and counts their reads; it goes on at level 1. They need no A/D update, so the walk's A/D
+ * pass starts at level 1 too.
+ */
+static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned *nread,
+                                     unsigned *ss_reads, struct vtd_stage_result *out)
+{
+    *nread += m->fs_reads;
+    *ss_reads += m->ss_reads;
+    for (unsigned l = top; l >= 2; l--) {
+        out->table[l] = m->table[l];
+        out->perm_above[l] = m->perm_above[l];
+    }
+}
+
 /*
  * The levels of the walk, the permission checks and the A/D updates, on the path the caller
  * chose (`lean` is a constant once inlined; see walk_is_lean): the lean path leaves the
- * first-stage reads made in *nread for the caller to count. (Not unrolled by level like the
+ * first-stage reads made in *nread, and its nested table fetches' second-stage reads in
+ * *ss_reads, for the caller to count. (Not unrolled by level like the
  * second stage's: with the nested second-stage walks inlined at every level, that made the
  * code ten times larger for 2% fewer instructions.)
  */
 static inline __attribute__((always_inline)) int
 fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
-               uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind, bool lean, unsigned *nread,
-               struct vtd_stage_result *out, struct vtd_fault_info *f)
+               uint64_t va, unsigned access, bool priv, enum vtd_req_kind kind, bool lean, bool nested_direct,
+               unsigned *nread, unsigned *ss_reads, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     /* Not zero-initialised: the walk fills each level's slots before anything reads them, and
      * clearing all 184 bytes (a string store) cost about 5% of a nested walk. */
     struct fs_walk w;
-    w.nested = pe->pgtt == VTD_PGTT_NESTED;
+    w.nested = nested_direct || pe->pgtt == VTD_PGTT_NESTED;
     w.start_level = start->level;
     const struct vtd_walk_masks *masks = walk_masks(env);
     const uint64_t(*rsvd)[2] = w.nested ? masks->fs_nested : masks->fs_host;
     const struct walk_ss_nest nest = {
-        .rsvd = masks->ss,
+        .rules = walk_ss_rules_with(masks, pe),
+        .memo_key = walk_ss_memo_key(pe),
         .beyond_agaw = vtd_bits_above(12 + 9 * pe->ss_levels),
         .ptr_beyond_haw = (pe->ssptptr & vtd_bits_above(env->caps->haw)) != 0,
         .beyond_mgaw = vtd_bits_above(vtd_caps_mgaw(env->caps)),
-        .direct = !(env->hooks && env->hooks->ss_translate),
+        /* vtd_fs_walk_from() sends the lean nested walks without an ss_translate hook to the
+         * variant with `nested_direct`: every other walk fetches through the hook or checked. */
+        .direct = nested_direct,
     };
     /* The AND of every entry read: when it shows all the A bits set (and D on the leaf for a
      * write), the A/D pass would change nothing and is skipped. */
     uint64_t table = start->table, e = 0, all = ~UINT64_C(0);
-    unsigned perm = start->perm, l;
+    unsigned perm = start->perm, l = start->level;
     int rc;
-    for (l = start->level;; l--) {
+    /* A whole walk (not one a paging-structure cache resumed) may go on from the memo. */
+    bool memo_missed = false;
+    uint64_t memo_key = 0;
+    if (lean && nested_direct && start->level == pe->fs_levels && start->table == pe->fsptptr &&
+        start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
+        struct vtd_walk_fs_memo *m = &env->host.fs_memo;
+        uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
+        if (m->region == region && fs_memo_keyed(m, pe, nest.memo_key) && fs_memo_current(m)) {
+            fs_walk_from_memo(m, l, nread, ss_reads, out);
+            table = m->leaf_table;
+            perm = m->perm;
+            all = m->all;
+            l = w.start_level = 1;
+        } else if (m->missed != region) {
+            /* Only a second walk in a region the memo does not cover refills it: walks that
+             * each go elsewhere (a device's scattered buffers) would pay for a memo unused. */
+            m->missed = region;
+        } else {
+            memo_missed = true;
+            memo_key = walk_fs_memo_key(pe, nest.memo_key);
+        }
+    }
+    for (;; l--) {
         out->table[l] = table;
         out->perm_above[l] = perm;
         uint64_t hpa;
-        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, &nest, &hpa, f)))
+        if ((rc = fs_entry_location(env, pe, &w, l, table + 8 * (uint64_t)vtd_pt_index(va, l), lean, &nest, ss_reads, &hpa, f)))
             return rc;
         ++*nread;
         if (walk_read64_on(env, lean, VTD_TR_FS, l, hpa, &e))
@@ -219,6 +283,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         (rc = fs_update_ad(env, pe, &w, l, write, f)))
         return rc;
     out->dirty = (w.entry[l] & VTD_FS_D) != 0;
+    if (memo_missed && l == 1)
+        walk_fs_memo_fill(env, pe, masks, &nest, memo_key, va);
     return 0;
 }
 
@@ -229,9 +295,24 @@ __attribute__((flatten)) static int fs_walk_lean(struct vtd_walk_env *env, const
                                                  bool priv, enum vtd_req_kind kind, struct vtd_stage_result *out,
                                                  struct vtd_fault_info *f)
 {
-    unsigned n = 0;
-    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, &n, out, f);
+    unsigned n = 0, n_ss = 0;
+    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, false, &n, &n_ss, out, f);
     walk_count_paging(env, VTD_TR_FS, n);
+    walk_count_paging(env, VTD_TR_SS, n_ss);
+    return rc;
+}
+
+/* The lean walk of a nested first stage whose table fetches walk the second stage directly (no
+ * ss_translate hook): the usual uncached nested walk, with those two tests made constants. */
+__attribute__((flatten)) static int fs_walk_lean_nested(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
+                                                        const struct vtd_walk_start *start, uint64_t va,
+                                                        unsigned access, bool priv, enum vtd_req_kind kind,
+                                                        struct vtd_stage_result *out, struct vtd_fault_info *f)
+{
+    unsigned n = 0, n_ss = 0;
+    int rc = fs_walk_levels(env, pe, start, va, access, priv, kind, true, true, &n, &n_ss, out, f);
+    walk_count_paging(env, VTD_TR_FS, n);
+    walk_count_paging(env, VTD_TR_SS, n_ss);
     return rc;
 }
 
@@ -240,8 +321,8 @@ __attribute__((flatten)) static int fs_walk_checked(struct vtd_walk_env *env, co
                                                     bool priv, enum vtd_req_kind kind, struct vtd_stage_result *out,
                                                     struct vtd_fault_info *f)
 {
-    unsigned n = 0;
-    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, &n, out, f);
+    unsigned n = 0, n_ss = 0;
+    return fs_walk_levels(env, pe, start, va, access, priv, kind, false, false, &n, &n_ss, out, f);
 }
 
 int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_start *start,
@@ -256,8 +337,11 @@ int vtd_fs_walk_from(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, c
     int rc = fs_walk_precheck(env, pe, start, va, f);
     if (rc)
         return rc;
-    return walk_is_lean(env) ? fs_walk_lean(env, pe, start, va, access, priv, kind, out, f)
-                             : fs_walk_checked(env, pe, start, va, access, priv, kind, out, f);
+    if (!walk_is_lean(env))
+        return fs_walk_checked(env, pe, start, va, access, priv, kind, out, f);
+    if (pe->pgtt == VTD_PGTT_NESTED && !(env->hooks && env->hooks->ss_translate))
+        return fs_walk_lean_nested(env, pe, start, va, access, priv, kind, out, f);
+    return fs_walk_lean(env, pe, start, va, access, priv, kind, out, f);
 }
 
 int vtd_fs_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t va, unsigned access, bool priv,

@@ -206,6 +206,20 @@ static inline __attribute__((always_inline)) int walk_read_qwords(struct vtd_wal
     return rc;
 }
 
+/*
+ * Whether entry `e` sets a bit reserved at its level: `rsvd` is that level's pair of masks
+ * (struct vtd_walk_masks), [1] for an entry with its PS bit `ps` set. A branch on PS rather
+ * than an index by it: the walk branches on PS for its leaf test anyway, where an indexed
+ * load of the mask costs four more instructions a level.
+ */
+static inline __attribute__((always_inline)) bool walk_entry_rsvd(uint64_t e, uint64_t ps,
+                                                                  const uint64_t rsvd[VTD_PT_PS_KINDS])
+{
+    if (e & ps)
+        return (e & rsvd[1]) != 0;
+    return (e & rsvd[0]) != 0;
+}
+
 void walk_masks_compute(struct vtd_walk_env *env);
 
 /* The reserved-bit masks for the current capabilities. */
@@ -219,13 +233,28 @@ static inline const struct vtd_walk_masks *walk_masks(struct vtd_walk_env *env)
 }
 
 /*
+ * What a second-stage walk's levels test, fixed for the whole walk: the validated reserved
+ * masks (walk_masks(env)->ss), the entry bits of which one makes an entry present (R and W,
+ * and X with SSEE; VT-d 9.8), and the permissions every entry grants (U, and X without SSEE).
+ */
+struct walk_ss_rules {
+    const uint64_t (*rsvd)[VTD_PT_PS_KINDS];
+    uint64_t present;
+    unsigned implied;
+};
+
+/* The rules for the PASID entry's second stage with the validated masks (walk_masks()). */
+struct walk_ss_rules walk_ss_rules_with(const struct vtd_walk_masks *masks, const struct vtd_pasid_cfg *pe);
+
+/*
  * What the nested table fetches of one first-stage walk share, computed once per walk: the
- * validated second-stage reserved masks (walk_masks(env)->ss), the input bits beyond the
- * second stage's width, whether SSPTPTR lies beyond HAW, the table-address bits beyond MGAW
- * (fault 74h, VT-d 3.8), and whether no ss_translate hook is set (the fetches walk directly).
+ * level rules, the input bits beyond the second stage's width, whether SSPTPTR lies beyond HAW,
+ * the table-address bits beyond MGAW (fault 74h, VT-d 3.8), and whether no ss_translate hook
+ * is set (the fetches walk directly).
  */
 struct walk_ss_nest {
-    const uint64_t (*rsvd)[VTD_PT_PS_KINDS];
+    struct walk_ss_rules rules;
+    uint64_t memo_key; /* walk_ss_memo_key() */
     uint64_t beyond_agaw;
     uint64_t beyond_mgaw;
     bool ptr_beyond_haw;
@@ -233,15 +262,52 @@ struct walk_ss_nest {
 };
 
 /*
+ * The remembered upper levels of the nested table fetches (struct vtd_walk_ss_memo): the key
+ * of a PASID entry's second-stage settings (SSPTPTR, levels, SSEE, SSADE) a memo serves; never
+ * 0, an empty memo's key.
+ */
+#define WALK_SS_MEMO_REGION_SHIFT 21 /* the input bits that index levels 2 and up */
+uint64_t walk_ss_memo_key(const struct vtd_pasid_cfg *pe);
+
+/*
+ * Remember the upper levels of the second-stage walk of `gpa` under `pe` (keyed `key`), after a
+ * fetch walked them: read again through memory's frames and kept only when each passes the
+ * walk's tests as a non-leaf entry needing no A/D update, else the memo is emptied. Called on
+ * the lean path only.
+ */
+void walk_ss_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct walk_ss_rules *rules,
+                       uint64_t key, uint64_t gpa);
+
+/*
  * The second-stage translation of a nested first-stage table address on the lean path with no
  * ss_translate hook: a full read-only walk (VTD_ACC_R | VTD_ACC_NOCHECK) with the faults of
  * vtd_ss_walk(). On success it fills out->out, perm, raw_perm, dirty, leaf_level, page_shift
  * and leaf_entry_addr, not the per-level table[] and perm_above[] (only a paging-structure
- * cache reads those). The caller has set env->paging_pwsnp from `pe`.
+ * cache reads those). The caller has set env->paging_pwsnp from `pe`, and counts the reads
+ * made, added to *nread, as second-stage paging reads (one addition for a whole first-stage
+ * walk's fetches).
  */
 int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
-                             const struct walk_ss_nest *nest, struct vtd_stage_result *out,
+                             const struct walk_ss_nest *nest, unsigned *nread, struct vtd_stage_result *out,
                              struct vtd_fault_info *f);
+
+/*
+ * The nested first-stage walk's remembered upper levels (struct vtd_walk_fs_memo): the second
+ * key, which with FSPTPTR (the first) names the PASID-entry settings the memo serves; never 0.
+ */
+uint64_t walk_fs_memo_key(const struct vtd_pasid_cfg *pe, uint64_t ss_key);
+
+/*
+ * Remember the upper levels of the nested first-stage walk of `va` under `pe` (keys `ss_key`,
+ * walk_fs_memo_key()), after a lean walk without an ss_translate hook went through them from
+ * FSPTPTR to a 4 KiB page: read again through memory's frames, with the second-stage entries
+ * of their table fetches, and kept only when every entry passes the walk's tests as a non-leaf
+ * entry needing no A/D update (the second stage's: as the fetches use them), else the memo is
+ * emptied. `masks` are the validated ones, `nest` the walk's shared fetch values. The walk
+ * calls it for the second walk in a row the memo did not serve in the same 2 MiB.
+ */
+void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct vtd_walk_masks *masks,
+                       const struct walk_ss_nest *nest, uint64_t key, uint64_t va);
 
 /* Second-stage translation through the hook if one is set (sim/ puts its caches there), else
  * the uncached walk vtd_ss_walk(). */
