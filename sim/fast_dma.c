@@ -123,11 +123,11 @@ static void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast_hit *f
  * without cfg.fast_path). A requester with a device TLB takes the general path, which asks its
  * device TLB first: no slot is armed for it, and adding such a device moves the epoch, which
  * disarms a slot armed for its source-id before. */
-bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+bool iommu_fast_dma(struct vtd_iommu *io, const struct iommu_fast_hit *f, const struct vtd_request *req,
+                    struct vtd_dma_result *res)
 {
     if (req->kind != VTD_REQ_UNTRANSLATED)
         return false;
-    const struct iommu_fast_hit *f = iommu_fast_slot(io->fast, req);
     if (!fast_dma_matches(f, io, req))
         return false;
     fast_dma_answer(f, req, &res->x);

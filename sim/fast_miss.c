@@ -10,6 +10,8 @@
  * of them. A memo of the last requester (struct iommu_miss_memo) spares its next miss the finding
  * of the context and PASID entries and the request checks while both entries hold the same fills.
  */
+#include <assert.h>
+
 #include "sim/iommu_internal.h"
 #include "walker/root_entry.h"
 #include "walker/walk_fs_leaf.h"
@@ -44,12 +46,14 @@ static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vt
     u->filled[id] = e->fill_seq;
 }
 
-/* The requests this path can take at all: translation on, no trace, an untranslated request in
- * scalable mode (translate.c's other request kinds and legacy mode take other routes). A
- * first-stage PSC holding PDEs is tested before (iommu_fast_miss). */
+/* The requests this path can take at all: an untranslated request (translate.c's other request
+ * kinds take other routes), its caller having checked io->fast_miss_ready (translation on, no
+ * trace, scalable mode) and iommu_fast_miss a first-stage PSC holding PDEs. */
 static bool fast_miss_usable(const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return io->te && !io->env.trace && req->kind == VTD_REQ_UNTRANSLATED && !vtd_rtaddr_is_legacy(io->env.rtaddr);
+    assert(io->fast_miss_ready);
+    (void)io;
+    return req->kind == VTD_REQ_UNTRANSLATED;
 }
 
 /* The device stage from the context cache (translate.c's translate_device, without a fetch). */
@@ -88,8 +92,7 @@ static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req,
 
 static bool memo_matches(const struct iommu_miss_memo *m, const struct vtd_request *req)
 {
-    return m->ctx_version && m->sid == req->sid && m->pasid_valid == req->pasid_valid &&
-           m->req_pasid == req->pasid && m->req_priv == req->priv && m->req_access == req->access &&
+    return m->ctx_version && m->ident == iommu_fast_ident(req) && m->req_access == req->access &&
            iommu_entry_holds(m->ctx, m->ctx_version) && iommu_entry_holds(m->pasid_entry, m->pasid_version);
 }
 
@@ -119,8 +122,8 @@ static void memo_note(struct iommu_miss_memo *m, const struct vtd_request *req, 
 {
     *m = (struct iommu_miss_memo){
         .ctx = fd->ctx, .pasid_entry = fd->pasid, .ctx_version = fd->ctx->version,
-        .pasid_version = fd->pasid->version, .sid = req->sid, .pasid_valid = req->pasid_valid,
-        .req_priv = req->priv, .req_pasid = req->pasid, .req_access = req->access, .pasid = x->pasid,
+        .pasid_version = fd->pasid->version, .ident = iommu_fast_ident(req), .req_access = req->access,
+        .pasid = x->pasid,
         .priv = x->priv, .eff_access = eff->access, .access = access};
 }
 

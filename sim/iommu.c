@@ -66,7 +66,7 @@ static void envs_init(struct vtd_iommu *io, struct vtd_trace *trace)
     io->env.hooks = &iommu_cache_hooks;
     io->env.opaque = NULL; /* the request in flight (xlate.c) */
     io->env.trace = trace;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
     vtd_walk_env_init(&io->oracle_env, io->mem, &io->cfg.caps, 0);
     io->oracle_env.dry_run = true;
 }
@@ -168,7 +168,7 @@ void vtd_iommu_set_root(struct vtd_iommu *io, uint64_t rtaddr)
     io->env.rtaddr = io->oracle_env.rtaddr = rtaddr;
     io->regs.gsts |= (uint32_t)VTD_GSTS_RTPS;
     io->te = true;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
 }
 
 uint64_t vtd_iommu_root(const struct vtd_iommu *io) { return io->rtaddr; }
@@ -210,7 +210,7 @@ void vtd_iommu_count_alloc_failure(struct vtd_iommu *io) { io->stats.alloc_failu
 void vtd_iommu_set_trace(struct vtd_iommu *io, struct vtd_trace *trace)
 {
     io->env.trace = trace;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
 }
 
 int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *dc)
@@ -236,7 +236,7 @@ int vtd_iommu_add_device(struct vtd_iommu *io, const struct vtd_device_config *d
     /* A whole-request answer (fast_dma.c) armed for this source-id before must not answer a
      * requester with a device TLB: moving the epoch disarms every slot. */
     if (d->ats)
-        io->fast_epoch++;
+        iommu_move_fast_epoch(io);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "sim/prq.h"
 #include "walker/context_entry.h"
 #include "walker/pasid_entry.h"
+#include "walker/root_entry.h"
 
 struct vtd_device {
     uint16_t sid;
@@ -52,6 +53,7 @@ struct iommu_use {
     uint64_t psc_ss_gpa;                /* the address the second-stage PSC entry served */
     bool iotlb_tagged;                  /* the IOTLB entry used carried a PASID tag */
     struct vtd_cache_entry *iotlb_entry; /* the IOTLB entry that answered, if one did */
+    struct iommu_fast_hit *fast_slot;   /* the request's fast-path slot (iommu_fast_slot), found once */
 };
 
 /* One request in flight (xlate.c): vtd_iommu_dma() keeps it on its stack and points the cached
@@ -92,10 +94,9 @@ struct iommu_miss_memo {
     struct vtd_cache_entry *ctx, *pasid_entry;
     uint64_t ctx_version, pasid_version;
     /* The request's identity: every field the checks read but the address (and the kind: the
-     * path takes untranslated requests only). */
-    uint16_t sid;
-    bool pasid_valid, req_priv;
-    uint32_t req_pasid;
+     * path takes untranslated requests only): source-id, PASID-valid, PASID and privilege in one
+     * word (iommu_fast_ident), and the access. */
+    uint64_t ident;
     unsigned req_access;
     /* The verdict: the PASID and privilege used, the effective access and the walk's access. */
     uint32_t pasid;
@@ -272,6 +273,11 @@ struct vtd_iommu {
      * takes as unchanged
      * since its slot was armed. Never 0 once the IOMMU is made. */
     uint64_t fast_epoch;
+    /* What the fast paths need of that state, worked out when the epoch moves
+     * (iommu_move_fast_epoch) instead of per request: translation on and no trace, with
+     * cfg.fast_path for the remembered hit and, for the miss resumed from a PSC, cfg.fast_miss
+     * and a root table in scalable mode. */
+    bool fast_hit_ready, fast_miss_ready;
     /* Fills, refills, evictions, removals and resets in the IOMMU's own caches, counted together
      * (vtd_cache_share_changes): only grows. */
     uint64_t cache_changes;
@@ -361,6 +367,17 @@ static inline bool iommu_fast_entries_hold(const struct iommu_fast_hit *f, const
             f->iotlb_generation == vtd_cache_generation(io->cache[VTD_C_IOTLB]));
 }
 
+/* Whenever translation is switched, the root table latched, a trace attached or detached or a
+ * device with a device TLB added: every whole-request slot is disarmed, and the fast paths'
+ * readiness follows the new state. */
+static inline void iommu_move_fast_epoch(struct vtd_iommu *io)
+{
+    io->fast_epoch++;
+    bool plain = io->te && !io->env.trace;
+    io->fast_hit_ready = plain && io->cfg.fast_path;
+    io->fast_miss_ready = plain && io->cfg.fast_miss && !vtd_rtaddr_is_legacy(io->env.rtaddr);
+}
+
 static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid)
 {
     struct vtd_bus *b = io->bus[sid >> 8];
@@ -375,7 +392,8 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
  * with nothing but *res touched, for anything else (and with the oracle on, unless its memo
  * finds the answer clean).
  */
-bool iommu_fast_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+bool iommu_fast_dma(struct vtd_iommu *io, const struct iommu_fast_hit *slot, const struct vtd_request *req,
+                    struct vtd_dma_result *res);
 /* After the fast path answered `req` cleanly from slot f with *x (its verdict remembered for
  * this access): let iommu_fast_dma answer its repeats in this epoch. */
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,

@@ -225,14 +225,14 @@ static void iotlb_write(struct vtd_iommu *io, const struct reg_ref *r, uint64_t 
 static void gcmd_srtp(struct vtd_iommu *io)
 {
     io->rtaddr = io->env.rtaddr = io->oracle_env.rtaddr = io->regs.rtaddr;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
     io->regs.gsts |= (uint32_t)VTD_GSTS_RTPS;
 }
 
 static void gcmd_te(struct vtd_iommu *io, bool on)
 {
     io->te = on;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
     if (on) {
         io->regs.gsts |= (uint32_t)VTD_GSTS_TES;
     } else {
@@ -456,7 +456,7 @@ void vtd_iommu_reg_reset(struct vtd_iommu *io)
                                  .pectl = (uint32_t)VTD_ECTL_IM};
     io->te = false;
     io->rtaddr = io->env.rtaddr = io->oracle_env.rtaddr = 0;
-    io->fast_epoch++;
+    iommu_move_fast_epoch(io);
     io->ir_env.ir = (struct vtd_ir_cfg){0};
 }
 

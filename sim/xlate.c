@@ -292,14 +292,9 @@ const struct vtd_walk_hooks iommu_cache_hooks = {
 
 /* ---- the fast path for repeated IOTLB hits ---- */
 
-static struct iommu_fast_hit *fast_slot(struct vtd_iommu *io, const struct vtd_request *req)
-{
-    return iommu_fast_slot(io->fast, req);
-}
-
 static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *req)
 {
-    return io->cfg.fast_path && io->te && !io->env.trace && req->kind == VTD_REQ_UNTRANSLATED;
+    return io->fast_hit_ready && req->kind == VTD_REQ_UNTRANSLATED;
 }
 
 static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
@@ -316,7 +311,7 @@ static void fast_remember(struct vtd_iommu *io, struct iommu_use *u, const struc
     const unsigned hit_only = (1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB);
     if (u->used != hit_only)
         return;
-    *fast_slot(io, req) = (struct iommu_fast_hit){
+    *u->fast_slot = (struct iommu_fast_hit){
         .iotlb_generation = vtd_cache_generation(io->cache[VTD_C_IOTLB]), .cache_changes = io->cache_changes,
         .rtaddr = io->env.rtaddr,
         .key = req->addr & ~FAST_KEY_ACCESS_MASK, .pasid = req->pasid, .sid = req->sid,
@@ -379,7 +374,7 @@ void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_req
  */
 static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
 {
-    struct iommu_fast_hit *f = fast_slot(io, req);
+    struct iommu_fast_hit *f = u->fast_slot;
     if (!fast_matches(f, io, req))
         return false;
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)f->pasid_entry->payload)->pe;
@@ -426,7 +421,7 @@ static int iommu_translate_direct(struct vtd_iommu *io, struct iommu_use *u, con
     bool fast = fast_usable(io, req);
     if (fast && fast_hit(io, u, req, x))
         return 0;
-    if (io->cfg.fast_miss && iommu_fast_miss(io, u, req, x))
+    if (io->fast_miss_ready && iommu_fast_miss(io, u, req, x))
         return 0;
     int rc = iommu_translate(io, u, req, x);
     if (fast && !rc)
@@ -538,10 +533,11 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
     if (reads) { /* by_kind splits `reads`: all zero without reads */
         st->walks++;
         st->walk_reads += reads;
-        for (unsigned k = 0; k < VTD_TR_NKINDS; k++) {
-            st->stage_walks[k] += io->env.cnt.by_kind[k] != 0;
-            st->stage_reads[k] += io->env.cnt.by_kind[k];
-        }
+        for (unsigned k = 0; k < VTD_TR_NKINDS; k++)
+            if (io->env.cnt.by_kind[k]) { /* a request reads few kinds: skip the others' counters */
+                st->stage_walks[k]++;
+                st->stage_reads[k] += io->env.cnt.by_kind[k];
+            }
     }
     if (res->stale)
         st->stale++;
@@ -556,7 +552,8 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
      * (fast_dma.c), before the device look-up. It is never an interrupt request: the same
      * request, page and access would have been one when it armed the slot, and an interrupt
      * request arms nothing. */
-    if (iommu_fast_dma(io, req, res))
+    struct iommu_fast_hit *slot = iommu_fast_slot(io->fast, req);
+    if (iommu_fast_dma(io, slot, req, res))
         return 0;
     if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
         return vtd_iommu_interrupt(io, req, res);
@@ -577,6 +574,7 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     u->sid = req->sid;
     u->pasid = 0;
     u->iotlb_entry = NULL;
+    u->fast_slot = slot;
     io->env.opaque = &rq;
     /* One count per DMA: an ATS miss makes a translation request and a translated one. */
     io->env.cnt = (struct vtd_walk_counters){0};

@@ -86,8 +86,10 @@ void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
         if (!memo_fetch(env, pe, nest, m, table + 8 * (uint64_t)vtd_pt_index(va, l), &hpa))
             return;
         const uint8_t *at = memo_entry(env, hpa, &e);
-        bool bad = !vtd_fs_entry_present(e) | ((e & masks->fs_nested[l][(e & VTD_FS_PS) != 0]) != 0) |
-                   vtd_fs_entry_is_leaf(e, l) | ((e & a_bits) != a_bits);
+        /* One branch for the four tests (the walk has just passed them); int, not bool, so that
+         * clang does not read the `|` as a mistaken `||`. */
+        int bad = !vtd_fs_entry_present(e) | ((e & masks->fs_nested[l][(e & VTD_FS_PS) != 0]) != 0) |
+                  (int)vtd_fs_entry_is_leaf(e, l) | ((e & a_bits) != a_bits);
         if (bad)
             return;
         memo_keep(m, at, e);
