@@ -16,16 +16,10 @@
 #include "sim/iommu.h"
 #include "sim/qi.h"
 #include "world.h"
+#include "xorshift.h"
 
 /* The random mixes' generator (xorshift64): the same sequence drives both sides. */
-static inline uint64_t twins_rand(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *state = x;
-}
+static inline uint64_t twins_rand(uint64_t *state) { return xorshift64(state); }
 
 struct twin_side {
     struct vtd_iommu *io;

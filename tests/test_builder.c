@@ -13,6 +13,7 @@
 
 #include "walker/builder.h"
 #include "walker/walk.h"
+#include "xorshift.h"
 
 #define POOL_BASE UINT64_C(0x1000)
 #define POOL_PAGES 4096u
@@ -716,14 +717,6 @@ Test(builder, map_stops_where_the_pool_runs_out)
 }
 
 /* ---- property: random mappings read back exactly ---------------------------------------- */
-
-static uint64_t xorshift64(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 #define PROP_SLOTS 1024u  /* 2 MiB slots of VA */
 #define PROP_MAPS 2000u

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim/cache.h"
+#include "xorshift.h"
 
 static struct vtd_cache_key key1(uint64_t w0) { return (struct vtd_cache_key){.w = {w0, 0, 0, 0}}; }
 
@@ -180,14 +181,6 @@ static void ref_insert(struct reference *r, uint64_t k, uint64_t *victim)
     r->stamp[k] = ++r->clock;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 static void random_ops_match_reference(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_t seed)
 {
     struct reference r = {.ways = ways, .lru = repl == VTD_REPL_LRU};
@@ -195,7 +188,7 @@ static void random_ops_match_reference(unsigned sets, unsigned ways, enum vtd_re
     struct vtd_cache *c = make(sets, ways, repl);
     uint64_t s = seed, evictions = 0;
     for (unsigned op = 0; op < 20000; op++) {
-        uint64_t k = xorshift(&s) % UNIVERSE, choice = xorshift(&s) % 16;
+        uint64_t k = xorshift64(&s) % UNIVERSE, choice = xorshift64(&s) % 16;
         if (choice < 7) {
             uint64_t want, got;
             ref_insert(&r, k, &want);
@@ -211,7 +204,7 @@ static void random_ops_match_reference(unsigned sets, unsigned ways, enum vtd_re
         } else if (choice < 15) {
             cr_assert_eq(vtd_cache_invalidate(c, match_key, NULL, &k), r.stamp[k] != 0 ? 1u : 0u);
             r.stamp[k] = 0;
-        } else if (xorshift(&s) % 64 == 0) {
+        } else if (xorshift64(&s) % 64 == 0) {
             vtd_cache_reset(c);
             memset(r.stamp, 0, sizeof(r.stamp));
         }

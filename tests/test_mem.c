@@ -12,6 +12,7 @@
 
 #include "walker/alloc.h"
 #include "walker/mem.h"
+#include "xorshift.h"
 
 #define PAGE UINT64_C(0x1000)
 #define PATTERN UINT64_C(0x0123456789abcdef)
@@ -726,13 +727,7 @@ Test(mem_footprint, rewriting_frames_costs_nothing)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15;
 
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return xorshift64(&rng_state); }
 
 Test(mem, random_operations_match_a_flat_shadow)
 {

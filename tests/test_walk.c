@@ -8,6 +8,7 @@
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
 #include "world.h"
+#include "xorshift.h"
 
 #define SID vtd_sid(0, 3, 0)
 #define RW (VTD_PERM_R | VTD_PERM_W)
@@ -306,13 +307,7 @@ Test(walk, nested_with_world_large_pages)
 
 /* Round trip: thousands of random mappings translate back exactly; unmapped ones fault 71h. */
 static uint64_t rng_state = 12345;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return xorshift64(&rng_state); }
 
 Test(walk, property_random_mappings_round_trip)
 {

@@ -12,6 +12,7 @@
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
 #include "world.h"
+#include "xorshift.h"
 
 #define SID vtd_sid(0, 3, 0)
 #define MAPS 300
@@ -26,13 +27,7 @@ struct lean_case {
 };
 
 static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return xorshift64(&rng_state); }
 
 static struct world worlds[NWORLDS];
 static struct vtd_ctx world_ctx[NWORLDS];

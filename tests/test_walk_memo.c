@@ -12,6 +12,7 @@
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
 #include "world.h"
+#include "xorshift.h"
 
 #define SID vtd_sid(0, 4, 0)
 #define PAGES 8
@@ -230,14 +231,10 @@ Test(walk_memo, large_second_stage_pages)
     warm();
 }
 
-/*
- * A walk that computes A/D updates but writes none (the oracle's dry run) leaves the A bits
- * clear: such entries are never remembered, so a PASID entry rewritten without PWSNP (the
- * memo's key does not hold it) meets the fault for an A update it cannot snoop.
- */
-Test(walk_memo, entries_without_accessed_bits_not_remembered)
+/* Dry runs with PWSNP set (the walks set no A bit), then PWSNP cleared in every world: a walk
+ * that needs an A bit now meets the snoop fault. */
+static void warm_dry_then_clear_pwsnp(void)
 {
-    build_worlds(4, true, false);
     for (unsigned k = 0; k < NWORLDS; k++) {
         worlds[k].env.dry_run = true;
         world_cfg[k].pwsnp = true;
@@ -248,6 +245,17 @@ Test(walk_memo, entries_without_accessed_bits_not_remembered)
         world_cfg[k].pwsnp = false;
         cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
     }
+}
+
+/*
+ * A walk that computes A/D updates but writes none (the oracle's dry run) leaves the A bits
+ * clear: such entries are never remembered, so a PASID entry rewritten without PWSNP (the
+ * memo's key does not hold it) meets the fault for an A update it cannot snoop.
+ */
+Test(walk_memo, entries_without_accessed_bits_not_remembered)
+{
+    build_worlds(4, true, false);
+    warm_dry_then_clear_pwsnp();
     cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_SS_AD_NOSNOOP);
 }
 
@@ -336,27 +344,12 @@ Test(walk_memo, first_stage_entries_without_accessed_bits_not_remembered)
     build_worlds(4, false, true);
     for (unsigned level = 4; level >= 2; level--)
         fs_edit_both(0, level, VTD_FS_A, 0);
-    for (unsigned k = 0; k < NWORLDS; k++) {
-        worlds[k].env.dry_run = true;
-        world_cfg[k].pwsnp = true;
-        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
-    }
-    warm();
-    for (unsigned k = 0; k < NWORLDS; k++) {
-        world_cfg[k].pwsnp = false;
-        cr_assert_eq(vtd_build_pasid_entry(&worlds[k].b, &world_ctx[k], 1, &world_cfg[k]), 0);
-    }
+    warm_dry_then_clear_pwsnp();
     cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_FS_AD_NOSNOOP);
 }
 
 static uint64_t rng_state;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return xorshift64(&rng_state); }
 
 /* Flip `bit` of the entry at host address addr[k] in each world k. */
 static void flip_both(const uint64_t addr[NWORLDS], uint64_t bit)
