@@ -10,10 +10,7 @@
  * of them. A memo of the last requester (struct iommu_miss_memo) spares its next miss the finding
  * of the context and PASID entries and the request checks while both entries hold the same fills.
  */
-#include <assert.h>
-
 #include "sim/iommu_internal.h"
-#include "walker/root_entry.h"
 #include "walker/walk_fs_leaf.h"
 
 /* The level of the paging-structure-cache entries this path resumes from: PDEs. */
@@ -46,15 +43,10 @@ static void use_entry(struct iommu_use *u, enum vtd_cache_id id, const struct vt
     u->filled[id] = e->fill_seq;
 }
 
-/* The requests this path can take at all: an untranslated request (translate.c's other request
- * kinds take other routes), its caller having checked io->fast_miss_ready (translation on, no
- * trace, scalable mode) and iommu_fast_miss a first-stage PSC holding PDEs. */
-static bool fast_miss_usable(const struct vtd_iommu *io, const struct vtd_request *req)
-{
-    assert(io->fast_miss_ready);
-    (void)io;
-    return req->kind == VTD_REQ_UNTRANSLATED;
-}
+/* The requests this path can take at all: untranslated ones (translate.c's other request kinds
+ * take other routes). Its caller has checked io->fast_miss_ready (translation on, no trace,
+ * scalable mode) and iommu_fast_miss a first-stage PSC holding PDEs. */
+static bool fast_miss_usable(const struct vtd_request *req) { return req->kind == VTD_REQ_UNTRANSLATED; }
 
 /* The device stage from the context cache (translate.c's translate_device, without a fetch). */
 static bool fast_miss_device(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
@@ -195,7 +187,7 @@ static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iom
     struct vtd_request eff;
     struct vtd_walk_start start;
     unsigned access;
-    if (!fast_miss_usable(io, req) || !fast_miss_checked(io, req, &fd, x, &eff, &access) ||
+    if (!fast_miss_usable(req) || !fast_miss_checked(io, req, &fd, x, &eff, &access) ||
         !fast_miss_caches(io, &eff, &fd, x, &start) ||
         vtd_fs_leaf_peek(&io->env, &x->pe, &start, eff.addr, access, x->priv, &x->fs))
         return false;
