@@ -298,7 +298,9 @@ static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *re
     return io->fast_hit_ready && req->kind == VTD_REQ_UNTRANSLATED;
 }
 
-static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
+static inline __attribute__((always_inline)) bool fast_matches(const struct iommu_fast_hit *f,
+                                                               const struct vtd_iommu *io,
+                                                               const struct vtd_request *req)
 {
     return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
            f->key >> VTD_PAGE_SHIFT == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
