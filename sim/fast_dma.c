@@ -11,7 +11,7 @@
  * that could make the answer differ is checked before any state changes, so a request that does
  * not qualify goes down the general path as if this did not exist.
  */
-#include "sim/fast_dma.h"
+#include "sim/fast_dma_internal.h"
 
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,
                         const struct vtd_xlate *x)

@@ -388,7 +388,7 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
     return b ? b->dev[sid & 0xff] : NULL;
 }
 
-/* iommu_fast_dma (sim/fast_dma.h): a whole request answered from the fast path's memo. */
+/* iommu_fast_dma (sim/fast_dma_internal.h): a whole request answered from the fast path's memo. */
 /* After the fast path answered `req` cleanly from slot f with *x (its verdict remembered for
  * this access): let iommu_fast_dma answer its repeats in this epoch. */
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,

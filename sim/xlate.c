@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "sim/fast_dma.h"
+#include "sim/fast_dma_internal.h"
 #include "sim/iommu_internal.h"
 #include "sim/oracle_memo.h"
 #include "sim/prq_internal.h"

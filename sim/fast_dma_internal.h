@@ -1,10 +1,10 @@
 /*
- * fast_dma.h: the whole-request answer of fast_dma.c (its file comment says what it answers and
- * why the answer is the general path's), inline in vtd_iommu_dma: out of line, a request it
- * declines paid a call and a frame for one compare, and a repeat hit paid them too.
+ * fast_dma_internal.h: the whole-request answer of fast_dma.c (its file comment says what it
+ * answers and why the answer is the general path's), inline in vtd_iommu_dma: out of line, a
+ * request it declines paid a call and a frame for one compare, and a repeat hit paid them too.
  */
-#ifndef VTDSIM_SIM_FAST_DMA_H
-#define VTDSIM_SIM_FAST_DMA_H
+#ifndef VTDSIM_SIM_FAST_DMA_INTERNAL_H
+#define VTDSIM_SIM_FAST_DMA_INTERNAL_H
 
 #include "sim/iommu_internal.h"
 #include "sim/oracle_memo.h"
