@@ -164,6 +164,9 @@ FILE *ex_want(struct ex *e, const struct sc_step *st, FILE **f);
  * and the pages the bitmaps reported, and the expectations on them (all_writes_reported ...). */
 int ex_dirty_step(struct ex *e, const struct sc_step *st, struct outcome *o);
 void ex_dirty_note_dma(struct ex *e, const struct outcome *o);
+/* Whether ex_dirty_note_dma could note a page of this request (tracking on, a write without
+ * PASID, not a translation request): the same for every page of a dma step. */
+bool ex_dirty_may_note(const struct ex *e, const struct vtd_request *req);
 void ex_check_dirty(struct ex *e, const struct sc_step *st, const struct outcome *o, FILE **f);
 void ex_dirty_free(struct ex *e);
 

@@ -442,6 +442,85 @@ static int do_qi(struct ex *e, const struct sc_step *st, struct outcome *o)
 
 /* ---- DMA, repeats, uAPI calls; the table of handlers; running steps ---- */
 
+/* A 4 GiB range is a million requests: the clock is read at every 4096th page of a step (the
+ * page index's low 12 bits all ones), wherever the range starts. */
+#define DMA_CLOCK_PAGES 4096u
+static uint64_t dma_clock_page(uint64_t first) { return first + (uint64_t)(DMA_CLOCK_PAGES - 1) * VTD_PAGE_SIZE; }
+
+/*
+ * The pages of a dma step without expectations and with nothing for the dirty-page notes: no
+ * trace, no checks and nothing to do between pages, so the IOMMU answers them in runs
+ * (vtd_iommu_dma_pages) that end where the clock is to be read. The IOMMU's trace is left as it
+ * is (off: a checked step turns it off after each request), which keeps its fast paths armed
+ * across requests.
+ */
+static void dma_pages(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first, uint64_t last)
+{
+    uint64_t addr = o->req.addr, clock_at = dma_clock_page(first), pages = ((last - first) >> VTD_PAGE_SHIFT) + 1;
+    for (uint64_t page = first; pages;) {
+        if (page == clock_at) {
+            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
+            if (ex_out_of_time(e, st))
+                break;
+        }
+        /* Up to the clock's next page, which is checked before its request. */
+        uint64_t run = (clock_at - page) >> VTD_PAGE_SHIFT;
+        if (run > pages)
+            run = pages;
+        o->req.addr = page == first ? addr : page;
+        o->fault = vtd_iommu_dma_pages(e->io, &o->req, run, &o->res);
+        e->r->requests += (unsigned)run;
+        pages -= run;
+        page += (run - 1) * VTD_PAGE_SIZE;
+        o->req.addr = page == first ? addr : page; /* the last request's, as the per-page loops leave it */
+        page += VTD_PAGE_SIZE;
+    }
+}
+
+/* The pages of a dma step without expectations whose writes the dirty-page notes follow. */
+static void dma_pages_noted(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first,
+                            uint64_t last)
+{
+    uint64_t addr = o->req.addr, clock_at = dma_clock_page(first);
+    for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
+        if (page == clock_at) {
+            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
+            if (ex_out_of_time(e, st))
+                break;
+        }
+        o->req.addr = page == first ? addr : page;
+        o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
+        ex_dirty_note_dma(e, o);
+        e->r->requests++;
+        if (page == last)
+            break;
+    }
+}
+
+/* The pages of a dma step with expectations: each request traced and checked. */
+static void dma_pages_checked(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first,
+                              uint64_t last)
+{
+    uint64_t addr = o->req.addr, clock_at = dma_clock_page(first);
+    for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
+        if (page == clock_at) {
+            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
+            if (ex_out_of_time(e, st))
+                break;
+        }
+        o->req.addr = page == first ? addr : page;
+        e->trace.n = e->trace.dropped = 0;
+        vtd_iommu_set_trace(e->io, &e->trace);
+        o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
+        vtd_iommu_set_trace(e->io, NULL);
+        ex_dirty_note_dma(e, o);
+        e->r->requests++;
+        ex_check_dma(e, st, o, o->req.addr - addr);
+        if (page == last)
+            break;
+    }
+}
+
 static int do_dma(struct ex *e, const struct sc_step *st, struct outcome *o)
 {
     const struct sc_device *dev = step_dev(e, st);
@@ -453,24 +532,12 @@ static int do_dma(struct ex *e, const struct sc_step *st, struct outcome *o)
                                   .kind = (enum vtd_req_kind)ARG_OR(st, A_ATS, VTD_REQ_UNTRANSLATED)};
     /* One request per 4 KiB page the range touches. */
     uint64_t first = addr & VTD_PAGE_MASK, last = (addr + size - 1) & VTD_PAGE_MASK;
-    for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
-        /* A 4 GiB range is a million requests: look at the clock now and then. */
-        if (((page - first) >> 12) % 4096 == 4095 && ex_out_of_time(e, st))
-            break;
-        o->req.addr = page == first ? addr : page;
-        if (st->has_expect) {
-            e->trace.n = e->trace.dropped = 0;
-            vtd_iommu_set_trace(e->io, &e->trace);
-        }
-        o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
-        vtd_iommu_set_trace(e->io, NULL);
-        ex_dirty_note_dma(e, o);
-        e->r->requests++;
-        if (st->has_expect)
-            ex_check_dma(e, st, o, o->req.addr - addr);
-        if (page == last)
-            break;
-    }
+    if (st->has_expect)
+        dma_pages_checked(e, st, o, first, last);
+    else if (ex_dirty_may_note(e, &o->req))
+        dma_pages_noted(e, st, o, first, last);
+    else
+        dma_pages(e, st, o, first, last);
     return 0;
 }
 

@@ -124,11 +124,16 @@ void ex_dirty_free(struct ex *e)
     e->dirty = NULL;
 }
 
+bool ex_dirty_may_note(const struct ex *e, const struct vtd_request *req)
+{
+    const struct ex_dirty *d = e->dirty;
+    return d && d->tracking && !req->pasid_valid && (req->access & VTD_ACC_W) && req->kind != VTD_REQ_TRANSLATION;
+}
+
 void ex_dirty_note_dma(struct ex *e, const struct outcome *o)
 {
     struct ex_dirty *d = e->dirty;
-    if (!d || !d->tracking || o->fault || o->req.pasid_valid || !(o->req.access & VTD_ACC_W) ||
-        o->req.kind == VTD_REQ_TRANSLATION)
+    if (o->fault || !ex_dirty_may_note(e, &o->req))
         return;
     if (set_add(&d->written, o->req.addr >> VTD_PAGE_SHIFT, ++d->clock))
         vtd_iommu_count_alloc_failure(e->io);

@@ -240,6 +240,13 @@ void vtd_iommu_count_alloc_failure(struct vtd_iommu *io);
  * Returns 0, the fault code (also in res->x.fault), or VTD_DMA_PAGE_REQUEST.
  */
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
+/*
+ * The requests of `n` consecutive 4 KiB pages (n >= 1): `req` for the first, then the same
+ * request at the start of each following page (the address wraps as uint64_t arithmetic does).
+ * Each page is answered, counted, checked by the oracle and reported exactly as by its own
+ * vtd_iommu_dma() call, in order; `res` and the return value are the last page's.
+ */
+int vtd_iommu_dma_pages(struct vtd_iommu *io, const struct vtd_request *req, uint64_t n, struct vtd_dma_result *res);
 
 /* The caches (for statistics, tests and reports). */
 struct vtd_cache *vtd_iommu_cache(struct vtd_iommu *io, enum vtd_cache_id id);

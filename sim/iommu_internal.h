@@ -170,12 +170,16 @@ static inline uint64_t iommu_fast_ident(const struct vtd_request *req)
     return (w & ~FAST_IDENT_PAD_MASK) | (uint64_t)req->priv << FAST_IDENT_PAD_SHIFT;
 }
 
-/* The slot of a requester's page: the page and the identity mixed by one multiply (the high
- * bits of a Fibonacci hash depend on every bit of its input). */
-static inline struct iommu_fast_hit *iommu_fast_slot(struct iommu_fast_hit *fast, const struct vtd_request *req)
+/* A requester's page hashed: the page and the identity mixed by one multiply (the high bits of
+ * a Fibonacci hash depend on every bit of its input). The fast-path slot and the oracle memo's
+ * slot are both taken from its high bits, so a request hashes once. */
+static inline uint64_t iommu_page_hash(const struct vtd_request *req, uint64_t ident)
 {
-    uint64_t h = (req->addr >> VTD_PAGE_SHIFT ^ iommu_fast_ident(req)) * UINT64_C(0x9e3779b97f4a7c15);
-    return &fast[h >> 54]; /* IOMMU_FAST_SLOTS = 1 << 10 */
+    return (req->addr >> VTD_PAGE_SHIFT ^ ident) * UINT64_C(0x9e3779b97f4a7c15);
+}
+static inline struct iommu_fast_hit *iommu_fast_slot(struct iommu_fast_hit *fast, uint64_t page_hash)
+{
+    return &fast[page_hash >> 54]; /* IOMMU_FAST_SLOTS = 1 << 10 */
 }
 _Static_assert(IOMMU_FAST_SLOTS == 1 << 10, "iommu_fast_slot takes 10 bits");
 
@@ -384,16 +388,7 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
     return b ? b->dev[sid & 0xff] : NULL;
 }
 
-/*
- * A whole request answered from the fast path's memo (fast_dma.c), for a requester without a
- * device TLB: a request the memo answered cleanly before with the same
- * access, whose three entries still hold, gets the same result, counters and replacement
- * updates vtd_iommu_dma would give it, without the general path's per-request set-up. False,
- * with nothing but *res touched, for anything else (and with the oracle on, unless its memo
- * finds the answer clean).
- */
-bool iommu_fast_dma(struct vtd_iommu *io, const struct iommu_fast_hit *slot, const struct vtd_request *req,
-                    struct vtd_dma_result *res);
+/* iommu_fast_dma (sim/fast_dma_internal.h): a whole request answered from the fast path's memo. */
 /* After the fast path answered `req` cleanly from slot f with *x (its verdict remembered for
  * this access): let iommu_fast_dma answer its repeats in this epoch. */
 void iommu_fast_dma_arm(struct vtd_iommu *io, struct iommu_fast_hit *f, const struct vtd_request *req,

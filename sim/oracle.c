@@ -187,7 +187,7 @@ static void find_iotlb_behind(const struct vtd_cache_entry *e, void *arg)
 
 /* The stale IOTLB entry this request used or that stands behind its device-TLB answer. */
 static bool stale_iotlb_key(struct vtd_iommu *io, const struct iommu_use *u, const struct vtd_request *req,
-                            struct vtd_cache_key *key)
+                            struct vtd_cache_key *key, uint64_t *behind_fill)
 {
     if ((u->used & (1u << VTD_C_DEVTLB)) == 0) {
         /* Both the full lookup and the fast path name the IOTLB entry that answered. */
@@ -198,8 +198,10 @@ static bool stale_iotlb_key(struct vtd_iommu *io, const struct iommu_use *u, con
     }
     struct iotlb_behind b = {.io = io, .req = req};
     vtd_cache_foreach(io->cache[VTD_C_IOTLB], find_iotlb_behind, &b);
-    if (b.found)
+    if (b.found) {
         *key = b.found->key;
+        *behind_fill = b.found->fill_seq;
+    }
     return b.found != NULL;
 }
 
@@ -230,12 +232,19 @@ static unsigned stale_caches(struct vtd_iommu *io, const struct iommu_use *u, co
     return stale ? stale : used & ((1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS));
 }
 
-static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches)
+/* The oldest fill among the stale caches: u->filled for those the request used, and the IOTLB
+ * entry's own fill when it is blamed from behind a device-TLB answer (the request did not use
+ * it, so u->filled holds nothing for it). */
+static uint64_t oldest_fill(const struct iommu_use *u, unsigned caches, uint64_t behind_fill)
 {
     uint64_t oldest = UINT64_MAX;
-    for (unsigned i = 0; i < VTD_C_NKINDS; i++)
-        if ((caches & (1u << i)) && u->filled[i] < oldest)
-            oldest = u->filled[i];
+    for (unsigned i = 0; i < VTD_C_NKINDS; i++) {
+        if (!(caches & (1u << i)))
+            continue;
+        uint64_t fill = u->used & (1u << i) ? u->filled[i] : i == VTD_C_IOTLB ? behind_fill : UINT64_MAX;
+        if (fill < oldest)
+            oldest = fill;
+    }
     return oldest == UINT64_MAX ? 0 : oldest;
 }
 
@@ -249,9 +258,10 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const
         return;
     res->stale = true;
     struct vtd_cache_key iotlb = {{0}};
-    bool behind = stale_iotlb_key(io, use, req, &iotlb);
+    uint64_t behind_fill = UINT64_MAX;
+    bool behind = stale_iotlb_key(io, use, req, &iotlb, &behind_fill);
     rep->caches = stale_caches(io, use, req, &res->x, behind);
-    rep->filled_step = oldest_fill(use, rep->caches);
+    rep->filled_step = oldest_fill(use, rep->caches, behind_fill);
     rep->fix[0] = 0;
     rep->nfixes = 0;
     /* Software must invalidate in this order (VT-d 6.5.3): context, PASID, IOTLB, then the

@@ -18,9 +18,10 @@ void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req,
      * every time. */
     if (res->stale || res->lost.dirty || res->lost.accessed)
         return;
-    *iommu_oracle_memo_slot(io, req) = (struct oracle_memo_slot){
+    uint64_t ident = iommu_fast_ident(req);
+    *iommu_oracle_memo_slot(io, iommu_page_hash(req, ident)) = (struct oracle_memo_slot){
         .mem_generation = vtd_mem_generation(io->mem), .rtaddr = io->rtaddr, .addr = req->addr,
-        .ident = iommu_fast_ident(req), .how = oracle_memo_how(req, io->te), .out = res->x.out,
+        .ident = ident, .how = oracle_memo_how(req, io->te), .out = res->x.out,
         .code = res->x.fault.code, .page_shift = (uint8_t)res->x.page_shift, .perm = (uint8_t)res->x.perm,
         .ad_checked = ad_checked};
 }

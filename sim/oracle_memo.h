@@ -10,11 +10,12 @@
 
 #include "sim/iommu_internal.h"
 
-static inline struct oracle_memo_slot *iommu_oracle_memo_slot(struct vtd_iommu *io, const struct vtd_request *req)
+/* The slot of a request: the high bits of its page hash (iommu_page_hash), which the fast-path
+ * slot's look-up has already computed. */
+_Static_assert(ORACLE_MEMO_SLOTS == 1 << 9, "iommu_oracle_memo_slot takes 9 bits");
+static inline struct oracle_memo_slot *iommu_oracle_memo_slot(struct vtd_iommu *io, uint64_t page_hash)
 {
-    uint64_t h = (req->addr >> VTD_PAGE_SHIFT) * UINT64_C(0x9e3779b97f4a7c15) +
-                 req->sid * UINT64_C(0xc2b2ae3d27d4eb4f) + req->pasid * UINT64_C(0x165667b19e3779f9);
-    return &io->memo[(h >> 32) % ORACLE_MEMO_SLOTS];
+    return &io->memo[page_hash >> 55];
 }
 
 /* A request's access and kind with TE, in one word that is never 0 (0 marks an unused slot). */
@@ -26,9 +27,9 @@ static inline uint64_t oracle_memo_how(const struct vtd_request *req, bool te)
 
 /* Whether the slot holds this very request, checked against the state it still depends on. */
 static inline bool oracle_memo_holds(const struct oracle_memo_slot *m, const struct vtd_iommu *io,
-                                     const struct vtd_request *req)
+                                     const struct vtd_request *req, uint64_t ident)
 {
-    return m->how == oracle_memo_how(req, io->te) && m->ident == iommu_fast_ident(req) && m->addr == req->addr &&
+    return m->how == oracle_memo_how(req, io->te) && m->ident == ident && m->addr == req->addr &&
            m->mem_generation == vtd_mem_generation(io->mem) && m->rtaddr == io->rtaddr;
 }
 
@@ -40,11 +41,13 @@ static inline bool oracle_memo_same_answer(const struct oracle_memo_slot *m, con
     return m->code || (x->out == m->out && x->page_shift == m->page_shift && x->perm == m->perm);
 }
 
-static inline bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req,
-                                           const struct vtd_dma_result *res, bool ad_needed)
+/* `ident` and `page_hash` are the request's (iommu_fast_ident, iommu_page_hash), as its caller
+ * has them already. */
+static inline bool iommu_oracle_memo_clean(struct vtd_iommu *io, const struct vtd_request *req, uint64_t ident,
+                                           uint64_t page_hash, const struct vtd_dma_result *res, bool ad_needed)
 {
-    const struct oracle_memo_slot *m = iommu_oracle_memo_slot(io, req);
-    if (!oracle_memo_holds(m, io, req) || !oracle_memo_same_answer(m, &res->x) || (ad_needed && !m->ad_checked))
+    const struct oracle_memo_slot *m = iommu_oracle_memo_slot(io, page_hash);
+    if (!oracle_memo_holds(m, io, req, ident) || !oracle_memo_same_answer(m, &res->x) || (ad_needed && !m->ad_checked))
         return false;
     io->memo_hits++;
     return true;

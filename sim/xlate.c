@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "sim/fast_dma_internal.h"
 #include "sim/iommu_internal.h"
 #include "sim/oracle_memo.h"
 #include "sim/prq_internal.h"
@@ -297,7 +298,9 @@ static bool fast_usable(const struct vtd_iommu *io, const struct vtd_request *re
     return io->fast_hit_ready && req->kind == VTD_REQ_UNTRANSLATED;
 }
 
-static bool fast_matches(const struct iommu_fast_hit *f, const struct vtd_iommu *io, const struct vtd_request *req)
+static inline __attribute__((always_inline)) bool fast_matches(const struct iommu_fast_hit *f,
+                                                               const struct vtd_iommu *io,
+                                                               const struct vtd_request *req)
 {
     return f->iotlb_version && f->rtaddr == io->env.rtaddr && f->sid == req->sid &&
            f->key >> VTD_PAGE_SHIFT == req->addr >> VTD_PAGE_SHIFT && f->pasid_valid == req->pasid_valid &&
@@ -372,7 +375,8 @@ void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_req
  * hit (a fault, a write needing D) returns false before touching any state: the full path then
  * answers it.
  */
-static bool fast_hit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
+static inline __attribute__((always_inline)) bool fast_hit(struct vtd_iommu *io, struct iommu_use *u,
+                                                           const struct vtd_request *req, struct vtd_xlate *x)
 {
     struct iommu_fast_hit *f = u->fast_slot;
     if (!fast_matches(f, io, req))
@@ -416,7 +420,9 @@ static int iommu_translate(struct vtd_iommu *io, struct iommu_use *u, const stru
 }
 
 /* A request from a device without a device TLB: the fast path, else the full lookup. */
-static int iommu_translate_direct(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x)
+static inline __attribute__((always_inline)) int iommu_translate_direct(struct vtd_iommu *io, struct iommu_use *u,
+                                                                        const struct vtd_request *req,
+                                                                        struct vtd_xlate *x)
 {
     bool fast = fast_usable(io, req);
     if (fast && fast_hit(io, u, req, x))
@@ -507,37 +513,60 @@ static int devtlb_dma(struct vtd_iommu *io, struct iommu_use *u, struct vtd_devi
 
 /* ---- statistics and the entry point ---- */
 
-static enum vtd_source source_of(unsigned used)
+/* The answer's source from the caches it used: the device TLB over the IOTLB over a PSC over
+ * the walk, worked out once for every set of caches (`used` has a bit per enum vtd_cache_id) so
+ * that a request pays one load for it. */
+#define SRC_PSC_BITS ((1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS))
+#define SRC_OF(u)                                                                                                \
+    ((u) & (1u << VTD_C_DEVTLB)  ? VTD_SRC_DEVTLB                                                                \
+     : (u) & (1u << VTD_C_IOTLB) ? VTD_SRC_IOTLB                                                                 \
+     : (u) & SRC_PSC_BITS        ? VTD_SRC_PSC                                                                   \
+                                 : VTD_SRC_WALK)
+#define SRC_OF4(u) SRC_OF(u), SRC_OF((u) + 1), SRC_OF((u) + 2), SRC_OF((u) + 3)
+#define SRC_OF16(u) SRC_OF4(u), SRC_OF4((u) + 4), SRC_OF4((u) + 8), SRC_OF4((u) + 12)
+#define USED_SETS 64u
+_Static_assert(VTD_C_NKINDS <= 6, "source_by_used covers six caches");
+static const uint8_t source_by_used[USED_SETS] = {SRC_OF16(0u), SRC_OF16(16u), SRC_OF16(32u), SRC_OF16(48u)};
+
+static enum vtd_source source_of(unsigned used) { return (enum vtd_source)source_by_used[used & (USED_SETS - 1)]; }
+
+/* Reads per structure kind. by_kind splits `reads`, so a walk that read first-stage entries
+ * only (every miss resumed from the first-stage PSC) has one kind to count: that case without
+ * the loop over the kinds. */
+static inline __attribute__((always_inline)) void count_stage_reads(struct vtd_iommu_stats *st,
+                                                                    const struct vtd_walk_counters *cnt)
 {
-    if (used & (1u << VTD_C_DEVTLB))
-        return VTD_SRC_DEVTLB;
-    if (used & (1u << VTD_C_IOTLB))
-        return VTD_SRC_IOTLB;
-    if (used & ((1u << VTD_C_PSC_FS) | (1u << VTD_C_PSC_SS)))
-        return VTD_SRC_PSC;
-    return VTD_SRC_WALK;
+    if (cnt->by_kind[VTD_TR_FS] == cnt->reads) {
+        st->stage_walks[VTD_TR_FS]++;
+        st->stage_reads[VTD_TR_FS] += cnt->reads;
+        return;
+    }
+    for (unsigned k = 0; k < VTD_TR_NKINDS; k++)
+        if (cnt->by_kind[k]) { /* a request reads few kinds: skip the others' counters */
+            st->stage_walks[k]++;
+            st->stage_reads[k] += cnt->by_kind[k];
+        }
 }
 
-static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res, int rc)
+static inline __attribute__((always_inline)) void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res,
+                                                                int rc)
 {
     struct vtd_iommu_stats *st = &io->stats;
     st->requests++;
-    if (rc == VTD_DMA_PAGE_REQUEST) {
-        st->page_requests++;
-    } else if (rc) {
-        st->faults++;
-        st->fault_count[rc & 0xff]++;
+    if (__builtin_expect(rc != 0, 0)) {
+        if (rc == VTD_DMA_PAGE_REQUEST) {
+            st->page_requests++;
+        } else {
+            st->faults++;
+            st->fault_count[rc & 0xff]++;
+        }
     }
     unsigned reads = io->env.cnt.reads;
     st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
     if (reads) { /* by_kind splits `reads`: all zero without reads */
         st->walks++;
         st->walk_reads += reads;
-        for (unsigned k = 0; k < VTD_TR_NKINDS; k++)
-            if (io->env.cnt.by_kind[k]) { /* a request reads few kinds: skip the others' counters */
-                st->stage_walks[k]++;
-                st->stage_reads[k] += io->env.cnt.by_kind[k];
-            }
+        count_stage_reads(st, &io->env.cnt);
     }
     if (res->stale)
         st->stale++;
@@ -546,13 +575,15 @@ static void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits + io->fast_dma_hits; }
 uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io) { return io->fast_misses; }
 
-int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+/* vtd_iommu_dma's body, inlined into it and into vtd_iommu_dma_pages' loop. */
+static inline __attribute__((always_inline)) int iommu_dma_one(struct vtd_iommu *io, const struct vtd_request *req,
+                                                               struct vtd_dma_result *res)
 {
     /* A repeat of a clean IOTLB hit from a requester without a device TLB is answered whole
      * (fast_dma.c), before the device look-up. It is never an interrupt request: the same
      * request, page and access would have been one when it armed the slot, and an interrupt
      * request arms nothing. */
-    struct iommu_fast_hit *slot = iommu_fast_slot(io->fast, req);
+    struct iommu_fast_hit *slot = iommu_fast_slot(io->fast, iommu_page_hash(req, iommu_fast_ident(req)));
     if (iommu_fast_dma(io, slot, req, res))
         return 0;
     if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
@@ -595,7 +626,11 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
      * clean before while nothing they read has changed. */
     bool check = io->cfg.oracle && res->used && rc != VTD_DMA_PAGE_REQUEST;
     bool check_ad = io->cfg.oracle && !rc && (u->used & ((1u << VTD_C_IOTLB) | (1u << VTD_C_DEVTLB)));
-    bool memo = check && io->cfg.oracle_memo && iommu_oracle_memo_clean(io, req, res, check_ad);
+    /* The identity and page hash again rather than kept from the slot's look-up: live across
+     * the whole-request attempt, they cost a repeat hit two instructions of register spills. */
+    uint64_t ident = iommu_fast_ident(req);
+    bool memo = check && io->cfg.oracle_memo &&
+                iommu_oracle_memo_clean(io, req, ident, iommu_page_hash(req, ident), res, check_ad);
     if (check && !memo)
         iommu_oracle_check(io, u, req, res);
     if (__builtin_expect(vtd_mem_cpu_dirty(io->mem) != 0, 0))
@@ -605,5 +640,23 @@ int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vt
     if (check && !memo && io->cfg.oracle_memo)
         iommu_oracle_memo_note(io, req, res, check_ad);
     count_request(io, res, rc);
+    return rc;
+}
+
+int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    return iommu_dma_one(io, req, res);
+}
+
+/* The pages one after another, each exactly as vtd_iommu_dma answers it; what the loop saves is
+ * the call and the entry's set-up of each page's request. */
+int vtd_iommu_dma_pages(struct vtd_iommu *io, const struct vtd_request *req, uint64_t n, struct vtd_dma_result *res)
+{
+    struct vtd_request page = *req;
+    int rc = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        rc = iommu_dma_one(io, &page, res);
+        page.addr = (page.addr & VTD_PAGE_MASK) + VTD_PAGE_SIZE;
+    }
     return rc;
 }
