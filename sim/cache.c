@@ -478,6 +478,32 @@ void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, u
     count_hit_at(c, slot);
 }
 
+static unsigned oldest_way(const uint64_t *stamp, unsigned n);
+static unsigned free_way(const struct vtd_cache *c, unsigned set);
+
+/* The way place_new() would fill in `set` without changing anything: a free way, else the
+ * LRU/FIFO victim of a narrow set; ways when that takes a change of state to know (the random
+ * policy draws, a wide set's queue advances). */
+static unsigned fill_way_ahead(const struct vtd_cache *c, unsigned set)
+{
+    if (c->count < c->sets * c->ways)
+        return free_way(c, set);
+    if (c->repl == VTD_REPL_RANDOM || c->queues)
+        return c->ways;
+    return oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
+}
+
+/* Start bringing the slot a fill of this miss will take into the host's data cache. */
+static inline void prefetch_fill(const struct vtd_cache *c, uint64_t h)
+{
+    unsigned set = set_of(c, h), way = fill_way_ahead(c, set);
+    if (way == c->ways)
+        return;
+    const unsigned char *slot = (const unsigned char *)slot_at(c, (size_t)set * c->ways + way);
+    __builtin_prefetch(slot, 1);
+    __builtin_prefetch(slot + c->stride - 1, 1);
+}
+
 /* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token)
@@ -488,8 +514,11 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
         struct vtd_cache_entry *e = find_hashed(c, &keys[i], &h);
         if (e)
             return e;
-        if (i == 0)
+        if (i == 0) {
             *miss_token = h;
+            /* The fill that usually follows has work before it: its slot's cache miss overlaps that work. */
+            prefetch_fill(c, h);
+        }
     }
     return NULL;
 }
@@ -520,30 +549,23 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-/* Keep (s, w) in (*best, *way) when s is older: conditional moves, no branch. */
-static inline void keep_older(uint64_t *best, unsigned *way, uint64_t s, unsigned w)
-{
-    bool older = s < *best;
-    *way = older ? w : *way;
-    *best = older ? s : *best;
-}
+/* A way's stamp with the way in its low three bits: stamps are unique and far below 2^61 (one
+ * per use or fill), so the smallest packed value is the oldest way's, and its low bits name it. */
+static inline uint64_t stamp_and_way(const uint64_t *stamp, unsigned w) { return stamp[w] << 3 | w; }
 
-/* The oldest of 8 ways (the default IOTLB's and device TLBs' sets) as a tournament: pairs, then
- * pairs of winners, each winner's stamp kept in a register. A full set's stamps are unique (each
- * fill took a new one), so any order of comparison finds the way the scan below finds, with a
- * shorter chain of dependent compares. */
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* The oldest of 8 ways (the default IOTLB's and device TLBs' sets) as a tournament of minima
+ * over packed stamps: one value per comparison, so each is one conditional move. Comparing a
+ * stamp and choosing a way separately compiled to two data-dependent branches per fill, which
+ * mispredict (which way is oldest is data). */
 static inline unsigned oldest_of_8(const uint64_t *stamp)
 {
-    uint64_t a = stamp[0], b = stamp[2], c = stamp[4], d = stamp[6];
-    unsigned wa = 0, wb = 2, wc = 4, wd = 6;
-    keep_older(&a, &wa, stamp[1], 1);
-    keep_older(&b, &wb, stamp[3], 3);
-    keep_older(&c, &wc, stamp[5], 5);
-    keep_older(&d, &wd, stamp[7], 7);
-    keep_older(&a, &wa, b, wb);
-    keep_older(&c, &wc, d, wd);
-    keep_older(&a, &wa, c, wc);
-    return wa;
+    uint64_t a = min_u64(stamp_and_way(stamp, 0), stamp_and_way(stamp, 1));
+    uint64_t b = min_u64(stamp_and_way(stamp, 2), stamp_and_way(stamp, 3));
+    uint64_t c = min_u64(stamp_and_way(stamp, 4), stamp_and_way(stamp, 5));
+    uint64_t d = min_u64(stamp_and_way(stamp, 6), stamp_and_way(stamp, 7));
+    return (unsigned)(min_u64(min_u64(a, b), min_u64(c, d)) & 7u);
 }
 
 /* The way with the smallest of n stamps (stamps are unique). Conditional moves, not a branch

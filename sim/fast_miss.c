@@ -68,7 +68,7 @@ static bool fast_miss_device(struct vtd_iommu *io, const struct vtd_request *req
 
 /* The PASID stage from the PASID cache and the request checks, for a first-stage-only entry. */
 static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
-                            struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+                            struct vtd_xlate *x, unsigned *access)
 {
     if (!vtd_ctx_pasid_in_range(&x->ctx, x->pasid))
         return false;
@@ -77,7 +77,8 @@ static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req,
     if (!fd->pasid)
         return false;
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)fd->pasid->payload)->pe;
-    return pe->pgtt == VTD_PGTT_FS && !vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, eff, access);
+    struct vtd_request eff; /* the request with the checks' privilege and access: only `access` is read on */
+    return pe->pgtt == VTD_PGTT_FS && !vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, access);
 }
 
 /* ---- the requester memo (struct iommu_miss_memo) ---- */
@@ -89,8 +90,8 @@ static bool memo_matches(const struct iommu_miss_memo *m, const struct vtd_reque
 }
 
 /* What fast_miss_device() and fast_miss_pasid() write, from the memo and the entries. */
-static void memo_apply(const struct iommu_miss_memo *m, const struct vtd_request *req, struct fast_miss_found *fd,
-                       struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+static void memo_apply(const struct iommu_miss_memo *m, struct fast_miss_found *fd, struct vtd_xlate *x,
+                       unsigned *access)
 {
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)m->pasid_entry->payload)->pe;
     fd->ctx = m->ctx;
@@ -103,45 +104,42 @@ static void memo_apply(const struct iommu_miss_memo *m, const struct vtd_request
     x->pe = *pe;
     x->did = pe->did;
     x->pgtt = pe->pgtt;
-    *eff = *req;
-    eff->priv = m->priv;
-    eff->access = m->eff_access;
     *access = m->access;
 }
 
 static void memo_note(struct iommu_miss_memo *m, const struct vtd_request *req, const struct fast_miss_found *fd,
-                      const struct vtd_xlate *x, const struct vtd_request *eff, unsigned access)
+                      const struct vtd_xlate *x, unsigned access)
 {
     *m = (struct iommu_miss_memo){
         .ctx = fd->ctx, .pasid_entry = fd->pasid, .ctx_version = fd->ctx->version,
         .pasid_version = fd->pasid->version, .ident = iommu_fast_ident(req), .req_access = req->access,
         .pasid = x->pasid,
-        .priv = x->priv, .eff_access = eff->access, .access = access};
+        .priv = x->priv, .access = access};
 }
 
 /* The device and PASID stages: from the memo when it holds for this requester, else found and
  * checked (then remembered: the memo is host-side, what it holds is no state of the model). */
 static bool fast_miss_checked(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
-                              struct vtd_xlate *x, struct vtd_request *eff, unsigned *access)
+                              struct vtd_xlate *x, unsigned *access)
 {
     struct iommu_miss_memo *m = &io->fast_miss_memo;
     if (memo_matches(m, req)) {
-        memo_apply(m, req, fd, x, eff, access);
+        memo_apply(m, fd, x, access);
         return true;
     }
-    if (!fast_miss_device(io, req, fd, x) || !fast_miss_pasid(io, req, fd, x, eff, access))
+    if (!fast_miss_device(io, req, fd, x) || !fast_miss_pasid(io, req, fd, x, access))
         return false;
-    memo_note(m, req, fd, x, eff, *access);
+    memo_note(m, req, fd, x, *access);
     return true;
 }
 
 /* An IOTLB miss (a first-stage entry is tagged by its PASID), and a PDE-level PSC hit. */
-static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff, struct fast_miss_found *fd,
+static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
                              const struct vtd_xlate *x, struct vtd_walk_start *start)
 {
     struct vtd_cache *iotlb = io->cache[VTD_C_IOTLB];
     unsigned shifts[IOMMU_PAGE_SIZES];
-    fd->iotlb_n = iommu_iotlb_keys(iotlb, x->did, x->pasid, eff->addr, fd->iotlb_keys, shifts);
+    fd->iotlb_n = iommu_iotlb_keys(iotlb, x->did, x->pasid, req->addr, fd->iotlb_keys, shifts);
     /* The fill after the miss reuses the probe of keys[0]: taken only while the IOTLB holds
      * 4 KiB entries, so that keys[0] is the key the one PTE fills. */
     if (!fd->iotlb_n || shifts[0] != VTD_PAGE_SHIFT ||
@@ -149,7 +147,7 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff
         return false;
     /* xlate.c's psc_probe tries the lowest level the cache holds first: PDEs, when it has any. */
     struct vtd_cache *psc = io->cache[VTD_C_PSC_FS];
-    struct vtd_cache_key key = psc_fs_key(x->did, x->pasid, FAST_MISS_PSC_LEVEL, eff->addr);
+    struct vtd_cache_key key = psc_fs_key(x->did, x->pasid, FAST_MISS_PSC_LEVEL, req->addr);
     fd->psc = find_remembered(psc, io->fast_miss_psc, &key);
     if (!fd->psc)
         return false;
@@ -159,7 +157,7 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *eff
 }
 
 /* The general path's updates, in its order (see the file comment). */
-static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *eff,
+static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req,
                              const struct fast_miss_found *fd, const struct vtd_xlate *x)
 {
     vtd_cache_touch(io->cache[VTD_C_CONTEXT], fd->ctx);
@@ -176,7 +174,7 @@ static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const st
     vtd_fs_leaf_commit(&io->env, &x->pe);
     /* The IOTLB miss (counted here, after the PSC hit's update: the counts are separate) and
      * the fill of keys[0], the page's 4 KiB key (fast_miss_caches). */
-    iommu_iotlb_miss_fill(io, eff, x, fd->iotlb_keys, fd->iotlb_miss_token);
+    iommu_iotlb_miss_fill(io, req, x, fd->iotlb_keys, fd->iotlb_miss_token);
     io->fast_misses++;
 }
 
@@ -184,12 +182,11 @@ static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iom
                                                 const struct vtd_request *req, struct vtd_xlate *x)
 {
     struct fast_miss_found fd;
-    struct vtd_request eff;
     struct vtd_walk_start start;
     unsigned access;
-    if (!fast_miss_usable(req) || !fast_miss_checked(io, req, &fd, x, &eff, &access) ||
-        !fast_miss_caches(io, &eff, &fd, x, &start) ||
-        vtd_fs_leaf_peek(&io->env, &x->pe, &start, eff.addr, access, x->priv, &x->fs))
+    if (!fast_miss_usable(req) || !fast_miss_checked(io, req, &fd, x, &access) ||
+        !fast_miss_caches(io, req, &fd, x, &start) ||
+        vtd_fs_leaf_peek(&io->env, &x->pe, &start, req->addr, access, x->priv, &x->fs))
         return false;
     /* vtd_translate_paging's first-stage result, then vtd_translate's output check. */
     x->out = x->fs.out;
@@ -198,7 +195,7 @@ static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iom
     x->dirty = x->fs.dirty;
     if (vtd_xlate_out_blocked(req, x->out))
         return false;
-    fast_miss_commit(io, u, &eff, &fd, x);
+    fast_miss_commit(io, u, req, &fd, x);
     return true;
 }
 

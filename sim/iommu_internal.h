@@ -98,10 +98,10 @@ struct iommu_miss_memo {
      * word (iommu_fast_ident), and the access. */
     uint64_t ident;
     unsigned req_access;
-    /* The verdict: the PASID and privilege used, the effective access and the walk's access. */
+    /* The verdict: the PASID and privilege used and the walk's access. */
     uint32_t pasid;
     bool priv;
-    unsigned eff_access, access;
+    unsigned access;
 };
 
 struct iommu_fast_hit {
