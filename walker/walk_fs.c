@@ -159,12 +159,12 @@ static inline bool fs_memo_keyed(const struct vtd_walk_fs_memo *m, const struct 
     return m->key == pe->fsptptr && m->ss_key == walk_fs_memo_key(pe, ss_key);
 }
 
-/* Whether every entry the memo remembers still holds its value: read each again (the reads
- * the walk makes of them) and compare, without a test per entry. */
-static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
+/* Whether the first `n` entries the memo remembers still hold their values: read each again
+ * (the reads the walk makes of them) and compare, without a test per entry. */
+static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m, unsigned n)
 {
     uint64_t diff = 0;
-    for (unsigned i = 0; i < m->n; i++) {
+    for (unsigned i = 0; i < n; i++) {
         uint64_t e;
         __builtin_memcpy(&e, m->at[i], 8); /* little-endian host, as mem.c */
         diff |= e ^ m->val[i];
@@ -173,17 +173,18 @@ static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
 }
 
 /*
- * The upper levels of a walk from `top` whose entries the memo found unchanged: they passed
- * the walk's tests when remembered and pass them again, so the walk records what they gave
- * and counts their reads; it goes on at level 1. They need no A/D update, so the walk's A/D
- * pass starts at level 1 too.
+ * The levels from `top` down to `bottom` of a walk whose entries the memo found unchanged
+ * (`fs_reads` and `ss_reads` reads of them): they passed the walk's tests when remembered and
+ * pass them again, so the walk records what they gave and counts their reads; it goes on below
+ * `bottom`. They need no A/D update, so the walk's A/D pass starts there too.
  */
-static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned *nread,
-                                     unsigned *ss_reads, struct vtd_stage_result *out)
+static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned bottom,
+                                     unsigned fs_reads, unsigned ss_reads_memo, unsigned *nread, unsigned *ss_reads,
+                                     struct vtd_stage_result *out)
 {
-    *nread += m->fs_reads;
-    *ss_reads += m->ss_reads;
-    for (unsigned l = top; l >= 2; l--) {
+    *nread += fs_reads;
+    *ss_reads += ss_reads_memo;
+    for (unsigned l = top; l >= bottom; l--) {
         out->table[l] = m->table[l];
         out->perm_above[l] = m->perm_above[l];
     }
@@ -231,19 +232,33 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
         struct vtd_walk_fs_memo *m = &env->host.fs_memo;
         uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
-        if (m->region == region && fs_memo_keyed(m, pe, nest.memo_key) && fs_memo_current(m)) {
-            fs_walk_from_memo(m, l, nread, ss_reads, out);
+        bool keyed = fs_memo_keyed(m, pe, nest.memo_key);
+        if (m->region == region && keyed && fs_memo_current(m, m->n)) {
+            fs_walk_from_memo(m, l, 2, m->fs_reads, m->ss_reads, nread, ss_reads, out);
             table = m->leaf_table;
             perm = m->perm;
             all = m->all;
             l = w.start_level = 1;
-        } else if (m->missed != region) {
-            /* Only a second walk in a region the memo does not cover refills it: walks that
-             * each go elsewhere (a device's scattered buffers) would pay for a memo unused. */
-            m->missed = region;
         } else {
-            memo_missed = true;
-            memo_key = walk_fs_memo_key(pe, nest.memo_key);
+            /* Elsewhere in the memo's 1 GiB: the levels above level 2 from it. */
+            bool gib = keyed && (m->region ^ region) >> WALK_FS_MEMO_GIB_SHIFT == 0 && fs_memo_current(m, m->n_gib);
+            if (gib) {
+                fs_walk_from_memo(m, l, 3, m->fs_reads_gib, m->ss_reads_gib, nread, ss_reads, out);
+                table = m->table[2];
+                perm = m->perm_above[2];
+                all = m->all_gib;
+                l = w.start_level = 2;
+            }
+            /* Only a second walk in a region the memo does not cover refills it (walks that each
+             * go elsewhere, a device's scattered buffers, would pay for a memo unused): in the
+             * same 2 MiB when the 1 GiB levels served it, else in the same 1 GiB. */
+            uint64_t moved = gib ? m->missed ^ region : (m->missed ^ region) >> WALK_FS_MEMO_GIB_SHIFT;
+            if (moved) {
+                m->missed = region;
+            } else {
+                memo_missed = true;
+                memo_key = walk_fs_memo_key(pe, nest.memo_key);
+            }
         }
     }
     for (;; l--) {
