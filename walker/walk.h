@@ -203,6 +203,30 @@ struct vtd_walk_decoded {
 };
 
 /*
+ * Where the last context fetch and the last PASID fetch on the lean path found their entries
+ * (the root and context entries; the PASID directory and table entries), each entry's bytes
+ * as read, and the fetch's answer, with its inputs: RTADDR, the source id and the capabilities;
+ * the context's PASID directory, the PASID and the capabilities. Those inputs and those entry
+ * bytes are all a fetch's answer depends on, so a fetch with the same inputs that reads every
+ * entry again and finds the same bytes gives the same answer without decoding anything
+ * (walk_ctx.c). A fetch answered from here still makes (and counts) its reads. valid false: none.
+ */
+struct vtd_walk_dev_memo {
+    bool ctx_valid, pe_valid;
+    uint16_t sid;
+    uint32_t pasid;
+    uint64_t rtaddr, pdtp;
+    struct vtd_caps ctx_caps, pe_caps;
+    const uint8_t *root_at, *ctx_at;   /* the entries' bytes in host memory */
+    const uint8_t *pdir_at, *pe_at;
+    uint64_t root_val, pdir_val;       /* and their values */
+    struct vtd_ctx_entry ctx_raw;
+    struct vtd_pasid_entry pe_raw;
+    struct vtd_ctx ctx;                /* the answers */
+    struct vtd_pasid_cfg pe;           /* (with the directory's FPD) */
+};
+
+/*
  * The upper levels (the top one down to level 2) of a recent second-stage walk that ended at a
  * 4 KiB page through entries needing no A/D update: where each entry lies in host memory, its
  * value, the tables read and the permissions above each level, and the page table they lead
@@ -261,6 +285,7 @@ struct vtd_walk_host {
     struct vtd_walk_masks masks;
     struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
     struct vtd_walk_decoded decoded;
+    struct vtd_walk_dev_memo dev_memo;
     struct vtd_walk_ss_memo ss_memo;
     struct vtd_walk_ss_memo ss_out_memo; /* the same for the whole second-stage walks (vtd_ss_walk) */
     struct vtd_walk_fs_memo fs_memo;
