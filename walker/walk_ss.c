@@ -293,8 +293,9 @@ static int ss_walk_whole_lean(struct vtd_walk_env *env, const struct vtd_pasid_c
         return rc;
     const struct walk_ss_rules rules = walk_ss_rules_with(walk_masks(env), pe);
     struct vtd_walk_ss_memo *m = &env->host.ss_out_memo;
-    uint64_t key = walk_ss_memo_key(pe), region = gpa >> WALK_SS_MEMO_REGION_SHIFT;
-    bool served = m->key == key && m->region == region && ss_memo_current(m, start.level);
+    /* The region first: scattered walks, which the memo never serves, skip the key. */
+    uint64_t region = gpa >> WALK_SS_MEMO_REGION_SHIFT;
+    bool served = m->region == region && m->key == walk_ss_memo_key(pe) && ss_memo_current(m, start.level);
     unsigned n = 0;
     /* The usual depths with constant levels (ss_walk_levels). */
     if (served && start.level == 4)
@@ -308,7 +309,7 @@ static int ss_walk_whole_lean(struct vtd_walk_env *env, const struct vtd_pasid_c
     walk_count_paging(env, VTD_TR_SS, n);
     if (!served && !rc && out->leaf_level == 1) {
         if (m->missed == region)
-            walk_ss_memo_fill(env, m, pe, &rules, key, gpa);
+            walk_ss_memo_fill(env, m, pe, &rules, walk_ss_memo_key(pe), gpa);
         m->missed = region;
     }
     return rc;
