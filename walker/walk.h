@@ -227,25 +227,21 @@ struct vtd_walk_dev_memo {
 };
 
 /*
- * The upper levels (the top one down to level 2) of a recent second-stage walk that ended at a
- * 4 KiB page through entries needing no A/D update: where each entry lies in host memory, its
- * value, the tables read and the permissions above each level, and the page table they lead
- * to. One memo serves the nested table fetches, another the whole walks (vtd_ss_walk). A walk
- * in the same 2 MiB of input under the same PASID-entry settings reads those entries again;
- * when every one still holds the remembered value, the walk's tests of them would pass again
- * and lead to the same page table, so only the level-1 entry is tested (walk_ss.c). key 0: none.
+ * The upper levels (the top one down to level 2) of the last nested table fetch's second-stage
+ * walk that ended at a 4 KiB page through entries needing no A/D update: where each entry lies
+ * in host memory, its value, and the page table they lead to. A fetch in the same 2 MiB of
+ * input under the same PASID-entry settings reads those entries again; when every one still
+ * holds the remembered value, the walk's tests of them would pass again and lead to the same
+ * page table, so only the level-1 entry is tested (walk_ss.c). key 0: none.
  */
 struct vtd_walk_ss_memo {
     uint64_t key;                                 /* walk_ss_memo_key() of the PASID entry */
     uint64_t region;                              /* input address >> 21 */
-    uint64_t missed;                              /* the region of the last walk not served */
     uint64_t all;                                 /* AND of the upper entries */
     uint64_t leaf_table;                          /* the level-1 table's address */
     const uint8_t *leaf_frame;                    /* and its host frame */
     const uint8_t *at[VTD_PT_LEVEL_SLOTS];        /* [level]: the entry's bytes in host memory */
     uint64_t val[VTD_PT_LEVEL_SLOTS];             /* [level]: the entry */
-    uint64_t table[VTD_PT_LEVEL_SLOTS];           /* [level]: the table read there */
-    unsigned perm_above[VTD_PT_LEVEL_SLOTS];      /* [level]: the permissions above it */
 };
 
 /*
@@ -287,7 +283,6 @@ struct vtd_walk_host {
     struct vtd_walk_decoded decoded;
     struct vtd_walk_dev_memo dev_memo;
     struct vtd_walk_ss_memo ss_memo;
-    struct vtd_walk_ss_memo ss_out_memo; /* the same for the whole second-stage walks (vtd_ss_walk) */
     struct vtd_walk_fs_memo fs_memo;
 };
 

@@ -54,7 +54,7 @@ void walk_masks_compute(struct vtd_walk_env *env)
     m->haw = c->haw;
     m->valid = true;
     /* The remembered second-stage levels passed tests made with the old masks. */
-    env->host.ss_memo.key = env->host.ss_out_memo.key = env->host.fs_memo.key = env->host.fs_memo.ss_key = 0;
+    env->host.ss_memo.key = env->host.fs_memo.key = env->host.fs_memo.ss_key = 0;
     for (unsigned l = 1; l <= VTD_PT_MAX_LEVELS; l++)
         for (unsigned ps = 0; ps < VTD_PT_PS_KINDS; ps++) {
             m->ss[l][ps] = vtd_ss_entry_rsvd_mask(ps ? VTD_SS_PS : 0, l, c);

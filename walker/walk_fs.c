@@ -190,6 +190,47 @@ static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned 
     }
 }
 
+/* Where a whole walk goes on: the level, its table, the permissions and the AND of the entries
+ * above it; and the memo's key when the walk is to refill the memo (0: it is not). */
+struct fs_memo_resume {
+    unsigned level, perm;
+    uint64_t table, all, refill_key;
+};
+
+/*
+ * A whole lean nested walk of `va` (second-stage key `ss_key`) consults the memo: the levels it
+ * serves, from the top (`r` holds the walk's start) down to level 2 in the same 2 MiB or level 3
+ * in the same 1 GiB, are taken from it and the walk resumes below them. Not inlined into the
+ * walk's variants that never consult it, so that it exists once.
+ */
+static void fs_memo_consult(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t ss_key, uint64_t va,
+                            unsigned *nread, unsigned *ss_reads, struct vtd_stage_result *out,
+                            struct fs_memo_resume *r)
+{
+    struct vtd_walk_fs_memo *m = &env->host.fs_memo;
+    uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
+    bool keyed = fs_memo_keyed(m, pe, ss_key);
+    if (m->region == region && keyed && fs_memo_current(m, m->n)) {
+        fs_walk_from_memo(m, r->level, 2, m->fs_reads, m->ss_reads, nread, ss_reads, out);
+        *r = (struct fs_memo_resume){.level = 1, .table = m->leaf_table, .perm = m->perm, .all = m->all};
+        return;
+    }
+    /* Elsewhere in the memo's 1 GiB: the levels above level 2 from it. */
+    bool gib = keyed && (m->region ^ region) >> WALK_FS_MEMO_GIB_SHIFT == 0 && fs_memo_current(m, m->n_gib);
+    if (gib) {
+        fs_walk_from_memo(m, r->level, 3, m->fs_reads_gib, m->ss_reads_gib, nread, ss_reads, out);
+        *r = (struct fs_memo_resume){.level = 2, .table = m->table[2], .perm = m->perm_above[2], .all = m->all_gib};
+    }
+    /* Only a second walk in a region the memo does not cover refills it (walks that each go
+     * elsewhere, a device's scattered buffers, would pay for a memo unused): in the same 2 MiB
+     * when the 1 GiB levels served it, else in the same 1 GiB. */
+    uint64_t moved = gib ? m->missed ^ region : (m->missed ^ region) >> WALK_FS_MEMO_GIB_SHIFT;
+    if (moved)
+        m->missed = region;
+    else
+        r->refill_key = walk_fs_memo_key(pe, ss_key);
+}
+
 /*
  * The levels of the walk, the permission checks and the A/D updates, on the path the caller
  * chose (`lean` is a constant once inlined; see walk_is_lean): the lean path leaves the
@@ -226,40 +267,14 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     unsigned perm = start->perm, l = start->level;
     int rc;
     /* A whole walk (not one a paging-structure cache resumed) may go on from the memo. */
-    bool memo_missed = false;
-    uint64_t memo_key = 0;
+    struct fs_memo_resume resume = {.level = l, .table = table, .perm = perm, .all = all};
     if (lean && nested_direct && start->level == pe->fs_levels && start->table == pe->fsptptr &&
         start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
-        struct vtd_walk_fs_memo *m = &env->host.fs_memo;
-        uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
-        bool keyed = fs_memo_keyed(m, pe, nest.memo_key);
-        if (m->region == region && keyed && fs_memo_current(m, m->n)) {
-            fs_walk_from_memo(m, l, 2, m->fs_reads, m->ss_reads, nread, ss_reads, out);
-            table = m->leaf_table;
-            perm = m->perm;
-            all = m->all;
-            l = w.start_level = 1;
-        } else {
-            /* Elsewhere in the memo's 1 GiB: the levels above level 2 from it. */
-            bool gib = keyed && (m->region ^ region) >> WALK_FS_MEMO_GIB_SHIFT == 0 && fs_memo_current(m, m->n_gib);
-            if (gib) {
-                fs_walk_from_memo(m, l, 3, m->fs_reads_gib, m->ss_reads_gib, nread, ss_reads, out);
-                table = m->table[2];
-                perm = m->perm_above[2];
-                all = m->all_gib;
-                l = w.start_level = 2;
-            }
-            /* Only a second walk in a region the memo does not cover refills it (walks that each
-             * go elsewhere, a device's scattered buffers, would pay for a memo unused): in the
-             * same 2 MiB when the 1 GiB levels served it, else in the same 1 GiB. */
-            uint64_t moved = gib ? m->missed ^ region : (m->missed ^ region) >> WALK_FS_MEMO_GIB_SHIFT;
-            if (moved) {
-                m->missed = region;
-            } else {
-                memo_missed = true;
-                memo_key = walk_fs_memo_key(pe, nest.memo_key);
-            }
-        }
+        fs_memo_consult(env, pe, nest.memo_key, va, nread, ss_reads, out, &resume);
+        l = w.start_level = resume.level;
+        table = resume.table;
+        perm = resume.perm;
+        all = resume.all;
     }
     for (;; l--) {
         out->table[l] = table;
@@ -298,8 +313,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         (rc = fs_update_ad(env, pe, &w, l, write, f)))
         return rc;
     out->dirty = (w.entry[l] & VTD_FS_D) != 0;
-    if (memo_missed && l == 1)
-        walk_fs_memo_fill(env, pe, masks, &nest, memo_key, va);
+    if (resume.refill_key && l == 1)
+        walk_fs_memo_fill(env, pe, masks, &nest, resume.refill_key, va);
     return 0;
 }
 

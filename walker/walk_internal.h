@@ -243,13 +243,6 @@ struct walk_ss_rules {
     unsigned implied;
 };
 
-/* Permissions one second-stage entry grants: its R, W and X bits (the same bits as VTD_PERM_R,
- * W and X) and the `implied` ones (walk_ss_rules). */
-static inline unsigned walk_ss_entry_perm(uint64_t e, unsigned implied)
-{
-    return (unsigned)(e & (VTD_PERM_R | VTD_PERM_W | VTD_PERM_X)) | implied;
-}
-
 /* The rules for the PASID entry's second stage with the validated masks (walk_masks()). */
 struct walk_ss_rules walk_ss_rules_with(const struct vtd_walk_masks *masks, const struct vtd_pasid_cfg *pe);
 
@@ -278,13 +271,13 @@ struct walk_ss_nest {
 uint64_t walk_ss_memo_key(const struct vtd_pasid_cfg *pe);
 
 /*
- * Remember in `m` the upper levels of the second-stage walk of `gpa` under `pe` (keyed `key`),
- * after a walk went through them: read again through memory's frames and kept only when each
- * passes the walk's tests as a non-leaf entry needing no A/D update, else the memo is emptied.
- * Called on the lean path only.
+ * Remember the upper levels of the second-stage walk of `gpa` under `pe` (keyed `key`), after a
+ * fetch walked them: read again through memory's frames and kept only when each passes the
+ * walk's tests as a non-leaf entry needing no A/D update, else the memo is emptied. Called on
+ * the lean path only.
  */
-void walk_ss_memo_fill(struct vtd_walk_env *env, struct vtd_walk_ss_memo *m, const struct vtd_pasid_cfg *pe,
-                       const struct walk_ss_rules *rules, uint64_t key, uint64_t gpa);
+void walk_ss_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct walk_ss_rules *rules,
+                       uint64_t key, uint64_t gpa);
 
 /*
  * The second-stage translation of a nested first-stage table address on the lean path with no

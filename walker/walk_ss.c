@@ -26,6 +26,12 @@ struct walk_ss_rules walk_ss_rules_with(const struct vtd_walk_masks *masks, cons
                                   .implied = ss_implied_perm(pe->ssee)};
 }
 
+/* Permissions one second-stage entry grants. */
+static unsigned ss_entry_perm(uint64_t e, unsigned implied)
+{
+    return (unsigned)(e & (VTD_SS_R | VTD_SS_W | VTD_SS_X)) | implied;
+}
+
 /* The fault for an access the permissions do not allow (reads first, then writes, then execute). */
 int vtd_ss_access_fault(unsigned access, unsigned perm, bool ssee)
 {
@@ -101,7 +107,7 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     uint64_t table = start->table;
     unsigned perm = start->perm;
     /* The AND of the entries read: an entry's permissions are its low bits, so theirs
-     * (walk_ss_entry_perm of it) are the walk's without a per-level fold when nothing is recorded. */
+     * (ss_entry_perm of it) are the walk's without a per-level fold when nothing is recorded. */
     uint64_t all = ~UINT64_C(0);
     /* Loop invariants in locals: the stores into *out below could otherwise alias them. */
     const uint64_t (*rsvd)[VTD_PT_PS_KINDS] = rules->rsvd;
@@ -128,7 +134,7 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         if (walk_entry_rsvd(e, VTD_SS_PS, rsvd[l]))
             return walk_fault(f, VTD_FR_SS_RSVD, addr, l);
         if (record)
-            perm &= walk_ss_entry_perm(e, implied);
+            perm &= ss_entry_perm(e, implied);
         if (vtd_ss_entry_is_leaf(e, l)) {
             out->leaf_level = l;
             out->page_shift = vtd_pt_level_shift(l);
@@ -139,7 +145,7 @@ ss_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         table = e & VTD_SS_ADDR;
     }
     if (!record)
-        perm &= walk_ss_entry_perm(all, implied);
+        perm &= ss_entry_perm(all, implied);
     out->perm = out->raw_perm = perm & ~VTD_PERM_U;
     if (!(access & VTD_ACC_NOCHECK)) {
         int code = vtd_ss_access_fault(access, out->perm, pe->ssee);
@@ -194,46 +200,33 @@ static inline __attribute__((always_inline)) bool ss_memo_current(const struct v
 }
 
 /*
- * A walk whose upper entries the memo found unchanged (ss_memo_current): they passed the walk's
- * tests when remembered and pass them again, so the walk goes on at the remembered page table
- * with the level-1 entry, tested and used as ss_walk_levels() would (`record`: with the tables
- * and permissions of every level). `top` reads in all, left in *nread.
+ * A table fetch whose upper entries the memo found unchanged (ss_memo_current): they passed the
+ * walk's tests when remembered and pass them again, so the walk goes on at the remembered page
+ * table with the level-1 entry, tested and used as ss_walk_levels() would. `top` reads in all.
  */
 static inline __attribute__((always_inline)) int
-ss_walk_on_from_memo(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
-                     const struct vtd_walk_ss_memo *m, const struct walk_ss_rules *rules, unsigned top, bool record,
-                     unsigned *nread, struct vtd_stage_result *out, struct vtd_fault_info *f)
+ss_fetch_from_memo(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
+                   const struct vtd_walk_ss_memo *m, const struct walk_ss_rules *rules, unsigned top,
+                   unsigned *nread, struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
     *nread += top;
-    if (record) {
-        for (unsigned l = top; l >= 1; l--) {
-            out->table[l] = m->table[l];
-            out->perm_above[l] = m->perm_above[l];
-        }
-    }
     uint64_t off = 8 * (uint64_t)vtd_pt_index(gpa, 1), addr = m->leaf_table + off, e;
     __builtin_memcpy(&e, m->leaf_frame + off, 8); /* little-endian host, as mem.c */
     if (!(e & rules->present))
-        return walk_fault(f, ss_not_present_fault(access), addr, 1);
+        return walk_fault(f, ss_not_present_fault(VTD_ACC_R), addr, 1);
     if (e & rules->rsvd[1][(e & VTD_SS_PS) != 0])
         return walk_fault(f, VTD_FR_SS_RSVD, addr, 1);
     out->leaf_level = 1;
     out->page_shift = VTD_PAGE_SHIFT;
     out->out = vtd_ss_entry_addr(e, 1) | (gpa & ~VTD_PAGE_MASK);
     out->leaf_entry_addr = addr;
-    out->perm = out->raw_perm = walk_ss_entry_perm(m->all & e, rules->implied) & VTD_PERM_ALL & ~VTD_PERM_U;
-    if (!(access & VTD_ACC_NOCHECK)) {
-        int code = vtd_ss_access_fault(access, out->perm, pe->ssee);
-        if (code)
-            return walk_fault(f, code, addr, 1);
-    }
+    out->perm = out->raw_perm = ss_entry_perm(m->all & e, rules->implied) & VTD_PERM_ALL & ~VTD_PERM_U;
     if (pe->ssade) {
-        /* The remembered entries have A set: only the leaf may need A (and D for a write). */
+        /* The remembered entries have A set: only the leaf may need it. */
         struct ss_walk w;
         w.entry[1] = e;
         w.entry_addr[1] = addr;
-        bool write = (access & VTD_ACC_W) && (out->perm & VTD_PERM_W);
-        int rc = ss_update_ad(env, pe, &w, 1, out, write, f);
+        int rc = ss_update_ad(env, pe, &w, 1, out, false, f);
         if (rc)
             return rc;
         e = w.entry[1];
@@ -261,65 +254,25 @@ int walk_ss_table_fetch_lean(struct vtd_walk_env *env, const struct vtd_pasid_cf
     /* The usual depths with constant levels (ss_walk_levels); AW allows only 3, 4 and 5. */
     if (start.level == 4) {
         if (in_memo && ss_memo_current(m, 4))
-            return ss_walk_on_from_memo(env, pe, gpa, access, m, &nest->rules, 4, false, nread, out, f);
+            return ss_fetch_from_memo(env, pe, gpa, m, &nest->rules, 4, nread, out, f);
         rc = ss_walk_levels(env, pe, &start, 4, gpa, access, &nest->rules, true, false, nread, out, f);
     } else if (start.level == 5) {
         if (in_memo && ss_memo_current(m, 5))
-            return ss_walk_on_from_memo(env, pe, gpa, access, m, &nest->rules, 5, false, nread, out, f);
+            return ss_fetch_from_memo(env, pe, gpa, m, &nest->rules, 5, nread, out, f);
         rc = ss_walk_levels(env, pe, &start, 5, gpa, access, &nest->rules, true, false, nread, out, f);
     } else {
         if (in_memo && ss_memo_current(m, start.level))
-            return ss_walk_on_from_memo(env, pe, gpa, access, m, &nest->rules, start.level, false, nread, out, f);
+            return ss_fetch_from_memo(env, pe, gpa, m, &nest->rules, start.level, nread, out, f);
         rc = ss_walk_levels(env, pe, &start, start.level, gpa, access, &nest->rules, true, false, nread, out, f);
     }
     if (!rc && out->leaf_level == 1)
-        walk_ss_memo_fill(env, &env->host.ss_memo, pe, &nest->rules, nest->memo_key, gpa);
-    return rc;
-}
-
-/*
- * A whole walk on the lean path through the memo of whole walks (env->host.ss_out_memo): from
- * it when it holds the upper levels of gpa's 2 MiB and they are unchanged, else walked; the
- * second walk in a row the memo did not serve in the same 2 MiB refills it (as the nested
- * first-stage memo: walks that each go elsewhere would pay for a memo unused).
- */
-static int ss_walk_whole_lean(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa,
-                              unsigned access, struct vtd_stage_result *out, struct vtd_fault_info *f)
-{
-    struct vtd_walk_start start = vtd_ss_full_start(pe);
-    env->paging_pwsnp = pe->pwsnp;
-    int rc = ss_walk_start_checks(env, pe, &start, gpa, out, f);
-    if (rc)
-        return rc;
-    const struct walk_ss_rules rules = walk_ss_rules_with(walk_masks(env), pe);
-    struct vtd_walk_ss_memo *m = &env->host.ss_out_memo;
-    /* The region first: scattered walks, which the memo never serves, skip the key. */
-    uint64_t region = gpa >> WALK_SS_MEMO_REGION_SHIFT;
-    bool served = m->region == region && m->key == walk_ss_memo_key(pe) && ss_memo_current(m, start.level);
-    unsigned n = 0;
-    /* The usual depths with constant levels (ss_walk_levels). */
-    if (served && start.level == 4)
-        rc = ss_walk_on_from_memo(env, pe, gpa, access, m, &rules, 4, true, &n, out, f);
-    else if (served)
-        rc = ss_walk_on_from_memo(env, pe, gpa, access, m, &rules, start.level, true, &n, out, f);
-    else if (start.level == 4)
-        rc = ss_walk_levels(env, pe, &start, 4, gpa, access, &rules, true, true, &n, out, f);
-    else
-        rc = ss_walk_levels(env, pe, &start, start.level, gpa, access, &rules, true, true, &n, out, f);
-    walk_count_paging(env, VTD_TR_SS, n);
-    if (!served && !rc && out->leaf_level == 1) {
-        if (m->missed == region)
-            walk_ss_memo_fill(env, m, pe, &rules, walk_ss_memo_key(pe), gpa);
-        m->missed = region;
-    }
+        walk_ss_memo_fill(env, pe, &nest->rules, nest->memo_key, gpa);
     return rc;
 }
 
 int vtd_ss_walk(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t gpa, unsigned access,
                 struct vtd_stage_result *out, struct vtd_fault_info *f)
 {
-    if (walk_is_lean(env))
-        return ss_walk_whole_lean(env, pe, gpa, access, out, f);
     struct vtd_walk_start start = vtd_ss_full_start(pe);
     return vtd_ss_walk_from(env, pe, &start, gpa, access, out, f);
 }

@@ -1,9 +1,8 @@
 /*
- * walk_ss_memo.c: remembering the upper levels of a second-stage walk (struct vtd_walk_ss_memo).
- * The four table fetches of a nested first-stage walk, and those of the next walk, usually
- * translate addresses within the same 2 MiB of guest-physical memory: the same entries at every
- * level above the page table. So do the whole second-stage walks of a device's nearby buffers
- * (a memo of their own: vtd_ss_walk()).
+ * walk_ss_memo.c: remembering the upper levels of the nested table fetches' second-stage walks
+ * (struct vtd_walk_ss_memo). The four table fetches of a first-stage walk, and those of the
+ * next walk, usually translate addresses within the same 2 MiB of guest-physical memory: the
+ * same entries at every level above the page table.
  */
 #include "walker/ss_entry.h"
 #include "walker/walk_internal.h"
@@ -26,15 +25,13 @@ static bool memo_entry_usable(const struct vtd_pasid_cfg *pe, const struct walk_
     return !bad;
 }
 
-void walk_ss_memo_fill(struct vtd_walk_env *env, struct vtd_walk_ss_memo *m, const struct vtd_pasid_cfg *pe,
-                       const struct walk_ss_rules *rules, uint64_t key, uint64_t gpa)
+void walk_ss_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const struct walk_ss_rules *rules,
+                       uint64_t key, uint64_t gpa)
 {
+    struct vtd_walk_ss_memo *m = &env->host.ss_memo;
     m->key = 0;
     uint64_t table = pe->ssptptr, all = ~UINT64_C(0);
-    unsigned perm = VTD_PERM_ALL;
     for (unsigned l = pe->ss_levels; l >= 2; l--) {
-        m->table[l] = table;
-        m->perm_above[l] = perm;
         uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e = 0;
         /* The walk read it: only an unbacked frame (all zeros, not present) has none. */
         const uint8_t *frame = vtd_mem_frame_for_read(env->mem, addr);
@@ -45,11 +42,8 @@ void walk_ss_memo_fill(struct vtd_walk_env *env, struct vtd_walk_ss_memo *m, con
         m->at[l] = frame + (addr & ~VTD_PAGE_MASK);
         m->val[l] = e;
         all &= e;
-        perm &= walk_ss_entry_perm(e, rules->implied);
         table = e & VTD_SS_ADDR;
     }
-    m->table[1] = table;
-    m->perm_above[1] = perm;
     m->leaf_frame = vtd_mem_frame_for_read(env->mem, table);
     if (!m->leaf_frame)
         return;
