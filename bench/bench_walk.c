@@ -39,6 +39,16 @@ static __attribute__((noinline)) void translate_once(struct vtd_walk_env *env, c
     vtd_translate(env, req, x);
 }
 
+/* Whether --only selects the case `name`: as bench_selected(), or the exact name when the text
+ * given ends in '$' (so that "walk: nested 4x4$" leaves out "walk: nested 4x4, one address"). */
+static bool case_selected(const struct bench_opts *o, const char *name)
+{
+    size_t n = o->only ? strlen(o->only) : 0;
+    if (n && o->only[n - 1] == '$')
+        return strlen(name) == n - 1 && !strncmp(name, o->only, n - 1);
+    return bench_selected(o, name);
+}
+
 /* ns per translation for one configuration (4 KiB pages, A/D preset so walks only read). */
 static struct bench_row bench_case(const struct walk_case *c, long iters)
 {
@@ -132,7 +142,7 @@ int main(int argc, char **argv)
     rows[n++] = bench_floor_chain_row(&floors, 24);
     rows[n++] = bench_floor_probe_row(&floors);
     for (int i = 0; i < NCASES; i++) {
-        rows[n] = bench_selected(&o, cases[i].name) ? bench_case(&cases[i], iters)
+        rows[n] = case_selected(&o, cases[i].name) ? bench_case(&cases[i], iters)
                                                     : (struct bench_row){.name = cases[i].name, .skipped = true};
         /* A walk's floor: its paging reads as a chain of dependent loads, measured in this run. */
         if (!rows[n].skipped)

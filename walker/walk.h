@@ -203,6 +203,30 @@ struct vtd_walk_decoded {
 };
 
 /*
+ * Where the last context fetch and the last PASID fetch on the lean path found their entries
+ * (the root and context entries; the PASID directory and table entries), each entry's bytes
+ * as read, and the fetch's answer, with its inputs: RTADDR, the source id and the capabilities;
+ * the context's PASID directory, the PASID and the capabilities. Those inputs and those entry
+ * bytes are all a fetch's answer depends on, so a fetch with the same inputs that reads every
+ * entry again and finds the same bytes gives the same answer without decoding anything
+ * (walk_ctx.c). A fetch answered from here still makes (and counts) its reads. valid false: none.
+ */
+struct vtd_walk_dev_memo {
+    bool ctx_valid, pe_valid;
+    uint16_t sid;
+    uint32_t pasid;
+    uint64_t rtaddr, pdtp;
+    struct vtd_caps ctx_caps, pe_caps;
+    const uint8_t *root_at, *ctx_at;   /* the entries' bytes in host memory */
+    const uint8_t *pdir_at, *pe_at;
+    uint64_t root_val, pdir_val;       /* and their values */
+    struct vtd_ctx_entry ctx_raw;
+    struct vtd_pasid_entry pe_raw;
+    struct vtd_ctx ctx;                /* the answers */
+    struct vtd_pasid_cfg pe;           /* (with the directory's FPD) */
+};
+
+/*
  * The upper levels (the top one down to level 2) of the last nested table fetch's second-stage
  * walk that ended at a 4 KiB page through entries needing no A/D update: where each entry lies
  * in host memory, its value, and the page table they lead to. A fetch in the same 2 MiB of
@@ -227,7 +251,9 @@ struct vtd_walk_ss_memo {
  * read, and what the walk had derived from them (the tables, the permissions above each level,
  * the AND of the first-stage entries, the level-1 table). A walk of an address in the same
  * 2 MiB under the same PASID-entry settings reads those entries again; when every one still
- * holds the remembered value, it goes on at level 1 (walk_fs.c). key 0: none.
+ * holds the remembered value, it goes on at level 1 (walk_fs.c). The entries of the levels
+ * above level 2 come first: a walk elsewhere in the same 1 GiB reads those alone again and goes
+ * on at level 2. key 0: none.
  */
 #define VTD_WALK_FS_MEMO_READS 24 /* 4 upper first-stage levels, each with a 5-level fetch */
 struct vtd_walk_fs_memo {
@@ -237,6 +263,8 @@ struct vtd_walk_fs_memo {
     unsigned n, fs_reads, ss_reads;               /* entries remembered; reads of each kind */
     unsigned perm;                                /* the permissions the upper entries leave */
     uint64_t all;                                 /* AND of the upper first-stage entries */
+    unsigned n_gib, fs_reads_gib, ss_reads_gib;   /* the same for the levels above level 2 ... */
+    uint64_t all_gib;                             /* ... which serve the whole 1 GiB */
     uint64_t leaf_table;                          /* the level-1 table's guest-physical address */
     uint64_t table[VTD_PT_LEVEL_SLOTS];           /* [level]: the table read there */
     unsigned perm_above[VTD_PT_LEVEL_SLOTS];      /* [level]: the permissions above it */
@@ -253,6 +281,7 @@ struct vtd_walk_host {
     struct vtd_walk_masks masks;
     struct vtd_walk_frame frames[VTD_TR_NKINDS][VTD_PT_LEVEL_SLOTS][VTD_WALK_FRAME_SLOTS];
     struct vtd_walk_decoded decoded;
+    struct vtd_walk_dev_memo dev_memo;
     struct vtd_walk_ss_memo ss_memo;
     struct vtd_walk_fs_memo fs_memo;
 };

@@ -159,12 +159,12 @@ static inline bool fs_memo_keyed(const struct vtd_walk_fs_memo *m, const struct 
     return m->key == pe->fsptptr && m->ss_key == walk_fs_memo_key(pe, ss_key);
 }
 
-/* Whether every entry the memo remembers still holds its value: read each again (the reads
- * the walk makes of them) and compare, without a test per entry. */
-static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
+/* Whether the first `n` entries the memo remembers still hold their values: read each again
+ * (the reads the walk makes of them) and compare, without a test per entry. */
+static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m, unsigned n)
 {
     uint64_t diff = 0;
-    for (unsigned i = 0; i < m->n; i++) {
+    for (unsigned i = 0; i < n; i++) {
         uint64_t e;
         __builtin_memcpy(&e, m->at[i], 8); /* little-endian host, as mem.c */
         diff |= e ^ m->val[i];
@@ -173,20 +173,62 @@ static inline bool fs_memo_current(const struct vtd_walk_fs_memo *m)
 }
 
 /*
- * The upper levels of a walk from `top` whose entries the memo found unchanged: they passed
- * the walk's tests when remembered and pass them again, so the walk records what they gave
- * and counts their reads; it goes on at level 1. They need no A/D update, so the walk's A/D
- * pass starts at level 1 too.
+ * The levels from `top` down to `bottom` of a walk whose entries the memo found unchanged
+ * (`fs_reads` and `ss_reads` reads of them): they passed the walk's tests when remembered and
+ * pass them again, so the walk records what they gave and counts their reads; it goes on below
+ * `bottom`. They need no A/D update, so the walk's A/D pass starts there too.
  */
-static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned *nread,
-                                     unsigned *ss_reads, struct vtd_stage_result *out)
+static inline void fs_walk_from_memo(const struct vtd_walk_fs_memo *m, unsigned top, unsigned bottom,
+                                     unsigned fs_reads, unsigned ss_reads_memo, unsigned *nread, unsigned *ss_reads,
+                                     struct vtd_stage_result *out)
 {
-    *nread += m->fs_reads;
-    *ss_reads += m->ss_reads;
-    for (unsigned l = top; l >= 2; l--) {
+    *nread += fs_reads;
+    *ss_reads += ss_reads_memo;
+    for (unsigned l = top; l >= bottom; l--) {
         out->table[l] = m->table[l];
         out->perm_above[l] = m->perm_above[l];
     }
+}
+
+/* Where a whole walk goes on: the level, its table, the permissions and the AND of the entries
+ * above it; and the memo's key when the walk is to refill the memo (0: it is not). */
+struct fs_memo_resume {
+    unsigned level, perm;
+    uint64_t table, all, refill_key;
+};
+
+/*
+ * A whole lean nested walk of `va` (second-stage key `ss_key`) consults the memo: the levels it
+ * serves, from the top (`r` holds the walk's start) down to level 2 in the same 2 MiB or level 3
+ * in the same 1 GiB, are taken from it and the walk resumes below them. Not inlined into the
+ * walk's variants that never consult it, so that it exists once.
+ */
+static void fs_memo_consult(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, uint64_t ss_key, uint64_t va,
+                            unsigned *nread, unsigned *ss_reads, struct vtd_stage_result *out,
+                            struct fs_memo_resume *r)
+{
+    struct vtd_walk_fs_memo *m = &env->host.fs_memo;
+    uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
+    bool keyed = fs_memo_keyed(m, pe, ss_key);
+    if (m->region == region && keyed && fs_memo_current(m, m->n)) {
+        fs_walk_from_memo(m, r->level, 2, m->fs_reads, m->ss_reads, nread, ss_reads, out);
+        *r = (struct fs_memo_resume){.level = 1, .table = m->leaf_table, .perm = m->perm, .all = m->all};
+        return;
+    }
+    /* Elsewhere in the memo's 1 GiB: the levels above level 2 from it. */
+    bool gib = keyed && (m->region ^ region) >> WALK_FS_MEMO_GIB_SHIFT == 0 && fs_memo_current(m, m->n_gib);
+    if (gib) {
+        fs_walk_from_memo(m, r->level, 3, m->fs_reads_gib, m->ss_reads_gib, nread, ss_reads, out);
+        *r = (struct fs_memo_resume){.level = 2, .table = m->table[2], .perm = m->perm_above[2], .all = m->all_gib};
+    }
+    /* Only a second walk in a region the memo does not cover refills it (walks that each go
+     * elsewhere, a device's scattered buffers, would pay for a memo unused): in the same 2 MiB
+     * when the 1 GiB levels served it, else in the same 1 GiB. */
+    uint64_t moved = gib ? m->missed ^ region : (m->missed ^ region) >> WALK_FS_MEMO_GIB_SHIFT;
+    if (moved)
+        m->missed = region;
+    else
+        r->refill_key = walk_fs_memo_key(pe, ss_key);
 }
 
 /*
@@ -225,26 +267,14 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
     unsigned perm = start->perm, l = start->level;
     int rc;
     /* A whole walk (not one a paging-structure cache resumed) may go on from the memo. */
-    bool memo_missed = false;
-    uint64_t memo_key = 0;
+    struct fs_memo_resume resume = {.level = l, .table = table, .perm = perm, .all = all};
     if (lean && nested_direct && start->level == pe->fs_levels && start->table == pe->fsptptr &&
         start->perm == VTD_PERM_ALL && !nest.ptr_beyond_haw) {
-        struct vtd_walk_fs_memo *m = &env->host.fs_memo;
-        uint64_t region = va >> WALK_SS_MEMO_REGION_SHIFT;
-        if (m->region == region && fs_memo_keyed(m, pe, nest.memo_key) && fs_memo_current(m)) {
-            fs_walk_from_memo(m, l, nread, ss_reads, out);
-            table = m->leaf_table;
-            perm = m->perm;
-            all = m->all;
-            l = w.start_level = 1;
-        } else if (m->missed != region) {
-            /* Only a second walk in a region the memo does not cover refills it: walks that
-             * each go elsewhere (a device's scattered buffers) would pay for a memo unused. */
-            m->missed = region;
-        } else {
-            memo_missed = true;
-            memo_key = walk_fs_memo_key(pe, nest.memo_key);
-        }
+        fs_memo_consult(env, pe, nest.memo_key, va, nread, ss_reads, out, &resume);
+        l = w.start_level = resume.level;
+        table = resume.table;
+        perm = resume.perm;
+        all = resume.all;
     }
     for (;; l--) {
         out->table[l] = table;
@@ -283,8 +313,8 @@ fs_walk_levels(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe, const s
         (rc = fs_update_ad(env, pe, &w, l, write, f)))
         return rc;
     out->dirty = (w.entry[l] & VTD_FS_D) != 0;
-    if (memo_missed && l == 1)
-        walk_fs_memo_fill(env, pe, masks, &nest, memo_key, va);
+    if (resume.refill_key && l == 1)
+        walk_fs_memo_fill(env, pe, masks, &nest, resume.refill_key, va);
     return 0;
 }
 

@@ -2,7 +2,8 @@
  * walk_fs_memo.c: remembering the upper levels of the nested first-stage walk (struct
  * vtd_walk_fs_memo): the first-stage entries above the page table and the second-stage entries
  * their table fetches read. Walks of addresses within the same 2 MiB, one after the other,
- * read the same ones; a walk that finds them unchanged goes on at level 1 (walk_fs.c).
+ * read the same ones; a walk that finds them unchanged goes on at level 1 (walk_fs.c). Walks
+ * within the same 1 GiB read the same ones above level 2, and go on at level 2.
  */
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
@@ -97,6 +98,13 @@ void walk_fs_memo_fill(struct vtd_walk_env *env, const struct vtd_pasid_cfg *pe,
         all &= e;
         perm &= fs_entry_perm(e);
         table = e & VTD_FS_ADDR;
+        if (l == 3) {
+            /* What the levels above level 2, the same for the whole 1 GiB, leave. */
+            m->n_gib = m->n;
+            m->fs_reads_gib = m->fs_reads;
+            m->ss_reads_gib = m->ss_reads;
+            m->all_gib = all;
+        }
     }
     m->leaf_table = table;
     m->perm = perm;

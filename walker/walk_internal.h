@@ -267,6 +267,7 @@ struct walk_ss_nest {
  * 0, an empty memo's key.
  */
 #define WALK_SS_MEMO_REGION_SHIFT 21 /* the input bits that index levels 2 and up */
+#define WALK_FS_MEMO_GIB_SHIFT 9     /* a region number's bits that index level 2 */
 uint64_t walk_ss_memo_key(const struct vtd_pasid_cfg *pe);
 
 /*
