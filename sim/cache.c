@@ -478,32 +478,6 @@ void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, u
     count_hit_at(c, slot);
 }
 
-static unsigned oldest_way(const uint64_t *stamp, unsigned n);
-static unsigned free_way(const struct vtd_cache *c, unsigned set);
-
-/* The way place_new() would fill in `set` without changing anything: a free way, else the
- * LRU/FIFO victim of a narrow set; ways when that takes a change of state to know (the random
- * policy draws, a wide set's queue advances). */
-static unsigned fill_way_ahead(const struct vtd_cache *c, unsigned set)
-{
-    if (c->count < c->sets * c->ways)
-        return free_way(c, set);
-    if (c->repl == VTD_REPL_RANDOM || c->queues)
-        return c->ways;
-    return oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
-}
-
-/* Start bringing the slot a fill of this miss will take into the host's data cache. */
-static inline void prefetch_fill(const struct vtd_cache *c, uint64_t h)
-{
-    unsigned set = set_of(c, h), way = fill_way_ahead(c, set);
-    if (way == c->ways)
-        return;
-    const unsigned char *slot = (const unsigned char *)slot_at(c, (size_t)set * c->ways + way);
-    __builtin_prefetch(slot, 1);
-    __builtin_prefetch(slot + c->stride - 1, 1);
-}
-
 /* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token)
@@ -514,11 +488,8 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
         struct vtd_cache_entry *e = find_hashed(c, &keys[i], &h);
         if (e)
             return e;
-        if (i == 0) {
+        if (i == 0)
             *miss_token = h;
-            /* The fill that usually follows has work before it: its slot's cache miss overlaps that work. */
-            prefetch_fill(c, h);
-        }
     }
     return NULL;
 }

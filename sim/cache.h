@@ -104,9 +104,8 @@ void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, u
 /*
  * vtd_cache_lookup_any() in two steps, for a caller that must decide whether to go on before
  * any count changes: _peek_any probes the same keys counting nothing (the entry found, or NULL
- * with *miss_token set, having started to bring the slot a fill of keys[0] would take into the
- * host's data cache: a hint that changes nothing); after a NULL, _count_miss counts the miss
- * exactly as the lookup would have (and lets the insert that follows reuse the first key's hash).
+ * with *miss_token set); after a NULL, _count_miss counts the miss exactly as the lookup would
+ * have (and lets the insert that follows reuse the first key's hash).
  */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token);

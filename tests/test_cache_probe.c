@@ -218,7 +218,7 @@ Test(cache_probe, lru_shortcuts_match_reference)
     random_ops(4, 4, VTD_REPL_LRU, 12);
     random_ops(7, 2, VTD_REPL_LRU, 13);
     random_ops(16, 1, VTD_REPL_LRU, 14);
-    /* 8 ways: the IOTLB's sets, whose victim the miss's probe looks up ahead of the fill. */
+    /* 8 ways: the IOTLB's sets (their victim is a minimum over packed stamps). */
     random_ops(2, 8, VTD_REPL_LRU, 15);
 }
 
