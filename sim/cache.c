@@ -539,6 +539,14 @@ static inline unsigned oldest_of_8(const uint64_t *stamp)
     return (unsigned)(min_u64(min_u64(a, b), min_u64(c, d)) & 7u);
 }
 
+/* The same for 4 ways (a small IOTLB's sets, as in the scenarios). */
+static inline unsigned oldest_of_4(const uint64_t *stamp)
+{
+    uint64_t a = min_u64(stamp_and_way(stamp, 0), stamp_and_way(stamp, 1));
+    uint64_t b = min_u64(stamp_and_way(stamp, 2), stamp_and_way(stamp, 3));
+    return (unsigned)(min_u64(a, b) & 7u);
+}
+
 /* The way with the smallest of n stamps (stamps are unique). Conditional moves, not a branch
  * per way: which way is oldest is data, and a compare-and-branch mispredicted about twice per
  * fill of an 8-way set. */
@@ -546,6 +554,8 @@ static unsigned oldest_way(const uint64_t *stamp, unsigned n)
 {
     if (n == 8)
         return oldest_of_8(stamp);
+    if (n == 4)
+        return oldest_of_4(stamp);
     uint64_t best = stamp[0];
     unsigned oldest = 0;
     for (unsigned w = 1; w < n; w++) {

@@ -217,6 +217,7 @@ Test(cache_order, lru_random_ops_match_reference)
 {
     random_ops_match_reference(1, 40, VTD_REPL_LRU, 1);
     random_ops_match_reference(3, 8, VTD_REPL_LRU, 2);
+    random_ops_match_reference(4, 4, VTD_REPL_LRU, 11);
     random_ops_match_reference(8, 3, VTD_REPL_LRU, 3);
     random_ops_match_reference(5, 1, VTD_REPL_LRU, 4);
     /* Wide sets (32 ways and more) take victims from a queue of their oldest ways. */
@@ -227,6 +228,7 @@ Test(cache_order, fifo_random_ops_match_reference)
 {
     random_ops_match_reference(1, 40, VTD_REPL_FIFO, 5);
     random_ops_match_reference(3, 8, VTD_REPL_FIFO, 6);
+    random_ops_match_reference(4, 4, VTD_REPL_FIFO, 12);
     random_ops_match_reference(8, 3, VTD_REPL_FIFO, 7);
     random_ops_match_reference(2, 32, VTD_REPL_FIFO, 10);
 }
