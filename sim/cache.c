@@ -59,6 +59,10 @@ struct vtd_cache {
     uint64_t clock;           /* the last stamp given */
     struct victim_queue *queues; /* per set, for LRU/FIFO sets of WIDE_WAYS or more; else NULL */
     uint8_t *tags;          /* sets << tag_shift fingerprints; 0 = free way (and padding) */
+    /* Per slot, the class of the key it was last filled with (classed caches): an eviction
+     * uncounts the victim from here, so the fill that follows a miss loads nothing from the
+     * victim's slot, which is rarely in the host's cache (its stores then wait on nothing). */
+    uint8_t *slot_class;
     unsigned tag_shift;     /* log2 of a set's tag bytes: a shift, not a multiply, per lookup */
     size_t tag_bytes;       /* ways rounded up to TAG_GROUP: the groups a lookup compares */
     size_t set_bytes;       /* ways * stride */
@@ -283,7 +287,7 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
     if (disabled)
         return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
-    return bytes + entries * stride + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
+    return bytes + entries * (stride + 1) + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
            (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0);
 }
 
@@ -310,12 +314,13 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
          * set then keep every tag group 16-byte aligned for the SIMD load. */
         c->slots = vtd_calloc((size_t)entries, stride);
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
+        c->slot_class = vtd_calloc((size_t)entries, 1);
         bool queued = uses_order(g->repl) && g->ways >= WIDE_WAYS;
         if (uses_order(g->repl))
             c->stamps = vtd_calloc((size_t)entries, sizeof(*c->stamps));
         if (queued)
             c->queues = vtd_calloc(g->sets, sizeof(*c->queues));
-        if (!c->slots || !c->tags || (uses_order(g->repl) && !c->stamps) || (queued && !c->queues)) {
+        if (!c->slots || !c->tags || !c->slot_class || (uses_order(g->repl) && !c->stamps) || (queued && !c->queues)) {
             vtd_cache_free(c);
             return NULL;
         }
@@ -359,6 +364,7 @@ void vtd_cache_free(struct vtd_cache *c)
         return;
     vtd_free(c->slots);
     vtd_free(c->tags);
+    vtd_free(c->slot_class);
     vtd_free(c->stamps);
     vtd_free(c->queues);
     vtd_free(c);
@@ -382,17 +388,15 @@ unsigned vtd_cache_class_count(const struct vtd_cache *c, uint64_t value)
     return c->class_count[value & (VTD_CACHE_CLASSES - 1)];
 }
 
-/* One more (+1) or one fewer (-1) valid entry with this key. */
-static void class_add(struct vtd_cache *c, const struct vtd_cache_key *key, int delta)
+static inline uint8_t class_of(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
-    if (c->classed)
-        c->class_count[key->w[c->class_word] & (VTD_CACHE_CLASSES - 1)] += (unsigned)delta;
+    return (uint8_t)(key->w[c->class_word] & (VTD_CACHE_CLASSES - 1));
 }
 
 /* No valid entry of this key's class: a key that cannot be present (counted caches only). */
 static inline bool class_empty(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
-    return c->classed && c->class_count[key->w[c->class_word] & (VTD_CACHE_CLASSES - 1)] == 0;
+    return c->classed && c->class_count[class_of(c, key)] == 0;
 }
 
 /* ---- lookup ------------------------------------------------------------------------------- */
@@ -408,11 +412,6 @@ static inline void note_miss(struct vtd_cache *c, const struct vtd_cache_key *ke
 static inline bool known_absent(const struct vtd_cache *c, const struct vtd_cache_key *key)
 {
     return c->miss_generation == c->generation + 1 && key_equal(&c->miss_key, key);
-}
-
-static inline void make_recent(struct vtd_cache *c, const struct vtd_cache_entry *e)
-{
-    c->stamps[e->slot] = ++c->clock;
 }
 
 /* A hit in slot `slot`: counted, made the most recent under LRU (FIFO keeps the insertion
@@ -628,27 +627,35 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
 }
 
 /* A key known absent, whose hash is h, into a free way of its set or over the victim; a new
- * entry's payload zeroed when asked. */
+ * entry's payload zeroed when asked. *slot gets the entry's slot: the caller's stamp need not
+ * load it from the entry. */
 static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
-                                                struct vtd_cache_key *evicted, bool zero)
+                                                struct vtd_cache_key *evicted, bool zero, uint32_t *slot)
 {
     /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
     unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
     struct vtd_cache_entry *e;
     if (way < c->ways) {
-        e = slot_at(c, (size_t)set * c->ways + way);
-        e->slot = (uint32_t)((size_t)set * c->ways + way);
+        *slot = (uint32_t)((size_t)set * c->ways + way);
+        e = slot_at(c, *slot);
+        e->slot = *slot;
         e->set = set;
         c->count++;
     } else {
         way = victim_way(c, set);
-        e = slot_at(c, (size_t)set * c->ways + way);
+        *slot = (uint32_t)((size_t)set * c->ways + way);
+        e = slot_at(c, *slot);
         c->stats.evictions++;
-        class_add(c, &e->key, -1);
+        if (c->classed)
+            c->class_count[c->slot_class[*slot]]--;
         if (evicted)
             *evicted = e->key;
     }
-    class_add(c, key, 1);
+    if (c->classed) {
+        uint8_t cls = class_of(c, key);
+        c->class_count[cls]++;
+        c->slot_class[*slot] = cls;
+    }
     e->key = *key;
     e->valid = true;
     if (zero)
@@ -657,11 +664,12 @@ static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struc
     return e;
 }
 
-/* What every fill does to the entry it fills, new or not. */
-static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_cache_entry *e, uint64_t fill_seq)
+/* What every fill does to the entry it fills (in `slot`), new or not. */
+static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot,
+                                                uint64_t fill_seq)
 {
     if (c->stamps)
-        make_recent(c, e);
+        c->stamps[slot] = ++c->clock;
     e->fill_seq = fill_seq;
     e->version = note_change(c);
     c->stats.fills++;
@@ -686,9 +694,12 @@ static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const st
     bool absent = known_absent(c, key);
     uint64_t h = absent ? c->miss_hash : key_hash(key);
     struct vtd_cache_entry *e = absent || class_empty(c, key) ? NULL : find_in_set(c, h, key);
-    if (!e)
-        e = place_new(c, key, h, evicted, zero);
-    return note_fill(c, e, fill_seq);
+    uint32_t slot;
+    if (e)
+        slot = e->slot;
+    else
+        e = place_new(c, key, h, evicted, zero, &slot);
+    return note_fill(c, e, slot, fill_seq);
 }
 
 struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
@@ -714,7 +725,9 @@ struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vt
     c->stats.misses++;
     if (cache_disabled(c))
         return NULL;
-    return note_fill(c, place_new(c, &keys[0], miss_token, NULL, false), fill_seq);
+    uint32_t slot;
+    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token, NULL, false, &slot);
+    return note_fill(c, e, slot, fill_seq);
 }
 
 /* ---- invalidation and iteration ----------------------------------------------------------- */
@@ -723,7 +736,8 @@ static void remove_entry(struct vtd_cache *c, struct vtd_cache_entry *e)
 {
     e->valid = false;
     e->version = 0;
-    class_add(c, &e->key, -1);
+    if (c->classed)
+        c->class_count[c->slot_class[e->slot]]--;
     note_change(c);
     *tag_of_entry(c, e) = 0;
     c->count--;
