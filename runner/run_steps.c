@@ -447,6 +447,15 @@ static int do_qi(struct ex *e, const struct sc_step *st, struct outcome *o)
 #define DMA_CLOCK_PAGES 4096u
 static uint64_t dma_clock_page(uint64_t first) { return first + (uint64_t)(DMA_CLOCK_PAGES - 1) * VTD_PAGE_SIZE; }
 
+/* At the clock's page, the next one is set and the step's time looked at: true when it is up. */
+static bool dma_out_of_time(struct ex *e, const struct sc_step *st, uint64_t page, uint64_t *clock_at)
+{
+    if (page != *clock_at)
+        return false;
+    *clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
+    return ex_out_of_time(e, st);
+}
+
 /*
  * The pages of a dma step without expectations and with nothing for the dirty-page notes: no
  * trace, no checks and nothing to do between pages, so the IOMMU answers them in runs
@@ -458,11 +467,8 @@ static void dma_pages(struct ex *e, const struct sc_step *st, struct outcome *o,
 {
     uint64_t addr = o->req.addr, clock_at = dma_clock_page(first), pages = ((last - first) >> VTD_PAGE_SHIFT) + 1;
     for (uint64_t page = first; pages;) {
-        if (page == clock_at) {
-            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
-            if (ex_out_of_time(e, st))
-                break;
-        }
+        if (dma_out_of_time(e, st, page, &clock_at))
+            break;
         /* Up to the clock's next page, which is checked before its request. */
         uint64_t run = (clock_at - page) >> VTD_PAGE_SHIFT;
         if (run > pages)
@@ -472,50 +478,31 @@ static void dma_pages(struct ex *e, const struct sc_step *st, struct outcome *o,
         e->r->requests += (unsigned)run;
         pages -= run;
         page += (run - 1) * VTD_PAGE_SIZE;
-        o->req.addr = page == first ? addr : page; /* the last request's, as the per-page loops leave it */
+        o->req.addr = page == first ? addr : page; /* the last request's, as the per-page loop leaves it */
         page += VTD_PAGE_SIZE;
     }
 }
 
-/* The pages of a dma step without expectations whose writes the dirty-page notes follow. */
-static void dma_pages_noted(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first,
-                            uint64_t last)
+/* The pages of a dma step one request at a time: for the dirty-page notes after each and, in a
+ * step with expectations, each request traced and checked. */
+static void dma_pages_each(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first, uint64_t last)
 {
     uint64_t addr = o->req.addr, clock_at = dma_clock_page(first);
     for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
-        if (page == clock_at) {
-            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
-            if (ex_out_of_time(e, st))
-                break;
-        }
-        o->req.addr = page == first ? addr : page;
-        o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
-        ex_dirty_note_dma(e, o);
-        e->r->requests++;
-        if (page == last)
+        if (dma_out_of_time(e, st, page, &clock_at))
             break;
-    }
-}
-
-/* The pages of a dma step with expectations: each request traced and checked. */
-static void dma_pages_checked(struct ex *e, const struct sc_step *st, struct outcome *o, uint64_t first,
-                              uint64_t last)
-{
-    uint64_t addr = o->req.addr, clock_at = dma_clock_page(first);
-    for (uint64_t page = first;; page += VTD_PAGE_SIZE) {
-        if (page == clock_at) {
-            clock_at += (uint64_t)DMA_CLOCK_PAGES * VTD_PAGE_SIZE;
-            if (ex_out_of_time(e, st))
-                break;
-        }
         o->req.addr = page == first ? addr : page;
-        e->trace.n = e->trace.dropped = 0;
-        vtd_iommu_set_trace(e->io, &e->trace);
+        if (st->has_expect) {
+            e->trace.n = e->trace.dropped = 0;
+            vtd_iommu_set_trace(e->io, &e->trace);
+        }
         o->fault = vtd_iommu_dma(e->io, &o->req, &o->res);
-        vtd_iommu_set_trace(e->io, NULL);
+        if (st->has_expect)
+            vtd_iommu_set_trace(e->io, NULL);
         ex_dirty_note_dma(e, o);
         e->r->requests++;
-        ex_check_dma(e, st, o, o->req.addr - addr);
+        if (st->has_expect)
+            ex_check_dma(e, st, o, o->req.addr - addr);
         if (page == last)
             break;
     }
@@ -532,10 +519,8 @@ static int do_dma(struct ex *e, const struct sc_step *st, struct outcome *o)
                                   .kind = (enum vtd_req_kind)ARG_OR(st, A_ATS, VTD_REQ_UNTRANSLATED)};
     /* One request per 4 KiB page the range touches. */
     uint64_t first = addr & VTD_PAGE_MASK, last = (addr + size - 1) & VTD_PAGE_MASK;
-    if (st->has_expect)
-        dma_pages_checked(e, st, o, first, last);
-    else if (ex_dirty_may_note(e, &o->req))
-        dma_pages_noted(e, st, o, first, last);
+    if (st->has_expect || ex_dirty_may_note(e, &o->req))
+        dma_pages_each(e, st, o, first, last);
     else
         dma_pages(e, st, o, first, last);
     return 0;
