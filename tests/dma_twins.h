@@ -143,6 +143,50 @@ static inline void twins_expect_same_counters(struct vtd_iommu *io0, struct vtd_
  * request below `dma`, an edit below `dma + edit`, an invalidation otherwise; both IOMMUs'
  * counters compared every `every` operations and at the end, with `check` (if any) beside them.
  */
+/*
+ * One table edit without invalidation, the same on both sides' table `pt[k]`: choice % 3 picks
+ * a remap of the page at va (read/write), a downgrade to read-only, or an unmap. `user` is
+ * VTD_PERM_U for a first-stage table, 0 for a second-stage one (its entries have no U bit).
+ */
+static inline void twins_edit_page(struct vtd_pt *pt[2], uint64_t va, unsigned user, uint64_t choice)
+{
+    for (int k = 0; k < 2; k++) {
+        switch (choice % 3) {
+        case 0:
+            vtd_pt_unmap(pt[k], va, 0x1000);
+            cr_assert_eq(vtd_pt_map(pt[k], va, UINT64_C(0xC0000000) + va, 0x1000, 12, VTD_PERM_R | VTD_PERM_W | user,
+                                    VTD_MAP_AD), 0);
+            break;
+        case 1:
+            vtd_pt_protect(pt[k], va, 0x1000, VTD_PERM_R | user);
+            break;
+        default:
+            vtd_pt_unmap(pt[k], va, 0x1000);
+            break;
+        }
+    }
+}
+
+/* One of: a global IOTLB flush, the page at `page_addr` of the PASID in domain `did`, a global
+ * context-cache flush (choice % 3), submitted to both sides. */
+static inline void twins_invalidate_some(struct twin_side sides[2], uint64_t choice, uint16_t did, uint32_t pasid,
+                                         uint64_t page_addr)
+{
+    struct vtd_desc d;
+    switch (choice % 3) {
+    case 0:
+        d = vtd_desc_iotlb(VTD_QI_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
+        break;
+    case 1:
+        d = vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, pasid, page_addr, 0, false);
+        break;
+    default:
+        d = vtd_desc_cc(VTD_QI_CC_G_GLOBAL, 0, 0, 0);
+        break;
+    }
+    twins_submit(sides, &d);
+}
+
 struct twins_mix {
     unsigned ops, of, dma, edit, every;
     uint64_t (*rand)(void);

@@ -136,44 +136,16 @@ static void random_run(unsigned op)
 static void random_edit(void)
 {
     uint64_t r = next_rand();
-    uint64_t va = (r % NPAGES) << 12;
-    for (int k = 0; k < 2; k++) {
-        bool ss = (r >> 8) & 1;
-        struct vtd_pt *pt = ss ? &sides[k].ss[(r >> 9) & 1] : &sides[k].fs[(r >> 9) & 1];
-        unsigned user = ss ? 0 : VTD_PERM_U; /* second-stage entries have no U bit */
-        switch ((r >> 12) % 3) {
-        case 0:
-            vtd_pt_unmap(pt, va, 0x1000);
-            cr_assert_eq(vtd_pt_map(pt, va, UINT64_C(0xC0000000) + va, 0x1000, 12, VTD_PERM_R | VTD_PERM_W | user,
-                                    VTD_MAP_AD), 0);
-            break;
-        case 1:
-            vtd_pt_protect(pt, va, 0x1000, VTD_PERM_R | user);
-            break;
-        default:
-            vtd_pt_unmap(pt, va, 0x1000);
-            break;
-        }
-    }
+    bool ss = (r >> 8) & 1;
+    unsigned t = (r >> 9) & 1;
+    struct vtd_pt *pt[2] = {ss ? &sides[0].ss[t] : &sides[0].fs[t], ss ? &sides[1].ss[t] : &sides[1].fs[t]};
+    twins_edit_page(pt, (r % NPAGES) << 12, ss ? 0 : VTD_PERM_U, r >> 12);
 }
 
 static void random_invalidation(void)
 {
     uint64_t r = next_rand();
-    uint16_t did = sides[0].fs_cfg[0].did;
-    struct vtd_desc d;
-    switch (r % 3) {
-    case 0:
-        d = vtd_desc_iotlb(VTD_QI_IOTLB_G_GLOBAL, 0, 0, 0, false, false, false);
-        break;
-    case 1: /* one page of the PASID */
-        d = vtd_desc_p_iotlb(VTD_QI_PIOTLB_G_PAGE, did, PASID, ((r >> 16) % NPAGES) << 12, 0, false);
-        break;
-    default:
-        d = vtd_desc_cc(VTD_QI_CC_G_GLOBAL, 0, 0, 0);
-        break;
-    }
-    twins_submit(sides, &d);
+    twins_invalidate_some(sides, r, sides[0].fs_cfg[0].did, PASID, ((r >> 16) % NPAGES) << 12);
 }
 
 static void random_mix(void)
