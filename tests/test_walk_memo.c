@@ -9,28 +9,12 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "walker/fs_entry.h"
-#include "walker/ss_entry.h"
-#include "world.h"
-#include "xorshift.h"
+#include "walk_memo_worlds.h"
 
 #define SID vtd_sid(0, 4, 0)
 #define PAGES 8
-#define UNUSED_PA UINT64_C(0x7f0000000000) /* far above every table and page of the worlds */
 
-enum { LEAN, CHECKED, NWORLDS };
-
-static struct world worlds[NWORLDS];
-static struct vtd_pasid_cfg world_cfg[NWORLDS];
-static struct vtd_ctx world_ctx[NWORLDS];
-
-static void teardown(void)
-{
-    for (unsigned i = 0; i < NWORLDS; i++)
-        world_fini(&worlds[i]);
-}
-
-TestSuite(walk_memo, .fini = teardown);
+TestSuite(walk_memo, .fini = walk_memo_worlds_fini);
 
 /* The virtual address of page i: 2 MiB + 4 KiB apart, so that each has its own page table. */
 static uint64_t page_va(unsigned i) { return UINT64_C(0x40000000) + i * UINT64_C(0x201000); }
@@ -68,24 +52,10 @@ static void build_worlds_paged(unsigned ss_levels, unsigned ss_shift, bool ssade
                                     VTD_PERM_R | VTD_PERM_W | VTD_PERM_U, ad ? VTD_MAP_AD : 0),
                          0);
     }
-    cr_assert_eq(vtd_mem_set_abort(worlds[CHECKED].mem, UNUSED_PA, 0x1000, VTD_MEM_ABORT_READ), 0);
+    force_checked();
 }
 
 static void build_worlds(unsigned ss_levels, bool ssade, bool ad) { build_worlds_paged(ss_levels, 12, ssade, ad); }
-
-/* The host address of the second-stage entry at `level` on the way to `gpa` in world k. */
-static uint64_t ss_entry_at(unsigned k, uint64_t gpa, unsigned level)
-{
-    uint64_t table = world_cfg[k].ssptptr;
-    for (unsigned l = world_cfg[k].ss_levels;; l--) {
-        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
-        if (l == level)
-            return addr;
-        /* Followed by its address alone: the tests flip permission and reserved bits. */
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr, &e), 0);
-        table = e & VTD_SS_ADDR;
-    }
-}
 
 /* Page i read in both worlds: the same result, fault and counters; returns the fault code. */
 static int translate_both(unsigned i, unsigned access)
@@ -170,7 +140,7 @@ Test(walk_memo, edits_of_remembered_levels_seen_4_level_second_stage) { check_ed
 Test(walk_memo, edits_of_remembered_levels_seen_5_and_3_level_second_stage)
 {
     check_edits(5);
-    teardown();
+    walk_memo_worlds_fini();
     check_edits(3);
 }
 
@@ -259,27 +229,6 @@ Test(walk_memo, entries_without_accessed_bits_not_remembered)
     cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_SS_AD_NOSNOOP);
 }
 
-/* The host address of guest-physical `gpa` in world k (the second stage maps 4 KiB pages). */
-static uint64_t guest_to_host(unsigned k, uint64_t gpa)
-{
-    uint64_t e;
-    cr_assert_eq(vtd_mem_read64(worlds[k].mem, ss_entry_at(k, gpa, 1), &e), 0);
-    return (e & VTD_SS_ADDR) | (gpa & 0xfff);
-}
-
-/* The guest-physical address of the first-stage entry at `level` on the way to `va` in world k. */
-static uint64_t fs_entry_gpa(unsigned k, uint64_t va, unsigned level)
-{
-    uint64_t table = world_cfg[k].fsptptr;
-    for (unsigned l = world_cfg[k].fs_levels;; l--) {
-        uint64_t gpa = table + 8 * (uint64_t)vtd_pt_index(va, l), e;
-        if (l == level)
-            return gpa;
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, guest_to_host(k, gpa), &e), 0);
-        table = e & VTD_FS_ADDR;
-    }
-}
-
 /* Replace the first-stage entry at `level` on the way to page i in both worlds; returns the
  * old entry. */
 static uint64_t fs_edit_both(unsigned i, unsigned level, uint64_t clear, uint64_t set)
@@ -348,19 +297,6 @@ Test(walk_memo, first_stage_entries_without_accessed_bits_not_remembered)
     cr_assert_eq(translate_both(0, VTD_ACC_R), VTD_FR_FS_AD_NOSNOOP);
 }
 
-static uint64_t rng_state;
-static uint64_t rng(void) { return xorshift64(&rng_state); }
-
-/* Flip `bit` of the entry at host address addr[k] in each world k. */
-static void flip_both(const uint64_t addr[NWORLDS], uint64_t bit)
-{
-    for (unsigned k = 0; k < NWORLDS; k++) {
-        uint64_t e;
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr[k], &e), 0);
-        cr_assert_eq(vtd_mem_write64(worlds[k].mem, addr[k], e ^ bit), 0);
-    }
-}
-
 /*
  * Thousands of reads and writes, mostly of the page just walked (so that the memo serves
  * them), with SSADE and no A/D bits preset, while a bit of a random entry on the way (a
@@ -381,14 +317,14 @@ Test(walk_memo, random_requests_and_edits)
             page = (unsigned)(r >> 8) % PAGES;
         if ((r >> 16) % 40 == 0) {
             if (bit)
-                flip_both(edited, bit); /* the previous edit undone */
+                flip_at(edited, bit); /* the previous edit undone */
             unsigned target = (unsigned)(r >> 24) % PAGES, level = 1 + (unsigned)(r >> 28) % 4;
             uint64_t gpa = fs_entry_gpa(LEAN, page_va(target), level);
             unsigned ss_level = 1 + (unsigned)(r >> 36) % 4;
             for (unsigned k = 0; k < NWORLDS; k++)
                 edited[k] = (r >> 32) & 1 ? guest_to_host(k, gpa) : ss_entry_at(k, gpa, ss_level);
             bit = (r >> 32) & 1 ? fs_bits[(r >> 33) % 5] : ss_bits[(r >> 33) % 4];
-            flip_both(edited, bit);
+            flip_at(edited, bit);
             edits++;
         }
         served += translate_both(page, (r >> 40) & 1 ? VTD_ACC_W : VTD_ACC_R) == 0;

@@ -11,31 +11,16 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "walker/fs_entry.h"
-#include "walker/ss_entry.h"
-#include "world.h"
-#include "xorshift.h"
+#include "walk_memo_worlds.h"
 
 #define SID vtd_sid(0, 5, 0)
 #define PAGES 48
 #define PER_GIB 32
 #define OUT_GPA UINT64_C(0x1800000)          /* the nested pages' guest-physical addresses, one 2 MiB */
-#define UNUSED_PA UINT64_C(0x7f0000000000) /* far above every table and page of the worlds */
 
-enum { LEAN, CHECKED, NWORLDS };
-
-static struct world worlds[NWORLDS];
-static struct vtd_pasid_cfg world_cfg[NWORLDS];
-static struct vtd_ctx world_ctx[NWORLDS];
 static bool nested; /* the worlds' PASID 1 is nested, else second-stage only */
 
-static void teardown(void)
-{
-    for (unsigned i = 0; i < NWORLDS; i++)
-        world_fini(&worlds[i]);
-}
-
-TestSuite(walk_memo_wide, .fini = teardown);
+TestSuite(walk_memo_wide, .fini = walk_memo_worlds_fini);
 
 /* Page i's input address: each page in a 2 MiB of its own (so with a first-stage page table of
  * its own), PER_GIB pages in a 1 GiB, the rest in the next 1 GiB. */
@@ -48,12 +33,6 @@ static uint64_t page_va(unsigned i)
 static uint64_t page_gpa(unsigned i) { return UINT64_C(0x40000000) + (i / 8) * UINT64_C(0x200000) + (i % 8) * 0x1000; }
 
 static uint64_t page_addr(unsigned i) { return nested ? page_va(i) : page_gpa(i); }
-
-/* The forced checked path: an abort range nothing uses. */
-static void force_checked(void)
-{
-    cr_assert_eq(vtd_mem_set_abort(worlds[CHECKED].mem, UNUSED_PA, 0x1000, VTD_MEM_ABORT_READ), 0);
-}
 
 /*
  * Nested worlds: a 4-level second stage mapping the first 32 MiB of guest memory with 4 KiB
@@ -108,40 +87,6 @@ static void build_second_stage(unsigned levels, bool ssade, bool ad)
                          0);
     }
     force_checked();
-}
-
-/* The host address of the second-stage entry at `level` on the way to `gpa` in world k. */
-static uint64_t ss_entry_at(unsigned k, uint64_t gpa, unsigned level)
-{
-    uint64_t table = world_cfg[k].ssptptr;
-    for (unsigned l = world_cfg[k].ss_levels;; l--) {
-        uint64_t addr = table + 8 * (uint64_t)vtd_pt_index(gpa, l), e;
-        if (l == level)
-            return addr;
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr, &e), 0);
-        table = e & VTD_SS_ADDR;
-    }
-}
-
-/* The host address of guest-physical `gpa` in world k (4 KiB second-stage pages). */
-static uint64_t guest_to_host(unsigned k, uint64_t gpa)
-{
-    uint64_t e;
-    cr_assert_eq(vtd_mem_read64(worlds[k].mem, ss_entry_at(k, gpa, 1), &e), 0);
-    return (e & VTD_SS_ADDR) | (gpa & 0xfff);
-}
-
-/* The guest-physical address of the first-stage entry at `level` on the way to `va` in world k. */
-static uint64_t fs_entry_gpa(unsigned k, uint64_t va, unsigned level)
-{
-    uint64_t table = world_cfg[k].fsptptr;
-    for (unsigned l = world_cfg[k].fs_levels;; l--) {
-        uint64_t gpa = table + 8 * (uint64_t)vtd_pt_index(va, l), e;
-        if (l == level)
-            return gpa;
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, guest_to_host(k, gpa), &e), 0);
-        table = e & VTD_FS_ADDR;
-    }
 }
 
 /* Page i translated in both worlds (PASID `pasid`): the same answer, fault, A/D writes,
@@ -364,7 +309,7 @@ Test(walk_memo_wide, second_stage_only_edits_seen_4_level) { check_second_stage_
 Test(walk_memo_wide, second_stage_only_edits_seen_5_and_3_level)
 {
     check_second_stage_only(5);
-    teardown();
+    walk_memo_worlds_fini();
     check_second_stage_only(3);
 }
 
@@ -393,19 +338,6 @@ Test(walk_memo_wide, other_pasid_not_served_from_the_memo)
             cr_assert_eq(x.out, (pasid == 1 ? UINT64_C(0x80000000) : UINT64_C(0xc0000000)) + 0x1000 * (uint64_t)i);
             cr_assert_eq(translate_pasid_both(pasid, i, VTD_ACC_W), pasid == 1 ? 0 : VTD_FR_WRITE);
         }
-}
-
-static uint64_t rng_state;
-static uint64_t rng(void) { return xorshift64(&rng_state); }
-
-/* Flip `bit` of the entry at host address addr[k] in each world k. */
-static void flip_at(const uint64_t addr[NWORLDS], uint64_t bit)
-{
-    for (unsigned k = 0; k < NWORLDS; k++) {
-        uint64_t e;
-        cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr[k], &e), 0);
-        cr_assert_eq(vtd_mem_write64(worlds[k].mem, addr[k], e ^ bit), 0);
-    }
 }
 
 /*
