@@ -10,6 +10,7 @@
 #define VTDSIM_TESTS_WALK_MEMO_WORLDS_H
 
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "walker/fs_entry.h"
 #include "walker/ss_entry.h"
@@ -82,6 +83,18 @@ static inline void flip_at(const uint64_t addr[NWORLDS], uint64_t bit)
         cr_assert_eq(vtd_mem_read64(worlds[k].mem, addr[k], &e), 0);
         cr_assert_eq(vtd_mem_write64(worlds[k].mem, addr[k], e ^ bit), 0);
     }
+}
+
+/* After the same request in both worlds (page i): the same reads, paging reads, A/D writes and
+ * reads by kind. */
+static inline void expect_same_counters(unsigned i)
+{
+    const struct vtd_walk_counters *a = &worlds[LEAN].env.cnt, *b = &worlds[CHECKED].env.cnt;
+    cr_assert_eq(a->reads, b->reads, "page %u: %u reads lean, %u checked", i, a->reads, b->reads);
+    cr_assert_eq(a->paging_reads, b->paging_reads);
+    cr_assert_eq(a->ad_writes, b->ad_writes, "page %u: %u A/D writes lean, %u checked", i, a->ad_writes,
+                 b->ad_writes);
+    cr_assert(!memcmp(a->by_kind, b->by_kind, sizeof a->by_kind), "page %u: reads by kind differ", i);
 }
 
 #endif
