@@ -138,6 +138,14 @@ static inline void twins_expect_same_counters(struct vtd_iommu *io0, struct vtd_
     }
 }
 
+/* The same statistics in both sides' device TLB of `sid`. */
+static inline void twins_expect_same_devtlb_stats(struct twin_side sides[2], uint16_t sid)
+{
+    const struct vtd_cache_stats *d0 = vtd_cache_stats(vtd_iommu_devtlb(sides[0].io, sid));
+    const struct vtd_cache_stats *d1 = vtd_cache_stats(vtd_iommu_devtlb(sides[1].io, sid));
+    cr_assert_eq(memcmp(d0, d1, sizeof(*d0)), 0, "device-TLB statistics differ");
+}
+
 /*
  * The random mix every differential test runs: `ops` operations, each picked by rand() % of: a
  * request below `dma`, an edit below `dma + edit`, an invalidation otherwise; both IOMMUs'
