@@ -33,6 +33,7 @@
 #define CACHE_MAX_ENTRIES (UINT64_C(1) << 24)
 #define CACHE_NAME_MAX 31
 #define TAG_GROUP 16 /* tags compared at once; one SSE2 register */
+#define HOST_LINE 64u /* the host's cache line, which a slot of 64 bytes fills exactly */
 /* Any non-zero state works for xorshift; this one is the 64-bit golden ratio. */
 #define CACHE_DEFAULT_SEED UINT64_C(0x9e3779b97f4a7c15)
 /* Sets this wide keep a queue of their oldest ways (the context and PASID caches' 64 and 128). */
@@ -54,7 +55,8 @@ struct victim_queue {
 };
 
 struct vtd_cache {
-    unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major */
+    unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major, from a host line start */
+    void *slots_block;      /* the allocation `slots` lies in */
     uint64_t *stamps;         /* LRU and FIFO: per slot, the use counter at its last stamp; else NULL */
     uint64_t clock;           /* the last stamp given */
     struct victim_queue *queues; /* per set, for LRU/FIFO sets of WIDE_WAYS or more; else NULL */
@@ -105,15 +107,14 @@ static inline uint64_t note_change(struct vtd_cache *c)
 
 /*
  * Multilinear: each word times its own odd constant, summed, then the high half folded down
- * and multiplied so the top bits depend on every key bit. The four multiplies are independent
+ * and multiplied so the top bits depend on every key bit. The multiplies are independent
  * (short critical path). An xor/rotate combine of the raw words is not safe here: keys such as
  * (pasid << 16, page) cancel linearly, and (x << 16, x) all collapsed to one set.
  * The top 32 bits pick the set; bits 24..31 are the tag (a product's low bits are weak).
  */
 static inline uint64_t key_hash(const struct vtd_cache_key *k)
 {
-    uint64_t h = k->w[0] * UINT64_C(0x9e3779b97f4a7c15) + k->w[1] * UINT64_C(0xc2b2ae3d27d4eb4f) +
-                 k->w[2] * UINT64_C(0x165667b19e3779f9) + k->w[3] * UINT64_C(0xd6e8feb86659fd93);
+    uint64_t h = k->w[0] * UINT64_C(0x9e3779b97f4a7c15) + k->w[1] * UINT64_C(0xc2b2ae3d27d4eb4f);
     h ^= h >> 32;
     return h * UINT64_C(0xff51afd7ed558ccd);
 }
@@ -136,10 +137,10 @@ static inline struct vtd_cache_entry *slot_at(const struct vtd_cache *c, size_t 
     return (struct vtd_cache_entry *)(void *)(c->slots + index * c->stride);
 }
 
-/* Branch-free whole-key equality: one test instead of four. */
+/* Branch-free whole-key equality: one test instead of two. */
 static inline bool key_equal(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
 {
-    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1])) == 0;
 }
 
 static inline bool cache_disabled(const struct vtd_cache *c) { return c->sets == 0; }
@@ -180,10 +181,12 @@ static inline const uint8_t *set_tags(const struct vtd_cache *c, unsigned set)
     return c->tags + ((size_t)set << c->tag_shift);
 }
 
-/* The tag byte of entry e (sets are padded in the tag array, not in the slot array). */
+/* The tag byte of entry e (sets are padded in the tag array, not in the slot array). The slot
+ * alone says where: a set in every entry would cost the fill a store and the header 4 bytes. */
 static uint8_t *tag_of_entry(const struct vtd_cache *c, const struct vtd_cache_entry *e)
 {
-    return c->tags + ((size_t)e->set << c->tag_shift) + (e->slot - (size_t)e->set * c->ways);
+    size_t set = e->slot / c->ways;
+    return c->tags + (set << c->tag_shift) + (e->slot - set * c->ways);
 }
 
 /*
@@ -235,15 +238,24 @@ static inline struct vtd_cache_entry *find_entry(const struct vtd_cache *c, cons
 
 /* ---- creation ----------------------------------------------------------------------------- */
 
-/* Slot size: header + payload, a multiple of 16 and of the entry's alignment so every slot's
- * payload stays aligned for any scalar. 0 when it would overflow. */
+/* Slot size: header + payload, a multiple of the entry's alignment so every slot's payload
+ * stays aligned for 8-byte scalars; a slot that fits one host cache line takes a whole one, so
+ * no entry of up to 24 bytes of payload straddles two (its fill writes one line). 0 when it
+ * would overflow. */
 static size_t slot_stride(size_t payload_size)
 {
-    size_t align = _Alignof(struct vtd_cache_entry) > 16 ? _Alignof(struct vtd_cache_entry) : 16;
+    size_t align = _Alignof(struct vtd_cache_entry);
     size_t head = sizeof(struct vtd_cache_entry);
     if (payload_size > SIZE_MAX - head - (align - 1))
         return 0;
-    return (head + payload_size + align - 1) / align * align;
+    size_t stride = (head + payload_size + align - 1) / align * align;
+    return stride <= HOST_LINE ? HOST_LINE : stride;
+}
+
+/* The first host cache line boundary at or after p. */
+static unsigned char *line_start(void *p)
+{
+    return (unsigned char *)p + ((HOST_LINE - (uintptr_t)p % HOST_LINE) % HOST_LINE);
 }
 
 /* The smallest shift with 1 << shift >= bytes (bytes <= 1 << 24, so this ends). */
@@ -287,7 +299,7 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
     if (disabled)
         return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
-    return bytes + entries * (stride + 1) + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
+    return bytes + entries * (stride + 1) + HOST_LINE - 1 + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
            (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0);
 }
 
@@ -300,7 +312,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     if (entries > CACHE_MAX_ENTRIES)
         return NULL;
     size_t stride = slot_stride(payload_size);
-    if (stride == 0 || (entries && stride > SIZE_MAX / entries))
+    if (stride == 0 || (entries && stride > (SIZE_MAX - HOST_LINE) / entries))
         return NULL;
 
     struct vtd_cache *c = vtd_calloc(1, sizeof(*c));
@@ -310,9 +322,11 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
         c->tag_bytes = (g->ways + (size_t)TAG_GROUP - 1) / TAG_GROUP * TAG_GROUP;
         c->tag_shift = tag_shift_for(c->tag_bytes);
         c->set_bytes = (size_t)g->ways * stride;
-        /* calloc is aligned for max_align_t, which is what the entry needs; whole groups per
-         * set then keep every tag group 16-byte aligned for the SIMD load. */
-        c->slots = vtd_calloc((size_t)entries, stride);
+        /* Slots start at a host cache line, so a 64-byte slot is one line; calloc's 16-byte
+         * alignment keeps whole groups per set, and every tag group 16-byte aligned for the
+         * SIMD load. */
+        c->slots_block = vtd_calloc((size_t)entries * stride + HOST_LINE - 1, 1);
+        c->slots = c->slots_block ? line_start(c->slots_block) : NULL;
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
         c->slot_class = vtd_calloc((size_t)entries, 1);
         bool queued = uses_order(g->repl) && g->ways >= WIDE_WAYS;
@@ -362,7 +376,7 @@ void vtd_cache_free(struct vtd_cache *c)
 {
     if (!c)
         return;
-    vtd_free(c->slots);
+    vtd_free(c->slots_block);
     vtd_free(c->tags);
     vtd_free(c->slot_class);
     vtd_free(c->stamps);
@@ -379,7 +393,7 @@ void vtd_cache_share_changes(struct vtd_cache *c, uint64_t *counter) { c->shared
 
 void vtd_cache_count_classes(struct vtd_cache *c, unsigned word)
 {
-    c->classed = word < 4;
+    c->classed = word < VTD_CACHE_KEY_WORDS;
     c->class_word = c->classed ? word : 0;
 }
 
@@ -639,7 +653,6 @@ static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struc
         *slot = (uint32_t)((size_t)set * c->ways + way);
         e = slot_at(c, *slot);
         e->slot = *slot;
-        e->set = set;
         c->count++;
     } else {
         way = victim_way(c, set);

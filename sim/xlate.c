@@ -213,9 +213,9 @@ static void iotlb_payload_write(struct vtd_cache_entry *e, const struct vtd_requ
     struct iotlb_payload *p = (struct iotlb_payload *)e->payload;
     memset(p, 0, sizeof *p);
     p->out_page = x->out & ~((UINT64_C(1) << x->page_shift) - 1);
-    p->fs_perm = vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL;
-    p->ss_perm = vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL;
-    p->pgtt = x->pe.pgtt;
+    p->fs_perm = (uint8_t)(vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL);
+    p->ss_perm = (uint8_t)(vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL);
+    p->pgtt = (uint8_t)x->pe.pgtt;
     p->dirty = x->dirty;
     p->fill_sid = req->sid;
     p->fill_pasid = x->pasid;

@@ -14,7 +14,7 @@
 
 #include "sim/cache.h"
 
-/* Keys are (page, class) with the class in word 3 as the IOTLB keeps its page shift. */
+/* Keys are (class, page) with the class in word 0's low bits as the IOTLB keeps its page shift. */
 #define PAGES 24u
 #define CLASSES 3u
 #define UNIVERSE (PAGES * CLASSES)
@@ -23,13 +23,14 @@ static const uint64_t class_value[CLASSES] = {12, 21, 30};
 
 static struct vtd_cache_key key_of(unsigned k)
 {
-    return (struct vtd_cache_key){.w = {k / CLASSES, 7, 0, class_value[k % CLASSES]}};
+    return (struct vtd_cache_key){.w = {class_value[k % CLASSES] | 7u << 8, k / CLASSES}};
 }
 
 static unsigned index_of(const struct vtd_cache_key *key)
 {
-    unsigned cls = key->w[3] == 12 ? 0 : key->w[3] == 21 ? 1 : 2;
-    return (unsigned)key->w[0] * CLASSES + cls;
+    uint64_t shift = key->w[0] & 0xff;
+    unsigned cls = shift == 12 ? 0 : shift == 21 ? 1 : 2;
+    return (unsigned)key->w[1] * CLASSES + cls;
 }
 
 struct reference {
@@ -134,7 +135,7 @@ static void peek_then_miss_fill_step(struct vtd_cache *c, struct reference *r, u
 
 static bool match_page(const struct vtd_cache_entry *e, void *arg)
 {
-    return e->key.w[0] == *(const uint64_t *)arg;
+    return e->key.w[1] == *(const uint64_t *)arg;
 }
 
 static void check_counts(const struct vtd_cache *c, const struct reference *r, unsigned op)
@@ -153,7 +154,7 @@ static void random_ops(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_
     struct vtd_cache_geometry g = {.sets = sets, .ways = ways, .repl = repl, .seed = seed};
     struct vtd_cache *c = vtd_cache_new("probe", &g, 24);
     cr_assert_not_null(c);
-    vtd_cache_count_classes(c, 3);
+    vtd_cache_count_classes(c, 0);
     struct reference r = {0};
     uint64_t s = seed, misses_then_fills = 0;
     for (unsigned op = 0; op < 30000; op++) {
