@@ -119,6 +119,11 @@ static inline uint64_t key_hash(const struct vtd_cache_key *k)
     return h * UINT64_C(0xff51afd7ed558ccd);
 }
 
+/* A hash's bits below 24 are never used (the set comes from the top 32, the tag from 24..31), so
+ * a miss token carries a hash and, in its low byte, the way the fill takes plus one (0: none;
+ * only sets narrower than WIDE_WAYS get one). */
+#define TOKEN_WAY_MASK UINT64_C(0xff)
+
 /* Lemire's multiply-shift reduction: uniform over any set count, no division. */
 static inline unsigned set_of(const struct vtd_cache *c, uint64_t h)
 {
@@ -303,6 +308,13 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
            (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0);
 }
 
+/* Every slot's index in its entry, once: a fill need not store it. */
+static void number_slots(struct vtd_cache *c)
+{
+    for (size_t i = 0; i < (size_t)c->sets * c->ways; i++)
+        slot_at(c, i)->slot = (uint32_t)i;
+}
+
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size)
 {
     if (!g)
@@ -346,6 +358,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     c->repl = g->repl;
     c->rng = c->seed = g->seed ? g->seed : CACHE_DEFAULT_SEED;
     copy_name(c->name, name);
+    number_slots(c);
     return c;
 }
 
@@ -353,6 +366,7 @@ void vtd_cache_reset(struct vtd_cache *c)
 {
     if (c->sets) {
         memset(c->slots, 0, (size_t)c->sets * c->set_bytes);
+        number_slots(c);
         memset(c->tags, 0, (size_t)c->sets << c->tag_shift);
         if (c->stamps)
             memset(c->stamps, 0, (size_t)c->sets * c->ways * sizeof(*c->stamps));
@@ -491,7 +505,13 @@ void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, u
     count_hit_at(c, slot);
 }
 
-/* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
+static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set);
+
+/* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. On a
+ * miss the token also carries the way the fill would take (see way_ahead), while the probe's
+ * loads are still in flight: computed at the fill, the victim search (stamps, their minimum, the
+ * slot) was a chain of dependent loads and compares that the fill, and all that followed it,
+ * waited on (4-5 ns of a 37 ns paging-structure-cache-assisted miss). */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token)
 {
@@ -504,6 +524,8 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
         if (i == 0)
             *miss_token = h;
     }
+    if (n && !cache_disabled(c))
+        *miss_token = (*miss_token & ~TOKEN_WAY_MASK) | way_ahead(c, set_of(c, *miss_token));
     return NULL;
 }
 
@@ -511,8 +533,9 @@ void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys,
 {
     c->stats.lookups++;
     c->stats.misses++;
+    /* Only the hash is remembered: the way may not survive the calls before the insert. */
     if (n)
-        note_miss(c, &keys[0], miss_token);
+        note_miss(c, &keys[0], miss_token & ~TOKEN_WAY_MASK);
 }
 
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
@@ -640,24 +663,47 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
     return w;
 }
 
-/* A key known absent, whose hash is h, into a free way of its set or over the victim; a new
- * entry's payload zeroed when asked. *slot gets the entry's slot: the caller's stamp need not
- * load it from the entry. */
-static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
-                                                struct vtd_cache_key *evicted, bool zero, uint32_t *slot)
+/* A free way of the set when there is one (a full cache has none anywhere: no scan of a 128-way
+ * set's tags), else ways. */
+static inline unsigned free_way_if_any(const struct vtd_cache *c, unsigned set)
 {
-    /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
-    unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
-    struct vtd_cache_entry *e;
-    if (way < c->ways) {
-        *slot = (uint32_t)((size_t)set * c->ways + way);
-        e = slot_at(c, *slot);
-        e->slot = *slot;
+    return c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
+}
+
+/*
+ * The way a fill of `set` takes now, plus one, in the low bits of a miss token; 0 where choosing
+ * changes state (random replacement draws, a wide set's queue advances), so the fill chooses.
+ * Nothing but the free ways and the stamps decides it, and a miss fill follows its peek with no
+ * call on the cache between (cache.h), so the fill finds the same way.
+ */
+static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set)
+{
+    if (c->repl == VTD_REPL_RANDOM || c->queues)
+        return 0;
+    unsigned way = free_way_if_any(c, set);
+    if (way == c->ways)
+        way = oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
+    return (uint64_t)way + 1;
+}
+
+/*
+ * A key known absent, whose hash is h, into a free way of its set or over the victim (or into
+ * `ahead`, the way_ahead() of its set, when non-zero); a new entry's payload zeroed when asked.
+ * *slot gets the entry's slot: the caller's stamp need not load it from the entry.
+ */
+static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
+                                                uint64_t ahead, struct vtd_cache_key *evicted, bool zero,
+                                                uint32_t *slot)
+{
+    unsigned set = set_of(c, h), way = ahead ? (unsigned)ahead - 1 : free_way_if_any(c, set);
+    if (way == c->ways)
+        way = victim_way(c, set);
+    uint8_t *tag = c->tags + ((size_t)set << c->tag_shift) + way;
+    *slot = (uint32_t)((size_t)set * c->ways + way);
+    struct vtd_cache_entry *e = slot_at(c, *slot);
+    if (*tag == 0) {
         c->count++;
     } else {
-        way = victim_way(c, set);
-        *slot = (uint32_t)((size_t)set * c->ways + way);
-        e = slot_at(c, *slot);
         c->stats.evictions++;
         if (c->classed)
             c->class_count[c->slot_class[*slot]]--;
@@ -673,7 +719,7 @@ static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struc
     e->valid = true;
     if (zero)
         memset(e->payload, 0, c->payload_size);
-    c->tags[((size_t)set << c->tag_shift) + way] = tag_of(h);
+    *tag = tag_of(h);
     return e;
 }
 
@@ -711,7 +757,7 @@ static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const st
     if (e)
         slot = e->slot;
     else
-        e = place_new(c, key, h, evicted, zero, &slot);
+        e = place_new(c, key, h, 0, evicted, zero, &slot);
     return note_fill(c, e, slot, fill_seq);
 }
 
@@ -739,7 +785,8 @@ struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vt
     if (cache_disabled(c))
         return NULL;
     uint32_t slot;
-    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token, NULL, false, &slot);
+    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token & ~TOKEN_WAY_MASK, miss_token & TOKEN_WAY_MASK, NULL,
+                                          false, &slot);
     return note_fill(c, e, slot, fill_seq);
 }
 

@@ -115,10 +115,10 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
                                            uint64_t *miss_token);
 void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token);
 /*
- * After a NULL from _peek_any (n >= 1, nothing changed since): the miss counted as
- * _count_miss counts it, then keys[0] filled as vtd_cache_insert_unzeroed() fills an absent key
- * (same way, victim, counts and replacement state); the caller writes the whole payload. NULL
- * only for a disabled cache.
+ * After a NULL from _peek_any (n >= 1, and no other call on this cache since: the token holds
+ * the way the fill takes, chosen at the peek): the miss counted as _count_miss counts it, then
+ * keys[0] filled as vtd_cache_insert_unzeroed() fills an absent key (same way, victim, counts and
+ * replacement state); the caller writes the whole payload. NULL only for a disabled cache.
  */
 struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vtd_cache_key *keys,
                                             uint64_t miss_token, uint64_t fill_seq);
