@@ -24,7 +24,9 @@
 enum pattern { HIT_IOTLB, HIT_DEVTLB, PSC_WALK, FULL_WALK };
 
 
-static struct bench_row bench(const char *name, enum pattern pat, bool oracle, long iters)
+/* Out of line, so that callgrind can count one row's requests alone (--toggle-collect=bench, as
+ * docs/performance.md does). */
+static __attribute__((noinline)) struct bench_row bench(const char *name, enum pattern pat, bool oracle, long iters)
 {
     struct bench_row r = {.name = name};
     struct vtd_iommu_config cfg;

@@ -33,6 +33,7 @@
 #define CACHE_MAX_ENTRIES (UINT64_C(1) << 24)
 #define CACHE_NAME_MAX 31
 #define TAG_GROUP 16 /* tags compared at once; one SSE2 register */
+#define HOST_LINE 64u /* the host's cache line, which a slot of 64 bytes fills exactly */
 /* Any non-zero state works for xorshift; this one is the 64-bit golden ratio. */
 #define CACHE_DEFAULT_SEED UINT64_C(0x9e3779b97f4a7c15)
 /* Sets this wide keep a queue of their oldest ways (the context and PASID caches' 64 and 128). */
@@ -54,7 +55,8 @@ struct victim_queue {
 };
 
 struct vtd_cache {
-    unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major */
+    unsigned char *slots;   /* sets * ways slots of `stride` bytes, set-major, from a host line start */
+    void *slots_block;      /* the allocation `slots` lies in */
     uint64_t *stamps;         /* LRU and FIFO: per slot, the use counter at its last stamp; else NULL */
     uint64_t clock;           /* the last stamp given */
     struct victim_queue *queues; /* per set, for LRU/FIFO sets of WIDE_WAYS or more; else NULL */
@@ -105,18 +107,22 @@ static inline uint64_t note_change(struct vtd_cache *c)
 
 /*
  * Multilinear: each word times its own odd constant, summed, then the high half folded down
- * and multiplied so the top bits depend on every key bit. The four multiplies are independent
+ * and multiplied so the top bits depend on every key bit. The multiplies are independent
  * (short critical path). An xor/rotate combine of the raw words is not safe here: keys such as
  * (pasid << 16, page) cancel linearly, and (x << 16, x) all collapsed to one set.
  * The top 32 bits pick the set; bits 24..31 are the tag (a product's low bits are weak).
  */
 static inline uint64_t key_hash(const struct vtd_cache_key *k)
 {
-    uint64_t h = k->w[0] * UINT64_C(0x9e3779b97f4a7c15) + k->w[1] * UINT64_C(0xc2b2ae3d27d4eb4f) +
-                 k->w[2] * UINT64_C(0x165667b19e3779f9) + k->w[3] * UINT64_C(0xd6e8feb86659fd93);
+    uint64_t h = k->w[0] * UINT64_C(0x9e3779b97f4a7c15) + k->w[1] * UINT64_C(0xc2b2ae3d27d4eb4f);
     h ^= h >> 32;
     return h * UINT64_C(0xff51afd7ed558ccd);
 }
+
+/* A hash's bits below 24 are never used (the set comes from the top 32, the tag from 24..31), so
+ * a miss token carries a hash and, in its low byte, the way the fill takes plus one (0: none;
+ * only sets narrower than WIDE_WAYS get one). */
+#define TOKEN_WAY_MASK UINT64_C(0xff)
 
 /* Lemire's multiply-shift reduction: uniform over any set count, no division. */
 static inline unsigned set_of(const struct vtd_cache *c, uint64_t h)
@@ -136,10 +142,10 @@ static inline struct vtd_cache_entry *slot_at(const struct vtd_cache *c, size_t 
     return (struct vtd_cache_entry *)(void *)(c->slots + index * c->stride);
 }
 
-/* Branch-free whole-key equality: one test instead of four. */
+/* Branch-free whole-key equality: one test instead of two. */
 static inline bool key_equal(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
 {
-    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3])) == 0;
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1])) == 0;
 }
 
 static inline bool cache_disabled(const struct vtd_cache *c) { return c->sets == 0; }
@@ -180,10 +186,12 @@ static inline const uint8_t *set_tags(const struct vtd_cache *c, unsigned set)
     return c->tags + ((size_t)set << c->tag_shift);
 }
 
-/* The tag byte of entry e (sets are padded in the tag array, not in the slot array). */
+/* The tag byte of entry e (sets are padded in the tag array, not in the slot array). The slot
+ * alone says where: a set in every entry would cost the fill a store and the header 4 bytes. */
 static uint8_t *tag_of_entry(const struct vtd_cache *c, const struct vtd_cache_entry *e)
 {
-    return c->tags + ((size_t)e->set << c->tag_shift) + (e->slot - (size_t)e->set * c->ways);
+    size_t set = e->slot / c->ways;
+    return c->tags + (set << c->tag_shift) + (e->slot - set * c->ways);
 }
 
 /*
@@ -235,15 +243,24 @@ static inline struct vtd_cache_entry *find_entry(const struct vtd_cache *c, cons
 
 /* ---- creation ----------------------------------------------------------------------------- */
 
-/* Slot size: header + payload, a multiple of 16 and of the entry's alignment so every slot's
- * payload stays aligned for any scalar. 0 when it would overflow. */
+/* Slot size: header + payload, a multiple of the entry's alignment so every slot's payload
+ * stays aligned for 8-byte scalars; a slot that fits one host cache line takes a whole one, so
+ * no entry of up to 24 bytes of payload straddles two (its fill writes one line). 0 when it
+ * would overflow. */
 static size_t slot_stride(size_t payload_size)
 {
-    size_t align = _Alignof(struct vtd_cache_entry) > 16 ? _Alignof(struct vtd_cache_entry) : 16;
+    size_t align = _Alignof(struct vtd_cache_entry);
     size_t head = sizeof(struct vtd_cache_entry);
     if (payload_size > SIZE_MAX - head - (align - 1))
         return 0;
-    return (head + payload_size + align - 1) / align * align;
+    size_t stride = (head + payload_size + align - 1) / align * align;
+    return stride <= HOST_LINE ? HOST_LINE : stride;
+}
+
+/* The first host cache line boundary at or after p. */
+static unsigned char *line_start(void *p)
+{
+    return (unsigned char *)p + ((HOST_LINE - (uintptr_t)p % HOST_LINE) % HOST_LINE);
 }
 
 /* The smallest shift with 1 << shift >= bytes (bytes <= 1 << 24, so this ends). */
@@ -287,8 +304,15 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
     if (disabled)
         return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
-    return bytes + entries * (stride + 1) + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
+    return bytes + entries * (stride + 1) + HOST_LINE - 1 + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
            (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0);
+}
+
+/* Every slot's index in its entry, once: a fill need not store it. */
+static void number_slots(struct vtd_cache *c)
+{
+    for (size_t i = 0; i < (size_t)c->sets * c->ways; i++)
+        slot_at(c, i)->slot = (uint32_t)i;
 }
 
 struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometry *g, size_t payload_size)
@@ -300,7 +324,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     if (entries > CACHE_MAX_ENTRIES)
         return NULL;
     size_t stride = slot_stride(payload_size);
-    if (stride == 0 || (entries && stride > SIZE_MAX / entries))
+    if (stride == 0 || (entries && stride > (SIZE_MAX - HOST_LINE) / entries))
         return NULL;
 
     struct vtd_cache *c = vtd_calloc(1, sizeof(*c));
@@ -310,9 +334,11 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
         c->tag_bytes = (g->ways + (size_t)TAG_GROUP - 1) / TAG_GROUP * TAG_GROUP;
         c->tag_shift = tag_shift_for(c->tag_bytes);
         c->set_bytes = (size_t)g->ways * stride;
-        /* calloc is aligned for max_align_t, which is what the entry needs; whole groups per
-         * set then keep every tag group 16-byte aligned for the SIMD load. */
-        c->slots = vtd_calloc((size_t)entries, stride);
+        /* Slots start at a host cache line, so a 64-byte slot is one line; calloc's 16-byte
+         * alignment keeps whole groups per set, and every tag group 16-byte aligned for the
+         * SIMD load. */
+        c->slots_block = vtd_calloc((size_t)entries * stride + HOST_LINE - 1, 1);
+        c->slots = c->slots_block ? line_start(c->slots_block) : NULL;
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
         c->slot_class = vtd_calloc((size_t)entries, 1);
         bool queued = uses_order(g->repl) && g->ways >= WIDE_WAYS;
@@ -332,6 +358,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     c->repl = g->repl;
     c->rng = c->seed = g->seed ? g->seed : CACHE_DEFAULT_SEED;
     copy_name(c->name, name);
+    number_slots(c);
     return c;
 }
 
@@ -339,6 +366,7 @@ void vtd_cache_reset(struct vtd_cache *c)
 {
     if (c->sets) {
         memset(c->slots, 0, (size_t)c->sets * c->set_bytes);
+        number_slots(c);
         memset(c->tags, 0, (size_t)c->sets << c->tag_shift);
         if (c->stamps)
             memset(c->stamps, 0, (size_t)c->sets * c->ways * sizeof(*c->stamps));
@@ -362,7 +390,7 @@ void vtd_cache_free(struct vtd_cache *c)
 {
     if (!c)
         return;
-    vtd_free(c->slots);
+    vtd_free(c->slots_block);
     vtd_free(c->tags);
     vtd_free(c->slot_class);
     vtd_free(c->stamps);
@@ -379,7 +407,7 @@ void vtd_cache_share_changes(struct vtd_cache *c, uint64_t *counter) { c->shared
 
 void vtd_cache_count_classes(struct vtd_cache *c, unsigned word)
 {
-    c->classed = word < 4;
+    c->classed = word < VTD_CACHE_KEY_WORDS;
     c->class_word = c->classed ? word : 0;
 }
 
@@ -477,7 +505,13 @@ void vtd_cache_count_hit(struct vtd_cache *c, const struct vtd_cache_entry *e, u
     count_hit_at(c, slot);
 }
 
-/* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. */
+static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set);
+
+/* vtd_cache_lookup_any's probe without its counts: the same keys hashed in the same order. On a
+ * miss the token also carries the way the fill would take (see way_ahead), while the probe's
+ * loads are still in flight: computed at the fill, the victim search (stamps, their minimum, the
+ * slot) was a chain of dependent loads and compares that the fill, and all that followed it,
+ * waited on (4-5 ns of a 37 ns paging-structure-cache-assisted miss). */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token)
 {
@@ -490,6 +524,8 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
         if (i == 0)
             *miss_token = h;
     }
+    if (n && !cache_disabled(c))
+        *miss_token = (*miss_token & ~TOKEN_WAY_MASK) | way_ahead(c, set_of(c, *miss_token));
     return NULL;
 }
 
@@ -497,8 +533,9 @@ void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys,
 {
     c->stats.lookups++;
     c->stats.misses++;
+    /* Only the hash is remembered: the way may not survive the calls before the insert. */
     if (n)
-        note_miss(c, &keys[0], miss_token);
+        note_miss(c, &keys[0], miss_token & ~TOKEN_WAY_MASK);
 }
 
 struct vtd_cache_entry *vtd_cache_peek(const struct vtd_cache *c, const struct vtd_cache_key *key)
@@ -626,25 +663,47 @@ static unsigned free_way(const struct vtd_cache *c, unsigned set)
     return w;
 }
 
-/* A key known absent, whose hash is h, into a free way of its set or over the victim; a new
- * entry's payload zeroed when asked. *slot gets the entry's slot: the caller's stamp need not
- * load it from the entry. */
-static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
-                                                struct vtd_cache_key *evicted, bool zero, uint32_t *slot)
+/* A free way of the set when there is one (a full cache has none anywhere: no scan of a 128-way
+ * set's tags), else ways. */
+static inline unsigned free_way_if_any(const struct vtd_cache *c, unsigned set)
 {
-    /* A full cache has no free way anywhere: skip the scan (a 128-way set is 128 tags). */
-    unsigned set = set_of(c, h), way = c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
-    struct vtd_cache_entry *e;
-    if (way < c->ways) {
-        *slot = (uint32_t)((size_t)set * c->ways + way);
-        e = slot_at(c, *slot);
-        e->slot = *slot;
-        e->set = set;
+    return c->count < c->sets * c->ways ? free_way(c, set) : c->ways;
+}
+
+/*
+ * The way a fill of `set` takes now, plus one, in the low bits of a miss token; 0 where choosing
+ * changes state (random replacement draws, a wide set's queue advances), so the fill chooses.
+ * Nothing but the free ways and the stamps decides it, and a miss fill follows its peek with no
+ * call on the cache between (cache.h), so the fill finds the same way.
+ */
+static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set)
+{
+    if (c->repl == VTD_REPL_RANDOM || c->queues)
+        return 0;
+    unsigned way = free_way_if_any(c, set);
+    if (way == c->ways)
+        way = oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
+    return (uint64_t)way + 1;
+}
+
+/*
+ * A key known absent, whose hash is h, into a free way of its set or over the victim (or into
+ * `ahead`, the way_ahead() of its set, when non-zero); a new entry's payload zeroed when asked.
+ * *slot gets the entry's slot: the caller's stamp need not load it from the entry.
+ */
+static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
+                                                uint64_t ahead, struct vtd_cache_key *evicted, bool zero,
+                                                uint32_t *slot)
+{
+    unsigned set = set_of(c, h), way = ahead ? (unsigned)ahead - 1 : free_way_if_any(c, set);
+    if (way == c->ways)
+        way = victim_way(c, set);
+    uint8_t *tag = c->tags + ((size_t)set << c->tag_shift) + way;
+    *slot = (uint32_t)((size_t)set * c->ways + way);
+    struct vtd_cache_entry *e = slot_at(c, *slot);
+    if (*tag == 0) {
         c->count++;
     } else {
-        way = victim_way(c, set);
-        *slot = (uint32_t)((size_t)set * c->ways + way);
-        e = slot_at(c, *slot);
         c->stats.evictions++;
         if (c->classed)
             c->class_count[c->slot_class[*slot]]--;
@@ -660,7 +719,7 @@ static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struc
     e->valid = true;
     if (zero)
         memset(e->payload, 0, c->payload_size);
-    c->tags[((size_t)set << c->tag_shift) + way] = tag_of(h);
+    *tag = tag_of(h);
     return e;
 }
 
@@ -698,7 +757,7 @@ static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const st
     if (e)
         slot = e->slot;
     else
-        e = place_new(c, key, h, evicted, zero, &slot);
+        e = place_new(c, key, h, 0, evicted, zero, &slot);
     return note_fill(c, e, slot, fill_seq);
 }
 
@@ -726,7 +785,8 @@ struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vt
     if (cache_disabled(c))
         return NULL;
     uint32_t slot;
-    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token, NULL, false, &slot);
+    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token & ~TOKEN_WAY_MASK, miss_token & TOKEN_WAY_MASK, NULL,
+                                          false, &slot);
     return note_fill(c, e, slot, fill_seq);
 }
 

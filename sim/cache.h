@@ -7,6 +7,10 @@
  * disables the cache (every lookup misses, inserts are dropped). Entries are a fixed-size key
  * (compared whole) plus a fixed-size payload the owner interprets; invalidation walks entries
  * with a predicate, so each owner expresses exactly what a descriptor removes.
+ *
+ * The entry header is 40 bytes, so a payload of up to 24 bytes (an IOTLB or paging-structure
+ * cache entry) makes a slot of one 64-byte host cache line: a miss's fill then writes one line
+ * the host rarely still holds, not two.
  */
 #ifndef VTDSIM_SIM_CACHE_H
 #define VTDSIM_SIM_CACHE_H
@@ -24,9 +28,10 @@ struct vtd_cache_geometry {
     uint64_t seed;       /* for VTD_REPL_RANDOM */
 };
 
-/* A key is four 64-bit words; unused words must be zero. The set index hashes the whole key. */
+/* A key is two 64-bit words; unused bits must be zero. The set index hashes the whole key. */
+#define VTD_CACHE_KEY_WORDS 2u
 struct vtd_cache_key {
-    uint64_t w[4];
+    uint64_t w[VTD_CACHE_KEY_WORDS];
 };
 
 struct vtd_cache_stats {
@@ -36,12 +41,11 @@ struct vtd_cache_stats {
 struct vtd_cache_entry {
     struct vtd_cache_key key;
     uint64_t fill_seq;      /* when it was filled (the owner's sequence number, e.g. a step) */
-    uint32_t slot;          /* internal: the entry's index in the cache (its replacement-order link) */
-    uint32_t set;           /* internal: its set */
     uint64_t version;       /* the cache's generation when this fill happened: unique per fill;
                                0 once removed (a holder of an entry needs only compare it) */
+    uint32_t slot;          /* internal: the entry's index in the cache (set * ways + way) */
     bool valid;
-    _Alignas(max_align_t) unsigned char payload[]; /* payload_size bytes, aligned for any scalar */
+    _Alignas(uint64_t) unsigned char payload[]; /* payload_size bytes, aligned for 8-byte scalars */
 };
 
 struct vtd_cache;
@@ -73,7 +77,7 @@ uint64_t vtd_cache_generation(const struct vtd_cache *c);
 void vtd_cache_share_changes(struct vtd_cache *c, uint64_t *counter);
 /*
  * Keep a count of valid entries per class, the class of a key being the low three bits of its
- * word `word` (0..3; another value turns counting off). Call it on an empty cache. An owner whose
+ * word `word` (0..VTD_CACHE_KEY_WORDS-1; another value turns counting off). Call it on an empty cache. An owner whose
  * keys carry a page size or a level there can then skip probing for a class the cache has no
  * entry of: an IOTLB keyed by page shift (12, 21, 30) or a paging-structure cache by level (2-5).
  */
@@ -111,10 +115,10 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
                                            uint64_t *miss_token);
 void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token);
 /*
- * After a NULL from _peek_any (n >= 1, nothing changed since): the miss counted as
- * _count_miss counts it, then keys[0] filled as vtd_cache_insert_unzeroed() fills an absent key
- * (same way, victim, counts and replacement state); the caller writes the whole payload. NULL
- * only for a disabled cache.
+ * After a NULL from _peek_any (n >= 1, and no other call on this cache since: the token holds
+ * the way the fill takes, chosen at the peek): the miss counted as _count_miss counts it, then
+ * keys[0] filled as vtd_cache_insert_unzeroed() fills an absent key (same way, victim, counts and
+ * replacement state); the caller writes the whole payload. NULL only for a disabled cache.
  */
 struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vtd_cache_key *keys,
                                             uint64_t miss_token, uint64_t fill_seq);

@@ -1,14 +1,20 @@
 /*
  * cache_keys_internal.h: what each of the IOMMU's caches is tagged by (VT-d 6.2), as one struct per cache
- * with its pack (into the generic cache's four-word key, sim/cache.h) and unpack, and the
- * constructor the translation path uses. This is the only file that knows which key word holds
+ * with its pack (into the generic cache's two-word key, sim/cache.h) and unpack, and the
+ * constructor the translation path uses. This is the only file that knows which key bits hold
  * which tag; everyone else reads keys through the unpack functions. Not a public interface.
+ *
+ * Every tag fits two words: word 0 holds the small tags (a page shift or a level in its low
+ * byte, whose low three bits are the class the cache counts entries by, then a DID, then a
+ * PASID or PASID tag), word 1 a page number or table index. Two words, not four, keep an IOTLB
+ * entry to one host cache line (sim/cache.h).
  *
  * Everything is inline: the constructors run on the translation hot path.
  */
 #ifndef VTDSIM_SIM_CACHE_KEYS_H
 #define VTDSIM_SIM_CACHE_KEYS_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,8 +27,22 @@
 
 static inline bool cache_key_equal(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
 {
-    return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] && a->w[3] == b->w[3];
+    return a->w[0] == b->w[0] && a->w[1] == b->w[1];
 }
+
+/* Word 0's fields: the class byte (page shift or level), the DID above it, then the PASID or
+ * PASID tag (32 bits: VTD_TAG_NO_PASID included). */
+#define KEY_CLASS_BITS 8u
+#define KEY_DID_SHIFT 8u
+#define KEY_PASID_SHIFT 24u
+static inline uint64_t key_word0(unsigned cls, uint16_t did, uint64_t pasid_tag)
+{
+    assert(cls <= 0xffu && pasid_tag <= 0xffffffffu);
+    return (uint64_t)(cls & 0xffu) | (uint64_t)did << KEY_DID_SHIFT | (pasid_tag & 0xffffffffu) << KEY_PASID_SHIFT;
+}
+static inline unsigned key_class(uint64_t w0) { return (unsigned)(w0 & 0xffu); }
+static inline uint16_t key_did(uint64_t w0) { return (uint16_t)(w0 >> KEY_DID_SHIFT); }
+static inline uint64_t key_pasid_tag(uint64_t w0) { return (w0 >> KEY_PASID_SHIFT) & 0xffffffffu; }
 
 /* ---- context cache: tagged by source-id (scalable-mode context entries carry no DID) ---- */
 struct ctx_cache_tag {
@@ -30,7 +50,7 @@ struct ctx_cache_tag {
 };
 static inline struct vtd_cache_key ctx_cache_tag_pack(struct ctx_cache_tag t)
 {
-    return (struct vtd_cache_key){{t.sid, 0, 0, 0}};
+    return (struct vtd_cache_key){{t.sid, 0}};
 }
 static inline struct ctx_cache_tag ctx_cache_tag_unpack(const struct vtd_cache_key *k)
 {
@@ -45,7 +65,7 @@ struct pasid_cache_tag {
 };
 static inline struct vtd_cache_key pasid_cache_tag_pack(struct pasid_cache_tag t)
 {
-    return (struct vtd_cache_key){{t.sid, t.pasid, 0, 0}};
+    return (struct vtd_cache_key){{t.sid, t.pasid}};
 }
 static inline struct pasid_cache_tag pasid_cache_tag_unpack(const struct vtd_cache_key *k)
 {
@@ -60,7 +80,7 @@ static inline struct vtd_cache_key pasid_cache_key(uint16_t sid, uint32_t pasid)
 struct iec_tag {
     uint32_t index;
 };
-static inline struct vtd_cache_key iec_tag_pack(struct iec_tag t) { return (struct vtd_cache_key){{t.index, 0, 0, 0}}; }
+static inline struct vtd_cache_key iec_tag_pack(struct iec_tag t) { return (struct vtd_cache_key){{t.index, 0}}; }
 static inline struct iec_tag iec_tag_unpack(const struct vtd_cache_key *k)
 {
     return (struct iec_tag){.index = (uint32_t)k->w[0]};
@@ -77,11 +97,12 @@ struct iotlb_tag {
 };
 static inline struct vtd_cache_key iotlb_tag_pack(struct iotlb_tag t)
 {
-    return (struct vtd_cache_key){{t.did, t.pasid_tag, t.page, t.shift}};
+    return (struct vtd_cache_key){{key_word0(t.shift, t.did, t.pasid_tag), t.page}};
 }
 static inline struct iotlb_tag iotlb_tag_unpack(const struct vtd_cache_key *k)
 {
-    return (struct iotlb_tag){.did = (uint16_t)k->w[0], .pasid_tag = k->w[1], .page = k->w[2], .shift = (unsigned)k->w[3]};
+    return (struct iotlb_tag){.did = key_did(k->w[0]), .pasid_tag = key_pasid_tag(k->w[0]), .page = k->w[1],
+                              .shift = key_class(k->w[0])};
 }
 static inline struct vtd_cache_key iotlb_key(uint16_t did, uint64_t pasid_tag, uint64_t addr, unsigned shift)
 {
@@ -98,12 +119,12 @@ struct psc_fs_tag {
 };
 static inline struct vtd_cache_key psc_fs_tag_pack(struct psc_fs_tag t)
 {
-    return (struct vtd_cache_key){{t.did, t.pasid, t.level, t.index}};
+    return (struct vtd_cache_key){{key_word0(t.level, t.did, t.pasid), t.index}};
 }
 static inline struct psc_fs_tag psc_fs_tag_unpack(const struct vtd_cache_key *k)
 {
-    return (struct psc_fs_tag){.did = (uint16_t)k->w[0], .pasid = (uint32_t)k->w[1], .level = (unsigned)k->w[2],
-                               .index = k->w[3]};
+    return (struct psc_fs_tag){.did = key_did(k->w[0]), .pasid = (uint32_t)key_pasid_tag(k->w[0]),
+                               .level = key_class(k->w[0]), .index = k->w[1]};
 }
 static inline struct vtd_cache_key psc_fs_key(uint16_t did, uint32_t pasid, unsigned level, uint64_t va)
 {
@@ -118,11 +139,11 @@ struct psc_ss_tag {
 };
 static inline struct vtd_cache_key psc_ss_tag_pack(struct psc_ss_tag t)
 {
-    return (struct vtd_cache_key){{t.did, t.level, t.index, 0}};
+    return (struct vtd_cache_key){{key_word0(t.level, t.did, 0), t.index}};
 }
 static inline struct psc_ss_tag psc_ss_tag_unpack(const struct vtd_cache_key *k)
 {
-    return (struct psc_ss_tag){.did = (uint16_t)k->w[0], .level = (unsigned)k->w[1], .index = k->w[2]};
+    return (struct psc_ss_tag){.did = key_did(k->w[0]), .level = key_class(k->w[0]), .index = k->w[1]};
 }
 static inline struct vtd_cache_key psc_ss_key(uint16_t did, unsigned level, uint64_t gpa)
 {
@@ -137,23 +158,24 @@ struct devtlb_tag {
 };
 static inline struct vtd_cache_key devtlb_tag_pack(struct devtlb_tag t)
 {
-    return (struct vtd_cache_key){{t.pasid_tag, t.page, t.shift, 0}};
+    return (struct vtd_cache_key){{key_word0(t.shift, 0, t.pasid_tag), t.page}};
 }
 static inline struct devtlb_tag devtlb_tag_unpack(const struct vtd_cache_key *k)
 {
-    return (struct devtlb_tag){.pasid_tag = k->w[0], .page = k->w[1], .shift = (unsigned)k->w[2]};
+    return (struct devtlb_tag){.pasid_tag = key_pasid_tag(k->w[0]), .page = k->w[1], .shift = key_class(k->w[0])};
 }
 static inline struct vtd_cache_key devtlb_key(uint64_t pasid_tag, uint64_t addr, unsigned shift)
 {
     return devtlb_tag_pack((struct devtlb_tag){pasid_tag, addr >> shift, shift});
 }
 
-/* The key word that holds a page shift (IOTLB, device TLB) or a level (paging-structure caches):
- * what vtd_cache_count_classes() counts entries by, so that lookups skip absent sizes. */
-#define IOTLB_KEY_SHIFT_WORD 3u
-#define DEVTLB_KEY_SHIFT_WORD 2u
-#define PSC_FS_KEY_LEVEL_WORD 2u
-#define PSC_SS_KEY_LEVEL_WORD 1u
-#define KEY_WORD_NONE 4u
+/* The key word that holds a page shift (IOTLB, device TLB) or a level (paging-structure caches)
+ * in its low bits: what vtd_cache_count_classes() counts entries by, so that lookups skip absent
+ * sizes. */
+#define IOTLB_KEY_SHIFT_WORD 0u
+#define DEVTLB_KEY_SHIFT_WORD 0u
+#define PSC_FS_KEY_LEVEL_WORD 0u
+#define PSC_SS_KEY_LEVEL_WORD 0u
+#define KEY_WORD_NONE VTD_CACHE_KEY_WORDS
 
 #endif

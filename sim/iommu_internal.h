@@ -322,18 +322,20 @@ struct pasid_cache_payload {
 
 /*
  * IOTLB: permissions are kept per stage, as walked, so each request's privilege is applied on
- * every hit exactly as the walk would.
+ * every hit exactly as the walk would. Narrow fields keep it to 24 bytes, so an entry with its
+ * header is one host cache line (sim/cache.h).
  */
 struct iotlb_payload {
     uint64_t out_page;      /* output address of the page (aligned to 2^shift) */
-    unsigned fs_perm;       /* first stage's accumulated R/W/U/X (VTD_PERM_ALL if none) */
-    unsigned ss_perm;       /* second stage's R/W/X (VTD_PERM_ALL if none) */
-    unsigned pgtt;
+    uint32_t fill_pasid;    /* who filled it: lets the oracle re-walk it */
+    uint16_t fill_sid;
+    uint8_t fs_perm;        /* first stage's accumulated R/W/U/X (VTD_PERM_ALL if none) */
+    uint8_t ss_perm;        /* second stage's R/W/X (VTD_PERM_ALL if none) */
+    uint8_t pgtt;
     bool dirty;             /* the translation may serve writes without an A/D update */
-    uint16_t fill_sid;      /* who filled it: lets the oracle re-walk it */
-    uint32_t fill_pasid;
     bool fill_pasid_valid, fill_priv;
 };
+_Static_assert(sizeof(struct iotlb_payload) <= 24, "an IOTLB entry fits one host cache line");
 
 /*
  * Both paging-structure caches: the next table and the permissions accumulated down to it. In
@@ -345,6 +347,7 @@ struct psc_payload {
     uint16_t fill_sid;      /* who filled it: lets the oracle re-walk it */
     uint32_t fill_pasid;
 };
+_Static_assert(sizeof(struct psc_payload) <= 24, "a paging-structure cache entry fits one host cache line");
 
 /* interrupt entry cache: the decoded IRTE */
 struct iec_payload {
@@ -357,6 +360,12 @@ struct devtlb_payload {
     unsigned perm;
     bool priv;              /* the privilege the translation was requested with */
 };
+
+/* The generic cache aligns payloads for 8-byte scalars only (sim/cache.h). */
+_Static_assert(_Alignof(struct ctx_cache_payload) <= 8 && _Alignof(struct pasid_cache_payload) <= 8 &&
+                   _Alignof(struct iotlb_payload) <= 8 && _Alignof(struct psc_payload) <= 8 &&
+                   _Alignof(struct iec_payload) <= 8 && _Alignof(struct devtlb_payload) <= 8,
+               "cache payloads need no more than 8-byte alignment");
 
 /* Its entries still hold what they held when the slot was armed (a large page also needs the
  * IOTLB unchanged: see struct iommu_fast_hit). With no cache changed at all since, they do,

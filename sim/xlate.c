@@ -213,9 +213,9 @@ static void iotlb_payload_write(struct vtd_cache_entry *e, const struct vtd_requ
     struct iotlb_payload *p = (struct iotlb_payload *)e->payload;
     memset(p, 0, sizeof *p);
     p->out_page = x->out & ~((UINT64_C(1) << x->page_shift) - 1);
-    p->fs_perm = vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL;
-    p->ss_perm = vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL;
-    p->pgtt = x->pe.pgtt;
+    p->fs_perm = (uint8_t)(vtd_pgtt_uses_fs(x->pe.pgtt) ? x->fs.raw_perm : VTD_PERM_ALL);
+    p->ss_perm = (uint8_t)(vtd_pgtt_uses_ss(x->pe.pgtt) ? x->ss.raw_perm : VTD_PERM_ALL);
+    p->pgtt = (uint8_t)x->pe.pgtt;
     p->dirty = x->dirty;
     p->fill_sid = req->sid;
     p->fill_pasid = x->pasid;
@@ -575,17 +575,11 @@ static inline __attribute__((always_inline)) void count_request(struct vtd_iommu
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits + io->fast_dma_hits; }
 uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io) { return io->fast_misses; }
 
-/* vtd_iommu_dma's body, inlined into it and into vtd_iommu_dma_pages' loop. */
-static inline __attribute__((always_inline)) int iommu_dma_one(struct vtd_iommu *io, const struct vtd_request *req,
-                                                               struct vtd_dma_result *res)
+/* A request the whole-request slot did not answer (see iommu_dma_one). */
+static inline __attribute__((always_inline)) int iommu_dma_rest(struct vtd_iommu *io, struct iommu_fast_hit *slot,
+                                                                const struct vtd_request *req,
+                                                                struct vtd_dma_result *res)
 {
-    /* A repeat of a clean IOTLB hit from a requester without a device TLB is answered whole
-     * (fast_dma.c), before the device look-up. It is never an interrupt request: the same
-     * request, page and access would have been one when it armed the slot, and an interrupt
-     * request arms nothing. */
-    struct iommu_fast_hit *slot = iommu_fast_slot(io->fast, iommu_page_hash(req, iommu_fast_ident(req)));
-    if (iommu_fast_dma(io, slot, req, res))
-        return 0;
     if (__builtin_expect(vtd_iommu_is_interrupt(req), 0))
         return vtd_iommu_interrupt(io, req, res);
     struct vtd_device *dev = iommu_device(io, req->sid);
@@ -643,9 +637,41 @@ static inline __attribute__((always_inline)) int iommu_dma_one(struct vtd_iommu 
     return rc;
 }
 
+/* The slot of a request's page (its whole-request answer, fast_dma.c). */
+static inline struct iommu_fast_hit *dma_slot(struct vtd_iommu *io, const struct vtd_request *req)
+{
+    return iommu_fast_slot(io->fast, iommu_page_hash(req, iommu_fast_ident(req)));
+}
+
+/* vtd_iommu_dma's body, inlined into vtd_iommu_dma_pages' loop. A repeat of a clean IOTLB hit
+ * from a requester without a device TLB is answered whole (fast_dma.c), before the device
+ * look-up. It is never an interrupt request: the same request, page and access would have been
+ * one when it armed the slot, and an interrupt request arms nothing. */
+static inline __attribute__((always_inline)) int iommu_dma_one(struct vtd_iommu *io, const struct vtd_request *req,
+                                                               struct vtd_dma_result *res)
+{
+    struct iommu_fast_hit *slot = dma_slot(io, req);
+    if (iommu_fast_dma(io, slot, req, res))
+        return 0;
+    return iommu_dma_rest(io, slot, req, res);
+}
+
+static __attribute__((noinline)) int iommu_dma_rest_call(struct vtd_iommu *io, struct iommu_fast_hit *slot,
+                                                        const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    return iommu_dma_rest(io, slot, req, res);
+}
+
+/* The whole-request answer inline and the rest out of line: vtd_iommu_dma stays small enough
+ * that a caller linked with it (a replay loop, a benchmark) inlines it whatever the rest
+ * becomes; when the rest grew, the whole function stopped inlining and a repeated hit paid
+ * 25 instructions of call and spills. */
 int vtd_iommu_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
 {
-    return iommu_dma_one(io, req, res);
+    struct iommu_fast_hit *slot = dma_slot(io, req);
+    if (iommu_fast_dma(io, slot, req, res))
+        return 0;
+    return iommu_dma_rest_call(io, slot, req, res);
 }
 
 /* The pages one after another, each exactly as vtd_iommu_dma answers it; what the loop saves is

@@ -11,7 +11,7 @@
 
 #include "sim/cache.h"
 
-static struct vtd_cache_key key1(uint64_t w0) { return (struct vtd_cache_key){ .w = { w0, 0, 0, 0 } }; }
+static struct vtd_cache_key key1(uint64_t w0) { return (struct vtd_cache_key){ .w = { w0, 0 } }; }
 
 static bool key_eq(const struct vtd_cache_key *a, const struct vtd_cache_key *b)
 {
@@ -131,7 +131,7 @@ Test(cache, non_power_of_two_sets_all_used)
     /* Page-number-like keys (aligned, high bits only) must spread too. */
     c = make(7, 1, VTD_REPL_LRU, 0, 0);
     for (uint64_t k = 0; k < 1000; k++) {
-        struct vtd_cache_key key = { .w = { 0, k << 12, 1, 0 } };
+        struct vtd_cache_key key = { .w = { 0, k << 12 } };
         vtd_cache_insert(c, &key, k, NULL);
     }
     cr_assert_eq(vtd_cache_count(c), 7u);
@@ -142,17 +142,18 @@ Test(cache, non_power_of_two_sets_all_used)
 static struct vtd_cache_key shaped(int shape, uint64_t i)
 {
     switch (shape) {
-    case 0: return (struct vtd_cache_key){ .w = { i << 16, i, 0, 0 } };
-    case 1: return (struct vtd_cache_key){ .w = { (i & 0xff) << 16, i >> 8, 0, 0 } }; /* pasid<<16, page */
-    case 2: return (struct vtd_cache_key){ .w = { 1, (i << 12), 0x18, 0 } };          /* page addresses */
-    case 3: return (struct vtd_cache_key){ .w = { 0, 0, 0, i << 48 } };               /* top bits only */
-    default: return (struct vtd_cache_key){ .w = { i & 15, 0, 0, i >> 4 } };
+    case 0: return (struct vtd_cache_key){ .w = { i << 16, i } };
+    case 1: return (struct vtd_cache_key){ .w = { (i & 0xff) << 24 | 12, i >> 8 } }; /* IOTLB: pasid, shift; page */
+    case 2: return (struct vtd_cache_key){ .w = { 1, (i << 12) } };                 /* page addresses */
+    case 3: return (struct vtd_cache_key){ .w = { 0, i << 48 } };                   /* top bits only */
+    case 4: return (struct vtd_cache_key){ .w = { (i & 0xffff) << 8 | 2, 0 } };    /* PSC: DIDs, one level */
+    default: return (struct vtd_cache_key){ .w = { i & 15, i >> 4 } };
     }
 }
 
 Test(cache, structured_keys_reach_every_set)
 {
-    for (int shape = 0; shape < 5; shape++) {
+    for (int shape = 0; shape < 6; shape++) {
         struct vtd_cache *c = make(64, 1, VTD_REPL_LRU, 0, 0);
         for (uint64_t i = 0; i < 2048; i++) {
             struct vtd_cache_key k = shaped(shape, i);
@@ -163,10 +164,10 @@ Test(cache, structured_keys_reach_every_set)
     }
 }
 
-Test(cache, keys_differing_only_in_word3_are_distinct)
+Test(cache, keys_differing_only_in_the_last_word_are_distinct)
 {
     struct vtd_cache *c = make(1, 4, VTD_REPL_LRU, 0, 8);
-    struct vtd_cache_key a = { .w = { 1, 2, 3, 4 } }, b = { .w = { 1, 2, 3, 5 } };
+    struct vtd_cache_key a = { .w = { 1, 2 } }, b = { .w = { 1, 3 } };
     struct vtd_cache_entry *ea = vtd_cache_insert(c, &a, 1, NULL);
     struct vtd_cache_entry *eb = vtd_cache_insert(c, &b, 2, NULL);
     cr_assert_neq(ea, eb);
@@ -184,23 +185,23 @@ Test(cache, keys_differing_only_in_word3_are_distinct)
  */
 Test(cache, full_key_compare_beyond_tag_collisions)
 {
-    for (int word = 0; word < 4; word++) {
+    for (unsigned word = 0; word < VTD_CACHE_KEY_WORDS; word++) {
         struct vtd_cache *c = make(1, 600, VTD_REPL_LRU, 0, 8);
         for (uint64_t i = 0; i < 600; i++) {
-            struct vtd_cache_key k = { .w = { 1, 2, 3, 4 } };
+            struct vtd_cache_key k = { .w = { 1, 2 } };
             k.w[word] = 1000 + i;
             struct vtd_cache_entry *e = vtd_cache_insert(c, &k, 0, NULL);
             memcpy(e->payload, &i, sizeof(i));
         }
-        cr_assert_eq(vtd_cache_count(c), 600u, "word %d", word);
+        cr_assert_eq(vtd_cache_count(c), 600u, "word %u", word);
         for (uint64_t i = 0; i < 600; i++) {
-            struct vtd_cache_key k = { .w = { 1, 2, 3, 4 } };
+            struct vtd_cache_key k = { .w = { 1, 2 } };
             k.w[word] = 1000 + i;
             struct vtd_cache_entry *e = vtd_cache_lookup(c, &k);
             cr_assert_not_null(e);
             uint64_t got;
             memcpy(&got, e->payload, sizeof(got));
-            cr_assert_eq(got, i, "word %d key %llu found entry %llu", word, (unsigned long long)i,
+            cr_assert_eq(got, i, "word %u key %llu found entry %llu", word, (unsigned long long)i,
                          (unsigned long long)got);
         }
         vtd_cache_free(c);
@@ -364,7 +365,7 @@ Test(cache, free_ways_before_victims)
 struct pl {
     uint64_t out;
     uint32_t perm;
-    long double ld; /* the strictest scalar alignment */
+    double d; /* 8-byte alignment: what a payload may need (sim/cache.h) */
 };
 
 Test(cache, payload_zeroed_when_new_kept_when_reinserted)
@@ -372,13 +373,13 @@ Test(cache, payload_zeroed_when_new_kept_when_reinserted)
     struct vtd_cache *c = make(1, 1, VTD_REPL_LRU, 0, sizeof(struct pl));
     struct vtd_cache_key a = key1(1), b = key1(2);
     struct vtd_cache_entry *e = vtd_cache_insert(c, &a, 10, NULL);
-    cr_assert_eq((uintptr_t)e->payload % alignof(max_align_t), 0u, "payload aligned for any scalar");
+    cr_assert_eq((uintptr_t)e->payload % alignof(uint64_t), 0u, "payload aligned for 8-byte scalars");
     static const unsigned char zero[sizeof(struct pl)];
     cr_assert_arr_eq(e->payload, zero, sizeof(zero));
     struct pl *p = (struct pl *)(void *)e->payload;
     p->out = 0x1234000;
     p->perm = 3;
-    p->ld = 1.5L;
+    p->d = 1.5;
 
     struct vtd_cache_entry *again = vtd_cache_insert(c, &a, 20, NULL);
     cr_assert_eq(again, e);
@@ -406,9 +407,26 @@ Test(cache, every_slot_payload_aligned)
         for (uint64_t k = 0; k < 5; k++) {
             struct vtd_cache_key key = key1(k);
             struct vtd_cache_entry *e = vtd_cache_insert(c, &key, 0, NULL);
-            cr_assert_eq((uintptr_t)e->payload % alignof(max_align_t), 0u, "payload %zu way %llu", sizes[i],
+            cr_assert_eq((uintptr_t)e->payload % alignof(uint64_t), 0u, "payload %zu way %llu", sizes[i],
                          (unsigned long long)k);
             memset(e->payload, 0xff, sizes[i]); /* ASan catches an overlap */
+        }
+        vtd_cache_free(c);
+    }
+}
+
+/* A payload of up to 24 bytes (the IOTLB's, the paging-structure caches') makes every entry one
+ * 64-byte host cache line, header and payload, in every set and way: a fill then writes one line. */
+Test(cache, small_payload_entry_is_one_host_line)
+{
+    for (size_t size = 1; size <= 24; size++) {
+        struct vtd_cache *c = make(3, 5, VTD_REPL_LRU, 0, size);
+        for (uint64_t k = 0; k < 200; k++) {
+            struct vtd_cache_key key = key1(k);
+            struct vtd_cache_entry *e = vtd_cache_insert(c, &key, 0, NULL);
+            uintptr_t first = (uintptr_t)e, last = (uintptr_t)(e->payload + size - 1);
+            cr_assert_eq(first / 64, last / 64, "payload %zu: entry %llu spans two lines", size,
+                         (unsigned long long)k);
         }
         vtd_cache_free(c);
     }
@@ -430,7 +448,7 @@ Test(cache, predicate_invalidation_removes_exactly_matches)
     struct vtd_cache *c = make(1, 64, VTD_REPL_LRU, 0, 0);
     for (uint64_t d = 0; d < 4; d++)
         for (uint64_t pg = 0; pg < 10; pg++) {
-            struct vtd_cache_key k = { .w = { d, pg, 0, 0 } };
+            struct vtd_cache_key k = { .w = { d, pg } };
             vtd_cache_insert(c, &k, 0, NULL);
         }
     cr_assert_eq(vtd_cache_count(c), 40u);
@@ -529,7 +547,7 @@ Test(cache, lookup_any_counts_one_lookup)
     struct vtd_cache_geometry g = {.sets = 4, .ways = 2, .repl = VTD_REPL_LRU};
     struct vtd_cache *c = vtd_cache_new("any", &g, 8);
     cr_assert_not_null(c);
-    struct vtd_cache_key keys[3] = {{{1, 0, 0, 12}}, {{1, 0, 0, 21}}, {{1, 0, 0, 30}}};
+    struct vtd_cache_key keys[3] = {{{12, 1}}, {{21, 1}}, {{30, 1}}};
     cr_assert_not_null(vtd_cache_insert(c, &keys[1], 5, NULL));
     unsigned which = 9;
     struct vtd_cache_entry *e = vtd_cache_lookup_any(c, keys, 3, &which);

@@ -12,7 +12,7 @@
 #include "sim/cache.h"
 #include "xorshift.h"
 
-static struct vtd_cache_key key1(uint64_t w0) { return (struct vtd_cache_key){.w = {w0, 0, 0, 0}}; }
+static struct vtd_cache_key key1(uint64_t w0) { return (struct vtd_cache_key){.w = {w0, 0}}; }
 
 static struct vtd_cache *make(unsigned sets, unsigned ways, enum vtd_repl repl)
 {

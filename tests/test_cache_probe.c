@@ -14,7 +14,7 @@
 
 #include "sim/cache.h"
 
-/* Keys are (page, class) with the class in word 3 as the IOTLB keeps its page shift. */
+/* Keys are (class, page) with the class in word 0's low bits as the IOTLB keeps its page shift. */
 #define PAGES 24u
 #define CLASSES 3u
 #define UNIVERSE (PAGES * CLASSES)
@@ -23,13 +23,14 @@ static const uint64_t class_value[CLASSES] = {12, 21, 30};
 
 static struct vtd_cache_key key_of(unsigned k)
 {
-    return (struct vtd_cache_key){.w = {k / CLASSES, 7, 0, class_value[k % CLASSES]}};
+    return (struct vtd_cache_key){.w = {class_value[k % CLASSES] | 7u << 8, k / CLASSES}};
 }
 
 static unsigned index_of(const struct vtd_cache_key *key)
 {
-    unsigned cls = key->w[3] == 12 ? 0 : key->w[3] == 21 ? 1 : 2;
-    return (unsigned)key->w[0] * CLASSES + cls;
+    uint64_t shift = key->w[0] & 0xff;
+    unsigned cls = shift == 12 ? 0 : shift == 21 ? 1 : 2;
+    return (unsigned)key->w[1] * CLASSES + cls;
 }
 
 struct reference {
@@ -134,7 +135,7 @@ static void peek_then_miss_fill_step(struct vtd_cache *c, struct reference *r, u
 
 static bool match_page(const struct vtd_cache_entry *e, void *arg)
 {
-    return e->key.w[0] == *(const uint64_t *)arg;
+    return e->key.w[1] == *(const uint64_t *)arg;
 }
 
 static void check_counts(const struct vtd_cache *c, const struct reference *r, unsigned op)
@@ -153,7 +154,7 @@ static void random_ops(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_
     struct vtd_cache_geometry g = {.sets = sets, .ways = ways, .repl = repl, .seed = seed};
     struct vtd_cache *c = vtd_cache_new("probe", &g, 24);
     cr_assert_not_null(c);
-    vtd_cache_count_classes(c, 3);
+    vtd_cache_count_classes(c, 0);
     struct reference r = {0};
     uint64_t s = seed, misses_then_fills = 0;
     for (unsigned op = 0; op < 30000; op++) {
@@ -226,4 +227,94 @@ Test(cache_probe, fifo_and_random_shortcuts_match_reference)
 {
     random_ops(4, 4, VTD_REPL_FIFO, 21);
     random_ops(3, 5, VTD_REPL_RANDOM, 22);
+}
+
+/* ---- the way a miss fill takes, chosen at its peek ---- */
+
+struct twin_walk {
+    struct vtd_cache_key keys[256];
+    unsigned n;
+};
+
+static void note_key(const struct vtd_cache_entry *e, void *arg)
+{
+    struct twin_walk *w = arg;
+    cr_assert_lt(w->n, 256u);
+    w->keys[w->n++] = e->key;
+}
+
+/* Both caches hold the same keys in the same sets and ways (foreach goes in set/way order). */
+static void expect_same_contents(const struct vtd_cache *a, const struct vtd_cache *b, unsigned op)
+{
+    struct twin_walk wa = {.n = 0}, wb = {.n = 0};
+    vtd_cache_foreach(a, note_key, &wa);
+    vtd_cache_foreach(b, note_key, &wb);
+    cr_assert_eq(wa.n, wb.n, "op %u: %u entries against %u", op, wa.n, wb.n);
+    cr_assert_arr_eq(wa.keys, wb.keys, wa.n * sizeof wa.keys[0], "op %u: the twins differ", op);
+}
+
+/*
+ * vtd_cache_peek_any() chooses the way of the fill that follows (free, else the victim) and
+ * vtd_cache_miss_fill() takes it. Twin caches see the same random hits, fills and removals; the
+ * absent pages one fills through the peek and the miss fill, the other through a lookup and an
+ * insert. After every step both must hold the same keys in the same ways, with the same
+ * statistics: a way chosen from stale stamps, or a token misread, puts a key in another way.
+ */
+static void miss_fill_twins(unsigned sets, unsigned ways, enum vtd_repl repl, uint64_t seed)
+{
+    struct vtd_cache_geometry g = {.sets = sets, .ways = ways, .repl = repl, .seed = seed};
+    struct vtd_cache *a = vtd_cache_new("peeked", &g, 24), *b = vtd_cache_new("looked-up", &g, 24);
+    cr_assert(a && b);
+    vtd_cache_count_classes(a, 0);
+    vtd_cache_count_classes(b, 0);
+    uint64_t s = seed, evictions_seen = 0;
+    for (unsigned op = 0; op < 20000; op++) {
+        unsigned page = (unsigned)(next(&s) % PAGES), k = page * CLASSES + (unsigned)(next(&s) % CLASSES);
+        struct vtd_cache_key keys[CLASSES], key = key_of(k);
+        for (unsigned i = 0; i < CLASSES; i++)
+            keys[i] = key_of(page * CLASSES + i);
+        uint64_t choice = next(&s) % 16, token;
+        if (choice < 8) {
+            struct vtd_cache_entry *ea = vtd_cache_peek_any(a, keys, CLASSES, &token);
+            unsigned which;
+            struct vtd_cache_entry *eb = vtd_cache_lookup_any(b, keys, CLASSES, &which);
+            cr_assert_eq(ea != NULL, eb != NULL, "op %u: page %u", op, page);
+            if (ea)
+                vtd_cache_touch(a, ea);
+            else {
+                struct vtd_cache_entry *fa = vtd_cache_miss_fill(a, keys, token, op);
+                struct vtd_cache_entry *fb = vtd_cache_insert_unzeroed(b, &keys[0], op);
+                cr_assert(fa && fb);
+                cr_assert_eq(fa->slot, fb->slot, "op %u: the fill took slot %u, the insert %u", op, fa->slot, fb->slot);
+            }
+        } else if (choice < 12) {
+            cr_assert_eq(vtd_cache_lookup(a, &key) != NULL, vtd_cache_lookup(b, &key) != NULL, "op %u", op);
+        } else if (choice < 15) {
+            vtd_cache_insert(a, &key, op, NULL);
+            vtd_cache_insert(b, &key, op, NULL);
+        } else {
+            uint64_t p = page;
+            vtd_cache_invalidate(a, match_page, NULL, &p);
+            vtd_cache_invalidate(b, match_page, NULL, &p);
+        }
+        expect_same_contents(a, b, op);
+        const struct vtd_cache_stats *sa = vtd_cache_stats(a), *sb = vtd_cache_stats(b);
+        cr_assert(sa->lookups == sb->lookups && sa->hits == sb->hits && sa->misses == sb->misses &&
+                      sa->fills == sb->fills && sa->evictions == sb->evictions,
+                  "op %u: statistics", op);
+        evictions_seen = sa->evictions;
+    }
+    cr_assert_gt(evictions_seen, 1000u, "the sequence evicted (%llu times)", (unsigned long long)evictions_seen);
+    vtd_cache_free(a);
+    vtd_cache_free(b);
+}
+
+Test(cache_probe, miss_fill_takes_the_way_an_insert_takes)
+{
+    miss_fill_twins(2, 8, VTD_REPL_LRU, 31);  /* the IOTLB's 8-way sets */
+    miss_fill_twins(4, 4, VTD_REPL_LRU, 32);
+    miss_fill_twins(3, 5, VTD_REPL_LRU, 33);
+    miss_fill_twins(4, 4, VTD_REPL_FIFO, 34);
+    miss_fill_twins(3, 5, VTD_REPL_RANDOM, 35); /* chosen at the fill: the draw is state */
+    miss_fill_twins(1, 32, VTD_REPL_LRU, 36);   /* a wide set: its queue is state too */
 }
