@@ -24,6 +24,17 @@ out=$(/usr/bin/python3 tests/schema/validate.py /usr/share/vtdsim/schema/scenari
 echo "$out" | tail -n 1
 [ "$rc" = 0 ] || [ "$rc" = 77 ]
 PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --exists vtdsim
+# Every installed header compiles on its own with the package's flags: none includes a header
+# that is not installed (the *_internal.h ones).
+cflags=$(PKG_CONFIG_PATH=/usr/lib/pkgconfig pkg-config --cflags vtdsim)
+headers=0
+for h in $(dpkg -L vtdsim | grep '^/usr/include/vtdsim/.*\.h$'); do
+  # shellcheck disable=SC2086 # the flags are words
+  echo "#include \"$h\"" | cc -std=c11 -Wall -Wextra -Werror -fsyntax-only $cflags -x c - ||
+    { echo "check-deb: $h does not compile on its own"; exit 1; }
+  headers=$((headers + 1))
+done
+echo "check-deb: $headers installed headers compile on their own"
 # The preload library (docs/preload.md): installed, and a plain program runs under it unchanged.
 preload=$(dpkg -L vtdsim | grep '/libvtdsim-preload\.so$')
 LD_PRELOAD=$preload /usr/bin/vtdsim --version >/dev/null

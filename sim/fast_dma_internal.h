@@ -7,7 +7,7 @@
 #define VTDSIM_SIM_FAST_DMA_INTERNAL_H
 
 #include "sim/iommu_internal.h"
-#include "sim/oracle_memo.h"
+#include "sim/oracle_memo_internal.h"
 
 /* The caches a clean IOTLB hit uses: context, PASID and IOTLB, looked up in that order. */
 #define FAST_HIT_USED ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_IOTLB))

@@ -445,7 +445,7 @@ void iommu_oracle_check(struct vtd_iommu *io, const struct iommu_use *use, const
                         struct vtd_dma_result *res);
 
 /*
- * The oracle's memo (oracle_memo.c). iommu_oracle_memo_clean (sim/oracle_memo.h): whether this
+ * The oracle's memo (oracle_memo.c). iommu_oracle_memo_clean (sim/oracle_memo_internal.h): whether this
  * request's answer was found clean by an earlier check that still holds (then the oracle and, if
  * `ad_needed`, the lost-A/D check need not run). _note: after those checks ran, remember the
  * request if they found nothing.

@@ -9,7 +9,7 @@
  * Any other answer, or anything changed, runs the full checks, so every stale case is reported
  * as before (tests/test_oracle_memo.c compares the two on random traffic).
  */
-#include "sim/oracle_memo.h"
+#include "sim/oracle_memo_internal.h"
 
 void iommu_oracle_memo_note(struct vtd_iommu *io, const struct vtd_request *req, const struct vtd_dma_result *res,
                             bool ad_checked)

@@ -9,7 +9,7 @@
 
 #include "sim/fast_dma_internal.h"
 #include "sim/iommu_internal.h"
-#include "sim/oracle_memo.h"
+#include "sim/oracle_memo_internal.h"
 #include "sim/prq_internal.h"
 #include "walker/fault.h"
 

@@ -1,12 +1,13 @@
 /*
- * oracle_memo.h: the oracle memo's check (oracle_memo.c describes the memo), inline because two
- * hot paths ask it of every cache-served answer with the oracle on: vtd_iommu_dma's general path
- * (xlate.c) and the whole-request path (fast_dma.c). As one out-of-line function called from
- * both, the link-time optimiser stopped inlining it into the general path, and a device-TLB hit
- * with the oracle on paid about 20 instructions for the call.
+ * oracle_memo_internal.h: the oracle memo's check (oracle_memo.c describes the memo), inline
+ * because two hot paths ask it of every cache-served answer with the oracle on: vtd_iommu_dma's
+ * general path (xlate.c) and the whole-request path (fast_dma.c). As one out-of-line function
+ * called from both, the link-time optimiser stopped inlining it into the general path, and a
+ * device-TLB hit with the oracle on paid about 20 instructions for the call. Not installed: it
+ * reads the IOMMU's internals.
  */
-#ifndef VTDSIM_SIM_ORACLE_MEMO_H
-#define VTDSIM_SIM_ORACLE_MEMO_H
+#ifndef VTDSIM_SIM_ORACLE_MEMO_INTERNAL_H
+#define VTDSIM_SIM_ORACLE_MEMO_INTERNAL_H
 
 #include "sim/iommu_internal.h"
 
