@@ -2,7 +2,7 @@
  * iommu_internal.h: the IOMMU instance's state and its cache layouts, shared by the sim/ files
  * (translation path, queued invalidation, registers, oracle). Not a public interface.
  *
- * Every cache entry is a four-word key plus a payload: sim/cache_keys_internal.h defines what each cache
+ * Every cache entry is a two-word key plus a payload: sim/cache_keys_internal.h defines what each cache
  * is tagged by (its key struct, pack and unpack), the payload structs below what it holds.
  */
 #ifndef VTDSIM_SIM_IOMMU_INTERNAL_H
