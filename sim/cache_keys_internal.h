@@ -169,13 +169,10 @@ static inline struct vtd_cache_key devtlb_key(uint64_t pasid_tag, uint64_t addr,
     return devtlb_tag_pack((struct devtlb_tag){pasid_tag, addr >> shift, shift});
 }
 
-/* The key word that holds a page shift (IOTLB, device TLB) or a level (paging-structure caches)
- * in its low bits: what vtd_cache_count_classes() counts entries by, so that lookups skip absent
- * sizes. */
-#define IOTLB_KEY_SHIFT_WORD 0u
-#define DEVTLB_KEY_SHIFT_WORD 0u
-#define PSC_FS_KEY_LEVEL_WORD 0u
-#define PSC_SS_KEY_LEVEL_WORD 0u
+/* The key word whose low bits hold a page shift (IOTLB, device TLB) or a level (paging-structure
+ * caches), the same word for every cache that has one: what vtd_cache_count_classes() counts
+ * entries by, so that lookups skip absent sizes. KEY_WORD_NONE: a cache without classes. */
+#define KEY_CLASS_WORD 0u
 #define KEY_WORD_NONE VTD_CACHE_KEY_WORDS
 
 #endif

@@ -101,8 +101,8 @@ struct vtd_iommu *vtd_iommu_new(const struct vtd_iommu_config *cfg, const char *
     }
     io->cfg = *cfg;
     for (unsigned i = 0; i < VTD_C_NCACHES; i++) {
-        static const unsigned class_words[VTD_C_NCACHES] = {KEY_WORD_NONE, KEY_WORD_NONE, IOTLB_KEY_SHIFT_WORD,
-                                                            PSC_FS_KEY_LEVEL_WORD, PSC_SS_KEY_LEVEL_WORD};
+        static const unsigned class_words[VTD_C_NCACHES] = {KEY_WORD_NONE, KEY_WORD_NONE, KEY_CLASS_WORD,
+                                                            KEY_CLASS_WORD, KEY_CLASS_WORD};
         io->cache[i] = vtd_cache_new(cache_names[i], &cfg->cache[i], cache_payload_size(i));
         if (io->cache[i])
             vtd_cache_share_changes(io->cache[i], &io->cache_changes);
@@ -249,7 +249,7 @@ struct vtd_cache *iommu_devtlb_of(struct vtd_iommu *io, struct vtd_device *d)
 {
     if (d->ats && !d->devtlb) {
         if ((d->devtlb = vtd_cache_new("devtlb", &d->devtlb_geo, sizeof(struct devtlb_payload))))
-            vtd_cache_count_classes(d->devtlb, DEVTLB_KEY_SHIFT_WORD);
+            vtd_cache_count_classes(d->devtlb, KEY_CLASS_WORD);
         else
             io->stats.alloc_failures++;
     }

@@ -56,6 +56,22 @@ static inline void twins_side_init(struct twin_side *s, const struct vtd_iommu_c
     vtd_iommu_set_root(s->io, s->w.rtaddr);
 }
 
+/*
+ * The two-device side test_fast_dma and test_dma_pages replay against: `c` (the caller's other
+ * settings) with a 4x4 LRU IOTLB that pages evict, a device `sid` and an ATS device `ats_sid`
+ * with 2x2 device TLBs, and PASID `pasid` first-stage.
+ */
+static inline void twins_two_devices_init(struct twin_side *s, struct vtd_iommu_config *c, uint16_t sid,
+                                          uint16_t ats_sid, uint32_t pasid)
+{
+    c->cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
+    const struct twins_layout l = {
+        .dev = {{.sid = sid, .pasid_bits = 20, .devtlb = {.sets = 2, .ways = 2}},
+                {.sid = ats_sid, .pasid_bits = 20, .ats = true, .devtlb = {.sets = 2, .ways = 2}}},
+        .fs_pasid = pasid};
+    twins_side_init(s, c, &l);
+}
+
 static inline void twins_fini(struct twin_side sides[2])
 {
     for (int k = 0; k < 2; k++) {

@@ -47,12 +47,7 @@ static void side_init(struct twin_side *s, struct heard *h, bool oracle)
     struct vtd_iommu_config c;
     vtd_iommu_config_default(&c);
     c.oracle = oracle;
-    c.cache[VTD_C_IOTLB] = (struct vtd_cache_geometry){.sets = 4, .ways = 4, .repl = VTD_REPL_LRU};
-    const struct twins_layout l = {
-        .dev = {{.sid = SID_A, .pasid_bits = 20, .devtlb = {.sets = 2, .ways = 2}},
-                {.sid = SID_ATS, .pasid_bits = 20, .ats = true, .devtlb = {.sets = 2, .ways = 2}}},
-        .fs_pasid = PASID};
-    twins_side_init(s, &c, &l);
+    twins_two_devices_init(s, &c, SID_A, SID_ATS, PASID);
     for (int d = 0; d < 2; d++)
         for (unsigned i = 0; i < NPAGES; i++) {
             /* Read-only or writable, without A/D on every third page (a write walks to set D). */
