@@ -83,13 +83,7 @@ static inline void fast_dma_commit(struct vtd_iommu *io, const struct iommu_fast
     vtd_cache_count_hit(io->cache[VTD_C_PASID], f->pasid_entry, f->pasid_slot);
     vtd_cache_count_hit(io->cache[VTD_C_IOTLB], f->iotlb, f->iotlb_slot);
     io->fast_dma_hits++;
-    res->used = FAST_HIT_USED;
-    res->source = VTD_SRC_IOTLB;
-    res->reads = res->paging_reads = 0;
-    res->stale = false;
-    res->report.caches = 0;
-    res->unflushed = false;
-    res->lost.dirty = res->lost.accessed = false;
+    iommu_result_clean(res, FAST_HIT_USED, VTD_SRC_IOTLB, 0, 0);
     io->stats.requests++;
     io->stats.reads_hist[0]++;
 }

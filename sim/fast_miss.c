@@ -156,21 +156,17 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *req
     return true;
 }
 
-/* The general path's updates, in its order (see the file comment). */
-static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req,
-                             const struct fast_miss_found *fd, const struct vtd_xlate *x)
+/* The general path's updates, in its order (see the file comment): the replacement state, the
+ * remembered entries, the read's counts and the IOTLB's miss and fill. */
+static void fast_miss_commit(struct vtd_iommu *io, const struct vtd_request *req, const struct fast_miss_found *fd,
+                             const struct vtd_xlate *x)
 {
     vtd_cache_touch(io->cache[VTD_C_CONTEXT], fd->ctx);
-    use_entry(u, VTD_C_CONTEXT, fd->ctx);
     io->last_ctx = fd->ctx;
     vtd_cache_touch(io->cache[VTD_C_PASID], fd->pasid);
-    use_entry(u, VTD_C_PASID, fd->pasid);
     io->last_pasid = fd->pasid;
-    u->pasid = x->pasid;
     vtd_cache_touch(io->cache[VTD_C_PSC_FS], fd->psc);
-    use_entry(u, VTD_C_PSC_FS, fd->psc);
     io->fast_miss_psc = fd->psc;
-    u->psc_fs_level = FAST_MISS_PSC_LEVEL;
     vtd_fs_leaf_commit(&io->env, &x->pe);
     /* The IOTLB miss (counted here, after the PSC hit's update: the counts are separate) and
      * the fill of keys[0], the page's 4 KiB key (fast_miss_caches). */
@@ -178,14 +174,25 @@ static void fast_miss_commit(struct vtd_iommu *io, struct iommu_use *u, const st
     io->fast_misses++;
 }
 
-static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iommu_use *u,
-                                                const struct vtd_request *req, struct vtd_xlate *x)
+/* What the general path's hooks record of the entries used, for the oracle (xlate.c). */
+static void fast_miss_note_use(struct iommu_use *u, const struct fast_miss_found *fd, const struct vtd_xlate *x)
 {
-    struct fast_miss_found fd;
+    use_entry(u, VTD_C_CONTEXT, fd->ctx);
+    use_entry(u, VTD_C_PASID, fd->pasid);
+    u->pasid = x->pasid;
+    use_entry(u, VTD_C_PSC_FS, fd->psc);
+    u->psc_fs_level = FAST_MISS_PSC_LEVEL;
+}
+
+/* Everything the path reads, found and checked without changing any state but *x: false to
+ * decline. */
+static bool fast_miss_find(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
+                           struct vtd_xlate *x)
+{
     struct vtd_walk_start start;
     unsigned access;
-    if (!fast_miss_usable(req) || !fast_miss_checked(io, req, &fd, x, &access) ||
-        !fast_miss_caches(io, req, &fd, x, &start) ||
+    if (!fast_miss_usable(req) || !fast_miss_checked(io, req, fd, x, &access) ||
+        !fast_miss_caches(io, req, fd, x, &start) ||
         vtd_fs_leaf_peek(&io->env, &x->pe, &start, req->addr, access, x->priv, &x->fs))
         return false;
     /* vtd_translate_paging's first-stage result, then vtd_translate's output check. */
@@ -193,9 +200,17 @@ static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iom
     x->page_shift = x->fs.page_shift;
     x->perm = x->fs.perm;
     x->dirty = x->fs.dirty;
-    if (vtd_xlate_out_blocked(req, x->out))
+    return !vtd_xlate_out_blocked(req, x->out);
+}
+
+/* The resumed miss, found and made (its use records and the request's result left to the
+ * caller): one body for both callers below, out of line. */
+static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, const struct vtd_request *req,
+                                                struct fast_miss_found *fd, struct vtd_xlate *x)
+{
+    if (!fast_miss_find(io, req, fd, x))
         return false;
-    fast_miss_commit(io, u, req, &fd, x);
+    fast_miss_commit(io, req, fd, x);
     return true;
 }
 
@@ -203,8 +218,37 @@ static __attribute__((noinline)) bool fast_miss(struct vtd_iommu *io, struct iom
  * that test alone, before the body's frame is set up, is what such a miss pays. Both stay out of
  * line: inlined at the call, the test changed how the whole-request hit around it compiled (3
  * instructions more a hit). */
+static bool fast_miss_possible(struct vtd_iommu *io)
+{
+    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) != 0;
+}
+
 __attribute__((noinline)) bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req,
                                                struct vtd_xlate *x)
 {
-    return vtd_cache_class_count(io->cache[VTD_C_PSC_FS], FAST_MISS_PSC_LEVEL) && fast_miss(io, u, req, x);
+    struct fast_miss_found fd;
+    if (!fast_miss_possible(io) || !fast_miss(io, req, &fd, x))
+        return false;
+    fast_miss_note_use(u, &fd, x);
+    return true;
+}
+
+/*
+ * The whole request (vtd_iommu_dma's result and statistics), with the oracle off: nothing reads
+ * the use records then, and a resumed miss is clean (no fault, no CPU-cache line dirty, which
+ * the lean read requires), so the request-wide set-up, the checks after the translation and the
+ * general counting have nothing to do that is not written here.
+ */
+#define FAST_MISS_USED ((1u << VTD_C_CONTEXT) | (1u << VTD_C_PASID) | (1u << VTD_C_PSC_FS))
+bool iommu_fast_miss_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res)
+{
+    struct fast_miss_found fd;
+    if (!fast_miss_possible(io))
+        return false;
+    io->env.cnt = (struct vtd_walk_counters){0}; /* the request's counts start here */
+    if (!fast_miss(io, req, &fd, &res->x))
+        return false;
+    iommu_result_clean(res, FAST_MISS_USED, VTD_SRC_PSC, io->env.cnt.reads, io->env.cnt.paging_reads);
+    iommu_count_request(io, res, 0);
+    return true;
 }

@@ -397,6 +397,64 @@ static inline struct vtd_device *iommu_device(struct vtd_iommu *io, uint16_t sid
     return b ? b->dev[sid & 0xff] : NULL;
 }
 
+/* The report fields of an answer with nothing to report: not stale, no unflushed line, no A or
+ * D bit lost (the fast paths' clean answers; xlate.c's general path sets these before it looks). */
+static inline void iommu_result_clean(struct vtd_dma_result *res, unsigned used, enum vtd_source source,
+                                      unsigned reads, unsigned paging_reads)
+{
+    res->used = used;
+    res->source = source;
+    res->reads = reads;
+    res->paging_reads = paging_reads;
+    res->stale = false;
+    res->report.caches = 0;
+    res->unflushed = false;
+    res->lost.dirty = res->lost.accessed = false;
+}
+
+/* Reads per structure kind. by_kind splits `reads`, so a walk that read first-stage entries
+ * only (every miss resumed from the first-stage PSC) has one kind to count: that case without
+ * the loop over the kinds. */
+static inline __attribute__((always_inline)) void iommu_count_stage_reads(struct vtd_iommu_stats *st,
+                                                                    const struct vtd_walk_counters *cnt)
+{
+    if (cnt->by_kind[VTD_TR_FS] == cnt->reads) {
+        st->stage_walks[VTD_TR_FS]++;
+        st->stage_reads[VTD_TR_FS] += cnt->reads;
+        return;
+    }
+    for (unsigned k = 0; k < VTD_TR_NKINDS; k++)
+        if (cnt->by_kind[k]) { /* a request reads few kinds: skip the others' counters */
+            st->stage_walks[k]++;
+            st->stage_reads[k] += cnt->by_kind[k];
+        }
+}
+
+/* A request's statistics, its reads from the walk counters in io->env (xlate.c, fast_miss.c). */
+static inline __attribute__((always_inline)) void iommu_count_request(struct vtd_iommu *io, const struct vtd_dma_result *res,
+                                                                int rc)
+{
+    struct vtd_iommu_stats *st = &io->stats;
+    st->requests++;
+    if (__builtin_expect(rc != 0, 0)) {
+        if (rc == VTD_DMA_PAGE_REQUEST) {
+            st->page_requests++;
+        } else {
+            st->faults++;
+            st->fault_count[rc & 0xff]++;
+        }
+    }
+    unsigned reads = io->env.cnt.reads;
+    st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
+    if (reads) { /* by_kind splits `reads`: all zero without reads */
+        st->walks++;
+        st->walk_reads += reads;
+        iommu_count_stage_reads(st, &io->env.cnt);
+    }
+    if (res->stale)
+        st->stale++;
+}
+
 /* iommu_fast_dma (sim/fast_dma_internal.h): a whole request answered from the fast path's memo. */
 /* After the fast path answered `req` cleanly from slot f with *x (its verdict remembered for
  * this access): let iommu_fast_dma answer its repeats in this epoch. */
@@ -416,6 +474,10 @@ void iommu_fast_serve_again(const struct iommu_fast_hit *f, const struct vtd_req
  * hooks) would give it. False, before any state but *x changes, for anything else.
  */
 bool iommu_fast_miss(struct vtd_iommu *io, struct iommu_use *u, const struct vtd_request *req, struct vtd_xlate *x);
+/* The same miss answered as a whole request (result, statistics), for an IOMMU without the
+ * oracle and a requester without a device TLB: what vtd_iommu_dma would give it. False, before
+ * any state but *res changes, for anything else. */
+bool iommu_fast_miss_dma(struct vtd_iommu *io, const struct vtd_request *req, struct vtd_dma_result *res);
 /* The IOTLB keys a lookup of `addr` probes: one per page size the IOTLB holds entries of,
  * smallest first (shifts[] their sizes); returns how many (xlate.c). */
 unsigned iommu_iotlb_keys(const struct vtd_cache *c, uint16_t did, uint64_t tag, uint64_t addr,

@@ -427,7 +427,9 @@ static inline __attribute__((always_inline)) int iommu_translate_direct(struct v
     bool fast = fast_usable(io, req);
     if (fast && fast_hit(io, u, req, x))
         return 0;
-    if (io->fast_miss_ready && iommu_fast_miss(io, u, req, x))
+    /* A miss the PSC resumes, with the use records the oracle checks (without the oracle,
+     * iommu_dma_rest has tried it as a whole request). */
+    if (io->fast_miss_ready && io->cfg.oracle && iommu_fast_miss(io, u, req, x))
         return 0;
     int rc = iommu_translate(io, u, req, x);
     if (fast && !rc)
@@ -530,48 +532,6 @@ static const uint8_t source_by_used[USED_SETS] = {SRC_OF16(0u), SRC_OF16(16u), S
 
 static enum vtd_source source_of(unsigned used) { return (enum vtd_source)source_by_used[used & (USED_SETS - 1)]; }
 
-/* Reads per structure kind. by_kind splits `reads`, so a walk that read first-stage entries
- * only (every miss resumed from the first-stage PSC) has one kind to count: that case without
- * the loop over the kinds. */
-static inline __attribute__((always_inline)) void count_stage_reads(struct vtd_iommu_stats *st,
-                                                                    const struct vtd_walk_counters *cnt)
-{
-    if (cnt->by_kind[VTD_TR_FS] == cnt->reads) {
-        st->stage_walks[VTD_TR_FS]++;
-        st->stage_reads[VTD_TR_FS] += cnt->reads;
-        return;
-    }
-    for (unsigned k = 0; k < VTD_TR_NKINDS; k++)
-        if (cnt->by_kind[k]) { /* a request reads few kinds: skip the others' counters */
-            st->stage_walks[k]++;
-            st->stage_reads[k] += cnt->by_kind[k];
-        }
-}
-
-static inline __attribute__((always_inline)) void count_request(struct vtd_iommu *io, const struct vtd_dma_result *res,
-                                                                int rc)
-{
-    struct vtd_iommu_stats *st = &io->stats;
-    st->requests++;
-    if (__builtin_expect(rc != 0, 0)) {
-        if (rc == VTD_DMA_PAGE_REQUEST) {
-            st->page_requests++;
-        } else {
-            st->faults++;
-            st->fault_count[rc & 0xff]++;
-        }
-    }
-    unsigned reads = io->env.cnt.reads;
-    st->reads_hist[reads < VTD_READS_HIST ? reads : VTD_READS_HIST - 1]++;
-    if (reads) { /* by_kind splits `reads`: all zero without reads */
-        st->walks++;
-        st->walk_reads += reads;
-        count_stage_reads(st, &io->env.cnt);
-    }
-    if (res->stale)
-        st->stale++;
-}
-
 uint64_t vtd_iommu_fast_hits(const struct vtd_iommu *io) { return io->fast_hits + io->fast_dma_hits; }
 uint64_t vtd_iommu_fast_misses(const struct vtd_iommu *io) { return io->fast_misses; }
 
@@ -584,6 +544,11 @@ static inline __attribute__((always_inline)) int iommu_dma_rest(struct vtd_iommu
         return vtd_iommu_interrupt(io, req, res);
     struct vtd_device *dev = iommu_device(io, req->sid);
     bool ats = dev && dev->ats;
+    /* A miss the PSC resumes, answered whole before the set-up below (its oracle check needs
+     * the use records, so only with the oracle off). The attempt at a repeated hit the general
+     * path makes first cannot answer it: that needs the IOTLB entry this miss lacks. */
+    if (io->fast_miss_ready && !io->cfg.oracle && !ats && iommu_fast_miss_dma(io, req, res))
+        return 0;
     /* The report is filled only for a stale answer; res->x by the translation. */
     res->stale = false;
     res->report.caches = 0;
@@ -633,7 +598,7 @@ static inline __attribute__((always_inline)) int iommu_dma_rest(struct vtd_iommu
         iommu_ad_lost_check(io, u, req, res);
     if (check && !memo && io->cfg.oracle_memo)
         iommu_oracle_memo_note(io, req, res, check_ad);
-    count_request(io, res, rc);
+    iommu_count_request(io, res, rc);
     return rc;
 }
 
