@@ -19,6 +19,9 @@
 /* The cache entries the general path would use, found without counting. */
 struct fast_miss_found {
     struct vtd_cache_entry *ctx, *pasid, *psc;
+    /* The PASID entry in fd->pasid's payload: the walk reads it there, not from the copy in the
+     * result just written (a load from a fresh store waits on its forwarding). */
+    const struct vtd_pasid_cfg *pe;
     struct vtd_cache_key iotlb_keys[IOMMU_PAGE_SIZES];
     unsigned iotlb_n;
     uint64_t iotlb_miss_token;
@@ -76,7 +79,7 @@ static bool fast_miss_pasid(struct vtd_iommu *io, const struct vtd_request *req,
     fd->pasid = find_remembered(io->cache[VTD_C_PASID], io->last_pasid, &key);
     if (!fd->pasid)
         return false;
-    const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)fd->pasid->payload)->pe;
+    const struct vtd_pasid_cfg *pe = fd->pe = &((const struct pasid_cache_payload *)fd->pasid->payload)->pe;
     struct vtd_request eff; /* the request with the checks' privilege and access: only `access` is read on */
     return pe->pgtt == VTD_PGTT_FS && !vtd_xlate_set_pasid(&io->cfg.caps, req, pe, x, &eff, access);
 }
@@ -96,6 +99,7 @@ static void memo_apply(const struct iommu_miss_memo *m, struct fast_miss_found *
     const struct vtd_pasid_cfg *pe = &((const struct pasid_cache_payload *)m->pasid_entry->payload)->pe;
     fd->ctx = m->ctx;
     fd->pasid = m->pasid_entry;
+    fd->pe = pe;
     x->fault = (struct vtd_fault_info){0};
     x->fs.leaf_level = x->ss.leaf_level = 0;
     x->ctx = ((const struct ctx_cache_payload *)m->ctx->payload)->ctx;
@@ -135,11 +139,12 @@ static bool fast_miss_checked(struct vtd_iommu *io, const struct vtd_request *re
 
 /* An IOTLB miss (a first-stage entry is tagged by its PASID), and a PDE-level PSC hit. */
 static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *req, struct fast_miss_found *fd,
-                             const struct vtd_xlate *x, struct vtd_walk_start *start)
+                             uint32_t pasid, struct vtd_walk_start *start)
 {
+    uint16_t did = fd->pe->did;
     struct vtd_cache *iotlb = io->cache[VTD_C_IOTLB];
     unsigned shifts[IOMMU_PAGE_SIZES];
-    fd->iotlb_n = iommu_iotlb_keys(iotlb, x->did, x->pasid, req->addr, fd->iotlb_keys, shifts);
+    fd->iotlb_n = iommu_iotlb_keys(iotlb, did, pasid, req->addr, fd->iotlb_keys, shifts);
     /* The fill after the miss reuses the probe of keys[0]: taken only while the IOTLB holds
      * 4 KiB entries, so that keys[0] is the key the one PTE fills. */
     if (!fd->iotlb_n || shifts[0] != VTD_PAGE_SHIFT ||
@@ -147,7 +152,7 @@ static bool fast_miss_caches(struct vtd_iommu *io, const struct vtd_request *req
         return false;
     /* xlate.c's psc_probe tries the lowest level the cache holds first: PDEs, when it has any. */
     struct vtd_cache *psc = io->cache[VTD_C_PSC_FS];
-    struct vtd_cache_key key = psc_fs_key(x->did, x->pasid, FAST_MISS_PSC_LEVEL, req->addr);
+    struct vtd_cache_key key = psc_fs_key(did, pasid, FAST_MISS_PSC_LEVEL, req->addr);
     fd->psc = find_remembered(psc, io->fast_miss_psc, &key);
     if (!fd->psc)
         return false;
@@ -167,7 +172,7 @@ static void fast_miss_commit(struct vtd_iommu *io, const struct vtd_request *req
     io->last_pasid = fd->pasid;
     vtd_cache_touch(io->cache[VTD_C_PSC_FS], fd->psc);
     io->fast_miss_psc = fd->psc;
-    vtd_fs_leaf_commit(&io->env, &x->pe);
+    vtd_fs_leaf_commit(&io->env, fd->pe);
     /* The IOTLB miss (counted here, after the PSC hit's update: the counts are separate) and
      * the fill of keys[0], the page's 4 KiB key (fast_miss_caches). */
     iommu_iotlb_miss_fill(io, req, x, fd->iotlb_keys, fd->iotlb_miss_token);
@@ -192,8 +197,8 @@ static bool fast_miss_find(struct vtd_iommu *io, const struct vtd_request *req, 
     struct vtd_walk_start start;
     unsigned access;
     if (!fast_miss_usable(req) || !fast_miss_checked(io, req, fd, x, &access) ||
-        !fast_miss_caches(io, req, fd, x, &start) ||
-        vtd_fs_leaf_peek(&io->env, &x->pe, &start, req->addr, access, x->priv, &x->fs))
+        !fast_miss_caches(io, req, fd, x->pasid, &start) ||
+        vtd_fs_leaf_peek(&io->env, fd->pe, &start, req->addr, access, x->priv, &x->fs))
         return false;
     /* vtd_translate_paging's first-stage result, then vtd_translate's output check. */
     x->out = x->fs.out;
