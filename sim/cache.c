@@ -13,10 +13,14 @@
  *
  * Why stamps and not a list: a hit restamps with one store, where moving a linked entry to the
  * front of its set took an unlink and a push of dependent links in each of the three caches a
- * hit touches (an IOTLB hit went from 17 to 22 ns). A full set's victim is the smallest stamp,
- * found by a scan of the set's stamps alone: 8 bytes a way in a row (1 KiB for a 128-way PASID
- * cache set), not a scan of 128 entries in 128 cache lines. A wide set (WIDE_WAYS or more) does
- * not rescan at every miss: one scan queues its OLDEST_QUEUED oldest ways (victim_queue below).
+ * hit touches (an IOTLB hit went from 17 to 22 ns). A full set's victim is the smallest stamp.
+ * A set of at most ORDER_WAYS ways (the IOTLB's, the PSCs', the device TLBs') keeps its ways in
+ * stamp order in one word (oldest_in_order below): a fill takes the head, checked by one compare,
+ * and rotates the word; a scan of 8 stamps and their minimum at every miss was a chain of loads
+ * and compares that a PSC-assisted miss waited on. A hit still only restamps. Other sets scan
+ * their stamps alone: 8 bytes a way in a row (1 KiB for a 128-way PASID cache set), not 128
+ * entries in 128 cache lines; a wide set (WIDE_WAYS or more) does not rescan at every miss: one
+ * scan queues its OLDEST_QUEUED oldest ways (victim_queue below).
  */
 #include "sim/cache.h"
 
@@ -38,6 +42,9 @@
 #define CACHE_DEFAULT_SEED UINT64_C(0x9e3779b97f4a7c15)
 /* Sets this wide keep a queue of their oldest ways (the context and PASID caches' 64 and 128). */
 #define WIDE_WAYS 32u
+/* Sets of at most this many ways keep an order word: a nibble per way in 64 bits. */
+#define ORDER_WAYS 16u
+#define ORDER_NIBBLE 0xfu
 #define OLDEST_QUEUED 32u
 
 /*
@@ -60,6 +67,12 @@ struct vtd_cache {
     uint64_t *stamps;         /* LRU and FIFO: per slot, the use counter at its last stamp; else NULL */
     uint64_t clock;           /* the last stamp given */
     struct victim_queue *queues; /* per set, for LRU/FIFO sets of WIDE_WAYS or more; else NULL */
+    /* LRU and FIFO sets of at most ORDER_WAYS ways: per set, its ways in the order of their
+     * stamps as last sorted, a nibble each, the oldest lowest; and per slot, its stamp when it
+     * took its place there (a stamp since, from a hit or a refill, has moved it out of place).
+     * Else NULL. See oldest_in_order. */
+    uint64_t *order;
+    uint64_t *placed;
     uint8_t *tags;          /* sets << tag_shift fingerprints; 0 = free way (and padding) */
     /* Per slot, the class of the key it was last filled with (classed caches): an eviction
      * uncounts the victim from here, so the fill that follows a miss loads nothing from the
@@ -305,7 +318,21 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
         return bytes;
     /* At most 2^24 entries of a stride below 2^39 (payloads are structures): no overflow. */
     return bytes + entries * (stride + 1) + HOST_LINE - 1 + (uint64_t)g->sets * tag_bytes_per_set(g->ways) +
-           (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0);
+           (uses_order(g->repl) ? entries * sizeof(uint64_t) : 0) +
+           (uses_order(g->repl) && g->ways <= ORDER_WAYS ? (entries + g->sets) * sizeof(uint64_t) : 0);
+}
+
+/* The order of a set whose stamps are all 0: by way (the lowest way of equal stamps is older). */
+static void reset_order(struct vtd_cache *c)
+{
+    if (!c->order)
+        return;
+    memset(c->placed, 0, (size_t)c->sets * c->ways * sizeof(*c->placed));
+    uint64_t by_way = 0;
+    for (unsigned w = 0; w < c->ways; w++)
+        by_way |= (uint64_t)w << (4 * w);
+    for (size_t s = 0; s < c->sets; s++)
+        c->order[s] = by_way;
 }
 
 /* Every slot's index in its entry, once: a fill need not store it. */
@@ -342,11 +369,17 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
         c->tags = vtd_calloc(g->sets, (size_t)1 << c->tag_shift);
         c->slot_class = vtd_calloc((size_t)entries, 1);
         bool queued = uses_order(g->repl) && g->ways >= WIDE_WAYS;
+        bool ordered = uses_order(g->repl) && g->ways <= ORDER_WAYS;
         if (uses_order(g->repl))
             c->stamps = vtd_calloc((size_t)entries, sizeof(*c->stamps));
+        if (ordered) {
+            c->order = vtd_calloc(g->sets, sizeof(*c->order));
+            c->placed = vtd_calloc((size_t)entries, sizeof(*c->placed));
+        }
         if (queued)
             c->queues = vtd_calloc(g->sets, sizeof(*c->queues));
-        if (!c->slots || !c->tags || !c->slot_class || (uses_order(g->repl) && !c->stamps) || (queued && !c->queues)) {
+        if (!c->slots || !c->tags || !c->slot_class || (uses_order(g->repl) && !c->stamps) ||
+            (ordered && (!c->order || !c->placed)) || (queued && !c->queues)) {
             vtd_cache_free(c);
             return NULL;
         }
@@ -359,6 +392,7 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     c->rng = c->seed = g->seed ? g->seed : CACHE_DEFAULT_SEED;
     copy_name(c->name, name);
     number_slots(c);
+    reset_order(c);
     return c;
 }
 
@@ -373,6 +407,7 @@ void vtd_cache_reset(struct vtd_cache *c)
         /* The clock restarts, so a queued stamp could match a new one by chance. */
         if (c->queues)
             memset(c->queues, 0, (size_t)c->sets * sizeof(*c->queues));
+        reset_order(c);
     }
     c->count = 0;
     c->clock = 0;
@@ -394,6 +429,8 @@ void vtd_cache_free(struct vtd_cache *c)
     vtd_free(c->tags);
     vtd_free(c->slot_class);
     vtd_free(c->stamps);
+    vtd_free(c->placed);
+    vtd_free(c->order);
     vtd_free(c->queues);
     vtd_free(c);
 }
@@ -442,6 +479,10 @@ static inline bool known_absent(const struct vtd_cache *c, const struct vtd_cach
     return c->miss_generation == c->generation + 1 && key_equal(&c->miss_key, key);
 }
 
+/* The newest stamp, for a use (LRU) or a refill of a present key: the slot leaves its place in
+ * the set's order word (see oldest_in_order), which is mended when the slot reaches its head. */
+static inline void restamp(struct vtd_cache *c, uint32_t slot) { c->stamps[slot] = ++c->clock; }
+
 /* A hit in slot `slot`: counted, made the most recent under LRU (FIFO keeps the insertion
  * order). */
 static inline void count_hit_at(struct vtd_cache *c, uint32_t slot)
@@ -449,7 +490,7 @@ static inline void count_hit_at(struct vtd_cache *c, uint32_t slot)
     c->stats.lookups++;
     c->stats.hits++;
     if (c->repl == VTD_REPL_LRU)
-        c->stamps[slot] = ++c->clock;
+        restamp(c, slot);
 }
 
 /* The same, and remembered as the entry a lookup of the same key tries first. */
@@ -511,7 +552,7 @@ static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set);
  * miss the token also carries the way the fill would take (see way_ahead), while the probe's
  * loads are still in flight: computed at the fill, the victim search (stamps, their minimum, the
  * slot) was a chain of dependent loads and compares that the fill, and all that followed it,
- * waited on (4-5 ns of a 37 ns paging-structure-cache-assisted miss). */
+ * waited on (4-5 ns of a 37 ns paging-structure-cache-assisted miss, before the order words). */
 struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n,
                                            uint64_t *miss_token)
 {
@@ -556,42 +597,11 @@ static uint64_t next_random(struct vtd_cache *c)
     return x * UINT64_C(0x2545f4914f6cdd1d);
 }
 
-/* A way's stamp with the way in its low three bits: stamps are unique and far below 2^61 (one
- * per use or fill), so the smallest packed value is the oldest way's, and its low bits name it. */
-static inline uint64_t stamp_and_way(const uint64_t *stamp, unsigned w) { return stamp[w] << 3 | w; }
-
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
-/* The oldest of 8 ways (the default IOTLB's and device TLBs' sets) as a tournament of minima
- * over packed stamps: one value per comparison, so each is one conditional move. Comparing a
- * stamp and choosing a way separately compiled to two data-dependent branches per fill, which
- * mispredict (which way is oldest is data). */
-static inline unsigned oldest_of_8(const uint64_t *stamp)
-{
-    uint64_t a = min_u64(stamp_and_way(stamp, 0), stamp_and_way(stamp, 1));
-    uint64_t b = min_u64(stamp_and_way(stamp, 2), stamp_and_way(stamp, 3));
-    uint64_t c = min_u64(stamp_and_way(stamp, 4), stamp_and_way(stamp, 5));
-    uint64_t d = min_u64(stamp_and_way(stamp, 6), stamp_and_way(stamp, 7));
-    return (unsigned)(min_u64(min_u64(a, b), min_u64(c, d)) & 7u);
-}
-
-/* The same for 4 ways (a small IOTLB's sets, as in the scenarios). */
-static inline unsigned oldest_of_4(const uint64_t *stamp)
-{
-    uint64_t a = min_u64(stamp_and_way(stamp, 0), stamp_and_way(stamp, 1));
-    uint64_t b = min_u64(stamp_and_way(stamp, 2), stamp_and_way(stamp, 3));
-    return (unsigned)(min_u64(a, b) & 7u);
-}
-
-/* The way with the smallest of n stamps (stamps are unique). Conditional moves, not a branch
- * per way: which way is oldest is data, and a compare-and-branch mispredicted about twice per
- * fill of an 8-way set. */
+/* The way with the smallest of n stamps (a set of more than ORDER_WAYS ways and fewer than
+ * WIDE_WAYS; the lowest of equal ones). Conditional moves, not a branch per way: which way is
+ * oldest is data, and a compare-and-branch mispredicted about twice per fill of an 8-way set. */
 static unsigned oldest_way(const uint64_t *stamp, unsigned n)
 {
-    if (n == 8)
-        return oldest_of_8(stamp);
-    if (n == 4)
-        return oldest_of_4(stamp);
     uint64_t best = stamp[0];
     unsigned oldest = 0;
     for (unsigned w = 1; w < n; w++) {
@@ -628,7 +638,7 @@ static void queue_oldest(struct victim_queue *q, const uint64_t *stamp, unsigned
 }
 
 /* A wide set's oldest way: the first queued way not used or refilled since it was queued. Out of
- * line, so that the victim search of the narrow sets (the IOTLB's) inlines into every fill. */
+ * line, so that the narrow sets' victim choice (the IOTLB's) inlines into every fill. */
 static __attribute__((noinline)) unsigned queued_oldest_way(struct victim_queue *q, const uint64_t *stamp,
                                                            unsigned ways)
 {
@@ -643,12 +653,77 @@ static __attribute__((noinline)) unsigned queued_oldest_way(struct victim_queue 
     }
 }
 
+/*
+ * Sort a set's ways by stamp into its order word, every way back in place; its oldest way. Out of
+ * line: the PSC-assisted misses that fill a set in turn sort it once, then only rotate it. The
+ * order word is the host's memory, no state of the model: a const caller (a peek) may mend it.
+ */
+static __attribute__((noinline)) unsigned sort_order(const struct vtd_cache *c, unsigned set)
+{
+    size_t first = (size_t)set * c->ways;
+    uint64_t packed[ORDER_WAYS];
+    for (unsigned w = 0; w < c->ways; w++) { /* stamps below 2^60: the way in the low nibble */
+        uint64_t p = c->stamps[first + w] << 4 | w;
+        unsigned i = w;
+        for (; i > 0 && packed[i - 1] > p; i--)
+            packed[i] = packed[i - 1];
+        packed[i] = p;
+    }
+    uint64_t order = 0;
+    for (unsigned i = 0; i < c->ways; i++)
+        order |= (packed[i] & ORDER_NIBBLE) << (4 * i);
+    c->order[set] = order;
+    memcpy(c->placed + first, c->stamps + first, c->ways * sizeof(*c->placed));
+    return (unsigned)(packed[0] & ORDER_NIBBLE);
+}
+
+/* Whether a set's order-word head `head` still has the stamp it took its place with. */
+static inline bool head_in_place(const struct vtd_cache *c, unsigned set, unsigned head)
+{
+    size_t slot = (size_t)set * c->ways + head;
+    return c->stamps[slot] == c->placed[slot];
+}
+
+static inline unsigned order_head(const struct vtd_cache *c, unsigned set)
+{
+    return (unsigned)(c->order[set] & ORDER_NIBBLE);
+}
+
+/*
+ * The oldest way of a set with an order word: its head, unless the head was restamped since it
+ * took its place. Why the head is then the oldest: the word lists the ways in stamp order as last
+ * sorted, with each fill of the head moved to the end (place_in_order); stamps only grow, and a
+ * restamp takes a value above all others. So a head still at its placed stamp has the smallest
+ * stamp of the ways still at theirs, and a moved way, restamped after the head took its stamp
+ * or else resorted when it came to the head first, has a larger one. A hit stores nothing here.
+ */
+static inline unsigned oldest_in_order(const struct vtd_cache *c, unsigned set)
+{
+    unsigned head = order_head(c, set);
+    if (__builtin_expect(head_in_place(c, set, head), 1))
+        return head;
+    return sort_order(c, set);
+}
+
+/* A fill of `way` (just stamped the newest): filling the head, it goes to the end of the word,
+ * in place; any other way is out of place until the next sort. */
+static inline void place_in_order(struct vtd_cache *c, unsigned set, unsigned way, uint32_t slot)
+{
+    uint64_t order = c->order[set];
+    if ((order & ORDER_NIBBLE) == way) {
+        c->order[set] = order >> 4 | (uint64_t)way << (4 * (c->ways - 1));
+        c->placed[slot] = c->stamps[slot];
+    }
+}
+
 /* The way the policy evicts from a full set: the smallest stamp (least recently used under
  * LRU, oldest fill under FIFO), or a random way. */
 static inline unsigned victim_way(struct vtd_cache *c, unsigned set)
 {
     if (c->repl == VTD_REPL_RANDOM)
         return (unsigned)(((next_random(c) >> 32) * c->ways) >> 32);
+    if (c->order)
+        return oldest_in_order(c, set);
     const uint64_t *stamp = c->stamps + (size_t)set * c->ways;
     return c->queues ? queued_oldest_way(&c->queues[set], stamp, c->ways) : oldest_way(stamp, c->ways);
 }
@@ -674,7 +749,10 @@ static inline unsigned free_way_if_any(const struct vtd_cache *c, unsigned set)
  * The way a fill of `set` takes now, plus one, in the low bits of a miss token; 0 where choosing
  * changes state (random replacement draws, a wide set's queue advances), so the fill chooses.
  * Nothing but the free ways and the stamps decides it, and a miss fill follows its peek with no
- * call on the cache between (cache.h), so the fill finds the same way.
+ * call on the cache between (cache.h), so the fill finds the same way (way_for_fill). A full
+ * set's way from its order word is the head unchecked: the check loads the head's stamps, which
+ * the previous fill may have just stored, and a load at the start of a request that waits on
+ * them held up the whole request (1.3 ns of a 33 ns PSC-assisted miss); the fill checks it.
  */
 static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set)
 {
@@ -682,53 +760,65 @@ static inline uint64_t way_ahead(const struct vtd_cache *c, unsigned set)
         return 0;
     unsigned way = free_way_if_any(c, set);
     if (way == c->ways)
-        way = oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
+        way = c->order ? order_head(c, set) : oldest_way(c->stamps + (size_t)set * c->ways, c->ways);
     return (uint64_t)way + 1;
+}
+
+/* The way a fill of `set` takes: `ahead` less one when set (a free way, or a full set's victim,
+ * checked here when it is an order word's head), else a free way or the victim. */
+static inline unsigned way_for_fill(struct vtd_cache *c, unsigned set, uint64_t ahead)
+{
+    if (!ahead) {
+        unsigned way = free_way_if_any(c, set);
+        return way == c->ways ? victim_way(c, set) : way;
+    }
+    unsigned way = (unsigned)ahead - 1;
+    if (c->order && set_tags(c, set)[way] != 0 && !head_in_place(c, set, way))
+        return sort_order(c, set);
+    return way;
 }
 
 /*
  * A key known absent, whose hash is h, into a free way of its set or over the victim (or into
  * `ahead`, the way_ahead() of its set, when non-zero); a new entry's payload zeroed when asked.
- * *slot gets the entry's slot: the caller's stamp need not load it from the entry.
  */
 static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t h,
-                                                uint64_t ahead, struct vtd_cache_key *evicted, bool zero,
-                                                uint32_t *slot)
+                                                uint64_t ahead, struct vtd_cache_key *evicted, bool zero)
 {
-    unsigned set = set_of(c, h), way = ahead ? (unsigned)ahead - 1 : free_way_if_any(c, set);
-    if (way == c->ways)
-        way = victim_way(c, set);
+    unsigned set = set_of(c, h), way = way_for_fill(c, set, ahead);
     uint8_t *tag = c->tags + ((size_t)set << c->tag_shift) + way;
-    *slot = (uint32_t)((size_t)set * c->ways + way);
-    struct vtd_cache_entry *e = slot_at(c, *slot);
+    uint32_t slot = (uint32_t)((size_t)set * c->ways + way);
+    struct vtd_cache_entry *e = slot_at(c, slot);
     if (*tag == 0) {
         c->count++;
     } else {
         c->stats.evictions++;
         if (c->classed)
-            c->class_count[c->slot_class[*slot]]--;
+            c->class_count[c->slot_class[slot]]--;
         if (evicted)
             *evicted = e->key;
     }
     if (c->classed) {
         uint8_t cls = class_of(c, key);
         c->class_count[cls]++;
-        c->slot_class[*slot] = cls;
+        c->slot_class[slot] = cls;
     }
     e->key = *key;
     e->valid = true;
     if (zero)
         memset(e->payload, 0, c->payload_size);
     *tag = tag_of(h);
+    if (c->stamps) {
+        c->stamps[slot] = ++c->clock;
+        if (c->order)
+            place_in_order(c, set, way, slot);
+    }
     return e;
 }
 
-/* What every fill does to the entry it fills (in `slot`), new or not. */
-static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_cache_entry *e, uint32_t slot,
-                                                uint64_t fill_seq)
+/* What every fill does to the entry it fills, new or not (stamped where it was placed). */
+static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_cache_entry *e, uint64_t fill_seq)
 {
-    if (c->stamps)
-        c->stamps[slot] = ++c->clock;
     e->fill_seq = fill_seq;
     e->version = note_change(c);
     c->stats.fills++;
@@ -739,9 +829,25 @@ static inline struct vtd_cache_entry *note_fill(struct vtd_cache *c, struct vtd_
 /*
  * Existing key: the same entry, payload kept (the owner refreshes it). Otherwise a free way or
  * the victim, with a zeroed payload. Every insert makes the entry the most recent, under LRU and
- * FIFO alike, so FIFO age counts from the latest fill. *evicted is all zeros when nothing valid
- * was replaced.
+ * FIFO alike, so FIFO age counts from the latest fill.
  */
+static struct vtd_cache_entry *insert_present_or_new(struct vtd_cache *c, const struct vtd_cache_key *key,
+                                                     uint64_t fill_seq, struct vtd_cache_key *evicted, bool zero)
+{
+    bool absent = known_absent(c, key);
+    uint64_t h = absent ? c->miss_hash : key_hash(key);
+    struct vtd_cache_entry *e = absent || class_empty(c, key) ? NULL : find_in_set(c, h, key);
+    if (e) {
+        if (c->stamps)
+            restamp(c, e->slot);
+    } else {
+        e = place_new(c, key, h, 0, evicted, zero);
+    }
+    return note_fill(c, e, fill_seq);
+}
+
+/* The insert, *evicted all zeros when nothing valid was replaced; a disabled cache's answer
+ * (NULL) without a call: a walk with the IOTLB and PSCs off asks at every request. */
 static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const struct vtd_cache_key *key,
                                                    uint64_t fill_seq, struct vtd_cache_key *evicted, bool zero)
 {
@@ -749,16 +855,7 @@ static inline struct vtd_cache_entry *insert_entry(struct vtd_cache *c, const st
         memset(evicted, 0, sizeof(*evicted));
     if (cache_disabled(c))
         return NULL;
-
-    bool absent = known_absent(c, key);
-    uint64_t h = absent ? c->miss_hash : key_hash(key);
-    struct vtd_cache_entry *e = absent || class_empty(c, key) ? NULL : find_in_set(c, h, key);
-    uint32_t slot;
-    if (e)
-        slot = e->slot;
-    else
-        e = place_new(c, key, h, 0, evicted, zero, &slot);
-    return note_fill(c, e, slot, fill_seq);
+    return insert_present_or_new(c, key, fill_seq, evicted, zero);
 }
 
 struct vtd_cache_entry *vtd_cache_insert(struct vtd_cache *c, const struct vtd_cache_key *key, uint64_t fill_seq,
@@ -784,10 +881,9 @@ struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vt
     c->stats.misses++;
     if (cache_disabled(c))
         return NULL;
-    uint32_t slot;
-    struct vtd_cache_entry *e = place_new(c, &keys[0], miss_token & ~TOKEN_WAY_MASK, miss_token & TOKEN_WAY_MASK, NULL,
-                                          false, &slot);
-    return note_fill(c, e, slot, fill_seq);
+    struct vtd_cache_entry *e =
+        place_new(c, &keys[0], miss_token & ~TOKEN_WAY_MASK, miss_token & TOKEN_WAY_MASK, NULL, false);
+    return note_fill(c, e, fill_seq);
 }
 
 /* ---- invalidation and iteration ----------------------------------------------------------- */

@@ -97,6 +97,52 @@ Test(cache_order, fifo_128_ways_ignores_hits_but_refills_restamp)
     vtd_cache_free(c);
 }
 
+/* A 4-way set keeps its ways in an order word: fills of the oldest rotate it, and a hit on the
+ * oldest (or a refill of a present key, or an invalidated way filled again) moves a way out of
+ * its place, which the next eviction must notice. */
+Test(cache_order, narrow_set_order_follows_hits_refills_and_free_ways)
+{
+    struct vtd_cache *c = make(1, 4, VTD_REPL_LRU);
+    for (uint64_t k = 0; k < 4; k++)
+        cr_assert_eq(insert_evicting(c, k), 0u);
+    cr_assert_eq(insert_evicting(c, 4), 0 + 1u, "fill order: key 0 is the oldest");
+    cr_assert_eq(insert_evicting(c, 5), 1 + 1u, "then key 1 (the order word rotated)");
+    cr_assert(lookup(c, 2));
+    cr_assert_eq(insert_evicting(c, 6), 3 + 1u, "key 2, the head, was used: key 3 goes");
+    cr_assert_eq(insert_evicting(c, 5), 0u, "a refill of key 5 evicts nothing");
+    cr_assert_eq(insert_evicting(c, 7), 4 + 1u, "key 4, not the refilled key 5");
+    cr_assert_eq(insert_evicting(c, 8), 2 + 1u);
+    /* Order now 6, 5, 7, 8 (oldest first). Free key 6's way and fill it: its way is the head. */
+    uint64_t six = 6;
+    cr_assert_eq(vtd_cache_invalidate(c, match_key, NULL, &six), 1u);
+    cr_assert_eq(insert_evicting(c, 9), 0u, "the invalidated way is free");
+    cr_assert_eq(insert_evicting(c, 10), 5 + 1u, "then key 5, key 9 being the newest");
+    /* Free a way in the middle of the order: refilled, it is the newest, not in its old place. */
+    uint64_t eight = 8;
+    cr_assert_eq(vtd_cache_invalidate(c, match_key, NULL, &eight), 1u);
+    cr_assert_eq(insert_evicting(c, 11), 0u);
+    cr_assert_eq(insert_evicting(c, 12), 7 + 1u);
+    cr_assert_eq(insert_evicting(c, 13), 9 + 1u);
+    cr_assert_eq(insert_evicting(c, 14), 10 + 1u);
+    cr_assert_eq(insert_evicting(c, 15), 11 + 1u);
+    vtd_cache_free(c);
+}
+
+Test(cache_order, narrow_fifo_order_ignores_hits_on_the_oldest)
+{
+    struct vtd_cache *c = make(1, 4, VTD_REPL_FIFO);
+    for (uint64_t k = 0; k < 4; k++)
+        insert_evicting(c, k);
+    cr_assert(lookup(c, 0));
+    cr_assert_eq(insert_evicting(c, 4), 0 + 1u, "a hit does not renew a FIFO entry");
+    cr_assert_eq(insert_evicting(c, 1), 0u, "key 1 refilled: renewed");
+    cr_assert_eq(insert_evicting(c, 5), 2 + 1u);
+    cr_assert_eq(insert_evicting(c, 6), 3 + 1u);
+    cr_assert_eq(insert_evicting(c, 7), 4 + 1u);
+    cr_assert_eq(insert_evicting(c, 8), 1 + 1u);
+    vtd_cache_free(c);
+}
+
 /* The insert after a miss skips its search only while nothing changed since the miss. */
 Test(cache_order, insert_after_miss_finds_what_changed_since)
 {
@@ -220,6 +266,9 @@ Test(cache_order, lru_random_ops_match_reference)
     random_ops_match_reference(4, 4, VTD_REPL_LRU, 11);
     random_ops_match_reference(8, 3, VTD_REPL_LRU, 3);
     random_ops_match_reference(5, 1, VTD_REPL_LRU, 4);
+    /* The widest sets with an order word (16 ways, a nibble each) and the narrowest without. */
+    random_ops_match_reference(2, 16, VTD_REPL_LRU, 13);
+    random_ops_match_reference(1, 17, VTD_REPL_LRU, 14);
     /* Wide sets (32 ways and more) take victims from a queue of their oldest ways. */
     random_ops_match_reference(2, 32, VTD_REPL_LRU, 9);
 }
@@ -230,6 +279,8 @@ Test(cache_order, fifo_random_ops_match_reference)
     random_ops_match_reference(3, 8, VTD_REPL_FIFO, 6);
     random_ops_match_reference(4, 4, VTD_REPL_FIFO, 12);
     random_ops_match_reference(8, 3, VTD_REPL_FIFO, 7);
+    random_ops_match_reference(2, 16, VTD_REPL_FIFO, 15);
+    random_ops_match_reference(1, 17, VTD_REPL_FIFO, 16);
     random_ops_match_reference(2, 32, VTD_REPL_FIFO, 10);
 }
 
