@@ -31,6 +31,16 @@ static uint64_t insert_evicting(struct vtd_cache *c, uint64_t k)
     return vtd_cache_stats(c)->evictions > before ? ev.w[0] + 1 : 0;
 }
 
+/* Insert keys first, first + 1, ... and require each to evict the next of want[] (n keys). */
+static void expect_victims(struct vtd_cache *c, uint64_t first, const uint64_t *want, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t got = insert_evicting(c, first + i);
+        cr_assert_eq(got, want[i] + 1, "eviction %u (key %llu): key %lld, not %llu", i,
+                     (unsigned long long)(first + i), (long long)got - 1, (unsigned long long)want[i]);
+    }
+}
+
 static bool lookup(struct vtd_cache *c, uint64_t k)
 {
     struct vtd_cache_key key = key1(k);
@@ -50,11 +60,7 @@ Test(cache_order, lru_128_ways_evicts_in_use_order)
     /* Least recent first: the keys never used since their fill (0, 2, 4, 5, 6, 7, in fill
      * order), then the used ones in use order (127, 126, ...). */
     const uint64_t want[] = {0, 2, 4, 5, 6, 7, 127, 126};
-    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-        uint64_t got = insert_evicting(c, 1000 + i);
-        cr_assert_eq(got, want[i] + 1, "eviction %u: key %lld, not %llu", i, (long long)got - 1,
-                     (unsigned long long)want[i]);
-    }
+    expect_victims(c, 1000, want, sizeof(want) / sizeof(want[0]));
     vtd_cache_free(c);
 }
 
@@ -121,10 +127,8 @@ Test(cache_order, narrow_set_order_follows_hits_refills_and_free_ways)
     uint64_t eight = 8;
     cr_assert_eq(vtd_cache_invalidate(c, match_key, NULL, &eight), 1u);
     cr_assert_eq(insert_evicting(c, 11), 0u);
-    cr_assert_eq(insert_evicting(c, 12), 7 + 1u);
-    cr_assert_eq(insert_evicting(c, 13), 9 + 1u);
-    cr_assert_eq(insert_evicting(c, 14), 10 + 1u);
-    cr_assert_eq(insert_evicting(c, 15), 11 + 1u);
+    const uint64_t then[] = {7, 9, 10, 11};
+    expect_victims(c, 12, then, 4);
     vtd_cache_free(c);
 }
 
@@ -136,10 +140,8 @@ Test(cache_order, narrow_fifo_order_ignores_hits_on_the_oldest)
     cr_assert(lookup(c, 0));
     cr_assert_eq(insert_evicting(c, 4), 0 + 1u, "a hit does not renew a FIFO entry");
     cr_assert_eq(insert_evicting(c, 1), 0u, "key 1 refilled: renewed");
-    cr_assert_eq(insert_evicting(c, 5), 2 + 1u);
-    cr_assert_eq(insert_evicting(c, 6), 3 + 1u);
-    cr_assert_eq(insert_evicting(c, 7), 4 + 1u);
-    cr_assert_eq(insert_evicting(c, 8), 1 + 1u);
+    const uint64_t then[] = {2, 3, 4, 1};
+    expect_victims(c, 5, then, 4);
     vtd_cache_free(c);
 }
 
