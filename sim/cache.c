@@ -479,8 +479,8 @@ static inline bool known_absent(const struct vtd_cache *c, const struct vtd_cach
     return c->miss_generation == c->generation + 1 && key_equal(&c->miss_key, key);
 }
 
-/* The newest stamp, for a use (LRU) or a refill of a present key: the slot leaves its place in
- * the set's order word (see oldest_in_order), which is mended when the slot reaches its head. */
+/* The newest stamp, for a use (LRU) or a fill. Unless a fill of its order word's head (which
+ * place_in_order moves to the end), the slot leaves its place in the word: see oldest_in_order. */
 static inline void restamp(struct vtd_cache *c, uint32_t slot) { c->stamps[slot] = ++c->clock; }
 
 /* A hit in slot `slot`: counted, made the most recent under LRU (FIFO keeps the insertion
@@ -809,7 +809,7 @@ static inline struct vtd_cache_entry *place_new(struct vtd_cache *c, const struc
         memset(e->payload, 0, c->payload_size);
     *tag = tag_of(h);
     if (c->stamps) {
-        c->stamps[slot] = ++c->clock;
+        restamp(c, slot);
         if (c->order)
             place_in_order(c, set, way, slot);
     }
