@@ -104,7 +104,11 @@ struct vtd_cache {
      * valid entry whose key is equal counts, and keys are unique in a cache, so it is the entry a
      * probe would find. */
     struct vtd_cache_entry *last;
+    /* Counted as they happen, but for lookups: every lookup is a hit or a miss, so their sum is
+     * made when the statistics are read (an IOTLB hit counts three lookups: three increments
+     * fewer). `view` is what vtd_cache_stats hands out, the sum filled in. */
     struct vtd_cache_stats stats;
+    struct vtd_cache_stats *view;
     char name[CACHE_NAME_MAX + 1];
 };
 
@@ -308,7 +312,7 @@ uint64_t vtd_cache_host_bytes(const struct vtd_cache_geometry *g, size_t payload
 {
     if (!g)
         return UINT64_MAX;
-    uint64_t bytes = sizeof(struct vtd_cache);
+    uint64_t bytes = sizeof(struct vtd_cache) + sizeof(struct vtd_cache_stats); /* and its view */
     bool disabled = g->sets == 0 || g->ways == 0;
     uint64_t entries = disabled ? 0 : (uint64_t)g->sets * g->ways;
     size_t stride = slot_stride(payload_size);
@@ -357,6 +361,11 @@ struct vtd_cache *vtd_cache_new(const char *name, const struct vtd_cache_geometr
     struct vtd_cache *c = vtd_calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    c->view = vtd_calloc(1, sizeof(*c->view));
+    if (!c->view) {
+        vtd_cache_free(c);
+        return NULL;
+    }
     if (entries) {
         c->tag_bytes = (g->ways + (size_t)TAG_GROUP - 1) / TAG_GROUP * TAG_GROUP;
         c->tag_shift = tag_shift_for(c->tag_bytes);
@@ -418,7 +427,7 @@ void vtd_cache_reset(struct vtd_cache *c)
     c->last = NULL;
     memset(c->class_count, 0, sizeof c->class_count);
     c->rng = c->seed;
-    memset(&c->stats, 0, sizeof(c->stats));
+    vtd_cache_reset_stats(c);
 }
 
 void vtd_cache_free(struct vtd_cache *c)
@@ -432,6 +441,7 @@ void vtd_cache_free(struct vtd_cache *c)
     vtd_free(c->placed);
     vtd_free(c->order);
     vtd_free(c->queues);
+    vtd_free(c->view);
     vtd_free(c);
 }
 
@@ -487,7 +497,6 @@ static inline void restamp(struct vtd_cache *c, uint32_t slot) { c->stamps[slot]
  * order). */
 static inline void count_hit_at(struct vtd_cache *c, uint32_t slot)
 {
-    c->stats.lookups++;
     c->stats.hits++;
     if (c->repl == VTD_REPL_LRU)
         restamp(c, slot);
@@ -505,8 +514,7 @@ struct vtd_cache_entry *vtd_cache_lookup(struct vtd_cache *c, const struct vtd_c
     uint64_t h = 0;
     struct vtd_cache_entry *e = cache_disabled(c) ? NULL : find_hashed(c, key, &h);
     if (!e) {
-        c->stats.lookups++;
-        c->stats.misses++;
+            c->stats.misses++;
         note_miss(c, key, h);
         return NULL;
     }
@@ -528,7 +536,6 @@ struct vtd_cache_entry *vtd_cache_lookup_any(struct vtd_cache *c, const struct v
             return e;
         }
     }
-    c->stats.lookups++;
     c->stats.misses++;
     /* The first candidate is the usual fill after a miss (the smallest page size): its insert
      * then skips the search and the hash. */
@@ -572,7 +579,6 @@ struct vtd_cache_entry *vtd_cache_peek_any(const struct vtd_cache *c, const stru
 
 void vtd_cache_count_miss(struct vtd_cache *c, const struct vtd_cache_key *keys, unsigned n, uint64_t miss_token)
 {
-    c->stats.lookups++;
     c->stats.misses++;
     /* Only the hash is remembered: the way may not survive the calls before the insert. */
     if (n)
@@ -877,7 +883,6 @@ struct vtd_cache_entry *vtd_cache_insert_unzeroed(struct vtd_cache *c, const str
 struct vtd_cache_entry *vtd_cache_miss_fill(struct vtd_cache *c, const struct vtd_cache_key *keys,
                                             uint64_t miss_token, uint64_t fill_seq)
 {
-    c->stats.lookups++;
     c->stats.misses++;
     if (cache_disabled(c))
         return NULL;
@@ -965,6 +970,18 @@ void vtd_cache_foreach(const struct vtd_cache *c, void (*fn)(const struct vtd_ca
 
 /* ---- statistics --------------------------------------------------------------------------- */
 
-const struct vtd_cache_stats *vtd_cache_stats(const struct vtd_cache *c) { return &c->stats; }
+/* The view is host memory, no state of the model: a const cache may refresh it. */
+const struct vtd_cache_stats *vtd_cache_stats(const struct vtd_cache *c)
+{
+    *c->view = c->stats;
+    c->view->lookups = c->stats.hits + c->stats.misses;
+    return c->view;
+}
+
 struct vtd_cache_stats *vtd_cache_stats_mut(struct vtd_cache *c) { return &c->stats; }
-void vtd_cache_reset_stats(struct vtd_cache *c) { memset(&c->stats, 0, sizeof(c->stats)); }
+
+void vtd_cache_reset_stats(struct vtd_cache *c)
+{
+    memset(&c->stats, 0, sizeof(c->stats));
+    memset(c->view, 0, sizeof(*c->view));
+}
