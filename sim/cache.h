@@ -148,7 +148,11 @@ unsigned vtd_cache_flush(struct vtd_cache *c);
 /* Call fn for every valid entry (in set/way order). */
 void vtd_cache_foreach(const struct vtd_cache *c, void (*fn)(const struct vtd_cache_entry *e, void *arg), void *arg);
 
+/* The statistics as of this call (lookups being hits plus misses), in memory the cache owns: the
+ * same pointer every call, refreshed by each call and by vtd_cache_reset_stats. */
 const struct vtd_cache_stats *vtd_cache_stats(const struct vtd_cache *c);
+/* The counters themselves, for an owner that counts on the cache's behalf (stale_hits); their
+ * lookups field is not kept. */
 struct vtd_cache_stats *vtd_cache_stats_mut(struct vtd_cache *c);
 void vtd_cache_reset_stats(struct vtd_cache *c);
 
